@@ -1,0 +1,3 @@
+module github.com/predikat-id/predikat/services/assessment
+
+go 1.26.8

@@ -1,0 +1,3 @@
+module github.com/predikat-id/predikat/services/ranking
+
+go 1.26.8
