@@ -1,0 +1,82 @@
+// Package app wires the registry service together: storage on JetStream KV,
+// the in-memory index, the gRPC handlers and the shared server bootstrap.
+// main (and the dev stack in cmd/predikat) parse flags and call Run.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/config"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/services/registry/internal/index"
+	"github.com/predikat-id/predikat/services/registry/internal/server"
+	"github.com/predikat-id/predikat/services/registry/internal/store"
+	"google.golang.org/grpc"
+)
+
+// DefaultAddr is where the registry listens unless told otherwise.
+const DefaultAddr = config.DefaultRegistry
+
+// Config is everything the registry needs from its environment.
+type Config struct {
+	// Addr is the gRPC listen address.
+	Addr string
+	// NATS is a connected client; the caller owns it.
+	NATS *nats.Conn
+	// Replicas of the KV buckets (1 for one NATS server, 3 on a cluster).
+	Replicas int
+	// Logger for everything the service says.
+	Logger *slog.Logger
+	// OnServing, if set, is called with the bound address once the service
+	// answers and its index is complete.
+	OnServing func(addr string)
+}
+
+// Run serves the registry until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger.With("service", "registry")
+	js, err := jetstream.New(cfg.NATS)
+	if err != nil {
+		return fmt.Errorf("registry: jetstream: %w", err)
+	}
+	gs, err := grpcserver.New(grpcserver.Options{Name: "registry", Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	idx := index.New(4096)
+	st, err := store.Open(ctx, js, store.Config{Replicas: cfg.Replicas}, idx, log)
+	if err != nil {
+		return fmt.Errorf("registry: open storage: %w", err)
+	}
+	gs.Register(func(r grpc.ServiceRegistrar) {
+		registryv1.RegisterRegistryServiceServer(r, server.New(st, idx))
+	})
+
+	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("registry: listen on %s: %w", cfg.Addr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- gs.ServeListener(ctx, lis) }()
+
+	// The port answers health checks (NOT_SERVING) while the index loads.
+	if err := st.Start(ctx); err != nil {
+		cancel()
+		<-served
+		return fmt.Errorf("registry: load index: %w", err)
+	}
+	gs.SetServing(true)
+	log.Info("registry ready", "addr", lis.Addr().String(), "institutions", idx.Len())
+	if cfg.OnServing != nil {
+		cfg.OnServing(lis.Addr().String())
+	}
+	return <-served
+}

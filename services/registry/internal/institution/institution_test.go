@@ -1,0 +1,133 @@
+package institution
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/predikat-id/predikat/pkg/fault"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/services/registry/internal/region"
+)
+
+func mustRegion(t *testing.T, code string) *registryv1.Region {
+	t.Helper()
+	r, err := region.New(code, "R"+code, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestCheckPlacement(t *testing.T) {
+	type K = registryv1.InstitutionKind
+	cases := []struct {
+		kind K
+		code string
+		ok   bool
+	}{
+		{registryv1.InstitutionKind_INSTITUTION_KIND_PROVINCIAL_GOVERNMENT, "63", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_PROVINCIAL_GOVERNMENT, "63.06", false},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.06", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.71", false},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, "63.71", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, "63.06", false},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, "63", false},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY, "00", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY, "63", false},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY, "00", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, "63.06", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, "63.71", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, "63", false},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_LAND_OFFICE, "63.01", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_PUBLIC_SERVICE_MALL, "63.72", true},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_PUBLIC_SERVICE_MALL, "00", false},
+		{registryv1.InstitutionKind_INSTITUTION_KIND_UNSPECIFIED, "63", false},
+	}
+	for _, c := range cases {
+		err := CheckPlacement(c.kind, mustRegion(t, c.code))
+		if (err == nil) != c.ok {
+			t.Errorf("%v at %s: err=%v, want ok=%v", c.kind, c.code, err, c.ok)
+		}
+		if err != nil && !fault.Is(err, fault.Invalid) {
+			t.Errorf("%v at %s: want Invalid, got %v", c.kind, c.code, err)
+		}
+	}
+	err := CheckPlacement(registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, mustRegion(t, "63.06"))
+	if !strings.Contains(err.Error(), "city") || !strings.Contains(err.Error(), "63.06") {
+		t.Errorf("message should name the level and the code: %v", err)
+	}
+}
+
+func TestNormalizeRegion(t *testing.T) {
+	if got := NormalizeRegion(registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY, ""); got != "00" {
+		t.Errorf("ministry with no region -> %q, want 00", got)
+	}
+	if got := NormalizeRegion(registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, ""); got != "" {
+		t.Errorf("regency with no region -> %q, want empty (an error later)", got)
+	}
+}
+
+func TestCleanNameAndIdentity(t *testing.T) {
+	if _, err := CleanName("   "); !fault.Is(err, fault.Invalid) {
+		t.Errorf("blank name: %v", err)
+	}
+	if _, err := CleanName(strings.Repeat("a", MaxNameLen+1)); !fault.Is(err, fault.Invalid) {
+		t.Errorf("long name: %v", err)
+	}
+	n, _ := CleanName("  Pemerintah   Kabupaten HSS ")
+	if n != "Pemerintah Kabupaten HSS" {
+		t.Errorf("CleanName = %q", n)
+	}
+	k := registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT
+	if IdentityKey(k, "63.06", "Pemkab  HSS") != IdentityKey(k, "63.06", "pemkab hss.") {
+		t.Error("case, spacing and punctuation must not make a different institution")
+	}
+	if IdentityKey(k, "63.06", "Pemkab HSS") == IdentityKey(k, "63.07", "Pemkab HSS") {
+		t.Error("region must be part of the identity")
+	}
+}
+
+func TestApplyMaskMovesHeadToHistory(t *testing.T) {
+	cur := &registryv1.Institution{Id: "pemkab-hss", Name: "Pemkab HSS",
+		Head: &registryv1.Head{Name: "Achmad Fikry", Title: "Bupati", TermStart: "2018-09-24"}}
+	upd := &registryv1.Institution{Name: "ignored", Head: &registryv1.Head{Name: "Syafrudin Noor", Title: "Bupati", TermStart: "2025-02-20"}}
+	next, err := ApplyMask(cur, upd, []string{"head"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Name != "Pemkab HSS" {
+		t.Errorf("unmasked field changed: %q", next.Name)
+	}
+	if next.Head.Name != "Syafrudin Noor" || len(next.PastHeads) != 1 || next.PastHeads[0].TermEnd != "2025-02-20" {
+		t.Errorf("head history wrong: %+v", next)
+	}
+	if cur.Head.TermEnd != "" {
+		t.Error("ApplyMask must not modify its input")
+	}
+	// Correcting the current head's title is not a change of head.
+	fix := &registryv1.Institution{Head: &registryv1.Head{Name: "Syafrudin Noor", Title: "Bupati Hulu Sungai Selatan", TermStart: "2025-02-20"}}
+	again, _ := ApplyMask(next, fix, []string{"head"})
+	if len(again.PastHeads) != 1 {
+		t.Errorf("title fix created history: %+v", again.PastHeads)
+	}
+	for _, bad := range [][]string{nil, {"kind"}, {"status"}, {"revision"}} {
+		if _, err := ApplyMask(cur, upd, bad); !fault.Is(err, fault.Invalid) {
+			t.Errorf("mask %v: want Invalid, got %v", bad, err)
+		}
+	}
+}
+
+func TestMatches(t *testing.T) {
+	inst := &registryv1.Institution{Name: "Pemerintah Kabupaten Hulu Sungai Selatan", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT,
+		RegionCode: "63.06", Status: registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE, Aliases: []string{"Pemkab HSS"}}
+	if !Matches(inst, nil, "63", 0, QueryWords("hulu SELATAN")) {
+		t.Error("province filter and name words should match")
+	}
+	if !Matches(inst, nil, "", 0, QueryWords("hss")) {
+		t.Error("alias should match")
+	}
+	if Matches(inst, nil, "64", 0, nil) || Matches(inst, []registryv1.InstitutionKind{registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY}, "", 0, nil) ||
+		Matches(inst, nil, "", registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, nil) || Matches(inst, nil, "", 0, QueryWords("utara")) {
+		t.Error("filters should exclude")
+	}
+}

@@ -1,0 +1,75 @@
+package region
+
+import (
+	"testing"
+
+	"github.com/predikat-id/predikat/pkg/fault"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+)
+
+func TestParse(t *testing.T) {
+	ok := map[string]registryv1.RegionLevel{
+		"00":    registryv1.RegionLevel_REGION_LEVEL_NATIONAL,
+		"63":    registryv1.RegionLevel_REGION_LEVEL_PROVINCE,
+		"63.06": registryv1.RegionLevel_REGION_LEVEL_REGENCY,
+		"63.69": registryv1.RegionLevel_REGION_LEVEL_REGENCY,
+		"63.71": registryv1.RegionLevel_REGION_LEVEL_CITY,
+		"63.99": registryv1.RegionLevel_REGION_LEVEL_CITY,
+	}
+	for code, level := range ok {
+		p, err := Parse(code)
+		if err != nil || p.Level != level {
+			t.Errorf("Parse(%q) = %v, %v; want level %v", code, p.Level, err, level)
+		}
+	}
+	for _, code := range []string{"", "6", "063", "6a", "63.", "63.6", "63.00", "63.70", "63-06", "05", "63.06.01", "x3.06"} {
+		if _, err := Parse(code); !fault.Is(err, fault.Invalid) {
+			t.Errorf("Parse(%q): want Invalid, got %v", code, err)
+		}
+	}
+}
+
+func TestBuiltinCatalog(t *testing.T) {
+	rs, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var provinces, kalsel int
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if seen[r.Code] {
+			t.Errorf("duplicate code %s", r.Code)
+		}
+		seen[r.Code] = true
+		if r.Level == registryv1.RegionLevel_REGION_LEVEL_PROVINCE {
+			provinces++
+		}
+		if r.ProvinceCode == "63" && r.Code != "63" {
+			kalsel++
+		}
+		if r.ParentCode != "" && !seen[r.ParentCode] {
+			t.Errorf("%s listed before its parent %s", r.Code, r.ParentCode)
+		}
+	}
+	if provinces != 38 {
+		t.Errorf("provinces = %d, want 38", provinces)
+	}
+	if kalsel != 13 {
+		t.Errorf("Kalimantan Selatan regencies and cities = %d, want 13", kalsel)
+	}
+}
+
+func TestContains(t *testing.T) {
+	cases := []struct {
+		outer, inner string
+		want         bool
+	}{
+		{"63", "63.06", true}, {"63", "63", true}, {"63", "64.01", false},
+		{"63.06", "63.06", true}, {"63.06", "63.07", false}, {"", "63.06", true}, {"00", "63", true},
+	}
+	for _, c := range cases {
+		if got := Contains(c.outer, c.inner); got != c.want {
+			t.Errorf("Contains(%q,%q) = %v", c.outer, c.inner, got)
+		}
+	}
+}
