@@ -1,0 +1,69 @@
+# Predikat. The two commands a newcomer needs: `make run` and `make test`.
+# Tools (buf, protoc plugins, grpcurl) are pinned in proto/tools/go.mod and
+# run with `go tool`, so nothing is installed globally and versions never drift.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+MODULES  := pkg services/registry services/assessment services/ranking cmd/predikat
+PACKAGES := github.com/predikat-id/predikat/...
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## start NATS and every service in one process (data in ./.predikat)
+	go run ./cmd/predikat dev
+
+.PHONY: test
+test: deps check-generated lint ## everything CI runs: generated-code check, lint, all tests against real NATS and Redis
+	go test -race -count=1 -timeout 10m $(PACKAGES)
+
+.PHONY: test-short
+test-short: ## tests without the race detector, for a quick loop
+	go test -count=1 $(PACKAGES)
+
+.PHONY: deps
+deps: ## install what tests need and a fresh Debian/Ubuntu machine lacks (redis-server)
+	@command -v redis-server >/dev/null || { \
+		echo "redis-server missing: installing it with apt-get"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@# apt starts a system redis on 6379; our tests never use it, so leave it alone.
+	@redis-server --version
+
+.PHONY: generate
+generate: ## regenerate the vendored validate.proto and the Go code from proto/
+	go run ./proto/tools/vendorproto proto/vendor
+	go tool buf generate
+
+.PHONY: check-generated
+check-generated: ## fail if the committed generated code differs from what the protos produce
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	go run ./proto/tools/vendorproto $$tmp/vendor; \
+	go tool buf generate -o $$tmp; \
+	diff -r $$tmp/vendor proto/vendor && diff -r $$tmp/pkg/gen pkg/gen \
+	  || { echo "generated code is stale: run 'make generate' and commit the result"; exit 1; }
+	@echo "generated code is up to date"
+
+.PHONY: lint
+lint: ## buf lint (STANDARD), gofmt, go vet
+	go tool buf lint
+	@bad=$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' || true); \
+	  if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	go vet $(PACKAGES)
+
+.PHONY: breaking
+breaking: ## buf breaking against main (once v1 has landed there)
+	go tool buf breaking --against '.git#branch=main'
+
+.PHONY: tidy
+tidy: ## go mod tidy in every module, then sync the workspace
+	@for m in $(MODULES) proto/tools; do (cd $$m && go mod tidy); done
+	go work sync
+
+.PHONY: bench
+bench: ## benchmarks (the full harness arrives with issue 7); today: the Go benchmarks
+	go test -run '^$$' -bench . -benchtime 2000x $(PACKAGES)
