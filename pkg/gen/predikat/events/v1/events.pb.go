@@ -82,10 +82,10 @@ func (RoundChangeType) EnumDescriptor() ([]byte, []int) {
 }
 
 // InstitutionChanged: an institution was created, updated or retired in
-// registry. Nats-Msg-Id "<institution_id>/<revision>".
+// registry.
 type InstitutionChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique event id, equal to the ce-id header.
+	// Event id "<institution_id>/<revision>" (= ce-id = Nats-Msg-Id).
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// When the change was committed.
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
@@ -170,12 +170,12 @@ func (x *InstitutionChanged) GetChangedFields() *fieldmaskpb.FieldMask {
 // revision > 1 and a reason (and after_publication set when the round was
 // already published). The subject is per (scheme, year, institution), so its
 // last message is the latest revision; consumers keep the highest revision
-// they saw and ignore older ones arriving late. Nats-Msg-Id
-// "<round_id>/<institution_id>/<request_id>".
+// they saw and ignore older ones arriving late. It is published with the
+// expected last subject sequence of the revision it replaces.
 type AssessmentRecorded struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique event id, equal to the ce-id header:
-	// "<round_id>/<institution_id>/<revision>".
+	// Event id "<round_id>/<institution_id>/<request_id>" (= ce-id =
+	// Nats-Msg-Id), so a retried request is de-duplicated.
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// When JetStream stored the revision (= assessment.record_time).
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
@@ -237,10 +237,11 @@ func (x *AssessmentRecorded) GetAssessment() *v11.Assessment {
 }
 
 // RoundChanged: a round was created, closed or reopened. Publication is
-// RoundPublished. Nats-Msg-Id "<round_id>/<change>/<event_time unix nanos>".
+// RoundPublished.
 type RoundChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique event id, equal to the ce-id header.
+	// Event id, a random unique id (= ce-id = Nats-Msg-Id); a retried change
+	// is harmless.
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// When the change was committed.
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
@@ -321,10 +322,9 @@ func (x *RoundChanged) GetReason() string {
 
 // RoundPublished: a round was frozen and its results announced; boards of
 // the round become FINAL. Rule awards follow as AwardGranted events.
-// Nats-Msg-Id "<round_id>/published".
 type RoundPublished struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique event id, equal to the ce-id header: "<round_id>/published".
+	// Event id "<round_id>/published" (= ce-id = Nats-Msg-Id).
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// When the round was published (= round.publish_time).
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
@@ -387,10 +387,10 @@ func (x *RoundPublished) GetRound() *v11.Round {
 
 // RoundCorrected: a record of a PUBLISHED round was corrected (the new
 // revision itself is an AssessmentRecorded with after_publication set).
-// Nats-Msg-Id "<round_id>/<institution_id>/<revision>/corrected".
 type RoundCorrected struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique event id, equal to the ce-id header.
+	// Event id "<round_id>/<institution_id>/<revision>/corrected" (= ce-id =
+	// Nats-Msg-Id).
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// When the correction was stored.
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
@@ -570,11 +570,11 @@ func (x *RoundCorrected) GetAwardsRevoked() []string {
 
 // AwardGranted: an award was granted, by a round's rules or by hand. Its
 // subject is its own (ends in the award id) and is published once, with
-// Nats-Msg-Id "<award_id>" and an expected last subject sequence of 0, so
-// each award is granted exactly once; subscribers get it at least once.
+// an expected last subject sequence of 0, so each award is granted exactly
+// once; subscribers get it at least once.
 type AwardGranted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique event id, equal to the ce-id header: "<award_id>/granted".
+	// Event id "<award_id>/granted" (= ce-id = Nats-Msg-Id).
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// When it was granted (= award.grant_time).
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
@@ -636,11 +636,11 @@ func (x *AwardGranted) GetAward() *v11.Award {
 	return nil
 }
 
-// AwardRevoked: an award was withdrawn. Published once on its own subject,
-// Nats-Msg-Id "<award_id>/revoked", expected last subject sequence 0.
+// AwardRevoked: an award was withdrawn. Published once on its own subject
+// with an expected last subject sequence of 0.
 type AwardRevoked struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique event id, equal to the ce-id header: "<award_id>/revoked".
+	// Event id "<award_id>/revoked" (= ce-id = Nats-Msg-Id).
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// When it was revoked (= award.revoke_time).
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
