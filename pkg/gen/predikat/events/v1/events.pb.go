@@ -180,7 +180,14 @@ type AssessmentRecorded struct {
 	// When JetStream stored the revision (= assessment.record_time).
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
 	// The stored revision, complete.
-	Assessment    *v11.Assessment `protobuf:"bytes,3,opt,name=assessment,proto3" json:"assessment,omitempty"`
+	Assessment *v11.Assessment `protobuf:"bytes,3,opt,name=assessment,proto3" json:"assessment,omitempty"`
+	// The scheme's peer groups the institution belongs to (its kind is in the
+	// group), with the scopes each is ranked in. Carried in the event so that
+	// a consumer (ranking) can place the record on its boards, and rebuild
+	// them from the stream, without asking for the scheme.
+	PeerGroups []*v11.PeerGroup `protobuf:"bytes,4,rep,name=peer_groups,json=peerGroups,proto3" json:"peer_groups,omitempty"`
+	// The scheme's scale, for statistics at the scheme's precision.
+	Scale         *v11.Scale `protobuf:"bytes,5,opt,name=scale,proto3" json:"scale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -232,6 +239,20 @@ func (x *AssessmentRecorded) GetEventTime() *timestamppb.Timestamp {
 func (x *AssessmentRecorded) GetAssessment() *v11.Assessment {
 	if x != nil {
 		return x.Assessment
+	}
+	return nil
+}
+
+func (x *AssessmentRecorded) GetPeerGroups() []*v11.PeerGroup {
+	if x != nil {
+		return x.PeerGroups
+	}
+	return nil
+}
+
+func (x *AssessmentRecorded) GetScale() *v11.Scale {
+	if x != nil {
+		return x.Scale
 	}
 	return nil
 }
@@ -705,21 +726,24 @@ var File_predikat_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
+	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
 	"\x12InstitutionChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x124\n" +
 	"\x04type\x18\x03 \x01(\x0e2 .predikat.registry.v1.ChangeTypeR\x04type\x12C\n" +
 	"\vinstitution\x18\x04 \x01(\v2!.predikat.registry.v1.InstitutionR\vinstitution\x12A\n" +
-	"\x0echanged_fields\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\rchangedFields\"\xae\x01\n" +
+	"\x0echanged_fields\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\rchangedFields\"\xa7\x02\n" +
 	"\x12AssessmentRecorded\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12B\n" +
 	"\n" +
 	"assessment\x18\x03 \x01(\v2\".predikat.assessment.v1.AssessmentR\n" +
-	"assessment\"\xea\x01\n" +
+	"assessment\x12B\n" +
+	"\vpeer_groups\x18\x04 \x03(\v2!.predikat.assessment.v1.PeerGroupR\n" +
+	"peerGroups\x123\n" +
+	"\x05scale\x18\x05 \x01(\v2\x1d.predikat.assessment.v1.ScaleR\x05scale\"\xea\x01\n" +
 	"\fRoundChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -795,8 +819,10 @@ var file_predikat_events_v1_events_proto_goTypes = []any{
 	(*v1.Institution)(nil),        // 10: predikat.registry.v1.Institution
 	(*fieldmaskpb.FieldMask)(nil), // 11: google.protobuf.FieldMask
 	(*v11.Assessment)(nil),        // 12: predikat.assessment.v1.Assessment
-	(*v11.Round)(nil),             // 13: predikat.assessment.v1.Round
-	(*v11.Award)(nil),             // 14: predikat.assessment.v1.Award
+	(*v11.PeerGroup)(nil),         // 13: predikat.assessment.v1.PeerGroup
+	(*v11.Scale)(nil),             // 14: predikat.assessment.v1.Scale
+	(*v11.Round)(nil),             // 15: predikat.assessment.v1.Round
+	(*v11.Award)(nil),             // 16: predikat.assessment.v1.Award
 }
 var file_predikat_events_v1_events_proto_depIdxs = []int32{
 	8,  // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
@@ -805,21 +831,23 @@ var file_predikat_events_v1_events_proto_depIdxs = []int32{
 	11, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
 	8,  // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
 	12, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
-	8,  // 6: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
-	0,  // 7: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
-	13, // 8: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
-	8,  // 9: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
-	13, // 10: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
-	8,  // 11: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
-	8,  // 12: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
-	14, // 13: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
-	8,  // 14: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
-	14, // 15: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	13, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	14, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
+	8,  // 8: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
+	0,  // 9: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
+	15, // 10: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
+	8,  // 11: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
+	15, // 12: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
+	8,  // 13: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
+	8,  // 14: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
+	16, // 15: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
+	8,  // 16: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
+	16, // 17: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_predikat_events_v1_events_proto_init() }
