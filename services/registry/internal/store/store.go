@@ -482,8 +482,7 @@ func (s *Store) commit(ctx context.Context, next *registryv1.Institution, rev ui
 	}
 	newRev, err := s.inst.Update(ctx, next.GetId(), b, rev)
 	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		if natsx.IsWrongLastSequence(err) {
 			cur, now, lerr := s.load(ctx, next.GetId())
 			if lerr == nil {
 				return nil, stale(cur.GetId(), now, rev)

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/fault"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/pkg/streams"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// stored is one revision as it sits in the stream.
+type stored struct {
+	ev  *eventsv1.AssessmentRecorded
+	seq uint64
+}
+
+func decode(m *jetstream.RawStreamMsg) (*stored, error) {
+	var ev eventsv1.AssessmentRecorded
+	if err := proto.Unmarshal(m.Data, &ev); err != nil {
+		return nil, fmt.Errorf("decode assessment at sequence %d: %w", m.Sequence, err)
+	}
+	return &stored{ev: &ev, seq: m.Sequence}, nil
+}
+
+// last returns the latest revision on a subject, or nil.
+func (s *Store) last(ctx context.Context, subject string) (*stored, error) {
+	m, err := s.assessments.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, unavailable("read assessment", err)
+	}
+	return decode(m)
+}
+
+// revisions walks a subject's messages oldest first, stopping when visit
+// returns false.
+func (s *Store) revisions(ctx context.Context, subject string, visit func(*stored) bool) error {
+	for seq := uint64(1); ; {
+		m, err := s.assessments.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil
+		}
+		if err != nil {
+			return unavailable("read assessment revisions", err)
+		}
+		st, err := decode(m)
+		if err != nil {
+			return err
+		}
+		if !visit(st) {
+			return nil
+		}
+		seq = m.Sequence + 1
+	}
+}
+
+// Append stores ev.Assessment as the next revision of its record, if the
+// record is still at correctsRevision (0: no record yet). The same request id
+// returns the revision it stored before, with created false: from JetStream's
+// de-duplication inside its window, from the stored request ids after it.
+func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64) (*assessmentv1.Assessment, bool, error) {
+	a := ev.GetAssessment()
+	subject := streams.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
+	prev, err := s.last(ctx, subject)
+	if err != nil {
+		return nil, false, err
+	}
+	if prev != nil && prev.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
+		return prev.ev.GetAssessment(), false, nil // a retry of the latest revision
+	}
+	current := prev.revision()
+	if correctsRevision != current {
+		if old, err := s.findRequest(ctx, subject, a.GetRequestId()); err != nil || old != nil {
+			return old, false, err // a retry of a request that has since been superseded
+		}
+		return nil, false, staleRecord(a, current, correctsRevision)
+	}
+	a.Revision = current + 1
+	a.RecordTime = timestamppb.New(s.now())
+	ev.EventId = fmt.Sprintf("%s/%s/%s", a.GetRoundId(), a.GetInstitutionId(), a.GetRequestId())
+	ev.EventTime = a.GetRecordTime()
+	msg, err := streams.NewMsg(subject, Source, a.GetInstitutionId(), ev)
+	if err != nil {
+		return nil, false, err
+	}
+	msg.Header.Set(streams.HeaderRequestID, a.GetRequestId())
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(prev.sequence()))
+	switch {
+	case natsx.IsWrongLastSequence(err):
+		// Someone else appended first. If it was this very request (a
+		// concurrent retry), that is the answer; otherwise the caller lost.
+		now, lerr := s.last(ctx, subject)
+		if lerr != nil {
+			return nil, false, lerr
+		}
+		if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
+			return now.ev.GetAssessment(), false, nil
+		}
+		return nil, false, staleRecord(a, now.revision(), correctsRevision)
+	case err != nil:
+		return nil, false, unavailable("append assessment", err)
+	case ack.Duplicate:
+		m, err := s.assessments.GetMsg(ctx, ack.Sequence)
+		if err != nil {
+			return nil, false, unavailable("read de-duplicated assessment", err)
+		}
+		st, err := decode(m)
+		if err != nil {
+			return nil, false, err
+		}
+		return st.ev.GetAssessment(), false, nil
+	}
+	s.readOwnWrite(ctx, ack.Sequence)
+	return a, true, nil
+}
+
+// Replay returns the latest revision of a record if request id stored it,
+// so a retry gets its first answer even when the round has moved on since.
+func (s *Store) Replay(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, error) {
+	st, err := s.last(ctx, streams.AssessmentSubject(schemeID, year, institutionID))
+	if err != nil || st == nil || st.ev.GetAssessment().GetRequestId() != requestID {
+		return nil, err
+	}
+	return st.ev.GetAssessment(), nil
+}
+
+// PublishCorrected announces a correction of a published round.
+func (s *Store) PublishCorrected(ctx context.Context, ev *eventsv1.RoundCorrected) error {
+	ev.EventTime = timestamppb.New(s.now())
+	msg, err := streams.NewMsg(fmt.Sprintf("predikat.round.corrected.%s.%d.%s", ev.GetSchemeId(), ev.GetYear(), ev.GetInstitutionId()), Source, ev.GetRoundId(), ev)
+	if err != nil {
+		return err
+	}
+	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+		return unavailable("publish RoundCorrected", err)
+	}
+	return nil
+}
+
+func (st *stored) revision() uint64 {
+	if st == nil {
+		return 0
+	}
+	return st.ev.GetAssessment().GetRevision()
+}
+
+func (st *stored) sequence() uint64 {
+	if st == nil {
+		return 0
+	}
+	return st.seq
+}
+
+func (s *Store) findRequest(ctx context.Context, subject, requestID string) (*assessmentv1.Assessment, error) {
+	var found *assessmentv1.Assessment
+	err := s.revisions(ctx, subject, func(st *stored) bool {
+		if st.ev.GetAssessment().GetRequestId() == requestID {
+			found = st.ev.GetAssessment()
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+func staleRecord(a *assessmentv1.Assessment, current, expected uint64) error {
+	if current == 0 {
+		return fault.Conflictf("%s has no record in round %s yet, but corrects_revision is %d: send corrects_revision 0 to record it",
+			a.GetInstitutionId(), a.GetRoundId(), expected)
+	}
+	return fault.Conflictf("the record of %s in round %s is at revision %d, not %d: read it again (GetAssessment) and send corrects_revision %d with your reason",
+		a.GetInstitutionId(), a.GetRoundId(), current, expected, current)
+}
+
+// Assessment returns the latest revision (revision 0) or a given one.
+func (s *Store) Assessment(ctx context.Context, schemeID string, year int32, roundID, institutionID string, revision uint64) (*assessmentv1.Assessment, error) {
+	subject := streams.AssessmentSubject(schemeID, year, institutionID)
+	notFound := fault.NotFoundf("%s has no record in round %s", institutionID, roundID)
+	if revision == 0 {
+		st, err := s.last(ctx, subject)
+		if err != nil {
+			return nil, err
+		}
+		if st == nil {
+			return nil, notFound
+		}
+		return st.ev.GetAssessment(), nil
+	}
+	var found *assessmentv1.Assessment
+	latest := uint64(0)
+	err := s.revisions(ctx, subject, func(st *stored) bool {
+		latest = st.revision()
+		if latest == revision {
+			found = st.ev.GetAssessment()
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		if latest == 0 {
+			return nil, notFound
+		}
+		return nil, fault.NotFoundf("the record of %s in round %s has revisions 1 to %d, not %d", institutionID, roundID, latest, revision)
+	}
+	return found, nil
+}
+
+// Revisions returns the revisions of a record after revision `after`, oldest
+// first, at most limit, and whether more follow.
+func (s *Store) Revisions(ctx context.Context, schemeID string, year int32, institutionID string, after uint64, limit int) ([]*assessmentv1.Assessment, bool, error) {
+	var out []*assessmentv1.Assessment
+	more := false
+	err := s.revisions(ctx, streams.AssessmentSubject(schemeID, year, institutionID), func(st *stored) bool {
+		if st.revision() <= after {
+			return true
+		}
+		if len(out) == limit {
+			more = true
+			return false
+		}
+		out = append(out, st.ev.GetAssessment())
+		return true
+	})
+	return out, more, err
+}
+
+// Records and History read the replica's view.
+func (s *Store) Records(roundID, after string, limit int, keep func(*assessmentv1.Assessment) bool) ([]*assessmentv1.Assessment, bool) {
+	return s.view.Records(roundID, after, limit, keep)
+}
+
+// History returns the latest record of an institution in every round.
+func (s *Store) History(institutionID string) []*assessmentv1.Assessment {
+	return s.view.History(institutionID)
+}

@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/fault"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/pkg/streams"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// CreateRound stores a new OPEN round and announces it.
+func (s *Store) CreateRound(ctx context.Context, r *assessmentv1.Round) (*assessmentv1.Round, error) {
+	r.State = assessmentv1.RoundState_ROUND_STATE_OPEN
+	r.CreateTime = timestamppb.New(s.now())
+	b, err := proto.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := s.rounds.Create(ctx, r.GetId(), b)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fault.Existsf("round %s already exists (one round per scheme and year)", r.GetId())
+	}
+	if err != nil {
+		return nil, unavailable("create round", err)
+	}
+	if err := s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CREATED, "", rev); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// RoundState returns a round as stored, without counts (cheap).
+func (s *Store) RoundState(ctx context.Context, id string) (*assessmentv1.Round, error) {
+	r, _, err := s.loadRound(ctx, id)
+	return r, err
+}
+
+// Round returns a round with its counts filled from the stream and view.
+func (s *Store) Round(ctx context.Context, id string) (*assessmentv1.Round, error) {
+	r, _, err := s.loadRound(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.withCounts(ctx, r)
+}
+
+func (s *Store) loadRound(ctx context.Context, id string) (*assessmentv1.Round, uint64, error) {
+	e, err := s.rounds.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, fault.NotFoundf("round %s does not exist (ListRounds shows the rounds; CreateRound opens one)", id)
+	}
+	if err != nil {
+		return nil, 0, unavailable("read round", err)
+	}
+	var r assessmentv1.Round
+	if err := proto.Unmarshal(e.Value(), &r); err != nil {
+		return nil, 0, fmt.Errorf("decode round %s: %w", id, err)
+	}
+	return &r, e.Revision(), nil
+}
+
+func (s *Store) withCounts(ctx context.Context, r *assessmentv1.Round) (*assessmentv1.Round, error) {
+	info, err := s.assessments.Info(ctx, jetstream.WithSubjectFilter(streams.AssessmentFilter(r.GetSchemeId(), fmt.Sprint(r.GetYear()))))
+	if err != nil {
+		return nil, unavailable("count assessments", err)
+	}
+	out := proto.Clone(r).(*assessmentv1.Round)
+	out.AssessmentCount = int32(len(info.State.Subjects))
+	var revs uint64
+	for _, n := range info.State.Subjects {
+		revs += n
+	}
+	out.RevisionCount = int32(revs)
+	out.CorrectionCount = int32(s.view.correctionCount(r.GetId()))
+	return out, nil
+}
+
+// ListRounds returns every round matching keep, newest year first, then
+// scheme id. Rounds are few (one per scheme and year).
+func (s *Store) ListRounds(ctx context.Context, keep func(*assessmentv1.Round) bool) ([]*assessmentv1.Round, error) {
+	lister, err := s.rounds.ListKeys(ctx)
+	if err != nil {
+		return nil, unavailable("list rounds", err)
+	}
+	var out []*assessmentv1.Round
+	for key := range lister.Keys() {
+		r, _, err := s.loadRound(ctx, key)
+		if fault.Is(err, fault.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if keep(r) {
+			if r, err = s.withCounts(ctx, r); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].GetYear() != out[j].GetYear() {
+			return out[i].GetYear() > out[j].GetYear()
+		}
+		return out[i].GetSchemeId() < out[j].GetSchemeId()
+	})
+	return out, nil
+}
+
+// Transition applies a state change with compare-and-set, retrying when a
+// concurrent change won (every transition is idempotent, so re-applying it
+// to the newer state is right). It returns the round and whether it changed.
+func (s *Store) Transition(ctx context.Context, id, reason string, apply func(*assessmentv1.Round) (*assessmentv1.Round, bool, error)) (*assessmentv1.Round, bool, error) {
+	for range 5 {
+		cur, rev, err := s.loadRound(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		next, changed, err := apply(cur)
+		if err != nil || !changed {
+			return next, false, err
+		}
+		b, err := proto.Marshal(next)
+		if err != nil {
+			return nil, false, err
+		}
+		newRev, err := s.rounds.Update(ctx, id, b, rev)
+		if natsx.IsWrongLastSequence(err) {
+			continue
+		}
+		if err != nil {
+			return nil, false, unavailable("update round", err)
+		}
+		return next, true, s.afterTransition(ctx, next, newRev, reason)
+	}
+	return nil, false, fault.Conflictf("round %s is changing concurrently; try again", id)
+}
+
+func (s *Store) afterTransition(ctx context.Context, r *assessmentv1.Round, rev uint64, reason string) error {
+	switch r.GetState() {
+	case assessmentv1.RoundState_ROUND_STATE_CLOSED:
+		return s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CLOSED, reason, rev)
+	case assessmentv1.RoundState_ROUND_STATE_OPEN:
+		return s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_REOPENED, reason, rev)
+	case assessmentv1.RoundState_ROUND_STATE_PUBLISHED:
+		return s.EnsurePublishedEvent(ctx, r)
+	}
+	return nil
+}
+
+// announce publishes RoundChanged, de-duplicated by the KV revision it
+// reports.
+func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv1.RoundChangeType, reason string, rev uint64) error {
+	ev := &eventsv1.RoundChanged{EventId: fmt.Sprintf("round/%s/%d", r.GetId(), rev), EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason}
+	msg, err := streams.NewMsg(streams.RoundSubject("changed", r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
+	if err != nil {
+		return err
+	}
+	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+		return unavailable("announce round change", err)
+	}
+	return nil
+}
+
+// EnsurePublishedEvent publishes RoundPublished exactly once: its subject
+// belongs to the round alone and the publish expects it empty, so a retry, a
+// resumed publication or the start-up reconciliation never emit it twice.
+func (s *Store) EnsurePublishedEvent(ctx context.Context, r *assessmentv1.Round) error {
+	ev := &eventsv1.RoundPublished{EventId: "round-published/" + r.GetId(), EventTime: r.GetPublishTime(), Round: r}
+	msg, err := streams.NewMsg(streams.RoundSubject("published", r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
+	if err != nil {
+		return err
+	}
+	_, err = s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+	if err != nil && !natsx.IsWrongLastSequence(err) {
+		return unavailable("publish RoundPublished", err)
+	}
+	return nil
+}
+
+// reconcileRounds finishes publications a crash cut between the state
+// change and the event.
+func (s *Store) reconcileRounds(ctx context.Context) error {
+	rs, err := s.ListRounds(ctx, func(r *assessmentv1.Round) bool {
+		return r.GetState() == assessmentv1.RoundState_ROUND_STATE_PUBLISHED
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if err := s.EnsurePublishedEvent(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
