@@ -1,0 +1,188 @@
+// Package award decides which awards a published round grants: band and
+// category awards from each institution's band, rank awards from competition
+// ranks within a peer group, nationally or per province. It is pure: the
+// same frozen records always give the same awards with the same ids, which
+// is what makes granting them exactly once possible.
+package award
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/predikat-id/predikat/pkg/decimal"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+)
+
+// National is the scope token of a national board.
+const National = "00"
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func hashID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return "aw-" + idEncoding.EncodeToString(sum[:])[:26]
+}
+
+// RuleAwardID is the id of the award a rule grants an institution in a round.
+func RuleAwardID(roundID, ruleCode, institutionID string) string {
+	return hashID("rule", roundID, ruleCode, institutionID)
+}
+
+// ManualAwardID is the id of a manual award: one per (institution, request).
+func ManualAwardID(institutionID, requestID string) string {
+	return hashID("manual", institutionID, requestID)
+}
+
+// Evaluate returns every award the scheme's rules grant on the latest records
+// of a published round, ordered by id. provinceNames names the scopes.
+func Evaluate(s *assessmentv1.Scheme, r *assessmentv1.Round, records []*assessmentv1.Assessment, provinceNames map[string]string) ([]*assessmentv1.Award, error) {
+	var out []*assessmentv1.Award
+	for _, rule := range s.GetAwardRules() {
+		switch rule.GetKind() {
+		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_CATEGORY:
+			for _, a := range records {
+				if slices.ContainsFunc(rule.GetBandCodes(), func(c string) bool { return strings.EqualFold(c, a.GetBandCode()) }) {
+					out = append(out, newAward(s, r, rule, a, nil))
+				}
+			}
+		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK:
+			got, err := rankAwards(s, r, rule, records, provinceNames)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, got...)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
+	return out, nil
+}
+
+// Ranked is one entry of a board with its competition rank.
+type Ranked struct {
+	Record *assessmentv1.Assessment
+	Total  decimal.Decimal
+	Rank   int
+}
+
+// Rank orders records by total, best first, with competition ranks: equal
+// totals share a rank and the next rank skips (1, 2, 2, 4); ties are listed
+// by name, then id. Band-only records have no total and are left out.
+func Rank(records []*assessmentv1.Assessment) ([]Ranked, error) {
+	var out []Ranked
+	for _, a := range records {
+		if a.GetBasis() == assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND || a.GetTotal() == "" {
+			continue
+		}
+		d, err := decimal.Parse(a.GetTotal())
+		if err != nil {
+			return nil, fmt.Errorf("total of %s: %w", a.GetInstitutionId(), err)
+		}
+		out = append(out, Ranked{Record: a, Total: d})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if c := out[i].Total.Cmp(out[j].Total); c != 0 {
+			return c > 0
+		}
+		if ni, nj := out[i].Record.GetInstitution().GetName(), out[j].Record.GetInstitution().GetName(); ni != nj {
+			return ni < nj
+		}
+		return out[i].Record.GetInstitutionId() < out[j].Record.GetInstitutionId()
+	})
+	for i := range out {
+		if i > 0 && out[i].Total.Cmp(out[i-1].Total) == 0 {
+			out[i].Rank = out[i-1].Rank
+		} else {
+			out[i].Rank = i + 1
+		}
+	}
+	return out, nil
+}
+
+func rankAwards(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv1.AwardRule, records []*assessmentv1.Assessment, provinceNames map[string]string) ([]*assessmentv1.Award, error) {
+	var group *assessmentv1.PeerGroup
+	for _, g := range s.GetPeerGroups() {
+		if g.GetCode() == rule.GetPeerGroup() {
+			group = g
+		}
+	}
+	if group == nil {
+		return nil, fmt.Errorf("award rule %s: unknown peer group %q", rule.GetCode(), rule.GetPeerGroup())
+	}
+	boards := map[string][]*assessmentv1.Assessment{}
+	for _, a := range records {
+		if !slices.Contains(group.GetKinds(), a.GetInstitution().GetKind()) {
+			continue
+		}
+		scope := National
+		if rule.GetScope() == assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE {
+			scope = a.GetInstitution().GetProvinceCode()
+			if scope == "" || scope == National {
+				continue // national bodies have no province board
+			}
+		}
+		boards[scope] = append(boards[scope], a)
+	}
+	topN := int(rule.GetTopN())
+	if topN <= 0 {
+		topN = 1
+	}
+	var out []*assessmentv1.Award
+	for scope, recs := range boards {
+		ranked, err := Rank(recs)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ranked {
+			if e.Rank > topN {
+				break
+			}
+			scopeName := "Nasional"
+			if scope != National {
+				scopeName = provinceNames[scope]
+				if scopeName == "" {
+					scopeName = e.Record.GetInstitution().GetProvinceName()
+				}
+			}
+			out = append(out, newAward(s, r, rule, e.Record, &rankInfo{rank: e.Rank, outOf: len(ranked), group: group, scope: scope, scopeName: scopeName}))
+		}
+	}
+	return out, nil
+}
+
+type rankInfo struct {
+	rank, outOf int
+	group       *assessmentv1.PeerGroup
+	scope       string
+	scopeName   string
+}
+
+func newAward(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv1.AwardRule, a *assessmentv1.Assessment, ri *rankInfo) *assessmentv1.Award {
+	basis := &assessmentv1.AwardBasis{
+		Kind: rule.GetKind(), RuleCode: rule.GetCode(), Score: a.GetTotal(), BandCode: a.GetBandCode(),
+		BandLabel: a.GetBandLabel(), BandZone: a.GetBandZone(), AssessmentRevision: a.GetRevision(),
+	}
+	if ri != nil {
+		basis.Rank, basis.OutOf = int32(ri.rank), int32(ri.outOf)
+		basis.PeerGroup, basis.PeerGroupName = ri.group.GetCode(), ri.group.GetName()
+		basis.Scope, basis.ScopeName = ri.scope, ri.scopeName
+	}
+	return &assessmentv1.Award{
+		Id: RuleAwardID(r.GetId(), rule.GetCode(), a.GetInstitutionId()), RoundId: r.GetId(), SchemeId: s.GetId(),
+		SchemeVersion: s.GetVersion(), Year: r.GetYear(), Institution: a.GetInstitution(), Basis: basis,
+		Title: Title(rule.GetTitle(), basis), State: assessmentv1.AwardState_AWARD_STATE_GRANTED, GrantedBy: "publish:" + r.GetId(),
+	}
+}
+
+// Title fills a rule's title template: {band_code}, {band_label},
+// {peer_group}, {scope}, {rank}, {score}.
+func Title(tmpl string, b *assessmentv1.AwardBasis) string {
+	return strings.NewReplacer(
+		"{band_code}", b.GetBandCode(), "{band_label}", b.GetBandLabel(), "{peer_group}", b.GetPeerGroupName(),
+		"{scope}", b.GetScopeName(), "{rank}", strconv.Itoa(int(b.GetRank())), "{score}", b.GetScore(),
+	).Replace(tmpl)
+}
