@@ -54,9 +54,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("registry: open storage: %w", err)
 	}
-	gs.Register(func(r grpc.ServiceRegistrar) {
-		registryv1.RegisterRegistryServiceServer(r, server.New(st, idx))
-	})
 
 	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -64,6 +61,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	gs.Register(func(r grpc.ServiceRegistrar) {
+		registryv1.RegisterRegistryServiceServer(r, server.New(st, idx, ctx.Done()))
+	})
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis) }()
 

@@ -141,7 +141,7 @@ func rankAwards(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv
 			if e.Rank > topN {
 				break
 			}
-			scopeName := "Nasional"
+			scopeName := "Indonesia" // reads right in "Nilai Tertinggi … se-{scope}"
 			if scope != National {
 				scopeName = provinceNames[scope]
 				if scopeName == "" {
@@ -174,14 +174,14 @@ func newAward(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv1.
 	return &assessmentv1.Award{
 		Id: RuleAwardID(r.GetId(), rule.GetCode(), a.GetInstitutionId()), RoundId: r.GetId(), SchemeId: s.GetId(),
 		SchemeVersion: s.GetVersion(), Year: r.GetYear(), Institution: a.GetInstitution(), Basis: basis,
-		Title: Title(rule.GetTitle(), basis), State: assessmentv1.AwardState_AWARD_STATE_GRANTED, GrantedBy: "publish:" + r.GetId(),
+		Title: Title(rule.GetTitle(), r.GetYear(), basis), State: assessmentv1.AwardState_AWARD_STATE_GRANTED, GrantedBy: "publish:" + r.GetId(),
 	}
 }
 
 // Title fills a rule's title template: {band_code}, {band_label},
-// {peer_group}, {scope}, {rank}, {score}.
-func Title(tmpl string, b *assessmentv1.AwardBasis) string {
-	return strings.NewReplacer(
+// {peer_group}, {scope}, {rank}, {score}, {year}.
+func Title(tmpl string, year int32, b *assessmentv1.AwardBasis) string {
+	return strings.NewReplacer("{year}", strconv.Itoa(int(year)),
 		"{band_code}", b.GetBandCode(), "{band_label}", b.GetBandLabel(), "{peer_group}", b.GetPeerGroupName(),
 		"{scope}", b.GetScopeName(), "{rank}", strconv.Itoa(int(b.GetRank())), "{score}", b.GetScore(),
 	).Replace(tmpl)

@@ -119,7 +119,7 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 		}
 		return st.ev.GetAssessment(), false, nil
 	}
-	s.readOwnWrite(ctx, ack.Sequence)
+	s.readOwnWrite(ctx, s.view.assessmentsFeed, ack.Sequence)
 	return a, true, nil
 }
 

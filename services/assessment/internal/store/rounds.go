@@ -202,4 +202,3 @@ func (s *Store) reconcileRounds(ctx context.Context) error {
 	}
 	return nil
 }
-

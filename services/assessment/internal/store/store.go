@@ -51,8 +51,10 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 	if s.assessments, err = natsx.EnsureStream(ctx, js, streams.Config(streams.Assessments, replicas)); err != nil {
 		return nil, err
 	}
-	if _, err = natsx.EnsureStream(ctx, js, streams.Config(streams.Rounds, replicas)); err != nil {
-		return nil, err
+	for _, name := range []string{streams.Rounds, streams.Awards} {
+		if _, err = natsx.EnsureStream(ctx, js, streams.Config(name, replicas)); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -61,17 +63,18 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 // once everything stored before the call is in the view, and finishes any
 // round publication a crash interrupted.
 func (s *Store) Start(ctx context.Context) error {
-	if err := s.view.follow(ctx, s.js, s.assessments, s.log); err != nil {
+	if err := s.view.follow(ctx, s.js, s.log); err != nil {
 		return fmt.Errorf("load assessments view: %w", err)
 	}
 	return s.reconcileRounds(ctx)
 }
 
-// readOwnWrite waits briefly until the view shows stream sequence seq.
-func (s *Store) readOwnWrite(ctx context.Context, seq uint64) {
+// readOwnWrite waits briefly until the view shows stream sequence seq, so a
+// caller lists what it has just written.
+func (s *Store) readOwnWrite(ctx context.Context, feed *natsx.Follower, seq uint64) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := s.view.waitApplied(ctx, seq); err != nil {
+	if err := feed.WaitApplied(ctx, seq); err != nil {
 		s.log.Warn("view lagging behind own write", "seq", seq, "err", err)
 	}
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -10,96 +9,85 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/pkg/streams"
 	"google.golang.org/protobuf/proto"
 )
 
 // View is this replica's index of the latest revision of every record, by
-// round and institution. It is derived from the stream and rebuilt at every
-// start, so it never needs a migration.
+// round and institution, and of every award. It is derived from the streams
+// and rebuilt at every start, so it never needs a migration.
 type View struct {
-	mu       sync.RWMutex
-	byRound  map[string]map[string]*assessmentv1.Assessment
-	applied  uint64
-	progress chan struct{}
+	mu      sync.RWMutex
+	byRound map[string]map[string]*assessmentv1.Assessment
+	awards  map[string]*assessmentv1.Award
+
+	assessmentsFeed, awardsFeed *natsx.Follower
 }
 
 func newView() *View {
-	return &View{byRound: map[string]map[string]*assessmentv1.Assessment{}, progress: make(chan struct{})}
+	return &View{byRound: map[string]map[string]*assessmentv1.Assessment{}, awards: map[string]*assessmentv1.Award{}}
 }
 
-func (v *View) apply(seq uint64, a *assessmentv1.Assessment) {
+func (v *View) putAssessment(a *assessmentv1.Assessment) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if a != nil {
-		m := v.byRound[a.GetRoundId()]
-		if m == nil {
-			m = map[string]*assessmentv1.Assessment{}
-			v.byRound[a.GetRoundId()] = m
-		}
-		if m[a.GetInstitutionId()].GetRevision() < a.GetRevision() {
-			m[a.GetInstitutionId()] = a
-		}
+	m := v.byRound[a.GetRoundId()]
+	if m == nil {
+		m = map[string]*assessmentv1.Assessment{}
+		v.byRound[a.GetRoundId()] = m
 	}
-	if seq > v.applied {
-		v.applied = seq
-	}
-	close(v.progress)
-	v.progress = make(chan struct{})
-}
-
-func (v *View) waitApplied(ctx context.Context, seq uint64) error {
-	for {
-		v.mu.RLock()
-		done, ch := v.applied >= seq, v.progress
-		v.mu.RUnlock()
-		if done {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if m[a.GetInstitutionId()].GetRevision() < a.GetRevision() {
+		m[a.GetInstitutionId()] = a
 	}
 }
 
-// follow starts an ordered consumer delivering the last message of every
-// subject, then every new one, and returns once the view has caught up with
-// the stream as it was at the call.
-func (v *View) follow(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, log *slog.Logger) error {
-	info, err := st.Info(ctx)
-	if err != nil {
-		return err
+func (v *View) putAward(a *assessmentv1.Award) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	// A revocation always wins over the grant, whatever order they arrive in.
+	if cur := v.awards[a.GetId()]; cur.GetState() == assessmentv1.AwardState_AWARD_STATE_REVOKED {
+		return
 	}
-	target := info.State.LastSeq
-	cons, err := js.OrderedConsumer(ctx, info.Config.Name, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"predikat.assessment.recorded.>"},
-		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
-	})
-	if err != nil {
-		return err
-	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		md, err := m.Metadata()
-		if err != nil {
-			return
-		}
+	v.awards[a.GetId()] = a
+}
+
+// follow fills the view from both streams and returns once it holds
+// everything stored before the call.
+func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger) error {
+	var err error
+	v.assessmentsFeed, err = natsx.Follow(ctx, js, streams.Assessments, []string{"predikat.assessment.recorded.>"}, jetstream.DeliverLastPerSubjectPolicy, func(m jetstream.Msg) {
 		var ev eventsv1.AssessmentRecorded
 		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
-			log.Error("undecodable assessment event", "subject", m.Subject(), "seq", md.Sequence.Stream, "err", err)
-			v.apply(md.Sequence.Stream, nil)
+			log.Error("undecodable assessment event", "subject", m.Subject(), "err", err)
 			return
 		}
-		v.apply(md.Sequence.Stream, ev.GetAssessment())
+		v.putAssessment(ev.GetAssessment())
 	})
 	if err != nil {
 		return err
 	}
-	go func() { <-ctx.Done(); cc.Stop() }()
-	if err := v.waitApplied(ctx, target); err != nil {
-		return fmt.Errorf("catch up to sequence %d: %w", target, err)
-	}
-	return nil
+	v.awardsFeed, err = natsx.Follow(ctx, js, streams.Awards, nil, jetstream.DeliverAllPolicy, func(m jetstream.Msg) {
+		var award *assessmentv1.Award
+		switch m.Headers().Get(streams.HeaderType) {
+		case "predikat.events.v1.AwardGranted":
+			var ev eventsv1.AwardGranted
+			if err := proto.Unmarshal(m.Data(), &ev); err == nil {
+				award = ev.GetAward()
+			}
+		case "predikat.events.v1.AwardRevoked":
+			var ev eventsv1.AwardRevoked
+			if err := proto.Unmarshal(m.Data(), &ev); err == nil {
+				award = ev.GetAward()
+			}
+		}
+		if award == nil {
+			log.Error("undecodable award event", "subject", m.Subject())
+			return
+		}
+		v.putAward(award)
+	})
+	return err
 }
 
 // Records returns the latest records of a round passing keep, ordered by

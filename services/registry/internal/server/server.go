@@ -24,12 +24,17 @@ const DefaultPageSize = 50
 // Server implements predikat.registry.v1.RegistryService.
 type Server struct {
 	registryv1.UnimplementedRegistryServiceServer
-	store *store.Store
-	idx   *index.Index
+	store    *store.Store
+	idx      *index.Index
+	stopping <-chan struct{}
 }
 
-// New returns the handlers over a store and its index.
-func New(st *store.Store, idx *index.Index) *Server { return &Server{store: st, idx: idx} }
+// New returns the handlers over a store and its index. stopping closes when
+// the service shuts down: watch streams end then, instead of holding the
+// graceful stop open until its deadline.
+func New(st *store.Store, idx *index.Index, stopping <-chan struct{}) *Server {
+	return &Server{store: st, idx: idx, stopping: stopping}
+}
 
 // CreateRegion implements RegistryService.
 func (s *Server) CreateRegion(ctx context.Context, req *registryv1.CreateRegionRequest) (*registryv1.CreateRegionResponse, error) {
@@ -162,6 +167,8 @@ func (s *Server) WatchInstitutions(req *registryv1.WatchInstitutionsRequest, str
 		select {
 		case <-stream.Context().Done():
 			return nil
+		case <-s.stopping:
+			return fault.Unavailablef("registry is shutting down; reconnect to another replica")
 		case c, ok := <-sub.C:
 			if !ok {
 				return fault.Unavailablef("%v", sub.Err())

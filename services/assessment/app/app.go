@@ -1,0 +1,95 @@
+// Package app wires the assessment service: the scheme catalog, storage on
+// JetStream, the registry client and the gRPC handlers. main (and the dev
+// stack in cmd/predikat) parse flags and call Run.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/config"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/services/assessment/internal/registry"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+	"github.com/predikat-id/predikat/services/assessment/internal/server"
+	"github.com/predikat-id/predikat/services/assessment/internal/store"
+	"google.golang.org/grpc"
+)
+
+// DefaultAddr is where the assessment service listens unless told otherwise.
+const DefaultAddr = config.DefaultAssessment
+
+// Config is everything the assessment service needs from its environment.
+type Config struct {
+	// Addr is the gRPC listen address.
+	Addr string
+	// NATS is a connected client; the caller owns it.
+	NATS *nats.Conn
+	// Replicas of the streams and bucket (1 for one NATS server, 3 on a cluster).
+	Replicas int
+	// RegistryAddr is the registry's gRPC address.
+	RegistryAddr string
+	// Logger for everything the service says.
+	Logger *slog.Logger
+	// OnServing, if set, is called with the bound address once the service
+	// answers and its view is complete.
+	OnServing func(addr string)
+}
+
+// Run serves the assessment service until ctx ends. A broken scheme file
+// stops it before it listens, naming the file, field and reason.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger.With("service", "assessment")
+	cat, err := scheme.Load()
+	if err != nil {
+		return fmt.Errorf("assessment: scheme catalog: %w", err)
+	}
+	js, err := jetstream.New(cfg.NATS)
+	if err != nil {
+		return fmt.Errorf("assessment: jetstream: %w", err)
+	}
+	st, err := store.Open(ctx, js, cfg.Replicas, log)
+	if err != nil {
+		return fmt.Errorf("assessment: open storage: %w", err)
+	}
+	cc, err := grpcserver.Dial(cfg.RegistryAddr)
+	if err != nil {
+		return fmt.Errorf("assessment: registry client for %s: %w", cfg.RegistryAddr, err)
+	}
+	defer cc.Close()
+	reg := registry.New(cc, log)
+
+	gs, err := grpcserver.New(grpcserver.Options{Name: "assessment", Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("assessment: %w", err)
+	}
+	gs.Register(func(r grpc.ServiceRegistrar) {
+		assessmentv1.RegisterAssessmentServiceServer(r, server.New(cat, st, reg))
+	})
+	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("assessment: listen on %s: %w", cfg.Addr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- gs.ServeListener(ctx, lis) }()
+	go reg.Run(ctx)
+
+	if err := st.Start(ctx); err != nil {
+		cancel()
+		<-served
+		return fmt.Errorf("assessment: %w", err)
+	}
+	gs.SetServing(true)
+	log.Info("assessment ready", "addr", lis.Addr().String(), "schemes", len(cat.List("", 0, 0)))
+	if cfg.OnServing != nil {
+		cfg.OnServing(lis.Addr().String())
+	}
+	return <-served
+}

@@ -1,0 +1,465 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+	"github.com/predikat-id/predikat/services/assessment/app"
+	registryapp "github.com/predikat-id/predikat/services/registry/app"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// stack is a real NATS, a real registry and a real assessment service.
+type stack struct {
+	t        *testing.T
+	ns       *natstest.Server
+	regAddr  string
+	regStop  func()
+	reg      registryv1.RegistryServiceClient
+	svc      assessmentv1.AssessmentServiceClient
+	svcStop  func()
+	js       jetstream.JetStream
+}
+
+// serve runs run in the background until stop, returning the bound address.
+func serve(t *testing.T, name string, run func(ctx context.Context, onServing func(string)) error) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(ctx, func(a string) { addr <- a }) }()
+	var a string
+	select {
+	case a = <-addr:
+	case err := <-done:
+		cancel()
+		t.Fatalf("%s did not start: %v", name, err)
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("%s not ready in 20s", name)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("%s stopped with error: %v", name, err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return a, stop
+}
+
+func newStack(t *testing.T) *stack {
+	s := &stack{t: t, ns: natstest.Start(t)}
+	s.js = s.ns.JetStream(t)
+	s.startRegistry("127.0.0.1:0")
+	s.startAssessment()
+	return s
+}
+
+func (s *stack) startRegistry(addr string) {
+	nc := s.ns.Conn(s.t)
+	s.regAddr, s.regStop = serve(s.t, "registry", func(ctx context.Context, on func(string)) error {
+		return registryapp.Run(ctx, registryapp.Config{Addr: addr, NATS: nc, Logger: natstest.Logger(s.t), OnServing: on})
+	})
+	cc, err := grpcserver.Dial(s.regAddr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { cc.Close() })
+	s.reg = registryv1.NewRegistryServiceClient(cc)
+}
+
+func (s *stack) startAssessment() {
+	nc := s.ns.Conn(s.t)
+	addr, stop := serve(s.t, "assessment", func(ctx context.Context, on func(string)) error {
+		return app.Run(ctx, app.Config{Addr: "127.0.0.1:0", NATS: nc, RegistryAddr: s.regAddr, Logger: natstest.Logger(s.t), OnServing: on})
+	})
+	cc, err := grpcserver.Dial(addr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { cc.Close() })
+	s.svc, s.svcStop = assessmentv1.NewAssessmentServiceClient(cc), stop
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func wantCode(t *testing.T, err error, code codes.Code, contains string) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	if st.Code() != code {
+		t.Fatalf("got %v %q, want %v", st.Code(), st.Message(), code)
+	}
+	if contains != "" && !strings.Contains(st.Message(), contains) {
+		t.Fatalf("message %q does not mention %q", st.Message(), contains)
+	}
+}
+
+func (s *stack) institution(id, name string, kind registryv1.InstitutionKind, region string) {
+	s.t.Helper()
+	_, err := s.reg.CreateInstitution(ctxT(s.t), &registryv1.CreateInstitutionRequest{InstitutionId: id,
+		Institution: &registryv1.Institution{Name: name, Kind: kind, RegionCode: region}})
+	if err != nil {
+		s.t.Fatalf("register %s: %v", id, err)
+	}
+}
+
+// kalsel registers the institutions of the Ombudsman 2024 article.
+func (s *stack) kalsel() {
+	s.institution("pemprov-kalsel", "Pemerintah Provinsi Kalimantan Selatan", registryv1.InstitutionKind_INSTITUTION_KIND_PROVINCIAL_GOVERNMENT, "63")
+	s.institution("pemkab-hss", "Pemerintah Kabupaten Hulu Sungai Selatan", registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.06")
+	s.institution("polres-hss", "Polres Hulu Sungai Selatan", registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, "63.06")
+	s.institution("kantah-tanah-laut", "Kantor Pertanahan Kabupaten Tanah Laut", registryv1.InstitutionKind_INSTITUTION_KIND_LAND_OFFICE, "63.01")
+}
+
+func (s *stack) round(scheme string, year int32) *assessmentv1.Round {
+	s.t.Helper()
+	resp, err := s.svc.CreateRound(ctxT(s.t), &assessmentv1.CreateRoundRequest{SchemeId: scheme, Year: year,
+		CollectionStart: fmt.Sprintf("%d-03-01", year), CollectionEnd: fmt.Sprintf("%d-11-30", year)})
+	if err != nil {
+		s.t.Fatalf("create round %s %d: %v", scheme, year, err)
+	}
+	return resp.GetRound()
+}
+
+func reported(total string) *assessmentv1.AssessmentInput {
+	return &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: total}}
+}
+
+func (s *stack) record(roundID, inst string, in *assessmentv1.AssessmentInput, corrects uint64, reqID string) (*assessmentv1.RecordAssessmentResponse, error) {
+	reason := ""
+	if corrects > 0 {
+		reason = "correction"
+	}
+	return s.svc.RecordAssessment(ctxT(s.t), &assessmentv1.RecordAssessmentRequest{RoundId: roundID, InstitutionId: inst, Input: in,
+		CorrectsRevision: corrects, Reason: reason, RequestId: reqID})
+}
+
+func (s *stack) mustRecord(roundID, inst string, in *assessmentv1.AssessmentInput, corrects uint64, reqID string) *assessmentv1.Assessment {
+	s.t.Helper()
+	resp, err := s.record(roundID, inst, in, corrects, reqID)
+	if err != nil {
+		s.t.Fatalf("record %s: %v", inst, err)
+	}
+	return resp.GetAssessment()
+}
+
+func (s *stack) subjectCount(subject string) uint64 {
+	st, err := s.js.Stream(ctxT(s.t), streams.Assessments)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	info, err := st.Info(ctxT(s.t), jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return info.State.Subjects[subject]
+}
+
+func TestKalselOmbudsman2024(t *testing.T) {
+	s := newStack(t)
+	s.kalsel()
+	s.institution("pemkab-banjar", "Pemerintah Kabupaten Banjar", registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.03")
+	s.institution("pemkab-tapin", "Pemerintah Kabupaten Tapin", registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.05")
+	r := s.round("ombudsman", 2024)
+	if r.GetId() != "ombudsman-2024" || r.GetState() != assessmentv1.RoundState_ROUND_STATE_OPEN || r.GetSchemeVersion() == "" {
+		t.Fatalf("round = %v", r)
+	}
+	// The figures published in the seed article, with the Indonesian comma.
+	for inst, total := range map[string]string{"pemprov-kalsel": "94,58", "pemkab-hss": "96,52", "polres-hss": "96,64", "kantah-tanah-laut": "99,57"} {
+		a := s.mustRecord(r.GetId(), inst, reported(total), 0, "seed-"+inst)
+		if a.GetBandCode() != "A" || a.GetBandLabel() != "Kualitas Tertinggi" || a.GetTotal() != strings.ReplaceAll(total, ",", ".") ||
+			a.GetBasis() != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_TOTAL || a.GetRevision() != 1 {
+			t.Errorf("%s: %v %v %v %v rev %d", inst, a.GetTotal(), a.GetBandCode(), a.GetBandLabel(), a.GetBasis(), a.GetRevision())
+		}
+		if a.GetInstitution().GetProvinceName() != "Kalimantan Selatan" || a.GetInstitution().GetName() == "" {
+			t.Errorf("%s: snapshot %v", inst, a.GetInstitution())
+		}
+	}
+	// The edge: 88.00 is A, 87.99 is B, every time.
+	if a := s.mustRecord(r.GetId(), "pemkab-banjar", reported("88.00"), 0, "edge-1"); a.GetBandCode() != "A" {
+		t.Errorf("88.00 -> %s", a.GetBandCode())
+	}
+	if a := s.mustRecord(r.GetId(), "pemkab-tapin", reported("87.99"), 0, "edge-2"); a.GetBandCode() != "B" || a.GetBandLabel() != "Kualitas Tinggi" {
+		t.Errorf("87.99 -> %s %s", a.GetBandCode(), a.GetBandLabel())
+	}
+	got, err := s.svc.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-hss"})
+	if err != nil || got.GetAssessment().GetTotal() != "96.52" || got.GetAssessment().GetBandLabel() != "Kualitas Tertinggi" {
+		t.Fatalf("read back = %v, %v", got, err)
+	}
+	list, err := s.svc.ListAssessments(ctxT(t), &assessmentv1.ListAssessmentsRequest{RoundId: r.GetId(), ProvinceCode: "63", BandCodes: []string{"a"},
+		Kinds: []registryv1.InstitutionKind{registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range list.GetAssessments() {
+		ids = append(ids, a.GetInstitutionId())
+	}
+	if fmt.Sprint(ids) != "[pemkab-banjar pemkab-hss]" {
+		t.Fatalf("list band A regencies in 63 = %v", ids)
+	}
+	rr, err := s.svc.GetRound(ctxT(t), &assessmentv1.GetRoundRequest{RoundId: r.GetId()})
+	if err != nil || rr.GetRound().GetAssessmentCount() != 6 || rr.GetRound().GetRevisionCount() != 6 {
+		t.Fatalf("round counts = %v, %v", rr.GetRound(), err)
+	}
+}
+
+func TestComputedTotalAndBadInput(t *testing.T) {
+	s := newStack(t)
+	s.kalsel()
+	r := s.round("ombudsman", 2024)
+	scheme, err := s.svc.GetScheme(ctxT(t), &assessmentv1.GetSchemeRequest{SchemeId: "ombudsman", Selector: &assessmentv1.GetSchemeRequest_Year{Year: 2024}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scores []*assessmentv1.DimensionScore
+	for _, d := range scheme.GetScheme().GetDimensions() {
+		scores = append(scores, &assessmentv1.DimensionScore{Code: d.GetCode(), Score: "90,00"})
+	}
+	in := &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_DimensionScores{DimensionScores: &assessmentv1.DimensionScores{Scores: scores}}}
+	a := s.mustRecord(r.GetId(), "pemkab-hss", in, 0, "computed-1")
+	if a.GetTotal() != "90.00" || a.GetBandCode() != "A" || a.GetBasis() != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_COMPUTED {
+		t.Fatalf("computed = %v %v %v", a.GetTotal(), a.GetBandCode(), a.GetBasis())
+	}
+	_, err = s.record(r.GetId(), "polres-hss", reported("100.01"), 0, "bad-1")
+	wantCode(t, err, codes.InvalidArgument, "100.01")
+	_, err = s.record(r.GetId(), "nobody", reported("90"), 0, "bad-2")
+	wantCode(t, err, codes.NotFound, "nobody")
+	_, err = s.record("ombudsman-2023", "pemkab-hss", reported("90"), 0, "bad-3")
+	wantCode(t, err, codes.NotFound, "ombudsman-2023")
+	_, err = s.record(r.GetId(), "pemkab-hss", reported("90"), 0, "")
+	wantCode(t, err, codes.InvalidArgument, "request_id")
+	_, err = s.svc.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: r.GetId(), InstitutionId: "polres-hss",
+		Input: reported("90"), CorrectsRevision: 1, RequestId: "bad-4"})
+	wantCode(t, err, codes.InvalidArgument, "reason")
+	_, err = s.svc.CreateRound(ctxT(t), &assessmentv1.CreateRoundRequest{SchemeId: "ombudsman", Year: 2024})
+	wantCode(t, err, codes.AlreadyExists, "ombudsman-2024")
+	_, err = s.svc.CreateRound(ctxT(t), &assessmentv1.CreateRoundRequest{SchemeId: "nope", Year: 2024})
+	wantCode(t, err, codes.NotFound, "nope")
+
+	// A retired institution takes no new assessment.
+	if _, err := s.reg.RetireInstitution(ctxT(t), &registryv1.RetireInstitutionRequest{Id: "polres-hss", Reason: "merged"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err = s.record(r.GetId(), "polres-hss", reported("90"), 0, "retired-1")
+		if status.Code(err) == codes.FailedPrecondition || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the registry change reaches the cache through the watch
+	}
+	wantCode(t, err, codes.FailedPrecondition, "retired")
+	// Nothing of the rejected requests was written.
+	if n := s.subjectCount(streams.AssessmentFilter("ombudsman", "2024")); n != 0 {
+		t.Logf("(filter count is per subject; checked below)")
+	}
+	if n := s.subjectCount(streams.AssessmentSubject("ombudsman", 2024, "polres-hss")); n != 0 {
+		t.Fatalf("rejected records were written: %d", n)
+	}
+}
+
+func TestIdempotentRetriesAndCorrections(t *testing.T) {
+	s := newStack(t)
+	s.kalsel()
+	r := s.round("ombudsman", 2024)
+	first := s.mustRecord(r.GetId(), "pemkab-hss", reported("96.52"), 0, "req-1")
+	again, err := s.record(r.GetId(), "pemkab-hss", reported("96.52"), 0, "req-1")
+	if err != nil || again.GetCreated() || !proto.Equal(again.GetAssessment(), first) {
+		t.Fatalf("retry = %v created=%v, %v", again.GetAssessment(), again.GetCreated(), err)
+	}
+	subj := streams.AssessmentSubject("ombudsman", 2024, "pemkab-hss")
+	if n := s.subjectCount(subj); n != 1 {
+		t.Fatalf("a retried request wrote %d messages", n)
+	}
+	// A first record when one exists, or a stale correction: Aborted.
+	_, err = s.record(r.GetId(), "pemkab-hss", reported("90"), 0, "req-2")
+	wantCode(t, err, codes.Aborted, "revision 1")
+	fix := s.mustRecord(r.GetId(), "pemkab-hss", reported("96.53"), 1, "req-3")
+	if fix.GetRevision() != 2 || fix.GetReason() != "correction" {
+		t.Fatalf("correction = %v", fix)
+	}
+	_, err = s.record(r.GetId(), "pemkab-hss", reported("96.54"), 1, "req-4")
+	wantCode(t, err, codes.Aborted, "revision 2")
+	// The superseded request retried still gets its first answer.
+	old, err := s.record(r.GetId(), "pemkab-hss", reported("96.52"), 0, "req-1")
+	if err != nil || old.GetAssessment().GetRevision() != 1 || old.GetCreated() {
+		t.Fatalf("late retry = %v, %v", old, err)
+	}
+
+	// Of concurrent corrections of the same revision exactly one wins.
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = s.record(r.GetId(), "pemkab-hss", reported(fmt.Sprintf("9%d.00", i)), 2, fmt.Sprintf("race-%d", i))
+		})
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		} else if status.Code(err) != codes.Aborted {
+			t.Errorf("loser: %v", err)
+		}
+	}
+	if wins != 1 || s.subjectCount(subj) != 3 {
+		t.Fatalf("%d corrections won, %d messages", wins, s.subjectCount(subj))
+	}
+
+	revs, err := s.svc.ListAssessmentRevisions(ctxT(t), &assessmentv1.ListAssessmentRevisionsRequest{RoundId: r.GetId(), InstitutionId: "pemkab-hss", PageSize: 2})
+	if err != nil || len(revs.GetAssessments()) != 2 || revs.GetNextPageToken() == "" {
+		t.Fatalf("revisions page 1 = %v, %v", revs, err)
+	}
+	revs2, err := s.svc.ListAssessmentRevisions(ctxT(t), &assessmentv1.ListAssessmentRevisionsRequest{RoundId: r.GetId(), InstitutionId: "pemkab-hss", PageSize: 2, PageToken: revs.GetNextPageToken()})
+	if err != nil || len(revs2.GetAssessments()) != 1 || revs2.GetAssessments()[0].GetRevision() != 3 {
+		t.Fatalf("revisions page 2 = %v, %v", revs2, err)
+	}
+	v1, err := s.svc.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-hss", Revision: 1})
+	if err != nil || v1.GetAssessment().GetTotal() != "96.52" {
+		t.Fatalf("revision 1 = %v, %v", v1, err)
+	}
+	_, err = s.svc.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-hss", Revision: 9})
+	wantCode(t, err, codes.NotFound, "revisions 1 to 3")
+}
+
+func TestRetryAcrossRestart(t *testing.T) {
+	s := newStack(t)
+	s.kalsel()
+	r := s.round("ombudsman", 2024)
+	first := s.mustRecord(r.GetId(), "kantah-tanah-laut", reported("99.57"), 0, "req-restart")
+	s.svcStop()
+	s.ns.Restart(t)
+	s.startAssessment()
+	again, err := s.record(r.GetId(), "kantah-tanah-laut", reported("99.57"), 0, "req-restart")
+	if err != nil || again.GetCreated() || !proto.Equal(again.GetAssessment(), first) {
+		t.Fatalf("retry after restart = %v, %v", again, err)
+	}
+	if n := s.subjectCount(streams.AssessmentSubject("ombudsman", 2024, "kantah-tanah-laut")); n != 1 {
+		t.Fatalf("%d messages after a retry across a restart", n)
+	}
+	list, err := s.svc.ListAssessments(ctxT(t), &assessmentv1.ListAssessmentsRequest{RoundId: r.GetId()})
+	if err != nil || len(list.GetAssessments()) != 1 {
+		t.Fatalf("view after restart = %v, %v", list, err)
+	}
+}
+
+func TestRoundLifecycleAndPublishedCorrection(t *testing.T) {
+	s := newStack(t)
+	s.kalsel()
+	r := s.round("ombudsman", 2024)
+	s.mustRecord(r.GetId(), "pemkab-hss", reported("96.52"), 0, "hss")
+	_, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId()})
+	wantCode(t, err, codes.FailedPrecondition, "OPEN")
+	if _, err := s.svc.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: r.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.record(r.GetId(), "polres-hss", reported("96.64"), 0, "late")
+	wantCode(t, err, codes.FailedPrecondition, "CLOSED")
+	if _, err := s.svc.ReopenRound(ctxT(t), &assessmentv1.ReopenRoundRequest{RoundId: r.GetId(), Reason: "late Polres figures"}); err != nil {
+		t.Fatal(err)
+	}
+	s.mustRecord(r.GetId(), "polres-hss", reported("96.64"), 0, "late")
+	if _, err := s.svc.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: r.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // publishing twice is allowed and emits RoundPublished once
+		pub, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId()})
+		if err != nil || pub.GetRound().GetState() != assessmentv1.RoundState_ROUND_STATE_PUBLISHED || pub.GetRound().GetPublishTime() == nil {
+			t.Fatalf("publish = %v, %v", pub, err)
+		}
+	}
+	rounds, err := s.js.Stream(ctxT(t), streams.Rounds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubSubj := streams.RoundSubject("published", "ombudsman", 2024)
+	info, _ := rounds.Info(ctxT(t), jetstream.WithSubjectFilter(pubSubj))
+	if info.State.Subjects[pubSubj] != 1 {
+		t.Fatalf("RoundPublished emitted %d times", info.State.Subjects[pubSubj])
+	}
+	m, err := rounds.GetLastMsgForSubject(ctxT(t), pubSubj)
+	if err != nil || m.Header.Get("ce-type") != "predikat.events.v1.RoundPublished" {
+		t.Fatalf("RoundPublished message = %v, %v", m, err)
+	}
+	var ev eventsv1.RoundPublished
+	if err := proto.Unmarshal(m.Data, &ev); err != nil || ev.GetRound().GetId() != r.GetId() {
+		t.Fatalf("decode RoundPublished: %v %v", &ev, err)
+	}
+
+	_, err = s.record(r.GetId(), "pemkab-hss", reported("96.60"), 1, "fix")
+	wantCode(t, err, codes.FailedPrecondition, "CorrectPublishedAssessment")
+	_, err = s.svc.ReopenRound(ctxT(t), &assessmentv1.ReopenRoundRequest{RoundId: r.GetId(), Reason: "x"})
+	wantCode(t, err, codes.FailedPrecondition, "never reopened")
+	fix, err := s.svc.CorrectPublishedAssessment(ctxT(t), &assessmentv1.CorrectPublishedAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-hss",
+		Input: reported("86.52"), CorrectsRevision: 1, Reason: "erratum: typo in the published table", RequestId: "erratum-1"})
+	if err != nil || !fix.GetAssessment().GetAfterPublication() || fix.GetAssessment().GetBandCode() != "B" || fix.GetAssessment().GetRevision() != 2 {
+		t.Fatalf("published correction = %v, %v", fix, err)
+	}
+	corrSubj := "predikat.round.corrected.ombudsman.2024.pemkab-hss"
+	cm, err := rounds.GetLastMsgForSubject(ctxT(t), corrSubj)
+	if err != nil {
+		t.Fatalf("RoundCorrected: %v", err)
+	}
+	var corr eventsv1.RoundCorrected
+	if err := proto.Unmarshal(cm.Data, &corr); err != nil || corr.GetPreviousTotal() != "96.52" || corr.GetTotal() != "86.52" || corr.GetReason() == "" {
+		t.Fatalf("RoundCorrected = %v, %v", &corr, err)
+	}
+	got, _ := s.svc.GetRound(ctxT(t), &assessmentv1.GetRoundRequest{RoundId: r.GetId()})
+	if got.GetRound().GetCorrectionCount() != 1 {
+		t.Fatalf("correction count = %d", got.GetRound().GetCorrectionCount())
+	}
+
+	// The history of one institution spans rounds.
+	r23 := s.round("ombudsman", 2023)
+	s.mustRecord(r23.GetId(), "pemkab-hss", reported("95.00"), 0, "hss-2023")
+	hist, err := s.svc.ListInstitutionHistory(ctxT(t), &assessmentv1.ListInstitutionHistoryRequest{InstitutionId: "pemkab-hss"})
+	if err != nil || len(hist.GetAssessments()) != 2 || hist.GetAssessments()[0].GetYear() != 2024 || hist.GetAssessments()[1].GetYear() != 2023 {
+		t.Fatalf("history = %v, %v", hist, err)
+	}
+}
+
+func TestStreamIsAnAuditLog(t *testing.T) {
+	s := newStack(t)
+	st, err := s.js.Stream(ctxT(t), streams.Assessments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	if !cfg.DenyDelete || !cfg.DenyPurge {
+		t.Fatalf("ASSESSMENTS must deny delete and purge: %+v", cfg)
+	}
+	if err := st.Purge(ctxT(t)); err == nil {
+		t.Fatal("purge succeeded on the audit log")
+	}
+}
+
+func TestRegistryDownIsUnavailable(t *testing.T) {
+	s := newStack(t)
+	s.kalsel()
+	r := s.round("ombudsman", 2024)
+	s.regStop()
+	_, err := s.record(r.GetId(), "pemkab-banjar-unknown", reported("90"), 0, "down-1")
+	wantCode(t, err, codes.Unavailable, "registry")
+}

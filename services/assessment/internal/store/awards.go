@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/fault"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/pkg/streams"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func awardSubject(verb string, a *assessmentv1.Award) string {
+	in := a.GetInstitution()
+	return streams.AwardSubject(verb, a.GetSchemeId(), a.GetYear(), in.GetProvinceCode(), in.GetKind(), in.GetId(), a.GetId())
+}
+
+// Grant publishes AwardGranted for a, exactly once: the award's subject is
+// its own, the publish expects that subject empty, and the message id is the
+// award id. A retry, a publication resumed after a crash, or two replicas
+// granting at the same moment all end with one message; created says
+// whether this call was the one.
+func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award) (*assessmentv1.Award, bool, error) {
+	a.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
+	a.GrantTime = timestamppb.New(s.now())
+	ev := &eventsv1.AwardGranted{EventId: a.GetId(), EventTime: a.GetGrantTime(), Award: a}
+	msg, err := streams.NewMsg(awardSubject("granted", a), Source, a.GetInstitution().GetId(), ev)
+	if err != nil {
+		return nil, false, err
+	}
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+	switch {
+	case natsx.IsWrongLastSequence(err), err == nil && ack.Duplicate:
+		got, gerr := s.storedAward(ctx, awardSubject("granted", a))
+		return got, false, gerr
+	case err != nil:
+		return nil, false, unavailable("grant award", err)
+	}
+	s.readOwnWrite(ctx, s.view.awardsFeed, ack.Sequence)
+	return a, true, nil
+}
+
+func (s *Store) storedAward(ctx context.Context, subject string) (*assessmentv1.Award, error) {
+	st, err := s.js.Stream(ctx, streams.Awards)
+	if err != nil {
+		return nil, unavailable("read award", err)
+	}
+	m, err := st.GetLastMsgForSubject(ctx, subject)
+	if err != nil {
+		return nil, unavailable("read award", err)
+	}
+	var ev eventsv1.AwardGranted
+	if err := proto.Unmarshal(m.Data, &ev); err != nil {
+		return nil, err
+	}
+	return ev.GetAward(), nil
+}
+
+// Revoke publishes AwardRevoked once; revoking a revoked award is
+// FailedPrecondition.
+func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessmentv1.Award, error) {
+	cur, err := s.Award(id)
+	if err != nil {
+		return nil, err
+	}
+	if cur.GetState() == assessmentv1.AwardState_AWARD_STATE_REVOKED {
+		return nil, fault.Preconditionf("award %s was already revoked (%s)", id, cur.GetRevokeReason())
+	}
+	next := proto.Clone(cur).(*assessmentv1.Award)
+	next.State = assessmentv1.AwardState_AWARD_STATE_REVOKED
+	next.RevokeReason, next.RevokedBy, next.RevokeTime = reason, actor, timestamppb.New(s.now())
+	ev := &eventsv1.AwardRevoked{EventId: "revoked/" + id, EventTime: next.GetRevokeTime(), Award: next}
+	msg, err := streams.NewMsg(awardSubject("revoked", next), Source, next.GetInstitution().GetId(), ev)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+	if natsx.IsWrongLastSequence(err) {
+		return nil, fault.Preconditionf("award %s was already revoked", id)
+	}
+	if err != nil {
+		return nil, unavailable("revoke award", err)
+	}
+	s.readOwnWrite(ctx, s.view.awardsFeed, ack.Sequence)
+	return next, nil
+}
+
+// Award returns one award from the view.
+func (s *Store) Award(id string) (*assessmentv1.Award, error) {
+	s.view.mu.RLock()
+	defer s.view.mu.RUnlock()
+	a := s.view.awards[id]
+	if a == nil {
+		return nil, fault.NotFoundf("award %s does not exist", id)
+	}
+	return a, nil
+}
+
+// Awards returns the awards passing keep, ordered by id after `after`, at
+// most limit, and whether more follow.
+func (s *Store) Awards(after string, limit int, keep func(*assessmentv1.Award) bool) ([]*assessmentv1.Award, bool) {
+	s.view.mu.RLock()
+	var all []*assessmentv1.Award
+	for id, a := range s.view.awards {
+		if id > after && keep(a) {
+			all = append(all, a)
+		}
+	}
+	s.view.mu.RUnlock()
+	sort.Slice(all, func(i, j int) bool { return all[i].GetId() < all[j].GetId() })
+	if len(all) > limit {
+		return all[:limit], true
+	}
+	return all, false
+}
+
+// RoundRecords returns the latest record of every institution in a round.
+func (s *Store) RoundRecords(roundID string) []*assessmentv1.Assessment {
+	out, _ := s.view.Records(roundID, "", int(^uint(0)>>1), func(*assessmentv1.Assessment) bool { return true })
+	return out
+}
+
+// Frozen returns the latest record of every institution in a round, after
+// making sure this replica's view holds everything the stream has for the
+// round (records written through another replica included).
+func (s *Store) Frozen(ctx context.Context, r *assessmentv1.Round) ([]*assessmentv1.Assessment, error) {
+	m, err := s.assessments.GetLastMsgForSubject(ctx, streams.AssessmentFilter(r.GetSchemeId(), fmt.Sprint(r.GetYear())))
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, unavailable("read round results", err)
+	}
+	if err := s.view.assessmentsFeed.WaitApplied(ctx, m.Sequence); err != nil {
+		return nil, unavailable("catch up with round results", err)
+	}
+	return s.RoundRecords(r.GetId()), nil
+}

@@ -1,0 +1,44 @@
+// Command assessment serves predikat.assessment.v1.AssessmentService:
+// schemes, rounds, assessments and awards, stored in NATS JetStream.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/predikat-id/predikat/pkg/config"
+	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/services/assessment/app"
+)
+
+func main() {
+	cfg := app.Config{}
+	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_ASSESSMENT_ADDR", app.DefaultAddr), "gRPC listen address (env PREDIKAT_ASSESSMENT_ADDR)")
+	flag.StringVar(&cfg.RegistryAddr, "registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address (env PREDIKAT_REGISTRY_ADDR)")
+	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
+	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each stream: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
+	flag.Parse()
+
+	cfg.Logger = config.Logger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, *natsURL); err != nil {
+		cfg.Logger.Error("assessment stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg app.Config, natsURL string) error {
+	nc, err := natsx.Connect(ctx, natsURL, "predikat-assessment", slog.Default())
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
+	}
+	defer nc.Close()
+	cfg.NATS = nc
+	return app.Run(ctx, cfg)
+}
