@@ -1,0 +1,250 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/awardfeed"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/streams"
+	"google.golang.org/grpc/codes"
+)
+
+// closedKalselRound records the seed figures and closes the round.
+func (s *stack) closedKalselRound() *assessmentv1.Round {
+	s.kalsel()
+	s.institution("pemkab-banjar", "Pemerintah Kabupaten Banjar", registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.03")
+	r := s.round("ombudsman", 2024)
+	for inst, total := range map[string]string{"pemprov-kalsel": "94.58", "pemkab-hss": "96.52", "polres-hss": "96.64",
+		"kantah-tanah-laut": "99.57", "pemkab-banjar": "85.10"} {
+		s.mustRecord(r.GetId(), inst, reported(total), 0, "seed-"+inst)
+	}
+	if _, err := s.svc.CloseRound(ctxT(s.t), &assessmentv1.CloseRoundRequest{RoundId: r.GetId()}); err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+func (s *stack) awardMessages() map[string]uint64 {
+	st, err := s.js.Stream(ctxT(s.t), streams.Awards)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	info, err := st.Info(ctxT(s.t), jetstream.WithSubjectFilter("predikat.award.granted.>"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return info.State.Subjects
+}
+
+// wantOnce checks every granted award subject holds exactly one message.
+func (s *stack) wantOnce(n int) {
+	s.t.Helper()
+	subjects := s.awardMessages()
+	if len(subjects) != n {
+		s.t.Fatalf("%d awards in the stream, want %d", len(subjects), n)
+	}
+	for subj, count := range subjects {
+		if count != 1 {
+			s.t.Fatalf("%s granted %d times", subj, count)
+		}
+	}
+}
+
+var ceremony = &assessmentv1.Ceremony{Name: "Penganugerahan Predikat Kepatuhan Penyelenggaraan Pelayanan Publik 2024",
+	Place: "Ballroom Swiss-Belhotel Banjarmasin", Date: "2024-12-11"}
+
+// The seed round grants: band A to the four A institutions, and the top of
+// each provincial board: HSS among pemda and pemkab, Polres HSS, Kantah
+// Tanah Laut, and the national tops (pemprov, pemkab, polres, kantah).
+const kalselAwards = 4 + 4 + 4
+
+func TestPublishGrantsRuleAwardsOnceEvenWhenRetried(t *testing.T) {
+	s := newStack(t)
+	r := s.closedKalselRound()
+	first, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony,
+		PresentedBy: &assessmentv1.PresentedBy{Name: "Hadi Rahman", Office: "Kepala Perwakilan Ombudsman RI Kalsel"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.GetAwardsGranted() != kalselAwards || first.GetAwardsExisting() != 0 {
+		t.Fatalf("first publish granted %d (existing %d), want %d", first.GetAwardsGranted(), first.GetAwardsExisting(), kalselAwards)
+	}
+	again, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony})
+	if err != nil || again.GetAwardsGranted() != 0 || again.GetAwardsExisting() != kalselAwards {
+		t.Fatalf("retried publish = granted %d existing %d, %v", again.GetAwardsGranted(), again.GetAwardsExisting(), err)
+	}
+	s.wantOnce(kalselAwards)
+
+	list, err := s.svc.ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{InstitutionId: "kantah-tanah-laut"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, a := range list.GetAwards() {
+		titles = append(titles, a.GetTitle())
+		if a.GetCeremony().GetDate() != "2024-12-11" || a.GetBasis().GetScore() != "99.57" || a.GetState() != assessmentv1.AwardState_AWARD_STATE_GRANTED {
+			t.Errorf("award %v", a)
+		}
+	}
+	sort.Strings(titles)
+	want := "[Nilai Tertinggi Kantor Pertanahan se-Indonesia Nilai Tertinggi Kantor Pertanahan se-Kalimantan Selatan Predikat Kepatuhan: Kualitas Tertinggi]"
+	if fmt.Sprint(titles) != want {
+		t.Fatalf("Tanah Laut's awards = %v", titles)
+	}
+	hss, _ := s.svc.ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{InstitutionId: "pemkab-hss", BasisKinds: []assessmentv1.AwardBasisKind{assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK}})
+	ranks := map[string]int32{}
+	for _, a := range hss.GetAwards() {
+		ranks[a.GetBasis().GetPeerGroup()+"/"+a.GetBasis().GetScope()] = a.GetBasis().GetRank()
+	}
+	if ranks["pemda/63"] != 1 || ranks["pemkab/63"] != 1 {
+		t.Fatalf("HSS should top pemda and pemkab in province 63: %v", ranks)
+	}
+}
+
+func TestPublishInterruptedHalfwayIsFinishedByCallingAgain(t *testing.T) {
+	s := newStack(t)
+	r := s.closedKalselRound()
+	// The round is frozen and announced, but the registry is gone before a
+	// single award is granted: the call fails, half done.
+	regAddr := s.regAddr
+	s.regStop()
+	time.Sleep(100 * time.Millisecond)
+	_, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony})
+	wantCode(t, err, codes.Unavailable, "registry")
+	got, _ := s.svc.GetRound(ctxT(t), &assessmentv1.GetRoundRequest{RoundId: r.GetId()})
+	if got.GetRound().GetState() != assessmentv1.RoundState_ROUND_STATE_PUBLISHED {
+		t.Fatalf("round state after the interrupted publish: %v", got.GetRound().GetState())
+	}
+	s.wantOnce(0)
+	s.startRegistry(regAddr) // back on the same address
+	deadline := time.Now().Add(10 * time.Second)
+	var pub *assessmentv1.PublishRoundResponse
+	for {
+		if pub, err = s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony}); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || pub.GetAwardsGranted() != kalselAwards {
+		t.Fatalf("finishing publish = %v, %v", pub, err)
+	}
+	s.wantOnce(kalselAwards)
+}
+
+func TestTwoReplicasPublishingAtOnceGrantEachAwardOnce(t *testing.T) {
+	s := newStack(t)
+	r := s.closedKalselRound()
+	first := s.svc
+	s.startAssessment() // a second replica on the same NATS
+	second := s.svc
+	var wg sync.WaitGroup
+	var granted [2]int32
+	var errs [2]error
+	for i, c := range []assessmentv1.AssessmentServiceClient{first, second} {
+		wg.Go(func() {
+			resp, err := c.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony})
+			granted[i], errs[i] = resp.GetAwardsGranted(), err
+		})
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("publish errors: %v", errs)
+	}
+	if granted[0]+granted[1] != kalselAwards {
+		t.Fatalf("replicas granted %d + %d, want %d in all", granted[0], granted[1], kalselAwards)
+	}
+	s.wantOnce(kalselAwards)
+}
+
+func TestOfflineSubscriberReceivesEveryAward(t *testing.T) {
+	s := newStack(t)
+	r := s.closedKalselRound()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	seen := make(chan string, 64)
+	handle := func(_ context.Context, ev awardfeed.Event) error {
+		seen <- ev.Granted.GetAward().GetId()
+		return nil
+	}
+	// The subscriber registers, then goes away before the round is published.
+	sub, err := awardfeed.Subscribe(ctx, s.js, "kalsel-portal", awardfeed.Filter{ProvinceCode: "63"}, handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Stop()
+	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony}); err != nil {
+		t.Fatal(err)
+	}
+	manual, err := s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA",
+		Ceremony: &assessmentv1.Ceremony{Name: "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan", Place: "Gedung Mahligai Pancasila, Banjarmasin", Date: "2025-04-17"},
+		PresentedBy: &assessmentv1.PresentedBy{Name: "Hasnuryadi Sulaiman", Office: "Wakil Gubernur Kalimantan Selatan"},
+		SchemeId: "rb", Year: 2024, Score: "91,25", BandCode: "aa", RequestId: "rakor-2025-hss-rb"})
+	if err != nil || !manual.GetCreated() || manual.GetAward().GetBasis().GetBandCode() != "AA" || manual.GetAward().GetBasis().GetScore() != "91.25" {
+		t.Fatalf("manual award = %v, %v", manual, err)
+	}
+	retry, err := s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "again", RequestId: "rakor-2025-hss-rb",
+		Ceremony: &assessmentv1.Ceremony{Name: "x", Date: "2025-04-17"}})
+	if err != nil || retry.GetCreated() || retry.GetAward().GetId() != manual.GetAward().GetId() {
+		t.Fatalf("retried manual award = %v, %v", retry, err)
+	}
+	// Back online: everything granted meanwhile arrives.
+	sub, err = awardfeed.Subscribe(ctx, s.js, "kalsel-portal", awardfeed.Filter{ProvinceCode: "63"}, handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Stop()
+	got := map[string]bool{}
+	for len(got) < kalselAwards+1 {
+		select {
+		case id := <-seen:
+			got[id] = true
+		case <-ctx.Done():
+			t.Fatalf("subscriber got %d of %d awards", len(got), kalselAwards+1)
+		}
+	}
+	if !got[manual.GetAward().GetId()] {
+		t.Fatal("the manual award did not reach the subscriber")
+	}
+
+	revoked, err := s.svc.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: manual.GetAward().GetId(), Reason: "entered twice"})
+	if err != nil || revoked.GetAward().GetState() != assessmentv1.AwardState_AWARD_STATE_REVOKED {
+		t.Fatalf("revoke = %v, %v", revoked, err)
+	}
+	_, err = s.svc.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: manual.GetAward().GetId(), Reason: "again"})
+	wantCode(t, err, codes.FailedPrecondition, "already revoked")
+	_, err = s.svc.GetAward(ctxT(t), &assessmentv1.GetAwardRequest{AwardId: "aw-aaaaaaaaaaaaaaaaaaaaaaaaaa"})
+	wantCode(t, err, codes.NotFound, "aw-")
+	_, err = s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "x", SchemeId: "rb", Year: 2024, BandCode: "ZZ",
+		Ceremony: &assessmentv1.Ceremony{Name: "x", Date: "2025-04-17"}, RequestId: "bad-band"})
+	wantCode(t, err, codes.InvalidArgument, "ZZ")
+}
+
+func TestCorrectionAfterPublicationMovesRankAwards(t *testing.T) {
+	s := newStack(t)
+	r := s.closedKalselRound()
+	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony}); err != nil {
+		t.Fatal(err)
+	}
+	// An erratum puts Banjar above HSS: the provincial top awards move.
+	fix, err := s.svc.CorrectPublishedAssessment(ctxT(t), &assessmentv1.CorrectPublishedAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-banjar",
+		Input: reported("97.00"), CorrectsRevision: 1, Reason: "erratum", RequestId: "erratum-banjar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Banjar gains band A and both provincial tops and the national pemkab top; HSS loses three tops.
+	if len(fix.GetAwardsGranted()) != 4 || len(fix.GetAwardsRevoked()) != 3 {
+		t.Fatalf("granted %d, revoked %d", len(fix.GetAwardsGranted()), len(fix.GetAwardsRevoked()))
+	}
+	again, err := s.svc.CorrectPublishedAssessment(ctxT(t), &assessmentv1.CorrectPublishedAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-banjar",
+		Input: reported("97.00"), CorrectsRevision: 1, Reason: "erratum", RequestId: "erratum-banjar"})
+	if err != nil || again.GetCreated() || len(again.GetAwardsGranted())+len(again.GetAwardsRevoked()) != 0 {
+		t.Fatalf("retried correction = %v, %v", again, err)
+	}
+}
