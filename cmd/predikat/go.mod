@@ -32,11 +32,17 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260819154853-08b0e4226688 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260819154853-08b0e4226688 // indirect
-	google.golang.org/grpc v1.85.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 replace (
 	github.com/predikat-id/predikat/pkg => ../../pkg
 	github.com/predikat-id/predikat/services/registry => ../../services/registry
 )
+
+require (
+	github.com/predikat-id/predikat/services/assessment v0.0.0
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
+)
+
+replace github.com/predikat-id/predikat/services/assessment => ../../services/assessment

@@ -56,9 +56,10 @@ func dev(ctx context.Context, args []string) error {
 	data := fs.String("data", config.Env("PREDIKAT_DATA", ".predikat"), "data directory, kept across runs (env PREDIKAT_DATA)")
 	natsPort := fs.Int("nats-port", config.EnvInt("PREDIKAT_NATS_PORT", config.DefaultNATSPort), "embedded NATS port; never 4222, which your own NATS may use (env PREDIKAT_NATS_PORT)")
 	registryAddr := fs.String("registry-addr", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address (env PREDIKAT_REGISTRY_ADDR)")
+	assessmentAddr := fs.String("assessment-addr", config.Env("PREDIKAT_ASSESSMENT_ADDR", config.DefaultAssessment), "assessment gRPC address (env PREDIKAT_ASSESSMENT_ADDR)")
 	_ = fs.Parse(args)
 	return devstack.Run(ctx, devstack.Options{
-		DataDir: *data, NATSHost: "127.0.0.1", NATSPort: *natsPort, RegistryAddr: *registryAddr,
+		DataDir: *data, NATSHost: "127.0.0.1", NATSPort: *natsPort, RegistryAddr: *registryAddr, AssessmentAddr: *assessmentAddr,
 		Logger: config.Logger(), Out: os.Stdout,
 	})
 }

@@ -16,16 +16,18 @@ import (
 	"time"
 
 	"github.com/predikat-id/predikat/pkg/natsx"
+	assessment "github.com/predikat-id/predikat/services/assessment/app"
 	registry "github.com/predikat-id/predikat/services/registry/app"
 )
 
 // Options says where the stack keeps its data and listens.
 type Options struct {
-	DataDir      string
-	NATSHost     string
-	NATSPort     int
-	RegistryAddr string
-	Logger       *slog.Logger
+	DataDir        string
+	NATSHost       string
+	NATSPort       int
+	RegistryAddr   string
+	AssessmentAddr string
+	Logger         *slog.Logger
 	// Out receives the human summary (addresses, what to try next).
 	Out io.Writer
 }
@@ -74,12 +76,28 @@ func Run(ctx context.Context, o Options) error {
 			}
 		})
 	}
+	regUp := make(chan struct{})
 	start("registry", func(ctx context.Context) error {
 		return registry.Run(ctx, registry.Config{Addr: o.RegistryAddr, NATS: nc, Replicas: 1, Logger: log,
-			OnServing: func(a string) { ready <- "registry    " + a + "   predikat.registry.v1.RegistryService" }})
+			OnServing: func(a string) {
+				ready <- "registry    " + a + "   predikat.registry.v1.RegistryService"
+				close(regUp)
+			}})
 	})
 
-	const services = 1
+	// The assessment service asks the registry about institutions: start it
+	// once the registry answers, so its first calls do not fail.
+	start("assessment", func(ctx context.Context) error {
+		select {
+		case <-regUp:
+		case <-ctx.Done():
+			return nil
+		}
+		return assessment.Run(ctx, assessment.Config{Addr: o.AssessmentAddr, NATS: nc, Replicas: 1, RegistryAddr: o.RegistryAddr, Logger: log,
+			OnServing: func(a string) { ready <- "assessment  " + a + "   predikat.assessment.v1.AssessmentService" }})
+	})
+
+	const services = 2
 	var lines []string
 	timeout := time.After(60 * time.Second)
 	for len(lines) < services {
