@@ -15,7 +15,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: ## start NATS and every service in one process (data in ./.predikat)
+run: deps ## start NATS and every service in one process (data in ./.predikat)
 	go run ./cmd/predikat dev
 
 .PHONY: test
@@ -27,7 +27,7 @@ test-short: ## tests without the race detector, for a quick loop
 	go test -count=1 $(PACKAGES)
 
 .PHONY: deps
-deps: ## install what tests need and a fresh Debian/Ubuntu machine lacks (redis-server)
+deps: ## install what a fresh Debian/Ubuntu machine lacks (redis-server), for run and test
 	@command -v redis-server >/dev/null || { \
 		echo "redis-server missing: installing it with apt-get"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }

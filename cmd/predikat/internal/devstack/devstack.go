@@ -12,11 +12,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/pkg/config"
+	"github.com/predikat-id/predikat/pkg/redisx"
 	assessment "github.com/predikat-id/predikat/services/assessment/app"
+	ranking "github.com/predikat-id/predikat/services/ranking/app"
 	registry "github.com/predikat-id/predikat/services/registry/app"
 )
 
@@ -26,7 +30,11 @@ type Options struct {
 	NATSHost       string
 	NATSPort       int
 	RegistryAddr   string
-	AssessmentAddr string
+	AssessmentAddr string // empty: config.DefaultAssessment
+	RankingAddr    string // empty: config.DefaultRanking
+	// RedisURL is the Redis for the leaderboards; empty starts a
+	// redis-server child on a free port with its files in DataDir/redis.
+	RedisURL string
 	Logger         *slog.Logger
 	// Out receives the human summary (addresses, what to try next).
 	Out io.Writer
@@ -55,6 +63,30 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("connect to embedded NATS: %w", err)
 	}
 	defer nc.Close()
+
+	if o.AssessmentAddr == "" {
+		o.AssessmentAddr = config.DefaultAssessment
+	}
+	if o.RankingAddr == "" {
+		o.RankingAddr = config.DefaultRanking
+	}
+	redisx.LogTo(log)
+	redisAddr := o.RedisURL
+	if redisAddr == "" {
+		// Redis only caches leaderboards: ranking rebuilds them from NATS,
+		// so a fresh redis-server on a free port each run loses nothing.
+		rp, err := redisx.StartLocal(ctx, filepath.Join(o.DataDir, "redis"), 0)
+		if err != nil {
+			return fmt.Errorf("redis for the leaderboards (or set REDIS_URL): %w", err)
+		}
+		defer rp.Stop()
+		redisAddr = rp.Addr()
+	}
+	rdb, err := redisx.NewClient(redisAddr, redisx.Options{ClientName: "predikat-ranking"})
+	if err != nil {
+		return fmt.Errorf("redis at %s: %w", redisAddr, err)
+	}
+	defer rdb.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -97,7 +129,17 @@ func Run(ctx context.Context, o Options) error {
 			OnServing: func(a string) { ready <- "assessment  " + a + "   predikat.assessment.v1.AssessmentService" }})
 	})
 
-	const services = 2
+	start("ranking", func(ctx context.Context) error {
+		select {
+		case <-regUp:
+		case <-ctx.Done():
+			return nil
+		}
+		return ranking.Run(ctx, ranking.Config{Addr: o.RankingAddr, NATS: nc, Redis: rdb, RegistryAddr: o.RegistryAddr, Logger: log,
+			OnServing: func(a string) { ready <- "ranking     " + a + "   predikat.ranking.v1.RankingService" }})
+	})
+
+	const services = 3
 	var lines []string
 	timeout := time.After(60 * time.Second)
 	for len(lines) < services {
@@ -115,6 +157,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(o.Out, "\nPredikat is running (data in %s, Ctrl-C stops it):\n", o.DataDir)
 	fmt.Fprintf(o.Out, "  nats        %s   embedded, JetStream\n", ns.ClientURL())
+	fmt.Fprintf(o.Out, "  redis       %s   leaderboard cache\n", redisAddr)
+	sort.Strings(lines)
 	for _, l := range lines {
 		fmt.Fprintf(o.Out, "  %s\n", l)
 	}

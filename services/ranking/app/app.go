@@ -1,0 +1,283 @@
+// Package app wires the ranking service together: the boards in Redis, the
+// durable consumers on ASSESSMENTS and ROUNDS, rebuilds from the log, the
+// registry client for names, and the gRPC handlers on the shared server
+// bootstrap. main (and the dev stack in cmd/predikat) parse flags and call
+// Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+
+	"github.com/predikat-id/predikat/pkg/config"
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/pkg/redisx"
+	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/services/ranking/internal/consumer"
+	"github.com/predikat-id/predikat/services/ranking/internal/names"
+	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
+	"github.com/predikat-id/predikat/services/ranking/internal/server"
+	"github.com/predikat-id/predikat/services/ranking/internal/store"
+)
+
+// DefaultAddr is where the ranking service listens unless told otherwise.
+const DefaultAddr = config.DefaultRanking
+
+// DefaultRedisURL is the dev stack's local redis-server (6379 is left to the
+// user's own Redis).
+var DefaultRedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", redisx.DefaultLocalPort)
+
+// Config is everything the ranking service needs from its environment.
+type Config struct {
+	// Addr is the gRPC listen address.
+	Addr string
+	// NATS is a connected client; the caller owns it.
+	NATS *nats.Conn
+	// Redis is a client for the boards; the caller owns it. Build it with
+	// redisx.NewClient so a Redis outage fails fast. When nil, RedisURL is
+	// used.
+	Redis *redis.Client
+	// RedisURL is host:port or redis://host:port/db, used when Redis is nil
+	// (the service then owns and closes its client).
+	RedisURL string
+	// RegistryAddr is the registry's gRPC address, for institution and
+	// region names.
+	RegistryAddr string
+	// Replicas of the ASSESSMENTS and ROUNDS streams if the ranking service
+	// is the first to create them (1 for one NATS server, 3 on a cluster;
+	// 0 means 1). Existing streams are never changed.
+	Replicas int
+	// Logger for everything the service says.
+	Logger *slog.Logger
+	// OnServing, if set, is called with the bound address once the service
+	// answers: the boards are in Redis and current with the log (rebuilt
+	// from it, or the consumers caught up).
+	OnServing func(addr string)
+}
+
+// checkEvery is how often the supervisor checks Redis: boards present, of
+// the current layout, not behind the log.
+const checkEvery = time.Second
+
+// Run serves the ranking service until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	log := cfg.Logger.With("service", "ranking")
+	rdb := cfg.Redis
+	if rdb == nil {
+		var err error
+		if rdb, err = redisx.NewClient(cfg.RedisURL, redisx.Options{ClientName: "predikat-ranking"}); err != nil {
+			return fmt.Errorf("ranking: %w", err)
+		}
+		defer rdb.Close()
+	}
+	js, err := jetstream.New(cfg.NATS)
+	if err != nil {
+		return fmt.Errorf("ranking: jetstream: %w", err)
+	}
+	if cfg.RegistryAddr == "" {
+		return errors.New("ranking: RegistryAddr is required (names come from the registry)")
+	}
+	cc, err := grpcserver.Dial(cfg.RegistryAddr)
+	if err != nil {
+		return fmt.Errorf("ranking: %w", err)
+	}
+	defer cc.Close()
+
+	gs, err := grpcserver.New(grpcserver.Options{Name: "ranking", Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("ranking: %w", err)
+	}
+	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ranking: listen on %s: %w", cfg.Addr, err)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st := store.New(rdb)
+	nm := names.New(cc, log)
+	coord := rebuild.NewCoordinator(ctx, rebuild.NewBuilder(js, st, log), log)
+	cons := consumer.New(js, st, coord, log)
+	gs.Register(func(r grpc.ServiceRegistrar) {
+		rankingv1.RegisterRankingServiceServer(r, server.New(st, nm, coord))
+	})
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { nm.Run(ctx) })
+
+	served := make(chan error, 1)
+	go func() { served <- gs.ServeListener(ctx, lis) }()
+
+	sup := &supervisor{log: log, js: js, st: st, coord: coord, cons: cons, gs: gs, replicas: cfg.Replicas,
+		onServing: func() {
+			log.Info("ranking ready", "addr", lis.Addr().String())
+			if cfg.OnServing != nil {
+				cfg.OnServing(lis.Addr().String())
+			}
+		}}
+	wg.Go(func() { sup.run(ctx) })
+	wg.Go(func() {
+		<-ctx.Done()
+		coord.Wait()
+	})
+	err = <-served
+	cancel()
+	return err
+}
+
+// supervisor brings the service up and keeps its health honest: NOT_SERVING
+// while the boards are missing, of another layout, behind the log, being
+// rebuilt from scratch, or Redis is unreachable; SERVING once the boards are
+// there and the consumers have caught up.
+type supervisor struct {
+	log       *slog.Logger
+	js        jetstream.JetStream
+	st        *store.Store
+	coord     *rebuild.Coordinator
+	cons      *consumer.Consumer
+	gs        *grpcserver.Server
+	replicas  int
+	onServing func()
+
+	serving   atomic.Bool
+	announced bool
+}
+
+func (s *supervisor) setServing(ok bool) {
+	if s.serving.Swap(ok) != ok {
+		s.gs.SetServing(ok)
+	}
+}
+
+func (s *supervisor) run(ctx context.Context) {
+	s.gs.SetServing(false)
+	// The streams must exist before a consumer can be made on them. The
+	// assessment service creates them too; whoever is first wins, and an
+	// existing stream is never changed from here.
+	for _, name := range []string{streams.Assessments, streams.Rounds} {
+		for !s.ensureStream(ctx, name) {
+			if !wait(ctx, time.Second) {
+				return
+			}
+		}
+	}
+	// Boards first, then the consumers: a Redis without boards is rebuilt
+	// before any event is applied to it.
+	s.check(ctx, true)
+	var consumers sync.WaitGroup
+	defer consumers.Wait()
+	consumers.Go(func() { s.cons.Run(ctx) })
+	t := time.NewTicker(checkEvery)
+	defer t.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n++
+		// The behind check asks NATS too: every few seconds is enough.
+		s.check(ctx, n%5 == 0 || !s.serving.Load())
+	}
+}
+
+func (s *supervisor) ensureStream(ctx context.Context, name string) bool {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := s.js.Stream(cctx, name)
+	if err == nil {
+		return true
+	}
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = s.js.CreateStream(cctx, streams.Config(name, s.replicas))
+		if err == nil || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return true
+		}
+	}
+	s.log.Warn("waiting for NATS JetStream", "stream", name, "err", err)
+	return false
+}
+
+// check looks at Redis and rebuilds when needed, then sets health.
+func (s *supervisor) check(ctx context.Context, behind bool) {
+	var floors map[string]uint64
+	if behind {
+		// Ack floors first, Redis second: whatever was acknowledged by the
+		// time floors are read was applied before, so a lower applied
+		// sequence read afterwards can only mean lost data.
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		floors, _ = s.cons.AckFloors(cctx)
+		cancel()
+	}
+	state, err := s.st.State(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			if s.serving.Load() {
+				s.log.Warn("Redis unreachable: not serving", "err", err)
+			}
+			s.setServing(false)
+		}
+		return
+	}
+	reason := ""
+	switch {
+	case !state.LayoutOK && state.Rebuilding:
+		s.setServing(false) // someone else is rebuilding from scratch
+		return
+	case !state.LayoutOK:
+		reason = "no boards of the current layout in Redis"
+	case floors != nil:
+		for field, floor := range floors {
+			if state.Applied[field] < floor {
+				reason = fmt.Sprintf("Redis is behind the log (%s applied to %d, acknowledged to %d)", field, state.Applied[field], floor)
+			}
+		}
+	}
+	if reason != "" {
+		s.setServing(false)
+		s.log.Info("rebuilding boards", "reason", reason)
+		if _, err := s.coord.Rebuild(ctx, rebuild.Filter{}); err != nil {
+			return // logged by the coordinator; retried on the next tick
+		}
+	}
+	ready := s.cons.CaughtUp()
+	if reason != "" && !s.announced {
+		// The rebuild covered the log up to its start: the consumers only
+		// have what came after, which they apply as usual.
+		ready = true
+	}
+	s.setServing(ready)
+	if ready && !s.announced {
+		s.announced = true
+		s.onServing()
+	}
+}
+
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,205 @@
+// Package board is the pure part of the ranking service: how boards are
+// named, how an assessment event becomes a board entry, how an exact decimal
+// becomes a sorted-set score, and the ranking arithmetic (competition ranks,
+// tie order, percentiles, movement, statistics). Nothing here talks to Redis,
+// NATS or the network; the store package does, and uses these definitions.
+package board
+
+import (
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/predikat-id/predikat/pkg/decimal"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+)
+
+// National is the scope code of a national board; a province board's scope
+// is the province code, e.g. "63".
+const National = "00"
+
+// MaxUnscaled bounds the unscaled value of a score: its square must fit an
+// int64 (statistics keep a running sum of squares in Redis) and the value
+// itself must be exact as a sorted-set score (a float64, exact below 2^53).
+// At two decimals that is any score up to 30,370,004.99: far beyond every
+// scale Predikat knows (0-100, 0-5).
+const MaxUnscaled = 3_037_000_499
+
+// ID names a board within a round: "<peer group>:<scope>", e.g. "pemda:63".
+func ID(group, scope string) string { return group + ":" + scope }
+
+// SplitID is the inverse of ID.
+func SplitID(id string) (group, scope string) {
+	group, scope, _ = strings.Cut(id, ":")
+	return group, scope
+}
+
+// RoundID is the id the assessment service gives the round of a scheme and
+// year, e.g. "ombudsman-2024".
+func RoundID(scheme string, year int32) string { return fmt.Sprintf("%s-%d", scheme, year) }
+
+// EncodeScore turns a total at the scheme's precision into the integer used
+// as the sorted-set score: the unscaled value, 96.52 at precision 2 is 9652.
+// It is exact or it fails: a total with more digits than the precision, or
+// beyond MaxUnscaled, is an error, never rounded.
+func EncodeScore(total string, precision int) (int64, error) {
+	d, err := decimal.Parse(total)
+	if err != nil {
+		return 0, fmt.Errorf("total %q: %w", total, err)
+	}
+	d, err = d.Rescale(precision)
+	if err != nil {
+		return 0, fmt.Errorf("total %q at precision %d: %w", total, precision, err)
+	}
+	u := d.Unscaled()
+	if u > MaxUnscaled || u < -MaxUnscaled {
+		return 0, fmt.Errorf("total %q is beyond the range a board can rank exactly", total)
+	}
+	return u, nil
+}
+
+// FormatScore is the inverse of EncodeScore: 9652 at precision 2 is "96.52".
+func FormatScore(unscaled int64, precision int) string {
+	return decimal.New(unscaled, precision).String()
+}
+
+// FormatChange formats a signed difference of two scores, "+1.42", "-0.30",
+// "0.00".
+func FormatChange(delta int64, precision int) string {
+	s := FormatScore(delta, precision)
+	if delta > 0 {
+		return "+" + s
+	}
+	return s
+}
+
+// Fold is the name key ties are ordered by: lower case, punctuation and runs
+// of spaces folded to one space, so "Kota  Banjarbaru" and "kota banjarbaru"
+// sort together (the registry lists institutions the same way).
+func Fold(name string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(name) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		} else {
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// Percentile is the percent of the other entries with a strictly lower
+// score, with two decimals rounded half-up: "100.00" for the top (or only)
+// entry, "0.00" for the bottom.
+func Percentile(lower, outOf int64) string {
+	if outOf <= 1 {
+		return "100.00"
+	}
+	// lower * 100.00 / (outOf-1), in hundredths, rounded half-up.
+	num := lower * 10000
+	den := outOf - 1
+	q := (2*num + den) / (2 * den)
+	return decimal.New(q, 2).String()
+}
+
+// Move says how a rank changed against the previous round: previousRank 0
+// means the entry was not ranked then (NEW).
+func Move(rank, previousRank int32) (rankingv1.Movement, int32) {
+	switch {
+	case previousRank == 0:
+		return rankingv1.Movement_MOVEMENT_NEW, 0
+	case rank < previousRank:
+		return rankingv1.Movement_MOVEMENT_UP, previousRank - rank
+	case rank > previousRank:
+		return rankingv1.Movement_MOVEMENT_DOWN, previousRank - rank
+	}
+	return rankingv1.Movement_MOVEMENT_SAME, 0
+}
+
+// ScopeAllowed reports whether a peer group with the given scopes has boards
+// of scope ("00" national, else a province).
+func ScopeAllowed(scopes []assessmentv1.ScopeKind, scope string) bool {
+	want := assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE
+	if scope == National {
+		want = assessmentv1.ScopeKind_SCOPE_KIND_NATIONAL
+	}
+	for _, s := range scopes {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// Group is what a round knows of a peer group, from the events.
+type Group struct {
+	Code   string
+	Name   string
+	Scopes []assessmentv1.ScopeKind
+}
+
+// Encode is the group's value in the round's groups hash.
+func (g Group) Encode() string {
+	var sc []string
+	for _, s := range g.Scopes {
+		sc = append(sc, strconv.Itoa(int(s)))
+	}
+	return clean(g.Name) + "\t" + strings.Join(sc, ",")
+}
+
+// DecodeGroup is the inverse of Encode.
+func DecodeGroup(code, v string) Group {
+	name, sc, _ := strings.Cut(v, "\t")
+	g := Group{Code: code, Name: name}
+	for s := range strings.SplitSeq(sc, ",") {
+		if n, err := strconv.Atoi(s); err == nil {
+			g.Scopes = append(g.Scopes, assessmentv1.ScopeKind(n))
+		}
+	}
+	return g
+}
+
+// Band is what a round knows of a band, from the events.
+type Band struct {
+	Code  string
+	Label string
+	Zone  assessmentv1.BandZone
+}
+
+// Encode is the band's value in the round's bands hash.
+func (b Band) Encode() string { return clean(b.Label) + "\t" + strconv.Itoa(int(b.Zone)) }
+
+// DecodeBand is the inverse of Encode.
+func DecodeBand(code, v string) Band {
+	label, zone, _ := strings.Cut(v, "\t")
+	z, _ := strconv.Atoi(zone)
+	return Band{Code: code, Label: label, Zone: assessmentv1.BandZone(z)}
+}
+
+// square returns u*u as a decimal string; |u| <= MaxUnscaled keeps it in an
+// int64, but big.Int states the intent.
+func square(u int64) string {
+	b := big.NewInt(u)
+	return b.Mul(b, b).String()
+}
+
+// clean keeps the field separators of the encodings out of free text.
+func clean(s string) string {
+	if !strings.ContainsAny(s, "\t\n\r") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+}

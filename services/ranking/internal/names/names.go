@@ -1,0 +1,265 @@
+// Package names is the ranking service's view of the registry: who an
+// institution is now (name, kind, region) and what a region is called.
+// Boards keep institution ids; names are looked up here and cached. The
+// cache is filled by the registry's WatchInstitutions stream (a snapshot,
+// then every change) and by BatchGetInstitutions for ids it does not hold
+// yet, and it is trusted only while that stream is connected; while it is
+// down every lookup asks the registry, and when the registry cannot be
+// reached either the answer is Unavailable.
+package names
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/predikat-id/predikat/pkg/fault"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+)
+
+// CallTimeout bounds one call to the registry.
+const CallTimeout = 3 * time.Second
+
+// batchMax is BatchGetInstitutions' limit.
+const batchMax = 1000
+
+// maxCached bounds the institution cache; beyond it, half is dropped.
+const maxCached = 200_000
+
+// Client is safe for concurrent use.
+type Client struct {
+	rpc registryv1.RegistryServiceClient
+	log *slog.Logger
+
+	mu      sync.RWMutex
+	live    bool                               // the watch is connected: cached entries are current
+	inst    map[string]*registryv1.Institution // nil value: not in the registry
+	regions map[string]*registryv1.Region
+	loaded  time.Time // when regions were last listed
+}
+
+// New returns a client over a connection to the registry.
+func New(cc grpc.ClientConnInterface, log *slog.Logger) *Client {
+	return &Client{rpc: registryv1.NewRegistryServiceClient(cc), log: log,
+		inst: map[string]*registryv1.Institution{}, regions: map[string]*registryv1.Region{}}
+}
+
+// Run follows the registry's changes until ctx ends, reconnecting with
+// backoff.
+func (c *Client) Run(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := c.follow(ctx)
+		c.setLive(false)
+		if ctx.Err() != nil {
+			return
+		}
+		c.log.Warn("registry watch interrupted; names are looked up directly until it is back", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// Live reports whether the cache is being kept current.
+func (c *Client) Live() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.live
+}
+
+func (c *Client) setLive(live bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !live {
+		// Changes may be missed while disconnected: the next connection
+		// starts from a fresh snapshot.
+		clear(c.inst)
+	}
+	c.live = live
+}
+
+// follow reads the registry's snapshot into the cache, then keeps it
+// current with every change; the cache is trusted from the end of the
+// snapshot until the stream breaks.
+func (c *Client) follow(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.rpc.WatchInstitutions(ctx, &registryv1.WatchInstitutionsRequest{IncludeSnapshot: true})
+	if err != nil {
+		return err
+	}
+	for {
+		ev, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if ev.GetSnapshotDone() {
+			c.setLive(true)
+			continue
+		}
+		in := ev.GetInstitution()
+		if in == nil {
+			continue
+		}
+		c.mu.Lock()
+		if old := c.inst[in.GetId()]; old.GetRevision() < in.GetRevision() {
+			c.put(in.GetId(), in)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// put caches one answer (nil: not in the registry), keeping the cache
+// bounded. c.mu must be held.
+func (c *Client) put(id string, in *registryv1.Institution) {
+	if _, ok := c.inst[id]; !ok && len(c.inst) >= maxCached {
+		drop := len(c.inst) / 2
+		for k := range c.inst {
+			if drop == 0 {
+				break
+			}
+			delete(c.inst, k)
+			drop--
+		}
+	}
+	c.inst[id] = in
+}
+
+// Institutions returns the institutions with the given ids that the registry
+// knows; ids it does not know are absent from the map (their board entries
+// fall back to the snapshot in the event).
+func (c *Client) Institutions(ctx context.Context, ids []string) (map[string]*registryv1.Institution, error) {
+	out := make(map[string]*registryv1.Institution, len(ids))
+	var missing []string
+	c.mu.RLock()
+	live := c.live
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if in, ok := c.inst[id]; ok && live {
+			if in != nil {
+				out[id] = in
+			}
+			continue
+		}
+		missing = append(missing, id)
+	}
+	c.mu.RUnlock()
+	for len(missing) > 0 {
+		n := min(len(missing), batchMax)
+		got, err := c.fetch(ctx, missing[:n])
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		for _, id := range missing[:n] {
+			in := got[id]
+			if in != nil {
+				out[id] = in
+			}
+			if cur, ok := c.inst[id]; !ok || cur.GetRevision() < in.GetRevision() {
+				c.put(id, in)
+			}
+		}
+		c.mu.Unlock()
+		missing = missing[n:]
+	}
+	return out, nil
+}
+
+// Institution returns one institution, nil when the registry does not know
+// it.
+func (c *Client) Institution(ctx context.Context, id string) (*registryv1.Institution, error) {
+	m, err := c.Institutions(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return m[id], nil
+}
+
+func (c *Client) fetch(ctx context.Context, ids []string) (map[string]*registryv1.Institution, error) {
+	cctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
+	resp, err := c.rpc.BatchGetInstitutions(cctx, &registryv1.BatchGetInstitutionsRequest{Ids: ids})
+	if err == nil {
+		out := make(map[string]*registryv1.Institution, len(ids))
+		for _, in := range resp.GetInstitutions() {
+			out[in.GetId()] = in
+		}
+		return out, nil
+	}
+	if status.Code(err) != codes.NotFound {
+		return nil, mapErr(err)
+	}
+	// Some id is unknown and the batch answers all or nothing: ask one by
+	// one (rare: boards normally hold registered institutions).
+	out := make(map[string]*registryv1.Institution, len(ids))
+	for _, id := range ids {
+		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
+		r, err := c.rpc.GetInstitution(cctx, &registryv1.GetInstitutionRequest{Id: id})
+		cancel()
+		switch {
+		case status.Code(err) == codes.NotFound:
+		case err != nil:
+			return nil, mapErr(err)
+		default:
+			out[id] = r.GetInstitution()
+		}
+	}
+	return out, nil
+}
+
+// RegionName returns the name of a region ("Kalimantan Selatan", "Hulu
+// Sungai Selatan"); "" when the registry does not know the code. Regions
+// are listed once and again when an unknown code is asked for (at most
+// every 30 seconds).
+func (c *Client) RegionName(ctx context.Context, code string) (string, error) {
+	if code == "" {
+		return "", nil
+	}
+	c.mu.RLock()
+	r, ok := c.regions[code]
+	stale := time.Since(c.loaded) > 30*time.Second
+	c.mu.RUnlock()
+	if ok {
+		return r.GetName(), nil
+	}
+	if !stale {
+		return "", nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
+	resp, err := c.rpc.ListRegions(cctx, &registryv1.ListRegionsRequest{})
+	if err != nil {
+		return "", mapErr(err)
+	}
+	c.mu.Lock()
+	for _, r := range resp.GetRegions() {
+		c.regions[r.GetCode()] = r
+	}
+	c.loaded = time.Now()
+	r = c.regions[code]
+	c.mu.Unlock()
+	return r.GetName(), nil
+}
+
+func mapErr(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fault.Unavailablef("registry unreachable, try again: %s", fmt.Sprint(status.Convert(err).Message()))
+}

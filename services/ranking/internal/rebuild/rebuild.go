@@ -1,0 +1,388 @@
+// Package rebuild rebuilds the boards from the JetStream log: the last
+// message of every assessment subject (the latest revision of every record)
+// and of every round subject, written into new generations with pipelined
+// commands and then swapped in atomically, so no query ever sees a
+// half-built board.
+//
+// A rebuild holds a mark in Redis for its whole run: every replica's
+// consumer refuses to apply events while it is set (they are applied after
+// the swap, to the new generation), and a second rebuild waits for it.
+package rebuild
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/services/ranking/internal/board"
+	"github.com/predikat-id/predikat/services/ranking/internal/store"
+)
+
+// MarkTTL is how long the rebuild mark lives without a refresh: a replica
+// that dies mid-rebuild blocks the others for at most this long.
+const MarkTTL = 15 * time.Second
+
+// stallTimeout bounds the wait for the next message of a snapshot the
+// server said is there: a longer silence means the connection broke, and
+// the rebuild starts over.
+const stallTimeout = 20 * time.Second
+
+// Filter selects rounds; the zero value is everything.
+type Filter struct {
+	Scheme string
+	Year   int32
+}
+
+// Full reports whether the filter selects every round.
+func (f Filter) Full() bool { return f.Scheme == "" && f.Year == 0 }
+
+// Covers reports whether a rebuild with f also rebuilds everything g asks.
+func (f Filter) Covers(g Filter) bool {
+	return (f.Scheme == "" || f.Scheme == g.Scheme) && (f.Year == 0 || f.Year == g.Year)
+}
+
+func (f Filter) String() string {
+	if f.Full() {
+		return "all rounds"
+	}
+	s, y := f.Scheme, "*"
+	if s == "" {
+		s = "*"
+	}
+	if f.Year != 0 {
+		y = strconv.Itoa(int(f.Year))
+	}
+	return s + "-" + y
+}
+
+func (f Filter) tokens() (scheme, year string) {
+	scheme, year = f.Scheme, "*"
+	if scheme == "" {
+		scheme = "*"
+	}
+	if f.Year != 0 {
+		year = strconv.Itoa(int(f.Year))
+	}
+	return scheme, year
+}
+
+// Result reports what a rebuild did.
+type Result struct {
+	AssessmentsRead int64
+	BoardsWritten   int
+	EntriesWritten  int64
+	ReportedBand    int64
+	Skipped         int64 // events that can never be placed (logged)
+	StreamSequence  uint64
+	LayoutVersion   int
+	Elapsed         time.Duration
+}
+
+// Builder runs rebuilds. Use it through a Coordinator, which keeps the
+// local consumer out of the way and joins concurrent requests.
+type Builder struct {
+	js  jetstream.JetStream
+	st  *store.Store
+	log *slog.Logger
+}
+
+// NewBuilder returns a builder reading js and writing st.
+func NewBuilder(js jetstream.JetStream, st *store.Store, log *slog.Logger) *Builder {
+	return &Builder{js: js, st: st, log: log}
+}
+
+type roundInfo struct {
+	scheme, id, version string
+	year                int32
+	final               bool
+}
+
+// Run rebuilds the rounds f selects.
+func (b *Builder) Run(ctx context.Context, f Filter) (Result, error) {
+	start := time.Now()
+	token := newToken()
+	if err := b.acquire(ctx, token); err != nil {
+		return Result{}, err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil) // runs before wg.Wait: ends keepMark
+	swapped := false
+	defer func() {
+		if !swapped {
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer rcancel()
+			if err := b.st.ReleaseMark(rctx, token); err != nil {
+				b.log.Warn("rebuild: releasing the mark failed; it expires by itself", "err", err, "ttl", MarkTTL)
+			}
+		}
+	}()
+	wg.Go(func() { b.keepMark(ctx, cancel, token) })
+
+	if err := b.st.DropPending(ctx); err != nil {
+		return Result{}, fmt.Errorf("drop generations of an unfinished rebuild: %w", err)
+	}
+	seqA, err := lastSeq(ctx, b.js, streams.Assessments)
+	if err != nil {
+		return Result{}, err
+	}
+	seqR, err := lastSeq(ctx, b.js, streams.Rounds)
+	if err != nil {
+		return Result{}, err
+	}
+	rounds, err := b.readRounds(ctx, f)
+	if err != nil {
+		return Result{}, err
+	}
+	bulk := b.st.NewBulk()
+	var res Result
+	scheme, year := f.tokens()
+	_, err = lastPerSubject(ctx, b.js, streams.Assessments, []string{streams.AssessmentFilter(scheme, year)}, func(m jetstream.Msg, seq uint64) error {
+		res.AssessmentsRead++
+		var ev eventsv1.AssessmentRecorded
+		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
+			res.Skipped++
+			b.log.Error("rebuild: undecodable assessment event skipped", "subject", m.Subject(), "seq", seq, "err", err)
+			return nil
+		}
+		r, err := board.FromEvent(&ev, seq)
+		if err != nil {
+			res.Skipped++
+			b.log.Error("rebuild: assessment event skipped", "subject", m.Subject(), "seq", seq, "err", err)
+			return nil
+		}
+		return bulk.Add(ctx, r)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	for _, ri := range rounds {
+		if _, err := bulk.Round(ctx, ri.scheme, ri.year); err != nil {
+			return Result{}, err
+		}
+	}
+	swaps, err := bulk.Finish(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("write boards: %w", err)
+	}
+	for i := range swaps {
+		ri, ok := rounds[store.RoundKey(swaps[i].Scheme, swaps[i].Year)]
+		if !ok {
+			continue
+		}
+		swaps[i].Final = ri.final
+		if ri.id != "" {
+			swaps[i].RoundID = ri.id
+		}
+		if swaps[i].Version == "" {
+			swaps[i].Version = ri.version
+		}
+	}
+	if f.Full() {
+		if err := b.st.Sweep(ctx, bulk.Gens()); err != nil {
+			return Result{}, fmt.Errorf("sweep keys of other layouts: %w", err)
+		}
+	}
+	old, err := b.st.Swap(ctx, token, f.Full(), swaps, seqA, seqR)
+	if err != nil {
+		return Result{}, fmt.Errorf("swap in rebuilt boards: %w", err)
+	}
+	swapped = true
+	for _, g := range old {
+		if err := b.st.DeleteGen(ctx, g); err != nil {
+			// Harmless: the next full rebuild sweeps it.
+			b.log.Warn("rebuild: deleting a replaced generation failed", "round", g.Tag, "gen", g.Gen, "err", err)
+		}
+	}
+	res.BoardsWritten = bulk.Boards()
+	res.EntriesWritten = bulk.Entries
+	res.ReportedBand = bulk.ReportedBand
+	res.StreamSequence = seqA
+	res.LayoutVersion = store.LayoutVersion
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// acquire waits for the rebuild mark (another replica may be rebuilding).
+func (b *Builder) acquire(ctx context.Context, token string) error {
+	logged := false
+	for {
+		ok, err := b.st.AcquireMark(ctx, token, MarkTTL)
+		if err != nil {
+			return store.Unavailable(err)
+		}
+		if ok {
+			return nil
+		}
+		if !logged {
+			b.log.Info("rebuild: waiting for a rebuild running elsewhere")
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// keepMark refreshes the mark until ctx ends; losing it cancels the run.
+func (b *Builder) keepMark(ctx context.Context, cancel context.CancelCauseFunc, token string) {
+	t := time.NewTicker(MarkTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ok, err := b.st.RefreshMark(ctx, token, MarkTTL)
+		if err == nil && !ok {
+			cancel(errors.New("rebuild mark lost (expired while Redis was unreachable?)"))
+			return
+		}
+	}
+}
+
+// readRounds reads the last change and publication of every round f selects.
+func (b *Builder) readRounds(ctx context.Context, f Filter) (map[string]*roundInfo, error) {
+	scheme, year := f.tokens()
+	out := map[string]*roundInfo{}
+	filters := []string{"predikat.round.changed." + scheme + "." + year, "predikat.round.published." + scheme + "." + year}
+	_, err := lastPerSubject(ctx, b.js, streams.Rounds, filters, func(m jetstream.Msg, seq uint64) error {
+		e, ok := RoundEventOf(m.Subject(), m.Data(), seq)
+		if !ok {
+			b.log.Error("rebuild: undecodable round event skipped", "subject", m.Subject(), "seq", seq)
+			return nil
+		}
+		rk := store.RoundKey(e.Scheme, e.Year)
+		ri := out[rk]
+		if ri == nil {
+			ri = &roundInfo{scheme: e.Scheme, year: e.Year}
+			out[rk] = ri
+		}
+		ri.final = ri.final || e.Final
+		if e.RoundID != "" {
+			ri.id = e.RoundID
+		}
+		if e.SchemeVersion != "" {
+			ri.version = e.SchemeVersion
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RoundEventOf decodes a RoundChanged or RoundPublished from its subject
+// ("predikat.round.<verb>.<scheme>.<year>") and body.
+func RoundEventOf(subject string, data []byte, seq uint64) (store.RoundEvent, bool) {
+	t := strings.Split(subject, ".")
+	if len(t) != 5 {
+		return store.RoundEvent{}, false
+	}
+	y, err := strconv.Atoi(t[4])
+	if err != nil {
+		return store.RoundEvent{}, false
+	}
+	e := store.RoundEvent{Scheme: t[3], Year: int32(y), Seq: seq}
+	switch t[2] {
+	case "published":
+		var ev eventsv1.RoundPublished
+		if proto.Unmarshal(data, &ev) != nil {
+			return e, false
+		}
+		e.Final, e.RoundID, e.SchemeVersion = true, ev.GetRound().GetId(), ev.GetRound().GetSchemeVersion()
+	case "changed":
+		var ev eventsv1.RoundChanged
+		if proto.Unmarshal(data, &ev) != nil {
+			return e, false
+		}
+		e.RoundID, e.SchemeVersion = ev.GetRound().GetId(), ev.GetRound().GetSchemeVersion()
+	default:
+		return e, false
+	}
+	return e, true
+}
+
+func lastSeq(ctx context.Context, js jetstream.JetStream, name string) (uint64, error) {
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", name, err)
+	}
+	return s.CachedInfo().State.LastSeq, nil
+}
+
+// lastPerSubject calls fn with the last message of every subject matching
+// filters, as the stream holds them when the call starts. It reads exactly
+// the number of messages the server counted at that moment (messages
+// stored later are the live consumer's), through an ephemeral consumer.
+func lastPerSubject(ctx context.Context, js jetstream.JetStream, stream string, filters []string, fn func(jetstream.Msg, uint64) error) (int, error) {
+	cfg := jetstream.ConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverLastPerSubjectPolicy,
+		AckPolicy:         jetstream.AckNonePolicy,
+		MemoryStorage:     true,
+		InactiveThreshold: time.Minute,
+	}
+	if len(filters) == 1 {
+		cfg.FilterSubject = filters[0]
+	} else {
+		cfg.FilterSubjects = filters
+	}
+	cons, err := js.CreateConsumer(ctx, stream, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", stream, err)
+	}
+	name := cons.CachedInfo().Name
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = js.DeleteConsumer(dctx, stream, name)
+	}()
+	pending := cons.CachedInfo().NumPending
+	if pending == 0 {
+		return 0, nil
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", stream, err)
+	}
+	defer it.Stop()
+	n := 0
+	for uint64(n) < pending {
+		if err := ctx.Err(); err != nil {
+			return n, context.Cause(ctx)
+		}
+		m, err := it.Next(jetstream.NextMaxWait(stallTimeout))
+		if err != nil {
+			return n, fmt.Errorf("read %s after %d of %d messages: %w", stream, n, pending, err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return n, fmt.Errorf("read %s: %w", stream, err)
+		}
+		n++
+		if err := fn(m, md.Sequence.Stream); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

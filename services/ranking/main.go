@@ -1,0 +1,53 @@
+// Command ranking serves predikat.ranking.v1.RankingService: leaderboards
+// per scheme, year, peer group and scope, kept in Redis by durable
+// consumers of the ASSESSMENTS and ROUNDS streams and rebuilt from them
+// whenever Redis is empty, behind or of an older layout.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/predikat-id/predikat/pkg/config"
+	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/pkg/redisx"
+	"github.com/predikat-id/predikat/services/ranking/app"
+)
+
+func main() {
+	addr := flag.String("addr", config.Env("PREDIKAT_RANKING_ADDR", app.DefaultAddr), "gRPC listen address (env PREDIKAT_RANKING_ADDR)")
+	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
+	redisURL := flag.String("redis", config.Env("PREDIKAT_REDIS_URL", config.Env("REDIS_URL", app.DefaultRedisURL)),
+		"Redis for the boards, host:port or redis://host:port/db (env PREDIKAT_REDIS_URL or REDIS_URL)")
+	registry := flag.String("registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address, for names (env PREDIKAT_REGISTRY_ADDR)")
+	replicas := flag.Int("replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of the streams if this service creates them: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
+	flag.Parse()
+
+	log := config.Logger()
+	redisx.LogTo(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, *addr, *natsURL, *redisURL, *registry, *replicas); err != nil {
+		log.Error("ranking stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger, addr, natsURL, redisURL, registry string, replicas int) error {
+	rdb, err := redisx.NewClient(redisURL, redisx.Options{ClientName: "predikat-ranking"})
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	nc, err := natsx.Connect(ctx, natsURL, "predikat-ranking", log)
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
+	}
+	defer nc.Close()
+	return app.Run(ctx, app.Config{Addr: addr, NATS: nc, Redis: rdb, RegistryAddr: registry, Replicas: replicas, Logger: log})
+}
