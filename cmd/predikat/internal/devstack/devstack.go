@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/predikat-id/predikat/pkg/natsx"
 	"github.com/predikat-id/predikat/pkg/config"
+	"github.com/predikat-id/predikat/pkg/natsx"
 	"github.com/predikat-id/predikat/pkg/redisx"
 	assessment "github.com/predikat-id/predikat/services/assessment/app"
 	ranking "github.com/predikat-id/predikat/services/ranking/app"
@@ -35,7 +35,7 @@ type Options struct {
 	// RedisURL is the Redis for the leaderboards; empty starts a
 	// redis-server child on a free port with its files in DataDir/redis.
 	RedisURL string
-	Logger         *slog.Logger
+	Logger   *slog.Logger
 	// Out receives the human summary (addresses, what to try next).
 	Out io.Writer
 }
