@@ -24,14 +24,14 @@ import (
 
 // stack is a real NATS, a real registry and a real assessment service.
 type stack struct {
-	t        *testing.T
-	ns       *natstest.Server
-	regAddr  string
-	regStop  func()
-	reg      registryv1.RegistryServiceClient
-	svc      assessmentv1.AssessmentServiceClient
-	svcStop  func()
-	js       jetstream.JetStream
+	t       *testing.T
+	ns      *natstest.Server
+	regAddr string
+	regStop func()
+	reg     registryv1.RegistryServiceClient
+	svc     assessmentv1.AssessmentServiceClient
+	svcStop func()
+	js      jetstream.JetStream
 }
 
 // serve runs run in the background until stop, returning the bound address.

@@ -183,9 +183,9 @@ func TestOfflineSubscriberReceivesEveryAward(t *testing.T) {
 		t.Fatal(err)
 	}
 	manual, err := s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA",
-		Ceremony: &assessmentv1.Ceremony{Name: "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan", Place: "Gedung Mahligai Pancasila, Banjarmasin", Date: "2025-04-17"},
+		Ceremony:    &assessmentv1.Ceremony{Name: "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan", Place: "Gedung Mahligai Pancasila, Banjarmasin", Date: "2025-04-17"},
 		PresentedBy: &assessmentv1.PresentedBy{Name: "Hasnuryadi Sulaiman", Office: "Wakil Gubernur Kalimantan Selatan"},
-		SchemeId: "rb", Year: 2024, Score: "91,25", BandCode: "aa", RequestId: "rakor-2025-hss-rb"})
+		SchemeId:    "rb", Year: 2024, Score: "91,25", BandCode: "aa", RequestId: "rakor-2025-hss-rb"})
 	if err != nil || !manual.GetCreated() || manual.GetAward().GetBasis().GetBandCode() != "AA" || manual.GetAward().GetBasis().GetScore() != "91.25" {
 		t.Fatalf("manual award = %v, %v", manual, err)
 	}
