@@ -62,8 +62,8 @@ var ceremony = &assessmentv1.Ceremony{Name: "Penganugerahan Predikat Kepatuhan P
 
 // The seed round grants: band A to the four A institutions, and the top of
 // each provincial board: HSS among pemda and pemkab, Polres HSS, Kantah
-// Tanah Laut, and the national tops (pemprov, pemkab, polres, kantah).
-const kalselAwards = 4 + 4 + 4
+// Tanah Laut. (No national tops: the scheme has no national rank awards.)
+const kalselAwards = 4 + 4
 
 func TestPublishGrantsRuleAwardsOnceEvenWhenRetried(t *testing.T) {
 	s := newStack(t)
@@ -94,7 +94,7 @@ func TestPublishGrantsRuleAwardsOnceEvenWhenRetried(t *testing.T) {
 		}
 	}
 	sort.Strings(titles)
-	want := "[Nilai Tertinggi Kantor Pertanahan se-Indonesia Nilai Tertinggi Kantor Pertanahan se-Kalimantan Selatan Predikat Kepatuhan: Kualitas Tertinggi]"
+	want := "[Nilai Tertinggi Kantor Pertanahan se-Kalimantan Selatan Predikat Kepatuhan: Kualitas Tertinggi]"
 	if fmt.Sprint(titles) != want {
 		t.Fatalf("Tanah Laut's awards = %v", titles)
 	}
@@ -238,8 +238,8 @@ func TestCorrectionAfterPublicationMovesRankAwards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Banjar gains band A and both provincial tops and the national pemkab top; HSS loses three tops.
-	if len(fix.GetAwardsGranted()) != 4 || len(fix.GetAwardsRevoked()) != 3 {
+	// Banjar gains band A and both provincial tops; HSS loses the two tops.
+	if len(fix.GetAwardsGranted()) != 3 || len(fix.GetAwardsRevoked()) != 2 {
 		t.Fatalf("granted %d, revoked %d", len(fix.GetAwardsGranted()), len(fix.GetAwardsRevoked()))
 	}
 	again, err := s.svc.CorrectPublishedAssessment(ctxT(t), &assessmentv1.CorrectPublishedAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-banjar",

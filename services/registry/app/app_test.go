@@ -257,6 +257,12 @@ func TestBadInput(t *testing.T) {
 			wantCode(t, err, c.code, c.contains)
 		})
 	}
+	// A rejected create with a taken id must leave the owner's name claim
+	// alone: the same name under yet another id is still a duplicate.
+	_, err := r.client.CreateInstitution(ctx, &registryv1.CreateInstitutionRequest{InstitutionId: "pemkab-hss", Institution: hssGov()})
+	wantCode(t, err, codes.AlreadyExists, "pemkab-hss")
+	_, err = r.client.CreateInstitution(ctx, &registryv1.CreateInstitutionRequest{InstitutionId: "hss-again", Institution: hssGov()})
+	wantCode(t, err, codes.AlreadyExists, "pemkab-hss")
 	// Nothing of the rejected requests was written.
 	list, err := r.client.ListInstitutions(ctx, &registryv1.ListInstitutionsRequest{})
 	if err != nil || len(list.GetInstitutions()) != 1 {

@@ -285,8 +285,15 @@ func (s *Store) CreateInstitution(ctx context.Context, id string, req *registryv
 	now := timestamppb.New(s.now())
 	in.CreateTime, in.UpdateTime = now, now
 
+	// A taken id is answered before anything is written: a retried create
+	// must not disturb the institution it created the first time.
+	if _, _, err := s.load(ctx, in.Id); err == nil {
+		return nil, fault.Existsf("institution id %q is already taken", in.Id)
+	} else if !fault.Is(err, fault.NotFound) {
+		return nil, err
+	}
 	key := institution.IdentityKey(in.Kind, in.RegionCode, in.Name)
-	identRev, err := s.claimIdentity(ctx, key, in)
+	identRev, claimed, err := s.claimIdentity(ctx, key, in)
 	if err != nil {
 		return nil, err
 	}
@@ -296,8 +303,11 @@ func (s *Store) CreateInstitution(ctx context.Context, id string, req *registryv
 	}
 	rev, err := s.inst.Create(ctx, in.Id, b)
 	if err != nil {
-		// Give the name back so the caller can retry with another id.
-		_ = s.ident.Delete(context.WithoutCancel(ctx), key, jetstream.LastRevision(identRev))
+		// Give the name back (only if this call took it) so the caller can
+		// retry with another id.
+		if claimed {
+			_ = s.ident.Delete(context.WithoutCancel(ctx), key, jetstream.LastRevision(identRev))
+		}
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, fault.Existsf("institution id %q is already taken", in.Id)
 		}
@@ -308,45 +318,47 @@ func (s *Store) CreateInstitution(ctx context.Context, id string, req *registryv
 	return in, nil
 }
 
-// claimIdentity reserves (kind, region, name) for in.Id. A claim whose owner
-// no longer carries that identity (a crash between the two writes, a rename,
-// a retirement) is stale and is taken over with compare-and-set.
-func (s *Store) claimIdentity(ctx context.Context, key string, in *registryv1.Institution) (uint64, error) {
+// claimIdentity reserves (kind, region, name) for in.Id; claimed says
+// whether this call wrote the claim (false: in.Id held it already). A claim
+// whose owner no longer carries that identity (a crash between the two
+// writes, a rename, a retirement) is stale and is taken over with
+// compare-and-set.
+func (s *Store) claimIdentity(ctx context.Context, key string, in *registryv1.Institution) (rev uint64, claimed bool, err error) {
 	for range 3 {
 		rev, err := s.ident.Create(ctx, key, []byte(in.GetId()))
 		if err == nil {
-			return rev, nil
+			return rev, true, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return 0, unavailable("claim institution name", err)
+			return 0, false, unavailable("claim institution name", err)
 		}
 		e, err := s.ident.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue // released meanwhile: try to create again
 		}
 		if err != nil {
-			return 0, unavailable("read institution name claim", err)
+			return 0, false, unavailable("read institution name claim", err)
 		}
 		owner := string(e.Value())
 		if owner == in.GetId() {
-			return e.Revision(), nil
+			return e.Revision(), false, nil
 		}
 		cur, _, err := s.load(ctx, owner)
 		switch {
 		case err == nil && cur.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE &&
 			institution.IdentityKey(cur.GetKind(), cur.GetRegionCode(), cur.GetName()) == key:
-			return 0, fault.Existsf("%s %q in region %s is already registered as %q",
+			return 0, false, fault.Existsf("%s %q in region %s is already registered as %q",
 				strings.ToLower(strings.TrimPrefix(in.GetKind().String(), "INSTITUTION_KIND_")), in.GetName(), in.GetRegionCode(), owner)
 		case err != nil && !fault.Is(err, fault.NotFound):
-			return 0, err
+			return 0, false, err
 		}
 		rev, err = s.ident.Update(ctx, key, []byte(in.GetId()), e.Revision())
 		if err == nil {
-			return rev, nil
+			return rev, true, nil
 		}
 		// Lost a race for the stale claim: look again.
 	}
-	return 0, fault.Conflictf("institution name %q is being registered concurrently; retry", in.GetName())
+	return 0, false, fault.Conflictf("institution name %q is being registered concurrently; retry", in.GetName())
 }
 
 // releaseIdentity drops a claim if in.Id still holds it.
@@ -432,7 +444,7 @@ func (s *Store) UpdateInstitution(ctx context.Context, upd *registryv1.Instituti
 	oldKey := institution.IdentityKey(cur.Kind, cur.RegionCode, cur.Name)
 	newKey := institution.IdentityKey(next.Kind, next.RegionCode, next.Name)
 	if newKey != oldKey {
-		if _, err := s.claimIdentity(ctx, newKey, next); err != nil {
+		if _, _, err := s.claimIdentity(ctx, newKey, next); err != nil {
 			return nil, err
 		}
 	}

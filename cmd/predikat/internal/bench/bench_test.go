@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSmoke runs the whole harness at a tiny size (a few hundred calls per
+// cell at most), so CI exercises every step: the private stack, the board
+// records, the ranking start-up rebuild, every cell, the fan-out, a
+// rebuild, the table and the JSON.
+func TestSmoke(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	path := filepath.Join(t.TempDir(), "results.json")
+	err := Run(ctx, Options{Out: &out, JSONPath: path, Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ProfileDir: filepath.Join(t.TempDir(), "pprof"),
+		plan: &plan{institutions: 120, boards: []int{200, 2_000}, prevBoard: 50, rebuilds: []int{2_000}, fanout: 30,
+			cell: budget{ops: 60}, callers: []int{1, 4}, setupCallers: 8}})
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, r := range rep.Rows {
+		want[r.Operation]++
+		if r.Operation != "PublishRound -> first award" && r.Operation != "PublishRound -> last award" && r.P50us <= 0 {
+			t.Errorf("row %+v has no latency", r)
+		}
+		if strings.HasPrefix(r.Operation, "GetStanding") || strings.HasPrefix(r.Operation, "GetLeaderboard") || r.Operation == "RecordAssessment" {
+			if r.OpsSec <= 0 || r.BaselineOpsSec <= 0 || r.Ratio <= 0 || (r.Target != "" && r.Pass == nil) {
+				t.Errorf("row %+v is incomplete", r)
+			}
+			if r.Profile == "" {
+				t.Errorf("row %+v has no profile", r)
+			} else if _, err := os.Stat(r.Profile); err != nil {
+				t.Errorf("profile: %v", err)
+			}
+		}
+	}
+	// 2 callers: RecordAssessment x2 baselines; 2 boards x 2 baselines each
+	// for leaderboard and standing, plus the growth rows.
+	for op, n := range map[string]int{"RecordAssessment": 4, "GetLeaderboard top 10": 8, "GetStanding": 8, "GetStanding p50 growth": 2,
+		"ListInstitutions": 2, "PublishRound -> first award": 1, "PublishRound -> last award": 1, "award publish -> receive": 1, "RebuildBoards": 1} {
+		if want[op] != n {
+			t.Errorf("%d rows of %q, want %d", want[op], op, n)
+		}
+	}
+	if !strings.Contains(out.String(), "GetStanding p50 growth") || !strings.Contains(out.String(), "JSON in "+path) {
+		t.Errorf("table:\n%s", out.String())
+	}
+}
+
+func TestPercentileAndSummary(t *testing.T) {
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	st := summarize(lat, 2*time.Second)
+	if st.P50 != 50*time.Millisecond || st.P99 != 99*time.Millisecond || st.Max != 100*time.Millisecond || st.OpsPerSec != 50 {
+		t.Fatalf("%+v", st)
+	}
+	if percentile(nil, 0.5) != 0 || percentile([]time.Duration{7}, 0.99) != 7 {
+		t.Fatal("edge cases")
+	}
+}
+
+func TestRunStopsOnFirstError(t *testing.T) {
+	calls := 0
+	_, err := run(context.Background(), 1, budget{ops: 10}, "", func(ctx context.Context, w, i int) error {
+		calls++
+		if i == 3 {
+			return os.ErrDeadlineExceeded
+		}
+		return nil
+	})
+	if err == nil || calls != 4 {
+		t.Fatalf("err %v after %d calls", err, calls)
+	}
+}
+
+func TestTableAligns(t *testing.T) {
+	ok := true
+	rep := &Report{Rows: []Row{
+		{Operation: "GetStanding", Size: 1_000_000, Callers: 50, OpsSec: 1234.5, P50us: 812, P99us: 15300, Baseline: "gRPC echo", BaselineOpsSec: 20000, Ratio: 0.0617, Target: ">= 50%", Pass: new(bool)},
+		{Operation: "RebuildBoards", Size: 100_000, Callers: 1, OpsSec: 61000, P50us: 1.6e6, Target: ">= 50000/s", Pass: &ok},
+	}}
+	var b bytes.Buffer
+	if err := rep.writeTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 || len(lines[0]) != len(strings.TrimRight(lines[2], " ")) && !strings.Contains(lines[2], "FAIL") {
+		t.Fatalf("table:\n%s", b.String())
+	}
+	for _, want := range []string{"1M", "15.3ms", "812µs", "1.60s", "6%", "FAIL", "PASS"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// TestBench runs the real harness until `predikat bench` exists:
+//
+//	PREDIKAT_BENCH=full go test -run '^TestBench$' -v -timeout 15m ./internal/bench/
+//
+// PREDIKAT_BENCH=quick runs the Quick plan. The JSON goes to
+// PREDIKAT_BENCH_JSON (default .bench/results.json at the repository root);
+// PREDIKAT_BENCH_PPROF names a directory for CPU profiles of every cell.
+func TestBench(t *testing.T) {
+	mode := os.Getenv("PREDIKAT_BENCH")
+	if mode == "" {
+		t.Skip("set PREDIKAT_BENCH=full or PREDIKAT_BENCH=quick to run the benchmark harness")
+	}
+	path := os.Getenv("PREDIKAT_BENCH_JSON")
+	if path == "" {
+		path = filepath.Join("..", "..", "..", "..", DefaultJSONPath)
+	}
+	err := Run(context.Background(), Options{Out: os.Stdout, JSONPath: path, Quick: mode == "quick",
+		ProfileDir: os.Getenv("PREDIKAT_BENCH_PPROF"),
+		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

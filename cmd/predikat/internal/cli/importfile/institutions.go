@@ -1,0 +1,227 @@
+package importfile
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/streams"
+)
+
+// Institution columns. id, name, kind and region_code are required; aliases
+// are separated by ';'.
+var (
+	InstitutionColumns         = []string{"id", "name", "kind", "region_code"}
+	InstitutionOptionalColumns = []string{"parent_id", "head_name", "head_title", "head_term_start", "aliases"}
+)
+
+var (
+	idPattern     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	regionPattern = regexp.MustCompile(`^[0-9]{2}(\.[0-9]{2})?$`)
+)
+
+// kindNames maps every accepted spelling to a kind: the subject tokens of
+// the event feed (pemprov, pemkab, pemkot, kementerian, lembaga, polres,
+// kantah, mpp), a few everyday words, and the enum names with or without
+// their prefix.
+var kindNames = func() map[string]registryv1.InstitutionKind {
+	m := map[string]registryv1.InstitutionKind{
+		"pemko":    registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT,
+		"polresta": registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT,
+		"ministry": registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY,
+		"agency":   registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY,
+	}
+	for v, name := range registryv1.InstitutionKind_name {
+		k := registryv1.InstitutionKind(v)
+		if k == registryv1.InstitutionKind_INSTITUTION_KIND_UNSPECIFIED {
+			continue
+		}
+		m[strings.ToLower(name)] = k
+		short := strings.ToLower(strings.TrimPrefix(name, "INSTITUTION_KIND_"))
+		m[short] = k
+		m[strings.ReplaceAll(short, "_", "-")] = k
+		m[streams.KindToken(k)] = k
+	}
+	return m
+}()
+
+// KindTokens lists the short kind names, for help texts.
+const KindTokens = "pemprov, pemkab, pemkot (pemko), kementerian, lembaga, polres, kantah, mpp"
+
+// ParseKind reads an institution kind: "pemkab", "polres", "kantah",
+// "REGENCY_GOVERNMENT", "INSTITUTION_KIND_LAND_OFFICE", ...
+func ParseKind(s string) (registryv1.InstitutionKind, error) {
+	if k, ok := kindNames[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return k, nil
+	}
+	return 0, fmt.Errorf("unknown institution kind %q (one of %s)", s, KindTokens)
+}
+
+// ParseKinds reads a comma-separated list of kinds; "" is none.
+func ParseKinds(s string) ([]registryv1.InstitutionKind, error) {
+	var out []registryv1.InstitutionKind
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		k, err := ParseKind(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// InstitutionRow is one line of an institution file, as the request that
+// registers it.
+type InstitutionRow struct {
+	Line    int
+	Request *registryv1.CreateInstitutionRequest
+}
+
+// ParseInstitutions reads an institution file: one institution per line,
+// with a caller-chosen id so the import can be repeated. It checks what can
+// be checked without the registry (id, kind, region code and date formats,
+// duplicate ids) and returns the rows ordered so that a parent named in the
+// file comes before its children.
+func ParseInstitutions(file string, r io.Reader) ([]InstitutionRow, error) {
+	t, err := ReadTable(file, r, InstitutionColumns, InstitutionOptionalColumns)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]InstitutionRow, 0, len(t.Records))
+	lineOf := map[string]int{}
+	for _, rec := range t.Records {
+		req, err := institutionRequest(rec)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := lineOf[req.GetInstitutionId()]; dup {
+			return nil, rec.Errorf("id", "%q is already on line %d", req.GetInstitutionId(), prev)
+		}
+		lineOf[req.GetInstitutionId()] = rec.Line
+		rows = append(rows, InstitutionRow{Line: rec.Line, Request: req})
+	}
+	return orderByParent(file, rows)
+}
+
+func institutionRequest(rec Record) (*registryv1.CreateInstitutionRequest, error) {
+	id := rec.Get("id")
+	switch {
+	case id == "":
+		return nil, rec.Errorf("id", "required (an id such as \"pemkab-hss\" makes the import repeatable)")
+	case !idPattern.MatchString(id):
+		return nil, rec.Errorf("id", "%q is not an id: lowercase letters, digits and hyphens, at most 63, not starting or ending with a hyphen", id)
+	}
+	in := &registryv1.Institution{Name: strings.Join(strings.Fields(rec.Get("name")), " ")}
+	if in.Name == "" {
+		return nil, rec.Errorf("name", "required")
+	}
+	if len(in.Name) > 200 {
+		return nil, rec.Errorf("name", "%d bytes; at most 200", len(in.Name))
+	}
+	kind, err := ParseKind(rec.Get("kind"))
+	if err != nil {
+		return nil, rec.Errorf("kind", "%v", err)
+	}
+	in.Kind = kind
+	in.RegionCode = rec.Get("region_code")
+	if !regionPattern.MatchString(in.RegionCode) {
+		return nil, rec.Errorf("region_code", "%q is not a Kemendagri code such as \"00\", \"63\", \"63.06\" or \"63.71\"", in.RegionCode)
+	}
+	if p := rec.Get("parent_id"); p != "" {
+		if !idPattern.MatchString(p) {
+			return nil, rec.Errorf("parent_id", "%q is not an id", p)
+		}
+		if p == id {
+			return nil, rec.Errorf("parent_id", "an institution cannot be its own parent")
+		}
+		in.ParentId = p
+	}
+	name, title, start := rec.Get("head_name"), rec.Get("head_title"), rec.Get("head_term_start")
+	switch {
+	case name != "":
+		if len(name) > 200 || len(title) > 200 {
+			return nil, rec.Errorf("head_name", "name and title may have at most 200 bytes each")
+		}
+		if err := checkDate(start); err != nil {
+			return nil, rec.Errorf("head_term_start", "%v", err)
+		}
+		in.Head = &registryv1.Head{Name: name, Title: title, TermStart: start}
+	case title != "" || start != "":
+		return nil, rec.Errorf("head_name", "required when head_title or head_term_start is given")
+	}
+	for a := range strings.SplitSeq(rec.Get("aliases"), ";") {
+		if a = strings.TrimSpace(a); a != "" {
+			if len(a) > 200 {
+				return nil, rec.Errorf("aliases", "alias %q is longer than 200 bytes", a)
+			}
+			in.Aliases = append(in.Aliases, a)
+		}
+	}
+	if len(in.Aliases) > 20 {
+		return nil, rec.Errorf("aliases", "%d aliases; at most 20", len(in.Aliases))
+	}
+	return &registryv1.CreateInstitutionRequest{InstitutionId: id, Institution: in}, nil
+}
+
+// checkDate accepts "" or a real calendar date "YYYY-MM-DD".
+func checkDate(s string) error {
+	if s == "" {
+		return nil
+	}
+	if _, err := time.Parse(time.DateOnly, s); err != nil || len(s) != 10 {
+		return fmt.Errorf("%q is not a date YYYY-MM-DD", s)
+	}
+	return nil
+}
+
+// orderByParent returns rows with every parent defined in the file before
+// its children, otherwise in file order. A cycle is an error.
+func orderByParent(file string, rows []InstitutionRow) ([]InstitutionRow, error) {
+	byID := map[string]int{}
+	for i, r := range rows {
+		byID[r.Request.GetInstitutionId()] = i
+	}
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := make([]int, len(rows))
+	out := make([]InstitutionRow, 0, len(rows))
+	var visit func(i int) error
+	visit = func(i int) error {
+		switch state[i] {
+		case done:
+			return nil
+		case visiting:
+			return &Error{File: file, Line: rows[i].Line, Field: "parent_id", Msg: "parents form a cycle"}
+		}
+		state[i] = visiting
+		if p, ok := byID[rows[i].Request.GetInstitution().GetParentId()]; ok {
+			if err := visit(p); err != nil {
+				return err
+			}
+		}
+		state[i] = done
+		out = append(out, rows[i])
+		return nil
+	}
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return rows[idx[a]].Line < rows[idx[b]].Line })
+	for _, i := range idx {
+		if err := visit(i); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

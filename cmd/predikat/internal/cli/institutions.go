@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/predikat-id/predikat/cmd/predikat/internal/cli/importfile"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+var (
+	provincePattern = regexp.MustCompile(`^[0-9]{2}$`)
+	regionPattern   = regexp.MustCompile(`^[0-9]{2}(\.[0-9]{2})?$`)
+)
+
+func checkProvince(p string) error {
+	if p != "" && !provincePattern.MatchString(p) {
+		return usagef("--province %q is not a two-digit province code such as 63 (00 for national bodies)", p)
+	}
+	return nil
+}
+
+func init() {
+	register(&spec{
+		path: "institutions import", args: "FILE.csv", uses: useRegistry,
+		summary: "register the institutions of a CSV file (repeatable)",
+		about: `Registers every institution of a CSV file. Columns (header line required):
+  id,name,kind,region_code,parent_id,head_name,head_title,head_term_start,aliases
+id, name, kind and region_code are required; aliases are separated by ';'.
+kind is one of ` + importfile.KindTokens + `; region_code is the
+Kemendagri code ("00" national, "63" province, "63.06" regency, "63.71" city).
+Parents listed in the file are registered before their children.
+
+The import is repeatable: an institution whose id is already registered
+counts as unchanged (it is not updated). The same kind, region and name
+under another id is an error naming the line.`,
+		examples: []string{
+			"predikat institutions import kalsel.csv",
+			"predikat institutions import kalsel.csv --dry-run",
+		},
+		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+			dry := fs.Bool("dry-run", false, "check the file without registering anything")
+			return func(ctx context.Context, args []string) error {
+				if err := needArgs(args, 1, "FILE.csv"); err != nil {
+					return err
+				}
+				return s.importInstitutions(ctx, args[0], *dry)
+			}
+		},
+	})
+	register(&spec{
+		path: "institutions list", uses: useRegistry, read: true,
+		summary: "list institutions (by province, region, kind, words)",
+		about: `Lists registered institutions ordered by name, every page.
+--province 63 includes the regencies and cities of the province.`,
+		examples: []string{
+			"predikat institutions list --province 63",
+			"predikat institutions list --province 63 --kind pemkab,pemkot",
+			"predikat institutions list --query \"hulu selatan\" --json",
+		},
+		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+			province := fs.String("province", "", "only this province and its regencies and cities, e.g. 63")
+			region := fs.String("region", "", "only this region code, e.g. 63.06 (a province code includes its regencies and cities)")
+			kinds := fs.String("kind", "", "only these kinds, comma-separated: "+importfile.KindTokens)
+			query := fs.String("query", "", "words that must all appear in the name or an alias")
+			state := fs.String("status", "", "only active or retired institutions (default both)")
+			return func(ctx context.Context, args []string) error {
+				if err := needArgs(args, 0, ""); err != nil {
+					return err
+				}
+				req := &registryv1.ListInstitutionsRequest{Query: *query, PageSize: 1000}
+				if err := checkProvince(*province); err != nil {
+					return err
+				}
+				switch {
+				case *province != "" && *region != "":
+					return usagef("give --province or --region, not both")
+				case *region != "" && !regionPattern.MatchString(*region):
+					return usagef("--region %q is not a region code such as 63 or 63.06", *region)
+				}
+				req.RegionCode = *province + *region
+				ks, err := importfile.ParseKinds(*kinds)
+				if err != nil {
+					return usagef("--kind: %v", err)
+				}
+				req.Kinds = ks
+				switch strings.ToLower(*state) {
+				case "", "all":
+				case "active":
+					req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE
+				case "retired":
+					req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED
+				default:
+					return usagef("--status %q: one of active, retired", *state)
+				}
+				var all []*registryv1.Institution
+				for {
+					resp, err := s.reg.ListInstitutions(ctx, req)
+					if err != nil {
+						return err
+					}
+					for _, in := range resp.GetInstitutions() {
+						if s.json {
+							if err := s.emit(in); err != nil {
+								return err
+							}
+						}
+					}
+					all = append(all, resp.GetInstitutions()...)
+					if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+						break
+					}
+				}
+				if len(all) == 0 {
+					return s.none("institutions match")
+				}
+				if s.json {
+					return nil
+				}
+				return renderInstitutions(s.out, all)
+			}
+		},
+	})
+}
+
+func (s *session) importInstitutions(ctx context.Context, path string, dry bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := importfile.ParseInstitutions(path, f)
+	if err != nil {
+		return err
+	}
+	if dry {
+		fmt.Fprintf(s.out, "%s: %d institutions, well-formed (nothing registered)\n", path, len(rows))
+		return nil
+	}
+	bar := newProgress(s.err, s.progress, "institutions", len(rows))
+	defer bar.finish()
+	created, unchanged := 0, 0
+	for _, row := range rows {
+		id := row.Request.GetInstitutionId()
+		_, err := s.reg.CreateInstitution(ctx, row.Request)
+		switch {
+		case err == nil:
+			created++
+		case status.Code(err) == codes.AlreadyExists:
+			cur, gerr := s.reg.GetInstitution(ctx, &registryv1.GetInstitutionRequest{Id: id})
+			if gerr != nil {
+				// Not this id: the same kind, region and name under another id.
+				return fmt.Errorf("%s:%d: %s: %w", path, row.Line, id, err)
+			}
+			if diff := institutionDiff(row.Request.GetInstitution(), cur.GetInstitution()); diff != "" {
+				bar.finish()
+				fmt.Fprintf(s.err, "%s:%d: %s is already registered with a different %s; left unchanged\n", path, row.Line, id, diff)
+			}
+			unchanged++
+		default:
+			return fmt.Errorf("%s:%d: %s: %w", path, row.Line, id, err)
+		}
+		bar.step()
+	}
+	bar.finish()
+	fmt.Fprintf(s.out, "%s: %d created, %d unchanged\n", path, created, unchanged)
+	return nil
+}
+
+// institutionDiff names the identifying fields where the registry differs
+// from the file.
+func institutionDiff(want, have *registryv1.Institution) string {
+	var d []string
+	if want.GetName() != have.GetName() {
+		d = append(d, "name")
+	}
+	if want.GetKind() != have.GetKind() {
+		d = append(d, "kind")
+	}
+	if want.GetRegionCode() != have.GetRegionCode() {
+		d = append(d, "region")
+	}
+	if want.GetParentId() != have.GetParentId() {
+		d = append(d, "parent")
+	}
+	if want.GetHead() != nil && !proto.Equal(want.GetHead(), have.GetHead()) && want.GetHead().GetName() != have.GetHead().GetName() {
+		d = append(d, "head")
+	}
+	return strings.Join(d, ", ")
+}

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"context"
+	"flag"
+
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+)
+
+// nationalScope is the scope code of a national board.
+const nationalScope = "00"
+
+func init() {
+	register(&spec{
+		path: "board", uses: useRanking, read: true,
+		summary: "a leaderboard: rank, institution, score, band",
+		about: `Prints a leaderboard of a scheme, year and peer group, best first, with
+competition ranks (equal scores share a rank). --province gives the board of
+one province, otherwise the national board. Peer groups come from the scheme:
+pemda (provincial, regency and city governments together, per province),
+pemprov, pemkab, pemkot, kementerian, lembaga, polres, kantah, mpp.
+A board of a round that is not published yet is marked provisional.
+With --json: one GetLeaderboardResponse (board, entries, total_entries).`,
+		examples: []string{
+			"predikat board --scheme ombudsman --year 2024 --group pemda --province 63",
+			"predikat board --scheme ombudsman --year 2024 --group kantah --limit 10",
+		},
+		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+			key := boardFlags(fs)
+			limit := fs.Int("limit", 0, "print at most N entries (default all)")
+			return func(ctx context.Context, args []string) error {
+				if err := needArgs(args, 0, ""); err != nil {
+					return err
+				}
+				bk, err := key.build()
+				if err != nil {
+					return err
+				}
+				if *limit < 0 {
+					return usagef("--limit must not be negative")
+				}
+				resp, err := s.leaderboard(ctx, bk, *limit)
+				if err != nil {
+					return err
+				}
+				if s.json {
+					return s.emit(resp)
+				}
+				return renderBoard(s.out, resp)
+			}
+		},
+	})
+	register(&spec{
+		path: "standing", uses: useRanking, read: true,
+		summary: "where an institution stands on every board, with movement",
+		examples: []string{
+			"predikat standing --institution pemkab-hss --scheme ombudsman --year 2024",
+			"predikat standing --institution kantah-tanah-laut --scheme ombudsman --year 2024 --json",
+		},
+		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+			inst := fs.String("institution", "", "institution id (required)")
+			scheme := fs.String("scheme", "", "scheme id (required)")
+			year := fs.Int("year", 0, "assessment year (required)")
+			return func(ctx context.Context, args []string) error {
+				if err := needArgs(args, 0, ""); err != nil {
+					return err
+				}
+				if err := required("institution", *inst, "scheme", *scheme, "year", nonZero(*year)); err != nil {
+					return err
+				}
+				resp, err := s.rank.GetStanding(ctx, &rankingv1.GetStandingRequest{InstitutionId: *inst, SchemeId: *scheme, Year: int32(*year)})
+				if err != nil {
+					return err
+				}
+				if s.json {
+					return s.emit(resp)
+				}
+				return renderStanding(s.out, resp)
+			}
+		},
+	})
+	register(&spec{
+		path: "stats", uses: useRanking, read: true,
+		summary: "count, mean, median, min, max, spread and bands of a board",
+		examples: []string{
+			"predikat stats --scheme ombudsman --year 2024 --group pemda --province 63",
+			"predikat stats --scheme ombudsman --year 2024 --group polres --json",
+		},
+		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+			key := boardFlags(fs)
+			return func(ctx context.Context, args []string) error {
+				if err := needArgs(args, 0, ""); err != nil {
+					return err
+				}
+				bk, err := key.build()
+				if err != nil {
+					return err
+				}
+				resp, err := s.rank.GetStatistics(ctx, &rankingv1.GetStatisticsRequest{Board: bk})
+				if err != nil {
+					return err
+				}
+				if s.json {
+					return s.emit(resp)
+				}
+				return renderStats(s.out, resp)
+			}
+		},
+	})
+	register(&spec{
+		path: "history", uses: useAssessment | useRanking, read: true,
+		summary: "an institution's results across years and schemes",
+		about: `Without --scheme: the latest record of the institution in every round, newest
+year first, across schemes (from the assessment service), with its source.
+With --scheme: the institution's trend in that scheme, oldest first, with
+score changes and ranks (from the ranking service).`,
+		examples: []string{
+			"predikat history --institution pemkab-hss",
+			"predikat history --institution pemkab-hss --scheme ombudsman",
+		},
+		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+			inst := fs.String("institution", "", "institution id (required)")
+			scheme := fs.String("scheme", "", "only this scheme, as a year-over-year trend")
+			return func(ctx context.Context, args []string) error {
+				if err := needArgs(args, 0, ""); err != nil {
+					return err
+				}
+				if err := required("institution", *inst); err != nil {
+					return err
+				}
+				if *scheme != "" {
+					resp, err := s.rank.GetInstitutionTrend(ctx, &rankingv1.GetInstitutionTrendRequest{InstitutionId: *inst, SchemeId: *scheme})
+					if err != nil {
+						return err
+					}
+					if s.json {
+						return s.emit(resp)
+					}
+					if len(resp.GetPoints()) == 0 {
+						return s.none(*scheme + " records for " + *inst)
+					}
+					return renderTrend(s.out, resp)
+				}
+				req := &assessmentv1.ListInstitutionHistoryRequest{InstitutionId: *inst, PageSize: 1000}
+				var all []*assessmentv1.Assessment
+				for {
+					resp, err := s.asm.ListInstitutionHistory(ctx, req)
+					if err != nil {
+						return err
+					}
+					all = append(all, resp.GetAssessments()...)
+					if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+						break
+					}
+				}
+				if len(all) == 0 {
+					return s.none("records for " + *inst)
+				}
+				if s.json {
+					for _, a := range all {
+						if err := s.emit(a); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				return renderHistory(s.out, all)
+			}
+		},
+	})
+}
+
+type boardKeyFlags struct {
+	scheme, group, province, scope *string
+	year                           *int
+}
+
+func boardFlags(fs *flag.FlagSet) *boardKeyFlags {
+	return &boardKeyFlags{
+		scheme:   fs.String("scheme", "", "scheme id, e.g. ombudsman (required)"),
+		year:     fs.Int("year", 0, "assessment year (required)"),
+		group:    fs.String("group", "", "peer group, e.g. pemda, pemkab, polres, kantah (required)"),
+		province: fs.String("province", "", "the board of this province, e.g. 63 (default: the national board)"),
+		scope:    fs.String("scope", "", "board scope: 00 national or a province code (same as --province)"),
+	}
+}
+
+func (b *boardKeyFlags) build() (*rankingv1.BoardKey, error) {
+	if err := required("scheme", *b.scheme, "year", nonZero(*b.year), "group", *b.group); err != nil {
+		return nil, err
+	}
+	scope := *b.province
+	switch {
+	case *b.province != "" && *b.scope != "" && *b.province != *b.scope:
+		return nil, usagef("give --province or --scope, not both")
+	case scope == "":
+		scope = *b.scope
+	}
+	if scope == "" {
+		scope = nationalScope
+	}
+	if !provincePattern.MatchString(scope) {
+		return nil, usagef("%q is not a scope: 00 (national) or a two-digit province code such as 63", scope)
+	}
+	return &rankingv1.BoardKey{SchemeId: *b.scheme, Year: int32(*b.year), PeerGroup: *b.group, Scope: scope}, nil
+}
+
+// leaderboard reads a board page by page, up to limit entries (0 = all),
+// and returns it as one response.
+func (s *session) leaderboard(ctx context.Context, key *rankingv1.BoardKey, limit int) (*rankingv1.GetLeaderboardResponse, error) {
+	req := &rankingv1.GetLeaderboardRequest{Board: key, PageSize: 1000}
+	var out *rankingv1.GetLeaderboardResponse
+	for {
+		if limit > 0 {
+			req.PageSize = int32(min(1000, limit-len(out.GetEntries())))
+		}
+		resp, err := s.rank.GetLeaderboard(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = resp
+		} else {
+			out.Entries = append(out.Entries, resp.GetEntries()...)
+			out.Board, out.TotalEntries = resp.GetBoard(), resp.GetTotalEntries()
+		}
+		req.PageToken = resp.GetNextPageToken()
+		if req.PageToken == "" || (limit > 0 && len(out.GetEntries()) >= limit) || len(resp.GetEntries()) == 0 {
+			break
+		}
+	}
+	if limit > 0 && len(out.Entries) > limit {
+		out.Entries = out.Entries[:limit]
+	}
+	out.NextPageToken = ""
+	return out, nil
+}

@@ -1,0 +1,160 @@
+package devstack
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/cmd/predikat/internal/demo"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+)
+
+// running is a stack started by the test on free ports.
+type running struct {
+	addrs Addrs
+	stop  func()
+}
+
+func startStack(t *testing.T, dir string, log *slog.Logger) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan Addrs, 1), make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{DataDir: dir, NATSPort: -1, RegistryAddr: "127.0.0.1:0", AssessmentAddr: "127.0.0.1:0",
+			RankingAddr: "127.0.0.1:0", Demo: true, Logger: log, OnReady: func(a Addrs) { ready <- a }})
+	}()
+	select {
+	case a := <-ready:
+		stopped := false
+		r := &running{addrs: a, stop: func() {
+			if !stopped {
+				stopped = true
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("stack stopped with error: %v", err)
+				}
+			}
+		}}
+		t.Cleanup(r.stop)
+		return r
+	case err := <-done:
+		cancel()
+		t.Fatalf("stack did not start: %v", err)
+	case <-time.After(90 * time.Second):
+		cancel()
+		t.Fatal("stack not ready in 90s")
+	}
+	return nil
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func streamSeqs(t *testing.T, natsURL string) map[string]uint64 {
+	t.Helper()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	out := map[string]uint64{}
+	for name := range js.StreamNames(ctxT(t)).Name() {
+		st, err := js.Stream(ctxT(t), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = st.CachedInfo().State.LastSeq
+	}
+	return out
+}
+
+// TestDemoStack is issue 6's "done when", against the real stack: the demo
+// loads into an empty data directory, the pemda board of Kalimantan Selatan
+// has Hulu Sungai Selatan first at 96.52, HSS shows its four awards of
+// 17 April 2025, loading again changes nothing, and a restart keeps it all.
+func TestDemoStack(t *testing.T) {
+	dir := t.TempDir()
+	log := natstest.Logger(t)
+	s := startStack(t, dir, log)
+
+	rc, _ := grpcserver.Dial(s.addrs.Ranking)
+	defer rc.Close()
+	board, err := rankingv1.NewRankingServiceClient(rc).GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{
+		Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "pemda", Scope: "63"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := board.GetEntries(); len(e) == 0 || e[0].GetInstitutionId() != "pemkab-hss" || e[0].GetScore() != "96.52" || e[0].GetRank() != 1 {
+		t.Fatalf("pemda board of 63 = %v", e)
+	}
+	if board.GetBoard().GetState() != rankingv1.BoardState_BOARD_STATE_FINAL {
+		t.Errorf("published round's board is %v", board.GetBoard().GetState())
+	}
+
+	ac, _ := grpcserver.Dial(s.addrs.Assessment)
+	defer ac.Close()
+	asm := assessmentv1.NewAssessmentServiceClient(ac)
+	awards, err := asm.ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{InstitutionId: "pemkab-hss", CeremonyDate: "2025-04-17",
+		State: assessmentv1.AwardState_AWARD_STATE_GRANTED})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, a := range awards.GetAwards() {
+		titles = append(titles, a.GetTitle())
+	}
+	sort.Strings(titles)
+	joined := strings.Join(titles, " | ")
+	for _, want := range []string{"BerAKHLAK", "Prima", "SAKIP A", "Reformasi Birokrasi"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("HSS's awards of 17 April 2025 lack %q: %s", want, joined)
+		}
+	}
+	if len(titles) != 4 {
+		t.Errorf("HSS has %d awards of 17 April 2025, want 4: %s", len(titles), joined)
+	}
+
+	// Loading again writes nothing.
+	before := streamSeqs(t, s.addrs.NATS)
+	gc, _ := grpcserver.Dial(s.addrs.Registry)
+	defer gc.Close()
+	if err := demo.Load(ctxT(t), demo.Clients{Registry: registryv1.NewRegistryServiceClient(gc), Assessment: asm}, log); err != nil {
+		t.Fatal(err)
+	}
+	after := streamSeqs(t, s.addrs.NATS)
+	for name, seq := range before {
+		if after[name] != seq {
+			t.Errorf("second demo load wrote to %s: %d -> %d", name, seq, after[name])
+		}
+	}
+
+	// A restart keeps everything and does not load the demo again.
+	s.stop()
+	s2 := startStack(t, dir, log)
+	again := streamSeqs(t, s2.addrs.NATS)
+	for name, seq := range before {
+		if again[name] != seq {
+			t.Errorf("restart changed %s: %d -> %d", name, seq, again[name])
+		}
+	}
+	rc2, _ := grpcserver.Dial(s2.addrs.Ranking)
+	defer rc2.Close()
+	board2, err := rankingv1.NewRankingServiceClient(rc2).GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{
+		Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "pemda", Scope: "63"}})
+	if err != nil || len(board2.GetEntries()) == 0 || board2.GetEntries()[0].GetInstitutionId() != "pemkab-hss" {
+		t.Fatalf("board after restart (Redis is new, rebuilt from NATS) = %v, %v", board2, err)
+	}
+}
