@@ -14,7 +14,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/config"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/grpcserver"
-	"github.com/predikat-id/predikat/services/assessment/internal/registry"
+	"github.com/predikat-id/predikat/pkg/registryclient"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"github.com/predikat-id/predikat/services/assessment/internal/server"
 	"github.com/predikat-id/predikat/services/assessment/internal/store"
@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("assessment: registry client for %s: %w", cfg.RegistryAddr, err)
 	}
 	defer cc.Close()
-	reg := registry.New(cc, log)
+	reg := registryclient.New(cc, log)
 
 	gs, err := grpcserver.New(grpcserver.Options{Name: "assessment", Logger: cfg.Logger})
 	if err != nil {

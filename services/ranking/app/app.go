@@ -26,7 +26,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/redisx"
 	"github.com/predikat-id/predikat/pkg/streams"
 	"github.com/predikat-id/predikat/services/ranking/internal/consumer"
-	"github.com/predikat-id/predikat/services/ranking/internal/names"
+	"github.com/predikat-id/predikat/pkg/registryclient"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st := store.New(rdb)
-	nm := names.New(cc, log)
+	nm := registryclient.New(cc, log)
 	coord := rebuild.NewCoordinator(ctx, rebuild.NewBuilder(js, st, log), log)
 	cons := consumer.New(js, st, coord, log)
 	gs.Register(func(r grpc.ServiceRegistrar) {

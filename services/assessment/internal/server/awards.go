@@ -56,7 +56,7 @@ func (s *Server) grantRuleAwards(ctx context.Context, r *assessmentv1.Round, cer
 
 // refreshHead replaces the snapshot's head by the one in office today.
 func (s *Server) refreshHead(ctx context.Context, a *assessmentv1.Award) error {
-	inst, err := s.registry.Institution(ctx, a.GetInstitution().GetId())
+	inst, err := s.registry.Lookup(ctx, a.GetInstitution().GetId())
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) GrantAward(ctx context.Context, req *assessmentv1.GrantAwardReq
 	if cur, err := s.store.Award(id); err == nil {
 		return &assessmentv1.GrantAwardResponse{Award: cur}, nil // a retry
 	}
-	inst, err := s.registry.Institution(ctx, req.GetInstitutionId())
+	inst, err := s.registry.Lookup(ctx, req.GetInstitutionId())
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/services/assessment/internal/registry"
+	"github.com/predikat-id/predikat/pkg/registryclient"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"github.com/predikat-id/predikat/services/assessment/internal/scoring"
@@ -29,11 +29,11 @@ type Server struct {
 	assessmentv1.UnimplementedAssessmentServiceServer
 	catalog  *scheme.Catalog
 	store    *store.Store
-	registry *registry.Client
+	registry *registryclient.Client
 }
 
 // New returns the handlers.
-func New(cat *scheme.Catalog, st *store.Store, reg *registry.Client) *Server {
+func New(cat *scheme.Catalog, st *store.Store, reg *registryclient.Client) *Server {
 	return &Server{catalog: cat, store: st, registry: reg}
 }
 
@@ -153,7 +153,7 @@ func (s *Server) record(ctx context.Context, roundID, institutionID string, in *
 	if err != nil {
 		return nil, false, nil, err
 	}
-	inst, err := s.registry.Institution(ctx, institutionID)
+	inst, err := s.registry.Lookup(ctx, institutionID)
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -194,7 +194,7 @@ func (s *Server) snapshot(ctx context.Context, inst *registryv1.Institution) (*a
 		Id: inst.GetId(), Name: inst.GetName(), Kind: inst.GetKind(), RegionCode: inst.GetRegionCode(),
 		ParentId: inst.GetParentId(), Head: inst.GetHead(), RegistryRevision: inst.GetRevision(),
 	}
-	reg, err := s.registry.Region(ctx, inst.GetRegionCode())
+	reg, err := s.registry.LookupRegion(ctx, inst.GetRegionCode())
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (s *Server) snapshot(ctx context.Context, inst *registryv1.Institution) (*a
 		snap.ProvinceCode = "00" // national bodies: the "00" subject and filter token
 	}
 	if pc := reg.GetProvinceCode(); pc != "" {
-		prov, err := s.registry.Region(ctx, pc)
+		prov, err := s.registry.LookupRegion(ctx, pc)
 		if err != nil {
 			return nil, err
 		}

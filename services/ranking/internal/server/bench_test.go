@@ -16,7 +16,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
-	"github.com/predikat-id/predikat/services/ranking/internal/names"
+	"github.com/predikat-id/predikat/pkg/registryclient"
 	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
@@ -58,7 +58,7 @@ func BenchmarkGetStanding(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cc.Close() })
-	nm := names.New(cc, slog.New(slog.DiscardHandler))
+	nm := registryclient.New(cc, slog.New(slog.DiscardHandler))
 	nctx, cancel := context.WithCancel(ctx)
 	b.Cleanup(cancel)
 	go nm.Run(nctx)

@@ -21,7 +21,7 @@ import (
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/pagetoken"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
-	"github.com/predikat-id/predikat/services/ranking/internal/names"
+	"github.com/predikat-id/predikat/pkg/registryclient"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
 )
@@ -38,12 +38,12 @@ type Rebuilder interface {
 type Server struct {
 	rankingv1.UnimplementedRankingServiceServer
 	st    *store.Store
-	names *names.Client
+	names *registryclient.Client
 	rb    Rebuilder
 }
 
 // New returns the handlers.
-func New(st *store.Store, n *names.Client, rb Rebuilder) *Server {
+func New(st *store.Store, n *registryclient.Client, rb Rebuilder) *Server {
 	return &Server{st: st, names: n, rb: rb}
 }
 

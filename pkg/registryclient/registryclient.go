@@ -1,12 +1,12 @@
-// Package names is the ranking service's view of the registry: who an
-// institution is now (name, kind, region) and what a region is called.
-// Boards keep institution ids; names are looked up here and cached. The
-// cache is filled by the registry's WatchInstitutions stream (a snapshot,
+// Package registryclient is a service's view of the registry: who an
+// institution is now (name, kind, region, head, status) and what a region
+// is. Ranking looks names up for its boards, assessment checks institutions
+// before recording. The cache is filled by the registry's WatchInstitutions stream (a snapshot,
 // then every change) and by BatchGetInstitutions for ids it does not hold
 // yet, and it is trusted only while that stream is connected; while it is
 // down every lookup asks the registry, and when the registry cannot be
 // reached either the answer is Unavailable.
-package names
+package registryclient
 
 import (
 	"context"
@@ -224,28 +224,31 @@ func (c *Client) fetch(ctx context.Context, ids []string) (map[string]*registryv
 }
 
 // RegionName returns the name of a region ("Kalimantan Selatan", "Hulu
-// Sungai Selatan"); "" when the registry does not know the code. Regions
-// are listed once and again when an unknown code is asked for (at most
-// every 30 seconds).
+// Sungai Selatan"); "" when the registry does not know the code.
 func (c *Client) RegionName(ctx context.Context, code string) (string, error) {
+	r, err := c.Region(ctx, code)
+	return r.GetName(), err
+}
+
+// Region returns a region, nil when the registry does not know the code.
+// Regions are listed once and again when an unknown code is asked for (at
+// most every 30 seconds).
+func (c *Client) Region(ctx context.Context, code string) (*registryv1.Region, error) {
 	if code == "" {
-		return "", nil
+		return nil, nil
 	}
 	c.mu.RLock()
 	r, ok := c.regions[code]
 	stale := time.Since(c.loaded) > 30*time.Second
 	c.mu.RUnlock()
-	if ok {
-		return r.GetName(), nil
-	}
-	if !stale {
-		return "", nil
+	if ok || !stale {
+		return r, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()
 	resp, err := c.rpc.ListRegions(cctx, &registryv1.ListRegionsRequest{})
 	if err != nil {
-		return "", mapErr(err)
+		return nil, mapErr(err)
 	}
 	c.mu.Lock()
 	for _, r := range resp.GetRegions() {
@@ -254,7 +257,7 @@ func (c *Client) RegionName(ctx context.Context, code string) (string, error) {
 	c.loaded = time.Now()
 	r = c.regions[code]
 	c.mu.Unlock()
-	return r.GetName(), nil
+	return r, nil
 }
 
 func mapErr(err error) error {
@@ -262,4 +265,23 @@ func mapErr(err error) error {
 		return err
 	}
 	return fault.Unavailablef("registry unreachable, try again: %s", fmt.Sprint(status.Convert(err).Message()))
+}
+
+// Lookup is Institution for callers that need the institution to exist: an
+// id the registry does not know is NotFound.
+func (c *Client) Lookup(ctx context.Context, id string) (*registryv1.Institution, error) {
+	in, err := c.Institution(ctx, id)
+	if err == nil && in == nil {
+		err = fault.NotFoundf("institution %q is not in the registry", id)
+	}
+	return in, err
+}
+
+// LookupRegion is Region for callers that need the region to exist.
+func (c *Client) LookupRegion(ctx context.Context, code string) (*registryv1.Region, error) {
+	r, err := c.Region(ctx, code)
+	if err == nil && r == nil {
+		err = fault.NotFoundf("region %q is not in the registry", code)
+	}
+	return r, err
 }
