@@ -16,7 +16,7 @@ help: ## list the targets
 
 .PHONY: run
 run: deps ## start NATS and every service in one process (data in ./.predikat)
-	go run ./cmd/predikat dev
+	go run ./cmd/predikat dev $(ARGS)
 
 .PHONY: test
 test: deps check-generated lint ## everything CI runs: generated-code check, lint, all tests against real NATS and Redis
