@@ -299,3 +299,29 @@ func TestStartEmbeddedRequiresStoreDir(t *testing.T) {
 		t.Fatal("started without StoreDir")
 	}
 }
+
+func TestEnsureNeverLowersSafetySettings(t *testing.T) {
+	ns := natstest.Start(t)
+	js := ns.JetStream(t)
+	ctx := context.Background()
+	if _, err := natsx.EnsureStream(ctx, js, jetstream.StreamConfig{Name: "AUDIT", Subjects: []string{"audit.>"}, DenyDelete: true, DenyPurge: true}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := natsx.EnsureStream(ctx, js, jetstream.StreamConfig{Name: "AUDIT", Subjects: []string{"audit.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := st.CachedInfo().Config; !cfg.DenyDelete || !cfg.DenyPurge {
+		t.Fatalf("a start without protection turned it off: %+v", cfg)
+	}
+	if _, err := natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{Bucket: "trail", History: 32}); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{Bucket: "trail", History: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := kv.Status(ctx); s.History() != 32 {
+		t.Fatalf("history lowered to %d", s.History())
+	}
+}

@@ -29,8 +29,10 @@ const (
 const DedupWindow = 24 * time.Hour
 
 // Config returns the settings of a stream. Every stream is an audit log:
-// nothing is ever deleted or purged, and the last message of a subject is a
-// direct lookup (AllowDirect).
+// nothing is ever deleted or purged. Direct get stays off: on a replicated
+// stream a follower may answer it from behind the leader, and the services
+// read the last message of a subject to decide compare-and-set writes, which
+// must see the latest.
 func Config(name string, replicas int) jetstream.StreamConfig {
 	subjects := map[string][]string{
 		Assessments: {"predikat.assessment.>"},
@@ -43,7 +45,7 @@ func Config(name string, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name: name, Subjects: subjects, Storage: jetstream.FileStorage, Replicas: replicas,
 		Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
-		Duplicates: DedupWindow, DenyDelete: true, DenyPurge: true, AllowDirect: true,
+		Duplicates: DedupWindow, DenyDelete: true, DenyPurge: true,
 	}
 }
 

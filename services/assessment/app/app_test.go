@@ -342,6 +342,18 @@ func TestIdempotentRetriesAndCorrections(t *testing.T) {
 	}
 	_, err = s.svc.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-hss", Revision: 9})
 	wantCode(t, err, codes.NotFound, "revisions 1 to 3")
+
+	// After the round closed, a retry of a superseded request still gets its
+	// first answer; a new request gets the round's state.
+	if _, err := s.svc.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: r.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	late, err := s.record(r.GetId(), "pemkab-hss", reported("96.52"), 0, "req-1")
+	if err != nil || late.GetAssessment().GetRevision() != 1 || late.GetCreated() {
+		t.Fatalf("retry after close = %v, %v", late, err)
+	}
+	_, err = s.record(r.GetId(), "pemkab-hss", reported("96.52"), 3, "req-new")
+	wantCode(t, err, codes.FailedPrecondition, "CLOSED")
 }
 
 func TestRetryAcrossRestart(t *testing.T) {

@@ -217,8 +217,11 @@ func TestOfflineSubscriberReceivesEveryAward(t *testing.T) {
 	if err != nil || revoked.GetAward().GetState() != assessmentv1.AwardState_AWARD_STATE_REVOKED {
 		t.Fatalf("revoke = %v, %v", revoked, err)
 	}
-	_, err = s.svc.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: manual.GetAward().GetId(), Reason: "again"})
-	wantCode(t, err, codes.FailedPrecondition, "already revoked")
+	// A retried revoke gets the same answer, not an error.
+	again, err := s.svc.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: manual.GetAward().GetId(), Reason: "again"})
+	if err != nil || again.GetAward().GetRevokeReason() != "entered twice" {
+		t.Fatalf("retried revoke = %v, %v", again, err)
+	}
 	_, err = s.svc.GetAward(ctxT(t), &assessmentv1.GetAwardRequest{AwardId: "aw-aaaaaaaaaaaaaaaaaaaaaaaaaa"})
 	wantCode(t, err, codes.NotFound, "aw-")
 	_, err = s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "x", SchemeId: "rb", Year: 2024, BandCode: "ZZ",
@@ -246,5 +249,22 @@ func TestCorrectionAfterPublicationMovesRankAwards(t *testing.T) {
 		Input: reported("97.00"), CorrectsRevision: 1, Reason: "erratum", RequestId: "erratum-banjar"})
 	if err != nil || again.GetCreated() || len(again.GetAwardsGranted())+len(again.GetAwardsRevoked()) != 0 {
 		t.Fatalf("retried correction = %v, %v", again, err)
+	}
+	// The erratum is withdrawn: HSS earns its two tops back (new grants, new
+	// ids: a revoked award stays revoked in the history), Banjar loses three.
+	back, err := s.svc.CorrectPublishedAssessment(ctxT(t), &assessmentv1.CorrectPublishedAssessmentRequest{RoundId: r.GetId(), InstitutionId: "pemkab-banjar",
+		Input: reported("85.10"), CorrectsRevision: 2, Reason: "erratum withdrawn", RequestId: "erratum-banjar-undo"})
+	if err != nil || len(back.GetAwardsGranted()) != 2 || len(back.GetAwardsRevoked()) != 3 {
+		t.Fatalf("undo = granted %v revoked %v, %v", back.GetAwardsGranted(), back.GetAwardsRevoked(), err)
+	}
+	hss, _ := s.svc.ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{InstitutionId: "pemkab-hss", State: assessmentv1.AwardState_AWARD_STATE_GRANTED})
+	if len(hss.GetAwards()) != 3 { // band A and the two provincial tops
+		t.Fatalf("HSS stands with %d awards after the undo", len(hss.GetAwards()))
+	}
+	// Every correction after publication is announced, once.
+	rounds, _ := s.js.Stream(ctxT(t), streams.Rounds)
+	info, _ := rounds.Info(ctxT(t), jetstream.WithSubjectFilter("predikat.round.corrected.>"))
+	if n := info.State.Subjects["predikat.round.corrected.ombudsman.2024.pemkab-banjar"]; n != 2 {
+		t.Fatalf("%d RoundCorrected events, want 2", n)
 	}
 }

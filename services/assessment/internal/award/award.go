@@ -28,9 +28,15 @@ func hashID(parts ...string) string {
 	return "aw-" + idEncoding.EncodeToString(sum[:])[:26]
 }
 
-// RuleAwardID is the id of the award a rule grants an institution in a round.
-func RuleAwardID(roundID, ruleCode, institutionID string) string {
-	return hashID("rule", roundID, ruleCode, institutionID)
+// RuleAwardID is the id of the award a rule grants an institution in a
+// round. epoch counts earlier grants of it that a correction revoked: an
+// award lost and earned back is a new grant with a new id (epoch 1, 2, ...),
+// since an award's subject holds exactly one grant.
+func RuleAwardID(roundID, ruleCode, institutionID string, epoch int) string {
+	if epoch == 0 {
+		return hashID("rule", roundID, ruleCode, institutionID)
+	}
+	return hashID("rule", roundID, ruleCode, institutionID, strconv.Itoa(epoch))
 }
 
 // ManualAwardID is the id of a manual award: one per (institution, request).
@@ -172,7 +178,7 @@ func newAward(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv1.
 		basis.Scope, basis.ScopeName = ri.scope, ri.scopeName
 	}
 	return &assessmentv1.Award{
-		Id: RuleAwardID(r.GetId(), rule.GetCode(), a.GetInstitutionId()), RoundId: r.GetId(), SchemeId: s.GetId(),
+		Id: RuleAwardID(r.GetId(), rule.GetCode(), a.GetInstitutionId(), 0), RoundId: r.GetId(), SchemeId: s.GetId(),
 		SchemeVersion: s.GetVersion(), Year: r.GetYear(), Institution: a.GetInstitution(), Basis: basis,
 		Title: Title(rule.GetTitle(), r.GetYear(), basis), State: assessmentv1.AwardState_AWARD_STATE_GRANTED, GrantedBy: "publish:" + r.GetId(),
 	}

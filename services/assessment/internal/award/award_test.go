@@ -79,10 +79,11 @@ func TestEvaluate(t *testing.T) {
 			t.Fatal("award ids must be deterministic")
 		}
 	}
-	if RuleAwardID("r", "x", "i") == RuleAwardID("r", "x", "j") || ManualAwardID("i", "q") == RuleAwardID("i", "q", "") {
+	if RuleAwardID("r", "x", "i", 0) == RuleAwardID("r", "x", "j", 0) || ManualAwardID("i", "q") == RuleAwardID("i", "q", "", 0) ||
+		RuleAwardID("r", "x", "i", 0) == RuleAwardID("r", "x", "i", 1) {
 		t.Fatal("ids collide")
 	}
-	if id := RuleAwardID("r", "x", "i"); len(id) != 29 {
+	if id := RuleAwardID("r", "x", "i", 1); len(id) != 29 {
 		t.Fatalf("id %q: want aw- + 26 chars", id)
 	}
 }

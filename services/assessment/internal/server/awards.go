@@ -82,29 +82,38 @@ func (s *Server) reconcileRuleAwards(ctx context.Context, r *assessmentv1.Round,
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := s.store.SyncAwards(ctx); err != nil {
+		return nil, nil, err
+	}
 	have, _ := s.store.Awards("", int(^uint(0)>>1), func(a *assessmentv1.Award) bool {
 		return a.GetRoundId() == r.GetId() && a.GetBasis().GetKind() != assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_MANUAL &&
 			a.GetState() == assessmentv1.AwardState_AWARD_STATE_GRANTED
 	})
+	// Awards are matched by what they are for (rule and institution), not
+	// by id: an award earned back after a revocation has a new id.
+	type forKey struct{ rule, institution string }
+	keyOf := func(a *assessmentv1.Award) forKey { return forKey{a.GetBasis().GetRuleCode(), a.GetInstitution().GetId()} }
+	wanted := map[forKey]bool{}
+	for _, a := range want {
+		wanted[keyOf(a)] = true
+	}
 	var ceremony *assessmentv1.Ceremony
 	var by *assessmentv1.PresentedBy
-	wanted := map[string]bool{}
-	for _, a := range want {
-		wanted[a.GetId()] = true
-	}
 	for _, a := range have {
 		ceremony, by = a.GetCeremony(), a.GetPresentedBy()
-		if !wanted[a.GetId()] {
-			if _, err := s.store.Revoke(ctx, a.GetId(), "no longer earned after a correction: "+reason, "correction:"+r.GetId()); err != nil && !fault.Is(err, fault.Precondition) {
+		if !wanted[keyOf(a)] {
+			if _, err := s.store.Revoke(ctx, a.GetId(), "no longer earned after a correction: "+reason, "correction:"+r.GetId()); err != nil {
 				return grantedIDs, revokedIDs, err
 			}
 			revokedIDs = append(revokedIDs, a.GetId())
 		}
 	}
 	for _, a := range want {
-		if cur, err := s.store.Award(a.GetId()); err == nil && cur != nil {
-			continue // granted before (a revoked award stays revoked)
+		id, standing := s.currentRuleAward(r.GetId(), a)
+		if standing {
+			continue
 		}
+		a.Id = id
 		if err := s.refreshHead(ctx, a); err != nil {
 			return grantedIDs, revokedIDs, err
 		}
@@ -116,6 +125,21 @@ func (s *Server) reconcileRuleAwards(ctx context.Context, r *assessmentv1.Round,
 		}
 	}
 	return grantedIDs, revokedIDs, nil
+}
+
+// currentRuleAward finds the latest grant of a rule award: its id, and
+// whether it stands. A revoked grant is followed by the next epoch's id.
+func (s *Server) currentRuleAward(roundID string, a *assessmentv1.Award) (string, bool) {
+	for epoch := 0; ; epoch++ {
+		id := award.RuleAwardID(roundID, a.GetBasis().GetRuleCode(), a.GetInstitution().GetId(), epoch)
+		cur, err := s.store.Award(id)
+		if err != nil {
+			return id, false // never granted under this id
+		}
+		if cur.GetState() == assessmentv1.AwardState_AWARD_STATE_GRANTED {
+			return id, true
+		}
+	}
 }
 
 // GrantAward implements AssessmentService.

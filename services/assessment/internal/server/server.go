@@ -92,7 +92,7 @@ func (s *Server) ComputeAssessment(_ context.Context, req *assessmentv1.ComputeA
 
 // RecordAssessment implements AssessmentService.
 func (s *Server) RecordAssessment(ctx context.Context, req *assessmentv1.RecordAssessmentRequest) (*assessmentv1.RecordAssessmentResponse, error) {
-	a, created, _, err := s.record(ctx, req.GetRoundId(), req.GetInstitutionId(), req.GetInput(), req.GetCorrectsRevision(), req.GetReason(), req.GetRequestId(), false)
+	a, created, err := s.record(ctx, req.GetRoundId(), req.GetInstitutionId(), req.GetInput(), req.GetCorrectsRevision(), req.GetReason(), req.GetRequestId(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (s *Server) RecordAssessment(ctx context.Context, req *assessmentv1.RecordA
 
 // CorrectPublishedAssessment implements AssessmentService.
 func (s *Server) CorrectPublishedAssessment(ctx context.Context, req *assessmentv1.CorrectPublishedAssessmentRequest) (*assessmentv1.CorrectPublishedAssessmentResponse, error) {
-	a, created, prev, err := s.record(ctx, req.GetRoundId(), req.GetInstitutionId(), req.GetInput(), req.GetCorrectsRevision(), req.GetReason(), req.GetRequestId(), true)
+	a, created, err := s.record(ctx, req.GetRoundId(), req.GetInstitutionId(), req.GetInput(), req.GetCorrectsRevision(), req.GetReason(), req.GetRequestId(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,15 @@ func (s *Server) CorrectPublishedAssessment(ctx context.Context, req *assessment
 	if resp.AwardsGranted, resp.AwardsRevoked, err = s.reconcileRuleAwards(ctx, r, req.GetReason()); err != nil {
 		return nil, err
 	}
-	if created {
+	// Announced on retries too (same event id, so once): a first call cut
+	// short after the append must not lose the announcement.
+	if a.GetAfterPublication() {
+		var prev *assessmentv1.Assessment
+		if a.GetRevision() > 1 {
+			if prev, err = s.store.Assessment(ctx, a.GetSchemeId(), a.GetYear(), a.GetRoundId(), a.GetInstitutionId(), a.GetRevision()-1); err != nil {
+				return nil, err
+			}
+		}
 		ev := &eventsv1.RoundCorrected{
 			EventId: fmt.Sprintf("round-corrected/%s/%s/%d", a.GetRoundId(), a.GetInstitutionId(), a.GetRevision()),
 			RoundId: a.GetRoundId(), SchemeId: a.GetSchemeId(), Year: a.GetYear(), InstitutionId: a.GetInstitutionId(),
@@ -131,46 +139,51 @@ func (s *Server) CorrectPublishedAssessment(ctx context.Context, req *assessment
 }
 
 // record is RecordAssessment and CorrectPublishedAssessment: they differ in
-// the round state they need. It returns the stored revision, whether this
-// call created it, and the revision it replaced (nil for a first record).
-func (s *Server) record(ctx context.Context, roundID, institutionID string, in *assessmentv1.AssessmentInput, corrects uint64, reason, requestID string, afterPublication bool) (*assessmentv1.Assessment, bool, *assessmentv1.Assessment, error) {
+// the round state they need. It returns the stored revision and whether this
+// call created it.
+func (s *Server) record(ctx context.Context, roundID, institutionID string, in *assessmentv1.AssessmentInput, corrects uint64, reason, requestID string, afterPublication bool) (*assessmentv1.Assessment, bool, error) {
 	r, err := s.store.RoundState(ctx, roundID)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, false, err
 	}
 	// A retry gets its first answer, whatever happened to the round since.
 	if done, err := s.store.Replay(ctx, r.GetSchemeId(), r.GetYear(), institutionID, requestID); err != nil || done != nil {
-		return done, false, nil, err
+		return done, false, err
 	}
 	check := round.CheckRecordable
 	if afterPublication {
 		check = round.CheckCorrectable
 	}
 	if err := check(r); err != nil {
-		return nil, false, nil, err
+		// A retry of a request that has since been superseded still gets
+		// its first answer, even now that the round has moved on.
+		if done, ferr := s.store.FindRequest(ctx, r.GetSchemeId(), r.GetYear(), institutionID, requestID); ferr != nil || done != nil {
+			return done, false, ferr
+		}
+		return nil, false, err
 	}
 	v, err := s.catalog.Get(r.GetSchemeId(), r.GetSchemeVersion())
 	if err != nil {
-		return nil, false, nil, err
+		return nil, false, err
 	}
 	inst, err := s.registry.Lookup(ctx, institutionID)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, false, err
 	}
 	if inst.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED {
-		return nil, false, nil, fault.Preconditionf("institution %s is retired (%s) and takes no new assessments", institutionID, inst.GetRetireReason())
+		return nil, false, fault.Preconditionf("institution %s is retired (%s) and takes no new assessments", institutionID, inst.GetRetireReason())
 	}
 	if !v.Eligible(inst.GetKind()) {
-		return nil, false, nil, fault.Preconditionf("%s is a %s; scheme %s %s assesses only %s",
+		return nil, false, fault.Preconditionf("%s is a %s; scheme %s %s assesses only %s",
 			institutionID, kindName(inst.GetKind()), v.Proto().GetId(), v.Proto().GetVersion(), kindNames(v.Proto().GetEligibleKinds()))
 	}
 	res, err := scoring.Compute(v, in)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, false, err
 	}
 	snap, err := s.snapshot(ctx, inst)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, false, err
 	}
 	a := &assessmentv1.Assessment{
 		RoundId: r.GetId(), SchemeId: r.GetSchemeId(), SchemeVersion: r.GetSchemeVersion(), Year: r.GetYear(),
@@ -178,15 +191,8 @@ func (s *Server) record(ctx context.Context, roundID, institutionID string, in *
 		Source: in.GetSource(), Reason: reason, AfterPublication: afterPublication, RequestId: requestID, RecordedBy: actor(ctx),
 	}
 	res.Fill(a)
-	var prev *assessmentv1.Assessment
-	if afterPublication && corrects > 0 {
-		if prev, err = s.store.Assessment(ctx, r.GetSchemeId(), r.GetYear(), r.GetId(), institutionID, 0); err != nil && !fault.Is(err, fault.NotFound) {
-			return nil, false, nil, err
-		}
-	}
 	ev := &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(inst.GetKind()), Scale: v.Proto().GetScale()}
-	stored, created, err := s.store.Append(ctx, ev, corrects)
-	return stored, created, prev, err
+	return s.store.Append(ctx, ev, corrects, check)
 }
 
 func (s *Server) snapshot(ctx context.Context, inst *registryv1.Institution) (*assessmentv1.InstitutionSnapshot, error) {

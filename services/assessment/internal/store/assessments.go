@@ -67,7 +67,10 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 // record is still at correctsRevision (0: no record yet). The same request id
 // returns the revision it stored before, with created false: from JetStream's
 // de-duplication inside its window, from the stored request ids after it.
-func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64) (*assessmentv1.Assessment, bool, error) {
+//
+// roundOK is checked against the round as stored right before the append:
+// the round may have been closed while the caller was computing.
+func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64, roundOK func(*assessmentv1.Round) error) (*assessmentv1.Assessment, bool, error) {
 	a := ev.GetAssessment()
 	subject := streams.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
 	prev, err := s.last(ctx, subject)
@@ -93,6 +96,13 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 		return nil, false, err
 	}
 	msg.Header.Set(streams.HeaderRequestID, a.GetRequestId())
+	r, _, err := s.loadRound(ctx, a.GetRoundId())
+	if err != nil {
+		return nil, false, err
+	}
+	if err := roundOK(r); err != nil {
+		return nil, false, err
+	}
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(prev.sequence()))
 	switch {
 	case natsx.IsWrongLastSequence(err):
@@ -158,6 +168,12 @@ func (st *stored) sequence() uint64 {
 		return 0
 	}
 	return st.seq
+}
+
+// FindRequest returns the revision of a record that request id stored, or
+// nil: the slow path of a retry whose request has since been superseded.
+func (s *Store) FindRequest(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, error) {
+	return s.findRequest(ctx, streams.AssessmentSubject(schemeID, year, institutionID), requestID)
 }
 
 func (s *Store) findRequest(ctx context.Context, subject, requestID string) (*assessmentv1.Assessment, error) {

@@ -62,15 +62,18 @@ func (s *Store) storedAward(ctx context.Context, subject string) (*assessmentv1.
 	return ev.GetAward(), nil
 }
 
-// Revoke publishes AwardRevoked once; revoking a revoked award is
-// FailedPrecondition.
+// Revoke publishes AwardRevoked once; revoking a revoked award returns it
+// unchanged, so a retry whose first answer was lost gets the same answer.
 func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessmentv1.Award, error) {
+	if err := s.SyncAwards(ctx); err != nil {
+		return nil, err
+	}
 	cur, err := s.Award(id)
 	if err != nil {
 		return nil, err
 	}
 	if cur.GetState() == assessmentv1.AwardState_AWARD_STATE_REVOKED {
-		return nil, fault.Preconditionf("award %s was already revoked (%s)", id, cur.GetRevokeReason())
+		return cur, nil
 	}
 	next := proto.Clone(cur).(*assessmentv1.Award)
 	next.State = assessmentv1.AwardState_AWARD_STATE_REVOKED
@@ -82,13 +85,35 @@ func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessme
 	}
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	if natsx.IsWrongLastSequence(err) {
-		return nil, fault.Preconditionf("award %s was already revoked", id)
+		// Revoked concurrently (another replica): that revocation stands.
+		if err := s.SyncAwards(ctx); err != nil {
+			return nil, err
+		}
+		return s.Award(id)
 	}
 	if err != nil {
 		return nil, unavailable("revoke award", err)
 	}
 	s.readOwnWrite(ctx, s.view.awardsFeed, ack.Sequence)
 	return next, nil
+}
+
+// SyncAwards waits until this replica's award view holds every award in the
+// stream, so a decision about awards (revoke, reconcile) never rests on a
+// view that misses one granted a moment ago through another replica.
+func (s *Store) SyncAwards(ctx context.Context) error {
+	st, err := s.js.Stream(ctx, streams.Awards)
+	if err != nil {
+		return unavailable("read awards", err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return unavailable("read awards", err)
+	}
+	if err := s.view.awardsFeed.WaitApplied(ctx, info.State.LastSeq); err != nil {
+		return unavailable("catch up with awards", err)
+	}
+	return nil
 }
 
 // Award returns one award from the view.

@@ -24,14 +24,19 @@ func (s *Store) CreateRound(ctx context.Context, r *assessmentv1.Round) (*assess
 	if err != nil {
 		return nil, err
 	}
-	rev, err := s.rounds.Create(ctx, r.GetId(), b)
+	_, err = s.rounds.Create(ctx, r.GetId(), b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
+		// The announcement of an earlier create may have been cut short:
+		// repeat it (same event id, so at most one lands).
+		if cur, _, lerr := s.loadRound(ctx, r.GetId()); lerr == nil {
+			_ = s.announce(ctx, cur, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CREATED, "", 0)
+		}
 		return nil, fault.Existsf("round %s already exists (one round per scheme and year)", r.GetId())
 	}
 	if err != nil {
 		return nil, unavailable("create round", err)
 	}
-	if err := s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CREATED, "", rev); err != nil {
+	if err := s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CREATED, "", 0); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -125,8 +130,14 @@ func (s *Store) Transition(ctx context.Context, id, reason string, apply func(*a
 			return nil, false, err
 		}
 		next, changed, err := apply(cur)
-		if err != nil || !changed {
-			return next, false, err
+		if err != nil {
+			return nil, false, err
+		}
+		if !changed {
+			// Already in that state: repeat its announcement in case the
+			// call that made the change was cut short before it (the event
+			// id is the state's, so at most one lands).
+			return next, false, s.afterTransition(ctx, next, rev, reason)
 		}
 		b, err := proto.Marshal(next)
 		if err != nil {
@@ -156,10 +167,14 @@ func (s *Store) afterTransition(ctx context.Context, r *assessmentv1.Round, rev 
 	return nil
 }
 
-// announce publishes RoundChanged, de-duplicated by the KV revision it
-// reports.
+// announce publishes RoundChanged, de-duplicated by the KV revision of the
+// state it reports (rev 0: the creation).
 func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv1.RoundChangeType, reason string, rev uint64) error {
-	ev := &eventsv1.RoundChanged{EventId: fmt.Sprintf("round/%s/%d", r.GetId(), rev), EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason}
+	id := fmt.Sprintf("round/%s/%d", r.GetId(), rev)
+	if rev == 0 {
+		id = fmt.Sprintf("round/%s/created", r.GetId())
+	}
+	ev := &eventsv1.RoundChanged{EventId: id, EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason}
 	msg, err := streams.NewMsg(streams.RoundSubject("changed", r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
 	if err != nil {
 		return err
