@@ -92,7 +92,9 @@ func (s *Server) reconcileRuleAwards(ctx context.Context, r *assessmentv1.Round,
 	// Awards are matched by what they are for (rule and institution), not
 	// by id: an award earned back after a revocation has a new id.
 	type forKey struct{ rule, institution string }
-	keyOf := func(a *assessmentv1.Award) forKey { return forKey{a.GetBasis().GetRuleCode(), a.GetInstitution().GetId()} }
+	keyOf := func(a *assessmentv1.Award) forKey {
+		return forKey{a.GetBasis().GetRuleCode(), a.GetInstitution().GetId()}
+	}
 	wanted := map[forKey]bool{}
 	for _, a := range want {
 		wanted[keyOf(a)] = true
