@@ -418,3 +418,29 @@ func TestDataSurvivesRestart(t *testing.T) {
 		t.Fatalf("created region lost: %v", err)
 	}
 }
+
+func TestConcurrentCreatesOfOneNameRegisterItOnce(t *testing.T) {
+	r := startReplica(t, natstest.Start(t))
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = r.client.CreateInstitution(ctxT(t), &registryv1.CreateInstitutionRequest{InstitutionId: fmt.Sprintf("hss-%d", i), Institution: hssGov()})
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch status.Code(err) {
+		case codes.OK:
+			ok++
+		case codes.AlreadyExists, codes.Aborted:
+		default:
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	list, _ := r.client.ListInstitutions(ctxT(t), &registryv1.ListInstitutionsRequest{})
+	if ok != 1 || len(list.GetInstitutions()) != 1 {
+		t.Fatalf("%d creates succeeded, %d institutions; want one", ok, len(list.GetInstitutions()))
+	}
+}

@@ -34,6 +34,11 @@ const (
 	BucketRegions      = "registry_regions"
 )
 
+// staleClaimAge is how old a name claim whose owner does not carry the name
+// must be before it is taken over: longer than any create or rename takes
+// between its two writes.
+const staleClaimAge = 30 * time.Second
+
 // Config sizes the buckets.
 type Config struct {
 	// Replicas of each bucket: 1 for dev, 3 on a NATS cluster.
@@ -351,6 +356,11 @@ func (s *Store) claimIdentity(ctx context.Context, key string, in *registryv1.In
 				strings.ToLower(strings.TrimPrefix(in.GetKind().String(), "INSTITUTION_KIND_")), in.GetName(), in.GetRegionCode(), owner)
 		case err != nil && !fault.Is(err, fault.NotFound):
 			return 0, false, err
+		case time.Since(e.Created()) < staleClaimAge:
+			// The owner may be between its two writes right now (a create
+			// before its record, a rename before its commit): a young claim
+			// is not stale yet.
+			return 0, false, fault.Conflictf("the name %q is being registered or renamed concurrently (by %q); retry in a moment", in.GetName(), owner)
 		}
 		rev, err = s.ident.Update(ctx, key, []byte(in.GetId()), e.Revision())
 		if err == nil {
