@@ -61,8 +61,7 @@ type Event struct {
 
 // Subscription is a running durable subscriber.
 type Subscription struct {
-	cc  jetstream.ConsumeContext
-	err chan error
+	cc jetstream.ConsumeContext
 }
 
 // Stop ends the subscription; the durable consumer stays on the server, so
@@ -70,7 +69,7 @@ type Subscription struct {
 func (s *Subscription) Stop() { s.cc.Stop() }
 
 // Subscribe creates (or resumes) the durable consumer named name and calls
-// handle for each event in order of the stream. An event is acknowledged when
+// handle for each event in order of the stream, until ctx ends or Stop. An event is acknowledged when
 // handle returns nil; an error redelivers it after a short delay.
 func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filter, handle func(context.Context, Event) error) (*Subscription, error) {
 	cons, err := js.CreateOrUpdateConsumer(ctx, streams.Awards, jetstream.ConsumerConfig{
@@ -92,11 +91,17 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filte
 			_ = m.NakWithDelay(time.Second)
 			return
 		}
-		_ = m.DoubleAck(ctx)
+		// Acknowledged with a context of its own: the handler's work is done,
+		// and its acknowledgement must not be lost to ctx ending meanwhile.
+		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = m.DoubleAck(actx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("award subscriber %s: %w", name, err)
 	}
+	// The subscription lives as long as ctx: no handler runs after it ends.
+	context.AfterFunc(ctx, cc.Stop)
 	return &Subscription{cc: cc}, nil
 }
 
