@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	protovalidatemw "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/protovalidate"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
@@ -113,6 +115,11 @@ func New(opts Options) (*Server, error) {
 	// volume for nothing. Levels use the library's server defaults (Info for
 	// OK and expected client errors, Warn/Error for the rest).
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	// Health checks are not logged: kubelet probes every few seconds would
+	// bury the calls that matter.
+	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return c.Service != healthpb.Health_ServiceDesc.ServiceName
+	})
 	logger := slogAdapter(log)
 
 	serverOpts := []grpc.ServerOption{
@@ -123,12 +130,12 @@ func New(opts Options) (*Server, error) {
 		// logged with their InvalidArgument code.
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recoveryOpt),
-			logging.UnaryServerInterceptor(logger, logOpts...),
+			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), notHealth),
 			protovalidatemw.UnaryServerInterceptor(validator),
 		),
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recoveryOpt),
-			logging.StreamServerInterceptor(logger, logOpts...),
+			selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, logOpts...), notHealth),
 			protovalidatemw.StreamServerInterceptor(validator),
 		),
 		// Clients (see Dial) ping every 30s; allowing pings down to 10s
