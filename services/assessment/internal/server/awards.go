@@ -8,6 +8,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/decimal"
 	"github.com/predikat-id/predikat/pkg/fault"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/pagetoken"
 	"github.com/predikat-id/predikat/services/assessment/internal/award"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
@@ -37,10 +38,10 @@ func (s *Server) grantRuleAwards(ctx context.Context, r *assessmentv1.Round, cer
 		return 0, 0, err
 	}
 	for _, a := range awards {
+		a.Ceremony, a.PresentedBy = ceremony, by
 		if err := s.refreshHead(ctx, a); err != nil {
 			return granted, existing, err
 		}
-		a.Ceremony, a.PresentedBy = ceremony, by
 		_, created, err := s.store.Grant(ctx, a)
 		if err != nil {
 			return granted, existing, err
@@ -54,16 +55,38 @@ func (s *Server) grantRuleAwards(ctx context.Context, r *assessmentv1.Round, cer
 	return granted, existing, nil
 }
 
-// refreshHead replaces the snapshot's head by the one in office today.
+// refreshHead sets the snapshot's head to whoever held office on the
+// ceremony day (from the registry's current and past heads), or today's head
+// when the award has no ceremony date: awards are presented to the head in
+// office that day.
 func (s *Server) refreshHead(ctx context.Context, a *assessmentv1.Award) error {
 	inst, err := s.registry.Lookup(ctx, a.GetInstitution().GetId())
 	if err != nil {
 		return err
 	}
 	snap := proto.Clone(a.GetInstitution()).(*assessmentv1.InstitutionSnapshot)
-	snap.Head, snap.Name, snap.RegistryRevision = inst.GetHead(), inst.GetName(), inst.GetRevision()
+	snap.Head, snap.Name, snap.RegistryRevision = headOn(inst, a.GetCeremony().GetDate()), inst.GetName(), inst.GetRevision()
 	a.Institution = snap
 	return nil
+}
+
+// headOn returns the head in office on day (ISO date; "" means now).
+func headOn(inst *registryv1.Institution, day string) *registryv1.Head {
+	if day == "" {
+		return inst.GetHead()
+	}
+	in := func(h *registryv1.Head) bool {
+		return (h.GetTermStart() == "" || h.GetTermStart() <= day) && (h.GetTermEnd() == "" || day < h.GetTermEnd())
+	}
+	if h := inst.GetHead(); h != nil && in(h) {
+		return h
+	}
+	for _, h := range slices.Backward(inst.GetPastHeads()) {
+		if in(h) {
+			return h
+		}
+	}
+	return inst.GetHead()
 }
 
 // reconcileRuleAwards brings a published round's rule awards in line with
@@ -115,11 +138,10 @@ func (s *Server) reconcileRuleAwards(ctx context.Context, r *assessmentv1.Round,
 		if standing {
 			continue
 		}
-		a.Id = id
+		a.Id, a.Ceremony, a.PresentedBy = id, ceremony, by
 		if err := s.refreshHead(ctx, a); err != nil {
 			return grantedIDs, revokedIDs, err
 		}
-		a.Ceremony, a.PresentedBy = ceremony, by
 		if _, created, err := s.store.Grant(ctx, a); err != nil {
 			return grantedIDs, revokedIDs, err
 		} else if created {
@@ -158,6 +180,7 @@ func (s *Server) GrantAward(ctx context.Context, req *assessmentv1.GrantAwardReq
 	if err != nil {
 		return nil, err
 	}
+	snap.Head = headOn(inst, req.GetCeremony().GetDate())
 	a := &assessmentv1.Award{
 		Id: id, SchemeId: req.GetSchemeId(), Year: req.GetYear(), Institution: snap, Title: req.GetTitle(),
 		Ceremony: req.GetCeremony(), PresentedBy: req.GetPresentedBy(), Notes: req.GetNotes(), Source: req.GetSource(),
