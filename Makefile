@@ -65,5 +65,9 @@ tidy: ## go mod tidy in every module, then sync the workspace
 	go work sync
 
 .PHONY: bench
-bench: ## benchmarks (the full harness arrives with issue 7); today: the Go benchmarks
+bench: deps ## the benchmark harness: every hot path beside a same-run baseline; table + .bench/results.json
+	go run ./cmd/predikat bench $(ARGS)
+
+.PHONY: bench-go
+bench-go: ## the Go micro-benchmarks (scoring, decimals, board updates, standings)
 	go test -run '^$$' -bench . -benchtime 2000x $(PACKAGES)

@@ -3,15 +3,23 @@
 // so it runs beside `make run`: an embedded NATS server with JetStream on
 // disk and sync writes (as the dev stack), a redis-server child, the
 // registry, assessment and ranking services in process, and a gRPC echo
-// server on the same bootstrap. Every hot path is measured at 1 and at 50
-// concurrent callers beside a baseline measured in the same run on the same
-// machine, and judged against the targets of issue 7. The result is one
-// table and the same rows as JSON, for comparison across commits.
+// server (health Check) on the same bootstrap as the services.
 //
-// Client and server share the process and its cores, as the targets assume.
+// Every hot path is measured at 1 and at 50 concurrent callers beside
+// baselines measured in the same cell: the operation and its baselines take
+// turns in short slices, so a shared machine that slows down for a moment
+// slows them alike and the ratio stays honest. Each row also records how
+// much of the machine other processes used meanwhile, and the CPU each call
+// cost this process and the redis-server. The result is one table and the
+// same rows as JSON, for comparison across commits; docs/benchmarks.md
+// explains the rows and where the time goes.
+//
+// Client and server share the process and its cores, as the targets of
+// issue 7 assume.
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,14 +28,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/predikat-id/predikat/pkg/awardfeed"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -54,8 +66,9 @@ type Options struct {
 	// services' per-call logs are not written (nil: slog.Default()).
 	Logger *slog.Logger
 	// ProfileDir, when set, receives a CPU profile of the whole process
-	// taken during every measured operation (not the baselines), named
-	// after the row, e.g. getstanding-1m-c50.pprof.
+	// for every operation: after its cell, the operation runs alone for
+	// half a cell under the profiler (so the measured numbers are not
+	// perturbed). Named after the row, e.g. getstanding-1m-c50.pprof.
 	ProfileDir string
 
 	plan *plan // tests: tiny sizes
@@ -75,12 +88,12 @@ type plan struct {
 
 func fullPlan() *plan {
 	return &plan{institutions: 10_000, boards: []int{1_000, 100_000, 1_000_000}, prevBoard: 1_000,
-		rebuilds: []int{100_000, 1_000_000}, fanout: 500, cell: budget{dur: 2 * time.Second}, callers: []int{1, 50}, setupCallers: 32}
+		rebuilds: []int{100_000, 1_000_000}, fanout: 500, cell: budget{dur: 1500 * time.Millisecond}, callers: []int{1, 50}, setupCallers: 32}
 }
 
 func quickPlan() *plan {
 	p := fullPlan()
-	p.boards, p.rebuilds, p.cell = []int{1_000, 100_000}, []int{100_000}, budget{dur: time.Second}
+	p.boards, p.rebuilds, p.cell = []int{1_000, 100_000}, []int{100_000}, budget{dur: 750 * time.Millisecond}
 	return p
 }
 
@@ -117,9 +130,9 @@ func Run(ctx context.Context, o Options) (err error) {
 	start := time.Now()
 	r := &runner{o: o, p: p, log: o.Logger, rep: newReport(start, o.Quick)}
 	if p.cell.ops > 0 {
-		r.rep.CellBudget = fmt.Sprintf("%d calls (+%d warm-up)", p.cell.ops, p.cell.ops/10)
+		r.rep.CellBudget = fmt.Sprintf("%d calls per subject (+%d warm-up), in %d interleaved slices", p.cell.ops, p.cell.ops/10, rounds)
 	} else {
-		r.rep.CellBudget = fmt.Sprintf("%s (+%s warm-up)", p.cell.dur, p.cell.dur/10)
+		r.rep.CellBudget = fmt.Sprintf("%s per subject (+%s warm-up), in %d interleaved slices", p.cell.dur, p.cell.dur/10, rounds)
 	}
 	defer func() {
 		r.rep.Seconds = time.Since(start).Seconds()
@@ -135,13 +148,15 @@ func Run(ctx context.Context, o Options) (err error) {
 			err = fmt.Errorf("write %s: %w", o.JSONPath, jerr)
 		}
 		if err == nil {
-			fmt.Fprintf(o.Out, "\n%d rows in %.0fs; JSON in %s\n", len(r.rep.Rows), r.rep.Seconds, o.JSONPath)
+			fmt.Fprintf(o.Out, "\n%d rows in %.0fs; other processes used %s of the machine's CPU meanwhile; JSON in %s\n",
+				len(r.rep.Rows), r.rep.Seconds, percent(r.rep.OtherCPU), o.JSONPath)
 		}
 	}()
 
+	whole := watchCPU()
+	defer func() { r.rep.OtherCPU = round2(whole.otherPercent()) }()
 	svcLog := slog.New(atLeast{o.Logger.Handler(), slog.LevelWarn})
-	r.log.Info("bench: starting a private stack (NATS with sync writes, redis-server, registry, assessment, echo)")
-	s, err := startStack(ctx, r.log, svcLog)
+	s, err := newStack(ctx, r.log, svcLog)
 	if err != nil {
 		return err
 	}
@@ -198,18 +213,38 @@ type runner struct {
 	provinces map[string]string
 	group     string   // the land offices' national peer group, e.g. "kantah"
 	revs      []uint64 // RecordAssessment: each institution's current revision
-	echoes    map[int]stats
+	otherCPU  float64  // percent of the machine other processes took during the last cell
+	gcs       int      // garbage collections during the last cell
+	scriptUs  float64  // Redis µs per EVALSHA during the last cell
 }
 
+// setup builds the data in two phases. First, on a NATS server without
+// sync writes, the registry gets its institutions and the board records go
+// straight into ASSESSMENTS as the assessment service would write them
+// (with sync writes the server fsyncs every message: a million records
+// would take minutes of a run that must fit in five). Then the server
+// restarts on the same store with sync writes, as the dev stack runs it,
+// and every service starts on it: the registry loads its index, the
+// assessment service its view of every record, the ranking service
+// rebuilds every board from the stream. Everything measured afterwards
+// runs with sync writes.
 func (r *runner) setup(ctx context.Context) error {
+	s := r.s
+	r.log.Info("bench: preparing data on a private NATS (without sync writes)", "dir", s.dir)
+	if err := s.startNATS(ctx, false); err != nil {
+		return err
+	}
+	if err := s.startCore(); err != nil {
+		return err
+	}
 	t := time.Now()
 	var err error
 	r.log.Info("bench: registering institutions", "n", r.p.institutions)
-	if r.insts, err = registerInstitutions(ctx, r.s.registry, r.p.institutions, r.p.setupCallers); err != nil {
+	if r.insts, err = registerInstitutions(ctx, s.registry, r.p.institutions, r.p.setupCallers); err != nil {
 		return err
 	}
 	r.rep.Setup["register_institutions_s"] = round2(time.Since(t).Seconds())
-	if r.si, err = loadScheme(ctx, r.s.assessment, schemeYear); err != nil {
+	if r.si, err = loadScheme(ctx, s.assessment, schemeYear); err != nil {
 		return err
 	}
 	for _, g := range r.si.groups {
@@ -222,7 +257,7 @@ func (r *runner) setup(ctx context.Context) error {
 	if r.group == "" {
 		return errors.New("no national peer group for land offices in the scheme")
 	}
-	prov, err := r.s.registry.ListRegions(ctx, &registryv1.ListRegionsRequest{Level: registryv1.RegionLevel_REGION_LEVEL_PROVINCE})
+	prov, err := s.registry.ListRegions(ctx, &registryv1.ListRegionsRequest{Level: registryv1.RegionLevel_REGION_LEVEL_PROVINCE})
 	if err != nil {
 		return err
 	}
@@ -230,17 +265,15 @@ func (r *runner) setup(ctx context.Context) error {
 	for _, p := range prov.GetRegions() {
 		r.provinces[p.GetCode()] = p.GetName()
 	}
+	// The services stop while the records go in: the assessment service
+	// loads them all when it starts again, as after any restart.
+	s.stopServices()
 
-	// The boards: records published straight into ASSESSMENTS as the
-	// assessment service does, before the ranking service starts, so it
-	// builds them with its start-up rebuild rather than one event at a time.
 	t = time.Now()
 	total := 0
 	for _, n := range r.p.boards {
 		r.log.Info("bench: publishing board records", "board", boardScheme(n), "entries", n, "previous_round", min(n, r.p.prevBoard))
-		k, err := publishBoards(ctx, r.s.js, r.s.asyncFailures, r.si, r.insts, r.provinces, n, r.p.prevBoard, func(done int) {
-			r.log.Debug("bench: board records acknowledged", "board", boardScheme(n), "n", done)
-		})
+		k, err := publishBoards(ctx, s.js, s.asyncFailures, r.si, r.insts, r.provinces, n, r.p.prevBoard)
 		total += k
 		if err != nil {
 			return err
@@ -249,72 +282,100 @@ func (r *runner) setup(ctx context.Context) error {
 	pub := time.Since(t)
 	r.rep.Setup["board_records"] = total
 	r.rep.Setup["board_records_publish_s"] = round2(pub.Seconds())
-	r.rep.Setup["board_records_publish_per_s"] = int(float64(total) / pub.Seconds())
+	s.stopNATS()
+	syncDisks()
 
+	r.log.Info("bench: restarting NATS with sync writes; starting redis-server, echo, registry and assessment")
+	t = time.Now()
+	if err := s.startNATS(ctx, true); err != nil {
+		return err
+	}
+	if err := s.startRedisAndEcho(); err != nil {
+		return err
+	}
+	if err := s.startCore(); err != nil {
+		return err
+	}
+	r.rep.Setup["restart_load_views_s"] = round2(time.Since(t).Seconds())
 	r.log.Info("bench: starting the ranking service (start-up rebuild of every board)", "records", total)
 	t = time.Now()
-	if err := r.s.startRanking(); err != nil {
+	if err := s.startRanking(); err != nil {
 		return err
 	}
 	r.rep.Setup["ranking_start_rebuild_s"] = round2(time.Since(t).Seconds())
 
-	for _, y := range []int32{schemeYear, fanoutYear} {
-		if _, err := r.s.assessment.CreateRound(ctx, &assessmentv1.CreateRoundRequest{SchemeId: schemeID, Year: y, Title: "bench"}); err != nil {
+	for _, y := range append([]int32{schemeYear}, fanoutYears...) {
+		if _, err := s.assessment.CreateRound(ctx, &assessmentv1.CreateRoundRequest{SchemeId: schemeID, Year: y, Title: "bench"}); err != nil {
 			return fmt.Errorf("create round %s-%d: %w", schemeID, y, err)
 		}
 	}
 	r.revs = make([]uint64, len(r.insts))
+	r.rep.Env = environment(ctx, s)
+	// Setup's garbage is not the cells' to collect.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.rep.Setup["heap_after_setup_mb"] = int(ms.HeapAlloc >> 20)
+	r.log.Info("bench: setup done", "heap_mb", ms.HeapAlloc>>20)
 	return nil
 }
 
-// cell measures one operation or baseline; operations are profiled when
-// asked.
-func (r *runner) cell(ctx context.Context, name string, size, callers int, op bool, fn call) (stats, string, error) {
-	prof := ""
-	if op && r.o.ProfileDir != "" {
-		prof = filepath.Join(r.o.ProfileDir, slug(name, size, callers)+".pprof")
-	}
-	st, err := run(ctx, callers, r.p.cell, prof, fn)
+// cell measures an operation beside its baselines at one concurrency,
+// interleaved (see compare), and, when profiles are asked for, profiles
+// the operation alone afterwards.
+func (r *runner) cell(ctx context.Context, size, callers int, op subject, baselines ...subject) ([]stats, string, error) {
+	subs := append([]subject{op}, baselines...)
+	w := watchCPU()
+	calls0, usec0 := r.scriptStats(ctx)
+	gc0 := gcCycles()
+	sts, err := compare(ctx, callers, r.p.cell, subs)
 	if err != nil {
-		return st, "", fmt.Errorf("%s (%s, %d callers): %w", name, sizeString(size), callers, err)
+		return nil, "", fmt.Errorf("%s (%s, %d callers): %w", op.name, sizeString(size), callers, err)
 	}
-	r.log.Info("bench: measured", "op", name, "size", size, "callers", callers, "ops_per_s", int(st.OpsPerSec), "p50", st.P50, "p99", st.P99)
-	return st, prof, nil
+	r.otherCPU = w.otherPercent()
+	r.gcs = int(gcCycles() - gc0)
+	r.scriptUs = 0
+	if calls1, usec1 := r.scriptStats(ctx); calls1 > calls0 {
+		r.scriptUs = float64(usec1-usec0) / float64(calls1-calls0)
+	}
+	for k, st := range sts {
+		r.log.Info("bench: measured", "subject", subs[k].name, "size", size, "callers", callers,
+			"ops_per_s", int(st.OpsPerSec), "p50", st.P50, "p99", st.P99)
+	}
+	prof := ""
+	if r.o.ProfileDir != "" {
+		prof = filepath.Join(r.o.ProfileDir, slug(op.name, size, callers)+".pprof")
+		if err := profileRun(ctx, prof, callers, r.p.cell.div(2), op.fn); err != nil {
+			return nil, "", fmt.Errorf("%s (%s, %d callers), profiled: %w", op.name, sizeString(size), callers, err)
+		}
+	}
+	return sts, prof, nil
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
 
 func slug(name string, size, callers int) string {
 	s := strings.Trim(nonWord.ReplaceAllString(strings.ToLower(name), "-"), "-")
-	if size > 0 {
-		s += "-" + strings.ToLower(sizeString(size))
+	if sz := strings.ToLower(sizeString(size)); size > 0 && !strings.HasSuffix(s, "-"+sz) {
+		s += "-" + sz
 	}
 	return fmt.Sprintf("%s-c%d", s, callers)
 }
 
-// echo measures the gRPC echo at every concurrency, right before the
-// group that compares with it.
-func (r *runner) echo(ctx context.Context) error {
-	r.echoes = map[int]stats{}
-	req := &healthpb.HealthCheckRequest{}
-	for _, c := range r.p.callers {
-		st, _, err := r.cell(ctx, "gRPC echo", 0, c, false, func(ctx context.Context, _, _ int) error {
-			_, err := r.s.echo.Check(ctx, req)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		r.echoes[c] = st
-	}
-	return nil
+// echo is the baseline every operation is judged against: a unary call
+// that does nothing, through the same client and server machinery.
+func (r *runner) echo() subject {
+	return subject{"gRPC echo", func(ctx context.Context, _, _ int) error {
+		return r.s.echo.Invoke(ctx, echoMethod, &emptypb.Empty{}, new(emptypb.Empty))
+	}}
 }
 
 // versus makes a row comparing an operation's throughput with a baseline's;
 // target > 0 is the least ratio that passes.
 func versus(op string, size, callers int, st stats, base string, bst stats, target float64, prof string) Row {
 	row := Row{Operation: op, Size: size, Callers: callers, Ops: st.Ops, OpsSec: st.OpsPerSec, P50us: us(st.P50), P99us: us(st.P99),
-		Baseline: base, BaselineOpsSec: bst.OpsPerSec, BaselineP50us: us(bst.P50), BaselineP99us: us(bst.P99), RatioKind: "throughput", Profile: prof}
+		Baseline: base, BaselineOpsSec: bst.OpsPerSec, BaselineP50us: us(bst.P50), BaselineP99us: us(bst.P99), RatioKind: "throughput", Profile: prof,
+		CPUus: round2(us(st.CPUPerOp)), RedisCPUus: round2(us(st.RedisCPUPerOp)), BaselineCPUus: round2(us(bst.CPUPerOp)), BaselineRedisUs: round2(us(bst.RedisCPUPerOp))}
 	if bst.OpsPerSec > 0 {
 		row.Ratio = st.OpsPerSec / bst.OpsPerSec
 	}
@@ -326,14 +387,72 @@ func versus(op string, size, callers int, st stats, base string, bst stats, targ
 	return row
 }
 
-func (r *runner) add(rows ...Row) { r.rep.Rows = append(r.rep.Rows, rows...) }
+// add records rows of the cell just measured.
+func (r *runner) add(rows ...Row) {
+	for i := range rows {
+		rows[i].OtherCPU = round2(r.otherCPU)
+		rows[i].RedisScriptUs = round2(r.scriptUs)
+		rows[i].GCCycles = r.gcs
+	}
+	r.rep.Rows = append(r.rep.Rows, rows...)
+	r.scriptUs = 0
+}
+
+// scriptStats reads how many Lua scripts (EVALSHA) Redis has run and the
+// microseconds it spent in them: the ranking service reads and writes
+// boards with scripts, so the difference over a cell is Redis's own share
+// of each call (the Redis baselines use plain commands).
+func (r *runner) scriptStats(ctx context.Context) (calls, usec int64) {
+	if r.s.benchRDB == nil {
+		return 0, 0
+	}
+	info, err := r.s.benchRDB.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(info) {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_evalsha:")
+		if !ok {
+			continue
+		}
+		for kv := range strings.SplitSeq(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "calls":
+				calls = n
+			case "usec":
+				usec = n
+			}
+		}
+	}
+	return calls, usec
+}
+
+// environment names what the numbers were measured on.
+func environment(ctx context.Context, s *stack) map[string]string {
+	env := map[string]string{"nats_server": server.VERSION}
+	if info, err := s.benchRDB.Info(ctx, "server").Result(); err == nil {
+		for line := range strings.Lines(info) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+				env["redis_server"] = v
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				env["cpu"] = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return env
+}
 
 // ---- RecordAssessment ----
 
 func (r *runner) recordGroup(ctx context.Context) error {
-	if err := r.echo(ctx); err != nil {
-		return err
-	}
 	// The raw JetStream baseline: a synchronous publish of the same event
 	// to a stream with the same settings as ASSESSMENTS, on the same server.
 	cfg := streams.Config(streams.Assessments, 1)
@@ -346,31 +465,25 @@ func (r *runner) recordGroup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pubN := 0
 	for _, c := range r.p.callers {
 		if c > len(r.insts) {
 			return fmt.Errorf("%d callers need at least as many institutions", c)
 		}
-		rec, prof, err := r.cell(ctx, "RecordAssessment", 0, c, true, r.recordCall(c))
-		if err != nil {
-			return err
-		}
-		pubN++
-		cellN := pubN
-		pub, _, err := r.cell(ctx, "JetStream publish", 0, c, false, func(ctx context.Context, w, i int) error {
-			m := &nats.Msg{Subject: fmt.Sprintf("bench.publish.%d.%d", w, i), Data: tmpl.Data, Header: nats.Header{}}
+		pub := subject{"JetStream sync publish", func(ctx context.Context, w, i int) error {
+			m := &nats.Msg{Subject: fmt.Sprintf("bench.publish.%d.%d.%d", c, w, i), Data: tmpl.Data, Header: nats.Header{}}
 			for k, v := range tmpl.Header {
 				m.Header[k] = v
 			}
-			m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%d-%d-%d", cellN, w, i))
+			m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%d-%d-%d", c, w, i))
 			_, err := r.s.js.PublishMsg(ctx, m)
 			return err
-		})
+		}}
+		sts, prof, err := r.cell(ctx, 0, c, subject{"RecordAssessment", r.recordCall(c)}, r.echo(), pub)
 		if err != nil {
 			return err
 		}
-		r.add(versus("RecordAssessment", 0, c, rec, "gRPC echo", r.echoes[c], targetRecordVsEcho, prof),
-			versus("RecordAssessment", 0, c, rec, "JetStream sync publish", pub, 0, prof))
+		r.add(versus("RecordAssessment", 0, c, sts[0], "gRPC echo", sts[1], targetRecordVsEcho, prof),
+			versus("RecordAssessment", 0, c, sts[0], "JetStream sync publish", sts[2], 0, prof))
 	}
 	return nil
 }
@@ -431,9 +544,6 @@ func (r *runner) boardKey(ctx context.Context, n int) (string, error) {
 }
 
 func (r *runner) leaderboardGroup(ctx context.Context) error {
-	if err := r.echo(ctx); err != nil {
-		return err
-	}
 	for _, n := range r.p.boards {
 		key, err := r.boardKey(ctx, n)
 		if err != nil {
@@ -445,86 +555,87 @@ func (r *runner) leaderboardGroup(ctx context.Context) error {
 			return err
 		}
 		if resp.GetTotalEntries() != int32(n) || len(resp.GetEntries()) != 10 || resp.GetEntries()[0].GetInstitutionId() != instID(0) {
-			return fmt.Errorf("GetLeaderboard %s: %d of %d entries, first %q; want 10 of %d, first %s",
-				boardScheme(n), len(resp.GetEntries()), resp.GetTotalEntries(), resp.GetEntries()[0].GetInstitutionId(), n, instID(0))
+			return fmt.Errorf("GetLeaderboard %s: %d of %d entries; want 10 of %d, first %s",
+				boardScheme(n), len(resp.GetEntries()), resp.GetTotalEntries(), n, instID(0))
 		}
+		lb := subject{"GetLeaderboard top 10", func(ctx context.Context, _, _ int) error {
+			_, err := r.s.ranking.GetLeaderboard(ctx, req)
+			return err
+		}}
+		zr := subject{"Redis ZREVRANGE 0 9", func(ctx context.Context, _, _ int) error {
+			return r.s.benchRDB.ZRevRangeWithScores(ctx, key, 0, 9).Err()
+		}}
 		for _, c := range r.p.callers {
-			lb, prof, err := r.cell(ctx, "GetLeaderboard top 10", n, c, true, func(ctx context.Context, _, _ int) error {
-				_, err := r.s.ranking.GetLeaderboard(ctx, req)
-				return err
-			})
+			sts, prof, err := r.cell(ctx, n, c, lb, r.echo(), zr)
 			if err != nil {
 				return err
 			}
-			zr, _, err := r.cell(ctx, "Redis ZREVRANGE 0 9", n, c, false, func(ctx context.Context, _, _ int) error {
-				return r.s.benchRDB.ZRevRangeWithScores(ctx, key, 0, 9).Err()
-			})
-			if err != nil {
-				return err
-			}
-			r.add(versus("GetLeaderboard top 10", n, c, lb, "gRPC echo", r.echoes[c], targetQueryVsEcho, prof),
-				versus("GetLeaderboard top 10", n, c, lb, "Redis ZREVRANGE 0 9", zr, 0, prof))
+			r.add(versus(lb.name, n, c, sts[0], "gRPC echo", sts[1], targetQueryVsEcho, prof),
+				versus(lb.name, n, c, sts[0], zr.name, sts[2], 0, prof))
 		}
 	}
 	return nil
 }
 
 func (r *runner) standingGroup(ctx context.Context) error {
-	if err := r.echo(ctx); err != nil {
+	target := instID(boardTarget)
+	standing := func(n int) (subject, error) {
+		req := &rankingv1.GetStandingRequest{InstitutionId: target, SchemeId: boardScheme(n), Year: boardYear}
+		resp, err := r.s.ranking.GetStanding(ctx, req)
+		if err != nil {
+			return subject{}, err
+		}
+		if len(resp.GetStandings()) == 0 || resp.GetStandings()[0].GetOutOf() != int32(n) || resp.GetStandings()[0].GetPreviousRank() == 0 {
+			return subject{}, fmt.Errorf("GetStanding %s on %s: %v; want the national board of %d with a previous rank", target, boardScheme(n), resp.GetStandings(), n)
+		}
+		return subject{"GetStanding " + sizeString(n), func(ctx context.Context, _, _ int) error {
+			_, err := r.s.ranking.GetStanding(ctx, req)
+			return err
+		}}, nil
+	}
+	small, large := r.p.boards[0], r.p.boards[len(r.p.boards)-1]
+	smallest, err := standing(small)
+	if err != nil {
 		return err
 	}
-	target := instID(boardTarget)
-	byCallers := map[int]map[int]stats{} // callers -> size -> stats
-	profs := map[int]string{}            // callers -> profile of the largest board
 	for _, n := range r.p.boards {
 		key, err := r.boardKey(ctx, n)
 		if err != nil {
 			return err
 		}
-		req := &rankingv1.GetStandingRequest{InstitutionId: target, SchemeId: boardScheme(n), Year: boardYear}
-		resp, err := r.s.ranking.GetStanding(ctx, req)
+		gs, err := standing(n)
 		if err != nil {
 			return err
 		}
-		if len(resp.GetStandings()) == 0 || resp.GetStandings()[0].GetOutOf() != int32(n) || resp.GetStandings()[0].GetPreviousRank() == 0 {
-			return fmt.Errorf("GetStanding %s on %s: %v; want the national board of %d with a previous rank", target, boardScheme(n), resp.GetStandings(), n)
-		}
+		zr := subject{"Redis ZREVRANK", func(ctx context.Context, _, _ int) error {
+			return r.s.benchRDB.ZRevRank(ctx, key, target).Err()
+		}}
 		for _, c := range r.p.callers {
-			gs, prof, err := r.cell(ctx, "GetStanding", n, c, true, func(ctx context.Context, _, _ int) error {
-				_, err := r.s.ranking.GetStanding(ctx, req)
-				return err
-			})
+			subs := []subject{r.echo(), zr}
+			if n == large && large != small {
+				// The growth target compares the largest board with the
+				// smallest, measured side by side.
+				subs = append(subs, smallest)
+			}
+			sts, prof, err := r.cell(ctx, n, c, gs, subs...)
 			if err != nil {
 				return err
 			}
-			zr, _, err := r.cell(ctx, "Redis ZREVRANK", n, c, false, func(ctx context.Context, _, _ int) error {
-				return r.s.benchRDB.ZRevRank(ctx, key, target).Err()
-			})
-			if err != nil {
-				return err
+			r.add(versus("GetStanding", n, c, sts[0], "gRPC echo", sts[1], targetQueryVsEcho, prof),
+				versus("GetStanding", n, c, sts[0], zr.name, sts[2], 0, prof))
+			if len(sts) > 3 {
+				a, b := sts[0], sts[3]
+				row := Row{Operation: "GetStanding p50 growth", Size: large, Callers: c, Ops: a.Ops, OpsSec: a.OpsPerSec, P50us: us(a.P50), P99us: us(a.P99),
+					Baseline: smallest.name, BaselineOpsSec: b.OpsPerSec, BaselineP50us: us(b.P50), BaselineP99us: us(b.P99),
+					RatioKind: "latency", Target: fmt.Sprintf("<= %.1fx", targetStandingGrowth), Profile: prof}
+				if b.P50 > 0 {
+					row.Ratio = float64(a.P50) / float64(b.P50)
+				}
+				ok := row.Ratio > 0 && row.Ratio <= targetStandingGrowth
+				row.Pass = &ok
+				r.add(row)
 			}
-			if byCallers[c] == nil {
-				byCallers[c] = map[int]stats{}
-			}
-			byCallers[c][n] = gs
-			profs[c] = prof
-			r.add(versus("GetStanding", n, c, gs, "gRPC echo", r.echoes[c], targetQueryVsEcho, prof),
-				versus("GetStanding", n, c, gs, "Redis ZREVRANK", zr, 0, prof))
 		}
-	}
-	// Growth: the largest board's p50 latency over the smallest's.
-	small, large := r.p.boards[0], r.p.boards[len(r.p.boards)-1]
-	for _, c := range r.p.callers {
-		a, b := byCallers[c][large], byCallers[c][small]
-		row := Row{Operation: "GetStanding p50 growth", Size: large, Callers: c, Ops: a.Ops, OpsSec: a.OpsPerSec, P50us: us(a.P50), P99us: us(a.P99),
-			Baseline: "GetStanding " + sizeString(small), BaselineOpsSec: b.OpsPerSec, BaselineP50us: us(b.P50), BaselineP99us: us(b.P99),
-			RatioKind: "latency", Target: fmt.Sprintf("<= %.1fx", targetStandingGrowth), Profile: profs[c]}
-		if b.P50 > 0 {
-			row.Ratio = float64(a.P50) / float64(b.P50)
-		}
-		ok := row.Ratio > 0 && row.Ratio <= targetStandingGrowth
-		row.Pass = &ok
-		r.add(row)
 	}
 	return nil
 }
@@ -532,9 +643,6 @@ func (r *runner) standingGroup(ctx context.Context) error {
 // ---- ListInstitutions ----
 
 func (r *runner) listGroup(ctx context.Context) error {
-	if err := r.echo(ctx); err != nil {
-		return err
-	}
 	// A province's institutions, 50 a page: the registry's index filters
 	// every institution in name order until the page is full.
 	req := &registryv1.ListInstitutionsRequest{RegionCode: r.insts[0].province, PageSize: 50}
@@ -545,18 +653,18 @@ func (r *runner) listGroup(ctx context.Context) error {
 	if want := min(50, len(r.insts)); len(resp.GetInstitutions()) < want/2 {
 		return fmt.Errorf("ListInstitutions in %s: %d institutions, want a page", req.GetRegionCode(), len(resp.GetInstitutions()))
 	}
+	li := subject{"ListInstitutions", func(ctx context.Context, _, _ int) error {
+		_, err := r.s.registry.ListInstitutions(ctx, req)
+		return err
+	}}
 	for _, c := range r.p.callers {
-		li, prof, err := r.cell(ctx, "ListInstitutions", len(r.insts), c, true, func(ctx context.Context, _, _ int) error {
-			_, err := r.s.registry.ListInstitutions(ctx, req)
-			return err
-		})
+		sts, prof, err := r.cell(ctx, len(r.insts), c, li, r.echo())
 		if err != nil {
 			return err
 		}
-		row := versus("ListInstitutions", len(r.insts), c, li, "gRPC echo", r.echoes[c], 0, prof)
-		row.Note = fmt.Sprintf("region_code %s, page_size 50", req.GetRegionCode())
-		if c != r.p.callers[0] {
-			row.Note = ""
+		row := versus(li.name, len(r.insts), c, sts[0], "gRPC echo", sts[1], 0, prof)
+		if c == r.p.callers[0] {
+			row.Note = fmt.Sprintf("region_code %s, page_size 50", req.GetRegionCode())
 		}
 		r.add(row)
 	}
@@ -565,9 +673,78 @@ func (r *runner) listGroup(ctx context.Context) error {
 
 // ---- award fan-out ----
 
+// fanoutYears are the rounds published for the fan-out: each is a round
+// of band-A records, its awards pooled for the percentiles.
+var fanoutYears = []int32{fanoutYear, fanoutYear - 1}
+
+// fanout is one publication as a subscriber saw it.
+type fanout struct {
+	awards      int
+	call        time.Duration // the PublishRound call
+	first, last time.Duration // from the call to the first and last award received
+	delays      []time.Duration
+	gcs         int // garbage collections of the process meanwhile
+}
+
 func (r *runner) fanoutGroup(ctx context.Context) error {
 	n := min(r.p.fanout, len(r.insts))
-	round := fmt.Sprintf("%s-%d", schemeID, fanoutYear)
+	prof := ""
+	if r.o.ProfileDir != "" {
+		prof = filepath.Join(r.o.ProfileDir, slug("award fan-out", n, 1)+".pprof")
+	}
+	var (
+		runs   []fanout
+		delays []time.Duration
+		parts  []string
+		other  float64
+		gcs    int
+	)
+	for i, y := range fanoutYears {
+		p := ""
+		if i == 0 {
+			p = prof
+		}
+		w := watchCPU()
+		f, err := r.fanoutOnce(ctx, y, n, p)
+		if err != nil {
+			return err
+		}
+		other = max(other, w.otherPercent())
+		gcs += f.gcs
+		runs = append(runs, f)
+		delays = append(delays, f.delays...)
+		st := summarize(f.delays, 0)
+		parts = append(parts, fmt.Sprintf("%s-%d: %d awards, call %s, first %s, last %s, p99 %s, max %s, %d GC", schemeID, y, f.awards,
+			f.call.Round(time.Millisecond), f.first.Round(10*time.Microsecond), f.last.Round(time.Millisecond), st.P99.Round(10*time.Microsecond), st.Max.Round(10*time.Microsecond), f.gcs))
+		r.log.Info("bench: fan-out", "round", y, "awards", f.awards, "first", f.first, "last", f.last, "p99", st.P99, "max", st.Max)
+	}
+	r.otherCPU, r.gcs = other, gcs
+	// The median publication (the upper one) for first and last; every
+	// award for the percentiles.
+	slices.SortFunc(runs, func(a, b fanout) int { return cmp.Compare(a.last, b.last) })
+	med := runs[len(runs)/2]
+	total := 0
+	var span time.Duration
+	for _, f := range runs {
+		total += f.awards
+		span += f.last
+	}
+	ds := summarize(delays, span)
+	pass := ds.P99 < targetFanoutP99
+	note := fmt.Sprintf("%d publications of %d institutions, first and last of the median one (the slower of two): %s", len(runs), n, strings.Join(parts, "; "))
+	r.add(
+		Row{Operation: "PublishRound -> first award", Size: n, Callers: 1, Ops: len(runs), P50us: us(med.first), Profile: prof, Note: note},
+		Row{Operation: "PublishRound -> last award", Size: n, Callers: 1, Ops: len(runs), P50us: us(med.last), OpsSec: float64(med.awards) / med.last.Seconds(), Profile: prof},
+		Row{Operation: "award publish -> receive", Size: total, Callers: 1, Ops: ds.Ops, OpsSec: ds.OpsPerSec, P50us: us(ds.P50), P99us: us(ds.P99),
+			Target: fmt.Sprintf("p99 < %s", targetFanoutP99), Pass: &pass, Profile: prof},
+	)
+	return nil
+}
+
+// fanoutOnce records n band-A assessments in the round of year, closes it,
+// subscribes with pkg/awardfeed and publishes it.
+func (r *runner) fanoutOnce(ctx context.Context, year int32, n int, prof string) (fanout, error) {
+	round := fmt.Sprintf("%s-%d", schemeID, year)
 	r.log.Info("bench: recording a round of band-A assessments to publish", "round", round, "n", n)
 	err := parallel(ctx, n, r.p.setupCallers, func(ctx context.Context, j int) error {
 		_, err := r.s.assessment.RecordAssessment(ctx, &assessmentv1.RecordAssessmentRequest{RoundId: round, InstitutionId: r.insts[j].id,
@@ -575,10 +752,10 @@ func (r *runner) fanoutGroup(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return fanout{}, err
 	}
 	if _, err := r.s.assessment.CloseRound(ctx, &assessmentv1.CloseRoundRequest{RoundId: round}); err != nil {
-		return err
+		return fanout{}, err
 	}
 
 	type receipt struct{ at, granted time.Time }
@@ -586,7 +763,7 @@ func (r *runner) fanoutGroup(ctx context.Context) error {
 		mu       sync.Mutex
 		receipts []receipt
 	)
-	sub, err := awardfeed.Subscribe(ctx, r.s.js, "bench-fanout", awardfeed.Filter{SchemeID: schemeID, Year: fanoutYear},
+	sub, err := awardfeed.Subscribe(ctx, r.s.js, fmt.Sprintf("bench-fanout-%d", year), awardfeed.Filter{SchemeID: schemeID, Year: year},
 		func(_ context.Context, ev awardfeed.Event) error {
 			at := time.Now()
 			if ev.Granted == nil {
@@ -600,26 +777,26 @@ func (r *runner) fanoutGroup(ctx context.Context) error {
 			return nil
 		})
 	if err != nil {
-		return err
+		return fanout{}, err
 	}
 	defer sub.Stop()
 
-	prof := ""
-	if r.o.ProfileDir != "" {
-		prof = filepath.Join(r.o.ProfileDir, slug("award fan-out", n, 1)+".pprof")
-	}
 	stop, err := startProfile(prof)
 	if err != nil {
-		return err
+		return fanout{}, err
 	}
+	defer stop()
+	gc0 := gcCycles()
 	t0 := time.Now()
 	resp, err := r.s.assessment.PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: round})
-	callDur := time.Since(t0)
+	call := time.Since(t0)
 	if err != nil {
-		stop()
-		return err
+		return fanout{}, err
 	}
 	want := int(resp.GetAwardsGranted())
+	if want == 0 {
+		return fanout{}, fmt.Errorf("PublishRound %s granted no award", round)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		mu.Lock()
@@ -629,49 +806,19 @@ func (r *runner) fanoutGroup(ctx context.Context) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			stop()
-			return fmt.Errorf("the subscriber received %d of %d awards within a minute", got, want)
+			return fanout{}, fmt.Errorf("the subscriber received %d of %d awards of %s within a minute", got, want, round)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	stop()
 	mu.Lock()
-	rs := append([]receipt(nil), receipts...)
-	mu.Unlock()
-	if want == 0 {
-		return errors.New("PublishRound granted no award")
+	defer mu.Unlock()
+	f := fanout{awards: want, call: call, first: receipts[0].at.Sub(t0), last: receipts[0].at.Sub(t0), gcs: int(gcCycles() - gc0)}
+	for _, x := range receipts {
+		f.first, f.last = min(f.first, x.at.Sub(t0)), max(f.last, x.at.Sub(t0))
+		f.delays = append(f.delays, x.at.Sub(x.granted))
 	}
-	first, last := rs[0].at, rs[0].at
-	delays := make([]time.Duration, 0, len(rs))
-	for _, x := range rs {
-		first, last = minTime(first, x.at), maxTime(last, x.at)
-		delays = append(delays, x.at.Sub(x.granted))
-	}
-	ds := summarize(delays, last.Sub(t0))
-	note := fmt.Sprintf("%d awards for %d institutions; the PublishRound call took %s", want, n, callDur.Round(time.Millisecond))
-	pass := ds.P99 < targetFanoutP99
-	r.add(
-		Row{Operation: "PublishRound -> first award", Size: n, Callers: 1, Ops: 1, P50us: us(first.Sub(t0)), Profile: prof, Note: note},
-		Row{Operation: "PublishRound -> last award", Size: n, Callers: 1, Ops: 1, P50us: us(last.Sub(t0)), OpsSec: float64(want) / last.Sub(t0).Seconds(), Profile: prof},
-		Row{Operation: "award publish -> receive", Size: want, Callers: 1, Ops: ds.Ops, OpsSec: ds.OpsPerSec, P50us: us(ds.P50), P99us: us(ds.P99),
-			Target: fmt.Sprintf("p99 < %s", targetFanoutP99), Pass: &pass, Profile: prof},
-	)
-	r.log.Info("bench: fan-out", "awards", want, "first", first.Sub(t0), "last", last.Sub(t0), "p99", ds.P99)
-	return nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+	return f, nil
 }
 
 // startProfile starts a CPU profile into path ("" does nothing) and
@@ -702,51 +849,93 @@ func startProfile(path string) (func(), error) {
 
 // ---- rebuild ----
 
+// rebuildRuns is how many times a rebuild of at most 200,000 assessments
+// runs: one run takes a second or two, where a garbage collection of the
+// process (which holds the assessment service's view of every record)
+// weighs heavily; the median of three is reported, every run in the note.
+const rebuildRuns = 3
+
 func (r *runner) rebuildGroup(ctx context.Context) error {
 	for _, n := range r.p.rebuilds {
 		prof := ""
 		if r.o.ProfileDir != "" {
 			prof = filepath.Join(r.o.ProfileDir, slug("RebuildBoards", n, 1)+".pprof")
 		}
-		stop, err := startProfile(prof)
-		if err != nil {
-			return err
+		runs := 1
+		if n <= 200_000 {
+			runs = rebuildRuns
 		}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		t0 := time.Now()
-		resp, err := r.s.ranking.RebuildBoards(cctx, &rankingv1.RebuildBoardsRequest{SchemeId: boardScheme(n), Year: boardYear})
-		wall := time.Since(t0)
-		cancel()
-		stop()
-		if err != nil {
-			return fmt.Errorf("RebuildBoards %s: %w", boardScheme(n), err)
+		type result struct {
+			resp  *rankingv1.RebuildBoardsResponse
+			rate  float64
+			wall  time.Duration
+			other float64
+			gcs   int
 		}
-		if resp.GetAssessmentsRead() != int64(n) {
-			return fmt.Errorf("RebuildBoards %s read %d assessments, want %d", boardScheme(n), resp.GetAssessmentsRead(), n)
+		var res []result
+		for i := range runs {
+			p := ""
+			if i == 0 {
+				p = prof
+			}
+			stop, err := startProfile(p)
+			if err != nil {
+				return err
+			}
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+			w := watchCPU()
+			gc0 := gcCycles()
+			t0 := time.Now()
+			resp, err := r.s.ranking.RebuildBoards(cctx, &rankingv1.RebuildBoardsRequest{SchemeId: boardScheme(n), Year: boardYear})
+			wall := time.Since(t0)
+			cancel()
+			stop()
+			if err != nil {
+				return fmt.Errorf("RebuildBoards %s: %w", boardScheme(n), err)
+			}
+			if resp.GetAssessmentsRead() != int64(n) {
+				return fmt.Errorf("RebuildBoards %s read %d assessments, want %d", boardScheme(n), resp.GetAssessmentsRead(), n)
+			}
+			res = append(res, result{resp, float64(n) / resp.GetElapsed().AsDuration().Seconds(), wall, w.otherPercent(), int(gcCycles() - gc0)})
 		}
-		el := resp.GetElapsed().AsDuration()
-		rate := float64(resp.GetAssessmentsRead()) / el.Seconds()
+		var rates []string
+		for _, x := range res {
+			rates = append(rates, fmt.Sprintf("%d (%d GC)", int(x.rate+0.5), x.gcs))
+		}
+		slices.SortFunc(res, func(a, b result) int { return cmp.Compare(a.rate, b.rate) })
+		med := res[len(res)/2]
+		r.otherCPU, r.gcs = med.other, med.gcs
 
 		// Baseline: the same snapshot read from the stream (last message
-		// per subject, ephemeral consumer) with nothing done with it.
-		read, err := readLastPerSubject(ctx, r.s.js, streams.AssessmentFilter(boardScheme(n), fmt.Sprint(boardYear)))
-		if err != nil {
-			return err
+		// per subject, ephemeral consumer) with nothing done with it, as
+		// many times as the rebuild ran.
+		var reads []stats
+		for range runs {
+			read, err := readLastPerSubject(ctx, r.s.js, streams.AssessmentFilter(boardScheme(n), fmt.Sprint(boardYear)))
+			if err != nil {
+				return err
+			}
+			if read.Ops != n {
+				return fmt.Errorf("stream read of %s: %d messages, want %d", boardScheme(n), read.Ops, n)
+			}
+			reads = append(reads, read)
 		}
-		if read.Ops != n {
-			return fmt.Errorf("stream read of %s: %d messages, want %d", boardScheme(n), read.Ops, n)
+		slices.SortFunc(reads, func(a, b stats) int { return cmp.Compare(a.OpsPerSec, b.OpsPerSec) })
+		read := reads[len(reads)/2]
+		pass := med.rate >= targetRebuildRate
+		note := fmt.Sprintf("ops/s is assessments/s; p50 is the whole rebuild (%d boards, %d entries; call %s)",
+			med.resp.GetBoardsWritten(), med.resp.GetEntriesWritten(), med.wall.Round(time.Millisecond))
+		if runs > 1 {
+			note += fmt.Sprintf("; median of %d runs, assessments/s: %s", runs, strings.Join(rates, ", "))
 		}
-		pass := rate >= targetRebuildRate
-		row := Row{Operation: "RebuildBoards", Size: n, Callers: 1, Ops: n, OpsSec: rate, P50us: us(el),
+		row := Row{Operation: "RebuildBoards", Size: n, Callers: 1, Ops: n, OpsSec: med.rate, P50us: us(med.resp.GetElapsed().AsDuration()),
 			Baseline: "stream read, last per subject", BaselineOpsSec: read.OpsPerSec, BaselineP50us: us(read.Elapsed),
-			RatioKind: "throughput", Target: fmt.Sprintf(">= %d/s", targetRebuildRate), Pass: &pass, Profile: prof,
-			Note: fmt.Sprintf("ops/s is assessments/s; p50 is the whole rebuild (%d boards, %d entries; call %s)",
-				resp.GetBoardsWritten(), resp.GetEntriesWritten(), wall.Round(time.Millisecond))}
+			RatioKind: "throughput", Target: fmt.Sprintf(">= %d/s", targetRebuildRate), Pass: &pass, Profile: prof, Note: note}
 		if read.OpsPerSec > 0 {
-			row.Ratio = rate / read.OpsPerSec
+			row.Ratio = med.rate / read.OpsPerSec
 		}
 		r.add(row)
-		r.log.Info("bench: rebuilt", "n", n, "assessments_per_s", int(rate), "stream_read_per_s", int(read.OpsPerSec))
+		r.log.Info("bench: rebuilt", "n", n, "assessments_per_s", rates, "stream_read_per_s", int(read.OpsPerSec))
 	}
 	return nil
 }

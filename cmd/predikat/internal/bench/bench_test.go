@@ -25,8 +25,9 @@ func TestSmoke(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	path := filepath.Join(t.TempDir(), "results.json")
+	profiles := filepath.Join(t.TempDir(), "pprof")
 	err := Run(ctx, Options{Out: &out, JSONPath: path, Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		ProfileDir: filepath.Join(t.TempDir(), "pprof"),
+		ProfileDir: profiles,
 		plan: &plan{institutions: 120, boards: []int{200, 2_000}, prevBoard: 50, rebuilds: []int{2_000}, fanout: 30,
 			cell: budget{ops: 60}, callers: []int{1, 4}, setupCallers: 8}})
 	t.Log("\n" + out.String())
@@ -69,6 +70,15 @@ func TestSmoke(t *testing.T) {
 	if !strings.Contains(out.String(), "GetStanding p50 growth") || !strings.Contains(out.String(), "JSON in "+path) {
 		t.Errorf("table:\n%s", out.String())
 	}
+	for _, name := range []string{"recordassessment-c4", "getleaderboard-top-10-2k-c1", "getstanding-2k-c4", "listinstitutions-120-c1",
+		"award-fan-out-30-c1", "rebuildboards-2k-c1"} {
+		if _, err := os.Stat(filepath.Join(profiles, name+".pprof")); err != nil {
+			t.Errorf("profile: %v", err)
+		}
+	}
+	if rep.Env["redis_server"] == "" || rep.Setup["heap_after_setup_mb"] == nil {
+		t.Errorf("report: env %v, setup %v", rep.Env, rep.Setup)
+	}
 }
 
 func TestPercentileAndSummary(t *testing.T) {
@@ -87,7 +97,7 @@ func TestPercentileAndSummary(t *testing.T) {
 
 func TestRunStopsOnFirstError(t *testing.T) {
 	calls := 0
-	_, err := run(context.Background(), 1, budget{ops: 10}, "", func(ctx context.Context, w, i int) error {
+	_, err := run(context.Background(), 1, budget{ops: 10}, func(ctx context.Context, w, i int) error {
 		calls++
 		if i == 3 {
 			return os.ErrDeadlineExceeded
@@ -127,7 +137,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestBench runs the real harness until `predikat bench` exists:
+// TestBench runs the real harness, as `predikat bench` does, from go test:
 //
 //	PREDIKAT_BENCH=full go test -run '^TestBench$' -v -timeout 15m ./internal/bench/
 //

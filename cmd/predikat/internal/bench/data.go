@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,7 +189,7 @@ func (si *schemeInfo) recordedEvent(scheme string, year int32, in institution, h
 
 // boardScheme names the synthetic round of a board of n entries: one
 // scheme id per size, so each has its own round and previous round.
-func boardScheme(n int) string { return "board-" + sizeString(n) }
+func boardScheme(n int) string { return "board-" + strings.ToLower(sizeString(n)) }
 
 // boardTarget is the institution GetStanding asks about: registered, with a
 // score in the middle of every board.
@@ -214,7 +215,7 @@ func boardScore(rng *rand.Rand, i int) int64 {
 // assessment service would, the records of a round of n land offices (the
 // first of them registered, the rest synthetic, spread over the provinces)
 // and a previous round of min(n, prev) of the same institutions.
-func publishBoards(ctx context.Context, js jetstream.JetStream, failures func() error, si *schemeInfo, insts []institution, provinces map[string]string, n, prev int, progress func(done int)) (int, error) {
+func publishBoards(ctx context.Context, js jetstream.JetStream, failures func() error, si *schemeInfo, insts []institution, provinces map[string]string, n, prev int) (int, error) {
 	if _, err := natsx.EnsureStream(ctx, js, streams.Config(streams.Assessments, 1)); err != nil {
 		return 0, err
 	}
@@ -268,9 +269,6 @@ func publishBoards(ctx context.Context, js jetstream.JetStream, failures func() 
 				}
 				if err := failures(); err != nil {
 					return published, err
-				}
-				if progress != nil {
-					progress(published)
 				}
 			}
 		}

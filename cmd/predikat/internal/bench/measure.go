@@ -14,54 +14,123 @@ import (
 )
 
 // call is one operation by caller w (0 <= w < callers); i counts that
-// caller's calls from 0, warm-up included.
+// caller's calls of this subject from 0, warm-up included.
 type call func(ctx context.Context, w, i int) error
 
-// budget says how long a cell runs: a fixed number of calls when ops > 0,
-// otherwise a fixed duration. A warm-up of a tenth of that (not recorded)
-// comes first, so connections, caches and the Go runtime are warm.
+// budget says how long one subject of a cell runs: a fixed number of calls
+// when ops > 0, otherwise a fixed duration.
 type budget struct {
 	dur time.Duration
 	ops int
 }
 
-// stats is the outcome of one cell.
+func (b budget) div(n int) budget { return budget{dur: b.dur / time.Duration(n), ops: b.ops / n} }
+
+// rounds is how many slices a cell's budget is cut into: an operation and
+// its baselines take turns slice by slice, so a machine that slows down for
+// a second slows all of them alike and the ratio stays honest.
+const rounds = 4
+
+// subject is one thing a cell measures: the operation or a baseline.
+type subject struct {
+	name string
+	fn   call
+}
+
+// stats is the outcome of one subject of a cell.
 type stats struct {
 	Ops       int
 	Elapsed   time.Duration
 	OpsPerSec float64
 	P50, P99  time.Duration
 	Max       time.Duration
+	// CPU per call: of this process (client and services together) and of
+	// the redis-server child, over the subject's slices.
+	CPUPerOp, RedisCPUPerOp time.Duration
 }
 
-// run drives fn with callers concurrent callers within b and measures it.
-// A failed call fails the cell: a benchmark of errors measures nothing.
-func run(ctx context.Context, callers int, b budget, profile string, fn call) (stats, error) {
-	next := make([]int, callers) // each caller's next i, across warm-up and measurement
-	warm := budget{dur: b.dur / 10, ops: b.ops / 10}
-	if _, err := drive(ctx, callers, warm, next, fn); err != nil {
-		return stats{}, fmt.Errorf("warm-up: %w", err)
+// compare measures subjects with callers concurrent callers each: a
+// warm-up of a tenth of the budget each (not recorded), then rounds slices
+// taking turns (the first subject to go rotates). A failed call fails the
+// cell: a benchmark of errors measures nothing.
+func compare(ctx context.Context, callers int, b budget, subs []subject) ([]stats, error) {
+	next := make([][]int, len(subs)) // each subject's callers' next i
+	lats := make([][]time.Duration, len(subs))
+	els := make([]time.Duration, len(subs))
+	cpu := make([]time.Duration, len(subs))
+	rcpu := make([]time.Duration, len(subs))
+	for k, s := range subs {
+		next[k] = make([]int, callers)
+		if _, _, err := drive(ctx, callers, b.div(10), next[k], s.fn); err != nil {
+			return nil, fmt.Errorf("%s, warm-up: %w", s.name, err)
+		}
 	}
-	if profile != "" {
-		if err := os.MkdirAll(filepath.Dir(profile), 0o755); err != nil {
-			return stats{}, err
+	slice := b.div(rounds)
+	for r := range rounds {
+		for j := range subs {
+			k := (r + j) % len(subs)
+			c0, rc0 := processCPU()
+			l, el, err := drive(ctx, callers, slice, next[k], subs[k].fn)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", subs[k].name, err)
+			}
+			c1, rc1 := processCPU()
+			lats[k] = append(lats[k], l...)
+			els[k] += el
+			cpu[k] += c1 - c0
+			rcpu[k] += rc1 - rc0
 		}
-		f, err := os.Create(profile)
-		if err != nil {
-			return stats{}, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return stats{}, err
-		}
-		defer pprof.StopCPUProfile()
 	}
-	return drive(ctx, callers, b, next, fn)
+	out := make([]stats, len(subs))
+	for k := range subs {
+		out[k] = summarize(lats[k], els[k])
+		if n := out[k].Ops; n > 0 {
+			out[k].CPUPerOp, out[k].RedisCPUPerOp = cpu[k]/time.Duration(n), rcpu[k]/time.Duration(n)
+		}
+	}
+	return out, nil
 }
 
-func drive(ctx context.Context, callers int, b budget, next []int, fn call) (stats, error) {
+// profileRun runs fn alone for b under the CPU profiler, writing the
+// profile to path: what the process spends its time on while serving
+// that operation (client, server and everything they call share it).
+func profileRun(ctx context.Context, path string, callers int, b budget, fn call) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	next := make([]int, callers)
+	// i continues after the measured calls' range, so calls that must be
+	// unique (records) stay unique.
+	for w := range next {
+		next[w] = 1 << 30
+	}
+	_, _, err = drive(ctx, callers, b, next, fn)
+	return err
+}
+
+// run measures one subject alone.
+func run(ctx context.Context, callers int, b budget, fn call) (stats, error) {
+	st, err := compare(ctx, callers, b, []subject{{"call", fn}})
+	if err != nil {
+		return stats{}, err
+	}
+	return st[0], nil
+}
+
+// drive runs fn with callers concurrent callers within b and returns every
+// call's latency and the wall time.
+func drive(ctx context.Context, callers int, b budget, next []int, fn call) ([]time.Duration, time.Duration, error) {
 	if b.dur <= 0 && b.ops <= 0 {
-		return stats{}, nil
+		return nil, 0, nil
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -74,7 +143,7 @@ func drive(ctx context.Context, callers int, b budget, next []int, fn call) (sta
 	deadline := start.Add(b.dur)
 	for w := range callers {
 		wg.Go(func() {
-			own := make([]time.Duration, 0, 1024)
+			own := make([]time.Duration, 0, 256)
 			for ctx.Err() == nil {
 				if b.ops > 0 {
 					if taken.Add(1) > int64(b.ops) {
@@ -101,14 +170,13 @@ func drive(ctx context.Context, callers int, b budget, next []int, fn call) (sta
 	wg.Wait()
 	elapsed := time.Since(start)
 	if err := context.Cause(ctx); err != nil {
-		return stats{}, err
+		return nil, 0, err
 	}
 	var all []time.Duration
 	for _, l := range lats {
 		all = append(all, l...)
 	}
-	st := summarize(all, elapsed)
-	return st, nil
+	return all, elapsed, nil
 }
 
 // summarize computes throughput and nearest-rank percentiles.

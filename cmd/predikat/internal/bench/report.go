@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -31,6 +34,13 @@ type Row struct {
 	BaselineOpsSec float64 `json:"baseline_ops_per_sec,omitempty"`
 	BaselineP50us  float64 `json:"baseline_p50_us,omitempty"`
 	BaselineP99us  float64 `json:"baseline_p99_us,omitempty"`
+	// CPU per call of this process (client, services and the embedded NATS
+	// server together) and of the redis-server, for the operation and the
+	// baseline.
+	CPUus           float64 `json:"cpu_us_per_op,omitempty"`
+	RedisCPUus      float64 `json:"redis_cpu_us_per_op,omitempty"`
+	BaselineCPUus   float64 `json:"baseline_cpu_us_per_op,omitempty"`
+	BaselineRedisUs float64 `json:"baseline_redis_cpu_us_per_op,omitempty"`
 	// Ratio is ops/s over the baseline's ops/s (RatioKind "throughput"),
 	// or p50 latency over the baseline's p50 (RatioKind "latency").
 	Ratio     float64 `json:"ratio,omitempty"`
@@ -39,26 +49,43 @@ type Row struct {
 	// Pass is nil when the row has no target.
 	Pass *bool  `json:"pass,omitempty"`
 	Note string `json:"note,omitempty"`
-	// Profile is the CPU profile taken during the cell, if any.
+	// Profile is the CPU profile of the operation, if any.
 	Profile string `json:"profile,omitempty"`
+	// OtherCPU is the percent of the machine's CPU that other processes
+	// used while the row was measured (-1: unknown): a shared machine's
+	// noise, so a reader knows which rows to distrust.
+	OtherCPU float64 `json:"other_cpu_pct"`
+	// RedisScriptUs is the time Redis spent per Lua script (EVALSHA) while
+	// the row was measured: the Redis side of a ranking query, or of the
+	// events the ranking service applied meanwhile.
+	RedisScriptUs float64 `json:"redis_script_us_per_call,omitempty"`
+	// GCCycles is how many garbage collections this process (every
+	// service, the NATS server and the harness) ran while the row was
+	// measured.
+	GCCycles int `json:"gc_cycles"`
 }
 
 // Report is what the JSON file holds.
 type Report struct {
-	Start      time.Time      `json:"start"`
-	Seconds    float64        `json:"seconds"`
-	Quick      bool           `json:"quick"`
-	GoVersion  string         `json:"go_version"`
-	GOOS       string         `json:"goos"`
-	GOARCH     string         `json:"goarch"`
-	NumCPU     int            `json:"num_cpu"`
-	GOMAXPROCS int            `json:"gomaxprocs"`
-	Revision   string         `json:"vcs_revision,omitempty"`
-	Modified   bool           `json:"vcs_modified,omitempty"`
-	CellBudget string         `json:"cell_budget"`
-	Setup      map[string]any `json:"setup"`
-	Rows       []Row          `json:"rows"`
-	Error      string         `json:"error,omitempty"`
+	Start      time.Time `json:"start"`
+	Seconds    float64   `json:"seconds"`
+	Quick      bool      `json:"quick"`
+	GoVersion  string    `json:"go_version"`
+	GOOS       string    `json:"goos"`
+	GOARCH     string    `json:"goarch"`
+	NumCPU     int       `json:"num_cpu"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	Revision   string    `json:"vcs_revision,omitempty"`
+	// Env names the CPU, the redis-server and the embedded NATS server.
+	Env        map[string]string `json:"env,omitempty"`
+	Modified   bool              `json:"vcs_modified,omitempty"`
+	CellBudget string            `json:"cell_budget"`
+	// OtherCPU is the percent of the machine's CPU other processes used
+	// during the whole run (-1: unknown).
+	OtherCPU float64        `json:"other_cpu_pct"`
+	Setup    map[string]any `json:"setup"`
+	Rows     []Row          `json:"rows"`
+	Error    string         `json:"error,omitempty"`
 }
 
 func newReport(start time.Time, quick bool) *Report {
@@ -74,7 +101,23 @@ func newReport(start time.Time, quick bool) *Report {
 			}
 		}
 	}
+	if r.Revision == "" {
+		// go run and go test do not stamp the binary: ask git, if the
+		// harness runs in a checkout.
+		r.Revision, r.Modified = gitRevision()
+	}
 	return r
+}
+
+func gitRevision() (string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rev, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "", false
+	}
+	st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+	return strings.TrimSpace(string(rev)), err == nil && len(bytes.TrimSpace(st)) > 0
 }
 
 func (r *Report) writeJSON(path string) error {
@@ -92,13 +135,13 @@ func (r *Report) writeJSON(path string) error {
 func (r *Report) writeTable(w io.Writer) error {
 	// Built by hand rather than with text/tabwriter: text columns stay
 	// left-aligned and numbers right-aligned.
-	head := []string{"operation", "size", "callers", "ops/s", "p50", "p99", "baseline", "baseline ops/s", "ratio", "target", "result"}
-	right := []bool{false, true, true, true, true, true, false, true, true, false, false}
+	head := []string{"operation", "size", "callers", "ops/s", "p50", "p99", "baseline", "baseline ops/s", "ratio", "target", "result", "other cpu", "gc"}
+	right := []bool{false, true, true, true, true, true, false, true, true, false, false, true, true}
 	rows := [][]string{head}
 	for _, x := range r.Rows {
 		rows = append(rows, []string{
 			x.Operation, sizeString(x.Size), strconv.Itoa(x.Callers), rate(x.OpsSec), micros(x.P50us), micros(x.P99us),
-			x.Baseline, rate(x.BaselineOpsSec), ratioString(x), x.Target, passString(x.Pass),
+			x.Baseline, rate(x.BaselineOpsSec), ratioString(x), x.Target, passString(x.Pass), percent(x.OtherCPU), strconv.Itoa(x.GCCycles),
 		})
 	}
 	width := make([]int, len(head))
@@ -181,6 +224,13 @@ func ratioString(x Row) string {
 		return strconv.FormatFloat(x.Ratio, 'f', 2, 64) + "x"
 	}
 	return strconv.FormatFloat(100*x.Ratio, 'f', 0, 64) + "%"
+}
+
+func percent(v float64) string {
+	if v < 0 {
+		return "?"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + "%"
 }
 
 func passString(p *bool) string {

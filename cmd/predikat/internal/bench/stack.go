@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
@@ -26,73 +27,76 @@ import (
 	assessment "github.com/predikat-id/predikat/services/assessment/app"
 	ranking "github.com/predikat-id/predikat/services/ranking/app"
 	registry "github.com/predikat-id/predikat/services/registry/app"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // stack is the harness's own Predikat: an embedded NATS server with
-// JetStream on disk and sync writes (as the dev stack), a redis-server
-// child, the three services in process and a gRPC echo server on the same
-// bootstrap, every one of them on a free port of 127.0.0.1 and with its
-// data in a temporary directory. It never touches 4222, 6379 or the
-// services' default ports, so it runs beside `make run`.
+// JetStream on disk, a redis-server child, the three services in process
+// and a gRPC echo server on the same bootstrap, every one of them on a free
+// port of 127.0.0.1 and with its data in a temporary directory. It never
+// touches 4222, 6379 or the services' default ports, so it runs beside
+// `make run`.
 type stack struct {
 	log    *slog.Logger // the harness's progress
 	svcLog *slog.Logger // what the services get: warnings and errors only
 	dir    string
 
-	ns       *server.Server
-	nc       *nats.Conn // shared by the services, as in the dev stack
-	benchNC  *nats.Conn // the harness's own client connection
-	js       jetstream.JetStream
+	ns      *server.Server
+	sync    bool       // the NATS server fsyncs every write
+	nc      *nats.Conn // shared by the services, as in the dev stack
+	benchNC *nats.Conn // the harness's own client connection
+	js      jetstream.JetStream
+
 	redisP   *redisx.Process
 	rankRDB  *redis.Client // the ranking service's client
 	benchRDB *redis.Client // the harness's own client (Redis baselines)
 
 	ctx    context.Context // services run until it ends
 	cancel context.CancelFunc
-	stops  []func() // each service's stop, in start order
+	stops  []func() // each running service's stop, in start order
 	wg     sync.WaitGroup
-	mu     sync.Mutex
-	errs   []error
+	conns  []*grpc.ClientConn
 
-	asyncFailed int // asynchronous publishes JetStream refused
+	mu          sync.Mutex
+	errs        []error // services that stopped on their own
+	asyncFailed int     // asynchronous publishes JetStream refused
 	asyncErr    error
 
 	regAddr, asmAddr, rankAddr, echoAddr string
-	conns                                []*grpc.ClientConn
 
 	registry   registryv1.RegistryServiceClient
 	assessment assessmentv1.AssessmentServiceClient
 	ranking    rankingv1.RankingServiceClient
-	echo       healthpb.HealthClient
+	echo       *grpc.ClientConn // the echo baseline
 }
 
-func startStack(ctx context.Context, log, svcLog *slog.Logger) (_ *stack, err error) {
+func newStack(ctx context.Context, log, svcLog *slog.Logger) (*stack, error) {
 	dir, err := os.MkdirTemp("", "predikat-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
 	s := &stack{log: log, svcLog: svcLog, dir: dir}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	defer func() {
-		if err != nil {
-			s.close()
-		}
-	}()
+	return s, nil
+}
 
+// startNATS starts the embedded server on the stack's store (a free port;
+// sync: fsync every write, as the dev stack does) and connects.
+func (s *stack) startNATS(ctx context.Context, sync bool) error {
+	var err error
 	s.ns, err = natsx.StartEmbedded(natsx.EmbeddedConfig{
-		Port: -1, StoreDir: filepath.Join(dir, "nats"), SyncAlways: true, ServerName: "predikat-bench",
-	}, svcLog)
+		Port: -1, StoreDir: filepath.Join(s.dir, "nats"), SyncAlways: sync, ServerName: "predikat-bench",
+	}, s.svcLog)
 	if err != nil {
-		return nil, fmt.Errorf("embedded NATS: %w", err)
+		return fmt.Errorf("embedded NATS: %w", err)
 	}
-	if s.nc, err = natsx.Connect(ctx, s.ns.ClientURL(), "predikat-bench-services", svcLog); err != nil {
-		return nil, fmt.Errorf("connect to embedded NATS: %w", err)
+	s.sync = sync
+	if s.nc, err = natsx.Connect(ctx, s.ns.ClientURL(), "predikat-bench-services", s.svcLog); err != nil {
+		return fmt.Errorf("connect to embedded NATS: %w", err)
 	}
-	if s.benchNC, err = natsx.Connect(ctx, s.ns.ClientURL(), "predikat-bench", svcLog); err != nil {
-		return nil, fmt.Errorf("connect to embedded NATS: %w", err)
+	if s.benchNC, err = natsx.Connect(ctx, s.ns.ClientURL(), "predikat-bench", s.svcLog); err != nil {
+		return fmt.Errorf("connect to embedded NATS: %w", err)
 	}
-	if s.js, err = jetstream.New(s.benchNC, jetstream.WithPublishAsyncMaxPending(8192),
+	s.js, err = jetstream.New(s.benchNC, jetstream.WithPublishAsyncMaxPending(8192),
 		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -100,29 +104,71 @@ func startStack(ctx context.Context, log, svcLog *slog.Logger) (_ *stack, err er
 			if s.asyncErr == nil {
 				s.asyncErr = fmt.Errorf("publish to %s: %w", m.Subject, err)
 			}
-		})); err != nil {
-		return nil, err
-	}
+		}))
+	return err
+}
 
-	redisx.LogTo(svcLog)
-	if s.redisP, err = redisx.StartLocal(s.ctx, filepath.Join(dir, "redis"), 0); err != nil {
-		return nil, fmt.Errorf("redis for the leaderboards: %w", err)
+// stopNATS closes the connections and shuts the server down, its store
+// written out.
+func (s *stack) stopNATS() {
+	if s.benchNC != nil {
+		s.benchNC.Close()
+		s.benchNC = nil
+	}
+	if s.nc != nil {
+		s.nc.Close()
+		s.nc = nil
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+		s.ns = nil
+	}
+}
+
+// startCore starts the registry, then the assessment service (which asks
+// the registry about institutions), as the dev stack does.
+func (s *stack) startCore() error {
+	var err error
+	if s.regAddr, err = s.serve("registry", func(ctx context.Context, up func(string)) error {
+		return registry.Run(ctx, registry.Config{Addr: "127.0.0.1:0", NATS: s.nc, Replicas: 1, Logger: s.svcLog, OnServing: up})
+	}); err != nil {
+		return err
+	}
+	if s.asmAddr, err = s.serve("assessment", func(ctx context.Context, up func(string)) error {
+		return assessment.Run(ctx, assessment.Config{Addr: "127.0.0.1:0", NATS: s.nc, Replicas: 1, RegistryAddr: s.regAddr, Logger: s.svcLog, OnServing: up})
+	}); err != nil {
+		return err
+	}
+	s.registry = registryv1.NewRegistryServiceClient(s.dial(s.regAddr))
+	s.assessment = assessmentv1.NewAssessmentServiceClient(s.dial(s.asmAddr))
+	return nil
+}
+
+// startRedisAndEcho starts the redis-server child and the echo server.
+func (s *stack) startRedisAndEcho() error {
+	var err error
+	redisx.LogTo(s.svcLog)
+	if s.redisP, err = redisx.StartLocal(s.ctx, filepath.Join(s.dir, "redis"), 0); err != nil {
+		return fmt.Errorf("redis for the leaderboards: %w", err)
 	}
 	// As the dev stack builds the ranking service's client.
 	if s.rankRDB, err = redisx.NewClient(s.redisP.Addr(), redisx.Options{ClientName: "predikat-ranking"}); err != nil {
-		return nil, err
+		return err
 	}
 	if s.benchRDB, err = redisx.NewClient(s.redisP.Addr(), redisx.Options{ClientName: "predikat-bench"}); err != nil {
-		return nil, err
+		return err
 	}
-
 	// The baseline: a gRPC server on the same bootstrap (recovery, logging
-	// and validation interceptors, health, reflection) serving nothing but
-	// health, whose Check is the echo.
-	es, err := grpcserver.New(grpcserver.Options{Name: "echo", Logger: svcLog})
+	// and validation interceptors, health, reflection) serving one method
+	// that returns its empty request. Not health Check: the bootstrap
+	// leaves health checks out of its request logging, so they skip an
+	// interceptor every service call goes through.
+	es, err := grpcserver.New(grpcserver.Options{Name: "echo", Logger: s.svcLog})
 	if err != nil {
-		return nil, err
+		return err
 	}
+	es.Register(func(r grpc.ServiceRegistrar) { r.RegisterService(&echoDesc, echoServer{}) })
 	if s.echoAddr, err = s.serve("echo", func(ctx context.Context, up func(string)) error {
 		lis, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 		if err != nil {
@@ -132,23 +178,37 @@ func startStack(ctx context.Context, log, svcLog *slog.Logger) (_ *stack, err er
 		up(lis.Addr().String())
 		return es.ServeListener(ctx, lis)
 	}); err != nil {
-		return nil, err
+		return err
 	}
+	s.echo = s.dial(s.echoAddr)
+	return nil
+}
 
-	if s.regAddr, err = s.serve("registry", func(ctx context.Context, up func(string)) error {
-		return registry.Run(ctx, registry.Config{Addr: "127.0.0.1:0", NATS: s.nc, Replicas: 1, Logger: svcLog, OnServing: up})
-	}); err != nil {
-		return nil, err
-	}
-	if s.asmAddr, err = s.serve("assessment", func(ctx context.Context, up func(string)) error {
-		return assessment.Run(ctx, assessment.Config{Addr: "127.0.0.1:0", NATS: s.nc, Replicas: 1, RegistryAddr: s.regAddr, Logger: svcLog, OnServing: up})
-	}); err != nil {
-		return nil, err
-	}
-	s.registry = registryv1.NewRegistryServiceClient(s.dial(s.regAddr))
-	s.assessment = assessmentv1.NewAssessmentServiceClient(s.dial(s.asmAddr))
-	s.echo = healthpb.NewHealthClient(s.dial(s.echoAddr))
-	return s, nil
+// echoMethod is the echo baseline's one method.
+const echoMethod = "/predikat.bench.v1.EchoService/Echo"
+
+type echoServer struct{}
+
+// echoDesc is written by hand, as protoc-gen-go-grpc would generate it for
+// `service EchoService { rpc Echo(google.protobuf.Empty) returns
+// (google.protobuf.Empty); }`.
+var echoDesc = grpc.ServiceDesc{
+	ServiceName: "predikat.bench.v1.EchoService",
+	HandlerType: (*any)(nil),
+	Methods: []grpc.MethodDesc{{
+		MethodName: "Echo",
+		Handler: func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+			in := new(emptypb.Empty)
+			if err := dec(in); err != nil {
+				return nil, err
+			}
+			echo := func(context.Context, any) (any, error) { return in, nil }
+			if interceptor == nil {
+				return echo(ctx, in)
+			}
+			return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: echoServer{}, FullMethod: echoMethod}, echo)
+		},
+	}},
 }
 
 // startRanking starts the ranking service and waits until it serves: its
@@ -165,8 +225,8 @@ func (s *stack) startRanking() error {
 	return nil
 }
 
-// serve runs a service until the stack closes and returns its address once
-// it serves. A service that stops early fails the run.
+// serve runs a service until it is stopped and returns its address once it
+// serves. A service that stops on its own fails the run.
 func (s *stack) serve(name string, run func(ctx context.Context, up func(addr string)) error) (string, error) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	addrc := make(chan string, 1)
@@ -188,7 +248,6 @@ func (s *stack) serve(name string, run func(ctx context.Context, up func(addr st
 	})
 	select {
 	case a := <-addrc:
-		s.log.Debug("service up", "service", name, "addr", a)
 		return a, nil
 	case err := <-done:
 		if err == nil {
@@ -203,7 +262,7 @@ func (s *stack) serve(name string, run func(ctx context.Context, up func(addr st
 // dial opens a client connection the way a ministry system would: one
 // connection per service, shared by every concurrent caller.
 func (s *stack) dial(addr string) *grpc.ClientConn {
-	cc, err := grpcserver.Dial(addr, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+	cc, err := grpcserver.Dial(addr)
 	if err != nil {
 		panic(err) // grpc.NewClient fails only on a malformed target
 	}
@@ -228,19 +287,30 @@ func (s *stack) asyncFailures() error {
 	return fmt.Errorf("%d asynchronous publishes failed, the first: %w", s.asyncFailed, s.asyncErr)
 }
 
-// close stops everything in reverse order and deletes the data.
-func (s *stack) close() {
+// stopServices closes the clients and stops every service, last started
+// first (the registry outlives its watchers).
+func (s *stack) stopServices() {
 	for _, cc := range s.conns {
 		_ = cc.Close()
 	}
-	// Last started, first stopped: the registry outlives its watchers.
+	s.conns = nil
 	for i := len(s.stops) - 1; i >= 0; i-- {
 		s.stops[i]()
+		if i > 0 {
+			// A stopped service's streams to the next one (the registry
+			// watch) close asynchronously: let them, so the registry does
+			// not report cutting them off.
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
-	if s.cancel != nil {
-		s.cancel()
-	}
+	s.stops = nil
 	s.wg.Wait()
+}
+
+// close stops everything in reverse order and deletes the data.
+func (s *stack) close() {
+	s.stopServices()
+	s.cancel()
 	if s.rankRDB != nil {
 		_ = s.rankRDB.Close()
 	}
@@ -250,17 +320,6 @@ func (s *stack) close() {
 	if s.redisP != nil {
 		s.redisP.Stop()
 	}
-	if s.benchNC != nil {
-		s.benchNC.Close()
-	}
-	if s.nc != nil {
-		s.nc.Close()
-	}
-	if s.ns != nil {
-		s.ns.Shutdown()
-		s.ns.WaitForShutdown()
-	}
-	if s.dir != "" {
-		_ = os.RemoveAll(s.dir)
-	}
+	s.stopNATS()
+	_ = os.RemoveAll(s.dir)
 }

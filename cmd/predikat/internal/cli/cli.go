@@ -89,7 +89,7 @@ type spec struct {
 var specs []*spec
 
 // helpOrder is the order of command groups in the help text.
-var helpOrder = []string{"dev", "demo", "institutions", "rounds", "assessments", "board", "standing", "stats", "history", "awards"}
+var helpOrder = []string{"dev", "demo", "institutions", "rounds", "assessments", "board", "standing", "stats", "history", "awards", "bench"}
 
 func register(s *spec) {
 	specs = append(specs, s)
