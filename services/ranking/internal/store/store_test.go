@@ -27,7 +27,9 @@ func rec(inst string, rev uint64, score int64, band string, basis assessmentv1.A
 
 const computed = assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_COMPUTED
 
-func newStore(t *testing.T) (*store.Store, *redistest.Server) {
+func newStore(t *testing.T) (*store.Store, *redistest.Server) { return newStoreB(t) }
+
+func newStoreB(t testing.TB) (*store.Store, *redistest.Server) {
 	t.Helper()
 	srv := redistest.Start(t)
 	s := store.New(srv.Client(t))
