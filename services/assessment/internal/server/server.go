@@ -147,7 +147,8 @@ func (s *Server) record(ctx context.Context, roundID, institutionID string, in *
 		return nil, false, err
 	}
 	// A retry gets its first answer, whatever happened to the round since.
-	if done, err := s.store.Replay(ctx, r.GetSchemeId(), r.GetYear(), institutionID, requestID); err != nil || done != nil {
+	done, latest, err := s.store.Replay(ctx, r.GetSchemeId(), r.GetYear(), institutionID, requestID)
+	if err != nil || done != nil {
 		return done, false, err
 	}
 	check := round.CheckRecordable
@@ -192,7 +193,7 @@ func (s *Server) record(ctx context.Context, roundID, institutionID string, in *
 	}
 	res.Fill(a)
 	ev := &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(inst.GetKind()), Scale: v.Proto().GetScale()}
-	return s.store.Append(ctx, ev, corrects, check)
+	return s.store.Append(ctx, ev, corrects, latest, check)
 }
 
 func (s *Server) snapshot(ctx context.Context, inst *registryv1.Institution) (*assessmentv1.InstitutionSnapshot, error) {

@@ -70,12 +70,15 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 //
 // roundOK is checked against the round as stored right before the append:
 // the round may have been closed while the caller was computing.
-func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64, roundOK func(*assessmentv1.Round) error) (*assessmentv1.Assessment, bool, error) {
+func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64, latest Latest, roundOK func(*assessmentv1.Round) error) (*assessmentv1.Assessment, bool, error) {
 	a := ev.GetAssessment()
 	subject := streams.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
-	prev, err := s.last(ctx, subject)
-	if err != nil {
-		return nil, false, err
+	prev := latest.st
+	if !latest.read {
+		var err error
+		if prev, err = s.last(ctx, subject); err != nil {
+			return nil, false, err
+		}
 	}
 	if prev != nil && prev.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
 		return prev.ev.GetAssessment(), false, nil // a retry of the latest revision
@@ -135,12 +138,26 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 
 // Replay returns the latest revision of a record if request id stored it,
 // so a retry gets its first answer even when the round has moved on since.
-func (s *Store) Replay(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, error) {
+//
+// Otherwise it returns the latest revision it read as a Latest, for Append:
+// one read of the record per call.
+func (s *Store) Replay(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, Latest, error) {
 	st, err := s.last(ctx, streams.AssessmentSubject(schemeID, year, institutionID))
-	if err != nil || st == nil || st.ev.GetAssessment().GetRequestId() != requestID {
-		return nil, err
+	if err != nil {
+		return nil, Latest{}, err
 	}
-	return st.ev.GetAssessment(), nil
+	if st != nil && st.ev.GetAssessment().GetRequestId() == requestID {
+		return st.ev.GetAssessment(), Latest{}, nil
+	}
+	return nil, Latest{st: st, read: true}, nil
+}
+
+// Latest is the latest revision of a record as read by Replay. It may be
+// stale by the time of the append; the append's expected-sequence check
+// catches that.
+type Latest struct {
+	st   *stored
+	read bool
 }
 
 // PublishCorrected announces a correction of a published round.
