@@ -14,6 +14,7 @@ import (
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/grpcserver"
 	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/testenv/natstest"
 	"github.com/predikat-id/predikat/services/assessment/app"
 	registryapp "github.com/predikat-id/predikat/services/registry/app"
@@ -34,34 +35,7 @@ type stack struct {
 	js      jetstream.JetStream
 }
 
-// serve runs run in the background until stop, returning the bound address.
-func serve(t *testing.T, name string, run func(ctx context.Context, onServing func(string)) error) (string, func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addr, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- run(ctx, func(a string) { addr <- a }) }()
-	var a string
-	select {
-	case a = <-addr:
-	case err := <-done:
-		cancel()
-		t.Fatalf("%s did not start: %v", name, err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatalf("%s not ready in 20s", name)
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("%s stopped with error: %v", name, err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return a, stop
-}
+var serve = grpctest.Serve
 
 func newStack(t *testing.T) *stack {
 	s := &stack{t: t, ns: natstest.Start(t)}
@@ -103,16 +77,7 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func wantCode(t *testing.T, err error, code codes.Code, contains string) {
-	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != code {
-		t.Fatalf("got %v %q, want %v", st.Code(), st.Message(), code)
-	}
-	if contains != "" && !strings.Contains(st.Message(), contains) {
-		t.Fatalf("message %q does not mention %q", st.Message(), contains)
-	}
-}
+var wantCode = grpctest.WantCode
 
 func (s *stack) institution(id, name string, kind registryv1.InstitutionKind, region string) {
 	s.t.Helper()

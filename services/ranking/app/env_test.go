@@ -9,15 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	"github.com/predikat-id/predikat/pkg/grpcserver"
 	"github.com/predikat-id/predikat/pkg/redisx"
+	"github.com/predikat-id/predikat/pkg/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/app"
@@ -122,16 +121,7 @@ func eventually(t *testing.T, what string, f func() error) {
 	t.Fatalf("%s: not reached in 15s: %v", what, err)
 }
 
-func wantCode(t *testing.T, err error, code codes.Code, contains string) {
-	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != code {
-		t.Fatalf("got %v %q, want %v", st.Code(), st.Message(), code)
-	}
-	if contains != "" && !strings.Contains(st.Message(), contains) {
-		t.Fatalf("message %q does not mention %q", st.Message(), contains)
-	}
-}
+var wantCode = grpctest.WantCode
 
 func key(year int32, group, scope string) *rankingv1.BoardKey {
 	return &rankingv1.BoardKey{SchemeId: "ombudsman", Year: year, PeerGroup: group, Scope: scope}

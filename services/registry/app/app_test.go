@@ -10,6 +10,7 @@ import (
 
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/pkg/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/testenv/natstest"
 	"github.com/predikat-id/predikat/services/registry/app"
 	"google.golang.org/grpc/codes"
@@ -64,16 +65,7 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func wantCode(t *testing.T, err error, code codes.Code, contains string) {
-	t.Helper()
-	st, _ := status.FromError(err)
-	if st.Code() != code {
-		t.Fatalf("got %v %q, want %v", st.Code(), st.Message(), code)
-	}
-	if contains != "" && !strings.Contains(st.Message(), contains) {
-		t.Fatalf("message %q does not mention %q", st.Message(), contains)
-	}
-}
+var wantCode = grpctest.WantCode
 
 func hssGov() *registryv1.Institution {
 	return &registryv1.Institution{

@@ -10,9 +10,9 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
+	"github.com/predikat-id/predikat/pkg/fold"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 )
@@ -79,22 +79,7 @@ func FormatChange(delta int64, precision int) string {
 // Fold is the name key ties are ordered by: lower case, punctuation and runs
 // of spaces folded to one space, so "Kota  Banjarbaru" and "kota banjarbaru"
 // sort together (the registry lists institutions the same way).
-func Fold(name string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(name) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		} else {
-			space = true
-		}
-	}
-	return b.String()
-}
+func Fold(name string) string { return fold.Name(name) }
 
 // Percentile is the percent of the other entries with a strictly lower
 // score, with two decimals rounded half-up: "100.00" for the top (or only)

@@ -8,9 +8,9 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/predikat-id/predikat/pkg/fault"
+	"github.com/predikat-id/predikat/pkg/fold"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/services/registry/internal/region"
 	"google.golang.org/protobuf/proto"
@@ -83,24 +83,8 @@ func CleanName(name string) (string, error) {
 	return name, nil
 }
 
-// Fold turns a name into its comparison form: lower case, letters and digits
-// only, single spaces. "Pemkab  HSS" and "pemkab hss" are the same name.
-func Fold(name string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(name) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		} else {
-			space = true
-		}
-	}
-	return b.String()
-}
+// Fold is the comparison form of a name (pkg/fold, shared with ranking).
+func Fold(name string) string { return fold.Name(name) }
 
 // IdentityKey is the uniqueness key of (kind, region, name). It is a hash so
 // it is always a valid KV key whatever the name contains.
