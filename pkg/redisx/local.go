@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,12 @@ func StartLocal(ctx context.Context, dir string, port int) (*Process, error) {
 	}
 	if dir == "" {
 		return nil, errors.New("redisx: StartLocal needs a working directory")
+	}
+	// redis-server runs inside dir and also gets it as --dir: a relative
+	// path would be resolved twice (".predikat/redis/.predikat/redis").
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("redisx: working directory: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("redisx: working directory: %w", err)
