@@ -13,9 +13,16 @@ import (
 // every message in order to apply, and the Follower remembers the last
 // sequence applied, so a writer can wait until its own write is visible.
 type Follower struct {
+	Progress
+}
+
+// Progress is the last sequence (or KV revision) a replica-local view has
+// applied, and a way to wait for a given one: what lets a writer read its
+// own write from the view. The zero value is ready to use.
+type Progress struct {
 	mu       sync.Mutex
 	applied  uint64
-	progress chan struct{}
+	progress chan struct{} // closed and replaced on every Mark
 }
 
 // Follow starts following stream (subjects filter, from policy) until ctx
@@ -29,7 +36,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, stream string, filter [
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", stream, err)
 	}
-	f := &Follower{progress: make(chan struct{})}
+	f := &Follower{}
 	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: filter, DeliverPolicy: policy})
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", stream, err)
@@ -37,7 +44,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, stream string, filter [
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		apply(m)
 		if md, err := m.Metadata(); err == nil {
-			f.mark(md.Sequence.Stream)
+			f.Mark(md.Sequence.Stream)
 		}
 	})
 	if err != nil {
@@ -71,22 +78,29 @@ func lastMatching(ctx context.Context, st jetstream.Stream, filter []string, las
 	return max
 }
 
-func (f *Follower) mark(seq uint64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if seq > f.applied {
-		f.applied = seq
+// Mark records that seq has been applied.
+func (p *Progress) Mark(seq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if seq > p.applied {
+		p.applied = seq
 	}
-	close(f.progress)
-	f.progress = make(chan struct{})
+	if p.progress != nil {
+		close(p.progress)
+		p.progress = nil
+	}
 }
 
 // WaitApplied blocks until sequence seq has been applied or ctx ends.
-func (f *Follower) WaitApplied(ctx context.Context, seq uint64) error {
+func (p *Progress) WaitApplied(ctx context.Context, seq uint64) error {
 	for {
-		f.mu.Lock()
-		done, ch := f.applied >= seq, f.progress
-		f.mu.Unlock()
+		p.mu.Lock()
+		done := p.applied >= seq
+		if p.progress == nil {
+			p.progress = make(chan struct{})
+		}
+		ch := p.progress
+		p.mu.Unlock()
 		if done {
 			return nil
 		}

@@ -4,7 +4,6 @@
 package index
 
 import (
-	"context"
 	"errors"
 	"sort"
 	"sync"
@@ -40,21 +39,19 @@ type entry struct {
 
 // Index is safe for concurrent use.
 type Index struct {
-	mu       sync.RWMutex
-	byID     map[string]*registryv1.Institution
-	order    []entry
-	regions  map[string]*registryv1.Region
-	applied  map[string]uint64 // last applied KV revision per bucket
-	progress chan struct{}     // closed and replaced on every apply
-	subs     map[*Sub]struct{}
-	subBuf   int
+	mu      sync.RWMutex
+	byID    map[string]*registryv1.Institution
+	order   []entry
+	regions map[string]*registryv1.Region
+	subs    map[*Sub]struct{}
+	subBuf  int
 }
 
 // New returns an empty index. subBuf bounds each watcher's backlog.
 func New(subBuf int) *Index {
 	return &Index{
 		byID: map[string]*registryv1.Institution{}, regions: map[string]*registryv1.Region{},
-		applied: map[string]uint64{}, progress: make(chan struct{}), subs: map[*Sub]struct{}{}, subBuf: subBuf,
+		subs: map[*Sub]struct{}{}, subBuf: subBuf,
 	}
 }
 
@@ -63,22 +60,13 @@ func OrderKey(inst *registryv1.Institution) string {
 	return institution.Fold(inst.GetName()) + "\x00" + inst.GetId()
 }
 
-func (x *Index) bump(bucket string, rev uint64) {
-	if rev > x.applied[bucket] {
-		x.applied[bucket] = rev
-	}
-	close(x.progress)
-	x.progress = make(chan struct{})
-}
-
-// PutInstitution applies a committed institution at KV revision rev.
-func (x *Index) PutInstitution(bucket string, rev uint64, inst *registryv1.Institution) {
+// PutInstitution applies a committed institution.
+func (x *Index) PutInstitution(inst *registryv1.Institution) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	old := x.byID[inst.GetId()]
 	if old != nil && old.GetRevision() >= inst.GetRevision() {
-		x.bump(bucket, rev) // a replayed older value never overwrites a newer one
-		return
+		return // a replayed older value never overwrites a newer one
 	}
 	if old != nil {
 		x.remove(OrderKey(old))
@@ -89,7 +77,6 @@ func (x *Index) PutInstitution(bucket string, rev uint64, inst *registryv1.Insti
 	x.order = append(x.order, entry{})
 	copy(x.order[i+1:], x.order[i:])
 	x.order[i] = entry{key: k, inst: inst}
-	x.bump(bucket, rev)
 
 	ct := registryv1.ChangeType_CHANGE_TYPE_UPDATED
 	switch {
@@ -109,37 +96,10 @@ func (x *Index) remove(key string) {
 }
 
 // PutRegion applies a committed region.
-func (x *Index) PutRegion(bucket string, rev uint64, r *registryv1.Region) {
+func (x *Index) PutRegion(r *registryv1.Region) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.regions[r.GetCode()] = r
-	x.bump(bucket, rev)
-}
-
-// MarkApplied records that the watcher of bucket has seen revision rev even
-// when it carried nothing to apply (a delete of a key we do not index).
-func (x *Index) MarkApplied(bucket string, rev uint64) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.bump(bucket, rev)
-}
-
-// WaitApplied blocks until bucket's revision rev has been applied, so a
-// caller reads its own writes from this replica.
-func (x *Index) WaitApplied(ctx context.Context, bucket string, rev uint64) error {
-	for {
-		x.mu.RLock()
-		done, ch := x.applied[bucket] >= rev, x.progress
-		x.mu.RUnlock()
-		if done {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 // Institution returns the institution with id, or nil. The result is shared:

@@ -51,6 +51,7 @@ type Config struct {
 type Store struct {
 	inst, ident, regions jetstream.KeyValue
 	idx                  *index.Index
+	applied              map[string]*natsx.Progress // per bucket: KV revisions in the index
 	log                  *slog.Logger
 	now                  func() time.Time
 }
@@ -70,7 +71,8 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, idx *index.In
 			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 		})
 	}
-	s := &Store{idx: idx, log: log, now: time.Now}
+	s := &Store{idx: idx, log: log, now: time.Now,
+		applied: map[string]*natsx.Progress{BucketInstitutions: {}, BucketRegions: {}}}
 	var err error
 	if s.inst, err = kv(BucketInstitutions, "Predikat registry: institutions by id", cfg.History); err != nil {
 		return nil, err
@@ -111,12 +113,12 @@ func (s *Store) seedRegions(ctx context.Context) error {
 // replica reports SERVING only with a complete view.
 func (s *Store) Start(ctx context.Context) error {
 	ready := make(chan error, 2)
-	go s.watch(ctx, s.regions, BucketRegions, func(rev uint64, b []byte) error {
+	go s.watch(ctx, s.regions, BucketRegions, func(_ uint64, b []byte) error {
 		var r registryv1.Region
 		if err := proto.Unmarshal(b, &r); err != nil {
 			return err
 		}
-		s.idx.PutRegion(BucketRegions, rev, &r)
+		s.idx.PutRegion(&r)
 		return nil
 	}, ready)
 	go s.watch(ctx, s.inst, BucketInstitutions, func(rev uint64, b []byte) error {
@@ -125,7 +127,7 @@ func (s *Store) Start(ctx context.Context) error {
 			return err
 		}
 		in.Revision = rev
-		s.idx.PutInstitution(BucketInstitutions, rev, &in)
+		s.idx.PutInstitution(&in)
 		return nil
 	}, ready)
 	for range 2 {
@@ -170,16 +172,14 @@ func (s *Store) watch(ctx context.Context, kv jetstream.KeyValue, bucket string,
 				}
 				continue
 			}
-			if e.Operation() != jetstream.KeyValuePut {
-				s.idx.MarkApplied(bucket, e.Revision())
-				continue
+			if e.Operation() == jetstream.KeyValuePut {
+				if err := apply(e.Revision(), e.Value()); err != nil {
+					// A record we cannot decode is a bug or foreign data: skip
+					// it loudly rather than stop following the bucket.
+					s.log.Error("undecodable registry record", "bucket", bucket, "key", e.Key(), "revision", e.Revision(), "err", err)
+				}
 			}
-			if err := apply(e.Revision(), e.Value()); err != nil {
-				// A record we cannot decode is a bug or foreign data: skip it
-				// loudly rather than stop following the bucket.
-				s.log.Error("undecodable registry record", "bucket", bucket, "key", e.Key(), "revision", e.Revision(), "err", err)
-				s.idx.MarkApplied(bucket, e.Revision())
-			}
+			s.applied[bucket].Mark(e.Revision())
 		}
 	}
 }
@@ -188,7 +188,7 @@ func (s *Store) watch(ctx context.Context, kv jetstream.KeyValue, bucket string,
 func (s *Store) readOwnWrite(ctx context.Context, bucket string, rev uint64) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := s.idx.WaitApplied(ctx, bucket, rev); err != nil {
+	if err := s.applied[bucket].WaitApplied(ctx, rev); err != nil {
 		s.log.Warn("index lagging behind own write", "bucket", bucket, "revision", rev, "err", err)
 	}
 }
