@@ -50,8 +50,11 @@ require (
 	buf.build/go/protovalidate v1.4.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
+	github.com/predikat-id/predikat/pkg/platform v0.0.0
 	github.com/predikat-id/predikat/services/ranking v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
 replace github.com/predikat-id/predikat/services/ranking => ../../services/ranking
+
+replace github.com/predikat-id/predikat/pkg/platform => ../../pkg/platform

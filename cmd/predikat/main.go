@@ -13,7 +13,7 @@ import (
 
 	"github.com/predikat-id/predikat/cmd/predikat/internal/cli"
 	"github.com/predikat-id/predikat/cmd/predikat/internal/devstack"
-	"github.com/predikat-id/predikat/pkg/config"
+	"github.com/predikat-id/predikat/pkg/platform/config"
 )
 
 const devUsage = `Usage: predikat dev [flags]

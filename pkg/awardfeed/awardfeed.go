@@ -7,46 +7,17 @@ package awardfeed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/streams"
-	"google.golang.org/protobuf/proto"
 )
 
-// Filter selects awards; empty fields match everything.
-type Filter struct {
-	SchemeID      string // "ombudsman"
-	Year          int32  // 2024
-	ProvinceCode  string // "63"; "00" for national bodies
-	Kind          string // subject token: pemprov, pemkab, pemkot, kementerian, lembaga, polres, kantah, mpp
-	InstitutionID string
-	// Revocations too (predikat.award.revoked.>), not only grants.
-	IncludeRevoked bool
-}
-
-// Subjects returns the NATS subject filters for f.
-func (f Filter) Subjects() []string {
-	tok := func(s string) string {
-		if s == "" {
-			return "*"
-		}
-		return s
-	}
-	year := "*"
-	if f.Year != 0 {
-		year = fmt.Sprint(f.Year)
-	}
-	tail := fmt.Sprintf("%s.%s.%s.%s.%s.*", tok(f.SchemeID), year, tok(f.ProvinceCode), tok(f.Kind), tok(f.InstitutionID))
-	out := []string{"predikat.award.granted." + tail}
-	if f.IncludeRevoked {
-		out = append(out, "predikat.award.revoked."+tail)
-	}
-	return out
-}
+// Filter selects awards; empty fields match everything. Kind is a subject
+// token: pemprov, pemkab, pemkot, kementerian, lembaga, polres, kantah, mpp.
+type Filter = events.AwardFilter
 
 // Event is one award event; exactly one of Granted and Revoked is set.
 type Event struct {
@@ -72,7 +43,7 @@ func (s *Subscription) Stop() { s.cc.Stop() }
 // handle for each event in order of the stream, until ctx ends or Stop. An event is acknowledged when
 // handle returns nil; an error redelivers it after a short delay.
 func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filter, handle func(context.Context, Event) error) (*Subscription, error) {
-	cons, err := js.CreateOrUpdateConsumer(ctx, streams.Awards, jetstream.ConsumerConfig{
+	cons, err := js.CreateOrUpdateConsumer(ctx, events.Awards, jetstream.ConsumerConfig{
 		Durable: name, Description: "award subscriber " + name, FilterSubjects: f.Subjects(),
 		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait: 30 * time.Second, MaxAckPending: 256,
@@ -108,18 +79,20 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filte
 func decode(m jetstream.Msg) (Event, error) {
 	md, err := m.Metadata()
 	if err != nil {
-		return Event{}, err
+		return Event{}, fmt.Errorf("award message metadata: %w", err)
 	}
 	ev := Event{Subject: m.Subject(), Sequence: md.Sequence.Stream, Redelivered: md.NumDelivered > 1}
-	switch t := m.Headers().Get(streams.HeaderType); t {
-	case "predikat.events.v1.AwardGranted":
-		ev.Granted = &eventsv1.AwardGranted{}
-		err = proto.Unmarshal(m.Data(), ev.Granted)
-	case "predikat.events.v1.AwardRevoked":
-		ev.Revoked = &eventsv1.AwardRevoked{}
-		err = proto.Unmarshal(m.Data(), ev.Revoked)
-	default:
-		err = errors.New("unknown event type " + t)
+	body, err := events.DecodeMsg(m)
+	if err != nil {
+		return ev, err
 	}
-	return ev, err
+	switch b := body.(type) {
+	case *eventsv1.AwardGranted:
+		ev.Granted = b
+	case *eventsv1.AwardRevoked:
+		ev.Revoked = b
+	default:
+		return ev, fmt.Errorf("message on %s: %s is not an award event", m.Subject(), events.TypeOf(b))
+	}
+	return ev, nil
 }

@@ -25,6 +25,7 @@ require (
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/predikat-id/predikat/pkg/platform v0.0.0
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/exp v0.0.0-20261014143641-f0251eb4aa3e // indirect
@@ -40,3 +41,5 @@ replace (
 	github.com/predikat-id/predikat/pkg => ../../pkg
 	github.com/predikat-id/predikat/services/registry => ../../services/registry
 )
+
+replace github.com/predikat-id/predikat/pkg/platform => ../../pkg/platform

@@ -13,9 +13,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/predikat-id/predikat/pkg/config"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/config"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/services/ranking/app"
 )
 

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
-	"github.com/predikat-id/predikat/pkg/streams"
-	"github.com/predikat-id/predikat/pkg/testenv/grpctest"
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/services/assessment/app"
 	registryapp "github.com/predikat-id/predikat/services/registry/app"
 	"google.golang.org/grpc/codes"
@@ -129,7 +129,7 @@ func (s *stack) mustRecord(roundID, inst string, in *assessmentv1.AssessmentInpu
 }
 
 func (s *stack) subjectCount(subject string) uint64 {
-	st, err := s.js.Stream(ctxT(s.t), streams.Assessments)
+	st, err := s.js.Stream(ctxT(s.t), events.Assessments)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -236,10 +236,10 @@ func TestComputedTotalAndBadInput(t *testing.T) {
 	}
 	wantCode(t, err, codes.FailedPrecondition, "retired")
 	// Nothing of the rejected requests was written.
-	if n := s.subjectCount(streams.AssessmentFilter("ombudsman", "2024")); n != 0 {
+	if n := s.subjectCount(events.AssessmentFilter("ombudsman", 2024)); n != 0 {
 		t.Logf("(filter count is per subject; checked below)")
 	}
-	if n := s.subjectCount(streams.AssessmentSubject("ombudsman", 2024, "polres-hss")); n != 0 {
+	if n := s.subjectCount(events.AssessmentSubject("ombudsman", 2024, "polres-hss")); n != 0 {
 		t.Fatalf("rejected records were written: %d", n)
 	}
 }
@@ -253,7 +253,7 @@ func TestIdempotentRetriesAndCorrections(t *testing.T) {
 	if err != nil || again.GetCreated() || !proto.Equal(again.GetAssessment(), first) {
 		t.Fatalf("retry = %v created=%v, %v", again.GetAssessment(), again.GetCreated(), err)
 	}
-	subj := streams.AssessmentSubject("ombudsman", 2024, "pemkab-hss")
+	subj := events.AssessmentSubject("ombudsman", 2024, "pemkab-hss")
 	if n := s.subjectCount(subj); n != 1 {
 		t.Fatalf("a retried request wrote %d messages", n)
 	}
@@ -333,7 +333,7 @@ func TestRetryAcrossRestart(t *testing.T) {
 	if err != nil || again.GetCreated() || !proto.Equal(again.GetAssessment(), first) {
 		t.Fatalf("retry after restart = %v, %v", again, err)
 	}
-	if n := s.subjectCount(streams.AssessmentSubject("ombudsman", 2024, "kantah-tanah-laut")); n != 1 {
+	if n := s.subjectCount(events.AssessmentSubject("ombudsman", 2024, "kantah-tanah-laut")); n != 1 {
 		t.Fatalf("%d messages after a retry across a restart", n)
 	}
 	list, err := s.svc.ListAssessments(ctxT(t), &assessmentv1.ListAssessmentsRequest{RoundId: r.GetId()})
@@ -367,11 +367,11 @@ func TestRoundLifecycleAndPublishedCorrection(t *testing.T) {
 			t.Fatalf("publish = %v, %v", pub, err)
 		}
 	}
-	rounds, err := s.js.Stream(ctxT(t), streams.Rounds)
+	rounds, err := s.js.Stream(ctxT(t), events.Rounds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pubSubj := streams.RoundSubject("published", "ombudsman", 2024)
+	pubSubj := events.RoundPublishedSubject("ombudsman", 2024)
 	info, _ := rounds.Info(ctxT(t), jetstream.WithSubjectFilter(pubSubj))
 	if info.State.Subjects[pubSubj] != 1 {
 		t.Fatalf("RoundPublished emitted %d times", info.State.Subjects[pubSubj])
@@ -419,7 +419,7 @@ func TestRoundLifecycleAndPublishedCorrection(t *testing.T) {
 
 func TestStreamIsAnAuditLog(t *testing.T) {
 	s := newStack(t)
-	st, err := s.js.Stream(ctxT(t), streams.Assessments)
+	st, err := s.js.Stream(ctxT(t), events.Assessments)
 	if err != nil {
 		t.Fatal(err)
 	}

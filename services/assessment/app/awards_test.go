@@ -10,9 +10,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/awardfeed"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/streams"
 	"google.golang.org/grpc/codes"
 )
 
@@ -32,7 +32,7 @@ func (s *stack) closedKalselRound() *assessmentv1.Round {
 }
 
 func (s *stack) awardMessages() map[string]uint64 {
-	st, err := s.js.Stream(ctxT(s.t), streams.Awards)
+	st, err := s.js.Stream(ctxT(s.t), events.Awards)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestCorrectionAfterPublicationMovesRankAwards(t *testing.T) {
 		t.Fatalf("HSS stands with %d awards after the undo", len(hss.GetAwards()))
 	}
 	// Every correction after publication is announced, once.
-	rounds, _ := s.js.Stream(ctxT(t), streams.Rounds)
+	rounds, _ := s.js.Stream(ctxT(t), events.Rounds)
 	info, _ := rounds.Info(ctxT(t), jetstream.WithSubjectFilter("predikat.round.corrected.>"))
 	if n := info.State.Subjects["predikat.round.corrected.ombudsman.2024.pemkab-banjar"]; n != 2 {
 		t.Fatalf("%d RoundCorrected events, want 2", n)

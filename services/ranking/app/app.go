@@ -20,12 +20,12 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 
-	"github.com/predikat-id/predikat/pkg/config"
+	"github.com/predikat-id/predikat/pkg/events"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
-	"github.com/predikat-id/predikat/pkg/redisx"
-	"github.com/predikat-id/predikat/pkg/registryclient"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/config"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/registryclient"
 	"github.com/predikat-id/predikat/services/ranking/internal/consumer"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
@@ -171,7 +171,7 @@ func (s *supervisor) run(ctx context.Context) {
 	// The streams must exist before a consumer can be made on them. The
 	// assessment service creates them too; whoever is first wins, and an
 	// existing stream is never changed from here.
-	for _, name := range []string{streams.Assessments, streams.Rounds} {
+	for _, name := range []string{events.Assessments, events.Rounds} {
 		for !s.ensureStream(ctx, name) {
 			if !wait(ctx, time.Second) {
 				return
@@ -207,7 +207,7 @@ func (s *supervisor) ensureStream(ctx context.Context, name string) bool {
 		return true
 	}
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = s.js.CreateStream(cctx, streams.Config(name, s.replicas))
+		_, err = s.js.CreateStream(cctx, events.StreamConfig(name, s.replicas))
 		if err == nil || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return true
 		}

@@ -10,10 +10,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/streams"
 	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
 )
 
@@ -747,5 +747,5 @@ func TestErrors(t *testing.T) {
 		}
 		return nil
 	})
-	_ = streams.Assessments
+	_ = events.Assessments
 }

@@ -14,11 +14,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
-	"github.com/predikat-id/predikat/pkg/redisx"
-	"github.com/predikat-id/predikat/pkg/testenv/grpctest"
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
-	"github.com/predikat-id/predikat/pkg/testenv/redistest"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/app"
 	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
 )

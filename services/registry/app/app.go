@@ -11,9 +11,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/predikat-id/predikat/pkg/config"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/config"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/services/registry/internal/index"
 	"github.com/predikat-id/predikat/services/registry/internal/server"
 	"github.com/predikat-id/predikat/services/registry/internal/store"

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
-	"github.com/predikat-id/predikat/pkg/testenv/grpctest"
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/services/registry/app"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"

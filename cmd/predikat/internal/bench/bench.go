@@ -42,11 +42,11 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/predikat-id/predikat/pkg/awardfeed"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 )
 
 // DefaultJSONPath is where the JSON report goes unless told otherwise.
@@ -455,12 +455,12 @@ func environment(ctx context.Context, s *stack) map[string]string {
 func (r *runner) recordGroup(ctx context.Context) error {
 	// The raw JetStream baseline: a synchronous publish of the same event
 	// to a stream with the same settings as ASSESSMENTS, on the same server.
-	cfg := streams.Config(streams.Assessments, 1)
+	cfg := events.StreamConfig(events.Assessments, 1)
 	cfg.Name, cfg.Subjects = "BENCH_PUBLISH", []string{"bench.publish.>"}
 	if _, err := natsx.EnsureStream(ctx, r.s.js, cfg); err != nil {
 		return err
 	}
-	tmpl, err := streams.NewMsg("bench.publish.x", "/predikat/assessment", r.insts[0].id,
+	tmpl, err := events.NewMsg("bench.publish.x", "/predikat/assessment", r.insts[0].id,
 		r.si.recordedEvent(schemeID, schemeYear, r.insts[0], 9000, time.Now()))
 	if err != nil {
 		return err
@@ -770,7 +770,7 @@ func (r *runner) fanoutOnce(ctx context.Context, year int32, n int, prof string)
 				return nil
 			}
 			mu.Lock()
-			// ce-time is the event time (streams.NewMsg writes one from
+			// ce-time is the event time (events.NewMsg writes one from
 			// the other): when the award was granted, before its publish.
 			receipts = append(receipts, receipt{at: at, granted: ev.Granted.GetEventTime().AsTime()})
 			mu.Unlock()
@@ -911,7 +911,7 @@ func (r *runner) rebuildGroup(ctx context.Context) error {
 		// many times as the rebuild ran.
 		var reads []stats
 		for range runs {
-			read, err := readLastPerSubject(ctx, r.s.js, streams.AssessmentFilter(boardScheme(n), fmt.Sprint(boardYear)))
+			read, err := readLastPerSubject(ctx, r.s.js, events.AssessmentFilter(boardScheme(n), boardYear))
 			if err != nil {
 				return err
 			}
@@ -944,14 +944,14 @@ func (r *runner) rebuildGroup(ctx context.Context) error {
 // filter the way a rebuild does, and only that.
 func readLastPerSubject(ctx context.Context, js jetstream.JetStream, filter string) (stats, error) {
 	t0 := time.Now()
-	cons, err := js.CreateConsumer(ctx, streams.Assessments, jetstream.ConsumerConfig{
+	cons, err := js.CreateConsumer(ctx, events.Assessments, jetstream.ConsumerConfig{
 		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy, AckPolicy: jetstream.AckNonePolicy,
 		MemoryStorage: true, InactiveThreshold: time.Minute, FilterSubject: filter,
 	})
 	if err != nil {
 		return stats{}, err
 	}
-	defer func() { _ = js.DeleteConsumer(context.WithoutCancel(ctx), streams.Assessments, cons.CachedInfo().Name) }()
+	defer func() { _ = js.DeleteConsumer(context.WithoutCancel(ctx), events.Assessments, cons.CachedInfo().Name) }()
 	pending := int(cons.CachedInfo().NumPending)
 	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
 	if err != nil {

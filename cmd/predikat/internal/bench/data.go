@@ -16,11 +16,11 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 )
 
 // The institutions of the run are land offices (Kantor Pertanahan): the
@@ -216,7 +216,7 @@ func boardScore(rng *rand.Rand, i int) int64 {
 // first of them registered, the rest synthetic, spread over the provinces)
 // and a previous round of min(n, prev) of the same institutions.
 func publishBoards(ctx context.Context, js jetstream.JetStream, failures func() error, si *schemeInfo, insts []institution, provinces map[string]string, n, prev int) (int, error) {
-	if _, err := natsx.EnsureStream(ctx, js, streams.Config(streams.Assessments, 1)); err != nil {
+	if _, err := natsx.EnsureStream(ctx, js, events.StreamConfig(events.Assessments, 1)); err != nil {
 		return 0, err
 	}
 	provCodes := make([]string, 0, len(provinces))
@@ -244,11 +244,11 @@ func publishBoards(ctx context.Context, js jetstream.JetStream, failures func() 
 		for i := range round.n {
 			in := inst(i)
 			ev := si.recordedEvent(scheme, round.year, in, boardScore(rng, i), when)
-			msg, err := streams.NewMsg(streams.AssessmentSubject(scheme, round.year, in.id), "/predikat/assessment", in.id, ev)
+			msg, err := events.NewMsg(events.AssessmentSubject(scheme, round.year, in.id), "/predikat/assessment", in.id, ev)
 			if err != nil {
 				return published, err
 			}
-			msg.Header.Set(streams.HeaderRequestID, ev.GetAssessment().GetRequestId())
+			msg.Header.Set(events.HeaderRequestID, ev.GetAssessment().GetRequestId())
 			// A first record expects its subject empty, as Append does.
 			for {
 				_, err := js.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(0))

@@ -16,9 +16,9 @@ import (
 	"github.com/predikat-id/predikat/cmd/predikat/internal/cli/importfile"
 	"github.com/predikat-id/predikat/pkg/awardfeed"
 	"github.com/predikat-id/predikat/pkg/decimal"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 )
 
 func init() {
@@ -224,7 +224,7 @@ Ctrl-C stops it. With --json: one AwardGranted (or AwardRevoked) per line.`,
 					if err != nil {
 						return usagef("--kind: %v", err)
 					}
-					f.Kind = streams.KindToken(k)
+					f.Kind = events.KindToken(k)
 				}
 				for _, tok := range []string{f.SchemeID, f.InstitutionID} {
 					if strings.ContainsAny(tok, ".*> \t") {

@@ -19,11 +19,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/predikat-id/predikat/pkg/config"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/config"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"

@@ -12,10 +12,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/streams"
 )
 
 // table is an aligned text table: columns separated by two spaces, numeric
@@ -99,7 +99,7 @@ func kindText(k registryv1.InstitutionKind) string {
 	if k == registryv1.InstitutionKind_INSTITUTION_KIND_UNSPECIFIED {
 		return "-"
 	}
-	return streams.KindToken(k)
+	return events.KindToken(k)
 }
 
 func boardStateText(s rankingv1.BoardState) string {

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/predikat-id/predikat/pkg/fault"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
 func TestLifecycle(t *testing.T) {

@@ -27,8 +27,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/predikat-id/predikat/pkg/fault"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
 //go:embed data/*.json

@@ -8,9 +8,9 @@ import (
 	"testing/fstest"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
-	"github.com/predikat-id/predikat/pkg/fault"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
 const (

@@ -5,9 +5,9 @@ import (
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
-	"github.com/predikat-id/predikat/pkg/fault"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
 // Version is one validated scheme version. It is immutable after load and

@@ -25,8 +25,8 @@ import (
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
-	"github.com/predikat-id/predikat/pkg/fault"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"google.golang.org/protobuf/proto"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
-	"github.com/predikat-id/predikat/pkg/pagetoken"
+	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"google.golang.org/protobuf/proto"
 )
 

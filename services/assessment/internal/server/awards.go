@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
-	"github.com/predikat-id/predikat/pkg/fault"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/pagetoken"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"github.com/predikat-id/predikat/services/assessment/internal/award"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
 	"google.golang.org/protobuf/proto"

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/predikat-id/predikat/pkg/fault"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
-	"github.com/predikat-id/predikat/pkg/pagetoken"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
 	"google.golang.org/protobuf/proto"
 )

@@ -6,11 +6,11 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/predikat-id/predikat/pkg/fault"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -72,7 +72,7 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 // the round may have been closed while the caller was computing.
 func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64, latest Latest, roundOK func(*assessmentv1.Round) error) (*assessmentv1.Assessment, bool, error) {
 	a := ev.GetAssessment()
-	subject := streams.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
+	subject := events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
 	prev := latest.st
 	if !latest.read {
 		var err error
@@ -94,11 +94,11 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 	a.RecordTime = timestamppb.New(s.now())
 	ev.EventId = fmt.Sprintf("%s/%s/%s", a.GetRoundId(), a.GetInstitutionId(), a.GetRequestId())
 	ev.EventTime = a.GetRecordTime()
-	msg, err := streams.NewMsg(subject, Source, a.GetInstitutionId(), ev)
+	msg, err := events.NewMsg(subject, Source, a.GetInstitutionId(), ev)
 	if err != nil {
 		return nil, false, err
 	}
-	msg.Header.Set(streams.HeaderRequestID, a.GetRequestId())
+	msg.Header.Set(events.HeaderRequestID, a.GetRequestId())
 	r, _, err := s.loadRound(ctx, a.GetRoundId())
 	if err != nil {
 		return nil, false, err
@@ -142,7 +142,7 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 // Otherwise it returns the latest revision it read as a Latest, for Append:
 // one read of the record per call.
 func (s *Store) Replay(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, Latest, error) {
-	st, err := s.last(ctx, streams.AssessmentSubject(schemeID, year, institutionID))
+	st, err := s.last(ctx, events.AssessmentSubject(schemeID, year, institutionID))
 	if err != nil {
 		return nil, Latest{}, err
 	}
@@ -163,7 +163,7 @@ type Latest struct {
 // PublishCorrected announces a correction of a published round.
 func (s *Store) PublishCorrected(ctx context.Context, ev *eventsv1.RoundCorrected) error {
 	ev.EventTime = timestamppb.New(s.now())
-	msg, err := streams.NewMsg(fmt.Sprintf("predikat.round.corrected.%s.%d.%s", ev.GetSchemeId(), ev.GetYear(), ev.GetInstitutionId()), Source, ev.GetRoundId(), ev)
+	msg, err := events.NewMsg(events.RoundCorrectedSubject(ev.GetSchemeId(), ev.GetYear(), ev.GetInstitutionId()), Source, ev.GetRoundId(), ev)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (st *stored) sequence() uint64 {
 // FindRequest returns the revision of a record that request id stored, or
 // nil: the slow path of a retry whose request has since been superseded.
 func (s *Store) FindRequest(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, error) {
-	return s.findRequest(ctx, streams.AssessmentSubject(schemeID, year, institutionID), requestID)
+	return s.findRequest(ctx, events.AssessmentSubject(schemeID, year, institutionID), requestID)
 }
 
 func (s *Store) findRequest(ctx context.Context, subject, requestID string) (*assessmentv1.Assessment, error) {
@@ -216,7 +216,7 @@ func staleRecord(a *assessmentv1.Assessment, current, expected uint64) error {
 
 // Assessment returns the latest revision (revision 0) or a given one.
 func (s *Store) Assessment(ctx context.Context, schemeID string, year int32, roundID, institutionID string, revision uint64) (*assessmentv1.Assessment, error) {
-	subject := streams.AssessmentSubject(schemeID, year, institutionID)
+	subject := events.AssessmentSubject(schemeID, year, institutionID)
 	notFound := fault.NotFoundf("%s has no record in round %s", institutionID, roundID)
 	if revision == 0 {
 		st, err := s.last(ctx, subject)
@@ -255,7 +255,7 @@ func (s *Store) Assessment(ctx context.Context, schemeID string, year int32, rou
 func (s *Store) Revisions(ctx context.Context, schemeID string, year int32, institutionID string, after uint64, limit int) ([]*assessmentv1.Assessment, bool, error) {
 	var out []*assessmentv1.Assessment
 	more := false
-	err := s.revisions(ctx, streams.AssessmentSubject(schemeID, year, institutionID), func(st *stored) bool {
+	err := s.revisions(ctx, events.AssessmentSubject(schemeID, year, institutionID), func(st *stored) bool {
 		if st.revision() <= after {
 			return true
 		}

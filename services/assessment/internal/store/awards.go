@@ -3,22 +3,21 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/predikat-id/predikat/pkg/fault"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-func awardSubject(verb string, a *assessmentv1.Award) string {
+func awardSubject(verb events.AwardVerb, a *assessmentv1.Award) string {
 	in := a.GetInstitution()
-	return streams.AwardSubject(verb, a.GetSchemeId(), a.GetYear(), in.GetProvinceCode(), in.GetKind(), in.GetId(), a.GetId())
+	return events.AwardSubject(verb, a.GetSchemeId(), a.GetYear(), in.GetProvinceCode(), in.GetKind(), in.GetId(), a.GetId())
 }
 
 // Grant publishes AwardGranted for a, exactly once: the award's subject is
@@ -30,14 +29,14 @@ func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award) (*assessmentv1
 	a.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
 	a.GrantTime = timestamppb.New(s.now())
 	ev := &eventsv1.AwardGranted{EventId: a.GetId(), EventTime: a.GetGrantTime(), Award: a}
-	msg, err := streams.NewMsg(awardSubject("granted", a), Source, a.GetInstitution().GetId(), ev)
+	msg, err := events.NewMsg(awardSubject(events.Granted, a), Source, a.GetInstitution().GetId(), ev)
 	if err != nil {
 		return nil, false, err
 	}
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	switch {
 	case natsx.IsWrongLastSequence(err), err == nil && ack.Duplicate:
-		got, gerr := s.storedAward(ctx, awardSubject("granted", a))
+		got, gerr := s.storedAward(ctx, awardSubject(events.Granted, a))
 		return got, false, gerr
 	case err != nil:
 		return nil, false, unavailable("grant award", err)
@@ -47,7 +46,7 @@ func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award) (*assessmentv1
 }
 
 func (s *Store) storedAward(ctx context.Context, subject string) (*assessmentv1.Award, error) {
-	st, err := s.js.Stream(ctx, streams.Awards)
+	st, err := s.js.Stream(ctx, events.Awards)
 	if err != nil {
 		return nil, unavailable("read award", err)
 	}
@@ -79,7 +78,7 @@ func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessme
 	next.State = assessmentv1.AwardState_AWARD_STATE_REVOKED
 	next.RevokeReason, next.RevokedBy, next.RevokeTime = reason, actor, timestamppb.New(s.now())
 	ev := &eventsv1.AwardRevoked{EventId: "revoked/" + id, EventTime: next.GetRevokeTime(), Award: next}
-	msg, err := streams.NewMsg(awardSubject("revoked", next), Source, next.GetInstitution().GetId(), ev)
+	msg, err := events.NewMsg(awardSubject(events.Revoked, next), Source, next.GetInstitution().GetId(), ev)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +101,7 @@ func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessme
 // stream, so a decision about awards (revoke, reconcile) never rests on a
 // view that misses one granted a moment ago through another replica.
 func (s *Store) SyncAwards(ctx context.Context) error {
-	st, err := s.js.Stream(ctx, streams.Awards)
+	st, err := s.js.Stream(ctx, events.Awards)
 	if err != nil {
 		return unavailable("read awards", err)
 	}
@@ -155,7 +154,7 @@ func (s *Store) RoundRecords(roundID string) []*assessmentv1.Assessment {
 // making sure this replica's view holds everything the stream has for the
 // round (records written through another replica included).
 func (s *Store) Frozen(ctx context.Context, r *assessmentv1.Round) ([]*assessmentv1.Assessment, error) {
-	m, err := s.assessments.GetLastMsgForSubject(ctx, streams.AssessmentFilter(r.GetSchemeId(), fmt.Sprint(r.GetYear())))
+	m, err := s.assessments.GetLastMsgForSubject(ctx, events.AssessmentFilter(r.GetSchemeId(), r.GetYear()))
 	switch {
 	case errors.Is(err, jetstream.ErrMsgNotFound):
 		return nil, nil

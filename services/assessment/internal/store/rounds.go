@@ -7,11 +7,11 @@ import (
 	"sort"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/predikat-id/predikat/pkg/fault"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -73,7 +73,7 @@ func (s *Store) loadRound(ctx context.Context, id string) (*assessmentv1.Round, 
 }
 
 func (s *Store) withCounts(ctx context.Context, r *assessmentv1.Round) (*assessmentv1.Round, error) {
-	info, err := s.assessments.Info(ctx, jetstream.WithSubjectFilter(streams.AssessmentFilter(r.GetSchemeId(), fmt.Sprint(r.GetYear()))))
+	info, err := s.assessments.Info(ctx, jetstream.WithSubjectFilter(events.AssessmentFilter(r.GetSchemeId(), r.GetYear())))
 	if err != nil {
 		return nil, unavailable("count assessments", err)
 	}
@@ -175,7 +175,7 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 		id = fmt.Sprintf("round/%s/created", r.GetId())
 	}
 	ev := &eventsv1.RoundChanged{EventId: id, EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason}
-	msg, err := streams.NewMsg(streams.RoundSubject("changed", r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
+	msg, err := events.NewMsg(events.RoundChangedSubject(r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 // resumed publication or the start-up reconciliation never emit it twice.
 func (s *Store) EnsurePublishedEvent(ctx context.Context, r *assessmentv1.Round) error {
 	ev := &eventsv1.RoundPublished{EventId: "round-published/" + r.GetId(), EventTime: r.GetPublishTime(), Round: r}
-	msg, err := streams.NewMsg(streams.RoundSubject("published", r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
+	msg, err := events.NewMsg(events.RoundPublishedSubject(r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
 	if err != nil {
 		return err
 	}

@@ -14,16 +14,16 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/predikat-id/predikat/pkg/fault"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/events"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 )
 
 // BucketRounds holds one key per round id.
 const BucketRounds = "assessment_rounds"
 
 // Source is the CloudEvents source of everything this service publishes.
-const Source = "/predikat/assessment"
+const Source = events.SourceAssessment
 
 // Store is shared by all handlers of a replica.
 type Store struct {
@@ -48,11 +48,11 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 	}); err != nil {
 		return nil, err
 	}
-	if s.assessments, err = natsx.EnsureStream(ctx, js, streams.Config(streams.Assessments, replicas)); err != nil {
+	if s.assessments, err = natsx.EnsureStream(ctx, js, events.StreamConfig(events.Assessments, replicas)); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{streams.Rounds, streams.Awards} {
-		if _, err = natsx.EnsureStream(ctx, js, streams.Config(name, replicas)); err != nil {
+	for _, name := range []string{events.Rounds, events.Awards} {
+		if _, err = natsx.EnsureStream(ctx, js, events.StreamConfig(name, replicas)); err != nil {
 			return nil, err
 		}
 	}

@@ -7,10 +7,10 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -56,7 +56,7 @@ func (v *View) putAward(a *assessmentv1.Award) {
 // everything stored before the call.
 func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger) error {
 	var err error
-	v.assessmentsFeed, err = natsx.Follow(ctx, js, streams.Assessments, []string{"predikat.assessment.recorded.>"}, jetstream.DeliverLastPerSubjectPolicy, func(m jetstream.Msg) {
+	v.assessmentsFeed, err = natsx.Follow(ctx, js, events.Assessments, []string{events.AssessmentRecordedAll}, jetstream.DeliverLastPerSubjectPolicy, func(m jetstream.Msg) {
 		var ev eventsv1.AssessmentRecorded
 		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
 			log.Error("undecodable assessment event", "subject", m.Subject(), "err", err)
@@ -67,9 +67,9 @@ func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Log
 	if err != nil {
 		return err
 	}
-	v.awardsFeed, err = natsx.Follow(ctx, js, streams.Awards, nil, jetstream.DeliverAllPolicy, func(m jetstream.Msg) {
+	v.awardsFeed, err = natsx.Follow(ctx, js, events.Awards, nil, jetstream.DeliverAllPolicy, func(m jetstream.Msg) {
 		var award *assessmentv1.Award
-		switch m.Headers().Get(streams.HeaderType) {
+		switch m.Headers().Get(events.HeaderType) {
 		case "predikat.events.v1.AwardGranted":
 			var ev eventsv1.AwardGranted
 			if err := proto.Unmarshal(m.Data(), &ev); err == nil {

@@ -12,9 +12,9 @@ import (
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
-	"github.com/predikat-id/predikat/pkg/fold"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fold"
 )
 
 // National is the scope code of a national board; a province board's scope

@@ -20,9 +20,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/redisx"
-	"github.com/predikat-id/predikat/pkg/streams"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
@@ -64,8 +64,8 @@ type source struct {
 }
 
 var sources = []source{
-	{0, streams.Assessments, store.SeqAssessments, []string{"predikat.assessment.recorded.>"}},
-	{1, streams.Rounds, store.SeqRounds, []string{"predikat.round.changed.>", "predikat.round.published.>"}},
+	{0, events.Assessments, store.SeqAssessments, []string{events.AssessmentRecordedAll}},
+	{1, events.Rounds, store.SeqRounds, events.RoundStateFilters("", 0)},
 }
 
 // Run consumes both streams until ctx ends.
@@ -266,7 +266,7 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 
 func decode(s source, m jetstream.Msg, seq uint64) (item, error) {
 	it := item{msg: m, seq: seq}
-	if s.stream == streams.Rounds {
+	if s.stream == events.Rounds {
 		e, ok := rebuild.RoundEventOf(m.Subject(), m.Data(), seq)
 		if !ok {
 			return it, errors.New("undecodable round event")
@@ -287,7 +287,7 @@ func decode(s source, m jetstream.Msg, seq uint64) (item, error) {
 }
 
 func (c *Consumer) apply(ctx context.Context, s source, items []item, log *slog.Logger) error {
-	if s.stream == streams.Rounds {
+	if s.stream == events.Rounds {
 		for _, it := range items {
 			if err := c.st.ApplyRound(ctx, it.round); err != nil {
 				return err

@@ -15,13 +15,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	registry "github.com/predikat-id/predikat/services/registry/app"
 )
 
@@ -188,8 +188,8 @@ func NewPublisher(t testing.TB, js jetstream.JetStream) *Publisher {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, s := range []string{streams.Assessments, streams.Rounds} {
-		if _, err := natsx.EnsureStream(ctx, js, streams.Config(s, 1)); err != nil {
+	for _, s := range []string{events.Assessments, events.Rounds} {
+		if _, err := natsx.EnsureStream(ctx, js, events.StreamConfig(s, 1)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -213,7 +213,7 @@ func (p *Publisher) Event(r Rec) *eventsv1.AssessmentRecorded {
 		r.Scheme = "ombudsman"
 	}
 	p.mu.Lock()
-	key := streams.AssessmentSubject(r.Scheme, r.Year, r.Inst.ID)
+	key := events.AssessmentSubject(r.Scheme, r.Year, r.Inst.ID)
 	if r.Revision == 0 {
 		r.Revision = p.revs[key] + 1
 	}
@@ -255,7 +255,7 @@ func (p *Publisher) Record(t testing.TB, recs ...Rec) {
 func (p *Publisher) PublishEvent(t testing.TB, ev *eventsv1.AssessmentRecorded, msgID string) {
 	t.Helper()
 	a := ev.GetAssessment()
-	msg, err := streams.NewMsg(streams.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId()), "/predikat/assessment", a.GetInstitutionId(), ev)
+	msg, err := events.NewMsg(events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId()), "/predikat/assessment", a.GetInstitutionId(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func (p *Publisher) PublishRound(t testing.TB, scheme string, year int32) {
 	id := fmt.Sprintf("%s-%d", scheme, year)
 	ev := &eventsv1.RoundPublished{EventId: "round-published/" + id, EventTime: timestamppb.Now(),
 		Round: &assessmentv1.Round{Id: id, SchemeId: scheme, SchemeVersion: "2022", Year: year, State: assessmentv1.RoundState_ROUND_STATE_PUBLISHED}}
-	msg, err := streams.NewMsg(streams.RoundSubject("published", scheme, year), "/predikat/assessment", id, ev)
+	msg, err := events.NewMsg(events.RoundPublishedSubject(scheme, year), "/predikat/assessment", id, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func (p *Publisher) PublishRoundChanged(t testing.TB, scheme string, year int32,
 	p.mu.Unlock()
 	ev := &eventsv1.RoundChanged{EventId: fmt.Sprintf("round/%s/%d", id, n), EventTime: timestamppb.Now(), Type: typ,
 		Round: &assessmentv1.Round{Id: id, SchemeId: scheme, SchemeVersion: "2022", Year: year, State: assessmentv1.RoundState_ROUND_STATE_OPEN}}
-	msg, err := streams.NewMsg(streams.RoundSubject("changed", scheme, year), "/predikat/assessment", id, ev)
+	msg, err := events.NewMsg(events.RoundChangedSubject(scheme, year), "/predikat/assessment", id, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,12 +318,12 @@ func parseHundredths(s string) int64 {
 // PublishAsync publishes events without waiting for each ack (for large
 // volumes: benchmarks), then waits until JetStream acknowledged them all.
 // js should allow a generous number of pending async publishes.
-func PublishAsync(t testing.TB, js jetstream.JetStream, events []*eventsv1.AssessmentRecorded) {
+func PublishAsync(t testing.TB, js jetstream.JetStream, evs []*eventsv1.AssessmentRecorded) {
 	t.Helper()
-	futures := make([]jetstream.PubAckFuture, 0, len(events))
-	for _, ev := range events {
+	futures := make([]jetstream.PubAckFuture, 0, len(evs))
+	for _, ev := range evs {
 		a := ev.GetAssessment()
-		msg, err := streams.NewMsg(streams.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId()), "/predikat/assessment", a.GetInstitutionId(), ev)
+		msg, err := events.NewMsg(events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId()), "/predikat/assessment", a.GetInstitutionId(), ev)
 		if err != nil {
 			t.Fatal(err)
 		}

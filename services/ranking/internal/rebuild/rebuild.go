@@ -17,15 +17,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/streams"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
 )
@@ -65,17 +64,6 @@ func (f Filter) String() string {
 		y = strconv.Itoa(int(f.Year))
 	}
 	return s + "-" + y
-}
-
-func (f Filter) tokens() (scheme, year string) {
-	scheme, year = f.Scheme, "*"
-	if scheme == "" {
-		scheme = "*"
-	}
-	if f.Year != 0 {
-		year = strconv.Itoa(int(f.Year))
-	}
-	return scheme, year
 }
 
 // Result reports what a rebuild did.
@@ -135,11 +123,11 @@ func (b *Builder) Run(ctx context.Context, f Filter) (Result, error) {
 	if err := b.st.DropPending(ctx); err != nil {
 		return Result{}, fmt.Errorf("drop generations of an unfinished rebuild: %w", err)
 	}
-	seqA, err := lastSeq(ctx, b.js, streams.Assessments)
+	seqA, err := lastSeq(ctx, b.js, events.Assessments)
 	if err != nil {
 		return Result{}, err
 	}
-	seqR, err := lastSeq(ctx, b.js, streams.Rounds)
+	seqR, err := lastSeq(ctx, b.js, events.Rounds)
 	if err != nil {
 		return Result{}, err
 	}
@@ -149,8 +137,7 @@ func (b *Builder) Run(ctx context.Context, f Filter) (Result, error) {
 	}
 	bulk := b.st.NewBulk()
 	var res Result
-	scheme, year := f.tokens()
-	_, err = lastPerSubject(ctx, b.js, streams.Assessments, []string{streams.AssessmentFilter(scheme, year)}, func(m jetstream.Msg, seq uint64) error {
+	_, err = lastPerSubject(ctx, b.js, events.Assessments, []string{events.AssessmentFilter(f.Scheme, f.Year)}, func(m jetstream.Msg, seq uint64) error {
 		res.AssessmentsRead++
 		var ev eventsv1.AssessmentRecorded
 		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
@@ -259,10 +246,9 @@ func (b *Builder) keepMark(ctx context.Context, cancel context.CancelCauseFunc, 
 
 // readRounds reads the last change and publication of every round f selects.
 func (b *Builder) readRounds(ctx context.Context, f Filter) (map[string]*roundInfo, error) {
-	scheme, year := f.tokens()
 	out := map[string]*roundInfo{}
-	filters := []string{"predikat.round.changed." + scheme + "." + year, "predikat.round.published." + scheme + "." + year}
-	_, err := lastPerSubject(ctx, b.js, streams.Rounds, filters, func(m jetstream.Msg, seq uint64) error {
+	filters := events.RoundStateFilters(f.Scheme, f.Year)
+	_, err := lastPerSubject(ctx, b.js, events.Rounds, filters, func(m jetstream.Msg, seq uint64) error {
 		e, ok := RoundEventOf(m.Subject(), m.Data(), seq)
 		if !ok {
 			b.log.Error("rebuild: undecodable round event skipped", "subject", m.Subject(), "seq", seq)
@@ -287,27 +273,23 @@ func (b *Builder) readRounds(ctx context.Context, f Filter) (map[string]*roundIn
 }
 
 // RoundEventOf decodes a RoundChanged or RoundPublished from its subject
-// ("predikat.round.<verb>.<scheme>.<year>") and body.
+// and body.
 func RoundEventOf(subject string, data []byte, seq uint64) (store.RoundEvent, bool) {
-	t := strings.Split(subject, ".")
-	if len(t) != 5 {
-		return store.RoundEvent{}, false
-	}
-	y, err := strconv.Atoi(t[4])
+	k, err := events.ParseRoundSubject(subject)
 	if err != nil {
 		return store.RoundEvent{}, false
 	}
-	e := store.RoundEvent{Scheme: t[3], Year: int32(y), Seq: seq}
-	switch t[2] {
-	case "published":
-		var ev eventsv1.RoundPublished
-		if proto.Unmarshal(data, &ev) != nil {
+	e := store.RoundEvent{Scheme: k.Scheme, Year: k.Year, Seq: seq}
+	switch k.Verb {
+	case events.RoundPublished:
+		ev, err := events.DecodeAs[eventsv1.RoundPublished](subject, data)
+		if err != nil {
 			return e, false
 		}
 		e.Final, e.RoundID, e.SchemeVersion = true, ev.GetRound().GetId(), ev.GetRound().GetSchemeVersion()
-	case "changed":
-		var ev eventsv1.RoundChanged
-		if proto.Unmarshal(data, &ev) != nil {
+	case events.RoundChanged:
+		ev, err := events.DecodeAs[eventsv1.RoundChanged](subject, data)
+		if err != nil {
 			return e, false
 		}
 		e.RoundID, e.SchemeVersion = ev.GetRound().GetId(), ev.GetRound().GetSchemeVersion()

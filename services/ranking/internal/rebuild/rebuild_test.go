@@ -11,9 +11,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/redisx"
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
-	"github.com/predikat-id/predikat/pkg/testenv/redistest"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"

@@ -41,8 +41,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/predikat-id/predikat/pkg/fault"
-	"github.com/predikat-id/predikat/pkg/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 )
 

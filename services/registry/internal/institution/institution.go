@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/predikat-id/predikat/pkg/fault"
-	"github.com/predikat-id/predikat/pkg/fold"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/fold"
 	"github.com/predikat-id/predikat/services/registry/internal/region"
 	"google.golang.org/protobuf/proto"
 )

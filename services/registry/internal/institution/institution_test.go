@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/predikat-id/predikat/pkg/fault"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/registry/internal/region"
 )
 

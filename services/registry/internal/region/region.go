@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/predikat-id/predikat/pkg/fault"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
 // National is the code of the whole country. Kemendagri has no code for it;

@@ -7,9 +7,9 @@ package server
 import (
 	"context"
 
-	"github.com/predikat-id/predikat/pkg/fault"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/pagetoken"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"github.com/predikat-id/predikat/services/registry/internal/index"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
 	"github.com/predikat-id/predikat/services/registry/internal/region"

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/predikat-id/predikat/pkg/fault"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/services/registry/internal/index"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
 	"github.com/predikat-id/predikat/services/registry/internal/region"

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/streams"
 )
 
 // Institution columns. id, name, kind and region_code are required; aliases
@@ -44,7 +44,7 @@ var kindNames = func() map[string]registryv1.InstitutionKind {
 		short := strings.ToLower(strings.TrimPrefix(name, "INSTITUTION_KIND_"))
 		m[short] = k
 		m[strings.ReplaceAll(short, "_", "-")] = k
-		m[streams.KindToken(k)] = k
+		m[events.KindToken(k)] = k
 	}
 	return m
 }()

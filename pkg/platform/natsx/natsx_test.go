@@ -12,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 )
 
 func testCtx(t *testing.T) context.Context {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/predikat-id/predikat/pkg/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/redis/go-redis/v9"
 )
 

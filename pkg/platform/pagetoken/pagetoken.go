@@ -9,7 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 
-	"github.com/predikat-id/predikat/pkg/fault"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"google.golang.org/protobuf/proto"
 )
 

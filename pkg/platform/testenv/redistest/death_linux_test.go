@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/predikat-id/predikat/pkg/testenv/redistest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 )
 
 const helperEnv = "REDISTEST_HELPER_PROCESS"

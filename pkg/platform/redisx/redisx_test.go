@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/predikat-id/predikat/pkg/redisx"
-	"github.com/predikat-id/predikat/pkg/testenv/redistest"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 )
 
 func TestStartLocalServesAndStops(t *testing.T) {

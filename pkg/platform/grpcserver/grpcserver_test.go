@@ -20,7 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 )
 
 // testServiceName is a hand-written service, so the tests need no generated

@@ -1,4 +1,7 @@
-package awardfeed
+// Package contracttest tests the public contract (pkg/awardfeed, pkg/events)
+// against a real NATS server. It lives in the platform module so the public
+// module needs no NATS server, not even for its tests.
+package contracttest
 
 import (
 	"context"
@@ -7,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/predikat-id/predikat/pkg/awardfeed"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/natsx"
-	"github.com/predikat-id/predikat/pkg/streams"
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -21,13 +25,13 @@ func TestOfflineSubscriberGetsWhatItMissed(t *testing.T) {
 	js := ns.JetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := natsx.EnsureStream(ctx, js, streams.Config(streams.Awards, 1)); err != nil {
+	if _, err := natsx.EnsureStream(ctx, js, events.StreamConfig(events.Awards, 1)); err != nil {
 		t.Fatal(err)
 	}
 	publish := func(id, province string) {
 		a := &assessmentv1.Award{Id: id, SchemeId: "ombudsman", Year: 2024,
 			Institution: &assessmentv1.InstitutionSnapshot{Id: "inst-" + id, ProvinceCode: province, Kind: registryv1.InstitutionKind_INSTITUTION_KIND_LAND_OFFICE}}
-		m, err := streams.NewMsg(streams.AwardSubject("granted", "ombudsman", 2024, province, a.Institution.Kind, a.Institution.Id, id), "/test", "", &eventsv1.AwardGranted{EventId: id, EventTime: timestamppb.Now(), Award: a})
+		m, err := events.NewMsg(events.AwardSubject(events.Granted, "ombudsman", 2024, province, a.Institution.Kind, a.Institution.Id, id), "/test", "", &eventsv1.AwardGranted{EventId: id, EventTime: timestamppb.Now(), Award: a})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +42,7 @@ func TestOfflineSubscriberGetsWhatItMissed(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	seen := make(chan struct{}, 16)
-	handle := func(_ context.Context, ev Event) error {
+	handle := func(_ context.Context, ev awardfeed.Event) error {
 		mu.Lock()
 		got = append(got, ev.Granted.GetAward().GetId())
 		mu.Unlock()
@@ -54,8 +58,8 @@ func TestOfflineSubscriberGetsWhatItMissed(t *testing.T) {
 			}
 		}
 	}
-	filter := Filter{ProvinceCode: "63", Kind: "kantah"}
-	sub, err := Subscribe(ctx, js, "kalsel-watcher", filter, handle)
+	filter := awardfeed.Filter{ProvinceCode: "63", Kind: "kantah"}
+	sub, err := awardfeed.Subscribe(ctx, js, "kalsel-watcher", filter, handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +72,7 @@ func TestOfflineSubscriberGetsWhatItMissed(t *testing.T) {
 	// Granted while the subscriber is away.
 	publish("aw-3", "63")
 	publish("aw-4", "63")
-	sub, err = Subscribe(ctx, js, "kalsel-watcher", filter, handle)
+	sub, err = awardfeed.Subscribe(ctx, js, "kalsel-watcher", filter, handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +87,10 @@ func TestOfflineSubscriberGetsWhatItMissed(t *testing.T) {
 }
 
 func TestFilterSubjects(t *testing.T) {
-	if got := (Filter{}).Subjects(); fmt.Sprint(got) != "[predikat.award.granted.*.*.*.*.*.*]" {
+	if got := (awardfeed.Filter{}).Subjects(); fmt.Sprint(got) != "[predikat.award.granted.*.*.*.*.*.*]" {
 		t.Errorf("empty filter = %v", got)
 	}
-	got := Filter{SchemeID: "ombudsman", Year: 2024, ProvinceCode: "63", IncludeRevoked: true}.Subjects()
+	got := awardfeed.Filter{SchemeID: "ombudsman", Year: 2024, ProvinceCode: "63", IncludeRevoked: true}.Subjects()
 	if fmt.Sprint(got) != "[predikat.award.granted.ombudsman.2024.63.*.*.* predikat.award.revoked.ombudsman.2024.63.*.*.*]" {
 		t.Errorf("filter = %v", got)
 	}

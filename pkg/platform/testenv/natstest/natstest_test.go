@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/predikat-id/predikat/pkg/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 )
 
 func TestStartAndUse(t *testing.T) {

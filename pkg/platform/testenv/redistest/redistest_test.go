@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/predikat-id/predikat/pkg/testenv/redistest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 )
 
 func ctx(t *testing.T) context.Context {

@@ -3,7 +3,7 @@ package pagetoken
 import (
 	"testing"
 
-	"github.com/predikat-id/predikat/pkg/fault"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 

@@ -1,0 +1,45 @@
+package events
+
+import (
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream names.
+const (
+	Assessments = "ASSESSMENTS"
+	Rounds      = "ROUNDS"
+	Awards      = "AWARDS"
+)
+
+// DedupWindow is how long JetStream remembers a Nats-Msg-Id. Services also
+// look up the stored record on a retry, so idempotency does not end with the
+// window; the window only makes the common, quick retry free.
+const DedupWindow = 24 * time.Hour
+
+// streamSubjects is what each stream captures.
+var streamSubjects = map[string]string{
+	Assessments: AssessmentAll,
+	Rounds:      RoundAll,
+	Awards:      AwardAll,
+}
+
+// StreamNames lists every stream, in the order services create them.
+func StreamNames() []string { return []string{Assessments, Rounds, Awards} }
+
+// StreamConfig returns the settings of a stream. Every stream is an audit
+// log: nothing is ever deleted or purged. Direct get stays off: on a
+// replicated stream a follower may answer it from behind the leader, and the
+// services read the last message of a subject to decide compare-and-set
+// writes, which must see the latest.
+func StreamConfig(name string, replicas int) jetstream.StreamConfig {
+	if replicas < 1 {
+		replicas = 1
+	}
+	return jetstream.StreamConfig{
+		Name: name, Subjects: []string{streamSubjects[name]}, Storage: jetstream.FileStorage, Replicas: replicas,
+		Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
+		Duplicates: DedupWindow, DenyDelete: true, DenyPurge: true,
+	}
+}
