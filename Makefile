@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-MODULES  := pkg pkg/platform services/registry services/assessment services/ranking cmd/predikat
+MODULES  := pkg pkg/platform services/registry services/assessment services/ranking cmd
 PACKAGES := github.com/predikat-id/predikat/...
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

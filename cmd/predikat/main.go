@@ -11,8 +11,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/predikat-id/predikat/cmd/predikat/internal/cli"
-	"github.com/predikat-id/predikat/cmd/predikat/internal/devstack"
+	"github.com/predikat-id/predikat/cmd/internal/cli"
+	"github.com/predikat-id/predikat/cmd/internal/devstack"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 )
 

@@ -7,10 +7,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/predikat-id/predikat/pkg/platform/backoff"
 )
 
 // Reconnect pacing. The first retries are quick so a NATS restart costs
@@ -25,23 +25,15 @@ const (
 	reconnectBufSize = 16 << 20
 )
 
-// reconnectDelay is capped exponential backoff with "equal jitter": half of
-// the delay is fixed, half random. attempts counts how many times the whole
-// server list has been tried during the current outage (starting at 1).
-func reconnectDelay(attempts int) time.Duration {
-	d := reconnectMaxDelay
-	if attempts < 1 {
-		attempts = 1
-	}
-	// Shift only while it cannot overflow or pass the cap.
-	if shift := attempts - 1; shift < 16 {
-		if b := reconnectBaseDelay << shift; b < d {
-			d = b
-		}
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
+// reconnectBackoff spreads each delay over [d/2, d] (±1/3 around 3d/4), so
+// the services of a cluster that lost the same node do not come back in step.
+var reconnectBackoff = backoff.Exponential{Config: backoff.Config{
+	BaseDelay: reconnectBaseDelay * 3 / 4, Multiplier: 2, Jitter: 1.0 / 3, MaxDelay: reconnectMaxDelay * 3 / 4,
+}}
+
+// reconnectDelay is the delay before the next pass over the server list;
+// attempts counts the passes of the current outage, starting at 1.
+func reconnectDelay(attempts int) time.Duration { return reconnectBackoff.Backoff(attempts - 1) }
 
 // Connect opens a NATS connection named name to url (a comma-separated list
 // of servers is allowed) that never gives up: it reconnects forever with

@@ -48,3 +48,6 @@ func Decode(tok, fingerprint string) (string, error) {
 	}
 	return t.After, nil
 }
+
+// DefaultPageSize is the page size of every List RPC whose caller names none.
+const DefaultPageSize = 50

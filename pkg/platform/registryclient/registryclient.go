@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"log/slog"
 	"sync"
 	"time"
@@ -54,21 +55,15 @@ func New(cc grpc.ClientConnInterface, log *slog.Logger) *Client {
 // Run follows the registry's changes until ctx ends, reconnecting with
 // backoff.
 func (c *Client) Run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
+	// follow only returns on a broken watch; one that ran for a while was
+	// healthy, and the next outage starts with quick retries again.
+	_ = backoff.Retry(ctx, backoff.Exponential{Config: backoff.DefaultConfig}, 30*time.Second, func(ctx context.Context) error {
 		err := c.follow(ctx)
 		c.setLive(false)
-		if ctx.Err() != nil {
-			return
-		}
-		c.log.Warn("registry watch interrupted; names are looked up directly until it is back", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+		return err
+	}, func(err error, delay time.Duration) {
+		c.log.Warn("registry watch interrupted; names are looked up directly until it is back", "err", err, "retry_in", delay)
+	})
 }
 
 // Live reports whether the cache is being kept current.

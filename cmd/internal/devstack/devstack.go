@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/predikat-id/predikat/cmd/predikat/internal/demo"
+	"github.com/predikat-id/predikat/cmd/internal/demo"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/config"

@@ -30,7 +30,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/predikat-id/predikat/cmd/predikat/internal/cli/importfile"
+	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"google.golang.org/grpc/codes"

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/predikat-id/predikat/cmd/predikat/internal/cli/importfile"
+	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"log/slog"
 
-	"github.com/predikat-id/predikat/cmd/predikat/internal/demo"
+	"github.com/predikat-id/predikat/cmd/internal/demo"
 )
 
 func init() {

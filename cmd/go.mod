@@ -1,4 +1,4 @@
-module github.com/predikat-id/predikat/cmd/predikat
+module github.com/predikat-id/predikat/cmd
 
 go 1.26.8
 
@@ -34,8 +34,8 @@ require (
 )
 
 replace (
-	github.com/predikat-id/predikat/pkg => ../../pkg
-	github.com/predikat-id/predikat/services/registry => ../../services/registry
+	github.com/predikat-id/predikat/pkg => ../pkg
+	github.com/predikat-id/predikat/services/registry => ../services/registry
 )
 
 require (
@@ -44,7 +44,7 @@ require (
 	google.golang.org/protobuf v1.36.13-0.20261016172727-e9ee2a76ab8e
 )
 
-replace github.com/predikat-id/predikat/services/assessment => ../../services/assessment
+replace github.com/predikat-id/predikat/services/assessment => ../services/assessment
 
 require (
 	buf.build/go/protovalidate v1.4.0
@@ -55,6 +55,6 @@ require (
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
-replace github.com/predikat-id/predikat/services/ranking => ../../services/ranking
+replace github.com/predikat-id/predikat/services/ranking => ../services/ranking
 
-replace github.com/predikat-id/predikat/pkg/platform => ../../pkg/platform
+replace github.com/predikat-id/predikat/pkg/platform => ../pkg/platform

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"log/slog"
 
-	"github.com/predikat-id/predikat/cmd/predikat/internal/bench"
+	"github.com/predikat-id/predikat/cmd/internal/bench"
 )
 
 func init() {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/predikat-id/predikat/cmd/predikat/internal/cli/importfile"
+	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	"github.com/predikat-id/predikat/pkg/awardfeed"
 	"github.com/predikat-id/predikat/pkg/decimal"
 	"github.com/predikat-id/predikat/pkg/events"

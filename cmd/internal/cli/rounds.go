@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/predikat-id/predikat/cmd/predikat/internal/cli/importfile"
+	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
