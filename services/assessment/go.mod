@@ -5,7 +5,6 @@ go 1.26.8
 require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/predikat-id/predikat/pkg v0.0.0
-	github.com/predikat-id/predikat/services/registry v0.0.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.13-0.20261016172727-e9ee2a76ab8e
 )
@@ -37,9 +36,6 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261012220534-4341edf3f941 // indirect
 )
 
-replace (
-	github.com/predikat-id/predikat/pkg => ../../pkg
-	github.com/predikat-id/predikat/services/registry => ../../services/registry
-)
+replace github.com/predikat-id/predikat/pkg => ../../pkg
 
 replace github.com/predikat-id/predikat/pkg/platform => ../../pkg/platform

@@ -13,12 +13,12 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
-	"github.com/predikat-id/predikat/services/assessment/app"
+	"github.com/predikat-id/predikat/services/assessment/wiring"
 )
 
 func main() {
-	cfg := app.Config{}
-	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_ASSESSMENT_ADDR", app.DefaultAddr), "gRPC listen address (env PREDIKAT_ASSESSMENT_ADDR)")
+	cfg := wiring.Config{}
+	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_ASSESSMENT_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_ASSESSMENT_ADDR)")
 	flag.StringVar(&cfg.RegistryAddr, "registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address (env PREDIKAT_REGISTRY_ADDR)")
 	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
 	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each stream: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
@@ -33,12 +33,12 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, cfg app.Config, natsURL string) error {
+func run(ctx context.Context, cfg wiring.Config, natsURL string) error {
 	nc, err := natsx.Connect(ctx, natsURL, "predikat-assessment", slog.Default())
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
 	defer nc.Close()
 	cfg.NATS = nc
-	return app.Run(ctx, cfg)
+	return wiring.Run(ctx, cfg)
 }

@@ -16,13 +16,13 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
-	"github.com/predikat-id/predikat/services/ranking/app"
+	"github.com/predikat-id/predikat/services/ranking/wiring"
 )
 
 func main() {
-	addr := flag.String("addr", config.Env("PREDIKAT_RANKING_ADDR", app.DefaultAddr), "gRPC listen address (env PREDIKAT_RANKING_ADDR)")
+	addr := flag.String("addr", config.Env("PREDIKAT_RANKING_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_RANKING_ADDR)")
 	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
-	redisURL := flag.String("redis", config.Env("PREDIKAT_REDIS_URL", config.Env("REDIS_URL", app.DefaultRedisURL)),
+	redisURL := flag.String("redis", config.Env("PREDIKAT_REDIS_URL", config.Env("REDIS_URL", wiring.DefaultRedisURL)),
 		"Redis for the boards, host:port or redis://host:port/db (env PREDIKAT_REDIS_URL or REDIS_URL)")
 	registry := flag.String("registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address, for names (env PREDIKAT_REGISTRY_ADDR)")
 	replicas := flag.Int("replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of the streams if this service creates them: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
@@ -49,5 +49,5 @@ func run(ctx context.Context, log *slog.Logger, addr, natsURL, redisURL, registr
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
 	defer nc.Close()
-	return app.Run(ctx, app.Config{Addr: addr, NATS: nc, Redis: rdb, RegistryAddr: registry, Replicas: replicas, Logger: log})
+	return wiring.Run(ctx, wiring.Config{Addr: addr, NATS: nc, Redis: rdb, RegistryAddr: registry, Replicas: replicas, Logger: log})
 }

@@ -13,11 +13,11 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
-	"github.com/predikat-id/predikat/services/registry/app"
+	"github.com/predikat-id/predikat/services/registry/wiring"
 )
 
 func main() {
-	addr := flag.String("addr", config.Env("PREDIKAT_REGISTRY_ADDR", app.DefaultAddr), "gRPC listen address (env PREDIKAT_REGISTRY_ADDR)")
+	addr := flag.String("addr", config.Env("PREDIKAT_REGISTRY_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_REGISTRY_ADDR)")
 	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
 	replicas := flag.Int("replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each KV bucket: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
 	flag.Parse()
@@ -37,5 +37,5 @@ func run(ctx context.Context, log *slog.Logger, addr, natsURL string, replicas i
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
 	defer nc.Close()
-	return app.Run(ctx, app.Config{Addr: addr, NATS: nc, Replicas: replicas, Logger: log})
+	return wiring.Run(ctx, wiring.Config{Addr: addr, NATS: nc, Replicas: replicas, Logger: log})
 }

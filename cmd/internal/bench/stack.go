@@ -24,9 +24,9 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
-	assessment "github.com/predikat-id/predikat/services/assessment/app"
-	ranking "github.com/predikat-id/predikat/services/ranking/app"
-	registry "github.com/predikat-id/predikat/services/registry/app"
+	assessment "github.com/predikat-id/predikat/services/assessment/wiring"
+	ranking "github.com/predikat-id/predikat/services/ranking/wiring"
+	registry "github.com/predikat-id/predikat/services/registry/wiring"
 )
 
 // stack is the harness's own Predikat: an embedded NATS server with

@@ -23,9 +23,9 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
-	assessment "github.com/predikat-id/predikat/services/assessment/app"
-	ranking "github.com/predikat-id/predikat/services/ranking/app"
-	registry "github.com/predikat-id/predikat/services/registry/app"
+	assessment "github.com/predikat-id/predikat/services/assessment/wiring"
+	ranking "github.com/predikat-id/predikat/services/ranking/wiring"
+	registry "github.com/predikat-id/predikat/services/registry/wiring"
 )
 
 // Options says where the stack keeps its data and listens. Zero values mean

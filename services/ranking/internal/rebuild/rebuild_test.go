@@ -14,7 +14,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
-	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
+	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
 )

@@ -17,7 +17,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
-	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
+	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
 )
@@ -50,7 +50,7 @@ func BenchmarkGetStanding(b *testing.B) {
 	}
 
 	ns := natstest.Start(b)
-	reg := rt.StartRegistry(b, ns)
+	reg := stacktest.StartRegistry(b, ns)
 	target := rt.Inst{ID: "bench-target", Name: "Pemerintah Kabupaten Hulu Sungai Selatan", Kind: rt.Pemkab, Region: "63.06"}
 	reg.Create(b, target)
 	cc, err := grpcserver.Dial(reg.Addr)

@@ -1,7 +1,7 @@
-// Package app wires the registry service together: storage on JetStream KV,
+// Package wiring wires the registry service together: storage on JetStream KV,
 // the in-memory index, the gRPC handlers and the shared server bootstrap.
 // main (and the dev stack in cmd/predikat) parse flags and call Run.
-package app
+package wiring
 
 import (
 	"context"

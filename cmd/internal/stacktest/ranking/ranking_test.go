@@ -1,4 +1,4 @@
-package app_test
+package ranking_test
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
+	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 )
 
 // Kalimantan Selatan. Pemprov, HSS, Polres HSS and Kantah Tanah Laut carry

@@ -1,9 +1,9 @@
-// Package rankingtest helps the ranking service's tests: a real registry on
-// a test NATS server, and a publisher that writes AssessmentRecorded and
+// Package eventtest helps the tests of event consumers: institutions of the
+// tests, and a publisher that writes AssessmentRecorded and
 // round events to the streams exactly as the assessment service does
 // (protobuf body, CloudEvents headers, Nats-Msg-Id = event id, one subject
 // per scheme, year and institution).
-package rankingtest
+package eventtest
 
 import (
 	"context"
@@ -19,70 +19,14 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
-	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
-	registry "github.com/predikat-id/predikat/services/registry/app"
 )
-
-// Registry is a running registry service.
-type Registry struct {
-	Addr   string
-	Client registryv1.RegistryServiceClient
-}
-
-// StartRegistry runs the registry service on ns until the test ends.
-func StartRegistry(t testing.TB, ns *natstest.Server) *Registry {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- registry.Run(ctx, registry.Config{Addr: "127.0.0.1:0", NATS: ns.Conn(t), Replicas: 1, Logger: natstest.Logger(t),
-			OnServing: func(a string) { addr <- a }})
-	}()
-	var a string
-	select {
-	case a = <-addr:
-	case err := <-done:
-		cancel()
-		t.Fatalf("registry did not start: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("registry not ready in 20s")
-	}
-	cc, err := grpcserver.Dial(a)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cc.Close()
-		cancel()
-		<-done
-	})
-	return &Registry{Addr: a, Client: registryv1.NewRegistryServiceClient(cc)}
-}
 
 // Inst is an institution of the tests.
 type Inst struct {
 	ID, Name string
 	Kind     registryv1.InstitutionKind
 	Region   string // Kemendagri code; "" for national bodies
-}
-
-// Create registers the institutions.
-func (r *Registry) Create(t testing.TB, insts ...Inst) {
-	t.Helper()
-	for _, in := range insts {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := r.Client.CreateInstitution(ctx, &registryv1.CreateInstitutionRequest{InstitutionId: in.ID,
-			Institution: &registryv1.Institution{Name: in.Name, Kind: in.Kind, RegionCode: in.Region}})
-		cancel()
-		if err != nil {
-			t.Fatalf("create %s: %v", in.ID, err)
-		}
-	}
 }
 
 // Kinds.
@@ -164,7 +108,7 @@ var regionNames = map[string]string{
 func (in Inst) Snapshot() *assessmentv1.InstitutionSnapshot {
 	s := &assessmentv1.InstitutionSnapshot{Id: in.ID, Name: in.Name, Kind: in.Kind, RegionCode: in.Region, RegionName: regionNames[in.Region]}
 	if s.RegionCode == "" {
-		s.RegionCode = "00"
+		s.RegionCode = events.National
 	}
 	if len(in.Region) >= 2 {
 		s.ProvinceCode = in.Region[:2]

@@ -1,4 +1,4 @@
-package app_test
+package wiring_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
-	"github.com/predikat-id/predikat/services/registry/app"
+	"github.com/predikat-id/predikat/services/registry/wiring"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -30,7 +30,7 @@ func startReplica(t *testing.T, ns *natstest.Server) *replica {
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- app.Run(ctx, app.Config{Addr: "127.0.0.1:0", NATS: ns.Conn(t), Logger: natstest.Logger(t),
+		done <- wiring.Run(ctx, wiring.Config{Addr: "127.0.0.1:0", NATS: ns.Conn(t), Logger: natstest.Logger(t),
 			OnServing: func(a string) { addr <- a }})
 	}()
 	var a string

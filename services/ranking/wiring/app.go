@@ -1,9 +1,9 @@
-// Package app wires the ranking service together: the boards in Redis, the
+// Package wiring wires the ranking service together: the boards in Redis, the
 // durable consumers on ASSESSMENTS and ROUNDS, rebuilds from the log, the
 // registry client for names, and the gRPC handlers on the shared server
 // bootstrap. main (and the dev stack in cmd/predikat) parse flags and call
 // Run.
-package app
+package wiring
 
 import (
 	"context"

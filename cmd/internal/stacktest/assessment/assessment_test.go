@@ -1,4 +1,4 @@
-package app_test
+package assessment_test
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
-	"github.com/predikat-id/predikat/services/assessment/app"
-	registryapp "github.com/predikat-id/predikat/services/registry/app"
+	"github.com/predikat-id/predikat/services/assessment/wiring"
+	registrywiring "github.com/predikat-id/predikat/services/registry/wiring"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -48,7 +48,7 @@ func newStack(t *testing.T) *stack {
 func (s *stack) startRegistry(addr string) {
 	nc := s.ns.Conn(s.t)
 	s.regAddr, s.regStop = serve(s.t, "registry", func(ctx context.Context, on func(string)) error {
-		return registryapp.Run(ctx, registryapp.Config{Addr: addr, NATS: nc, Logger: natstest.Logger(s.t), OnServing: on})
+		return registrywiring.Run(ctx, registrywiring.Config{Addr: addr, NATS: nc, Logger: natstest.Logger(s.t), OnServing: on})
 	})
 	cc, err := grpcserver.Dial(s.regAddr)
 	if err != nil {
@@ -61,7 +61,7 @@ func (s *stack) startRegistry(addr string) {
 func (s *stack) startAssessment() {
 	nc := s.ns.Conn(s.t)
 	addr, stop := serve(s.t, "assessment", func(ctx context.Context, on func(string)) error {
-		return app.Run(ctx, app.Config{Addr: "127.0.0.1:0", NATS: nc, RegistryAddr: s.regAddr, Logger: natstest.Logger(s.t), OnServing: on})
+		return wiring.Run(ctx, wiring.Config{Addr: "127.0.0.1:0", NATS: nc, RegistryAddr: s.regAddr, Logger: natstest.Logger(s.t), OnServing: on})
 	})
 	cc, err := grpcserver.Dial(addr)
 	if err != nil {

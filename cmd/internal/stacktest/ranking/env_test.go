@@ -1,4 +1,4 @@
-package app_test
+package ranking_test
 
 import (
 	"context"
@@ -13,14 +13,15 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/predikat-id/predikat/cmd/internal/stacktest"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
-	"github.com/predikat-id/predikat/services/ranking/app"
-	rt "github.com/predikat-id/predikat/services/ranking/internal/rankingtest"
+	"github.com/predikat-id/predikat/services/ranking/wiring"
 )
 
 // env is a real NATS, a real redis-server, a real registry and the events
@@ -29,7 +30,7 @@ type env struct {
 	t     *testing.T
 	nats  *natstest.Server
 	redis *redistest.Server
-	reg   *rt.Registry
+	reg   *stacktest.Registry
 	pub   *rt.Publisher
 
 	client rankingv1.RankingServiceClient
@@ -45,7 +46,7 @@ func init() {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ns := natstest.Start(t)
-	e := &env{t: t, nats: ns, redis: redistest.Start(t), reg: rt.StartRegistry(t, ns)}
+	e := &env{t: t, nats: ns, redis: redistest.Start(t), reg: stacktest.StartRegistry(t, ns)}
 	e.pub = rt.NewPublisher(t, ns.JetStream(t))
 	return e
 }
@@ -63,7 +64,7 @@ func (e *env) start(onServing func()) {
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- app.Run(ctx, app.Config{Addr: "127.0.0.1:0", NATS: e.nats.Conn(t), Redis: rdb, RegistryAddr: e.reg.Addr,
+		done <- wiring.Run(ctx, wiring.Config{Addr: "127.0.0.1:0", NATS: e.nats.Conn(t), Redis: rdb, RegistryAddr: e.reg.Addr,
 			Logger: natstest.Logger(t), OnServing: func(a string) {
 				if onServing != nil {
 					onServing()

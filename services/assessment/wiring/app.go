@@ -1,7 +1,7 @@
-// Package app wires the assessment service: the scheme catalog, storage on
+// Package wiring wires the assessment service: the scheme catalog, storage on
 // JetStream, the registry client and the gRPC handlers. main (and the dev
 // stack in cmd/predikat) parse flags and call Run.
-package app
+package wiring
 
 import (
 	"context"

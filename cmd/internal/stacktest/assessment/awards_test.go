@@ -1,4 +1,4 @@
-package app_test
+package assessment_test
 
 import (
 	"context"
