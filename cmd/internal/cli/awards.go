@@ -21,225 +21,183 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 )
 
-func init() {
-	register(&spec{
-		path: "awards list", uses: useAssessment, read: true,
-		summary: "awards, newest ceremony first (an institution's award history)",
-		about: `Lists awards, newest ceremony first, with what each rests on: a band, a rank,
-a category, or a manual grant from a ceremony. Revoked awards are left out
-unless --state revoked or --state all.`,
-		examples: []string{
-			"predikat awards list --institution pemkab-hss",
-			"predikat awards list --province 63 --year 2024 --scheme ombudsman",
-			"predikat awards list --date 2025-04-17 --json",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			req := &assessmentv1.ListAwardsRequest{PageSize: 1000}
-			fs.StringVar(&req.InstitutionId, "institution", "", "only this institution")
-			year := fs.Int("year", 0, "only awards for this assessment year")
-			fs.StringVar(&req.SchemeId, "scheme", "", "only this scheme")
-			fs.StringVar(&req.RoundId, "round", "", "only this round, e.g. ombudsman-2024")
-			fs.StringVar(&req.ProvinceCode, "province", "", "only institutions of this province, e.g. 63 (00: national bodies)")
-			fs.StringVar(&req.CeremonyName, "ceremony", "", "only ceremonies whose name contains these words")
-			fs.StringVar(&req.CeremonyDate, "date", "", "only awards presented on this day, YYYY-MM-DD")
-			bases := fs.String("basis", "", "only these bases, comma-separated: band, rank, category, manual")
-			state := fs.String("state", "granted", "granted, revoked or all")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				if err := checkProvince(req.ProvinceCode); err != nil {
-					return err
-				}
-				req.Year = int32(*year)
-				switch strings.ToLower(*state) {
-				case "granted":
-					req.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
-				case "revoked":
-					req.State = assessmentv1.AwardState_AWARD_STATE_REVOKED
-				case "all", "":
-				default:
-					return usagef("--state %q: one of granted, revoked, all", *state)
-				}
-				for b := range strings.SplitSeq(*bases, ",") {
-					if b = strings.TrimSpace(b); b == "" {
-						continue
-					}
-					v, ok := assessmentv1.AwardBasisKind_value["AWARD_BASIS_KIND_"+strings.ToUpper(b)]
-					if !ok || v == 0 {
-						return usagef("--basis %q: one of band, rank, category, manual", b)
-					}
-					req.BasisKinds = append(req.BasisKinds, assessmentv1.AwardBasisKind(v))
-				}
-				var all []*assessmentv1.Award
-				for {
-					resp, err := s.asm.ListAwards(ctx, req)
-					if err != nil {
-						return err
-					}
-					all = append(all, resp.GetAwards()...)
-					if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-						break
-					}
-				}
-				if len(all) == 0 {
-					return s.none("awards match")
-				}
-				sortAwards(all)
-				if s.json {
-					for _, a := range all {
-						if err := s.emit(a); err != nil {
-							return err
-						}
-					}
-					return nil
-				}
-				return renderAwards(s.out, all)
+func cmdAwardsList(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	req := &assessmentv1.ListAwardsRequest{PageSize: 1000}
+	fs.StringVar(&req.InstitutionId, "institution", "", "only this institution")
+	year := fs.Int("year", 0, "only awards for this assessment year")
+	fs.StringVar(&req.SchemeId, "scheme", "", "only this scheme")
+	fs.StringVar(&req.RoundId, "round", "", "only this round, e.g. ombudsman-2024")
+	fs.StringVar(&req.ProvinceCode, "province", "", "only institutions of this province, e.g. 63 (00: national bodies)")
+	fs.StringVar(&req.CeremonyName, "ceremony", "", "only ceremonies whose name contains these words")
+	fs.StringVar(&req.CeremonyDate, "date", "", "only awards presented on this day, YYYY-MM-DD")
+	bases := fs.String("basis", "", "only these bases, comma-separated: band, rank, category, manual")
+	state := fs.String("state", "granted", "granted, revoked or all")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if err := checkProvince(req.ProvinceCode); err != nil {
+			return err
+		}
+		req.Year = int32(*year)
+		switch strings.ToLower(*state) {
+		case "granted":
+			req.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
+		case "revoked":
+			req.State = assessmentv1.AwardState_AWARD_STATE_REVOKED
+		case "all", "":
+		default:
+			return usagef("--state %q: one of granted, revoked, all", *state)
+		}
+		for b := range strings.SplitSeq(*bases, ",") {
+			if b = strings.TrimSpace(b); b == "" {
+				continue
 			}
-		},
-	})
-	register(&spec{
-		path: "awards grant", uses: useAssessment,
-		summary: "grant a manual award presented at a ceremony",
-		about: `Grants a manual award, e.g. one reported from a ceremony. The request id
-makes it happen once: the same id for the same institution returns the award
-already granted. Without --request-id one is derived from the institution,
-title and ceremony, so running the same command twice grants once.
---score, --band, --rank and --peer-group need --scheme and --year.`,
-		examples: []string{
-			`predikat awards grant --institution pemkab-hss --title "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA" --scheme rb --year 2024 --band AA --score 91,25 --ceremony "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan" --place "Gedung Mahligai Pancasila, Banjarmasin" --date 2025-04-17 --presented-by "Hasnuryadi Sulaiman" --office "Wakil Gubernur Kalimantan Selatan"`,
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			req := &assessmentv1.GrantAwardRequest{}
-			fs.StringVar(&req.InstitutionId, "institution", "", "institution id (required)")
-			fs.StringVar(&req.Title, "title", "", "title on the certificate (required)")
-			c := ceremonyFlags(fs)
-			fs.StringVar(&req.SchemeId, "scheme", "", "scheme the award refers to")
-			year := fs.Int("year", 0, "assessment year the award is for")
-			fs.StringVar(&req.Score, "score", "", "score reported with the award, e.g. 84,07")
-			fs.StringVar(&req.BandCode, "band", "", "band reported with the award, e.g. A, AA, sehat")
-			rank := fs.Int("rank", 0, "rank reported with the award, e.g. 3 for \"Tertinggi III\"")
-			fs.StringVar(&req.PeerGroup, "peer-group", "", "peer group of the rank, e.g. pemda")
-			fs.StringVar(&req.Scope, "scope", "", "scope of the rank: 00 or a province code (needs --peer-group)")
-			fs.StringVar(&req.Notes, "notes", "", "free text")
-			src := &assessmentv1.Source{}
-			fs.StringVar(&src.Title, "source-title", "", "title of the article or document reporting the award")
-			fs.StringVar(&src.Publisher, "source-publisher", "", "its publisher")
-			fs.StringVar(&src.Url, "source-url", "", "its address")
-			fs.StringVar(&src.PublishedDate, "source-date", "", "its publication date, YYYY-MM-DD")
-			fs.StringVar(&req.RequestId, "request-id", "", "idempotency key (default: derived from institution, title and ceremony)")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				if err := required("institution", req.InstitutionId, "title", req.Title); err != nil {
-					return err
-				}
-				var err error
-				if req.Ceremony, req.PresentedBy, err = c.build(true); err != nil {
-					return err
-				}
-				req.Year, req.Rank = int32(*year), int32(*rank)
-				if req.Score != "" {
-					d, err := decimal.Parse(req.Score)
-					if err != nil || d.Sign() < 0 {
-						return usagef("--score %q is not a score such as 84,07", req.Score)
-					}
-					req.Score = d.String()
-				}
-				if src.Title+src.Publisher+src.Url+src.PublishedDate != "" {
-					req.Source = src
-				}
-				if req.RequestId == "" {
-					req.RequestId = GrantRequestID(req)
-				}
-				resp, err := s.asm.GrantAward(ctx, req)
-				if err != nil {
-					return err
-				}
-				a := resp.GetAward()
-				if resp.GetCreated() {
-					fmt.Fprintf(s.out, "granted %s to %s: %s (request id %s)\n", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
-				} else {
-					fmt.Fprintf(s.out, "already granted: %s to %s: %s (request id %s)\n", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
-				}
-				return nil
+			v, ok := assessmentv1.AwardBasisKind_value["AWARD_BASIS_KIND_"+strings.ToUpper(b)]
+			if !ok || v == 0 {
+				return usagef("--basis %q: one of band, rank, category, manual", b)
 			}
-		},
-	})
-	register(&spec{
-		path: "awards revoke", args: "AWARD_ID", uses: useAssessment,
-		summary:  "withdraw an award with a reason",
-		examples: []string{`predikat awards revoke aw-abcdefghijklmnopqrstuvwxyz --reason "granted to the wrong institution"`},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			reason := fs.String("reason", "", "why (required)")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 1, "AWARD_ID"); err != nil {
-					return err
-				}
-				if err := required("reason", *reason); err != nil {
-					return err
-				}
-				resp, err := s.asm.RevokeAward(ctx, &assessmentv1.RevokeAwardRequest{AwardId: args[0], Reason: *reason})
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(s.out, "revoked %s (%s): %s\n", resp.GetAward().GetId(), resp.GetAward().GetTitle(), resp.GetAward().GetRevokeReason())
-				return nil
+			req.BasisKinds = append(req.BasisKinds, assessmentv1.AwardBasisKind(v))
+		}
+		var all []*assessmentv1.Award
+		for {
+			resp, err := s.asm.ListAwards(ctx, req)
+			if err != nil {
+				return err
 			}
-		},
-	})
-	register(&spec{
-		path: "awards watch", uses: useNATS, read: true,
-		summary: "print awards as they are granted, and those granted while away",
-		about: `Prints every award as it is granted, from a durable NATS consumer on the
-AWARDS stream. The consumer is named after you and the filter (or --name),
-so when you run the same watch again you first get the awards granted while
-you were away, then new ones. The first run starts with every award so far.
-Ctrl-C stops it. With --json: one AwardGranted (or AwardRevoked) per line.`,
-		examples: []string{
-			"predikat awards watch --province 63",
-			"predikat awards watch --scheme ombudsman --year 2024 --kind kantah",
-			"predikat awards watch --institution pemkab-hss --revoked --name hss-desk",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			var f awardfeed.Filter
-			fs.StringVar(&f.ProvinceCode, "province", "", "only institutions of this province, e.g. 63 (00: national bodies)")
-			fs.StringVar(&f.SchemeID, "scheme", "", "only this scheme")
-			year := fs.Int("year", 0, "only this assessment year")
-			kind := fs.String("kind", "", "only this institution kind: "+importfile.KindTokens)
-			fs.StringVar(&f.InstitutionID, "institution", "", "only this institution")
-			fs.BoolVar(&f.IncludeRevoked, "revoked", false, "also print revocations")
-			name := fs.String("name", "", "durable consumer name (default derived from $USER and the filter)")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				if err := checkProvince(f.ProvinceCode); err != nil {
-					return err
-				}
-				f.Year = int32(*year)
-				if *kind != "" {
-					k, err := importfile.ParseKind(*kind)
-					if err != nil {
-						return usagef("--kind: %v", err)
-					}
-					f.Kind = events.KindToken(k)
-				}
-				for _, tok := range []string{f.SchemeID, f.InstitutionID} {
-					if strings.ContainsAny(tok, ".*> \t") {
-						return usagef("%q cannot be part of a subject filter", tok)
-					}
-				}
-				if *name == "" {
-					*name = DurableName(s.actor, f)
-				} else if !durablePattern.MatchString(*name) {
-					return usagef("--name %q: letters, digits, '-' and '_' only", *name)
-				}
-				return s.watch(ctx, f, *name)
+			all = append(all, resp.GetAwards()...)
+			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+				break
 			}
-		},
-	})
+		}
+		if len(all) == 0 {
+			return s.none("awards match")
+		}
+		sortAwards(all)
+		if s.json {
+			for _, a := range all {
+				if err := s.emit(a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return renderAwards(s.out, all)
+	}
+}
+
+func cmdAwardsGrant(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	req := &assessmentv1.GrantAwardRequest{}
+	fs.StringVar(&req.InstitutionId, "institution", "", "institution id (required)")
+	fs.StringVar(&req.Title, "title", "", "title on the certificate (required)")
+	c := ceremonyFlags(fs)
+	fs.StringVar(&req.SchemeId, "scheme", "", "scheme the award refers to")
+	year := fs.Int("year", 0, "assessment year the award is for")
+	fs.StringVar(&req.Score, "score", "", "score reported with the award, e.g. 84,07")
+	fs.StringVar(&req.BandCode, "band", "", "band reported with the award, e.g. A, AA, sehat")
+	rank := fs.Int("rank", 0, "rank reported with the award, e.g. 3 for \"Tertinggi III\"")
+	fs.StringVar(&req.PeerGroup, "peer-group", "", "peer group of the rank, e.g. pemda")
+	fs.StringVar(&req.Scope, "scope", "", "scope of the rank: 00 or a province code (needs --peer-group)")
+	fs.StringVar(&req.Notes, "notes", "", "free text")
+	src := &assessmentv1.Source{}
+	fs.StringVar(&src.Title, "source-title", "", "title of the article or document reporting the award")
+	fs.StringVar(&src.Publisher, "source-publisher", "", "its publisher")
+	fs.StringVar(&src.Url, "source-url", "", "its address")
+	fs.StringVar(&src.PublishedDate, "source-date", "", "its publication date, YYYY-MM-DD")
+	fs.StringVar(&req.RequestId, "request-id", "", "idempotency key (default: derived from institution, title and ceremony)")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if err := required("institution", req.InstitutionId, "title", req.Title); err != nil {
+			return err
+		}
+		var err error
+		if req.Ceremony, req.PresentedBy, err = c.build(true); err != nil {
+			return err
+		}
+		req.Year, req.Rank = int32(*year), int32(*rank)
+		if req.Score != "" {
+			d, err := decimal.Parse(req.Score)
+			if err != nil || d.Sign() < 0 {
+				return usagef("--score %q is not a score such as 84,07", req.Score)
+			}
+			req.Score = d.String()
+		}
+		if src.Title+src.Publisher+src.Url+src.PublishedDate != "" {
+			req.Source = src
+		}
+		if req.RequestId == "" {
+			req.RequestId = GrantRequestID(req)
+		}
+		resp, err := s.asm.GrantAward(ctx, req)
+		if err != nil {
+			return err
+		}
+		a := resp.GetAward()
+		if resp.GetCreated() {
+			fmt.Fprintf(s.out, "granted %s to %s: %s (request id %s)\n", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
+		} else {
+			fmt.Fprintf(s.out, "already granted: %s to %s: %s (request id %s)\n", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
+		}
+		return nil
+	}
+}
+
+func cmdAwardsRevoke(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	reason := fs.String("reason", "", "why (required)")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 1, "AWARD_ID"); err != nil {
+			return err
+		}
+		if err := required("reason", *reason); err != nil {
+			return err
+		}
+		resp, err := s.asm.RevokeAward(ctx, &assessmentv1.RevokeAwardRequest{AwardId: args[0], Reason: *reason})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "revoked %s (%s): %s\n", resp.GetAward().GetId(), resp.GetAward().GetTitle(), resp.GetAward().GetRevokeReason())
+		return nil
+	}
+}
+
+func cmdAwardsWatch(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	var f awardfeed.Filter
+	fs.StringVar(&f.ProvinceCode, "province", "", "only institutions of this province, e.g. 63 (00: national bodies)")
+	fs.StringVar(&f.SchemeID, "scheme", "", "only this scheme")
+	year := fs.Int("year", 0, "only this assessment year")
+	kind := fs.String("kind", "", "only this institution kind: "+importfile.KindTokens)
+	fs.StringVar(&f.InstitutionID, "institution", "", "only this institution")
+	fs.BoolVar(&f.IncludeRevoked, "revoked", false, "also print revocations")
+	name := fs.String("name", "", "durable consumer name (default derived from $USER and the filter)")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if err := checkProvince(f.ProvinceCode); err != nil {
+			return err
+		}
+		f.Year = int32(*year)
+		if *kind != "" {
+			k, err := importfile.ParseKind(*kind)
+			if err != nil {
+				return usagef("--kind: %v", err)
+			}
+			f.Kind = events.KindToken(k)
+		}
+		for _, tok := range []string{f.SchemeID, f.InstitutionID} {
+			if strings.ContainsAny(tok, ".*> \t") {
+				return usagef("%q cannot be part of a subject filter", tok)
+			}
+		}
+		if *name == "" {
+			*name = DurableName(s.actor, f)
+		} else if !durablePattern.MatchString(*name) {
+			return usagef("--name %q: letters, digits, '-' and '_' only", *name)
+		}
+		return s.watch(ctx, f, *name)
+	}
 }
 
 // GrantRequestID derives a manual award's idempotency key from what

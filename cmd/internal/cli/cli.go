@@ -85,18 +85,6 @@ type spec struct {
 	setup func(fs *flag.FlagSet, s *session) func(ctx context.Context, args []string) error
 }
 
-// specs is every command, in the order of the help text.
-var specs []*spec
-
-// helpOrder is the order of command groups in the help text.
-var helpOrder = []string{"dev", "demo", "institutions", "rounds", "assessments", "board", "standing", "stats", "history", "awards", "bench"}
-
-func register(s *spec) {
-	specs = append(specs, s)
-	group := func(s *spec) int { return slices.Index(helpOrder, strings.Fields(s.path)[0]) }
-	slices.SortStableFunc(specs, func(a, b *spec) int { return group(a) - group(b) })
-}
-
 // session is one command's run: its output, flags and connections.
 type session struct {
 	app      *App
@@ -166,7 +154,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	var sp *spec
 	var rest []string
-	for _, s := range specs {
+	for _, s := range commands {
 		words := strings.Fields(s.path)
 		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) && (sp == nil || len(words) > len(strings.Fields(sp.path))) {
 			sp, rest = s, args[len(words):]
@@ -198,7 +186,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 
 func (a *App) group(word string) []*spec {
 	var out []*spec
-	for _, s := range specs {
+	for _, s := range commands {
 		if strings.HasPrefix(s.path, word+" ") {
 			out = append(out, s)
 		}
@@ -224,7 +212,7 @@ Usage: predikat COMMAND [flags]
 Commands:
 `)
 	dev := &spec{path: "dev", summary: "run NATS and every service in one process (what \"make run\" does)"}
-	a.list(w, append([]*spec{dev}, specs...))
+	a.list(w, append([]*spec{dev}, commands...))
 	fmt.Fprint(w, `
 Read commands take --json (protojson, one object per line). Service
 addresses: --registry, --assessment, --ranking, or PREDIKAT_REGISTRY_ADDR,

@@ -27,107 +27,77 @@ func checkProvince(p string) error {
 	return nil
 }
 
-func init() {
-	register(&spec{
-		path: "institutions import", args: "FILE.csv", uses: useRegistry,
-		summary: "register the institutions of a CSV file (repeatable)",
-		about: `Registers every institution of a CSV file. Columns (header line required):
-  id,name,kind,region_code,parent_id,head_name,head_title,head_term_start,aliases
-id, name, kind and region_code are required; aliases are separated by ';'.
-kind is one of ` + importfile.KindTokens + `; region_code is the
-Kemendagri code ("00" national, "63" province, "63.06" regency, "63.71" city).
-Parents listed in the file are registered before their children.
+func cmdInstitutionsImport(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	dry := fs.Bool("dry-run", false, "check the file without registering anything")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 1, "FILE.csv"); err != nil {
+			return err
+		}
+		return s.importInstitutions(ctx, args[0], *dry)
+	}
+}
 
-The import is repeatable: an institution whose id is already registered
-counts as unchanged (it is not updated). The same kind, region and name
-under another id is an error naming the line.`,
-		examples: []string{
-			"predikat institutions import kalsel.csv",
-			"predikat institutions import kalsel.csv --dry-run",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			dry := fs.Bool("dry-run", false, "check the file without registering anything")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 1, "FILE.csv"); err != nil {
-					return err
-				}
-				return s.importInstitutions(ctx, args[0], *dry)
+func cmdInstitutionsList(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	province := fs.String("province", "", "only this province and its regencies and cities, e.g. 63")
+	region := fs.String("region", "", "only this region code, e.g. 63.06 (a province code includes its regencies and cities)")
+	kinds := fs.String("kind", "", "only these kinds, comma-separated: "+importfile.KindTokens)
+	query := fs.String("query", "", "words that must all appear in the name or an alias")
+	state := fs.String("status", "", "only active or retired institutions (default both)")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		req := &registryv1.ListInstitutionsRequest{Query: *query, PageSize: 1000}
+		if err := checkProvince(*province); err != nil {
+			return err
+		}
+		switch {
+		case *province != "" && *region != "":
+			return usagef("give --province or --region, not both")
+		case *region != "" && !regionPattern.MatchString(*region):
+			return usagef("--region %q is not a region code such as 63 or 63.06", *region)
+		}
+		req.RegionCode = *province + *region
+		ks, err := importfile.ParseKinds(*kinds)
+		if err != nil {
+			return usagef("--kind: %v", err)
+		}
+		req.Kinds = ks
+		switch strings.ToLower(*state) {
+		case "", "all":
+		case "active":
+			req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE
+		case "retired":
+			req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED
+		default:
+			return usagef("--status %q: one of active, retired", *state)
+		}
+		var all []*registryv1.Institution
+		for {
+			resp, err := s.reg.ListInstitutions(ctx, req)
+			if err != nil {
+				return err
 			}
-		},
-	})
-	register(&spec{
-		path: "institutions list", uses: useRegistry, read: true,
-		summary: "list institutions (by province, region, kind, words)",
-		about: `Lists registered institutions ordered by name, every page.
---province 63 includes the regencies and cities of the province.`,
-		examples: []string{
-			"predikat institutions list --province 63",
-			"predikat institutions list --province 63 --kind pemkab,pemkot",
-			"predikat institutions list --query \"hulu selatan\" --json",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			province := fs.String("province", "", "only this province and its regencies and cities, e.g. 63")
-			region := fs.String("region", "", "only this region code, e.g. 63.06 (a province code includes its regencies and cities)")
-			kinds := fs.String("kind", "", "only these kinds, comma-separated: "+importfile.KindTokens)
-			query := fs.String("query", "", "words that must all appear in the name or an alias")
-			state := fs.String("status", "", "only active or retired institutions (default both)")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				req := &registryv1.ListInstitutionsRequest{Query: *query, PageSize: 1000}
-				if err := checkProvince(*province); err != nil {
-					return err
-				}
-				switch {
-				case *province != "" && *region != "":
-					return usagef("give --province or --region, not both")
-				case *region != "" && !regionPattern.MatchString(*region):
-					return usagef("--region %q is not a region code such as 63 or 63.06", *region)
-				}
-				req.RegionCode = *province + *region
-				ks, err := importfile.ParseKinds(*kinds)
-				if err != nil {
-					return usagef("--kind: %v", err)
-				}
-				req.Kinds = ks
-				switch strings.ToLower(*state) {
-				case "", "all":
-				case "active":
-					req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE
-				case "retired":
-					req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED
-				default:
-					return usagef("--status %q: one of active, retired", *state)
-				}
-				var all []*registryv1.Institution
-				for {
-					resp, err := s.reg.ListInstitutions(ctx, req)
-					if err != nil {
+			for _, in := range resp.GetInstitutions() {
+				if s.json {
+					if err := s.emit(in); err != nil {
 						return err
 					}
-					for _, in := range resp.GetInstitutions() {
-						if s.json {
-							if err := s.emit(in); err != nil {
-								return err
-							}
-						}
-					}
-					all = append(all, resp.GetInstitutions()...)
-					if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-						break
-					}
 				}
-				if len(all) == 0 {
-					return s.none("institutions match")
-				}
-				if s.json {
-					return nil
-				}
-				return renderInstitutions(s.out, all)
 			}
-		},
-	})
+			all = append(all, resp.GetInstitutions()...)
+			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+				break
+			}
+		}
+		if len(all) == 0 {
+			return s.none("institutions match")
+		}
+		if s.json {
+			return nil
+		}
+		return renderInstitutions(s.out, all)
+	}
 }
 
 func (s *session) importInstitutions(ctx context.Context, path string, dry bool) error {

@@ -4,171 +4,128 @@ import (
 	"context"
 	"flag"
 
+	"github.com/predikat-id/predikat/pkg/events"
+
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 )
 
-// nationalScope is the scope code of a national board.
-const nationalScope = "00"
+func cmdBoard(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	key := boardFlags(fs)
+	limit := fs.Int("limit", 0, "print at most N entries (default all)")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		bk, err := key.build()
+		if err != nil {
+			return err
+		}
+		if *limit < 0 {
+			return usagef("--limit must not be negative")
+		}
+		resp, err := s.leaderboard(ctx, bk, *limit)
+		if err != nil {
+			return err
+		}
+		if s.json {
+			return s.emit(resp)
+		}
+		return renderBoard(s.out, resp)
+	}
+}
 
-func init() {
-	register(&spec{
-		path: "board", uses: useRanking, read: true,
-		summary: "a leaderboard: rank, institution, score, band",
-		about: `Prints a leaderboard of a scheme, year and peer group, best first, with
-competition ranks (equal scores share a rank). --province gives the board of
-one province, otherwise the national board. Peer groups come from the scheme:
-pemda (provincial, regency and city governments together, per province),
-pemprov, pemkab, pemkot, kementerian, lembaga, polres, kantah, mpp.
-A board of a round that is not published yet is marked provisional.
-With --json: one GetLeaderboardResponse (board, entries, total_entries).`,
-		examples: []string{
-			"predikat board --scheme ombudsman --year 2024 --group pemda --province 63",
-			"predikat board --scheme ombudsman --year 2024 --group kantah --limit 10",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			key := boardFlags(fs)
-			limit := fs.Int("limit", 0, "print at most N entries (default all)")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				bk, err := key.build()
-				if err != nil {
-					return err
-				}
-				if *limit < 0 {
-					return usagef("--limit must not be negative")
-				}
-				resp, err := s.leaderboard(ctx, bk, *limit)
-				if err != nil {
-					return err
-				}
-				if s.json {
-					return s.emit(resp)
-				}
-				return renderBoard(s.out, resp)
+func cmdStanding(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	inst := fs.String("institution", "", "institution id (required)")
+	scheme := fs.String("scheme", "", "scheme id (required)")
+	year := fs.Int("year", 0, "assessment year (required)")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if err := required("institution", *inst, "scheme", *scheme, "year", nonZero(*year)); err != nil {
+			return err
+		}
+		resp, err := s.rank.GetStanding(ctx, &rankingv1.GetStandingRequest{InstitutionId: *inst, SchemeId: *scheme, Year: int32(*year)})
+		if err != nil {
+			return err
+		}
+		if s.json {
+			return s.emit(resp)
+		}
+		return renderStanding(s.out, resp)
+	}
+}
+
+func cmdStats(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	key := boardFlags(fs)
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		bk, err := key.build()
+		if err != nil {
+			return err
+		}
+		resp, err := s.rank.GetStatistics(ctx, &rankingv1.GetStatisticsRequest{Board: bk})
+		if err != nil {
+			return err
+		}
+		if s.json {
+			return s.emit(resp)
+		}
+		return renderStats(s.out, resp)
+	}
+}
+
+func cmdHistory(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	inst := fs.String("institution", "", "institution id (required)")
+	scheme := fs.String("scheme", "", "only this scheme, as a year-over-year trend")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if err := required("institution", *inst); err != nil {
+			return err
+		}
+		if *scheme != "" {
+			resp, err := s.rank.GetInstitutionTrend(ctx, &rankingv1.GetInstitutionTrendRequest{InstitutionId: *inst, SchemeId: *scheme})
+			if err != nil {
+				return err
 			}
-		},
-	})
-	register(&spec{
-		path: "standing", uses: useRanking, read: true,
-		summary: "where an institution stands on every board, with movement",
-		examples: []string{
-			"predikat standing --institution pemkab-hss --scheme ombudsman --year 2024",
-			"predikat standing --institution kantah-tanah-laut --scheme ombudsman --year 2024 --json",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			inst := fs.String("institution", "", "institution id (required)")
-			scheme := fs.String("scheme", "", "scheme id (required)")
-			year := fs.Int("year", 0, "assessment year (required)")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				if err := required("institution", *inst, "scheme", *scheme, "year", nonZero(*year)); err != nil {
-					return err
-				}
-				resp, err := s.rank.GetStanding(ctx, &rankingv1.GetStandingRequest{InstitutionId: *inst, SchemeId: *scheme, Year: int32(*year)})
-				if err != nil {
-					return err
-				}
-				if s.json {
-					return s.emit(resp)
-				}
-				return renderStanding(s.out, resp)
+			if s.json {
+				return s.emit(resp)
 			}
-		},
-	})
-	register(&spec{
-		path: "stats", uses: useRanking, read: true,
-		summary: "count, mean, median, min, max, spread and bands of a board",
-		examples: []string{
-			"predikat stats --scheme ombudsman --year 2024 --group pemda --province 63",
-			"predikat stats --scheme ombudsman --year 2024 --group polres --json",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			key := boardFlags(fs)
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				bk, err := key.build()
-				if err != nil {
-					return err
-				}
-				resp, err := s.rank.GetStatistics(ctx, &rankingv1.GetStatisticsRequest{Board: bk})
-				if err != nil {
-					return err
-				}
-				if s.json {
-					return s.emit(resp)
-				}
-				return renderStats(s.out, resp)
+			if len(resp.GetPoints()) == 0 {
+				return s.none(*scheme + " records for " + *inst)
 			}
-		},
-	})
-	register(&spec{
-		path: "history", uses: useAssessment | useRanking, read: true,
-		summary: "an institution's results across years and schemes",
-		about: `Without --scheme: the latest record of the institution in every round, newest
-year first, across schemes (from the assessment service), with its source.
-With --scheme: the institution's trend in that scheme, oldest first, with
-score changes and ranks (from the ranking service).`,
-		examples: []string{
-			"predikat history --institution pemkab-hss",
-			"predikat history --institution pemkab-hss --scheme ombudsman",
-		},
-		setup: func(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
-			inst := fs.String("institution", "", "institution id (required)")
-			scheme := fs.String("scheme", "", "only this scheme, as a year-over-year trend")
-			return func(ctx context.Context, args []string) error {
-				if err := needArgs(args, 0, ""); err != nil {
-					return err
-				}
-				if err := required("institution", *inst); err != nil {
-					return err
-				}
-				if *scheme != "" {
-					resp, err := s.rank.GetInstitutionTrend(ctx, &rankingv1.GetInstitutionTrendRequest{InstitutionId: *inst, SchemeId: *scheme})
-					if err != nil {
-						return err
-					}
-					if s.json {
-						return s.emit(resp)
-					}
-					if len(resp.GetPoints()) == 0 {
-						return s.none(*scheme + " records for " + *inst)
-					}
-					return renderTrend(s.out, resp)
-				}
-				req := &assessmentv1.ListInstitutionHistoryRequest{InstitutionId: *inst, PageSize: 1000}
-				var all []*assessmentv1.Assessment
-				for {
-					resp, err := s.asm.ListInstitutionHistory(ctx, req)
-					if err != nil {
-						return err
-					}
-					all = append(all, resp.GetAssessments()...)
-					if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-						break
-					}
-				}
-				if len(all) == 0 {
-					return s.none("records for " + *inst)
-				}
-				if s.json {
-					for _, a := range all {
-						if err := s.emit(a); err != nil {
-							return err
-						}
-					}
-					return nil
-				}
-				return renderHistory(s.out, all)
+			return renderTrend(s.out, resp)
+		}
+		req := &assessmentv1.ListInstitutionHistoryRequest{InstitutionId: *inst, PageSize: 1000}
+		var all []*assessmentv1.Assessment
+		for {
+			resp, err := s.asm.ListInstitutionHistory(ctx, req)
+			if err != nil {
+				return err
 			}
-		},
-	})
+			all = append(all, resp.GetAssessments()...)
+			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+				break
+			}
+		}
+		if len(all) == 0 {
+			return s.none("records for " + *inst)
+		}
+		if s.json {
+			for _, a := range all {
+				if err := s.emit(a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return renderHistory(s.out, all)
+	}
 }
 
 type boardKeyFlags struct {
@@ -198,7 +155,7 @@ func (b *boardKeyFlags) build() (*rankingv1.BoardKey, error) {
 		scope = *b.scope
 	}
 	if scope == "" {
-		scope = nationalScope
+		scope = events.National
 	}
 	if !provincePattern.MatchString(scope) {
 		return nil, usagef("%q is not a scope: 00 (national) or a two-digit province code such as 63", scope)

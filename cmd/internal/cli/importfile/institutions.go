@@ -24,38 +24,36 @@ var (
 	regionPattern = regexp.MustCompile(`^[0-9]{2}(\.[0-9]{2})?$`)
 )
 
-// kindNames maps every accepted spelling to a kind: the subject tokens of
-// the event feed (pemprov, pemkab, pemkot, kementerian, lembaga, polres,
-// kantah, mpp), a few everyday words, and the enum names with or without
-// their prefix.
-var kindNames = func() map[string]registryv1.InstitutionKind {
-	m := map[string]registryv1.InstitutionKind{
-		"pemko":    registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT,
-		"polresta": registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT,
-		"ministry": registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY,
-		"agency":   registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY,
-	}
-	for v, name := range registryv1.InstitutionKind_name {
-		k := registryv1.InstitutionKind(v)
-		if k == registryv1.InstitutionKind_INSTITUTION_KIND_UNSPECIFIED {
-			continue
+// kindAliases are everyday spellings accepted beside the event contract's
+// kind tokens and enum names (events.ParseKindToken).
+var kindAliases = map[string]registryv1.InstitutionKind{
+	"pemko":    registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT,
+	"polresta": registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT,
+	"ministry": registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY,
+	"agency":   registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY,
+}
+
+// KindTokens lists the short kind names, for help texts: the event
+// contract's tokens, with the one alias people type most.
+var KindTokens = func() string {
+	toks := events.KindTokens()
+	for i, t := range toks {
+		if t == events.KindToken(registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT) {
+			toks[i] = t + " (pemko)"
 		}
-		m[strings.ToLower(name)] = k
-		short := strings.ToLower(strings.TrimPrefix(name, "INSTITUTION_KIND_"))
-		m[short] = k
-		m[strings.ReplaceAll(short, "_", "-")] = k
-		m[events.KindToken(k)] = k
 	}
-	return m
+	return strings.Join(toks, ", ")
 }()
 
-// KindTokens lists the short kind names, for help texts.
-const KindTokens = "pemprov, pemkab, pemkot (pemko), kementerian, lembaga, polres, kantah, mpp"
-
 // ParseKind reads an institution kind: "pemkab", "polres", "kantah",
-// "REGENCY_GOVERNMENT", "INSTITUTION_KIND_LAND_OFFICE", ...
+// "REGENCY_GOVERNMENT", "regency-government",
+// "INSTITUTION_KIND_LAND_OFFICE", ...
 func ParseKind(s string) (registryv1.InstitutionKind, error) {
-	if k, ok := kindNames[strings.ToLower(strings.TrimSpace(s))]; ok {
+	word := strings.ToLower(strings.TrimSpace(s))
+	if k, ok := kindAliases[word]; ok {
+		return k, nil
+	}
+	if k, ok := events.ParseKindToken(strings.ReplaceAll(word, "-", "_")); ok {
 		return k, nil
 	}
 	return 0, fmt.Errorf("unknown institution kind %q (one of %s)", s, KindTokens)

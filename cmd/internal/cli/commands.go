@@ -1,0 +1,214 @@
+package cli
+
+import "github.com/predikat-id/predikat/cmd/internal/cli/importfile"
+
+// commands is every command, in the order of the help text ("predikat dev"
+// is the binary's own and comes first). Each entry names its flags and
+// behaviour through its setup function, defined beside the command's
+// helpers.
+var commands = []*spec{
+	{
+		path: "demo load", uses: useRegistry | useAssessment,
+		summary: "load the Kalimantan Selatan demo data into running services",
+		about: `Loads the demo data into running services: the institutions of Kalimantan
+Selatan and every figure and award the seed news articles publish, each with
+its source. "predikat dev" does this itself on an empty data directory; this
+command is for a stack started otherwise. It is idempotent: running it again
+changes nothing.`,
+		examples: []string{"predikat demo load", "predikat demo load --registry 127.0.0.1:6051 --assessment 127.0.0.1:6052"},
+		setup:    cmdDemoLoad,
+	},
+	{
+		path: "institutions import", args: "FILE.csv", uses: useRegistry,
+		summary: "register the institutions of a CSV file (repeatable)",
+		about: `Registers every institution of a CSV file. Columns (header line required):
+  id,name,kind,region_code,parent_id,head_name,head_title,head_term_start,aliases
+id, name, kind and region_code are required; aliases are separated by ';'.
+kind is one of ` + importfile.KindTokens + `; region_code is the
+Kemendagri code ("00" national, "63" province, "63.06" regency, "63.71" city).
+Parents listed in the file are registered before their children.
+
+The import is repeatable: an institution whose id is already registered
+counts as unchanged (it is not updated). The same kind, region and name
+under another id is an error naming the line.`,
+		examples: []string{
+			"predikat institutions import kalsel.csv",
+			"predikat institutions import kalsel.csv --dry-run",
+		},
+		setup: cmdInstitutionsImport,
+	},
+	{
+		path: "institutions list", uses: useRegistry, read: true,
+		summary: "list institutions (by province, region, kind, words)",
+		about: `Lists registered institutions ordered by name, every page.
+--province 63 includes the regencies and cities of the province.`,
+		examples: []string{
+			"predikat institutions list --province 63",
+			"predikat institutions list --province 63 --kind pemkab,pemkot",
+			"predikat institutions list --query \"hulu selatan\" --json",
+		},
+		setup: cmdInstitutionsList,
+	},
+	{
+		path: "rounds create", uses: useAssessment,
+		summary: "open the round of a scheme for a year",
+		about: `Opens the round of a scheme for a year (id "<scheme>-<year>"), applying the
+scheme version in force that year unless --version names one.`,
+		examples: []string{
+			"predikat rounds create --scheme ombudsman --year 2024 --from 2024-03-01 --to 2024-11-30",
+			"predikat rounds create --scheme sakip --year 2024 --title \"Evaluasi SAKIP 2024\"",
+		},
+		setup: cmdRoundsCreate,
+	},
+	{
+		path: "rounds close", args: "ROUND", uses: useAssessment,
+		summary:  "stop a round taking records",
+		examples: []string{"predikat rounds close ombudsman-2024"},
+		setup:    cmdRoundsClose,
+	},
+	{
+		path: "rounds reopen", args: "ROUND", uses: useAssessment,
+		summary:  "let a closed round take records again",
+		examples: []string{"predikat rounds reopen ombudsman-2024 --reason \"late submissions from Polres Tapin\""},
+		setup:    cmdRoundsReopen,
+	},
+	{
+		path: "rounds publish", args: "ROUND", uses: useAssessment,
+		summary: "freeze a closed round and grant its awards",
+		about: `Publishes a CLOSED round: its results become final and the scheme's band,
+rank and category awards are granted (each exactly once; publishing again
+finishes a publication that stopped halfway). The ceremony and presenter
+are copied onto every award granted.`,
+		examples: []string{
+			`predikat rounds publish ombudsman-2024 --ceremony "Penganugerahan Predikat Kepatuhan Penyelenggaraan Pelayanan Publik 2024" --place "Ballroom Swiss-Belhotel Banjarmasin" --date 2024-12-11`,
+			`predikat rounds publish sakip-2024 --ceremony "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan" --place "Gedung Mahligai Pancasila, Banjarmasin" --date 2025-04-17 --presented-by "Purwadi Arianto" --office "Wakil Menteri PAN-RB"`,
+		},
+		setup: cmdRoundsPublish,
+	},
+	{
+		path: "rounds list", uses: useAssessment, read: true,
+		summary:  "list rounds, newest year first",
+		examples: []string{"predikat rounds list", "predikat rounds list --scheme ombudsman", "predikat rounds list --state open,closed --json"},
+		setup:    cmdRoundsList,
+	},
+	{
+		path: "assessments import", args: "FILE.csv", uses: useAssessment,
+		summary: "record a round's published results from a CSV file (repeatable)",
+		about: `Records the results of one round from a CSV file. Columns (header line
+required): institution_id, total, band, source_title, source_publisher,
+source_url, source_date, source_note, notes, respondents; institution_id and
+one of total/band are required. Each line gives exactly one of a total
+(Indonesian decimal comma accepted: quote it, "96,52") or a band ("BB").
+
+Each line's request id is derived from the round, the institution and the
+line's content, so importing the same file again records nothing new. A
+changed line for an institution that already has a record is refused: that
+is a correction, with a reason, not an import. An error names the file, the
+line and the field.`,
+		examples: []string{
+			"predikat assessments import ombudsman-2024.csv --round ombudsman-2024",
+			"predikat assessments import results.csv --round sakip-2024 --dry-run",
+		},
+		setup: cmdAssessmentsImport,
+	},
+	{
+		path: "assessments list", uses: useAssessment, read: true,
+		summary:  "list the records of a round",
+		examples: []string{"predikat assessments list --round ombudsman-2024", "predikat assessments list --round sakip-2024 --province 63 --json"},
+		setup:    cmdAssessmentsList,
+	},
+	{
+		path: "board", uses: useRanking, read: true,
+		summary: "a leaderboard: rank, institution, score, band",
+		about: `Prints a leaderboard of a scheme, year and peer group, best first, with
+competition ranks (equal scores share a rank). --province gives the board of
+one province, otherwise the national board. Peer groups come from the scheme:
+pemda (provincial, regency and city governments together, per province),
+pemprov, pemkab, pemkot, kementerian, lembaga, polres, kantah, mpp.
+A board of a round that is not published yet is marked provisional.
+With --json: one GetLeaderboardResponse (board, entries, total_entries).`,
+		examples: []string{
+			"predikat board --scheme ombudsman --year 2024 --group pemda --province 63",
+			"predikat board --scheme ombudsman --year 2024 --group kantah --limit 10",
+		},
+		setup: cmdBoard,
+	},
+	{
+		path: "standing", uses: useRanking, read: true,
+		summary: "where an institution stands on every board, with movement",
+		examples: []string{
+			"predikat standing --institution pemkab-hss --scheme ombudsman --year 2024",
+			"predikat standing --institution kantah-tanah-laut --scheme ombudsman --year 2024 --json",
+		},
+		setup: cmdStanding,
+	},
+	{
+		path: "stats", uses: useRanking, read: true,
+		summary: "count, mean, median, min, max, spread and bands of a board",
+		examples: []string{
+			"predikat stats --scheme ombudsman --year 2024 --group pemda --province 63",
+			"predikat stats --scheme ombudsman --year 2024 --group polres --json",
+		},
+		setup: cmdStats,
+	},
+	{
+		path: "history", uses: useAssessment | useRanking, read: true,
+		summary: "an institution's results across years and schemes",
+		about: `Without --scheme: the latest record of the institution in every round, newest
+year first, across schemes (from the assessment service), with its source.
+With --scheme: the institution's trend in that scheme, oldest first, with
+score changes and ranks (from the ranking service).`,
+		examples: []string{
+			"predikat history --institution pemkab-hss",
+			"predikat history --institution pemkab-hss --scheme ombudsman",
+		},
+		setup: cmdHistory,
+	},
+	{
+		path: "awards list", uses: useAssessment, read: true,
+		summary: "awards, newest ceremony first (an institution's award history)",
+		about: `Lists awards, newest ceremony first, with what each rests on: a band, a rank,
+a category, or a manual grant from a ceremony. Revoked awards are left out
+unless --state revoked or --state all.`,
+		examples: []string{
+			"predikat awards list --institution pemkab-hss",
+			"predikat awards list --province 63 --year 2024 --scheme ombudsman",
+			"predikat awards list --date 2025-04-17 --json",
+		},
+		setup: cmdAwardsList,
+	},
+	{
+		path: "awards grant", uses: useAssessment,
+		summary: "grant a manual award presented at a ceremony",
+		about: `Grants a manual award, e.g. one reported from a ceremony. The request id
+makes it happen once: the same id for the same institution returns the award
+already granted. Without --request-id one is derived from the institution,
+title and ceremony, so running the same command twice grants once.
+--score, --band, --rank and --peer-group need --scheme and --year.`,
+		examples: []string{
+			`predikat awards grant --institution pemkab-hss --title "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA" --scheme rb --year 2024 --band AA --score 91,25 --ceremony "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan" --place "Gedung Mahligai Pancasila, Banjarmasin" --date 2025-04-17 --presented-by "Hasnuryadi Sulaiman" --office "Wakil Gubernur Kalimantan Selatan"`,
+		},
+		setup: cmdAwardsGrant,
+	},
+	{
+		path: "awards revoke", args: "AWARD_ID", uses: useAssessment,
+		summary:  "withdraw an award with a reason",
+		examples: []string{`predikat awards revoke aw-abcdefghijklmnopqrstuvwxyz --reason "granted to the wrong institution"`},
+		setup:    cmdAwardsRevoke,
+	},
+	{
+		path: "awards watch", uses: useNATS, read: true,
+		summary: "print awards as they are granted, and those granted while away",
+		about: `Prints every award as it is granted, from a durable NATS consumer on the
+AWARDS stream. The consumer is named after you and the filter (or --name),
+so when you run the same watch again you first get the awards granted while
+you were away, then new ones. The first run starts with every award so far.
+Ctrl-C stops it. With --json: one AwardGranted (or AwardRevoked) per line.`,
+		examples: []string{
+			"predikat awards watch --province 63",
+			"predikat awards watch --scheme ombudsman --year 2024 --kind kantah",
+			"predikat awards watch --institution pemkab-hss --revoked --name hss-desk",
+		},
+		setup: cmdAwardsWatch,
+	},
+}
