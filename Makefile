@@ -49,11 +49,12 @@ check-generated: ## fail if the committed generated code differs from what the p
 	@echo "generated code is up to date"
 
 .PHONY: lint
-lint: ## buf lint (STANDARD), gofmt, go vet
+lint: ## buf lint (STANDARD), gofmt, golangci-lint (.golangci.yml: govet, staticcheck, errcheck, unused, gocyclo, funlen)
 	go tool buf lint
 	@bad=$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' || true); \
 	  if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
-	go vet $(PACKAGES)
+	@# One module at a time: golangci-lint reads packages of the module it runs in.
+	@for m in $(MODULES); do echo "golangci-lint $$m"; (cd $$m && go tool golangci-lint run ./...) || exit 1; done
 
 .PHONY: breaking
 breaking: ## buf breaking against main (once v1 has landed there)

@@ -131,76 +131,114 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Errors are *ParseError values wrapping ErrSyntax or ErrRange; positions in
 // messages count characters from 1 in the text as given.
 func Parse(s string) (Decimal, error) {
-	fail := func(err error, format string, args ...any) (Decimal, error) {
-		return Decimal{}, &ParseError{Input: s, Reason: fmt.Sprintf(format, args...), Err: err}
-	}
 	t := strings.TrimSpace(s)
-	if t == "" {
-		return fail(ErrSyntax, "empty")
+	body, neg, reason := splitSign(t)
+	if reason != "" {
+		return Decimal{}, &ParseError{Input: s, Reason: reason, Err: ErrSyntax}
 	}
-	body, neg := t, false
+	// start is the byte offset of body in s, for error positions.
+	start := len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace)) + len(t) - len(body)
+	sc := scanner{s: s, t: t, body: body, start: start}
+	if err := sc.scan(); err != nil {
+		return Decimal{}, err
+	}
+	v := int64(sc.u)
+	if neg {
+		v = -v
+	}
+	return Decimal{unscaled: v, scale: uint8(sc.fracDigits)}, nil
+}
+
+// splitSign takes the sign off t and refuses what cannot be a number whatever
+// its digits: the empty text, a lone sign, NaN and infinities, and more than
+// one separator. reason is empty when t may be a number.
+func splitSign(t string) (body string, neg bool, reason string) {
+	if t == "" {
+		return "", false, "empty"
+	}
+	body = t
 	if body[0] == '+' || body[0] == '-' {
 		body, neg = body[1:], body[0] == '-'
 	}
 	if body == "" {
-		return fail(ErrSyntax, "a sign without digits")
+		return "", false, "a sign without digits"
 	}
 	switch strings.ToLower(body) {
 	case "nan", "inf", "infinity":
-		return fail(ErrSyntax, "not a finite number")
+		return "", false, "not a finite number"
 	}
 	dots, commas := strings.Count(body, "."), strings.Count(body, ",")
 	switch {
 	case dots > 0 && commas > 0:
-		return fail(ErrSyntax, "both '.' and ',' found: remove thousands separators and keep one decimal separator")
+		return "", false, "both '.' and ',' found: remove thousands separators and keep one decimal separator"
 	case dots > 1:
-		return fail(ErrSyntax, "more than one '.': remove thousands separators")
+		return "", false, "more than one '.': remove thousands separators"
 	case commas > 1:
-		return fail(ErrSyntax, "more than one ',': remove thousands separators")
+		return "", false, "more than one ',': remove thousands separators"
 	}
+	return body, neg, ""
+}
 
-	// start is the byte offset of body in s, for error positions.
-	start := len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace)) + len(t) - len(body)
-	position := func(i int) int { return utf8.RuneCountInString(s[:start+i]) + 1 }
+// scanner reads the digits of an unsigned body with at most one separator.
+type scanner struct {
+	s, t, body string // as given, trimmed, unsigned
+	start      int    // byte offset of body in s
+	u          uint64
+	intDigits  int
+	fracDigits int
+	sep        byte
+}
 
-	var u uint64
-	intDigits, fracDigits, sep := 0, 0, byte(0)
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case '0' <= c && c <= '9':
-			if sep == 0 {
-				intDigits++
-			} else {
-				fracDigits++
-			}
-			if fracDigits > MaxScale {
-				return fail(ErrRange, "more than %d digits after the decimal separator", MaxScale)
-			}
-			d := uint64(c - '0')
-			if u > (math.MaxInt64-d)/10 {
-				return fail(ErrRange, "too many digits (18 significant digits always fit)")
-			}
-			u = u*10 + d
-		case c == '.' || c == ',':
-			if intDigits == 0 {
-				return fail(ErrSyntax, "no digit before %q (write %q)", c, t[:len(t)-len(body)]+"0"+body)
-			}
-			sep = c
-		case (c == 'e' || c == 'E') && intDigits > 0:
-			return fail(ErrSyntax, "exponent notation is not accepted")
-		default:
-			r, _ := utf8.DecodeRuneInString(body[i:])
-			return fail(ErrSyntax, "unexpected character %q at position %d", r, position(i))
+func (sc *scanner) fail(err error, format string, args ...any) error {
+	return &ParseError{Input: sc.s, Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+func (sc *scanner) scan() error {
+	for i := 0; i < len(sc.body); i++ {
+		if err := sc.char(i); err != nil {
+			return err
 		}
 	}
-	if sep != 0 && fracDigits == 0 {
-		return fail(ErrSyntax, "no digit after %q", sep)
+	if sc.sep != 0 && sc.fracDigits == 0 {
+		return sc.fail(ErrSyntax, "no digit after %q", sc.sep)
 	}
-	v := int64(u)
-	if neg {
-		v = -v
+	return nil
+}
+
+func (sc *scanner) char(i int) error {
+	switch c := sc.body[i]; {
+	case '0' <= c && c <= '9':
+		return sc.digit(c)
+	case c == '.' || c == ',':
+		if sc.intDigits == 0 {
+			return sc.fail(ErrSyntax, "no digit before %q (write %q)", c, sc.t[:len(sc.t)-len(sc.body)]+"0"+sc.body)
+		}
+		sc.sep = c
+	case (c == 'e' || c == 'E') && sc.intDigits > 0:
+		return sc.fail(ErrSyntax, "exponent notation is not accepted")
+	default:
+		r, _ := utf8.DecodeRuneInString(sc.body[i:])
+		position := utf8.RuneCountInString(sc.s[:sc.start+i]) + 1
+		return sc.fail(ErrSyntax, "unexpected character %q at position %d", r, position)
 	}
-	return Decimal{unscaled: v, scale: uint8(fracDigits)}, nil
+	return nil
+}
+
+func (sc *scanner) digit(c byte) error {
+	if sc.sep == 0 {
+		sc.intDigits++
+	} else {
+		sc.fracDigits++
+	}
+	if sc.fracDigits > MaxScale {
+		return sc.fail(ErrRange, "more than %d digits after the decimal separator", MaxScale)
+	}
+	d := uint64(c - '0')
+	if sc.u > (math.MaxInt64-d)/10 {
+		return sc.fail(ErrRange, "too many digits (18 significant digits always fit)")
+	}
+	sc.u = sc.u*10 + d
+	return nil
 }
 
 // MustParse is Parse for constants and tests: it panics on error.

@@ -196,7 +196,7 @@ func pingOwn(addr string, pid int) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if err := conn.SetDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
 		return err
 	}

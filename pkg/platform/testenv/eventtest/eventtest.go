@@ -255,7 +255,10 @@ func (p *Publisher) PublishRoundChanged(t testing.TB, scheme string, year int32,
 // decimals).
 func parseHundredths(s string) int64 {
 	var i, f int64
-	fmt.Sscanf(s, "%d.%d", &i, &f)
+	// "96" has no fraction: one item read is a whole score.
+	if n, err := fmt.Sscanf(s, "%d.%d", &i, &f); n == 0 {
+		panic(fmt.Sprintf("test score %q is not of the form 12.34: %v", s, err))
+	}
 	return i*100 + f
 }
 

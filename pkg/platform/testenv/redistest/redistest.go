@@ -66,7 +66,7 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 func (s *Server) Flush(t testing.TB) {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.FlushAll(ctx).Err(); err != nil {
