@@ -53,6 +53,7 @@ require (
 	github.com/predikat-id/predikat/pkg/platform v0.0.0
 	github.com/predikat-id/predikat/services/ranking v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
+	golang.org/x/sync v0.24.0
 )
 
 replace github.com/predikat-id/predikat/services/ranking => ../services/ranking

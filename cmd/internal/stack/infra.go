@@ -1,0 +1,92 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
+)
+
+// NATSOptions says which NATS the stack uses.
+type NATSOptions struct {
+	// URL is a NATS server to use as it is; empty starts an embedded one.
+	URL string
+	// Host and Port of the embedded server: port -1 picks a free port, 0 the
+	// NATS default (4222).
+	Host string
+	Port int
+	// StoreDir keeps the embedded server's JetStream store.
+	StoreDir string
+	// Sync fsyncs every write, so nothing acknowledged is lost on a crash.
+	Sync bool
+	// Name is the embedded server's name.
+	Name string
+}
+
+// NATS is the stack's NATS: an embedded server, or one it was pointed at.
+type NATS struct {
+	URL    string
+	Server *server.Server // nil when the stack did not start it
+}
+
+// StartNATS starts an embedded NATS server with JetStream, or, given a URL,
+// only records it.
+func StartNATS(o NATSOptions, log *slog.Logger) (*NATS, error) {
+	if o.URL != "" {
+		return &NATS{URL: o.URL}, nil
+	}
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{
+		Host: o.Host, Port: o.Port, StoreDir: o.StoreDir, SyncAlways: o.Sync, ServerName: o.Name,
+	}, log)
+	if err != nil {
+		return nil, fmt.Errorf("embedded NATS on %s:%d: %w", o.Host, o.Port, err)
+	}
+	return &NATS{URL: ns.ClientURL(), Server: ns}, nil
+}
+
+// Stop shuts the embedded server down, its store written out.
+func (n *NATS) Stop() {
+	if n == nil || n.Server == nil {
+		return
+	}
+	n.Server.Shutdown()
+	n.Server.WaitForShutdown()
+	n.Server = nil
+}
+
+// Redis is the stack's Redis: a redis-server child, or one it was pointed
+// at.
+type Redis struct {
+	Addr string
+	Proc *redisx.Process // nil when the stack did not start it
+}
+
+// StartRedis starts a redis-server child on a free port with its files in
+// dir, or, given a URL, only records it. Redis only caches leaderboards
+// (ranking rebuilds them from NATS), so a fresh one each run loses nothing.
+func StartRedis(ctx context.Context, url, dir string, log *slog.Logger) (*Redis, error) {
+	redisx.LogTo(log)
+	if url != "" {
+		return &Redis{Addr: url}, nil
+	}
+	p, err := redisx.StartLocal(ctx, dir, 0)
+	if err != nil {
+		return nil, fmt.Errorf("redis for the leaderboards (or set REDIS_URL): %w", err)
+	}
+	return &Redis{Addr: p.Addr(), Proc: p}, nil
+}
+
+// Stop stops the redis-server child, if the stack started one.
+func (r *Redis) Stop() {
+	if r == nil || r.Proc == nil {
+		return
+	}
+	r.Proc.Stop()
+	r.Proc = nil
+}

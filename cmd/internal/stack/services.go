@@ -1,0 +1,298 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	assessment "github.com/predikat-id/predikat/services/assessment/wiring"
+	ranking "github.com/predikat-id/predikat/services/ranking/wiring"
+	registry "github.com/predikat-id/predikat/services/registry/wiring"
+)
+
+// Mode is how the services run.
+type Mode int
+
+const (
+	// InProcess runs each service's wiring.Run in a goroutine of this
+	// process, on one shared NATS connection: quick to start, one binary.
+	InProcess Mode = iota
+	// Processes builds each service with go build and runs it as its own
+	// OS process with its command-line flags, as production runs it.
+	Processes
+)
+
+func (m Mode) String() string {
+	if m == Processes {
+		return "processes"
+	}
+	return "in-process"
+}
+
+// The services, by the name of their directory under services/.
+const (
+	Registry   = "registry"
+	Assessment = "assessment"
+	Ranking    = "ranking"
+)
+
+// All is every service, in start order.
+var All = []string{Registry, Assessment, Ranking}
+
+// ServicesOptions configures Services.
+type ServicesOptions struct {
+	Mode Mode
+	// NATSURL is the NATS every service uses.
+	NATSURL string
+	// RedisAddr is the ranking service's Redis (host:port or URL).
+	RedisAddr string
+	// Logger receives the in-process services' logs and the harness's.
+	Logger *slog.Logger
+	// ClientName names the in-process services' shared NATS connection.
+	ClientName string
+	// BinDir holds the built services (Processes mode); empty builds them
+	// into a temporary directory that Stop removes.
+	BinDir string
+	// ProcessOutput receives the processes' standard output and error
+	// (nil: only their last lines are kept, for the error of one that dies).
+	ProcessOutput io.Writer
+	// ProcessLogLevel is the processes' PREDIKAT_LOG_LEVEL (empty: inherited).
+	ProcessLogLevel string
+	// ReadyTimeout bounds the wait for a service to serve (0: a minute).
+	ReadyTimeout time.Duration
+}
+
+// Services runs Predikat's services on one NATS, in either mode. One that
+// stops on its own is reported by Failed and Err.
+type Services struct {
+	o   ServicesOptions
+	ctx context.Context // the services run until it ends or Stop
+	end context.CancelFunc
+	g   errgroup.Group
+
+	nc     *nats.Conn    // InProcess: shared by the services
+	rdb    *redis.Client // InProcess: the ranking service's Redis client
+	tmpBin string        // Processes: a BinDir of our own
+
+	mu       sync.Mutex
+	running  []*service // in start order
+	errs     []error
+	failed   chan struct{}
+	failOnce sync.Once
+}
+
+// service is one running service.
+type service struct {
+	name, addr string
+	pid        int // Processes mode
+	stop       func()
+}
+
+// NewServices prepares services on o.NATSURL: in process it connects to
+// NATS; as processes it builds the binaries unless BinDir holds them.
+func NewServices(ctx context.Context, o ServicesOptions) (*Services, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = time.Minute
+	}
+	if o.ClientName == "" {
+		o.ClientName = "predikat-stack"
+	}
+	s := &Services{o: o, failed: make(chan struct{})}
+	s.ctx, s.end = context.WithCancel(context.WithoutCancel(ctx))
+	if o.Mode == Processes {
+		return s, s.prepareBinaries(ctx)
+	}
+	var err error
+	if s.nc, err = natsx.Connect(ctx, o.NATSURL, o.ClientName, o.Logger); err != nil {
+		s.end()
+		return nil, fmt.Errorf("connect to NATS at %s: %w", o.NATSURL, err)
+	}
+	return s, nil
+}
+
+func (s *Services) prepareBinaries(ctx context.Context) error {
+	if s.o.BinDir == "" {
+		dir, err := os.MkdirTemp("", "predikat-services-")
+		if err != nil {
+			s.end()
+			return fmt.Errorf("directory for the service binaries: %w", err)
+		}
+		s.tmpBin, s.o.BinDir = dir, dir
+	}
+	if err := Build(ctx, s.o.BinDir, All...); err != nil {
+		s.Stop()
+		return err
+	}
+	return nil
+}
+
+// Start starts the named service on addr ("127.0.0.1:0": a free port),
+// reading institutions from the registry at registryAddr (not for the
+// registry itself), and returns its address once it serves.
+func (s *Services) Start(name, addr, registryAddr string) (string, error) {
+	if s.o.Mode == Processes {
+		return s.startProcess(name, addr, registryAddr)
+	}
+	run, err := s.wiring(name, addr, registryAddr)
+	if err != nil {
+		return "", err
+	}
+	return s.startInProcess(name, run)
+}
+
+// wiring is the in-process run function of a service.
+func (s *Services) wiring(name, addr, registryAddr string) (func(ctx context.Context, up func(string)) error, error) {
+	log := s.o.Logger
+	switch name {
+	case Registry:
+		return func(ctx context.Context, up func(string)) error {
+			return registry.Run(ctx, registry.Config{Addr: addr, NATS: s.nc, Replicas: 1, Logger: log, OnServing: up})
+		}, nil
+	case Assessment:
+		return func(ctx context.Context, up func(string)) error {
+			return assessment.Run(ctx, assessment.Config{Addr: addr, NATS: s.nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+		}, nil
+	case Ranking:
+		rdb, err := s.rankingRedis()
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, up func(string)) error {
+			return ranking.Run(ctx, ranking.Config{Addr: addr, NATS: s.nc, Redis: rdb, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown service %q", name)
+}
+
+func (s *Services) rankingRedis() (*redis.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rdb == nil {
+		rdb, err := redisx.NewClient(s.o.RedisAddr, redisx.Options{ClientName: "predikat-ranking"})
+		if err != nil {
+			return nil, fmt.Errorf("redis at %s: %w", s.o.RedisAddr, err)
+		}
+		s.rdb = rdb
+	}
+	return s.rdb, nil
+}
+
+// startInProcess runs a service in a goroutine until Stop and returns its
+// address once it serves.
+func (s *Services) startInProcess(name string, run func(ctx context.Context, up func(string)) error) (string, error) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	stopped := make(chan struct{})
+	s.g.Go(func() error {
+		defer close(stopped)
+		err := run(ctx, func(a string) { addrc <- a })
+		if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			s.fail(fmt.Errorf("%s: %w", name, err))
+		}
+		done <- err
+		return nil
+	})
+	stop := func() {
+		cancel()
+		<-stopped
+	}
+	select {
+	case a := <-addrc:
+		s.add(&service{name: name, addr: a, stop: stop})
+		return a, nil
+	case err := <-done:
+		cancel()
+		if err == nil {
+			err = errors.New("stopped before serving")
+		}
+		return "", fmt.Errorf("%s: %w", name, err)
+	case <-time.After(s.o.ReadyTimeout):
+		stop()
+		return "", fmt.Errorf("%s: not serving after %s", name, s.o.ReadyTimeout)
+	}
+}
+
+func (s *Services) add(sv *service) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = append(s.running, sv)
+}
+
+// fail records a service that stopped on its own.
+func (s *Services) fail(err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
+	s.failOnce.Do(func() { close(s.failed) })
+}
+
+// Failed is closed once a service stops on its own.
+func (s *Services) Failed() <-chan struct{} { return s.failed }
+
+// Err reports the services that stopped on their own.
+func (s *Services) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.errs...)
+}
+
+// PIDs are the services' process ids (Processes mode), by name.
+func (s *Services) PIDs() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, sv := range s.running {
+		if sv.pid != 0 {
+			out[sv.name] = sv.pid
+		}
+	}
+	return out
+}
+
+// Stop stops every service, last started first (the registry outlives
+// its watchers), and closes the connections of the in-process ones.
+func (s *Services) Stop() {
+	s.mu.Lock()
+	running := slices.Clone(s.running)
+	s.running = nil
+	s.mu.Unlock()
+	for i := len(running) - 1; i >= 0; i-- {
+		running[i].stop()
+		if i > 0 {
+			// A stopped service's streams to the next one (the registry
+			// watch) close asynchronously: let them, so the registry does
+			// not report cutting them off.
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	s.end()
+	_ = s.g.Wait()
+	if s.rdb != nil {
+		_ = s.rdb.Close()
+		s.rdb = nil
+	}
+	if s.nc != nil {
+		s.nc.Close()
+		s.nc = nil
+	}
+	if s.tmpBin != "" {
+		_ = os.RemoveAll(s.tmpBin)
+		s.tmpBin = ""
+	}
+}
