@@ -35,7 +35,6 @@ const localReadyTimeout = 10 * time.Second
 type Process struct {
 	cmd  *exec.Cmd
 	addr string
-	out  *tailBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, valid after done
 
@@ -114,7 +113,7 @@ func startOn(ctx context.Context, bin, dir string, port int) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("redisx: start %s on %s: %w", bin, addr, err)
 	}
-	p := &Process{cmd: cmd, addr: addr, out: out, done: make(chan struct{})}
+	p := &Process{cmd: cmd, addr: addr, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
@@ -141,15 +140,6 @@ func (p *Process) URL() string { return "redis://" + p.addr + "/0" }
 
 // Done is closed when the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
-
-// Err is the process's exit error, valid once Done is closed.
-func (p *Process) Err() error {
-	<-p.done
-	return p.err
-}
-
-// Output returns the tail of the server's own output, for error messages.
-func (p *Process) Output() string { return p.out.String() }
 
 // Stop kills the server and waits until it is gone. Calling it again is
 // harmless.
