@@ -81,7 +81,7 @@ func streamSeqs(t *testing.T, natsURL string) map[string]uint64 {
 	return out
 }
 
-// TestDemoStack is issue 6's "done when", against the real stack: the demo
+// TestDemoStack checks the demo against the real stack: the demo
 // loads into an empty data directory, the pemda board of Kalimantan Selatan
 // has Hulu Sungai Selatan first at 96.52, HSS shows its four awards of
 // 17 April 2025, loading again changes nothing, and a restart keeps it all.
