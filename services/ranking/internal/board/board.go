@@ -7,19 +7,16 @@ package board
 
 import (
 	"fmt"
-	"math/big"
-	"strconv"
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
-	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
-	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	"github.com/predikat-id/predikat/pkg/events"
 	"github.com/predikat-id/predikat/pkg/platform/fold"
 )
 
 // National is the scope code of a national board; a province board's scope
 // is the province code, e.g. "63".
-const National = "00"
+const National = events.National
 
 // MaxUnscaled bounds the unscaled value of a score: its square must fit an
 // int64 (statistics keep a running sum of squares in Redis) and the value
@@ -66,16 +63,6 @@ func FormatScore(unscaled int64, precision int) string {
 	return decimal.New(unscaled, precision).String()
 }
 
-// FormatChange formats a signed difference of two scores, "+1.42", "-0.30",
-// "0.00".
-func FormatChange(delta int64, precision int) string {
-	s := FormatScore(delta, precision)
-	if delta > 0 {
-		return "+" + s
-	}
-	return s
-}
-
 // Fold is the name key ties are ordered by: lower case, punctuation and runs
 // of spaces folded to one space, so "Kota  Banjarbaru" and "kota banjarbaru"
 // sort together (the registry lists institutions the same way).
@@ -97,24 +84,24 @@ func Percentile(lower, outOf int64) string {
 
 // Move says how a rank changed against the previous round: previousRank 0
 // means the entry was not ranked then (NEW).
-func Move(rank, previousRank int32) (rankingv1.Movement, int32) {
+func Move(rank, previousRank int32) (Movement, int32) {
 	switch {
 	case previousRank == 0:
-		return rankingv1.Movement_MOVEMENT_NEW, 0
+		return MovementNew, 0
 	case rank < previousRank:
-		return rankingv1.Movement_MOVEMENT_UP, previousRank - rank
+		return MovementUp, previousRank - rank
 	case rank > previousRank:
-		return rankingv1.Movement_MOVEMENT_DOWN, previousRank - rank
+		return MovementDown, previousRank - rank
 	}
-	return rankingv1.Movement_MOVEMENT_SAME, 0
+	return MovementSame, 0
 }
 
 // ScopeAllowed reports whether a peer group with the given scopes has boards
 // of scope ("00" national, else a province).
-func ScopeAllowed(scopes []assessmentv1.ScopeKind, scope string) bool {
-	want := assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE
+func ScopeAllowed(scopes []Scope, scope string) bool {
+	want := ScopeProvince
 	if scope == National {
-		want = assessmentv1.ScopeKind_SCOPE_KIND_NATIONAL
+		want = ScopeNational
 	}
 	for _, s := range scopes {
 		if s == want {
@@ -128,63 +115,13 @@ func ScopeAllowed(scopes []assessmentv1.ScopeKind, scope string) bool {
 type Group struct {
 	Code   string
 	Name   string
-	Scopes []assessmentv1.ScopeKind
-}
-
-// Encode is the group's value in the round's groups hash.
-func (g Group) Encode() string {
-	var sc []string
-	for _, s := range g.Scopes {
-		sc = append(sc, strconv.Itoa(int(s)))
-	}
-	return clean(g.Name) + "\t" + strings.Join(sc, ",")
-}
-
-// DecodeGroup is the inverse of Encode.
-func DecodeGroup(code, v string) Group {
-	name, sc, _ := strings.Cut(v, "\t")
-	g := Group{Code: code, Name: name}
-	for s := range strings.SplitSeq(sc, ",") {
-		if n, err := strconv.Atoi(s); err == nil {
-			g.Scopes = append(g.Scopes, assessmentv1.ScopeKind(n))
-		}
-	}
-	return g
+	Scopes []Scope
 }
 
 // Band is what a round knows of a band, from the events.
 type Band struct {
 	Code  string
 	Label string
-	Zone  assessmentv1.BandZone
+	Zone  Zone
 }
 
-// Encode is the band's value in the round's bands hash.
-func (b Band) Encode() string { return clean(b.Label) + "\t" + strconv.Itoa(int(b.Zone)) }
-
-// DecodeBand is the inverse of Encode.
-func DecodeBand(code, v string) Band {
-	label, zone, _ := strings.Cut(v, "\t")
-	z, _ := strconv.Atoi(zone)
-	return Band{Code: code, Label: label, Zone: assessmentv1.BandZone(z)}
-}
-
-// square returns u*u as a decimal string; |u| <= MaxUnscaled keeps it in an
-// int64, but big.Int states the intent.
-func square(u int64) string {
-	b := big.NewInt(u)
-	return b.Mul(b, b).String()
-}
-
-// clean keeps the field separators of the encodings out of free text.
-func clean(s string) string {
-	if !strings.ContainsAny(s, "\t\n\r") {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, s)
-}

@@ -57,12 +57,6 @@ func Median(lowMid, highMid int64, precision int) string {
 	return format(roundDiv(sum, big.NewInt(2)), precision)
 }
 
-// MedianIndexes are the 0-based positions, lowest score first, of the one
-// or two scores the median of n scores is taken from.
-func MedianIndexes(n int64) (lo, hi int64) {
-	return (n - 1) / 2, n / 2
-}
-
 // roundDiv is num/den rounded half away from zero (den > 0).
 func roundDiv(num, den *big.Int) *big.Int {
 	q, r := new(big.Int).QuoRem(num, den, new(big.Int))

@@ -7,7 +7,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 )
 
@@ -86,9 +85,9 @@ func (b *Bulk) Add(ctx context.Context, r board.Record) error {
 		br.rec = r // round id, version and precision of the round
 	}
 	e := r.Entry
-	b.entries[br.prefix] = append(b.entries[br.prefix], r.Institution, e.Encode())
+	b.entries[br.prefix] = append(b.entries[br.prefix], r.Institution, EncodeEntry(e))
 	b.Records++
-	if e.Basis == assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND {
+	if e.Basis == board.BasisReportedBand {
 		b.ReportedBand++
 	}
 	for _, id := range e.Boards {
@@ -102,21 +101,21 @@ func (b *Bulk) Add(ctx context.Context, r board.Record) error {
 			bb.sum.Add(&bb.sum, big.NewInt(e.Score))
 			sq := big.NewInt(e.Score)
 			bb.sumsq.Add(&bb.sumsq, sq.Mul(sq, sq))
-			key := br.prefix + "z:" + id
+			key := br.prefix + genZ + id
 			b.zadds[key] = append(b.zadds[key], redis.Z{Score: float64(e.Score), Member: r.Institution})
 			b.Entries++
 		}
 		bb.bands[e.Band]++
-		if e.Basis == assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND {
+		if e.Basis == board.BasisReportedBand {
 			bb.reported[e.Band]++
 			bb.rn++
 		}
 		bb.t = max(bb.t, e.TimeMs)
 	}
 	for _, g := range r.Groups {
-		br.groups[g.Code] = g.Encode()
+		br.groups[g.Code] = EncodeGroup(g)
 	}
-	br.bands[r.BandInfo.Code] = r.BandInfo.Encode()
+	br.bands[r.BandInfo.Code] = EncodeBand(r.BandInfo)
 	if e.Scored {
 		if m, ok := br.bandmax[e.Band]; !ok || e.Score > m {
 			br.bandmax[e.Band] = e.Score
@@ -147,7 +146,7 @@ func (b *Bulk) Flush(ctx context.Context) error {
 	go func() {
 		pipe := b.s.rdb.Pipeline()
 		for prefix, kv := range entries {
-			pipe.HSet(ctx, prefix+"e", kv...)
+			pipe.HSet(ctx, prefix+genEntries, kv...)
 		}
 		for key, zs := range zadds {
 			pipe.ZAdd(ctx, key, zs...)
@@ -181,28 +180,28 @@ func (b *Bulk) Finish(ctx context.Context) ([]SwapRound, error) {
 	var out []SwapRound
 	for _, br := range b.rounds {
 		for id, bb := range br.boards {
-			fields := []any{"n", bb.n, "sum", bb.sum.String(), "sumsq", bb.sumsq.String(), "rn", bb.rn, "t", bb.t}
+			fields := []any{popN, bb.n, popSum, bb.sum.String(), popSumSq, bb.sumsq.String(), popReportedN, bb.rn, popTime, bb.t}
 			for code, n := range bb.bands {
-				fields = append(fields, "b:"+code, n)
+				fields = append(fields, popBand+code, n)
 			}
 			for code, n := range bb.reported {
-				fields = append(fields, "r:"+code, n)
+				fields = append(fields, popReported+code, n)
 			}
-			pipe.HSet(ctx, br.prefix+"pop:"+id, fields...)
-			pipe.SAdd(ctx, br.prefix+"boards", id)
+			pipe.HSet(ctx, br.prefix+genPop+id, fields...)
+			pipe.SAdd(ctx, br.prefix+genBoards, id)
 		}
 		if len(br.groups) > 0 {
-			pipe.HSet(ctx, br.prefix+"groups", flat(br.groups)...)
+			pipe.HSet(ctx, br.prefix+genGroups, flat(br.groups)...)
 		}
 		if len(br.bands) > 0 {
-			pipe.HSet(ctx, br.prefix+"bands", flat(br.bands)...)
+			pipe.HSet(ctx, br.prefix+genBands, flat(br.bands)...)
 		}
 		if len(br.bandmax) > 0 {
 			m := map[string]string{}
 			for k, v := range br.bandmax {
 				m[k] = strconv.FormatInt(v, 10)
 			}
-			pipe.HSet(ctx, br.prefix+"bandmax", flat(m)...)
+			pipe.HSet(ctx, br.prefix+genBandMax, flat(m)...)
 		}
 		out = append(out, SwapRound{Scheme: br.rec.Scheme, Year: br.rec.Year, RoundID: br.rec.RoundID, Version: br.rec.SchemeVersion,
 			Gen: br.gen, Precision: br.rec.Precision})

@@ -2,19 +2,25 @@ package store
 
 import "github.com/redis/go-redis/v9"
 
-// luaCommon is prepended to every script: helpers to read the first fields
-// of a stored entry (see board.Entry) and to look up a flat HGETALL reply.
+// Every script is written with {{name}} placeholders for the key names,
+// hash fields, entry field positions, enum values and answers it uses, and
+// rendered from the Go constants (see render), so Go and Lua cannot drift.
+
+// luaCommon is prepended to every script: a reader of the leading fields of
+// a stored entry (see EncodeEntry) by name, a lookup in a flat HGETALL
+// reply, a high-water mark and the layout check.
 const luaCommon = `
-local function fields(s)
+local function entry(s)
   local t, i, n = {}, 1, 0
-  while n < 8 do
+  while n < {{#fRead}} do
     local j = string.find(s, '\t', i, true)
     n = n + 1
     if not j then t[n] = string.sub(s, i); break end
     t[n] = string.sub(s, i, j - 1)
     i = j + 1
   end
-  return t
+  return {rev = t[{{#fRevision}}], score = t[{{#fScore}}] or '', sumsq = t[{{#fSumSq}}] or '', band = t[{{#fBand}}] or '',
+    basis = t[{{#fBasis}}] or '', boards = t[{{#fBoards}}] or '', time = t[{{#fTime}}] or '0'}
 end
 local function hget(flat, k)
   for i = 1, #flat, 2 do if flat[i] == k then return flat[i + 1] end end
@@ -25,9 +31,11 @@ local function highwater(key, field, v)
   if (not cur) or tonumber(cur) < tonumber(v) then redis.call('HSET', key, field, v) end
 end
 local function layoutok(v)
-  return redis.call('GET', 'rk:layout') == v
+  return redis.call('GET', {{layoutKey}}) == v
 end
 `
+
+func script(src string) *redis.Script { return redis.NewScript(render(luaCommon + src)) }
 
 // applyScript applies one AssessmentRecorded to its round's current
 // generation, atomically: the per-entry revision decides, so a duplicate or
@@ -40,21 +48,21 @@ end
 // 10 round id, 11 scheme version, 12 precision, 13 band code, 14 band meta,
 // 15.. pairs of (peer group code, group meta).
 // Returns OK, DUP, STALE, NOLAYOUT or BUSY.
-var applyScript = redis.NewScript(luaCommon + `
-if not layoutok(ARGV[1]) then return 'NOLAYOUT' end
-if redis.call('EXISTS', 'rk:rebuild') == 1 then return 'BUSY' end
+var applyScript = script(`
+if not layoutok(ARGV[1]) then return {{NOLAYOUT}} end
+if redis.call('EXISTS', {{markKey}}) == 1 then return {{BUSY}} end
 local base = ARGV[2]
-highwater(base .. 'seq', 'assessments', ARGV[8])
-local rk = base .. ARGV[3] .. ':round'
-local gen = redis.call('HGET', rk, 'gen')
+highwater(base .. {{seq}}, {{seqAssessments}}, ARGV[8])
+local rk = base .. ARGV[3] .. {{round}}
+local gen = redis.call('HGET', rk, {{gen}})
 if not gen then
-  gen = tostring(redis.call('INCR', base .. 'genseq'))
-  redis.call('HSET', rk, 'gen', gen)
+  gen = tostring(redis.call('INCR', base .. {{genseq}}))
+  redis.call('HSET', rk, {{gen}}, gen)
 end
-redis.call('HSETNX', rk, 'state', 'P')
-redis.call('HSET', rk, 'id', ARGV[10], 'version', ARGV[11], 'precision', ARGV[12], 'scheme', ARGV[5], 'year', ARGV[6])
-redis.call('SADD', base .. 'rounds', ARGV[4])
-redis.call('ZADD', base .. 'years:' .. ARGV[5], ARGV[6], ARGV[6])
+redis.call('HSETNX', rk, {{state}}, {{pending_state}})
+redis.call('HSET', rk, {{id}}, ARGV[10], {{version}}, ARGV[11], {{precision}}, ARGV[12], {{scheme}}, ARGV[5], {{year}}, ARGV[6])
+redis.call('SADD', base .. {{rounds}}, ARGV[4])
+redis.call('ZADD', base .. {{years}} .. ARGV[5], ARGV[6], ARGV[6])
 local P = base .. ARGV[3] .. ':g' .. gen .. ':'
 local inst = ARGV[7]
 
@@ -64,51 +72,51 @@ local function neg(x)
   return '-' .. x
 end
 local function contribute(f, sign)
-  local scored = f[2] ~= ''
-  for b in string.gmatch(f[6], '[^,]+') do
-    local pop = P .. 'pop:' .. b
+  local scored = f.score ~= ''
+  for b in string.gmatch(f.boards, '[^,]+') do
+    local pop = P .. {{pop}} .. b
     if scored then
       if sign > 0 then
-        redis.call('ZADD', P .. 'z:' .. b, f[2], inst)
-        redis.call('HINCRBY', pop, 'sum', f[2])
-        redis.call('HINCRBY', pop, 'sumsq', f[3])
+        redis.call('ZADD', P .. {{z}} .. b, f.score, inst)
+        redis.call('HINCRBY', pop, {{popSum}}, f.score)
+        redis.call('HINCRBY', pop, {{popSumSq}}, f.sumsq)
       else
-        redis.call('ZREM', P .. 'z:' .. b, inst)
-        redis.call('HINCRBY', pop, 'sum', neg(f[2]))
-        redis.call('HINCRBY', pop, 'sumsq', neg(f[3]))
+        redis.call('ZREM', P .. {{z}} .. b, inst)
+        redis.call('HINCRBY', pop, {{popSum}}, neg(f.score))
+        redis.call('HINCRBY', pop, {{popSumSq}}, neg(f.sumsq))
       end
-      redis.call('HINCRBY', pop, 'n', sign)
+      redis.call('HINCRBY', pop, {{popN}}, sign)
     end
-    redis.call('HINCRBY', pop, 'b:' .. f[4], sign)
-    if f[5] == '3' then
-      redis.call('HINCRBY', pop, 'r:' .. f[4], sign)
-      redis.call('HINCRBY', pop, 'rn', sign)
+    redis.call('HINCRBY', pop, {{popBand}} .. f.band, sign)
+    if f.basis == {{reportedBand}} then
+      redis.call('HINCRBY', pop, {{popReported}} .. f.band, sign)
+      redis.call('HINCRBY', pop, {{popReportedN}}, sign)
     end
     if sign > 0 then
-      redis.call('SADD', P .. 'boards', b)
-      highwater(pop, 't', f[8])
+      redis.call('SADD', P .. {{boards}}, b)
+      highwater(pop, {{popTime}}, f.time)
     end
   end
 end
 
-local new = fields(ARGV[9])
-local oldraw = redis.call('HGET', P .. 'e', inst)
+local new = entry(ARGV[9])
+local oldraw = redis.call('HGET', P .. {{e}}, inst)
 if oldraw then
-  local old = fields(oldraw)
-  local orev, nrev = tonumber(old[1]), tonumber(new[1])
-  if orev == nrev then return 'DUP' end
-  if orev > nrev then return 'STALE' end
+  local old = entry(oldraw)
+  local orev, nrev = tonumber(old.rev), tonumber(new.rev)
+  if orev == nrev then return {{DUP}} end
+  if orev > nrev then return {{STALE}} end
   contribute(old, -1)
 end
 contribute(new, 1)
-redis.call('HSET', P .. 'e', inst, ARGV[9])
-redis.call('HSET', P .. 'bands', ARGV[13], ARGV[14])
-if new[2] ~= '' then
-  local m = redis.call('HGET', P .. 'bandmax', ARGV[13])
-  if (not m) or tonumber(m) < tonumber(new[2]) then redis.call('HSET', P .. 'bandmax', ARGV[13], new[2]) end
+redis.call('HSET', P .. {{e}}, inst, ARGV[9])
+redis.call('HSET', P .. {{bands}}, ARGV[13], ARGV[14])
+if new.score ~= '' then
+  local m = redis.call('HGET', P .. {{bandmax}}, ARGV[13])
+  if (not m) or tonumber(m) < tonumber(new.score) then redis.call('HSET', P .. {{bandmax}}, ARGV[13], new.score) end
 end
-for i = 15, #ARGV, 2 do redis.call('HSET', P .. 'groups', ARGV[i], ARGV[i + 1]) end
-return 'OK'
+for i = 15, #ARGV, 2 do redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1]) end
+return {{OK}}
 `)
 
 // roundScript applies a RoundChanged or RoundPublished. FINAL is sticky: a
@@ -116,39 +124,42 @@ return 'OK'
 // provisional again.
 //
 // ARGV: 1 layout, 2 base, 3 round tag, 4 "scheme:year", 5 scheme, 6 year,
-// 7 round id, 8 scheme version, 9 state F or P, 10 stream sequence.
-var roundScript = redis.NewScript(luaCommon + `
-if not layoutok(ARGV[1]) then return 'NOLAYOUT' end
-if redis.call('EXISTS', 'rk:rebuild') == 1 then return 'BUSY' end
+// 7 round id, 8 scheme version, 9 state (final or pending), 10 stream
+// sequence.
+var roundScript = script(`
+if not layoutok(ARGV[1]) then return {{NOLAYOUT}} end
+if redis.call('EXISTS', {{markKey}}) == 1 then return {{BUSY}} end
 local base = ARGV[2]
-highwater(base .. 'seq', 'rounds', ARGV[10])
-local rk = base .. ARGV[3] .. ':round'
-if ARGV[9] == 'F' then redis.call('HSET', rk, 'state', 'F') else redis.call('HSETNX', rk, 'state', 'P') end
-redis.call('HSET', rk, 'scheme', ARGV[5], 'year', ARGV[6])
-if ARGV[7] ~= '' then redis.call('HSET', rk, 'id', ARGV[7]) end
-if ARGV[8] ~= '' then redis.call('HSET', rk, 'version', ARGV[8]) end
-redis.call('SADD', base .. 'rounds', ARGV[4])
-redis.call('ZADD', base .. 'years:' .. ARGV[5], ARGV[6], ARGV[6])
-return 'OK'
+highwater(base .. {{seq}}, {{seqRounds}}, ARGV[10])
+local rk = base .. ARGV[3] .. {{round}}
+if ARGV[9] == {{final_state}} then redis.call('HSET', rk, {{state}}, {{final_state}}) else redis.call('HSETNX', rk, {{state}}, {{pending_state}}) end
+redis.call('HSET', rk, {{scheme}}, ARGV[5], {{year}}, ARGV[6])
+if ARGV[7] ~= '' then redis.call('HSET', rk, {{id}}, ARGV[7]) end
+if ARGV[8] ~= '' then redis.call('HSET', rk, {{version}}, ARGV[8]) end
+redis.call('SADD', base .. {{rounds}}, ARGV[4])
+redis.call('ZADD', base .. {{years}} .. ARGV[5], ARGV[6], ARGV[6])
+return {{OK}}
 `)
 
 // bumpScript records that a stream sequence was handled without changing
 // a board (an event that can never be applied).
 // ARGV: 1 base, 2 field, 3 sequence.
-var bumpScript = redis.NewScript(luaCommon + `
-highwater(ARGV[1] .. 'seq', ARGV[2], ARGV[3])
-return 'OK'
+var bumpScript = script(`
+highwater(ARGV[1] .. {{seq}}, ARGV[2], ARGV[3])
+return {{OK}}
 `)
 
 // releaseScript deletes the rebuild mark only if it is still ours.
-var releaseScript = redis.NewScript(`
-if redis.call('GET', 'rk:rebuild') == ARGV[1] then return redis.call('DEL', 'rk:rebuild') end
+// ARGV: 1 token.
+var releaseScript = script(`
+if redis.call('GET', {{markKey}}) == ARGV[1] then return redis.call('DEL', {{markKey}}) end
 return 0
 `)
 
 // refreshScript extends the rebuild mark only if it is still ours.
-var refreshScript = redis.NewScript(`
-if redis.call('GET', 'rk:rebuild') == ARGV[1] then return redis.call('PEXPIRE', 'rk:rebuild', ARGV[2]) end
+// ARGV: 1 token, 2 TTL in milliseconds.
+var refreshScript = script(`
+if redis.call('GET', {{markKey}}) == ARGV[1] then return redis.call('PEXPIRE', {{markKey}}, ARGV[2]) end
 return 0
 `)
 
@@ -160,95 +171,93 @@ return 0
 // 5 assessments sequence, 6 rounds sequence, 7 number of rounds, then per
 // round: tag, "scheme:year", gen, round id, version, precision, state,
 // scheme, year.
-var swapScript = redis.NewScript(luaCommon + `
-if redis.call('GET', 'rk:rebuild') ~= ARGV[1] then return {'LOSTMARK'} end
+// Returns {OK, replaced} or {LOSTMARK}.
+var swapScript = script(`
+if redis.call('GET', {{markKey}}) ~= ARGV[1] then return {{{LOSTMARK}}} end
 local base = ARGV[3]
 local old, keep = {}, {}
 local i = 8
 for r = 1, tonumber(ARGV[7]) do
   local tag, rkey, gen = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local rk = base .. tag .. ':round'
-  local og = redis.call('HGET', rk, 'gen')
+  local rk = base .. tag .. {{round}}
+  local og = redis.call('HGET', rk, {{gen}})
   if og and og ~= gen then old[#old + 1] = tag .. '|' .. og end
   redis.call('DEL', rk)
-  redis.call('HSET', rk, 'gen', gen, 'state', ARGV[i + 6], 'scheme', ARGV[i + 7], 'year', ARGV[i + 8])
-  if ARGV[i + 3] ~= '' then redis.call('HSET', rk, 'id', ARGV[i + 3]) end
-  if ARGV[i + 4] ~= '' then redis.call('HSET', rk, 'version', ARGV[i + 4]) end
-  if ARGV[i + 5] ~= '' then redis.call('HSET', rk, 'precision', ARGV[i + 5]) end
-  redis.call('SADD', base .. 'rounds', rkey)
-  redis.call('ZADD', base .. 'years:' .. ARGV[i + 7], ARGV[i + 8], ARGV[i + 8])
-  redis.call('SREM', base .. 'pending', tag .. '|' .. gen)
+  redis.call('HSET', rk, {{gen}}, gen, {{state}}, ARGV[i + 6], {{scheme}}, ARGV[i + 7], {{year}}, ARGV[i + 8])
+  if ARGV[i + 3] ~= '' then redis.call('HSET', rk, {{id}}, ARGV[i + 3]) end
+  if ARGV[i + 4] ~= '' then redis.call('HSET', rk, {{version}}, ARGV[i + 4]) end
+  if ARGV[i + 5] ~= '' then redis.call('HSET', rk, {{precision}}, ARGV[i + 5]) end
+  redis.call('SADD', base .. {{rounds}}, rkey)
+  redis.call('ZADD', base .. {{years}} .. ARGV[i + 7], ARGV[i + 8], ARGV[i + 8])
+  redis.call('SREM', base .. {{pending}}, tag .. '|' .. gen)
   keep[rkey] = true
   i = i + 9
 end
 if ARGV[4] == '1' then
-  for _, rkey in ipairs(redis.call('SMEMBERS', base .. 'rounds')) do
+  for _, rkey in ipairs(redis.call('SMEMBERS', base .. {{rounds}})) do
     if not keep[rkey] then
       local tag = '{' .. rkey .. '}'
-      local rk = base .. tag .. ':round'
-      local og = redis.call('HGET', rk, 'gen')
+      local rk = base .. tag .. {{round}}
+      local og = redis.call('HGET', rk, {{gen}})
       if og then old[#old + 1] = tag .. '|' .. og end
       local scheme, year = string.match(rkey, '^(.*):(%d+)$')
       redis.call('DEL', rk)
-      redis.call('SREM', base .. 'rounds', rkey)
-      if scheme then redis.call('ZREM', base .. 'years:' .. scheme, year) end
+      redis.call('SREM', base .. {{rounds}}, rkey)
+      if scheme then redis.call('ZREM', base .. {{years}} .. scheme, year) end
     end
   end
 end
-redis.call('SET', 'rk:layout', ARGV[2])
-highwater(base .. 'seq', 'assessments', ARGV[5])
-highwater(base .. 'seq', 'rounds', ARGV[6])
-redis.call('DEL', 'rk:rebuild')
-return {'OK', old}
+redis.call('SET', {{layoutKey}}, ARGV[2])
+highwater(base .. {{seq}}, {{seqAssessments}}, ARGV[5])
+highwater(base .. {{seq}}, {{seqRounds}}, ARGV[6])
+redis.call('DEL', {{markKey}})
+return {{{OK}}, old}
 `)
 
 // standingScript reads everything GetStanding needs in one atomic step, so a
 // swap never shows half of one generation and half of another.
 //
 // ARGV: 1 layout, 2 base, 3 scheme, 4 year, 5 institution.
-// Returns {'OK', round meta, entry or "", boards, band meta, previous} where
-// boards are {id, count, higher, lower, update ms, group meta} and previous
-// is {} or {year, round meta, entry or "", {count, rank, score}...} with one
-// triple per current board.
-var standingScript = redis.NewScript(luaCommon + `
-if not layoutok(ARGV[1]) then return {'NOLAYOUT'} end
+// Returns the standing reply (see standingReply).
+var standingScript = script(`
+if not layoutok(ARGV[1]) then return {{{NOLAYOUT}}} end
 local base, scheme, inst = ARGV[2], ARGV[3], ARGV[5]
 local function prefix(year, meta)
-  local gen = hget(meta, 'gen')
+  local gen = hget(meta, {{gen}})
   if not gen then return nil end
   return base .. '{' .. scheme .. ':' .. year .. '}:g' .. gen .. ':'
 end
-local meta = redis.call('HGETALL', base .. '{' .. scheme .. ':' .. ARGV[4] .. '}:round')
-if #meta == 0 then return {'NOROUND'} end
+local meta = redis.call('HGETALL', base .. '{' .. scheme .. ':' .. ARGV[4] .. '}' .. {{round}})
+if #meta == 0 then return {{{NOROUND}}} end
 local P = prefix(ARGV[4], meta)
-local entry = ''
-if P then entry = redis.call('HGET', P .. 'e', inst) or '' end
-if entry == '' then return {'OK', meta, ''} end
-local f = fields(entry)
+local raw = ''
+if P then raw = redis.call('HGET', P .. {{e}}, inst) or '' end
+if raw == '' then return {{{OK}}, meta, ''} end
+local f = entry(raw)
 local boards = {}
-for b in string.gmatch(f[6], '[^,]+') do
-  local z = P .. 'z:' .. b
+for b in string.gmatch(f.boards, '[^,]+') do
+  local z = P .. {{z}} .. b
   local n, higher, lower = redis.call('ZCARD', z), 0, 0
-  if f[2] ~= '' then
-    higher = redis.call('ZCOUNT', z, '(' .. f[2], '+inf')
-    lower = redis.call('ZCOUNT', z, '-inf', '(' .. f[2])
+  if f.score ~= '' then
+    higher = redis.call('ZCOUNT', z, '(' .. f.score, '+inf')
+    lower = redis.call('ZCOUNT', z, '-inf', '(' .. f.score)
   end
   local grp = string.match(b, '^[^:]+')
-  boards[#boards + 1] = {b, n, higher, lower, redis.call('HGET', P .. 'pop:' .. b, 't') or '0', redis.call('HGET', P .. 'groups', grp) or ''}
+  boards[#boards + 1] = {b, n, higher, lower, redis.call('HGET', P .. {{pop}} .. b, {{popTime}}) or '0', redis.call('HGET', P .. {{groups}}, grp) or ''}
 end
-local band = redis.call('HGET', P .. 'bands', f[4]) or ''
+local band = redis.call('HGET', P .. {{bands}}, f.band) or ''
 local prev = {}
-local py = redis.call('ZREVRANGEBYSCORE', base .. 'years:' .. scheme, '(' .. ARGV[4], '-inf', 'LIMIT', 0, 1)
+local py = redis.call('ZREVRANGEBYSCORE', base .. {{years}} .. scheme, '(' .. ARGV[4], '-inf', 'LIMIT', 0, 1)
 if #py > 0 then
-  local pmeta = redis.call('HGETALL', base .. '{' .. scheme .. ':' .. py[1] .. '}:round')
+  local pmeta = redis.call('HGETALL', base .. '{' .. scheme .. ':' .. py[1] .. '}' .. {{round}})
   local PP = prefix(py[1], pmeta)
   local pentry = ''
-  if PP then pentry = redis.call('HGET', PP .. 'e', inst) or '' end
+  if PP then pentry = redis.call('HGET', PP .. {{e}}, inst) or '' end
   prev = {py[1], pmeta, pentry}
-  for b in string.gmatch(f[6], '[^,]+') do
+  for b in string.gmatch(f.boards, '[^,]+') do
     local n, rank, score = 0, 0, ''
     if PP then
-      local z = PP .. 'z:' .. b
+      local z = PP .. {{z}} .. b
       n = redis.call('ZCARD', z)
       local s = redis.call('ZSCORE', z, inst)
       if s then
@@ -259,7 +268,7 @@ if #py > 0 then
     prev[#prev + 1] = {n, rank, score}
   end
 end
-return {'OK', meta, entry, boards, band, prev}
+return {{{OK}}, meta, raw, boards, band, prev}
 `)
 
 // pageScript reads one leaderboard page in one atomic step: whole tie groups
@@ -268,18 +277,16 @@ return {'OK', meta, entry, boards, band, prev}
 //
 // ARGV: 1 layout, 2 base, 3 round tag, 4 board id, 5 page size, 6 cursor
 // score ("" for the first page), 7 peer group code.
-// Returns {'OK', round meta, group meta, count, update ms, groups, below,
-// bands hash} with groups {score, rank, members, entries} and below the
-// number of entries under the last group.
-var pageScript = redis.NewScript(luaCommon + `
-if not layoutok(ARGV[1]) then return {'NOLAYOUT'} end
+// Returns the page reply (see pageReply).
+var pageScript = script(`
+if not layoutok(ARGV[1]) then return {{{NOLAYOUT}}} end
 local base = ARGV[2]
-local meta = redis.call('HGETALL', base .. ARGV[3] .. ':round')
-if #meta == 0 then return {'NOROUND'} end
-local gen = hget(meta, 'gen')
-if not gen then return {'OK', meta, '', 0, '0', {}, 0, {}} end
+local meta = redis.call('HGETALL', base .. ARGV[3] .. {{round}})
+if #meta == 0 then return {{{NOROUND}}} end
+local gen = hget(meta, {{gen}})
+if not gen then return {{{OK}}, meta, '', 0, '0', {}, 0, {}} end
 local P = base .. ARGV[3] .. ':g' .. gen .. ':'
-local z = P .. 'z:' .. ARGV[4]
+local z = P .. {{z}} .. ARGV[4]
 local size = tonumber(ARGV[5])
 local scores, list = {}, nil
 if ARGV[6] == '' then
@@ -297,7 +304,7 @@ for _, s in ipairs(scores) do
   if #members > 0 then
     local entries = {}
     for i = 1, #members, 1000 do
-      local chunk = redis.call('HMGET', P .. 'e', unpack(members, i, math.min(i + 999, #members)))
+      local chunk = redis.call('HMGET', P .. {{e}}, unpack(members, i, math.min(i + 999, #members)))
       for _, e in ipairs(chunk) do entries[#entries + 1] = e or '' end
     end
     groups[#groups + 1] = {s, redis.call('ZCOUNT', z, '(' .. s, '+inf') + 1, members, entries}
@@ -305,24 +312,23 @@ for _, s in ipairs(scores) do
 end
 local below = 0
 if #scores > 0 then below = redis.call('ZCOUNT', z, '-inf', '(' .. scores[#scores]) end
-return {'OK', meta, redis.call('HGET', P .. 'groups', ARGV[7]) or '', redis.call('ZCARD', z),
-  redis.call('HGET', P .. 'pop:' .. ARGV[4], 't') or '0', groups, below, redis.call('HGETALL', P .. 'bands')}
+return {{{OK}}, meta, redis.call('HGET', P .. {{groups}}, ARGV[7]) or '', redis.call('ZCARD', z),
+  redis.call('HGET', P .. {{pop}} .. ARGV[4], {{popTime}}) or '0', groups, below, redis.call('HGETALL', P .. {{bands}})}
 `)
 
 // statsScript reads a board's statistics inputs in one atomic step.
 //
 // ARGV: 1 layout, 2 base, 3 round tag, 4 board id, 5 peer group code.
-// Returns {'OK', round meta, group meta, population hash, count, min, max,
-// low middle, high middle, bands hash, band max hash}.
-var statsScript = redis.NewScript(luaCommon + `
-if not layoutok(ARGV[1]) then return {'NOLAYOUT'} end
+// Returns the statistics reply (see statsReply).
+var statsScript = script(`
+if not layoutok(ARGV[1]) then return {{{NOLAYOUT}}} end
 local base = ARGV[2]
-local meta = redis.call('HGETALL', base .. ARGV[3] .. ':round')
-if #meta == 0 then return {'NOROUND'} end
-local gen = hget(meta, 'gen')
-if not gen then return {'OK', meta, '', {}, 0, '', '', '', '', {}, {}} end
+local meta = redis.call('HGETALL', base .. ARGV[3] .. {{round}})
+if #meta == 0 then return {{{NOROUND}}} end
+local gen = hget(meta, {{gen}})
+if not gen then return {{{OK}}, meta, '', {}, 0, '', '', '', '', {}, {}} end
 local P = base .. ARGV[3] .. ':g' .. gen .. ':'
-local z = P .. 'z:' .. ARGV[4]
+local z = P .. {{z}} .. ARGV[4]
 local n = redis.call('ZCARD', z)
 local function at(i)
   local r = redis.call('ZRANGE', z, i, i, 'WITHSCORES')
@@ -334,27 +340,27 @@ if n > 0 then
   mn, mx = at(0), at(n - 1)
   lo, hi = at(math.floor((n - 1) / 2)), at(math.floor(n / 2))
 end
-return {'OK', meta, redis.call('HGET', P .. 'groups', ARGV[5]) or '', redis.call('HGETALL', P .. 'pop:' .. ARGV[4]),
-  n, mn, mx, lo, hi, redis.call('HGETALL', P .. 'bands'), redis.call('HGETALL', P .. 'bandmax')}
+return {{{OK}}, meta, redis.call('HGET', P .. {{groups}}, ARGV[5]) or '', redis.call('HGETALL', P .. {{pop}} .. ARGV[4]),
+  n, mn, mx, lo, hi, redis.call('HGETALL', P .. {{bands}}), redis.call('HGETALL', P .. {{bandmax}})}
 `)
 
 // boardsScript lists a round's boards.
 //
 // ARGV: 1 layout, 2 base, 3 round tag.
-// Returns {'OK', round meta, groups hash, {{id, count, update ms}...}}.
-var boardsScript = redis.NewScript(luaCommon + `
-if not layoutok(ARGV[1]) then return {'NOLAYOUT'} end
+// Returns the boards reply (see boardsReply).
+var boardsScript = script(`
+if not layoutok(ARGV[1]) then return {{{NOLAYOUT}}} end
 local base = ARGV[2]
-local meta = redis.call('HGETALL', base .. ARGV[3] .. ':round')
-if #meta == 0 then return {'NOROUND'} end
-local gen = hget(meta, 'gen')
-if not gen then return {'OK', meta, {}, {}} end
+local meta = redis.call('HGETALL', base .. ARGV[3] .. {{round}})
+if #meta == 0 then return {{{NOROUND}}} end
+local gen = hget(meta, {{gen}})
+if not gen then return {{{OK}}, meta, {}, {}} end
 local P = base .. ARGV[3] .. ':g' .. gen .. ':'
 local out = {}
-for _, b in ipairs(redis.call('SMEMBERS', P .. 'boards')) do
-  out[#out + 1] = {b, redis.call('ZCARD', P .. 'z:' .. b), redis.call('HGET', P .. 'pop:' .. b, 't') or '0'}
+for _, b in ipairs(redis.call('SMEMBERS', P .. {{boards}})) do
+  out[#out + 1] = {b, redis.call('ZCARD', P .. {{z}} .. b), redis.call('HGET', P .. {{pop}} .. b, {{popTime}}) or '0'}
 end
-return {'OK', meta, redis.call('HGETALL', P .. 'groups'), out}
+return {{{OK}}, meta, redis.call('HGETALL', P .. {{groups}}), out}
 `)
 
 var allScripts = []*redis.Script{applyScript, roundScript, bumpScript, releaseScript, refreshScript, swapScript, standingScript, pageScript, statsScript, boardsScript}

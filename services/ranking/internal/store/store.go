@@ -34,7 +34,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -49,12 +48,6 @@ import (
 // LayoutVersion is the version of the key layout above. A service finding
 // boards of another version (or none) rebuilds them from the stream.
 const LayoutVersion = 1
-
-// Keys outside any layout version.
-const (
-	LayoutKey = "rk:layout"
-	MarkKey   = "rk:rebuild"
-)
 
 // Base is the key prefix of the current layout.
 var Base = fmt.Sprintf("rk:v%d:", LayoutVersion)
@@ -138,9 +131,9 @@ func (o Outcome) String() string {
 // ApplyArgs are the script arguments for one record.
 func applyArgs(r board.Record) []any {
 	args := []any{layout, Base, Tag(r.Scheme, r.Year), RoundKey(r.Scheme, r.Year), r.Scheme, r.Year, r.Institution,
-		r.Entry.Seq, r.Entry.Encode(), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, r.BandInfo.Encode()}
+		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo)}
 	for _, g := range r.Groups {
-		args = append(args, g.Code, g.Encode())
+		args = append(args, g.Code, EncodeGroup(g))
 	}
 	return args
 }
@@ -165,29 +158,34 @@ func (s *Store) Apply(ctx context.Context, recs []board.Record) ([]Outcome, erro
 			}
 			continue
 		}
-		out := make([]Outcome, len(recs))
-		for i, c := range cmds {
-			v, cerr := c.Text()
-			if cerr != nil {
-				return nil, fmt.Errorf("apply %s of %s: %w", recs[i].Institution, recs[i].RoundID, cerr)
-			}
-			switch v {
-			case "OK":
-				out[i] = Applied
-			case "DUP":
-				out[i] = Duplicate
-			case "STALE":
-				out[i] = Stale
-			case "NOLAYOUT":
-				return nil, ErrNoLayout
-			case "BUSY":
-				return nil, ErrBusy
-			default:
-				return nil, fmt.Errorf("apply script answered %q", v)
-			}
-		}
-		return out, nil
+		return outcomes(recs, cmds)
 	}
+}
+
+// outcomes decodes the apply script's answers.
+func outcomes(recs []board.Record, cmds []*redis.Cmd) ([]Outcome, error) {
+	out := make([]Outcome, len(recs))
+	for i, c := range cmds {
+		v, err := c.Text()
+		if err != nil {
+			return nil, fmt.Errorf("apply %s of %s: %w", recs[i].Institution, recs[i].RoundID, err)
+		}
+		switch v {
+		case replyOK:
+			out[i] = Applied
+		case replyDup:
+			out[i] = Duplicate
+		case replyStale:
+			out[i] = Stale
+		case replyNoLayout:
+			return nil, ErrNoLayout
+		case replyBusy:
+			return nil, ErrBusy
+		default:
+			return nil, fmt.Errorf("apply script answered %q", v)
+		}
+	}
+	return out, nil
 }
 
 // RoundEvent is a RoundChanged or RoundPublished reduced to what boards need.
@@ -202,9 +200,9 @@ type RoundEvent struct {
 
 // ApplyRound applies a round event.
 func (s *Store) ApplyRound(ctx context.Context, e RoundEvent) error {
-	state := "P"
+	state := statePending
 	if e.Final {
-		state = "F"
+		state = stateFinal
 	}
 	v, err := roundScript.Run(ctx, s.rdb, nil, layout, Base, Tag(e.Scheme, e.Year), RoundKey(e.Scheme, e.Year),
 		e.Scheme, e.Year, e.RoundID, e.SchemeVersion, state, e.Seq).Text()
@@ -212,11 +210,11 @@ func (s *Store) ApplyRound(ctx context.Context, e RoundEvent) error {
 		return err
 	}
 	switch v {
-	case "OK":
+	case replyOK:
 		return nil
-	case "NOLAYOUT":
+	case replyNoLayout:
 		return ErrNoLayout
-	case "BUSY":
+	case replyBusy:
 		return ErrBusy
 	}
 	return fmt.Errorf("round script answered %q", v)
@@ -244,13 +242,16 @@ func (s *Store) State(ctx context.Context) (State, error) {
 	pipe := s.rdb.Pipeline()
 	l := pipe.Get(ctx, LayoutKey)
 	m := pipe.Exists(ctx, MarkKey)
-	q := pipe.HGetAll(ctx, Base+"seq")
+	q := pipe.HGetAll(ctx, Base+keySeq)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return State{}, err
 	}
 	st := State{LayoutOK: l.Val() == layout, Rebuilding: m.Val() == 1, Applied: map[string]uint64{}}
 	for k, v := range q.Val() {
-		n, _ := strconv.ParseUint(v, 10, 64)
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return State{}, fmt.Errorf("applied sequence of %s %q: %w", k, v, err)
+		}
 		st.Applied[k] = n
 	}
 	return st, nil
@@ -274,7 +275,7 @@ func (s *Store) ReleaseMark(ctx context.Context, token string) error {
 
 // NewGen allocates a generation number.
 func (s *Store) NewGen(ctx context.Context) (string, error) {
-	n, err := s.rdb.Incr(ctx, Base+"genseq").Result()
+	n, err := s.rdb.Incr(ctx, Base+keyGenSeq).Result()
 	return strconv.FormatInt(n, 10), err
 }
 
@@ -300,9 +301,9 @@ func (s *Store) Swap(ctx context.Context, token string, full bool, rounds []Swap
 	}
 	args := []any{token, layout, Base, f, seqAssessments, seqRounds, len(rounds)}
 	for _, r := range rounds {
-		state, prec := "P", ""
+		state, prec := statePending, ""
 		if r.Final {
-			state = "F"
+			state = stateFinal
 		}
 		if r.Precision >= 0 {
 			prec = strconv.Itoa(r.Precision)
@@ -313,27 +314,19 @@ func (s *Store) Swap(ctx context.Context, token string, full bool, rounds []Swap
 	if err != nil {
 		return nil, err
 	}
-	if str(v, 0) != "OK" {
-		return nil, fmt.Errorf("rebuild mark lost before the swap (another replica took over?): %s", str(v, 0))
-	}
-	var old []GenRef
-	for _, x := range list(v, 1) {
-		tag, gen, _ := strings.Cut(fmt.Sprint(x), "|")
-		old = append(old, GenRef{Tag: tag, Gen: gen})
-	}
-	return old, nil
+	return decodeSwap(v)
 }
 
 // AddPending records a generation being written, so a rebuild that dies
 // halfway leaves nothing behind: the next one deletes it.
 func (s *Store) AddPending(ctx context.Context, g GenRef) error {
-	return s.rdb.SAdd(ctx, Base+"pending", g.Tag+"|"+g.Gen).Err()
+	return s.rdb.SAdd(ctx, Base+keyPending, g.Tag+"|"+g.Gen).Err()
 }
 
 // DropPending deletes every generation a dead rebuild left half-written.
 // Call it only while holding the mark.
 func (s *Store) DropPending(ctx context.Context) error {
-	refs, err := s.rdb.SMembers(ctx, Base+"pending").Result()
+	refs, err := s.rdb.SMembers(ctx, Base+keyPending).Result()
 	if err != nil {
 		return err
 	}
@@ -342,7 +335,7 @@ func (s *Store) DropPending(ctx context.Context) error {
 		if err := s.DeleteGen(ctx, GenRef{Tag: tag, Gen: gen}); err != nil {
 			return err
 		}
-		if err := s.rdb.SRem(ctx, Base+"pending", r).Err(); err != nil {
+		if err := s.rdb.SRem(ctx, Base+keyPending, r).Err(); err != nil {
 			return err
 		}
 	}
@@ -364,13 +357,13 @@ func (s *Store) Sweep(ctx context.Context, keepGens []GenRef) error {
 	for _, g := range keepGens {
 		live[g.Tag+"|"+g.Gen] = true
 	}
-	rounds, err := s.rdb.SMembers(ctx, Base+"rounds").Result()
+	rounds, err := s.rdb.SMembers(ctx, Base+keyRounds).Result()
 	if err != nil {
 		return err
 	}
 	for _, rk := range rounds {
 		tag := "{" + rk + "}"
-		gen, err := s.rdb.HGet(ctx, Base+tag+":round", "gen").Result()
+		gen, err := s.rdb.HGet(ctx, Base+tag+keyRound, roundGen).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
@@ -394,7 +387,7 @@ func (s *Store) Sweep(ctx context.Context, keepGens []GenRef) error {
 			return true
 		}
 		tag, tail := rest[:end+1], rest[end+1:]
-		if tail == ":round" {
+		if tail == keyRound {
 			return false
 		}
 		gen, _, ok := strings.Cut(strings.TrimPrefix(tail, ":g"), ":")
@@ -427,27 +420,6 @@ func (s *Store) unlinkMatching(ctx context.Context, pattern string, del func(str
 	}
 }
 
-// Round is what a round's meta hash says.
-type Round struct {
-	Scheme    string
-	Year      int32
-	ID        string
-	Version   string
-	Precision int
-	Final     bool
-	Gen       string
-}
-
-func parseRound(v any, scheme string, year int32) Round {
-	m := hash(v)
-	r := Round{Scheme: scheme, Year: year, ID: m["id"], Version: m["version"], Final: m["state"] == "F", Gen: m["gen"]}
-	if r.ID == "" {
-		r.ID = board.RoundID(scheme, year)
-	}
-	r.Precision, _ = strconv.Atoi(m["precision"])
-	return r
-}
-
 // Years lists the years with a round of scheme within [from, to] (0: open).
 func (s *Store) Years(ctx context.Context, scheme string, from, to int32) ([]int32, error) {
 	lo, hi := "-inf", "+inf"
@@ -457,13 +429,16 @@ func (s *Store) Years(ctx context.Context, scheme string, from, to int32) ([]int
 	if to > 0 {
 		hi = strconv.Itoa(int(to))
 	}
-	ys, err := s.rdb.ZRangeByScore(ctx, Base+"years:"+scheme, &redis.ZRangeBy{Min: lo, Max: hi}).Result()
+	ys, err := s.rdb.ZRangeByScore(ctx, Base+keyYears+scheme, &redis.ZRangeBy{Min: lo, Max: hi}).Result()
 	if err != nil {
 		return nil, Unavailable(err)
 	}
 	out := make([]int32, 0, len(ys))
 	for _, y := range ys {
-		n, _ := strconv.Atoi(y)
+		n, err := strconv.ParseInt(y, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("year %q of scheme %s: %w", y, scheme, err)
+		}
 		out = append(out, int32(n))
 	}
 	return out, nil
@@ -475,116 +450,34 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, scheme string, year i
 	if err != nil {
 		return nil, Unavailable(err)
 	}
-	switch str(v, 0) {
-	case "OK":
+	status := ""
+	if len(v) > 0 {
+		status, _ = v[0].(string)
+	}
+	switch status {
+	case replyOK:
 		return v, nil
-	case "NOLAYOUT":
+	case replyNoLayout:
 		return nil, fault.Unavailablef("boards are being rebuilt from the assessment log; try again shortly")
-	case "NOROUND":
+	case replyNoRound:
 		return nil, fault.NotFoundf("no round %s: nothing was recorded for scheme %q in %d", board.RoundID(scheme, year), scheme, year)
 	}
 	return nil, fmt.Errorf("ranking script answered %v", v)
 }
 
-// Standing is what GetStanding reads for one round.
-type Standing struct {
-	Round  Round
-	Found  bool // the institution has a record in the round
-	Entry  board.Entry
-	Band   board.Band
-	Boards []BoardStanding
-	// Previous round of the scheme (PrevYear 0 when none).
-	PrevYear  int32
-	PrevRound Round
-	PrevEntry *board.Entry
-}
-
-// BoardStanding is the institution's place on one board, now and in the
-// previous round.
-type BoardStanding struct {
-	ID        string
-	Group     board.Group
-	Count     int64
-	Higher    int64 // entries with a strictly better score
-	Lower     int64 // entries with a strictly lower score
-	UpdateMs  int64
-	PrevCount int64
-	PrevRank  int64 // 0 when not on the previous board
-}
-
 // Standing reads an institution's standing in one round, with the previous
 // round for movement.
-func (s *Store) Standing(ctx context.Context, scheme string, year int32, inst string) (*Standing, error) {
+func (s *Store) Standing(ctx context.Context, scheme string, year int32, inst string) (*board.Standing, error) {
 	v, err := s.run(ctx, standingScript, scheme, year, layout, Base, scheme, year, inst)
 	if err != nil {
 		return nil, err
 	}
-	st := &Standing{Round: parseRound(v[1], scheme, year)}
-	raw := str(v, 2)
-	if raw == "" {
-		return st, nil
-	}
-	e, err := board.DecodeEntry(raw)
-	if err != nil {
-		return nil, err
-	}
-	st.Found, st.Entry = true, e
-	st.Band = board.DecodeBand(e.Band, str(v, 4))
-	if st.Band.Label == "" {
-		st.Band.Code = e.Band
-	}
-	for _, b := range list(v, 3) {
-		f := b.([]any)
-		id := str(f, 0)
-		group, _ := board.SplitID(id)
-		st.Boards = append(st.Boards, BoardStanding{
-			ID: id, Group: board.DecodeGroup(group, str(f, 5)), Count: num(f, 1), Higher: num(f, 2), Lower: num(f, 3), UpdateMs: num(f, 4),
-		})
-	}
-	prev := list(v, 5)
-	if len(prev) >= 3 {
-		py, _ := strconv.Atoi(str(prev, 0))
-		st.PrevYear = int32(py)
-		st.PrevRound = parseRound(prev[1], scheme, st.PrevYear)
-		if pe := str(prev, 2); pe != "" {
-			e, err := board.DecodeEntry(pe)
-			if err != nil {
-				return nil, err
-			}
-			st.PrevEntry = &e
-		}
-		for i, b := range prev[3:] {
-			if i < len(st.Boards) {
-				f := b.([]any)
-				st.Boards[i].PrevCount, st.Boards[i].PrevRank = num(f, 0), num(f, 1)
-			}
-		}
-	}
-	return st, nil
-}
-
-// Page is one leaderboard page's raw material.
-type Page struct {
-	Round    Round
-	Group    *board.Group // nil when the round has no such peer group
-	Count    int64
-	UpdateMs int64
-	Ties     []Tie
-	Below    int64 // entries under the last tie group fetched
-	Bands    map[string]board.Band
-}
-
-// Tie is every entry sharing one score, with its competition rank.
-type Tie struct {
-	Score   int64
-	Rank    int64
-	Members []string
-	Entries []board.Entry // same order as Members
+	return decodeStanding(v, scheme, year)
 }
 
 // Page reads whole tie groups from the board, enough to fill size entries
 // after the cursor score (or from the top).
-func (s *Store) Page(ctx context.Context, scheme string, year int32, boardID string, size int, cursor *board.Cursor) (*Page, error) {
+func (s *Store) Page(ctx context.Context, scheme string, year int32, boardID string, size int, cursor *board.Cursor) (*board.TiePage, error) {
 	cur := ""
 	if cursor != nil {
 		cur = strconv.FormatInt(cursor.Score, 10)
@@ -594,173 +487,24 @@ func (s *Store) Page(ctx context.Context, scheme string, year int32, boardID str
 	if err != nil {
 		return nil, err
 	}
-	p := &Page{Round: parseRound(v[1], scheme, year), Count: num(v, 3), UpdateMs: num(v, 4), Below: num(v, 6), Bands: map[string]board.Band{}}
-	if len(v) > 7 {
-		for code, val := range hash(v[7]) {
-			p.Bands[code] = board.DecodeBand(code, val)
-		}
-	}
-	if gm := str(v, 2); gm != "" {
-		g := board.DecodeGroup(group, gm)
-		p.Group = &g
-	}
-	for _, t := range list(v, 5) {
-		f := t.([]any)
-		score, err := strconv.ParseInt(str(f, 0), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("board score %q: %w", str(f, 0), err)
-		}
-		tie := Tie{Score: score, Rank: num(f, 1)}
-		for _, m := range list(f, 2) {
-			tie.Members = append(tie.Members, fmt.Sprint(m))
-		}
-		for _, e := range list(f, 3) {
-			ent, _ := board.DecodeEntry(fmt.Sprint(e))
-			tie.Entries = append(tie.Entries, ent)
-		}
-		p.Ties = append(p.Ties, tie)
-	}
-	return p, nil
-}
-
-// Statistics is one board's statistics' raw material.
-type Statistics struct {
-	Round          Round
-	Group          *board.Group
-	Count          int64
-	Stats          board.Stats
-	Min, Max       int64
-	LowMid, HighMd int64
-	BandCounts     map[string]int64
-	ReportedCounts map[string]int64
-	ReportedTotal  int64
-	Bands          map[string]board.Band
-	BandMax        map[string]int64
-	UpdateMs       int64
+	return decodePage(v, scheme, year, group)
 }
 
 // Statistics reads a board's statistics inputs.
-func (s *Store) Statistics(ctx context.Context, scheme string, year int32, boardID string) (*Statistics, error) {
+func (s *Store) Statistics(ctx context.Context, scheme string, year int32, boardID string) (*board.BoardStats, error) {
 	group, _ := board.SplitID(boardID)
 	v, err := s.run(ctx, statsScript, scheme, year, layout, Base, Tag(scheme, year), boardID, group)
 	if err != nil {
 		return nil, err
 	}
-	st := &Statistics{Round: parseRound(v[1], scheme, year), Count: num(v, 4),
-		BandCounts: map[string]int64{}, ReportedCounts: map[string]int64{}, Bands: map[string]board.Band{}, BandMax: map[string]int64{}}
-	if gm := str(v, 2); gm != "" {
-		g := board.DecodeGroup(group, gm)
-		st.Group = &g
-	}
-	pop := hash(v[3])
-	st.Stats = board.Stats{N: atoi(pop["n"]), Sum: bigOf(pop["sum"]), SumSq: bigOf(pop["sumsq"])}
-	st.ReportedTotal = atoi(pop["rn"])
-	st.UpdateMs = atoi(pop["t"])
-	for k, val := range pop {
-		if code, ok := strings.CutPrefix(k, "b:"); ok {
-			st.BandCounts[code] = atoi(val)
-		}
-		if code, ok := strings.CutPrefix(k, "r:"); ok {
-			st.ReportedCounts[code] = atoi(val)
-		}
-	}
-	st.Min, st.Max, st.LowMid, st.HighMd = atoi(str(v, 5)), atoi(str(v, 6)), atoi(str(v, 7)), atoi(str(v, 8))
-	for code, val := range hash(v[9]) {
-		st.Bands[code] = board.DecodeBand(code, val)
-	}
-	for code, val := range hash(v[10]) {
-		st.BandMax[code] = atoi(val)
-	}
-	return st, nil
-}
-
-// BoardInfo is one board of a round.
-type BoardInfo struct {
-	ID       string
-	Group    board.Group
-	Count    int64
-	UpdateMs int64
+	return decodeStats(v, scheme, year, group)
 }
 
 // Boards lists a round's boards.
-func (s *Store) Boards(ctx context.Context, scheme string, year int32) (Round, []BoardInfo, error) {
+func (s *Store) Boards(ctx context.Context, scheme string, year int32) (board.Round, []board.BoardInfo, error) {
 	v, err := s.run(ctx, boardsScript, scheme, year, layout, Base, Tag(scheme, year))
 	if err != nil {
-		return Round{}, nil, err
+		return board.Round{}, nil, err
 	}
-	r := parseRound(v[1], scheme, year)
-	groups := hash(v[2])
-	var out []BoardInfo
-	for _, b := range list(v, 3) {
-		f := b.([]any)
-		id := str(f, 0)
-		g, _ := board.SplitID(id)
-		out = append(out, BoardInfo{ID: id, Group: board.DecodeGroup(g, groups[g]), Count: num(f, 1), UpdateMs: num(f, 2)})
-	}
-	return r, out, nil
-}
-
-// Reply helpers: Lua tables arrive as []any, strings as string, integers
-// as int64.
-
-func str(v []any, i int) string {
-	if i >= len(v) || v[i] == nil {
-		return ""
-	}
-	switch x := v[i].(type) {
-	case string:
-		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	return fmt.Sprint(v[i])
-}
-
-func num(v []any, i int) int64 {
-	if i >= len(v) {
-		return 0
-	}
-	switch x := v[i].(type) {
-	case int64:
-		return x
-	case string:
-		return atoi(x)
-	}
-	return 0
-}
-
-func list(v []any, i int) []any {
-	if i >= len(v) {
-		return nil
-	}
-	l, _ := v[i].([]any)
-	return l
-}
-
-func hash(v any) map[string]string {
-	m := map[string]string{}
-	switch x := v.(type) {
-	case []any:
-		for i := 0; i+1 < len(x); i += 2 {
-			m[fmt.Sprint(x[i])] = fmt.Sprint(x[i+1])
-		}
-	case map[any]any:
-		for k, val := range x {
-			m[fmt.Sprint(k)] = fmt.Sprint(val)
-		}
-	}
-	return m
-}
-
-func atoi(s string) int64 {
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return n
-}
-
-func bigOf(s string) *big.Int {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return new(big.Int)
-	}
-	return b
+	return decodeBoards(v, scheme, year)
 }

@@ -6,26 +6,25 @@ import (
 	"testing"
 	"time"
 
-	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
 )
 
-var pemda = board.Group{Code: "pemda", Name: "Pemerintah Daerah", Scopes: []assessmentv1.ScopeKind{assessmentv1.ScopeKind_SCOPE_KIND_NATIONAL, assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE}}
+var pemda = board.Group{Code: "pemda", Name: "Pemerintah Daerah", Scopes: []board.Scope{board.ScopeNational, board.ScopeProvince}}
 
-func rec(inst string, rev uint64, score int64, band string, basis assessmentv1.AssessmentBasis) board.Record {
+func rec(inst string, rev uint64, score int64, band string, basis board.Basis) board.Record {
 	e := board.Entry{Revision: rev, Band: band, Basis: basis, Seq: rev, TimeMs: time.Now().UnixMilli(), Name: inst,
 		Boards: []string{"pemda:00", "pemda:63"}, ProvinceCode: "63"}
-	if basis != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND {
+	if basis != board.BasisReportedBand {
 		e.Scored, e.Score = true, score
 	}
 	return board.Record{Scheme: "ombudsman", Year: 2024, RoundID: "ombudsman-2024", SchemeVersion: "2022", Precision: 2,
-		Institution: inst, Entry: e, BandInfo: board.Band{Code: band, Label: "label " + band, Zone: assessmentv1.BandZone_BAND_ZONE_GREEN},
+		Institution: inst, Entry: e, BandInfo: board.Band{Code: band, Label: "label " + band, Zone: board.ZoneGreen},
 		Groups: []board.Group{pemda}}
 }
 
-const computed = assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_COMPUTED
+const computed = board.BasisComputed
 
 func newStore(t *testing.T) (*store.Store, *redistest.Server) { return newStoreB(t) }
 
@@ -60,7 +59,7 @@ func apply(t *testing.T, s *store.Store, rs ...board.Record) []store.Outcome {
 func TestApplyRevisionsAndStatistics(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := t.Context()
-	out := apply(t, s, rec("a", 1, 9000, "A", computed), rec("b", 1, 8000, "B", computed), rec("c", 1, 0, "C", assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND))
+	out := apply(t, s, rec("a", 1, 9000, "A", computed), rec("b", 1, 8000, "B", computed), rec("c", 1, 0, "C", board.BasisReportedBand))
 	if out[0] != store.Applied || out[2] != store.Applied {
 		t.Fatalf("outcomes %v", out)
 	}
