@@ -56,6 +56,10 @@ type ServicesOptions struct {
 	Mode Mode
 	// NATSURL is the NATS every service uses.
 	NATSURL string
+	// NATSConn, if set, is the in-process services' connection to it
+	// (tests pass theirs, with a short reconnect delay); Stop leaves it
+	// open. Nil: Services connects and closes its own.
+	NATSConn *nats.Conn
 	// RedisAddr is the ranking service's Redis (host:port or URL).
 	RedisAddr string
 	// Logger receives the in-process services' logs and the harness's.
@@ -83,6 +87,7 @@ type Services struct {
 	g   errgroup.Group
 
 	nc     *nats.Conn    // InProcess: shared by the services
+	ownNC  bool          // nc is ours to close
 	rdb    *redis.Client // InProcess: the ranking service's Redis client
 	tmpBin string        // Processes: a BinDir of our own
 
@@ -117,11 +122,15 @@ func NewServices(ctx context.Context, o ServicesOptions) (*Services, error) {
 	if o.Mode == Processes {
 		return s, s.prepareBinaries(ctx)
 	}
+	if s.nc = o.NATSConn; s.nc != nil {
+		return s, nil
+	}
 	var err error
 	if s.nc, err = natsx.Connect(ctx, o.NATSURL, o.ClientName, o.Logger); err != nil {
 		s.end()
 		return nil, fmt.Errorf("connect to NATS at %s: %w", o.NATSURL, err)
 	}
+	s.ownNC = true
 	return s, nil
 }
 
@@ -287,10 +296,10 @@ func (s *Services) Stop() {
 		_ = s.rdb.Close()
 		s.rdb = nil
 	}
-	if s.nc != nil {
+	if s.nc != nil && s.ownNC {
 		s.nc.Close()
-		s.nc = nil
 	}
+	s.nc = nil
 	if s.tmpBin != "" {
 		_ = os.RemoveAll(s.tmpBin)
 		s.tmpBin = ""

@@ -1,5 +1,6 @@
 // Package stacktest helps the tests that run more than one service: the
-// registry and the services that read it, on one test NATS server.
+// registry and the services that read it, on one test NATS server, started
+// by cmd/internal/stack as the dev stack and the benchmark start them.
 package stacktest
 
 import (
@@ -7,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/predikat-id/predikat/cmd/internal/stack"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
-	registry "github.com/predikat-id/predikat/services/registry/wiring"
 )
 
 // Registry is a running registry service.
@@ -20,37 +21,31 @@ type Registry struct {
 	Client registryv1.RegistryServiceClient
 }
 
-// StartRegistry runs the registry service on ns until the test ends.
+// StartRegistry runs the registry service in process on ns until the test
+// ends.
 func StartRegistry(t testing.TB, ns *natstest.Server) *Registry {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- registry.Run(ctx, registry.Config{Addr: "127.0.0.1:0", NATS: ns.Conn(t), Replicas: 1, Logger: natstest.Logger(t),
-			OnServing: func(a string) { addr <- a }})
-	}()
-	var a string
-	select {
-	case a = <-addr:
-	case err := <-done:
-		cancel()
-		t.Fatalf("registry did not start: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("registry not ready in 20s")
-	}
-	cc, err := grpcserver.Dial(a)
+	svcs, err := stack.NewServices(context.Background(), stack.ServicesOptions{
+		NATSURL: ns.URL(), NATSConn: ns.Conn(t), Logger: natstest.Logger(t), ReadyTimeout: 20 * time.Second,
+	})
 	if err != nil {
-		cancel()
+		t.Fatal(err)
+	}
+	addr, err := svcs.Start(stack.Registry, "127.0.0.1:0", "")
+	if err != nil {
+		svcs.Stop()
+		t.Fatalf("registry did not start: %v", err)
+	}
+	cc, err := grpcserver.Dial(addr)
+	if err != nil {
+		svcs.Stop()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		cc.Close()
-		cancel()
-		<-done
+		svcs.Stop()
 	})
-	return &Registry{Addr: a, Client: registryv1.NewRegistryServiceClient(cc)}
+	return &Registry{Addr: addr, Client: registryv1.NewRegistryServiceClient(cc)}
 }
 
 // Create registers the institutions.
