@@ -6,7 +6,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,25 +16,27 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", config.Env("PREDIKAT_REGISTRY_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_REGISTRY_ADDR)")
+	cfg := wiring.Config{}
+	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_REGISTRY_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_REGISTRY_ADDR)")
 	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
-	replicas := flag.Int("replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each KV bucket: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
+	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each KV bucket: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
 	flag.Parse()
 
-	log := config.Logger()
+	cfg.Logger = config.Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, *addr, *natsURL, *replicas); err != nil {
-		log.Error("registry stopped", "err", err)
+	if err := run(ctx, cfg, *natsURL); err != nil {
+		cfg.Logger.Error("registry stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, log *slog.Logger, addr, natsURL string, replicas int) error {
-	nc, err := natsx.Connect(ctx, natsURL, "predikat-registry", log)
+func run(ctx context.Context, cfg wiring.Config, natsURL string) error {
+	nc, err := natsx.Connect(ctx, natsURL, "predikat-registry", cfg.Logger)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
 	defer nc.Close()
-	return wiring.Run(ctx, wiring.Config{Addr: addr, NATS: nc, Replicas: replicas, Logger: log})
+	cfg.NATS = nc
+	return wiring.Run(ctx, cfg)
 }

@@ -1,5 +1,6 @@
 // Package wiring wires the registry service together: storage on JetStream KV,
-// the in-memory index, the gRPC handlers and the shared server bootstrap.
+// the in-memory index, the application layer over them, the gRPC handlers and
+// the shared server bootstrap.
 // main (and the dev stack in cmd/predikat) parse flags and call Run.
 package wiring
 
@@ -8,13 +9,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/services/registry/internal/app"
 	"github.com/predikat-id/predikat/services/registry/internal/index"
+	"github.com/predikat-id/predikat/services/registry/internal/institution"
 	"github.com/predikat-id/predikat/services/registry/internal/server"
 	"github.com/predikat-id/predikat/services/registry/internal/store"
 	"google.golang.org/grpc"
@@ -62,7 +66,10 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	gs.Register(func(r grpc.ServiceRegistrar) {
-		registryv1.RegisterRegistryServiceServer(r, server.New(st, idx, ctx.Done()))
+		registryv1.RegisterRegistryServiceServer(r, server.New(app.New(app.Ports{
+			Regions: st, Institutions: st, Index: idx, Feed: feed{idx},
+			Clock: app.ClockFunc(time.Now), Stopping: ctx.Done(),
+		})))
 	})
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis) }()
@@ -79,4 +86,11 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.OnServing(lis.Addr().String())
 	}
 	return <-served
+}
+
+// feed is the index as the application's change feed.
+type feed struct{ idx *index.Index }
+
+func (f feed) Subscribe(snapshot bool) (app.Subscription, []*institution.Institution) {
+	return f.idx.Subscribe(snapshot)
 }

@@ -8,15 +8,9 @@ import (
 	"sort"
 	"sync"
 
-	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
+	"github.com/predikat-id/predikat/services/registry/internal/region"
 )
-
-// Change is one committed change of an institution.
-type Change struct {
-	Type        registryv1.ChangeType
-	Institution *registryv1.Institution
-}
 
 // ErrSlowWatcher ends a subscription whose reader fell too far behind; the
 // client reconnects with a snapshot rather than silently missing changes.
@@ -24,25 +18,32 @@ var ErrSlowWatcher = errors.New("watch fell behind the change rate; reconnect wi
 
 // Sub is one live subscription.
 type Sub struct {
-	C    chan Change
-	err  error
-	done chan struct{}
+	c   chan institution.Change
+	err error
+	x   *Index
 }
 
-// Err says why the subscription ended (after C is closed).
+// Changes delivers the changes committed after Subscribe; it is closed when
+// the subscription ends.
+func (s *Sub) Changes() <-chan institution.Change { return s.c }
+
+// Err says why the subscription ended (after Changes is closed).
 func (s *Sub) Err() error { return s.err }
+
+// Close ends the subscription; safe to call more than once.
+func (s *Sub) Close() { s.x.Unsubscribe(s) }
 
 type entry struct {
 	key  string // folded name + "\x00" + id: the listing order
-	inst *registryv1.Institution
+	inst *institution.Institution
 }
 
 // Index is safe for concurrent use.
 type Index struct {
 	mu      sync.RWMutex
-	byID    map[string]*registryv1.Institution
+	byID    map[string]*institution.Institution
 	order   []entry
-	regions map[string]*registryv1.Region
+	regions map[string]*region.Region
 	subs    map[*Sub]struct{}
 	subBuf  int
 }
@@ -50,42 +51,40 @@ type Index struct {
 // New returns an empty index. subBuf bounds each watcher's backlog.
 func New(subBuf int) *Index {
 	return &Index{
-		byID: map[string]*registryv1.Institution{}, regions: map[string]*registryv1.Region{},
+		byID: map[string]*institution.Institution{}, regions: map[string]*region.Region{},
 		subs: map[*Sub]struct{}{}, subBuf: subBuf,
 	}
 }
 
-// OrderKey is the stable listing order of an institution.
-func OrderKey(inst *registryv1.Institution) string {
-	return institution.Fold(inst.GetName()) + "\x00" + inst.GetId()
-}
-
 // PutInstitution applies a committed institution.
-func (x *Index) PutInstitution(inst *registryv1.Institution) {
+func (x *Index) PutInstitution(inst *institution.Institution) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	old := x.byID[inst.GetId()]
-	if old != nil && old.GetRevision() >= inst.GetRevision() {
+	old := x.byID[inst.ID]
+	if old != nil && old.Revision >= inst.Revision {
 		return // a replayed older value never overwrites a newer one
 	}
 	if old != nil {
-		x.remove(OrderKey(old))
+		x.remove(institution.OrderKey(old))
 	}
-	x.byID[inst.GetId()] = inst
-	k := OrderKey(inst)
+	x.byID[inst.ID] = inst
+	k := institution.OrderKey(inst)
 	i := sort.Search(len(x.order), func(i int) bool { return x.order[i].key >= k })
 	x.order = append(x.order, entry{})
 	copy(x.order[i+1:], x.order[i:])
 	x.order[i] = entry{key: k, inst: inst}
 
-	ct := registryv1.ChangeType_CHANGE_TYPE_UPDATED
+	x.publish(institution.Change{Type: changeType(old, inst), Institution: inst})
+}
+
+func changeType(old, inst *institution.Institution) institution.ChangeType {
 	switch {
 	case old == nil:
-		ct = registryv1.ChangeType_CHANGE_TYPE_CREATED
-	case inst.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED && old.GetStatus() != inst.GetStatus():
-		ct = registryv1.ChangeType_CHANGE_TYPE_RETIRED
+		return institution.ChangeCreated
+	case inst.Status == institution.StatusRetired && old.Status != inst.Status:
+		return institution.ChangeRetired
 	}
-	x.publish(Change{Type: ct, Institution: inst})
+	return institution.ChangeUpdated
 }
 
 func (x *Index) remove(key string) {
@@ -96,51 +95,51 @@ func (x *Index) remove(key string) {
 }
 
 // PutRegion applies a committed region.
-func (x *Index) PutRegion(r *registryv1.Region) {
+func (x *Index) PutRegion(r *region.Region) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.regions[r.GetCode()] = r
+	x.regions[r.Code] = r
 }
 
 // Institution returns the institution with id, or nil. The result is shared:
 // callers must not modify it.
-func (x *Index) Institution(id string) *registryv1.Institution {
+func (x *Index) Institution(id string) *institution.Institution {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.byID[id]
 }
 
 // Region returns the region with code, or nil.
-func (x *Index) Region(code string) *registryv1.Region {
+func (x *Index) Region(code string) *region.Region {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.regions[code]
 }
 
 // Regions returns every region matching keep, ordered by code.
-func (x *Index) Regions(keep func(*registryv1.Region) bool) []*registryv1.Region {
+func (x *Index) Regions(keep func(*region.Region) bool) []*region.Region {
 	x.mu.RLock()
-	out := make([]*registryv1.Region, 0, len(x.regions))
+	out := make([]*region.Region, 0, len(x.regions))
 	for _, r := range x.regions {
 		if keep(r) {
 			out = append(out, r)
 		}
 	}
 	x.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].GetCode() < out[j].GetCode() })
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
 }
 
 // Page returns up to limit institutions after the order key `after` that pass
 // keep, and whether more follow.
-func (x *Index) Page(after string, limit int, keep func(*registryv1.Institution) bool) ([]*registryv1.Institution, bool) {
+func (x *Index) Page(after string, limit int, keep func(*institution.Institution) bool) ([]*institution.Institution, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	i := 0
 	if after != "" {
 		i = sort.Search(len(x.order), func(i int) bool { return x.order[i].key > after })
 	}
-	out := make([]*registryv1.Institution, 0, min(limit, 64))
+	out := make([]*institution.Institution, 0, min(limit, 64))
 	for ; i < len(x.order); i++ {
 		if !keep(x.order[i].inst) {
 			continue
@@ -155,14 +154,14 @@ func (x *Index) Page(after string, limit int, keep func(*registryv1.Institution)
 
 // Subscribe registers a watcher. With snapshot, it also returns every current
 // institution, taken under the same lock so no change falls between the two.
-func (x *Index) Subscribe(snapshot bool) (*Sub, []*registryv1.Institution) {
+func (x *Index) Subscribe(snapshot bool) (*Sub, []*institution.Institution) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s := &Sub{C: make(chan Change, x.subBuf), done: make(chan struct{})}
+	s := &Sub{c: make(chan institution.Change, x.subBuf), x: x}
 	x.subs[s] = struct{}{}
-	var snap []*registryv1.Institution
+	var snap []*institution.Institution
 	if snapshot {
-		snap = make([]*registryv1.Institution, len(x.order))
+		snap = make([]*institution.Institution, len(x.order))
 		for i, e := range x.order {
 			snap[i] = e.inst
 		}
@@ -183,15 +182,15 @@ func (x *Index) drop(s *Sub, err error) {
 	}
 	delete(x.subs, s)
 	s.err = err
-	close(s.C)
+	close(s.c)
 }
 
 // publish runs under x.mu. A full channel drops that watcher, never blocks
 // the writer path.
-func (x *Index) publish(c Change) {
+func (x *Index) publish(c institution.Change) {
 	for s := range x.subs {
 		select {
-		case s.C <- c: // records are never modified after commit, so sharing is safe
+		case s.c <- c: // records are never modified after commit, so sharing is safe
 		default:
 			x.drop(s, ErrSlowWatcher)
 		}

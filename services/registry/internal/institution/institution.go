@@ -1,19 +1,19 @@
 // Package institution holds the registry's rules about institutions: which
 // kind may sit in which region, what makes two institutions the same, and how
-// an update mask changes a record. It is pure: storage and RPC live elsewhere.
+// an update mask changes a record. It is pure: storage and RPC live elsewhere,
+// and its types are plain Go so the application layer can name them.
 package institution
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 
-	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/fold"
 	"github.com/predikat-id/predikat/services/registry/internal/region"
-	"google.golang.org/protobuf/proto"
 )
 
 // MaxNameLen bounds names; protovalidate enforces it too, this guards callers
@@ -21,46 +21,40 @@ import (
 const MaxNameLen = 200
 
 // Levels returns the region levels a kind may be registered at.
-func Levels(k registryv1.InstitutionKind) []registryv1.RegionLevel {
-	const (
-		nat  = registryv1.RegionLevel_REGION_LEVEL_NATIONAL
-		prov = registryv1.RegionLevel_REGION_LEVEL_PROVINCE
-		reg  = registryv1.RegionLevel_REGION_LEVEL_REGENCY
-		city = registryv1.RegionLevel_REGION_LEVEL_CITY
-	)
+func Levels(k Kind) []region.Level {
 	switch k {
-	case registryv1.InstitutionKind_INSTITUTION_KIND_PROVINCIAL_GOVERNMENT:
-		return []registryv1.RegionLevel{prov}
-	case registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT:
-		return []registryv1.RegionLevel{reg}
-	case registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT:
-		return []registryv1.RegionLevel{city}
-	case registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY, registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY:
-		return []registryv1.RegionLevel{nat}
-	case registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, registryv1.InstitutionKind_INSTITUTION_KIND_LAND_OFFICE:
-		return []registryv1.RegionLevel{reg, city}
-	case registryv1.InstitutionKind_INSTITUTION_KIND_PUBLIC_SERVICE_MALL:
-		return []registryv1.RegionLevel{prov, reg, city}
+	case KindProvincialGovernment:
+		return []region.Level{region.LevelProvince}
+	case KindRegencyGovernment:
+		return []region.Level{region.LevelRegency}
+	case KindCityGovernment:
+		return []region.Level{region.LevelCity}
+	case KindMinistry, KindAgency:
+		return []region.Level{region.LevelNational}
+	case KindPoliceResort, KindLandOffice:
+		return []region.Level{region.LevelRegency, region.LevelCity}
+	case KindPublicServiceMall:
+		return []region.Level{region.LevelProvince, region.LevelRegency, region.LevelCity}
 	}
 	return nil
 }
 
 // NormalizeRegion maps "no region" to the national code, so a ministry can
 // be sent with an empty region_code.
-func NormalizeRegion(k registryv1.InstitutionKind, code string) string {
-	if code == "" && slices.Contains(Levels(k), registryv1.RegionLevel_REGION_LEVEL_NATIONAL) {
+func NormalizeRegion(k Kind, code string) string {
+	if code == "" && slices.Contains(Levels(k), region.LevelNational) {
 		return region.National
 	}
 	return code
 }
 
 // CheckPlacement verifies that kind k may sit in region r.
-func CheckPlacement(k registryv1.InstitutionKind, r *registryv1.Region) error {
+func CheckPlacement(k Kind, r *region.Region) error {
 	levels := Levels(k)
 	if len(levels) == 0 {
 		return fault.Invalidf("institution kind is required (one of PROVINCIAL_GOVERNMENT, REGENCY_GOVERNMENT, CITY_GOVERNMENT, MINISTRY, AGENCY, POLICE_RESORT, LAND_OFFICE, PUBLIC_SERVICE_MALL)")
 	}
-	if slices.Contains(levels, r.GetLevel()) {
+	if slices.Contains(levels, r.Level) {
 		return nil
 	}
 	names := make([]string, len(levels))
@@ -68,7 +62,7 @@ func CheckPlacement(k registryv1.InstitutionKind, r *registryv1.Region) error {
 		names[i] = levelName(l)
 	}
 	return fault.Invalidf("a %s must be registered at a %s code, but region %s (%s) is a %s",
-		kindName(k), strings.Join(names, " or "), r.GetCode(), r.GetName(), levelName(r.GetLevel()))
+		KindName(k), strings.Join(names, " or "), r.Code, r.Name, levelName(r.Level))
 }
 
 // CleanName trims and checks a name.
@@ -88,9 +82,18 @@ func Fold(name string) string { return fold.Name(name) }
 
 // IdentityKey is the uniqueness key of (kind, region, name). It is a hash so
 // it is always a valid KV key whatever the name contains.
-func IdentityKey(k registryv1.InstitutionKind, regionCode, name string) string {
+func IdentityKey(k Kind, regionCode, name string) string {
 	sum := sha256.Sum256([]byte(k.String() + "|" + regionCode + "|" + Fold(name)))
 	return hex.EncodeToString(sum[:16])
+}
+
+// Identity is in's uniqueness key.
+func (in *Institution) Identity() string { return IdentityKey(in.Kind, in.RegionCode, in.Name) }
+
+// OrderKey is the stable listing order of an institution: folded name, then
+// id. Page tokens carry it.
+func OrderKey(in *Institution) string {
+	return Fold(in.Name) + "\x00" + in.ID
 }
 
 // UpdatablePaths are the field-mask paths UpdateInstitution accepts.
@@ -99,69 +102,108 @@ var UpdatablePaths = []string{"name", "region_code", "parent_id", "head", "alias
 // ApplyMask returns a copy of cur with the masked fields taken from upd.
 // Replacing the head moves the previous one to past_heads, closing its term
 // on the day the new one starts when the caller did not say otherwise.
-func ApplyMask(cur, upd *registryv1.Institution, paths []string) (*registryv1.Institution, error) {
+func ApplyMask(cur, upd *Institution, paths []string) (*Institution, error) {
 	if len(paths) == 0 {
 		return nil, fault.Invalidf("update_mask is empty: name at least one of %s", strings.Join(UpdatablePaths, ", "))
 	}
-	next := proto.Clone(cur).(*registryv1.Institution)
+	next := cur.Clone()
 	for _, p := range paths {
-		switch p {
-		case "name":
-			next.Name = upd.GetName()
-		case "region_code":
-			next.RegionCode = upd.GetRegionCode()
-		case "parent_id":
-			next.ParentId = upd.GetParentId()
-		case "head":
-			if old := cur.GetHead(); old != nil && !proto.Equal(old, upd.GetHead()) && old.GetName() != upd.GetHead().GetName() {
-				closed := proto.Clone(old).(*registryv1.Head)
-				if closed.TermEnd == "" {
-					closed.TermEnd = upd.GetHead().GetTermStart()
-				}
-				next.PastHeads = append(next.PastHeads, closed)
-			}
-			next.Head = upd.GetHead()
-		case "aliases":
-			next.Aliases = upd.GetAliases()
-		case "external_ids":
-			next.ExternalIds = upd.GetExternalIds()
-		case "kind":
-			return nil, fault.Invalidf("kind cannot change: retire this institution and register a new one")
-		default:
-			return nil, fault.Invalidf("update_mask path %q is not updatable; use %s", p, strings.Join(UpdatablePaths, ", "))
+		if err := applyPath(next, cur, upd, p); err != nil {
+			return nil, err
 		}
 	}
 	return next, nil
 }
 
-// CheckHead validates a head's term.
-func CheckHead(h *registryv1.Head) error {
-	if h == nil {
-		return nil
-	}
-	if h.GetTermStart() != "" && h.GetTermEnd() != "" && h.GetTermEnd() < h.GetTermStart() {
-		return fault.Invalidf("head %s: term_end %s is before term_start %s", h.GetName(), h.GetTermEnd(), h.GetTermStart())
+func applyPath(next, cur, upd *Institution, path string) error {
+	switch path {
+	case "name":
+		next.Name = upd.Name
+	case "region_code":
+		next.RegionCode = upd.RegionCode
+	case "parent_id":
+		next.ParentID = upd.ParentID
+	case "head":
+		replaceHead(next, cur.Head, upd.Head)
+	case "aliases":
+		next.Aliases = slices.Clone(upd.Aliases)
+	case "external_ids":
+		next.ExternalIDs = maps.Clone(upd.ExternalIDs)
+	case "kind":
+		return fault.Invalidf("kind cannot change: retire this institution and register a new one")
+	default:
+		return fault.Invalidf("update_mask path %q is not updatable; use %s", path, strings.Join(UpdatablePaths, ", "))
 	}
 	return nil
 }
 
+// replaceHead sets next's head to h. A different person (not a corrected
+// title or term of the same one) sends the old head to the history.
+func replaceHead(next *Institution, old, h *Head) {
+	if old != nil && old.Name != headName(h) {
+		closed := cloneHead(old)
+		if closed.TermEnd == "" && h != nil {
+			closed.TermEnd = h.TermStart
+		}
+		next.PastHeads = append(next.PastHeads, closed)
+	}
+	next.Head = cloneHead(h)
+}
+
+func headName(h *Head) string {
+	if h == nil {
+		return ""
+	}
+	return h.Name
+}
+
+// CheckHead validates a head's term.
+func CheckHead(h *Head) error {
+	if h == nil {
+		return nil
+	}
+	if h.TermStart != "" && h.TermEnd != "" && h.TermEnd < h.TermStart {
+		return fault.Invalidf("head %s: term_end %s is before term_start %s", h.Name, h.TermEnd, h.TermStart)
+	}
+	return nil
+}
+
+// StaleRevision is the answer to a write made against an old revision.
+func StaleRevision(id string, current, expected uint64) error {
+	return fault.Conflictf("institution %q is at revision %d, not %d: it changed since you read it; get it again and reapply your change", id, current, expected)
+}
+
+// Filter selects institutions for a listing; zero fields select everything.
+type Filter struct {
+	Kinds      []Kind
+	RegionCode string
+	Status     Status
+	// Words must all appear in the folded name or an alias (QueryWords).
+	Words []string
+}
+
+// Keep reports whether in passes f.
+func (f Filter) Keep(in *Institution) bool {
+	return Matches(in, f.Kinds, f.RegionCode, f.Status, f.Words)
+}
+
 // Matches reports whether inst passes a list filter. Words of the query must
 // all appear in the folded name or an alias.
-func Matches(inst *registryv1.Institution, kinds []registryv1.InstitutionKind, regionCode string, status registryv1.InstitutionStatus, words []string) bool {
-	if len(kinds) > 0 && !slices.Contains(kinds, inst.GetKind()) {
+func Matches(inst *Institution, kinds []Kind, regionCode string, status Status, words []string) bool {
+	if len(kinds) > 0 && !slices.Contains(kinds, inst.Kind) {
 		return false
 	}
-	if regionCode != "" && !region.Contains(regionCode, inst.GetRegionCode()) {
+	if regionCode != "" && !region.Contains(regionCode, inst.RegionCode) {
 		return false
 	}
-	if status != registryv1.InstitutionStatus_INSTITUTION_STATUS_UNSPECIFIED && inst.GetStatus() != status {
+	if status != StatusUnspecified && inst.Status != status {
 		return false
 	}
 	if len(words) == 0 {
 		return true
 	}
-	hay := Fold(inst.GetName())
-	for _, a := range inst.GetAliases() {
+	hay := Fold(inst.Name)
+	for _, a := range inst.Aliases {
 		hay += " | " + Fold(a)
 	}
 	for _, w := range words {
@@ -175,19 +217,26 @@ func Matches(inst *registryv1.Institution, kinds []registryv1.InstitutionKind, r
 // QueryWords splits a search query into folded words.
 func QueryWords(q string) []string { return strings.Fields(Fold(q)) }
 
-func kindName(k registryv1.InstitutionKind) string {
+// KindName is the kind in words for messages ("police resort").
+func KindName(k Kind) string {
 	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k.String(), "INSTITUTION_KIND_"), "_", " "))
 }
 
-func levelName(l registryv1.RegionLevel) string {
+// KindLabel is the kind as the storage layer's messages have always spelled
+// it ("police_resort").
+func KindLabel(k Kind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "INSTITUTION_KIND_"))
+}
+
+func levelName(l region.Level) string {
 	switch l {
-	case registryv1.RegionLevel_REGION_LEVEL_NATIONAL:
+	case region.LevelNational:
 		return "national (\"00\" or empty)"
-	case registryv1.RegionLevel_REGION_LEVEL_PROVINCE:
+	case region.LevelProvince:
 		return "province (\"63\")"
-	case registryv1.RegionLevel_REGION_LEVEL_REGENCY:
+	case region.LevelRegency:
 		return "regency (\"63.06\")"
-	case registryv1.RegionLevel_REGION_LEVEL_CITY:
+	case region.LevelCity:
 		return "city (\"63.71\")"
 	}
 	return "unknown level"

@@ -4,12 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/registry/internal/region"
 )
 
-func mustRegion(t *testing.T, code string) *registryv1.Region {
+func mustRegion(t *testing.T, code string) *region.Region {
 	t.Helper()
 	r, err := region.New(code, "R"+code, false)
 	if err != nil {
@@ -19,29 +18,29 @@ func mustRegion(t *testing.T, code string) *registryv1.Region {
 }
 
 func TestCheckPlacement(t *testing.T) {
-	type K = registryv1.InstitutionKind
+	type K = Kind
 	cases := []struct {
 		kind K
 		code string
 		ok   bool
 	}{
-		{registryv1.InstitutionKind_INSTITUTION_KIND_PROVINCIAL_GOVERNMENT, "63", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_PROVINCIAL_GOVERNMENT, "63.06", false},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.06", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "63.71", false},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, "63.71", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, "63.06", false},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, "63", false},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY, "00", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY, "63", false},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY, "00", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, "63.06", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, "63.71", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, "63", false},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_LAND_OFFICE, "63.01", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_PUBLIC_SERVICE_MALL, "63.72", true},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_PUBLIC_SERVICE_MALL, "00", false},
-		{registryv1.InstitutionKind_INSTITUTION_KIND_UNSPECIFIED, "63", false},
+		{KindProvincialGovernment, "63", true},
+		{KindProvincialGovernment, "63.06", false},
+		{KindRegencyGovernment, "63.06", true},
+		{KindRegencyGovernment, "63.71", false},
+		{KindCityGovernment, "63.71", true},
+		{KindCityGovernment, "63.06", false},
+		{KindCityGovernment, "63", false},
+		{KindMinistry, "00", true},
+		{KindMinistry, "63", false},
+		{KindAgency, "00", true},
+		{KindPoliceResort, "63.06", true},
+		{KindPoliceResort, "63.71", true},
+		{KindPoliceResort, "63", false},
+		{KindLandOffice, "63.01", true},
+		{KindPublicServiceMall, "63.72", true},
+		{KindPublicServiceMall, "00", false},
+		{KindUnspecified, "63", false},
 	}
 	for _, c := range cases {
 		err := CheckPlacement(c.kind, mustRegion(t, c.code))
@@ -52,17 +51,17 @@ func TestCheckPlacement(t *testing.T) {
 			t.Errorf("%v at %s: want Invalid, got %v", c.kind, c.code, err)
 		}
 	}
-	err := CheckPlacement(registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, mustRegion(t, "63.06"))
+	err := CheckPlacement(KindCityGovernment, mustRegion(t, "63.06"))
 	if !strings.Contains(err.Error(), "city") || !strings.Contains(err.Error(), "63.06") {
 		t.Errorf("message should name the level and the code: %v", err)
 	}
 }
 
 func TestNormalizeRegion(t *testing.T) {
-	if got := NormalizeRegion(registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY, ""); got != "00" {
+	if got := NormalizeRegion(KindMinistry, ""); got != "00" {
 		t.Errorf("ministry with no region -> %q, want 00", got)
 	}
-	if got := NormalizeRegion(registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, ""); got != "" {
+	if got := NormalizeRegion(KindRegencyGovernment, ""); got != "" {
 		t.Errorf("regency with no region -> %q, want empty (an error later)", got)
 	}
 }
@@ -78,7 +77,7 @@ func TestCleanNameAndIdentity(t *testing.T) {
 	if n != "Pemerintah Kabupaten HSS" {
 		t.Errorf("CleanName = %q", n)
 	}
-	k := registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT
+	k := KindRegencyGovernment
 	if IdentityKey(k, "63.06", "Pemkab  HSS") != IdentityKey(k, "63.06", "pemkab hss.") {
 		t.Error("case, spacing and punctuation must not make a different institution")
 	}
@@ -88,9 +87,9 @@ func TestCleanNameAndIdentity(t *testing.T) {
 }
 
 func TestApplyMaskMovesHeadToHistory(t *testing.T) {
-	cur := &registryv1.Institution{Id: "pemkab-hss", Name: "Pemkab HSS",
-		Head: &registryv1.Head{Name: "Achmad Fikry", Title: "Bupati", TermStart: "2018-09-24"}}
-	upd := &registryv1.Institution{Name: "ignored", Head: &registryv1.Head{Name: "Syafrudin Noor", Title: "Bupati", TermStart: "2025-02-20"}}
+	cur := &Institution{ID: "pemkab-hss", Name: "Pemkab HSS",
+		Head: &Head{Name: "Achmad Fikry", Title: "Bupati", TermStart: "2018-09-24"}}
+	upd := &Institution{Name: "ignored", Head: &Head{Name: "Syafrudin Noor", Title: "Bupati", TermStart: "2025-02-20"}}
 	next, err := ApplyMask(cur, upd, []string{"head"})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +104,7 @@ func TestApplyMaskMovesHeadToHistory(t *testing.T) {
 		t.Error("ApplyMask must not modify its input")
 	}
 	// Correcting the current head's title is not a change of head.
-	fix := &registryv1.Institution{Head: &registryv1.Head{Name: "Syafrudin Noor", Title: "Bupati Hulu Sungai Selatan", TermStart: "2025-02-20"}}
+	fix := &Institution{Head: &Head{Name: "Syafrudin Noor", Title: "Bupati Hulu Sungai Selatan", TermStart: "2025-02-20"}}
 	again, _ := ApplyMask(next, fix, []string{"head"})
 	if len(again.PastHeads) != 1 {
 		t.Errorf("title fix created history: %+v", again.PastHeads)
@@ -118,16 +117,16 @@ func TestApplyMaskMovesHeadToHistory(t *testing.T) {
 }
 
 func TestMatches(t *testing.T) {
-	inst := &registryv1.Institution{Name: "Pemerintah Kabupaten Hulu Sungai Selatan", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT,
-		RegionCode: "63.06", Status: registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE, Aliases: []string{"Pemkab HSS"}}
+	inst := &Institution{Name: "Pemerintah Kabupaten Hulu Sungai Selatan", Kind: KindRegencyGovernment,
+		RegionCode: "63.06", Status: StatusActive, Aliases: []string{"Pemkab HSS"}}
 	if !Matches(inst, nil, "63", 0, QueryWords("hulu SELATAN")) {
 		t.Error("province filter and name words should match")
 	}
 	if !Matches(inst, nil, "", 0, QueryWords("hss")) {
 		t.Error("alias should match")
 	}
-	if Matches(inst, nil, "64", 0, nil) || Matches(inst, []registryv1.InstitutionKind{registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY}, "", 0, nil) ||
-		Matches(inst, nil, "", registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, nil) || Matches(inst, nil, "", 0, QueryWords("utara")) {
+	if Matches(inst, nil, "64", 0, nil) || Matches(inst, []Kind{KindMinistry}, "", 0, nil) ||
+		Matches(inst, nil, "", StatusRetired, nil) || Matches(inst, nil, "", 0, QueryWords("utara")) {
 		t.Error("filters should exclude")
 	}
 }

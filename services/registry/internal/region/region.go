@@ -1,6 +1,7 @@
 // Package region knows Kemendagri region codes: their syntax, their level,
 // their parent, and the built-in catalog (all provinces, and the regencies
-// and cities of Kalimantan Selatan). It is pure: no storage, no RPC.
+// and cities of Kalimantan Selatan). It is pure: no storage, no RPC, and its
+// types are plain Go so the application layer can name them.
 package region
 
 import (
@@ -11,18 +12,42 @@ import (
 	"sort"
 	"strconv"
 
-	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/events"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
 // National is the code of the whole country. Kemendagri has no code for it;
-// "00" keeps every region code two-digit-prefixed and sorts first.
-const National = "00"
+// "00" keeps every region code two-digit-prefixed and sorts first. It is the
+// national token of the event contract, so both spell it the same.
+const National = events.National
+
+// Level is where a region sits in the hierarchy. The values are those of
+// the API's RegionLevel enum, so translating at the edges is a conversion.
+type Level int32
+
+// The levels, in API enum order.
+const (
+	LevelUnspecified Level = iota
+	LevelNational
+	LevelProvince
+	LevelRegency
+	LevelCity
+)
+
+// Region is one region of the registry.
+type Region struct {
+	Code         string
+	Name         string
+	Level        Level
+	ParentCode   string // "" for national
+	ProvinceCode string // "" for national
+	Builtin      bool
+}
 
 // Parsed is what a code says about itself.
 type Parsed struct {
 	Code     string
-	Level    registryv1.RegionLevel
+	Level    Level
 	Parent   string // "" for national
 	Province string // "" for national
 }
@@ -31,57 +56,66 @@ type Parsed struct {
 // regencies 01-69 and cities 71-99 inside a province, so the level follows
 // from the code alone.
 func Parse(code string) (Parsed, error) {
-	bad := func(why string) (Parsed, error) {
-		return Parsed{}, fault.Invalidf("region code %q is malformed: %s (use \"63\" for a province, \"63.06\" for a regency, \"63.71\" for a city)", code, why)
-	}
-	if code == National {
-		return Parsed{Code: code, Level: registryv1.RegionLevel_REGION_LEVEL_NATIONAL}, nil
-	}
-	digits := func(s string) bool {
-		for _, r := range s {
-			if r < '0' || r > '9' {
-				return false
-			}
-		}
-		return len(s) == 2
-	}
 	switch {
+	case code == National:
+		return Parsed{Code: code, Level: LevelNational}, nil
 	case len(code) == 2:
-		if !digits(code) {
-			return bad("a province code is two digits")
-		}
-		if code[0] == '0' {
-			return bad("province codes start at 11")
-		}
-		return Parsed{Code: code, Level: registryv1.RegionLevel_REGION_LEVEL_PROVINCE, Parent: National, Province: code}, nil
+		return parseProvince(code)
 	case len(code) == 5 && code[2] == '.':
-		prov, sub := code[:2], code[3:]
-		if !digits(prov) || !digits(sub) || prov[0] == '0' {
-			return bad("expected two digits, a dot and two digits")
-		}
-		n, _ := strconv.Atoi(sub)
-		p := Parsed{Code: code, Parent: prov, Province: prov}
-		switch {
-		case n >= 1 && n <= 69:
-			p.Level = registryv1.RegionLevel_REGION_LEVEL_REGENCY
-		case n >= 71 && n <= 99:
-			p.Level = registryv1.RegionLevel_REGION_LEVEL_CITY
-		default:
-			return bad("regencies are numbered 01-69 and cities 71-99")
-		}
-		return p, nil
+		return parseLocal(code)
 	default:
-		return bad("expected \"NN\" or \"NN.NN\"")
+		return malformed(code, "expected \"NN\" or \"NN.NN\"")
 	}
 }
 
-// New builds a region message from a code and a name.
-func New(code, name string, builtin bool) (*registryv1.Region, error) {
+func parseProvince(code string) (Parsed, error) {
+	if !twoDigits(code) {
+		return malformed(code, "a province code is two digits")
+	}
+	if code[0] == '0' {
+		return malformed(code, "province codes start at 11")
+	}
+	return Parsed{Code: code, Level: LevelProvince, Parent: National, Province: code}, nil
+}
+
+func parseLocal(code string) (Parsed, error) {
+	prov, sub := code[:2], code[3:]
+	if !twoDigits(prov) || !twoDigits(sub) || prov[0] == '0' {
+		return malformed(code, "expected two digits, a dot and two digits")
+	}
+	n, _ := strconv.Atoi(sub)
+	p := Parsed{Code: code, Parent: prov, Province: prov}
+	switch {
+	case n >= 1 && n <= 69:
+		p.Level = LevelRegency
+	case n >= 71 && n <= 99:
+		p.Level = LevelCity
+	default:
+		return malformed(code, "regencies are numbered 01-69 and cities 71-99")
+	}
+	return p, nil
+}
+
+func malformed(code, why string) (Parsed, error) {
+	return Parsed{}, fault.Invalidf("region code %q is malformed: %s (use \"63\" for a province, \"63.06\" for a regency, \"63.71\" for a city)", code, why)
+}
+
+func twoDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return len(s) == 2
+}
+
+// New builds a region from a code and a name.
+func New(code, name string, builtin bool) (*Region, error) {
 	p, err := Parse(code)
 	if err != nil {
 		return nil, err
 	}
-	return &registryv1.Region{
+	return &Region{
 		Code: p.Code, Name: name, Level: p.Level,
 		ParentCode: p.Parent, ProvinceCode: p.Province, Builtin: builtin,
 	}, nil
@@ -92,12 +126,12 @@ var catalogCSV []byte
 
 // Builtin returns the built-in catalog ordered by code. The data file is
 // embedded, so a broken file fails the tests, never a running server.
-func Builtin() ([]*registryv1.Region, error) {
+func Builtin() ([]*Region, error) {
 	rows, err := csv.NewReader(bytes.NewReader(catalogCSV)).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("regions.csv: %w", err)
 	}
-	out := make([]*registryv1.Region, 0, len(rows))
+	out := make([]*Region, 0, len(rows))
 	for i, row := range rows[1:] {
 		r, err := New(row[0], row[1], true)
 		if err != nil {

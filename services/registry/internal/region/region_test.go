@@ -3,18 +3,17 @@ package region
 import (
 	"testing"
 
-	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
 func TestParse(t *testing.T) {
-	ok := map[string]registryv1.RegionLevel{
-		"00":    registryv1.RegionLevel_REGION_LEVEL_NATIONAL,
-		"63":    registryv1.RegionLevel_REGION_LEVEL_PROVINCE,
-		"63.06": registryv1.RegionLevel_REGION_LEVEL_REGENCY,
-		"63.69": registryv1.RegionLevel_REGION_LEVEL_REGENCY,
-		"63.71": registryv1.RegionLevel_REGION_LEVEL_CITY,
-		"63.99": registryv1.RegionLevel_REGION_LEVEL_CITY,
+	ok := map[string]Level{
+		"00":    LevelNational,
+		"63":    LevelProvince,
+		"63.06": LevelRegency,
+		"63.69": LevelRegency,
+		"63.71": LevelCity,
+		"63.99": LevelCity,
 	}
 	for code, level := range ok {
 		p, err := Parse(code)
@@ -41,7 +40,7 @@ func TestBuiltinCatalog(t *testing.T) {
 			t.Errorf("duplicate code %s", r.Code)
 		}
 		seen[r.Code] = true
-		if r.Level == registryv1.RegionLevel_REGION_LEVEL_PROVINCE {
+		if r.Level == LevelProvince {
 			provinces++
 		}
 		if r.ProvinceCode == "63" && r.Code != "63" {

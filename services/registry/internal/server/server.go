@@ -1,111 +1,95 @@
-// Package server holds the RegistryService gRPC handlers. They are thin:
-// protovalidate has already checked each request's shape (interceptor), the
-// store and the domain packages decide everything else, and faults carry
-// their own gRPC codes.
+// Package server holds the RegistryService gRPC handlers. They only
+// translate: protovalidate has already checked each request's shape
+// (interceptor), each handler turns its request into one use case's command
+// or query (package app), runs it, and turns the result into the response.
+// Faults carry their own gRPC codes, so errors pass through.
 package server
 
 import (
 	"context"
 
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
-	"github.com/predikat-id/predikat/services/registry/internal/index"
+	"github.com/predikat-id/predikat/services/registry/internal/app"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
+	"github.com/predikat-id/predikat/services/registry/internal/pbconv"
 	"github.com/predikat-id/predikat/services/registry/internal/region"
-	"github.com/predikat-id/predikat/services/registry/internal/store"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
 
-// DefaultPageSize is used when a list request leaves page_size at 0.
-const DefaultPageSize = 50
-
 // Server implements predikat.registry.v1.RegistryService.
 type Server struct {
 	registryv1.UnimplementedRegistryServiceServer
-	store    *store.Store
-	idx      *index.Index
-	stopping <-chan struct{}
+	app *app.Application
 }
 
-// New returns the handlers over a store and its index. stopping closes when
-// the service shuts down: watch streams end then, instead of holding the
-// graceful stop open until its deadline.
-func New(st *store.Store, idx *index.Index, stopping <-chan struct{}) *Server {
-	return &Server{store: st, idx: idx, stopping: stopping}
+// New returns the handlers over the application.
+func New(a *app.Application) *Server {
+	return &Server{app: a}
 }
 
 // CreateRegion implements RegistryService.
 func (s *Server) CreateRegion(ctx context.Context, req *registryv1.CreateRegionRequest) (*registryv1.CreateRegionResponse, error) {
-	r, err := s.store.CreateRegion(ctx, req.GetCode(), req.GetName())
+	r, err := s.app.CreateRegion.Handle(ctx, app.CreateRegion{Code: req.GetCode(), Name: req.GetName()})
 	if err != nil {
 		return nil, err
 	}
-	return &registryv1.CreateRegionResponse{Region: r}, nil
+	return &registryv1.CreateRegionResponse{Region: pbconv.Region(r)}, nil
 }
 
 // GetRegion implements RegistryService.
 func (s *Server) GetRegion(ctx context.Context, req *registryv1.GetRegionRequest) (*registryv1.GetRegionResponse, error) {
-	if _, err := region.Parse(req.GetCode()); err != nil {
-		return nil, err
-	}
-	r, err := s.store.Region(ctx, req.GetCode())
+	r, err := s.app.GetRegion.Handle(ctx, app.GetRegion{Code: req.GetCode()})
 	if err != nil {
 		return nil, err
 	}
-	return &registryv1.GetRegionResponse{Region: r}, nil
+	return &registryv1.GetRegionResponse{Region: pbconv.Region(r)}, nil
 }
 
 // ListRegions implements RegistryService.
-func (s *Server) ListRegions(_ context.Context, req *registryv1.ListRegionsRequest) (*registryv1.ListRegionsResponse, error) {
-	rs := s.idx.Regions(func(r *registryv1.Region) bool {
-		return (req.GetLevel() == registryv1.RegionLevel_REGION_LEVEL_UNSPECIFIED || r.GetLevel() == req.GetLevel()) &&
-			(req.GetProvinceCode() == "" || r.GetProvinceCode() == req.GetProvinceCode())
-	})
-	return &registryv1.ListRegionsResponse{Regions: rs}, nil
+func (s *Server) ListRegions(ctx context.Context, req *registryv1.ListRegionsRequest) (*registryv1.ListRegionsResponse, error) {
+	rs := s.app.ListRegions.Handle(ctx, app.ListRegions{Level: region.Level(req.GetLevel()), ProvinceCode: req.GetProvinceCode()})
+	return &registryv1.ListRegionsResponse{Regions: pbconv.Regions(rs)}, nil
 }
 
 // CreateInstitution implements RegistryService.
 func (s *Server) CreateInstitution(ctx context.Context, req *registryv1.CreateInstitutionRequest) (*registryv1.CreateInstitutionResponse, error) {
-	in, err := s.store.CreateInstitution(ctx, req.GetInstitutionId(), req.GetInstitution())
+	in := pbconv.InstitutionFromPB(req.GetInstitution())
+	if in == nil {
+		in = &institution.Institution{}
+	}
+	created, err := s.app.CreateInstitution.Handle(ctx, app.CreateInstitution{
+		ID: req.GetInstitutionId(), Name: in.Name, Kind: in.Kind, RegionCode: in.RegionCode, ParentID: in.ParentID,
+		Head: in.Head, Aliases: in.Aliases, ExternalIDs: in.ExternalIDs,
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &registryv1.CreateInstitutionResponse{Institution: in}, nil
+	return &registryv1.CreateInstitutionResponse{Institution: pbconv.Institution(created)}, nil
 }
 
 // GetInstitution implements RegistryService.
 func (s *Server) GetInstitution(ctx context.Context, req *registryv1.GetInstitutionRequest) (*registryv1.GetInstitutionResponse, error) {
-	in, err := s.store.Institution(ctx, req.GetId())
+	in, err := s.app.GetInstitution.Handle(ctx, app.GetInstitution{ID: req.GetId()})
 	if err != nil {
 		return nil, err
 	}
-	return &registryv1.GetInstitutionResponse{Institution: in}, nil
+	return &registryv1.GetInstitutionResponse{Institution: pbconv.Institution(in)}, nil
 }
 
 // BatchGetInstitutions implements RegistryService.
 func (s *Server) BatchGetInstitutions(ctx context.Context, req *registryv1.BatchGetInstitutionsRequest) (*registryv1.BatchGetInstitutionsResponse, error) {
-	out := make([]*registryv1.Institution, len(req.GetIds()))
-	var missing []string
-	for i, id := range req.GetIds() {
-		in, err := s.store.Institution(ctx, id)
-		switch {
-		case fault.Is(err, fault.NotFound):
-			missing = append(missing, id)
-		case err != nil:
-			return nil, err
-		}
-		out[i] = in
+	ins, err := s.app.BatchGetInstitutions.Handle(ctx, app.BatchGetInstitutions{IDs: req.GetIds()})
+	if err != nil {
+		return nil, err
 	}
-	if len(missing) > 0 {
-		return nil, fault.NotFoundf("institutions not found: %q", missing)
-	}
-	return &registryv1.BatchGetInstitutionsResponse{Institutions: out}, nil
+	return &registryv1.BatchGetInstitutionsResponse{Institutions: pbconv.Institutions(ins)}, nil
 }
 
-// ListInstitutions implements RegistryService.
-func (s *Server) ListInstitutions(_ context.Context, req *registryv1.ListInstitutionsRequest) (*registryv1.ListInstitutionsResponse, error) {
+// ListInstitutions implements RegistryService. The page token is the order
+// key of the last institution sent, bound to the filter it was issued for.
+func (s *Server) ListInstitutions(ctx context.Context, req *registryv1.ListInstitutionsRequest) (*registryv1.ListInstitutionsResponse, error) {
 	filter := proto.Clone(req).(*registryv1.ListInstitutionsRequest)
 	filter.PageSize, filter.PageToken = 0, ""
 	fp := pagetoken.Fingerprint(filter)
@@ -115,67 +99,53 @@ func (s *Server) ListInstitutions(_ context.Context, req *registryv1.ListInstitu
 	}
 	size := int(req.GetPageSize())
 	if size == 0 {
-		size = DefaultPageSize
+		size = pagetoken.DefaultPageSize
 	}
-	words := institution.QueryWords(req.GetQuery())
-	page, more := s.idx.Page(after, size, func(in *registryv1.Institution) bool {
-		return institution.Matches(in, req.GetKinds(), req.GetRegionCode(), req.GetStatus(), words)
+	page := s.app.ListInstitutions.Handle(ctx, app.ListInstitutions{
+		Kinds: pbconv.Kinds(req.GetKinds()), RegionCode: req.GetRegionCode(),
+		Status: institution.Status(req.GetStatus()), Query: req.GetQuery(),
+		After: after, Limit: size,
 	})
-	resp := &registryv1.ListInstitutionsResponse{Institutions: page}
-	if more {
-		resp.NextPageToken = pagetoken.Encode(fp, index.OrderKey(page[len(page)-1]))
+	resp := &registryv1.ListInstitutionsResponse{Institutions: pbconv.Institutions(page.Institutions)}
+	if page.NextAfter != "" {
+		resp.NextPageToken = pagetoken.Encode(fp, page.NextAfter)
 	}
 	return resp, nil
 }
 
 // UpdateInstitution implements RegistryService.
 func (s *Server) UpdateInstitution(ctx context.Context, req *registryv1.UpdateInstitutionRequest) (*registryv1.UpdateInstitutionResponse, error) {
-	if req.GetInstitution().GetId() == "" {
-		return nil, fault.Invalidf("institution.id is required: it names the institution to update")
-	}
-	in, err := s.store.UpdateInstitution(ctx, req.GetInstitution(), req.GetUpdateMask().GetPaths(), req.GetExpectedRevision())
+	in, err := s.app.UpdateInstitution.Handle(ctx, app.UpdateInstitution{
+		Changes: pbconv.InstitutionFromPB(req.GetInstitution()), Paths: req.GetUpdateMask().GetPaths(),
+		ExpectedRevision: req.GetExpectedRevision(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &registryv1.UpdateInstitutionResponse{Institution: in}, nil
+	return &registryv1.UpdateInstitutionResponse{Institution: pbconv.Institution(in)}, nil
 }
 
 // RetireInstitution implements RegistryService.
 func (s *Server) RetireInstitution(ctx context.Context, req *registryv1.RetireInstitutionRequest) (*registryv1.RetireInstitutionResponse, error) {
-	in, err := s.store.RetireInstitution(ctx, req.GetId(), req.GetReason(), req.GetExpectedRevision())
+	in, err := s.app.RetireInstitution.Handle(ctx, app.RetireInstitution{
+		ID: req.GetId(), Reason: req.GetReason(), ExpectedRevision: req.GetExpectedRevision(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &registryv1.RetireInstitutionResponse{Institution: in}, nil
+	return &registryv1.RetireInstitutionResponse{Institution: pbconv.Institution(in)}, nil
 }
 
-// WatchInstitutions implements RegistryService.
+// WatchInstitutions implements RegistryService: the use case runs the
+// stream, the handler only translates each event into a message.
 func (s *Server) WatchInstitutions(req *registryv1.WatchInstitutionsRequest, stream grpc.ServerStreamingServer[registryv1.WatchInstitutionsResponse]) error {
-	sub, snap := s.idx.Subscribe(req.GetIncludeSnapshot())
-	defer s.idx.Unsubscribe(sub)
-	if req.GetIncludeSnapshot() {
-		for _, in := range snap {
-			if err := stream.Send(&registryv1.WatchInstitutionsResponse{Type: registryv1.ChangeType_CHANGE_TYPE_SNAPSHOT, Institution: in}); err != nil {
-				return err
-			}
+	send := func(e app.WatchEvent) error {
+		if e.SnapshotDone {
+			return stream.Send(&registryv1.WatchInstitutionsResponse{SnapshotDone: true})
 		}
-		if err := stream.Send(&registryv1.WatchInstitutionsResponse{SnapshotDone: true}); err != nil {
-			return err
-		}
+		return stream.Send(&registryv1.WatchInstitutionsResponse{
+			Type: pbconv.ChangeType(e.Change.Type), Institution: pbconv.Institution(e.Change.Institution),
+		})
 	}
-	for {
-		select {
-		case <-stream.Context().Done():
-			return nil
-		case <-s.stopping:
-			return fault.Unavailablef("registry is shutting down; reconnect to another replica")
-		case c, ok := <-sub.C:
-			if !ok {
-				return fault.Unavailablef("%v", sub.Err())
-			}
-			if err := stream.Send(&registryv1.WatchInstitutionsResponse{Type: c.Type, Institution: c.Institution}); err != nil {
-				return err
-			}
-		}
-	}
+	return s.app.WatchInstitutions.Handle(stream.Context(), app.WatchInstitutions{IncludeSnapshot: req.GetIncludeSnapshot()}, send)
 }

@@ -6,12 +6,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,9 +17,9 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/services/registry/internal/index"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
+	"github.com/predikat-id/predikat/services/registry/internal/pbconv"
 	"github.com/predikat-id/predikat/services/registry/internal/region"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Bucket names. Institutions are keyed by id; identities map the hash of
@@ -47,13 +44,14 @@ type Config struct {
 	History uint8
 }
 
-// Store is the registry's storage, shared by all RPC handlers of a replica.
+// Store is the registry's storage, shared by all use cases of a replica.
+// Records are stored as API messages (pbconv translates), so the stored
+// format is the published schema.
 type Store struct {
 	inst, ident, regions jetstream.KeyValue
 	idx                  *index.Index
 	applied              map[string]*natsx.Progress // per bucket: KV revisions in the index
 	log                  *slog.Logger
-	now                  func() time.Time
 }
 
 // Open creates or updates the buckets and seeds the built-in regions. Call
@@ -71,7 +69,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, idx *index.In
 			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 		})
 	}
-	s := &Store{idx: idx, log: log, now: time.Now,
+	s := &Store{idx: idx, log: log,
 		applied: map[string]*natsx.Progress{BucketInstitutions: {}, BucketRegions: {}}}
 	var err error
 	if s.inst, err = kv(BucketInstitutions, "Predikat registry: institutions by id", cfg.History); err != nil {
@@ -95,14 +93,14 @@ func (s *Store) seedRegions(ctx context.Context) error {
 		return fmt.Errorf("built-in regions: %w", err)
 	}
 	for _, r := range builtin {
-		b, err := proto.Marshal(r)
+		b, err := proto.Marshal(pbconv.Region(r))
 		if err != nil {
-			return err
+			return fmt.Errorf("encode region %s: %w", r.Code, err)
 		}
 		// Create, not Put: a second replica starting at the same time, or a
 		// restart, leaves what is there alone.
-		if _, err := s.regions.Create(ctx, r.GetCode(), b); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-			return fmt.Errorf("seed region %s: %w", r.GetCode(), err)
+		if _, err := s.regions.Create(ctx, r.Code, b); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("seed region %s: %w", r.Code, err)
 		}
 	}
 	return nil
@@ -118,7 +116,7 @@ func (s *Store) Start(ctx context.Context) error {
 		if err := proto.Unmarshal(b, &r); err != nil {
 			return err
 		}
-		s.idx.PutRegion(&r)
+		s.idx.PutRegion(pbconv.RegionFromPB(&r))
 		return nil
 	}, ready)
 	go s.watch(ctx, s.inst, BucketInstitutions, func(rev uint64, b []byte) error {
@@ -127,7 +125,7 @@ func (s *Store) Start(ctx context.Context) error {
 			return err
 		}
 		in.Revision = rev
-		s.idx.PutInstitution(&in)
+		s.idx.PutInstitution(pbconv.InstitutionFromPB(&in))
 		return nil
 	}, ready)
 	for range 2 {
@@ -195,7 +193,7 @@ func (s *Store) readOwnWrite(ctx context.Context, bucket string, rev uint64) {
 
 // Region returns a region from the index, falling back to the bucket for one
 // created on another replica a moment ago.
-func (s *Store) Region(ctx context.Context, code string) (*registryv1.Region, error) {
+func (s *Store) Region(ctx context.Context, code string) (*region.Region, error) {
 	if r := s.idx.Region(code); r != nil {
 		return r, nil
 	}
@@ -210,103 +208,73 @@ func (s *Store) Region(ctx context.Context, code string) (*registryv1.Region, er
 	if err := proto.Unmarshal(e.Value(), &r); err != nil {
 		return nil, fmt.Errorf("decode region %s: %w", code, err)
 	}
-	return &r, nil
+	return pbconv.RegionFromPB(&r), nil
 }
 
-// CreateRegion stores a new region below an existing parent.
-func (s *Store) CreateRegion(ctx context.Context, code, name string) (*registryv1.Region, error) {
-	r, err := region.New(code, strings.TrimSpace(name), false)
+// CreateRegion stores a new region; the caller has checked its parent.
+func (s *Store) CreateRegion(ctx context.Context, r *region.Region) error {
+	b, err := proto.Marshal(pbconv.Region(r))
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("encode region %s: %w", r.Code, err)
 	}
-	if r.GetName() == "" {
-		return nil, fault.Invalidf("region name is required")
-	}
-	if _, err := s.Region(ctx, r.GetParentCode()); err != nil {
-		if fault.Is(err, fault.NotFound) {
-			return nil, fault.Preconditionf("region %s needs its parent region %s to exist first", code, r.GetParentCode())
-		}
-		return nil, err
-	}
-	b, err := proto.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	rev, err := s.regions.Create(ctx, code, b)
+	rev, err := s.regions.Create(ctx, r.Code, b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fault.Existsf("region %s already exists", code)
+		return fault.Existsf("region %s already exists", r.Code)
 	}
 	if err != nil {
-		return nil, unavailable("create region", err)
+		return unavailable("create region", err)
 	}
 	s.readOwnWrite(ctx, BucketRegions, rev)
-	return r, nil
+	return nil
 }
 
 // Institution returns the latest committed institution, reading the bucket
 // when this replica's index has not seen it yet.
-func (s *Store) Institution(ctx context.Context, id string) (*registryv1.Institution, error) {
+func (s *Store) Institution(ctx context.Context, id string) (*institution.Institution, error) {
 	if in := s.idx.Institution(id); in != nil {
 		return in, nil
 	}
-	in, _, err := s.load(ctx, id)
-	return in, err
+	return s.Load(ctx, id)
 }
 
-func (s *Store) load(ctx context.Context, id string) (*registryv1.Institution, uint64, error) {
+// Load reads an institution from the bucket, with its KV revision.
+func (s *Store) Load(ctx context.Context, id string) (*institution.Institution, error) {
 	e, err := s.inst.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
-		return nil, 0, fault.NotFoundf("institution %q not found", id)
+		return nil, fault.NotFoundf("institution %q not found", id)
 	}
 	if err != nil {
-		return nil, 0, unavailable("read institution", err)
+		return nil, unavailable("read institution", err)
 	}
 	var in registryv1.Institution
 	if err := proto.Unmarshal(e.Value(), &in); err != nil {
-		return nil, 0, fmt.Errorf("decode institution %s: %w", id, err)
+		return nil, fmt.Errorf("decode institution %s: %w", id, err)
 	}
-	in.Revision = e.Revision()
-	return &in, e.Revision(), nil
+	out := pbconv.InstitutionFromPB(&in)
+	out.Revision = e.Revision()
+	return out, nil
 }
 
-// CreateInstitution validates and stores a new institution. id may be empty.
-func (s *Store) CreateInstitution(ctx context.Context, id string, req *registryv1.Institution) (*registryv1.Institution, error) {
-	in := &registryv1.Institution{
-		Id: id, Kind: req.GetKind(), ParentId: req.GetParentId(), Head: req.GetHead(),
-		Aliases: req.GetAliases(), ExternalIds: req.GetExternalIds(),
-		Status: registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE,
-	}
-	in.RegionCode = institution.NormalizeRegion(in.Kind, req.GetRegionCode())
-	var err error
-	if in.Name, err = institution.CleanName(req.GetName()); err != nil {
-		return nil, err
-	}
-	if err := s.check(ctx, in); err != nil {
-		return nil, err
-	}
-	if in.Id == "" {
-		in.Id = newID()
-	}
-	now := timestamppb.New(s.now())
-	in.CreateTime, in.UpdateTime = now, now
-
+// CreateInstitution stores a new, validated institution under in.ID after
+// claiming its identity, and returns it with its revision.
+func (s *Store) CreateInstitution(ctx context.Context, in *institution.Institution) (*institution.Institution, error) {
 	// A taken id is answered before anything is written: a retried create
 	// must not disturb the institution it created the first time.
-	if _, _, err := s.load(ctx, in.Id); err == nil {
-		return nil, fault.Existsf("institution id %q is already taken", in.Id)
+	if _, err := s.Load(ctx, in.ID); err == nil {
+		return nil, fault.Existsf("institution id %q is already taken", in.ID)
 	} else if !fault.Is(err, fault.NotFound) {
 		return nil, err
 	}
-	key := institution.IdentityKey(in.Kind, in.RegionCode, in.Name)
+	key := in.Identity()
 	identRev, claimed, err := s.claimIdentity(ctx, key, in)
 	if err != nil {
 		return nil, err
 	}
-	b, err := proto.Marshal(in)
+	b, err := encode(in)
 	if err != nil {
 		return nil, err
 	}
-	rev, err := s.inst.Create(ctx, in.Id, b)
+	rev, err := s.inst.Create(ctx, in.ID, b)
 	if err != nil {
 		// Give the name back (only if this call took it) so the caller can
 		// retry with another id.
@@ -314,23 +282,24 @@ func (s *Store) CreateInstitution(ctx context.Context, id string, req *registryv
 			_ = s.ident.Delete(context.WithoutCancel(ctx), key, jetstream.LastRevision(identRev))
 		}
 		if errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, fault.Existsf("institution id %q is already taken", in.Id)
+			return nil, fault.Existsf("institution id %q is already taken", in.ID)
 		}
 		return nil, unavailable("create institution", err)
 	}
-	in.Revision = rev
+	out := in.Clone()
+	out.Revision = rev
 	s.readOwnWrite(ctx, BucketInstitutions, rev)
-	return in, nil
+	return out, nil
 }
 
-// claimIdentity reserves (kind, region, name) for in.Id; claimed says
-// whether this call wrote the claim (false: in.Id held it already). A claim
+// claimIdentity reserves (kind, region, name) for in.ID; claimed says
+// whether this call wrote the claim (false: in.ID held it already). A claim
 // whose owner no longer carries that identity (a crash between the two
 // writes, a rename, a retirement) is stale and is taken over with
 // compare-and-set.
-func (s *Store) claimIdentity(ctx context.Context, key string, in *registryv1.Institution) (rev uint64, claimed bool, err error) {
+func (s *Store) claimIdentity(ctx context.Context, key string, in *institution.Institution) (rev uint64, claimed bool, err error) {
 	for range 3 {
-		rev, err := s.ident.Create(ctx, key, []byte(in.GetId()))
+		rev, err := s.ident.Create(ctx, key, []byte(in.ID))
 		if err == nil {
 			return rev, true, nil
 		}
@@ -344,34 +313,41 @@ func (s *Store) claimIdentity(ctx context.Context, key string, in *registryv1.In
 		if err != nil {
 			return 0, false, unavailable("read institution name claim", err)
 		}
-		owner := string(e.Value())
-		if owner == in.GetId() {
+		if string(e.Value()) == in.ID {
 			return e.Revision(), false, nil
 		}
-		cur, _, err := s.load(ctx, owner)
-		switch {
-		case err == nil && cur.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE &&
-			institution.IdentityKey(cur.GetKind(), cur.GetRegionCode(), cur.GetName()) == key:
-			return 0, false, fault.Existsf("%s %q in region %s is already registered as %q",
-				strings.ToLower(strings.TrimPrefix(in.GetKind().String(), "INSTITUTION_KIND_")), in.GetName(), in.GetRegionCode(), owner)
-		case err != nil && !fault.Is(err, fault.NotFound):
+		if err := s.checkClaimStale(ctx, key, in, e); err != nil {
 			return 0, false, err
-		case time.Since(e.Created()) < staleClaimAge:
-			// The owner may be between its two writes right now (a create
-			// before its record, a rename before its commit): a young claim
-			// is not stale yet.
-			return 0, false, fault.Conflictf("the name %q is being registered or renamed concurrently (by %q); retry in a moment", in.GetName(), owner)
 		}
-		rev, err = s.ident.Update(ctx, key, []byte(in.GetId()), e.Revision())
-		if err == nil {
+		if rev, err = s.ident.Update(ctx, key, []byte(in.ID), e.Revision()); err == nil {
 			return rev, true, nil
 		}
 		// Lost a race for the stale claim: look again.
 	}
-	return 0, false, fault.Conflictf("institution name %q is being registered concurrently; retry", in.GetName())
+	return 0, false, fault.Conflictf("institution name %q is being registered concurrently; retry", in.Name)
 }
 
-// releaseIdentity drops a claim if in.Id still holds it.
+// checkClaimStale answers nil when the claim e on key, held by another
+// institution, may be taken over for in.
+func (s *Store) checkClaimStale(ctx context.Context, key string, in *institution.Institution, e jetstream.KeyValueEntry) error {
+	owner := string(e.Value())
+	cur, err := s.Load(ctx, owner)
+	switch {
+	case err == nil && cur.Status == institution.StatusActive && cur.Identity() == key:
+		return fault.Existsf("%s %q in region %s is already registered as %q",
+			institution.KindLabel(in.Kind), in.Name, in.RegionCode, owner)
+	case err != nil && !fault.Is(err, fault.NotFound):
+		return err
+	case time.Since(e.Created()) < staleClaimAge:
+		// The owner may be between its two writes right now (a create
+		// before its record, a rename before its commit): a young claim
+		// is not stale yet.
+		return fault.Conflictf("the name %q is being registered or renamed concurrently (by %q); retry in a moment", in.Name, owner)
+	}
+	return nil
+}
+
+// releaseIdentity drops a claim if id still holds it.
 func (s *Store) releaseIdentity(ctx context.Context, key, id string) {
 	e, err := s.ident.Get(ctx, key)
 	if err != nil || string(e.Value()) != id {
@@ -382,155 +358,65 @@ func (s *Store) releaseIdentity(ctx context.Context, key, id string) {
 	}
 }
 
-// check validates references: the region exists and fits the kind; the
-// parent exists, is active and is not the institution itself.
-func (s *Store) check(ctx context.Context, in *registryv1.Institution) error {
-	if in.GetRegionCode() == "" {
-		return fault.Invalidf("region_code is required for a %s", strings.ToLower(strings.TrimPrefix(in.GetKind().String(), "INSTITUTION_KIND_")))
-	}
-	if _, err := region.Parse(in.GetRegionCode()); err != nil {
-		return err
-	}
-	r, err := s.Region(ctx, in.GetRegionCode())
-	if err != nil {
-		return err
-	}
-	if err := institution.CheckPlacement(in.GetKind(), r); err != nil {
-		return err
-	}
-	if err := institution.CheckHead(in.GetHead()); err != nil {
-		return err
-	}
-	if p := in.GetParentId(); p != "" {
-		if p == in.GetId() {
-			return fault.Invalidf("an institution cannot be its own parent")
-		}
-		parent, err := s.Institution(ctx, p)
-		if fault.Is(err, fault.NotFound) {
-			return fault.Preconditionf("parent institution %q does not exist", p)
-		}
-		if err != nil {
-			return err
-		}
-		if parent.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED {
-			return fault.Preconditionf("parent institution %q is retired", p)
-		}
-		for anc, hops := parent, 0; anc.GetParentId() != "" && hops < 32; hops++ {
-			if anc.GetParentId() == in.GetId() {
-				return fault.Invalidf("parent %q would make a cycle through %q", p, in.GetId())
-			}
-			if anc, err = s.Institution(ctx, anc.GetParentId()); err != nil {
-				break
-			}
-		}
-	}
-	return nil
-}
-
-// UpdateInstitution applies the masked fields if the institution is still at
-// expected revision.
-func (s *Store) UpdateInstitution(ctx context.Context, upd *registryv1.Institution, paths []string, expected uint64) (*registryv1.Institution, error) {
-	cur, rev, err := s.load(ctx, upd.GetId())
-	if err != nil {
-		return nil, err
-	}
-	if rev != expected {
-		return nil, stale(upd.GetId(), rev, expected)
-	}
-	if cur.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED {
-		return nil, fault.Preconditionf("institution %q is retired (%s) and cannot be changed", cur.GetId(), cur.GetRetireReason())
-	}
-	next, err := institution.ApplyMask(cur, upd, paths)
-	if err != nil {
-		return nil, err
-	}
-	if next.Name, err = institution.CleanName(next.GetName()); err != nil {
-		return nil, err
-	}
-	next.RegionCode = institution.NormalizeRegion(next.Kind, next.GetRegionCode())
-	if err := s.check(ctx, next); err != nil {
-		return nil, err
-	}
-	oldKey := institution.IdentityKey(cur.Kind, cur.RegionCode, cur.Name)
-	newKey := institution.IdentityKey(next.Kind, next.RegionCode, next.Name)
-	if newKey != oldKey {
+// CommitInstitution writes next over cur (compare-and-set at cur.Revision).
+// A rename claims the new identity first and frees the old one after; a
+// retirement frees its identity.
+func (s *Store) CommitInstitution(ctx context.Context, cur, next *institution.Institution) (*institution.Institution, error) {
+	oldKey, newKey := cur.Identity(), next.Identity()
+	renamed := newKey != oldKey
+	if renamed {
 		if _, _, err := s.claimIdentity(ctx, newKey, next); err != nil {
 			return nil, err
 		}
 	}
-	next.UpdateTime = timestamppb.New(s.now())
-	next, err = s.commit(ctx, next, expected)
-	if err != nil {
-		if newKey != oldKey {
-			s.releaseIdentity(context.WithoutCancel(ctx), newKey, next.GetId())
-		}
-		return nil, err
-	}
-	if newKey != oldKey {
-		s.releaseIdentity(ctx, oldKey, next.GetId())
-	}
-	return next, nil
-}
-
-// RetireInstitution marks an institution retired and frees its name.
-func (s *Store) RetireInstitution(ctx context.Context, id, reason string, expected uint64) (*registryv1.Institution, error) {
-	cur, rev, err := s.load(ctx, id)
+	// A failed commit keeps the new claim: another update of the same
+	// institution may hold it under the same id, and a claim its owner
+	// does not carry goes stale and is taken over later.
+	out, err := s.commit(ctx, next, cur.Revision)
 	if err != nil {
 		return nil, err
 	}
-	if expected != 0 && rev != expected {
-		return nil, stale(id, rev, expected)
+	if renamed || next.Status == institution.StatusRetired {
+		s.releaseIdentity(ctx, oldKey, next.ID)
 	}
-	if cur.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED {
-		return nil, fault.Preconditionf("institution %q is already retired (%s)", id, cur.GetRetireReason())
-	}
-	next := proto.Clone(cur).(*registryv1.Institution)
-	next.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED
-	next.RetireReason = strings.TrimSpace(reason)
-	next.UpdateTime = timestamppb.New(s.now())
-	if next, err = s.commit(ctx, next, rev); err != nil {
-		return nil, err
-	}
-	s.releaseIdentity(ctx, institution.IdentityKey(cur.Kind, cur.RegionCode, cur.Name), id)
-	return next, nil
+	return out, nil
 }
 
 // commit writes next over revision rev (compare-and-set).
-func (s *Store) commit(ctx context.Context, next *registryv1.Institution, rev uint64) (*registryv1.Institution, error) {
-	next.Revision = 0 // the KV revision is the revision; never stored inside
-	b, err := proto.Marshal(next)
+func (s *Store) commit(ctx context.Context, next *institution.Institution, rev uint64) (*institution.Institution, error) {
+	b, err := encode(next)
 	if err != nil {
 		return nil, err
 	}
-	newRev, err := s.inst.Update(ctx, next.GetId(), b, rev)
+	newRev, err := s.inst.Update(ctx, next.ID, b, rev)
 	if err != nil {
 		if natsx.IsWrongLastSequence(err) {
-			cur, now, lerr := s.load(ctx, next.GetId())
+			cur, lerr := s.Load(ctx, next.ID)
 			if lerr == nil {
-				return nil, stale(cur.GetId(), now, rev)
+				return nil, institution.StaleRevision(cur.ID, cur.Revision, rev)
 			}
-			return nil, fault.Conflictf("institution %q changed concurrently; re-read and retry", next.GetId())
+			return nil, fault.Conflictf("institution %q changed concurrently; re-read and retry", next.ID)
 		}
 		return nil, unavailable("update institution", err)
 	}
-	next.Revision = newRev
+	out := next.Clone()
+	out.Revision = newRev
 	s.readOwnWrite(ctx, BucketInstitutions, newRev)
-	return next, nil
+	return out, nil
 }
 
-func stale(id string, current, expected uint64) error {
-	return fault.Conflictf("institution %q is at revision %d, not %d: it changed since you read it; get it again and reapply your change", id, current, expected)
+// encode is the stored form of in. The KV revision is the revision: it is
+// never stored inside the record.
+func encode(in *institution.Institution) ([]byte, error) {
+	m := pbconv.Institution(in)
+	m.Revision = 0
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode institution %s: %w", in.ID, err)
+	}
+	return b, nil
 }
 
 func unavailable(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, fault.Unavailablef("registry storage unavailable: %v", err))
-}
-
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns a random id that fits the id pattern (lowercase base32).
-func newID() string {
-	var b [10]byte
-	_, _ = rand.Read(b[:])
-	return "i" + idEncoding.EncodeToString(b[:])
 }
