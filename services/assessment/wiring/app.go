@@ -1,5 +1,6 @@
 // Package wiring wires the assessment service: the scheme catalog, storage on
-// JetStream, the registry client and the gRPC handlers. main (and the dev
+// JetStream, the registry client, the application layer over them and the
+// gRPC handlers. main (and the dev
 // stack in cmd/predikat) parse flags and call Run.
 package wiring
 
@@ -15,6 +16,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
+	"github.com/predikat-id/predikat/services/assessment/internal/app"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"github.com/predikat-id/predikat/services/assessment/internal/server"
 	"github.com/predikat-id/predikat/services/assessment/internal/store"
@@ -69,7 +71,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("assessment: %w", err)
 	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
-		assessmentv1.RegisterAssessmentServiceServer(r, server.New(cat, st, reg))
+		assessmentv1.RegisterAssessmentServiceServer(r, server.New(app.New(cat, st.ForApp(cat), registry{reg}, app.SystemClock{})))
 	})
 	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
 )
 
 // ID is the one id of the round of a scheme in a year: one round per
@@ -18,77 +16,77 @@ import (
 func ID(schemeID string, year int32) string { return fmt.Sprintf("%s-%d", schemeID, year) }
 
 // CheckRecordable says whether a round takes RecordAssessment.
-func CheckRecordable(r *assessmentv1.Round) error {
-	switch r.GetState() {
-	case assessmentv1.RoundState_ROUND_STATE_OPEN:
+func CheckRecordable(r model.Round) error {
+	switch r.State {
+	case model.RoundOpen:
 		return nil
-	case assessmentv1.RoundState_ROUND_STATE_CLOSED:
-		return fault.Preconditionf("round %s is CLOSED: reopen it (ReopenRound) to record more", r.GetId())
-	case assessmentv1.RoundState_ROUND_STATE_PUBLISHED:
-		return fault.Preconditionf("round %s is PUBLISHED: its results are final; use CorrectPublishedAssessment with a reason", r.GetId())
+	case model.RoundClosed:
+		return fault.Preconditionf("round %s is CLOSED: reopen it (ReopenRound) to record more", r.ID)
+	case model.RoundPublished:
+		return fault.Preconditionf("round %s is PUBLISHED: its results are final; use CorrectPublishedAssessment with a reason", r.ID)
 	}
-	return fault.Preconditionf("round %s is in state %v", r.GetId(), r.GetState())
+	return fault.Preconditionf("round %s is in state %s", r.ID, stateName(r.State))
 }
 
 // CheckCorrectable says whether a round takes CorrectPublishedAssessment.
-func CheckCorrectable(r *assessmentv1.Round) error {
-	if r.GetState() != assessmentv1.RoundState_ROUND_STATE_PUBLISHED {
-		return fault.Preconditionf("round %s is %s, not PUBLISHED: use RecordAssessment", r.GetId(), stateName(r.GetState()))
+func CheckCorrectable(r model.Round) error {
+	if r.State != model.RoundPublished {
+		return fault.Preconditionf("round %s is %s, not PUBLISHED: use RecordAssessment", r.ID, stateName(r.State))
 	}
 	return nil
 }
 
 // Close returns the round CLOSED; changed is false when it already was.
-func Close(r *assessmentv1.Round, now time.Time) (next *assessmentv1.Round, changed bool, err error) {
-	switch r.GetState() {
-	case assessmentv1.RoundState_ROUND_STATE_CLOSED:
+func Close(r model.Round, now time.Time) (next model.Round, changed bool, err error) {
+	switch r.State {
+	case model.RoundClosed:
 		return r, false, nil
-	case assessmentv1.RoundState_ROUND_STATE_OPEN:
-		next = proto.Clone(r).(*assessmentv1.Round)
-		next.State = assessmentv1.RoundState_ROUND_STATE_CLOSED
-		next.CloseTime = timestamppb.New(now)
+	case model.RoundOpen:
+		next = r
+		next.State = model.RoundClosed
+		next.CloseTime = now
 		return next, true, nil
 	}
-	return nil, false, fault.Preconditionf("round %s is PUBLISHED and cannot be closed again", r.GetId())
+	return model.Round{}, false, fault.Preconditionf("round %s is PUBLISHED and cannot be closed again", r.ID)
 }
 
 // Reopen returns the round OPEN; changed is false when it already was.
-func Reopen(r *assessmentv1.Round) (next *assessmentv1.Round, changed bool, err error) {
-	switch r.GetState() {
-	case assessmentv1.RoundState_ROUND_STATE_OPEN:
+func Reopen(r model.Round) (next model.Round, changed bool, err error) {
+	switch r.State {
+	case model.RoundOpen:
 		return r, false, nil
-	case assessmentv1.RoundState_ROUND_STATE_CLOSED:
-		next = proto.Clone(r).(*assessmentv1.Round)
-		next.State = assessmentv1.RoundState_ROUND_STATE_OPEN
+	case model.RoundClosed:
+		next = r
+		next.State = model.RoundOpen
 		return next, true, nil
 	}
-	return nil, false, fault.Preconditionf("round %s is PUBLISHED: a published round is never reopened; use CorrectPublishedAssessment", r.GetId())
+	return model.Round{}, false, fault.Preconditionf("round %s is PUBLISHED: a published round is never reopened; use CorrectPublishedAssessment", r.ID)
 }
 
 // Publish returns the round PUBLISHED. Publishing a published round is not
 // an error (changed is false): it lets a publication that stopped halfway be
 // finished by calling again.
-func Publish(r *assessmentv1.Round, now time.Time) (next *assessmentv1.Round, changed bool, err error) {
-	switch r.GetState() {
-	case assessmentv1.RoundState_ROUND_STATE_PUBLISHED:
+func Publish(r model.Round, now time.Time) (next model.Round, changed bool, err error) {
+	switch r.State {
+	case model.RoundPublished:
 		return r, false, nil
-	case assessmentv1.RoundState_ROUND_STATE_CLOSED:
-		next = proto.Clone(r).(*assessmentv1.Round)
-		next.State = assessmentv1.RoundState_ROUND_STATE_PUBLISHED
-		next.PublishTime = timestamppb.New(now)
+	case model.RoundClosed:
+		next = r
+		next.State = model.RoundPublished
+		next.PublishTime = now
 		return next, true, nil
 	}
-	return nil, false, fault.Preconditionf("round %s is OPEN: close it (CloseRound) before publishing, so no record arrives during publication", r.GetId())
+	return model.Round{}, false, fault.Preconditionf("round %s is OPEN: close it (CloseRound) before publishing, so no record arrives during publication", r.ID)
 }
 
-func stateName(s assessmentv1.RoundState) string {
+func stateName(s model.RoundState) string {
 	switch s {
-	case assessmentv1.RoundState_ROUND_STATE_OPEN:
+	case model.RoundOpen:
 		return "OPEN"
-	case assessmentv1.RoundState_ROUND_STATE_CLOSED:
+	case model.RoundClosed:
 		return "CLOSED"
-	case assessmentv1.RoundState_ROUND_STATE_PUBLISHED:
+	case model.RoundPublished:
 		return "PUBLISHED"
 	}
-	return s.String()
+	return "ROUND_STATE_UNSPECIFIED"
 }

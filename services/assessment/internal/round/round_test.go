@@ -4,15 +4,15 @@ import (
 	"testing"
 	"time"
 
-	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
 )
 
 func TestLifecycle(t *testing.T) {
 	now := time.Date(2024, 12, 11, 10, 0, 0, 0, time.UTC)
-	open := &assessmentv1.Round{Id: ID("ombudsman", 2024), State: assessmentv1.RoundState_ROUND_STATE_OPEN}
-	if open.Id != "ombudsman-2024" {
-		t.Fatalf("ID = %s", open.Id)
+	open := model.Round{ID: ID("ombudsman", 2024), State: model.RoundOpen}
+	if open.ID != "ombudsman-2024" {
+		t.Fatalf("ID = %s", open.ID)
 	}
 	if err := CheckRecordable(open); err != nil {
 		t.Fatal(err)
@@ -21,7 +21,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("publishing an OPEN round: %v", err)
 	}
 	closed, changed, err := Close(open, now)
-	if err != nil || !changed || closed.State != assessmentv1.RoundState_ROUND_STATE_CLOSED || open.State != assessmentv1.RoundState_ROUND_STATE_OPEN {
+	if err != nil || !changed || closed.State != model.RoundClosed || open.State != model.RoundOpen {
 		t.Fatalf("Close = %v %v %v (input must not change)", closed, changed, err)
 	}
 	if err := CheckRecordable(closed); !fault.Is(err, fault.Precondition) {
@@ -31,11 +31,11 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal("closing a closed round changes nothing")
 	}
 	reopened, changed, err := Reopen(closed)
-	if err != nil || !changed || reopened.State != assessmentv1.RoundState_ROUND_STATE_OPEN {
+	if err != nil || !changed || reopened.State != model.RoundOpen {
 		t.Fatalf("Reopen = %v %v %v", reopened, changed, err)
 	}
 	pub, changed, err := Publish(closed, now)
-	if err != nil || !changed || pub.State != assessmentv1.RoundState_ROUND_STATE_PUBLISHED || !pub.PublishTime.AsTime().Equal(now) {
+	if err != nil || !changed || pub.State != model.RoundPublished || !pub.PublishTime.Equal(now) {
 		t.Fatalf("Publish = %v %v %v", pub, changed, err)
 	}
 	if _, changed, err := Publish(pub, now); err != nil || changed {
@@ -54,4 +54,4 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-func second(_ *assessmentv1.Round, _ bool, err error) error { return err }
+func second(_ model.Round, _ bool, err error) error { return err }

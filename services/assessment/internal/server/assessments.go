@@ -2,113 +2,133 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"sort"
 	"strconv"
-	"strings"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
-	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
-	"google.golang.org/protobuf/proto"
+	"github.com/predikat-id/predikat/services/assessment/internal/app"
+	"github.com/predikat-id/predikat/services/assessment/internal/convert"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
 )
+
+// ListSchemes implements AssessmentService.
+func (s *Server) ListSchemes(_ context.Context, req *assessmentv1.ListSchemesRequest) (*assessmentv1.ListSchemesResponse, error) {
+	var out []*assessmentv1.Scheme
+	for _, v := range s.app.Queries.Schemes(req.GetSchemeId(), req.GetYear(), model.Kind(req.GetEligibleKind())) {
+		out = append(out, v.Proto())
+	}
+	return &assessmentv1.ListSchemesResponse{Schemes: out}, nil
+}
+
+// GetScheme implements AssessmentService.
+func (s *Server) GetScheme(_ context.Context, req *assessmentv1.GetSchemeRequest) (*assessmentv1.GetSchemeResponse, error) {
+	v, err := s.app.Queries.Scheme(app.SchemeQuery{SchemeID: req.GetSchemeId(), Version: req.GetVersion(), Year: req.GetYear()})
+	if err != nil {
+		return nil, err
+	}
+	return &assessmentv1.GetSchemeResponse{Scheme: v.Proto()}, nil
+}
+
+// ComputeAssessment implements AssessmentService.
+func (s *Server) ComputeAssessment(_ context.Context, req *assessmentv1.ComputeAssessmentRequest) (*assessmentv1.ComputeAssessmentResponse, error) {
+	c, err := s.app.Queries.Compute(app.SchemeQuery{SchemeID: req.GetSchemeId(), Version: req.GetVersion(), Year: req.GetYear()},
+		convert.InputFromProto(req.GetInput()))
+	if err != nil {
+		return nil, err
+	}
+	r := c.Result
+	return &assessmentv1.ComputeAssessmentResponse{
+		SchemeVersion: c.SchemeVersion, Basis: assessmentv1.AssessmentBasis(r.Basis), WeightedTotal: r.WeightedTotal, Total: r.Total,
+		BandCode: r.BandCode, BandLabel: r.BandLabel, BandZone: assessmentv1.BandZone(r.BandZone),
+	}, nil
+}
+
+// RecordAssessment implements AssessmentService.
+func (s *Server) RecordAssessment(ctx context.Context, req *assessmentv1.RecordAssessmentRequest) (*assessmentv1.RecordAssessmentResponse, error) {
+	res, err := s.app.RecordAssessment.Handle(ctx, app.RecordAssessment{
+		RoundID: req.GetRoundId(), InstitutionID: req.GetInstitutionId(), Input: convert.InputFromProto(req.GetInput()),
+		CorrectsRevision: req.GetCorrectsRevision(), Reason: req.GetReason(), RequestID: req.GetRequestId(), By: actor(ctx),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &assessmentv1.RecordAssessmentResponse{Assessment: convert.AssessmentToProto(res.Assessment), Created: res.Created}, nil
+}
+
+// CorrectPublishedAssessment implements AssessmentService.
+func (s *Server) CorrectPublishedAssessment(ctx context.Context, req *assessmentv1.CorrectPublishedAssessmentRequest) (*assessmentv1.CorrectPublishedAssessmentResponse, error) {
+	res, err := s.app.CorrectAssessment.Handle(ctx, app.RecordAssessment{
+		RoundID: req.GetRoundId(), InstitutionID: req.GetInstitutionId(), Input: convert.InputFromProto(req.GetInput()),
+		CorrectsRevision: req.GetCorrectsRevision(), Reason: req.GetReason(), RequestID: req.GetRequestId(), By: actor(ctx),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &assessmentv1.CorrectPublishedAssessmentResponse{
+		Assessment: convert.AssessmentToProto(res.Assessment), Created: res.Created,
+		AwardsGranted: res.AwardsGranted, AwardsRevoked: res.AwardsRevoked,
+	}, nil
+}
 
 // GetAssessment implements AssessmentService.
 func (s *Server) GetAssessment(ctx context.Context, req *assessmentv1.GetAssessmentRequest) (*assessmentv1.GetAssessmentResponse, error) {
-	r, err := s.store.RoundState(ctx, req.GetRoundId())
+	a, err := s.app.Queries.Assessment(ctx, req.GetRoundId(), req.GetInstitutionId(), req.GetRevision())
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.store.Assessment(ctx, r.GetSchemeId(), r.GetYear(), r.GetId(), req.GetInstitutionId(), req.GetRevision())
-	if err != nil {
-		return nil, err
-	}
-	return &assessmentv1.GetAssessmentResponse{Assessment: a}, nil
+	return &assessmentv1.GetAssessmentResponse{Assessment: convert.AssessmentToProto(a)}, nil
 }
 
 // ListAssessments implements AssessmentService.
 func (s *Server) ListAssessments(ctx context.Context, req *assessmentv1.ListAssessmentsRequest) (*assessmentv1.ListAssessmentsResponse, error) {
-	if _, err := s.store.RoundState(ctx, req.GetRoundId()); err != nil {
-		return nil, err
-	}
-	filter := proto.Clone(req).(*assessmentv1.ListAssessmentsRequest)
-	filter.PageSize, filter.PageToken = 0, ""
-	fp := pagetoken.Fingerprint(filter)
-	after, err := pagetoken.Decode(req.GetPageToken(), fp)
+	p, fp, err := page(req, func(r *assessmentv1.ListAssessmentsRequest) { r.PageSize, r.PageToken = 0, "" })
 	if err != nil {
 		return nil, err
 	}
-	bands := make([]string, len(req.GetBandCodes()))
-	for i, b := range req.GetBandCodes() {
-		bands[i] = strings.ToUpper(b)
+	f := app.AssessmentFilter{RoundID: req.GetRoundId(), ProvinceCode: req.GetProvinceCode(), BandCodes: req.GetBandCodes()}
+	for _, k := range req.GetKinds() {
+		f.Kinds = append(f.Kinds, model.Kind(k))
 	}
-	page, more := s.store.Records(req.GetRoundId(), after, pageSize(req.GetPageSize()), func(a *assessmentv1.Assessment) bool {
-		return (len(req.GetKinds()) == 0 || slices.Contains(req.GetKinds(), a.GetInstitution().GetKind())) &&
-			(req.GetProvinceCode() == "" || a.GetInstitution().GetProvinceCode() == req.GetProvinceCode()) &&
-			(len(bands) == 0 || slices.Contains(bands, strings.ToUpper(a.GetBandCode()))) &&
-			(len(req.GetBases()) == 0 || slices.Contains(req.GetBases(), a.GetBasis()))
-	})
-	resp := &assessmentv1.ListAssessmentsResponse{Assessments: page}
-	if more {
-		resp.NextPageToken = pagetoken.Encode(fp, page[len(page)-1].GetInstitutionId())
+	for _, b := range req.GetBases() {
+		f.Bases = append(f.Bases, model.Basis(b))
 	}
-	return resp, nil
+	got, more, err := s.app.Queries.Assessments(ctx, f, p)
+	if err != nil {
+		return nil, err
+	}
+	return &assessmentv1.ListAssessmentsResponse{
+		Assessments:   convert.AssessmentsToProto(got),
+		NextPageToken: nextToken(fp, more, func() string { return got[len(got)-1].InstitutionID }),
+	}, nil
 }
 
 // ListInstitutionHistory implements AssessmentService.
 func (s *Server) ListInstitutionHistory(_ context.Context, req *assessmentv1.ListInstitutionHistoryRequest) (*assessmentv1.ListInstitutionHistoryResponse, error) {
-	filter := proto.Clone(req).(*assessmentv1.ListInstitutionHistoryRequest)
-	filter.PageSize, filter.PageToken = 0, ""
-	fp := pagetoken.Fingerprint(filter)
-	after, err := pagetoken.Decode(req.GetPageToken(), fp)
+	p, fp, err := page(req, func(r *assessmentv1.ListInstitutionHistoryRequest) { r.PageSize, r.PageToken = 0, "" })
 	if err != nil {
 		return nil, err
 	}
-	var all []*assessmentv1.Assessment
-	for _, a := range s.store.History(req.GetInstitutionId()) {
-		if (req.GetSchemeId() == "" || a.GetSchemeId() == req.GetSchemeId()) &&
-			(req.GetYearFrom() == 0 || a.GetYear() >= req.GetYearFrom()) && (req.GetYearTo() == 0 || a.GetYear() <= req.GetYearTo()) {
-			all = append(all, a)
-		}
-	}
-	key := func(a *assessmentv1.Assessment) string {
-		return fmt.Sprintf("%04d|%s", 9999-a.GetYear(), a.GetSchemeId())
-	}
-	sort.Slice(all, func(i, j int) bool { return key(all[i]) < key(all[j]) })
-	page, more := pageOf(all, key, after, pageSize(req.GetPageSize()))
-	resp := &assessmentv1.ListInstitutionHistoryResponse{Assessments: page}
-	if more {
-		resp.NextPageToken = pagetoken.Encode(fp, key(page[len(page)-1]))
-	}
-	return resp, nil
+	got, more := s.app.Queries.History(app.HistoryFilter{
+		InstitutionID: req.GetInstitutionId(), SchemeID: req.GetSchemeId(), YearFrom: req.GetYearFrom(), YearTo: req.GetYearTo(),
+	}, p)
+	return &assessmentv1.ListInstitutionHistoryResponse{
+		Assessments:   convert.AssessmentsToProto(got),
+		NextPageToken: nextToken(fp, more, func() string { return app.HistoryKey(got[len(got)-1]) }),
+	}, nil
 }
 
 // ListAssessmentRevisions implements AssessmentService.
 func (s *Server) ListAssessmentRevisions(ctx context.Context, req *assessmentv1.ListAssessmentRevisionsRequest) (*assessmentv1.ListAssessmentRevisionsResponse, error) {
-	r, err := s.store.RoundState(ctx, req.GetRoundId())
+	p, fp, err := page(req, func(r *assessmentv1.ListAssessmentRevisionsRequest) { r.PageSize, r.PageToken = 0, "" })
 	if err != nil {
 		return nil, err
 	}
-	filter := proto.Clone(req).(*assessmentv1.ListAssessmentRevisionsRequest)
-	filter.PageSize, filter.PageToken = 0, ""
-	fp := pagetoken.Fingerprint(filter)
-	afterTok, err := pagetoken.Decode(req.GetPageToken(), fp)
+	after, _ := strconv.ParseUint(p.After, 10, 64)
+	got, more, err := s.app.Queries.Revisions(ctx, req.GetRoundId(), req.GetInstitutionId(), after, p.Size)
 	if err != nil {
 		return nil, err
 	}
-	after, _ := strconv.ParseUint(afterTok, 10, 64)
-	page, more, err := s.store.Revisions(ctx, r.GetSchemeId(), r.GetYear(), req.GetInstitutionId(), after, pageSize(req.GetPageSize()))
-	if err != nil {
-		return nil, err
-	}
-	if len(page) == 0 && after == 0 {
-		if _, err := s.store.Assessment(ctx, r.GetSchemeId(), r.GetYear(), r.GetId(), req.GetInstitutionId(), 0); err != nil {
-			return nil, err
-		}
-	}
-	resp := &assessmentv1.ListAssessmentRevisionsResponse{Assessments: page}
-	if more {
-		resp.NextPageToken = pagetoken.Encode(fp, strconv.FormatUint(page[len(page)-1].GetRevision(), 10))
-	}
-	return resp, nil
+	return &assessmentv1.ListAssessmentRevisionsResponse{
+		Assessments:   convert.AssessmentsToProto(got),
+		NextPageToken: nextToken(fp, more, func() string { return strconv.FormatUint(got[len(got)-1].Revision, 10) }),
+	}, nil
 }

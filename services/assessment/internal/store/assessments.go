@@ -11,6 +11,7 @@ import (
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/services/assessment/internal/app"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -64,22 +65,18 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 }
 
 // Append stores ev.Assessment as the next revision of its record, if the
-// record is still at correctsRevision (0: no record yet). The same request id
-// returns the revision it stored before, with created false: from JetStream's
-// de-duplication inside its window, from the stored request ids after it.
+// record is still at correctsRevision (0: no record yet). prev is the latest
+// revision as the caller read it (nil: none); the append expects it still
+// latest. The same request id returns the revision it stored before, with
+// created false: from JetStream's de-duplication inside its window, from the
+// stored request ids after it.
 //
-// roundOK is checked against the round as stored right before the append:
-// the round may have been closed while the caller was computing.
-func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64, latest Latest, roundOK func(*assessmentv1.Round) error) (*assessmentv1.Assessment, bool, error) {
+// fence is the revision of the round the caller decided on: the round may
+// have been closed while the caller was computing, and then the append
+// returns app.ErrRoundMoved.
+func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64, prev *stored, fence uint64) (*assessmentv1.Assessment, bool, error) {
 	a := ev.GetAssessment()
 	subject := events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
-	prev := latest.st
-	if !latest.read {
-		var err error
-		if prev, err = s.last(ctx, subject); err != nil {
-			return nil, false, err
-		}
-	}
 	if prev != nil && prev.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
 		return prev.ev.GetAssessment(), false, nil // a retry of the latest revision
 	}
@@ -99,12 +96,10 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 		return nil, false, err
 	}
 	msg.Header.Set(events.HeaderRequestID, a.GetRequestId())
-	r, _, err := s.loadRound(ctx, a.GetRoundId())
-	if err != nil {
+	if _, rev, err := s.loadRound(ctx, a.GetRoundId()); err != nil {
 		return nil, false, err
-	}
-	if err := roundOK(r); err != nil {
-		return nil, false, err
+	} else if rev != fence {
+		return nil, false, app.ErrRoundMoved
 	}
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(prev.sequence()))
 	switch {
@@ -136,30 +131,6 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 	return a, true, nil
 }
 
-// Replay returns the latest revision of a record if request id stored it,
-// so a retry gets its first answer even when the round has moved on since.
-//
-// Otherwise it returns the latest revision it read as a Latest, for Append:
-// one read of the record per call.
-func (s *Store) Replay(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, Latest, error) {
-	st, err := s.last(ctx, events.AssessmentSubject(schemeID, year, institutionID))
-	if err != nil {
-		return nil, Latest{}, err
-	}
-	if st != nil && st.ev.GetAssessment().GetRequestId() == requestID {
-		return st.ev.GetAssessment(), Latest{}, nil
-	}
-	return nil, Latest{st: st, read: true}, nil
-}
-
-// Latest is the latest revision of a record as read by Replay. It may be
-// stale by the time of the append; the append's expected-sequence check
-// catches that.
-type Latest struct {
-	st   *stored
-	read bool
-}
-
 // PublishCorrected announces a correction of a published round.
 func (s *Store) PublishCorrected(ctx context.Context, ev *eventsv1.RoundCorrected) error {
 	ev.EventTime = timestamppb.New(s.now())
@@ -185,12 +156,6 @@ func (st *stored) sequence() uint64 {
 		return 0
 	}
 	return st.seq
-}
-
-// FindRequest returns the revision of a record that request id stored, or
-// nil: the slow path of a retry whose request has since been superseded.
-func (s *Store) FindRequest(ctx context.Context, schemeID string, year int32, institutionID, requestID string) (*assessmentv1.Assessment, error) {
-	return s.findRequest(ctx, events.AssessmentSubject(schemeID, year, institutionID), requestID)
 }
 
 func (s *Store) findRequest(ctx context.Context, subject, requestID string) (*assessmentv1.Assessment, error) {

@@ -1,0 +1,35 @@
+package app
+
+import (
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+)
+
+// App holds every use case of the service, wired to the same ports.
+type App struct {
+	RecordAssessment  RecordAssessmentHandler
+	CorrectAssessment CorrectAssessmentHandler
+	CreateRound       CreateRoundHandler
+	CloseRound        CloseRoundHandler
+	ReopenRound       ReopenRoundHandler
+	PublishRound      PublishRoundHandler
+	GrantAward        GrantAwardHandler
+	RevokeAward       RevokeAwardHandler
+	Queries           Queries
+}
+
+// New wires the use cases.
+func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock) *App {
+	rules := ruleAwards{catalog: cat, store: st, registry: reg}
+	rec := recorder{catalog: cat, store: st, registry: reg}
+	return &App{
+		RecordAssessment:  RecordAssessmentHandler{rec: rec},
+		CorrectAssessment: CorrectAssessmentHandler{rec: rec, store: st, rules: rules},
+		CreateRound:       CreateRoundHandler{catalog: cat, store: st},
+		CloseRound:        CloseRoundHandler{store: st, clock: clock},
+		ReopenRound:       ReopenRoundHandler{store: st},
+		PublishRound:      PublishRoundHandler{store: st, clock: clock, rules: rules},
+		GrantAward:        GrantAwardHandler{catalog: cat, store: st, registry: reg},
+		RevokeAward:       RevokeAwardHandler{store: st},
+		Queries:           Queries{catalog: cat, store: st},
+	}
+}

@@ -1,0 +1,121 @@
+// Package app is the assessment service's application layer: one type per
+// use case, each over the small ports below. Commands and results are plain
+// Go values (package model), so the use cases are tested with fakes of the
+// ports, and the wire and storage forms stay at the edges.
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+)
+
+// ErrRoundMoved is what an append returns when the round changed after the
+// caller read it (its fence): the caller reads the round again and decides
+// again, since the change may have closed it.
+var ErrRoundMoved = errors.New("round changed since it was read")
+
+// RecordKey names one institution's record in the round of a scheme and year.
+type RecordKey struct {
+	SchemeID      string
+	Year          int32
+	InstitutionID string
+}
+
+// Tip is the latest revision of a record as read (nil Latest: no record
+// yet) and its position in storage, which an append expects unchanged.
+type Tip struct {
+	Latest   *model.Assessment
+	Position uint64
+}
+
+// Append asks to store Assessment as the next revision after Tip, if the
+// record is at CorrectsRevision and the round still is at Fence.Revision.
+type Append struct {
+	Assessment       model.Assessment
+	CorrectsRevision uint64
+	Tip              Tip
+	Fence            model.Round
+}
+
+// Correction announces a correction of a published round.
+type Correction struct {
+	EventID                      string
+	Round                        model.Round
+	InstitutionID                string
+	Previous, Current            *model.Assessment
+	Reason, CorrectedBy          string
+	AwardsGranted, AwardsRevoked []string
+}
+
+// RoundStore keeps rounds.
+type RoundStore interface {
+	// Round returns a round as stored (no counts), with its revision.
+	Round(ctx context.Context, id string) (model.Round, error)
+	// RoundWithCounts returns a round with its counts.
+	RoundWithCounts(ctx context.Context, id string) (model.Round, error)
+	CreateRound(ctx context.Context, r model.Round) (model.Round, error)
+	ListRounds(ctx context.Context, keep func(model.Round) bool) ([]model.Round, error)
+	// Transition applies a state change with compare-and-set and announces
+	// it; changed is false when the round already was in that state.
+	Transition(ctx context.Context, id, reason string, apply func(model.Round) (model.Round, bool, error)) (r model.Round, changed bool, err error)
+	// EnsurePublished announces a publication exactly once.
+	EnsurePublished(ctx context.Context, r model.Round) error
+}
+
+// AssessmentStore keeps records and their revisions.
+type AssessmentStore interface {
+	Tip(ctx context.Context, key RecordKey) (Tip, error)
+	// FindRequest returns the revision a request id stored, or nil.
+	FindRequest(ctx context.Context, key RecordKey, requestID string) (*model.Assessment, error)
+	// Append stores a revision exactly once per request id; created is
+	// false when it returns what the request stored before.
+	Append(ctx context.Context, a Append) (stored *model.Assessment, created bool, err error)
+	// Assessment returns the latest revision (0) or a given one.
+	Assessment(ctx context.Context, key RecordKey, roundID string, revision uint64) (*model.Assessment, error)
+	Revisions(ctx context.Context, key RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error)
+	Records(roundID, after string, limit int, keep func(*model.Assessment) bool) ([]*model.Assessment, bool)
+	History(institutionID string) []*model.Assessment
+	// Frozen returns the latest record of every institution in a round,
+	// complete as of the call.
+	Frozen(ctx context.Context, r model.Round) ([]*model.Assessment, error)
+	PublishCorrected(ctx context.Context, c Correction) error
+}
+
+// AwardStore keeps awards.
+type AwardStore interface {
+	// Grant stores an award exactly once by id; created says whether this
+	// call was the one.
+	Grant(ctx context.Context, a model.Award) (stored *model.Award, created bool, err error)
+	Revoke(ctx context.Context, id, reason, actor string) (*model.Award, error)
+	// SyncAwards waits until the award view holds every stored award.
+	SyncAwards(ctx context.Context) error
+	Award(id string) (*model.Award, error)
+	Awards(after string, limit int, keep func(*model.Award) bool) ([]*model.Award, bool)
+}
+
+// Store is all the service keeps.
+type Store interface {
+	RoundStore
+	AssessmentStore
+	AwardStore
+}
+
+// Registry answers institution and region lookups.
+type Registry interface {
+	Institution(ctx context.Context, id string) (model.Institution, error)
+	Region(ctx context.Context, code string) (model.Region, error)
+}
+
+// Clock tells the time of round transitions.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }

@@ -1,0 +1,226 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+	"github.com/predikat-id/predikat/services/assessment/internal/scoring"
+)
+
+// Queries answers the read side: schemes, rounds, records and awards.
+type Queries struct {
+	catalog *scheme.Catalog
+	store   Store
+}
+
+// Page is where a list starts (after the key After) and how long it is.
+type Page struct {
+	After string
+	Size  int
+}
+
+// SchemeQuery names a scheme version: by label, else the one in force in
+// Year.
+type SchemeQuery struct {
+	SchemeID, Version string
+	Year              int32
+}
+
+// Schemes lists the scheme versions (any filter left zero matches all).
+func (q Queries) Schemes(schemeID string, year int32, eligible model.Kind) []*scheme.Version {
+	return q.catalog.ListFor(schemeID, year, eligible)
+}
+
+// Scheme returns one scheme version.
+func (q Queries) Scheme(sq SchemeQuery) (*scheme.Version, error) {
+	if sq.Version != "" {
+		return q.catalog.Get(sq.SchemeID, sq.Version)
+	}
+	return q.catalog.ForYear(sq.SchemeID, sq.Year)
+}
+
+// Computed is a result computed without recording it.
+type Computed struct {
+	SchemeVersion string
+	Result        model.Result
+}
+
+// Compute scores an input under a scheme version, recording nothing.
+func (q Queries) Compute(sq SchemeQuery, in model.Input) (Computed, error) {
+	v, err := q.Scheme(sq)
+	if err != nil {
+		return Computed{}, err
+	}
+	res, err := scoring.Assess(v, in)
+	if err != nil {
+		return Computed{}, err
+	}
+	return Computed{SchemeVersion: v.Label(), Result: res}, nil
+}
+
+// Round returns a round with its counts.
+func (q Queries) Round(ctx context.Context, id string) (model.Round, error) {
+	return q.store.RoundWithCounts(ctx, id)
+}
+
+// RoundFilter selects rounds; zero fields match all.
+type RoundFilter struct {
+	SchemeID string
+	Year     int32
+	States   []model.RoundState
+}
+
+// Rounds lists rounds, newest year first, then scheme id; the page key is
+// roundKey.
+func (q Queries) Rounds(ctx context.Context, f RoundFilter, p Page) ([]model.Round, bool, error) {
+	all, err := q.store.ListRounds(ctx, func(r model.Round) bool {
+		return (f.SchemeID == "" || r.SchemeID == f.SchemeID) && (f.Year == 0 || r.Year == f.Year) &&
+			(len(f.States) == 0 || slices.Contains(f.States, r.State))
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	page, more := pageOf(all, RoundKey, p)
+	return page, more, nil
+}
+
+// RoundKey is the page key of a round in Rounds.
+func RoundKey(r model.Round) string { return yearSchemeKey(r.Year, r.SchemeID) }
+
+func yearSchemeKey(year int32, schemeID string) string {
+	return fmt.Sprintf("%04d|%s", 9999-year, schemeID)
+}
+
+// Assessment returns the latest revision (0) or a given one of a record.
+func (q Queries) Assessment(ctx context.Context, roundID, institutionID string, revision uint64) (*model.Assessment, error) {
+	r, err := q.store.Round(ctx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	return q.store.Assessment(ctx, RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: institutionID}, r.ID, revision)
+}
+
+// AssessmentFilter selects the records of a round; zero fields match all.
+type AssessmentFilter struct {
+	RoundID      string
+	Kinds        []model.Kind
+	ProvinceCode string
+	BandCodes    []string
+	Bases        []model.Basis
+}
+
+// Assessments lists the latest records of a round by institution id (the
+// page key).
+func (q Queries) Assessments(ctx context.Context, f AssessmentFilter, p Page) ([]*model.Assessment, bool, error) {
+	if _, err := q.store.Round(ctx, f.RoundID); err != nil {
+		return nil, false, err
+	}
+	bands := make([]string, len(f.BandCodes))
+	for i, b := range f.BandCodes {
+		bands[i] = strings.ToUpper(b)
+	}
+	page, more := q.store.Records(f.RoundID, p.After, p.Size, func(a *model.Assessment) bool {
+		return (len(f.Kinds) == 0 || slices.Contains(f.Kinds, a.Institution.Kind)) &&
+			(f.ProvinceCode == "" || a.Institution.ProvinceCode == f.ProvinceCode) &&
+			(len(bands) == 0 || slices.Contains(bands, strings.ToUpper(a.BandCode))) &&
+			(len(f.Bases) == 0 || slices.Contains(f.Bases, a.Basis))
+	})
+	return page, more, nil
+}
+
+// HistoryFilter selects an institution's records; zero fields match all.
+type HistoryFilter struct {
+	InstitutionID    string
+	SchemeID         string
+	YearFrom, YearTo int32
+}
+
+// History lists an institution's latest record in every round, newest year
+// first; the page key is HistoryKey.
+func (q Queries) History(f HistoryFilter, p Page) ([]*model.Assessment, bool) {
+	var all []*model.Assessment
+	for _, a := range q.store.History(f.InstitutionID) {
+		if (f.SchemeID == "" || a.SchemeID == f.SchemeID) &&
+			(f.YearFrom == 0 || a.Year >= f.YearFrom) && (f.YearTo == 0 || a.Year <= f.YearTo) {
+			all = append(all, a)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return HistoryKey(all[i]) < HistoryKey(all[j]) })
+	return pageOf(all, HistoryKey, p)
+}
+
+// HistoryKey is the page key of a record in History.
+func HistoryKey(a *model.Assessment) string { return yearSchemeKey(a.Year, a.SchemeID) }
+
+// Revisions lists a record's revisions after revision after, oldest first.
+func (q Queries) Revisions(ctx context.Context, roundID, institutionID string, after uint64, size int) ([]*model.Assessment, bool, error) {
+	r, err := q.store.Round(ctx, roundID)
+	if err != nil {
+		return nil, false, err
+	}
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: institutionID}
+	page, more, err := q.store.Revisions(ctx, key, after, size)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(page) == 0 && after == 0 {
+		// No revisions at all: say so as GetAssessment would.
+		if _, err := q.store.Assessment(ctx, key, r.ID, 0); err != nil {
+			return nil, false, err
+		}
+	}
+	return page, more, nil
+}
+
+// Award returns one award.
+func (q Queries) Award(id string) (*model.Award, error) { return q.store.Award(id) }
+
+// AwardFilter selects awards; zero fields match all.
+type AwardFilter struct {
+	InstitutionID, SchemeID, RoundID string
+	Year                             int32
+	ProvinceCode                     string
+	CeremonyName, CeremonyDate       string
+	BasisKinds                       []model.AwardBasisKind
+	State                            model.AwardState
+}
+
+// Awards lists awards by id (the page key).
+func (q Queries) Awards(f AwardFilter, p Page) ([]*model.Award, bool) {
+	return q.store.Awards(p.After, p.Size, f.keep)
+}
+
+func (f AwardFilter) keep(a *model.Award) bool {
+	var c model.Ceremony
+	if a.Ceremony != nil {
+		c = *a.Ceremony
+	}
+	return (f.InstitutionID == "" || a.Institution.ID == f.InstitutionID) &&
+		(f.Year == 0 || a.Year == f.Year) && (f.SchemeID == "" || a.SchemeID == f.SchemeID) &&
+		(f.RoundID == "" || a.RoundID == f.RoundID) &&
+		(f.ProvinceCode == "" || a.Institution.ProvinceCode == f.ProvinceCode) &&
+		(f.CeremonyName == "" || strings.Contains(strings.ToLower(c.Name), strings.ToLower(f.CeremonyName))) &&
+		(f.CeremonyDate == "" || c.Date == f.CeremonyDate) &&
+		(len(f.BasisKinds) == 0 || slices.Contains(f.BasisKinds, a.Basis.Kind)) &&
+		(f.State == 0 || a.State == f.State)
+}
+
+// pageOf pages an already sorted slice by key.
+func pageOf[T any](all []T, key func(T) string, p Page) ([]T, bool) {
+	var out []T
+	for _, x := range all {
+		if p.After != "" && key(x) <= p.After {
+			continue
+		}
+		if len(out) == p.Size {
+			return out, true
+		}
+		out = append(out, x)
+	}
+	return out, false
+}

@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/predikat-id/predikat/pkg/events"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/round"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+	"github.com/predikat-id/predikat/services/assessment/internal/scoring"
+)
+
+// RecordAssessment records a revision of an institution's record in an
+// OPEN round.
+type RecordAssessment struct {
+	RoundID          string
+	InstitutionID    string
+	Input            model.Input
+	CorrectsRevision uint64
+	Reason           string
+	RequestID        string
+	By               string
+}
+
+// Recorded is the stored revision and whether this call created it.
+type Recorded struct {
+	Assessment *model.Assessment
+	Created    bool
+}
+
+// RecordAssessmentHandler is the RecordAssessment use case.
+type RecordAssessmentHandler struct{ rec recorder }
+
+// Handle records cmd.
+func (h RecordAssessmentHandler) Handle(ctx context.Context, cmd RecordAssessment) (Recorded, error) {
+	a, created, err := h.rec.record(ctx, cmd, round.CheckRecordable, false)
+	return Recorded{Assessment: a, Created: created}, err
+}
+
+// recorder is what recording and correcting share: they differ in the
+// round state they need.
+type recorder struct {
+	catalog  *scheme.Catalog
+	store    Store
+	registry Registry
+}
+
+// maxFenceRetries bounds how often a record is decided again because its
+// round changed meanwhile; rounds change a handful of times in their life.
+const maxFenceRetries = 5
+
+func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(model.Round) error, afterPublication bool) (*model.Assessment, bool, error) {
+	r, err := rc.store.Round(ctx, cmd.RoundID)
+	if err != nil {
+		return nil, false, err
+	}
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}
+	tip, err := rc.store.Tip(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	// A retry gets its first answer, whatever happened to the round since.
+	if tip.Latest != nil && tip.Latest.RequestID == cmd.RequestID {
+		return tip.Latest, false, nil
+	}
+	if err := check(r); err != nil {
+		return rc.replayOr(ctx, key, cmd.RequestID, err)
+	}
+	a, err := rc.compose(ctx, r, cmd, afterPublication)
+	if err != nil {
+		return nil, false, err
+	}
+	req := Append{Assessment: a, CorrectsRevision: cmd.CorrectsRevision, Tip: tip, Fence: r}
+	for range maxFenceRetries {
+		stored, created, err := rc.store.Append(ctx, req)
+		if !errors.Is(err, ErrRoundMoved) {
+			return stored, created, err
+		}
+		// The round changed while this record was computed: decide again
+		// on the round as it is now.
+		if req.Fence, err = rc.store.Round(ctx, cmd.RoundID); err != nil {
+			return nil, false, err
+		}
+		if err := check(req.Fence); err != nil {
+			return nil, false, err
+		}
+	}
+	return nil, false, fault.Conflictf("round %s is changing concurrently; try again", cmd.RoundID)
+}
+
+// replayOr answers a retry of a request that has since been superseded with
+// its first answer, even now that the round has moved on; anything else
+// gets refused.
+func (rc recorder) replayOr(ctx context.Context, key RecordKey, requestID string, refused error) (*model.Assessment, bool, error) {
+	done, err := rc.store.FindRequest(ctx, key, requestID)
+	if err != nil || done != nil {
+		return done, false, err
+	}
+	return nil, false, refused
+}
+
+// compose computes the revision to store: the scheme version of the round,
+// the institution as the registry describes it now, the computed result.
+func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessment, afterPublication bool) (model.Assessment, error) {
+	v, err := rc.catalog.Get(r.SchemeID, r.SchemeVersion)
+	if err != nil {
+		return model.Assessment{}, err
+	}
+	inst, err := rc.registry.Institution(ctx, cmd.InstitutionID)
+	if err != nil {
+		return model.Assessment{}, err
+	}
+	if inst.Retired {
+		return model.Assessment{}, fault.Preconditionf("institution %s is retired (%s) and takes no new assessments", cmd.InstitutionID, inst.RetireReason)
+	}
+	if err := v.Admit(cmd.InstitutionID, inst.Kind); err != nil {
+		return model.Assessment{}, err
+	}
+	res, err := scoring.Assess(v, cmd.Input)
+	if err != nil {
+		return model.Assessment{}, err
+	}
+	snap, err := snapshot(ctx, rc.registry, inst)
+	if err != nil {
+		return model.Assessment{}, err
+	}
+	return model.Assessment{
+		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
+		InstitutionID: cmd.InstitutionID, Institution: snap, Result: res, Respondents: cmd.Input.Respondents,
+		Notes: cmd.Input.Notes, Source: cmd.Input.Source, Reason: cmd.Reason, AfterPublication: afterPublication,
+		RequestID: cmd.RequestID, RecordedBy: cmd.By,
+	}, nil
+}
+
+// snapshot describes an institution as a record or award keeps it: with the
+// names of its region and province as the registry has them now.
+func snapshot(ctx context.Context, reg Registry, inst model.Institution) (model.InstitutionSnapshot, error) {
+	snap := model.InstitutionSnapshot{
+		ID: inst.ID, Name: inst.Name, Kind: inst.Kind, RegionCode: inst.RegionCode,
+		ParentID: inst.ParentID, Head: inst.Head, RegistryRevision: inst.Revision,
+	}
+	region, err := reg.Region(ctx, inst.RegionCode)
+	if err != nil {
+		return snap, fmt.Errorf("region of %s: %w", inst.ID, err)
+	}
+	snap.RegionName, snap.ProvinceCode = region.Name, region.ProvinceCode
+	if region.ProvinceCode == "" {
+		snap.ProvinceCode = events.National // national bodies: the national subject and filter token
+		return snap, nil
+	}
+	prov, err := reg.Region(ctx, region.ProvinceCode)
+	if err != nil {
+		return snap, fmt.Errorf("province of %s: %w", inst.ID, err)
+	}
+	snap.ProvinceName = prov.Name
+	return snap, nil
+}

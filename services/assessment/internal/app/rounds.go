@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/round"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+)
+
+// CreateRound opens the round of a scheme in a year.
+type CreateRound struct {
+	SchemeID, SchemeVersion               string
+	Year                                  int32
+	Title, CollectionStart, CollectionEnd string
+	Notes, By                             string
+}
+
+// CreateRoundHandler is the CreateRound use case.
+type CreateRoundHandler struct {
+	catalog *scheme.Catalog
+	store   RoundStore
+}
+
+// Handle creates the round, under the scheme version in force that year.
+func (h CreateRoundHandler) Handle(ctx context.Context, cmd CreateRound) (model.Round, error) {
+	inForce, err := h.catalog.ForYear(cmd.SchemeID, cmd.Year)
+	if err != nil && cmd.SchemeVersion == "" {
+		return model.Round{}, err
+	}
+	v := inForce
+	if cmd.SchemeVersion != "" {
+		if v, err = h.catalog.Get(cmd.SchemeID, cmd.SchemeVersion); err != nil {
+			return model.Round{}, err
+		}
+		if inForce == nil || inForce.Label() != v.Label() {
+			return model.Round{}, fault.Preconditionf("scheme %s version %s is not in force in %d (years %d-%d)", cmd.SchemeID, cmd.SchemeVersion,
+				cmd.Year, v.FirstYear(), v.LastYear())
+		}
+	}
+	title := cmd.Title
+	if title == "" {
+		title = fmt.Sprintf("%s %d", v.Name(), cmd.Year)
+	}
+	return h.store.CreateRound(ctx, model.Round{
+		ID: round.ID(cmd.SchemeID, cmd.Year), SchemeID: cmd.SchemeID, SchemeVersion: v.Label(), Year: cmd.Year,
+		Title: title, CollectionStart: cmd.CollectionStart, CollectionEnd: cmd.CollectionEnd,
+		SchemeProvisional: v.Provisional(), Notes: cmd.Notes, CreatedBy: cmd.By,
+	})
+}
+
+// CloseRoundHandler is the CloseRound use case.
+type CloseRoundHandler struct {
+	store RoundStore
+	clock Clock
+}
+
+// Handle closes the round; closing a closed round changes nothing.
+func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Round, error) {
+	now := h.clock.Now()
+	r, _, err := h.store.Transition(ctx, roundID, "", func(r model.Round) (model.Round, bool, error) {
+		return round.Close(r, now)
+	})
+	return r, err
+}
+
+// ReopenRound reopens a CLOSED round, saying why.
+type ReopenRound struct{ RoundID, Reason string }
+
+// ReopenRoundHandler is the ReopenRound use case.
+type ReopenRoundHandler struct{ store RoundStore }
+
+// Handle reopens the round.
+func (h ReopenRoundHandler) Handle(ctx context.Context, cmd ReopenRound) (model.Round, error) {
+	r, _, err := h.store.Transition(ctx, cmd.RoundID, cmd.Reason, round.Reopen)
+	return r, err
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"math"
+
+	"github.com/predikat-id/predikat/services/assessment/internal/award"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+)
+
+// ruleAwards grants and reconciles the awards a scheme's rules give on a
+// published round's frozen results.
+type ruleAwards struct {
+	catalog  *scheme.Catalog
+	store    Store
+	registry Registry
+}
+
+func (ra ruleAwards) evaluate(ctx context.Context, r model.Round, namedProvinces bool) ([]*model.Award, error) {
+	v, err := ra.catalog.Get(r.SchemeID, r.SchemeVersion)
+	if err != nil {
+		return nil, err
+	}
+	records, err := ra.store.Frozen(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var provinces map[string]string
+	if namedProvinces {
+		provinces = map[string]string{}
+		for _, a := range records {
+			provinces[a.Institution.ProvinceCode] = a.Institution.ProvinceName
+		}
+	}
+	return award.EvaluateRound(v, r, records, provinces)
+}
+
+// grant grants every rule award. Ids are deterministic and each grant is
+// exactly-once in storage, so calling this again (a retried or resumed
+// publication) grants nothing twice.
+func (ra ruleAwards) grant(ctx context.Context, r model.Round, ceremony *model.Ceremony, by *model.PresentedBy) (granted, existing int32, err error) {
+	awards, err := ra.evaluate(ctx, r, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, a := range awards {
+		a.Ceremony, a.PresentedBy = ceremony, by
+		if err := refreshHead(ctx, ra.registry, a); err != nil {
+			return granted, existing, err
+		}
+		_, created, err := ra.store.Grant(ctx, *a)
+		if err != nil {
+			return granted, existing, err
+		}
+		if created {
+			granted++
+		} else {
+			existing++
+		}
+	}
+	return granted, existing, nil
+}
+
+// forKey is what a rule award is for. Awards are matched by it, not by id:
+// an award earned back after a revocation has a new id.
+type forKey struct{ rule, institution string }
+
+func keyOf(a *model.Award) forKey { return forKey{a.Basis.RuleCode, a.Institution.ID} }
+
+// reconcile brings a published round's rule awards in line with its results
+// after a correction: awards no longer earned are revoked, newly earned ones
+// granted (with the ceremony of the round's other awards).
+func (ra ruleAwards) reconcile(ctx context.Context, r model.Round, reason string) (grantedIDs, revokedIDs []string, err error) {
+	want, err := ra.evaluate(ctx, r, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ra.store.SyncAwards(ctx); err != nil {
+		return nil, nil, err
+	}
+	have, _ := ra.store.Awards("", math.MaxInt, func(a *model.Award) bool {
+		return a.RoundID == r.ID && a.Basis.Kind != model.AwardBasisManual && a.State == model.AwardGranted
+	})
+	wanted := map[forKey]bool{}
+	for _, a := range want {
+		wanted[keyOf(a)] = true
+	}
+	var ceremony *model.Ceremony
+	var by *model.PresentedBy
+	for _, a := range have {
+		ceremony, by = a.Ceremony, a.PresentedBy
+		if wanted[keyOf(a)] {
+			continue
+		}
+		if _, err := ra.store.Revoke(ctx, a.ID, "no longer earned after a correction: "+reason, "correction:"+r.ID); err != nil {
+			return grantedIDs, revokedIDs, err
+		}
+		revokedIDs = append(revokedIDs, a.ID)
+	}
+	grantedIDs, err = ra.grantEarned(ctx, r, want, ceremony, by)
+	return grantedIDs, revokedIDs, err
+}
+
+func (ra ruleAwards) grantEarned(ctx context.Context, r model.Round, want []*model.Award, ceremony *model.Ceremony, by *model.PresentedBy) ([]string, error) {
+	var grantedIDs []string
+	for _, a := range want {
+		id, standing := ra.current(r.ID, a)
+		if standing {
+			continue
+		}
+		a.ID, a.Ceremony, a.PresentedBy = id, ceremony, by
+		if err := refreshHead(ctx, ra.registry, a); err != nil {
+			return grantedIDs, err
+		}
+		if _, created, err := ra.store.Grant(ctx, *a); err != nil {
+			return grantedIDs, err
+		} else if created {
+			grantedIDs = append(grantedIDs, a.ID)
+		}
+	}
+	return grantedIDs, nil
+}
+
+// current finds the latest grant of a rule award: its id, and whether it
+// stands. A revoked grant is followed by the next epoch's id.
+func (ra ruleAwards) current(roundID string, a *model.Award) (string, bool) {
+	for epoch := 0; ; epoch++ {
+		id := award.RuleAwardID(roundID, a.Basis.RuleCode, a.Institution.ID, epoch)
+		cur, err := ra.store.Award(id)
+		if err != nil {
+			return id, false // never granted under this id
+		}
+		if cur.State == model.AwardGranted {
+			return id, true
+		}
+	}
+}

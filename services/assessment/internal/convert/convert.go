@@ -1,0 +1,339 @@
+// Package convert translates the service's plain records (package model)
+// to and from their protobuf forms. The gRPC handlers and the storage
+// adapter share it, so a record reads the same on the wire and in the stream.
+package convert
+
+import (
+	"time"
+
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func fromTS(t *timestamppb.Timestamp) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.AsTime()
+}
+
+// RoundToProto translates a round.
+func RoundToProto(r model.Round) *assessmentv1.Round {
+	return &assessmentv1.Round{
+		Id: r.ID, SchemeId: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year, Title: r.Title,
+		CollectionStart: r.CollectionStart, CollectionEnd: r.CollectionEnd, State: assessmentv1.RoundState(r.State),
+		AssessmentCount: r.AssessmentCount, RevisionCount: r.RevisionCount, CorrectionCount: r.CorrectionCount,
+		AwardCount: r.AwardCount, SchemeProvisional: r.SchemeProvisional, Notes: r.Notes, CreatedBy: r.CreatedBy,
+		CreateTime: ts(r.CreateTime), CloseTime: ts(r.CloseTime), PublishTime: ts(r.PublishTime),
+	}
+}
+
+// RoundFromProto translates a round read at a storage revision.
+func RoundFromProto(r *assessmentv1.Round, revision uint64) model.Round {
+	return model.Round{
+		ID: r.GetId(), SchemeID: r.GetSchemeId(), SchemeVersion: r.GetSchemeVersion(), Year: r.GetYear(), Title: r.GetTitle(),
+		CollectionStart: r.GetCollectionStart(), CollectionEnd: r.GetCollectionEnd(), State: model.RoundState(r.GetState()),
+		AssessmentCount: r.GetAssessmentCount(), RevisionCount: r.GetRevisionCount(), CorrectionCount: r.GetCorrectionCount(),
+		AwardCount: r.GetAwardCount(), SchemeProvisional: r.GetSchemeProvisional(), Notes: r.GetNotes(), CreatedBy: r.GetCreatedBy(),
+		CreateTime: fromTS(r.GetCreateTime()), CloseTime: fromTS(r.GetCloseTime()), PublishTime: fromTS(r.GetPublishTime()),
+		Revision: revision,
+	}
+}
+
+// HeadToProto translates a head; nil stays nil.
+func HeadToProto(h *model.Head) *registryv1.Head {
+	if h == nil {
+		return nil
+	}
+	return &registryv1.Head{Name: h.Name, Title: h.Title, TermStart: h.TermStart, TermEnd: h.TermEnd}
+}
+
+// HeadFromProto translates a head; nil stays nil.
+func HeadFromProto(h *registryv1.Head) *model.Head {
+	if h == nil {
+		return nil
+	}
+	return &model.Head{Name: h.GetName(), Title: h.GetTitle(), TermStart: h.GetTermStart(), TermEnd: h.GetTermEnd()}
+}
+
+// SnapshotToProto translates an institution snapshot.
+func SnapshotToProto(s model.InstitutionSnapshot) *assessmentv1.InstitutionSnapshot {
+	return &assessmentv1.InstitutionSnapshot{
+		Id: s.ID, Name: s.Name, Kind: registryv1.InstitutionKind(s.Kind), RegionCode: s.RegionCode, RegionName: s.RegionName,
+		ProvinceCode: s.ProvinceCode, ProvinceName: s.ProvinceName, ParentId: s.ParentID, Head: HeadToProto(s.Head),
+		RegistryRevision: s.RegistryRevision,
+	}
+}
+
+// SnapshotFromProto translates an institution snapshot.
+func SnapshotFromProto(s *assessmentv1.InstitutionSnapshot) model.InstitutionSnapshot {
+	return model.InstitutionSnapshot{
+		ID: s.GetId(), Name: s.GetName(), Kind: model.Kind(s.GetKind()), RegionCode: s.GetRegionCode(), RegionName: s.GetRegionName(),
+		ProvinceCode: s.GetProvinceCode(), ProvinceName: s.GetProvinceName(), ParentID: s.GetParentId(), Head: HeadFromProto(s.GetHead()),
+		RegistryRevision: s.GetRegistryRevision(),
+	}
+}
+
+// SourceToProto translates a source; nil stays nil.
+func SourceToProto(s *model.Source) *assessmentv1.Source {
+	if s == nil {
+		return nil
+	}
+	return &assessmentv1.Source{Title: s.Title, Publisher: s.Publisher, Url: s.URL, PublishedDate: s.PublishedDate, Note: s.Note}
+}
+
+// SourceFromProto translates a source; nil stays nil.
+func SourceFromProto(s *assessmentv1.Source) *model.Source {
+	if s == nil {
+		return nil
+	}
+	return &model.Source{Title: s.GetTitle(), Publisher: s.GetPublisher(), URL: s.GetUrl(), PublishedDate: s.GetPublishedDate(), Note: s.GetNote()}
+}
+
+func scoresToProto(ds []model.DimensionScore) []*assessmentv1.DimensionScore {
+	if ds == nil {
+		return nil
+	}
+	out := make([]*assessmentv1.DimensionScore, len(ds))
+	for i, d := range ds {
+		out[i] = &assessmentv1.DimensionScore{Code: d.Code, Score: d.Score}
+	}
+	return out
+}
+
+func scoresFromProto(ds []*assessmentv1.DimensionScore) []model.DimensionScore {
+	if ds == nil {
+		return nil
+	}
+	out := make([]model.DimensionScore, len(ds))
+	for i, d := range ds {
+		out[i] = model.DimensionScore{Code: d.GetCode(), Score: d.GetScore()}
+	}
+	return out
+}
+
+func adjustmentsToProto(as []model.Adjustment) []*assessmentv1.Adjustment {
+	if as == nil {
+		return nil
+	}
+	out := make([]*assessmentv1.Adjustment, len(as))
+	for i, a := range as {
+		out[i] = &assessmentv1.Adjustment{Code: a.Code, Amount: a.Amount, Reason: a.Reason}
+	}
+	return out
+}
+
+func adjustmentsFromProto(as []*assessmentv1.Adjustment) []model.Adjustment {
+	if as == nil {
+		return nil
+	}
+	out := make([]model.Adjustment, len(as))
+	for i, a := range as {
+		out[i] = model.Adjustment{Code: a.GetCode(), Amount: a.GetAmount(), Reason: a.GetReason()}
+	}
+	return out
+}
+
+// InputToProto translates an assessment input.
+func InputToProto(in model.Input) *assessmentv1.AssessmentInput {
+	p := &assessmentv1.AssessmentInput{
+		Adjustments: adjustmentsToProto(in.Adjustments), Respondents: in.Respondents, Notes: in.Notes, Source: SourceToProto(in.Source),
+	}
+	switch {
+	case in.HasScores:
+		p.Result = &assessmentv1.AssessmentInput_DimensionScores{DimensionScores: &assessmentv1.DimensionScores{Scores: scoresToProto(in.DimensionScores)}}
+	case in.ReportedTotal != "":
+		p.Result = &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: in.ReportedTotal}
+	case in.ReportedBand != "":
+		p.Result = &assessmentv1.AssessmentInput_ReportedBand{ReportedBand: in.ReportedBand}
+	}
+	return p
+}
+
+// InputFromProto translates an assessment input.
+func InputFromProto(p *assessmentv1.AssessmentInput) model.Input {
+	in := model.Input{
+		Adjustments: adjustmentsFromProto(p.GetAdjustments()), Respondents: p.GetRespondents(), Notes: p.GetNotes(),
+		Source: SourceFromProto(p.GetSource()), ReportedTotal: p.GetReportedTotal(), ReportedBand: p.GetReportedBand(),
+	}
+	if ds, ok := p.GetResult().(*assessmentv1.AssessmentInput_DimensionScores); ok {
+		in.HasScores, in.DimensionScores = true, scoresFromProto(ds.DimensionScores.GetScores())
+	}
+	return in
+}
+
+// FillResult writes a computed result into an assessment.
+func FillResult(a *assessmentv1.Assessment, r model.Result) {
+	a.Basis, a.DimensionScores, a.WeightedTotal = assessmentv1.AssessmentBasis(r.Basis), scoresToProto(r.DimensionScores), r.WeightedTotal
+	a.Adjustments, a.Total = adjustmentsToProto(r.Adjustments), r.Total
+	a.BandCode, a.BandLabel, a.BandZone = r.BandCode, r.BandLabel, assessmentv1.BandZone(r.BandZone)
+}
+
+// ResultFromProto reads the computed result of an assessment.
+func ResultFromProto(a *assessmentv1.Assessment) model.Result {
+	return model.Result{
+		Basis: model.Basis(a.GetBasis()), DimensionScores: scoresFromProto(a.GetDimensionScores()), WeightedTotal: a.GetWeightedTotal(),
+		Adjustments: adjustmentsFromProto(a.GetAdjustments()), Total: a.GetTotal(),
+		BandCode: a.GetBandCode(), BandLabel: a.GetBandLabel(), BandZone: model.BandZone(a.GetBandZone()),
+	}
+}
+
+// AssessmentToProto translates an assessment; nil stays nil.
+func AssessmentToProto(a *model.Assessment) *assessmentv1.Assessment {
+	if a == nil {
+		return nil
+	}
+	p := &assessmentv1.Assessment{
+		RoundId: a.RoundID, SchemeId: a.SchemeID, SchemeVersion: a.SchemeVersion, Year: a.Year, InstitutionId: a.InstitutionID,
+		Institution: SnapshotToProto(a.Institution), Respondents: a.Respondents, Notes: a.Notes, Source: SourceToProto(a.Source),
+		Revision: a.Revision, Reason: a.Reason, AfterPublication: a.AfterPublication, RequestId: a.RequestID,
+		RecordedBy: a.RecordedBy, RecordTime: ts(a.RecordTime),
+	}
+	FillResult(p, a.Result)
+	return p
+}
+
+// AssessmentFromProto translates an assessment; nil stays nil.
+func AssessmentFromProto(p *assessmentv1.Assessment) *model.Assessment {
+	if p == nil {
+		return nil
+	}
+	return &model.Assessment{
+		RoundID: p.GetRoundId(), SchemeID: p.GetSchemeId(), SchemeVersion: p.GetSchemeVersion(), Year: p.GetYear(),
+		InstitutionID: p.GetInstitutionId(), Institution: SnapshotFromProto(p.GetInstitution()), Result: ResultFromProto(p),
+		Respondents: p.GetRespondents(), Notes: p.GetNotes(), Source: SourceFromProto(p.GetSource()), Revision: p.GetRevision(),
+		Reason: p.GetReason(), AfterPublication: p.GetAfterPublication(), RequestID: p.GetRequestId(),
+		RecordedBy: p.GetRecordedBy(), RecordTime: fromTS(p.GetRecordTime()),
+	}
+}
+
+// AssessmentsToProto translates a list.
+func AssessmentsToProto(as []*model.Assessment) []*assessmentv1.Assessment {
+	if as == nil {
+		return nil
+	}
+	out := make([]*assessmentv1.Assessment, len(as))
+	for i, a := range as {
+		out[i] = AssessmentToProto(a)
+	}
+	return out
+}
+
+// AssessmentsFromProto translates a list.
+func AssessmentsFromProto(ps []*assessmentv1.Assessment) []*model.Assessment {
+	if ps == nil {
+		return nil
+	}
+	out := make([]*model.Assessment, len(ps))
+	for i, p := range ps {
+		out[i] = AssessmentFromProto(p)
+	}
+	return out
+}
+
+// CeremonyToProto translates a ceremony; nil stays nil.
+func CeremonyToProto(c *model.Ceremony) *assessmentv1.Ceremony {
+	if c == nil {
+		return nil
+	}
+	return &assessmentv1.Ceremony{Name: c.Name, Place: c.Place, Date: c.Date}
+}
+
+// CeremonyFromProto translates a ceremony; nil stays nil.
+func CeremonyFromProto(c *assessmentv1.Ceremony) *model.Ceremony {
+	if c == nil {
+		return nil
+	}
+	return &model.Ceremony{Name: c.GetName(), Place: c.GetPlace(), Date: c.GetDate()}
+}
+
+// PresentedByToProto translates a presenter; nil stays nil.
+func PresentedByToProto(p *model.PresentedBy) *assessmentv1.PresentedBy {
+	if p == nil {
+		return nil
+	}
+	return &assessmentv1.PresentedBy{Name: p.Name, Office: p.Office}
+}
+
+// PresentedByFromProto translates a presenter; nil stays nil.
+func PresentedByFromProto(p *assessmentv1.PresentedBy) *model.PresentedBy {
+	if p == nil {
+		return nil
+	}
+	return &model.PresentedBy{Name: p.GetName(), Office: p.GetOffice()}
+}
+
+// AwardToProto translates an award; nil stays nil.
+func AwardToProto(a *model.Award) *assessmentv1.Award {
+	if a == nil {
+		return nil
+	}
+	b := a.Basis
+	return &assessmentv1.Award{
+		Id: a.ID, RoundId: a.RoundID, SchemeId: a.SchemeID, SchemeVersion: a.SchemeVersion, Year: a.Year,
+		Institution: SnapshotToProto(a.Institution), Title: a.Title, Ceremony: CeremonyToProto(a.Ceremony),
+		PresentedBy: PresentedByToProto(a.PresentedBy), State: assessmentv1.AwardState(a.State), RevokeReason: a.RevokeReason,
+		Notes: a.Notes, Source: SourceToProto(a.Source), RequestId: a.RequestID, GrantedBy: a.GrantedBy, RevokedBy: a.RevokedBy,
+		GrantTime: ts(a.GrantTime), RevokeTime: ts(a.RevokeTime),
+		Basis: &assessmentv1.AwardBasis{
+			Kind: assessmentv1.AwardBasisKind(b.Kind), RuleCode: b.RuleCode, Score: b.Score, BandCode: b.BandCode, BandLabel: b.BandLabel,
+			BandZone: assessmentv1.BandZone(b.BandZone), Rank: b.Rank, OutOf: b.OutOf, PeerGroup: b.PeerGroup,
+			PeerGroupName: b.PeerGroupName, Scope: b.Scope, ScopeName: b.ScopeName, AssessmentRevision: b.AssessmentRevision,
+		},
+	}
+}
+
+// AwardFromProto translates an award; nil stays nil.
+func AwardFromProto(p *assessmentv1.Award) *model.Award {
+	if p == nil {
+		return nil
+	}
+	b := p.GetBasis()
+	return &model.Award{
+		ID: p.GetId(), RoundID: p.GetRoundId(), SchemeID: p.GetSchemeId(), SchemeVersion: p.GetSchemeVersion(), Year: p.GetYear(),
+		Institution: SnapshotFromProto(p.GetInstitution()), Title: p.GetTitle(), Ceremony: CeremonyFromProto(p.GetCeremony()),
+		PresentedBy: PresentedByFromProto(p.GetPresentedBy()), State: model.AwardState(p.GetState()), RevokeReason: p.GetRevokeReason(),
+		Notes: p.GetNotes(), Source: SourceFromProto(p.GetSource()), RequestID: p.GetRequestId(), GrantedBy: p.GetGrantedBy(),
+		RevokedBy: p.GetRevokedBy(), GrantTime: fromTS(p.GetGrantTime()), RevokeTime: fromTS(p.GetRevokeTime()),
+		Basis: model.AwardBasis{
+			Kind: model.AwardBasisKind(b.GetKind()), RuleCode: b.GetRuleCode(), Score: b.GetScore(), BandCode: b.GetBandCode(),
+			BandLabel: b.GetBandLabel(), BandZone: model.BandZone(b.GetBandZone()), Rank: b.GetRank(), OutOf: b.GetOutOf(),
+			PeerGroup: b.GetPeerGroup(), PeerGroupName: b.GetPeerGroupName(), Scope: b.GetScope(), ScopeName: b.GetScopeName(),
+			AssessmentRevision: b.GetAssessmentRevision(),
+		},
+	}
+}
+
+// AwardsToProto translates a list.
+func AwardsToProto(as []*model.Award) []*assessmentv1.Award {
+	if as == nil {
+		return nil
+	}
+	out := make([]*assessmentv1.Award, len(as))
+	for i, a := range as {
+		out[i] = AwardToProto(a)
+	}
+	return out
+}
+
+// InstitutionFromProto translates the registry's institution.
+func InstitutionFromProto(p *registryv1.Institution) model.Institution {
+	in := model.Institution{
+		ID: p.GetId(), Name: p.GetName(), RegionCode: p.GetRegionCode(), ParentID: p.GetParentId(), Kind: model.Kind(p.GetKind()),
+		Retired: p.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, RetireReason: p.GetRetireReason(),
+		Head: HeadFromProto(p.GetHead()), Revision: p.GetRevision(),
+	}
+	for _, h := range p.GetPastHeads() {
+		in.PastHeads = append(in.PastHeads, *HeadFromProto(h))
+	}
+	return in
+}

@@ -1,0 +1,179 @@
+// Package model holds the assessment service's records as plain Go values:
+// what the application layer and the pure domain packages decide on. The
+// wire (protobuf) forms are translated at the edges, in the gRPC handlers
+// and in the storage adapter, so nothing here depends on generated code.
+package model
+
+import "time"
+
+// Enumerations carry the numbers of their wire enums, so translating one is
+// a conversion, never a lookup table that could fall out of step.
+type (
+	// Kind is an institution kind (registry numbering).
+	Kind int32
+	// RoundState is where a round is in its life.
+	RoundState int32
+	// Basis says what an assessment's result rests on.
+	Basis int32
+	// BandZone is the colour zone of a band.
+	BandZone int32
+	// AwardBasisKind says why an award was given.
+	AwardBasisKind int32
+	// AwardState is GRANTED or REVOKED.
+	AwardState int32
+)
+
+// Round states.
+const (
+	RoundOpen      RoundState = 1
+	RoundClosed    RoundState = 2
+	RoundPublished RoundState = 3
+)
+
+// Assessment bases.
+const (
+	BasisComputed      Basis = 1
+	BasisReportedTotal Basis = 2
+	BasisReportedBand  Basis = 3
+)
+
+// Award basis kinds and states.
+const (
+	AwardBasisManual AwardBasisKind = 4
+	AwardGranted     AwardState     = 1
+	AwardRevoked     AwardState     = 2
+)
+
+// Round is one round of a scheme in a year. Revision is the storage
+// revision it was read at: the fence a write depending on its state holds.
+type Round struct {
+	ID, SchemeID, SchemeVersion           string
+	Year                                  int32
+	Title, CollectionStart, CollectionEnd string
+	State                                 RoundState
+	AssessmentCount, RevisionCount        int32
+	CorrectionCount, AwardCount           int32
+	SchemeProvisional                     bool
+	Notes, CreatedBy                      string
+	CreateTime, CloseTime, PublishTime    time.Time
+	Revision                              uint64
+}
+
+// Head is who leads an institution for a term (ISO dates, "" when open).
+type Head struct {
+	Name, Title, TermStart, TermEnd string
+}
+
+// InstitutionSnapshot is an institution as the registry described it when a
+// record or award was made.
+type InstitutionSnapshot struct {
+	ID, Name               string
+	Kind                   Kind
+	RegionCode, RegionName string
+	ProvinceCode           string
+	ProvinceName, ParentID string
+	Head                   *Head
+	RegistryRevision       uint64
+}
+
+// Source says where a published figure comes from.
+type Source struct {
+	Title, Publisher, URL, PublishedDate, Note string
+}
+
+// DimensionScore is the score of one dimension.
+type DimensionScore struct{ Code, Score string }
+
+// Adjustment is one adjustment applied to a weighted total.
+type Adjustment struct{ Code, Amount, Reason string }
+
+// Input is what a caller knows of an institution's result: dimension scores
+// (HasScores), a reported total or a reported band.
+type Input struct {
+	HasScores       bool
+	DimensionScores []DimensionScore
+	ReportedTotal   string
+	ReportedBand    string
+	Adjustments     []Adjustment
+	Respondents     int32
+	Notes           string
+	Source          *Source
+}
+
+// Result is a computed assessment: what scoring decides.
+type Result struct {
+	Basis           Basis
+	DimensionScores []DimensionScore
+	WeightedTotal   string
+	Adjustments     []Adjustment
+	Total           string
+	BandCode        string
+	BandLabel       string
+	BandZone        BandZone
+}
+
+// Assessment is one revision of an institution's record in a round.
+type Assessment struct {
+	RoundID, SchemeID, SchemeVersion string
+	Year                             int32
+	InstitutionID                    string
+	Institution                      InstitutionSnapshot
+	Result
+	Respondents      int32
+	Notes            string
+	Source           *Source
+	Revision         uint64
+	Reason           string
+	AfterPublication bool
+	RequestID        string
+	RecordedBy       string
+	RecordTime       time.Time
+}
+
+// Ceremony is where and when an award is presented.
+type Ceremony struct{ Name, Place, Date string }
+
+// PresentedBy is who presents an award.
+type PresentedBy struct{ Name, Office string }
+
+// AwardBasis is why an award was given.
+type AwardBasis struct {
+	Kind                     AwardBasisKind
+	RuleCode, Score          string
+	BandCode, BandLabel      string
+	BandZone                 BandZone
+	Rank, OutOf              int32
+	PeerGroup, PeerGroupName string
+	Scope, ScopeName         string
+	AssessmentRevision       uint64
+}
+
+// Award is an award granted to an institution, by a rule or by hand.
+type Award struct {
+	ID, RoundID, SchemeID, SchemeVersion string
+	Year                                 int32
+	Institution                          InstitutionSnapshot
+	Basis                                AwardBasis
+	Title                                string
+	Ceremony                             *Ceremony
+	PresentedBy                          *PresentedBy
+	State                                AwardState
+	RevokeReason, Notes                  string
+	Source                               *Source
+	RequestID, GrantedBy, RevokedBy      string
+	GrantTime, RevokeTime                time.Time
+}
+
+// Institution is the registry's current description of an institution.
+type Institution struct {
+	ID, Name, RegionCode, ParentID string
+	Kind                           Kind
+	Retired                        bool
+	RetireReason                   string
+	Head                           *Head
+	PastHeads                      []Head
+	Revision                       uint64
+}
+
+// Region is one region of the registry; ProvinceCode is "" for a province.
+type Region struct{ Code, Name, ProvinceCode string }

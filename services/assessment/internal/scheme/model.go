@@ -1,0 +1,59 @@
+package scheme
+
+import (
+	"strings"
+
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+)
+
+// Admit says whether an institution of kind may be assessed under the
+// version, naming the kinds it does assess when not.
+func (v *Version) Admit(institutionID string, kind model.Kind) error {
+	k := registryv1.InstitutionKind(kind)
+	if v.Eligible(k) {
+		return nil
+	}
+	return fault.Preconditionf("%s is a %s; scheme %s %s assesses only %s",
+		institutionID, kindName(k), v.p.GetId(), v.p.GetVersion(), kindNames(v.p.GetEligibleKinds()))
+}
+
+// BandInfo returns the band with code (any case) as an award basis names it.
+func (v *Version) BandInfo(code string) (canonical, label string, zone model.BandZone, ok bool) {
+	b, ok := v.Band(code)
+	if !ok {
+		return "", "", 0, false
+	}
+	return b.GetCode(), b.GetLabel(), model.BandZone(b.GetZone()), true
+}
+
+// PeerGroupName returns the name of the peer group with code.
+func (v *Version) PeerGroupName(code string) (string, bool) {
+	for _, g := range v.p.GetPeerGroups() {
+		if g.GetCode() == code {
+			return g.GetName(), true
+		}
+	}
+	return "", false
+}
+
+func kindName(k registryv1.InstitutionKind) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k.String(), "INSTITUTION_KIND_"), "_", " "))
+}
+
+func kindNames(ks []registryv1.InstitutionKind) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = kindName(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Name is the scheme's name, as a round's default title uses it.
+func (v *Version) Name() string { return v.p.GetName() }
+
+// ListFor is List with a plain kind (0: any kind).
+func (c *Catalog) ListFor(schemeID string, year int32, kind model.Kind) []*Version {
+	return c.List(schemeID, year, registryv1.InstitutionKind(kind))
+}

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/predikat-id/predikat/pkg/events"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/services/assessment/internal/app"
+	"github.com/predikat-id/predikat/services/assessment/internal/convert"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+)
+
+// AppStore is the Store as the application layer's port: plain records in,
+// plain records out, translated here to and from the stored events.
+type AppStore struct {
+	s       *Store
+	catalog *scheme.Catalog
+}
+
+var _ app.Store = (*AppStore)(nil)
+
+// ForApp returns the application layer's view of the store. The catalog
+// supplies what a stored AssessmentRecorded carries beyond the record: the
+// peer groups and scale of its scheme version.
+func (s *Store) ForApp(cat *scheme.Catalog) *AppStore { return &AppStore{s: s, catalog: cat} }
+
+// Round implements app.RoundStore.
+func (p *AppStore) Round(ctx context.Context, id string) (model.Round, error) {
+	r, rev, err := p.s.loadRound(ctx, id)
+	if err != nil {
+		return model.Round{}, err
+	}
+	return convert.RoundFromProto(r, rev), nil
+}
+
+// RoundWithCounts implements app.RoundStore.
+func (p *AppStore) RoundWithCounts(ctx context.Context, id string) (model.Round, error) {
+	r, rev, err := p.s.loadRound(ctx, id)
+	if err != nil {
+		return model.Round{}, err
+	}
+	if r, err = p.s.withCounts(ctx, r); err != nil {
+		return model.Round{}, err
+	}
+	return convert.RoundFromProto(r, rev), nil
+}
+
+// CreateRound implements app.RoundStore.
+func (p *AppStore) CreateRound(ctx context.Context, r model.Round) (model.Round, error) {
+	created, err := p.s.CreateRound(ctx, convert.RoundToProto(r))
+	if err != nil {
+		return model.Round{}, err
+	}
+	return convert.RoundFromProto(created, 0), nil
+}
+
+// ListRounds implements app.RoundStore.
+func (p *AppStore) ListRounds(ctx context.Context, keep func(model.Round) bool) ([]model.Round, error) {
+	rs, err := p.s.ListRounds(ctx, func(r *assessmentv1.Round) bool { return keep(convert.RoundFromProto(r, 0)) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Round, len(rs))
+	for i, r := range rs {
+		out[i] = convert.RoundFromProto(r, 0)
+	}
+	return out, nil
+}
+
+// Transition implements app.RoundStore.
+func (p *AppStore) Transition(ctx context.Context, id, reason string, apply func(model.Round) (model.Round, bool, error)) (model.Round, bool, error) {
+	r, changed, err := p.s.Transition(ctx, id, reason, func(cur *assessmentv1.Round) (*assessmentv1.Round, bool, error) {
+		next, changed, err := apply(convert.RoundFromProto(cur, 0))
+		if err != nil {
+			return nil, false, err
+		}
+		return convert.RoundToProto(next), changed, nil
+	})
+	if err != nil {
+		return model.Round{}, false, err
+	}
+	return convert.RoundFromProto(r, 0), changed, nil
+}
+
+// EnsurePublished implements app.RoundStore.
+func (p *AppStore) EnsurePublished(ctx context.Context, r model.Round) error {
+	return p.s.EnsurePublishedEvent(ctx, convert.RoundToProto(r))
+}
+
+func subjectOf(key app.RecordKey) string {
+	return events.AssessmentSubject(key.SchemeID, key.Year, key.InstitutionID)
+}
+
+// Tip implements app.AssessmentStore.
+func (p *AppStore) Tip(ctx context.Context, key app.RecordKey) (app.Tip, error) {
+	st, err := p.s.last(ctx, subjectOf(key))
+	if err != nil || st == nil {
+		return app.Tip{}, err
+	}
+	return app.Tip{Latest: convert.AssessmentFromProto(st.ev.GetAssessment()), Position: st.seq}, nil
+}
+
+// FindRequest implements app.AssessmentStore.
+func (p *AppStore) FindRequest(ctx context.Context, key app.RecordKey, requestID string) (*model.Assessment, error) {
+	a, err := p.s.findRequest(ctx, subjectOf(key), requestID)
+	return convert.AssessmentFromProto(a), err
+}
+
+// Append implements app.AssessmentStore.
+func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessment, bool, error) {
+	a := convert.AssessmentToProto(&req.Assessment)
+	v, err := p.catalog.Get(a.GetSchemeId(), a.GetSchemeVersion())
+	if err != nil {
+		return nil, false, fmt.Errorf("scheme of the record: %w", err)
+	}
+	kind := registryv1.InstitutionKind(req.Assessment.Institution.Kind)
+	ev := &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale()}
+	var prev *stored
+	if req.Tip.Latest != nil {
+		prev = &stored{ev: &eventsv1.AssessmentRecorded{Assessment: convert.AssessmentToProto(req.Tip.Latest)}, seq: req.Tip.Position}
+	}
+	got, created, err := p.s.Append(ctx, ev, req.CorrectsRevision, prev, req.Fence.Revision)
+	return convert.AssessmentFromProto(got), created, err
+}
+
+// Assessment implements app.AssessmentStore.
+func (p *AppStore) Assessment(ctx context.Context, key app.RecordKey, roundID string, revision uint64) (*model.Assessment, error) {
+	a, err := p.s.Assessment(ctx, key.SchemeID, key.Year, roundID, key.InstitutionID, revision)
+	return convert.AssessmentFromProto(a), err
+}
+
+// Revisions implements app.AssessmentStore.
+func (p *AppStore) Revisions(ctx context.Context, key app.RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error) {
+	page, more, err := p.s.Revisions(ctx, key.SchemeID, key.Year, key.InstitutionID, after, limit)
+	return convert.AssessmentsFromProto(page), more, err
+}
+
+// Records implements app.AssessmentStore.
+func (p *AppStore) Records(roundID, after string, limit int, keep func(*model.Assessment) bool) ([]*model.Assessment, bool) {
+	page, more := p.s.view.Records(roundID, after, limit, func(a *assessmentv1.Assessment) bool { return keep(convert.AssessmentFromProto(a)) })
+	return convert.AssessmentsFromProto(page), more
+}
+
+// History implements app.AssessmentStore.
+func (p *AppStore) History(institutionID string) []*model.Assessment {
+	return convert.AssessmentsFromProto(p.s.view.History(institutionID))
+}
+
+// Frozen implements app.AssessmentStore.
+func (p *AppStore) Frozen(ctx context.Context, r model.Round) ([]*model.Assessment, error) {
+	recs, err := p.s.Frozen(ctx, convert.RoundToProto(r))
+	return convert.AssessmentsFromProto(recs), err
+}
+
+// PublishCorrected implements app.AssessmentStore.
+func (p *AppStore) PublishCorrected(ctx context.Context, c app.Correction) error {
+	prev, cur := convert.AssessmentToProto(c.Previous), convert.AssessmentToProto(c.Current)
+	return p.s.PublishCorrected(ctx, &eventsv1.RoundCorrected{
+		EventId: c.EventID, RoundId: c.Round.ID, SchemeId: cur.GetSchemeId(), Year: cur.GetYear(), InstitutionId: c.InstitutionID,
+		PreviousRevision: prev.GetRevision(), Revision: cur.GetRevision(), PreviousTotal: prev.GetTotal(), Total: cur.GetTotal(),
+		PreviousBandCode: prev.GetBandCode(), BandCode: cur.GetBandCode(), Reason: c.Reason, CorrectedBy: c.CorrectedBy,
+		AwardsGranted: c.AwardsGranted, AwardsRevoked: c.AwardsRevoked,
+	})
+}
+
+// Grant implements app.AwardStore.
+func (p *AppStore) Grant(ctx context.Context, a model.Award) (*model.Award, bool, error) {
+	got, created, err := p.s.Grant(ctx, convert.AwardToProto(&a))
+	return convert.AwardFromProto(got), created, err
+}
+
+// Revoke implements app.AwardStore.
+func (p *AppStore) Revoke(ctx context.Context, id, reason, actor string) (*model.Award, error) {
+	a, err := p.s.Revoke(ctx, id, reason, actor)
+	return convert.AwardFromProto(a), err
+}
+
+// SyncAwards implements app.AwardStore.
+func (p *AppStore) SyncAwards(ctx context.Context) error { return p.s.SyncAwards(ctx) }
+
+// Award implements app.AwardStore.
+func (p *AppStore) Award(id string) (*model.Award, error) {
+	a, err := p.s.Award(id)
+	return convert.AwardFromProto(a), err
+}
+
+// Awards implements app.AwardStore.
+func (p *AppStore) Awards(after string, limit int, keep func(*model.Award) bool) ([]*model.Award, bool) {
+	page, more := p.s.Awards(after, limit, func(a *assessmentv1.Award) bool { return keep(convert.AwardFromProto(a)) })
+	out := make([]*model.Award, len(page))
+	for i, a := range page {
+		out[i] = convert.AwardFromProto(a)
+	}
+	return out, more
+}
