@@ -1,0 +1,251 @@
+package app
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+)
+
+// fakeStore keeps everything in memory: the app's own Store port, so the
+// use cases are tested without storage.
+type fakeStore struct {
+	mu        sync.Mutex
+	rounds    map[string]model.Round
+	records   map[RecordKey][]*model.Assessment
+	awards    map[string]*model.Award
+	corrected []Correction
+	appends   int
+	// beforeAppend runs inside Append before the fence is checked: a round
+	// changing while the caller computed.
+	beforeAppend func()
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{rounds: map[string]model.Round{}, records: map[RecordKey][]*model.Assessment{}, awards: map[string]*model.Award{}}
+}
+
+func (f *fakeStore) put(r model.Round) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r.Revision = f.rounds[r.ID].Revision + 1
+	f.rounds[r.ID] = r
+}
+
+func (f *fakeStore) Round(_ context.Context, id string) (model.Round, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.rounds[id]
+	if !ok {
+		return model.Round{}, fault.NotFoundf("round %s does not exist", id)
+	}
+	return r, nil
+}
+
+func (f *fakeStore) RoundWithCounts(ctx context.Context, id string) (model.Round, error) {
+	return f.Round(ctx, id)
+}
+
+func (f *fakeStore) CreateRound(_ context.Context, r model.Round) (model.Round, error) {
+	r.State = model.RoundOpen
+	f.put(r)
+	return r, nil
+}
+
+func (f *fakeStore) ListRounds(_ context.Context, keep func(model.Round) bool) ([]model.Round, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []model.Round
+	for _, r := range f.rounds {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeStore) Transition(ctx context.Context, id, _ string, apply func(model.Round) (model.Round, bool, error)) (model.Round, bool, error) {
+	cur, err := f.Round(ctx, id)
+	if err != nil {
+		return model.Round{}, false, err
+	}
+	next, changed, err := apply(cur)
+	if err != nil || !changed {
+		return next, false, err
+	}
+	f.put(next)
+	return next, true, nil
+}
+
+func (f *fakeStore) EnsurePublished(context.Context, model.Round) error { return nil }
+
+func (f *fakeStore) Tip(_ context.Context, key RecordKey) (Tip, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	revs := f.records[key]
+	if len(revs) == 0 {
+		return Tip{}, nil
+	}
+	return Tip{Latest: revs[len(revs)-1], Position: uint64(len(revs))}, nil
+}
+
+func (f *fakeStore) FindRequest(_ context.Context, key RecordKey, requestID string) (*model.Assessment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range f.records[key] {
+		if a.RequestID == requestID {
+			return a, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeStore) Append(_ context.Context, req Append) (*model.Assessment, bool, error) {
+	if f.beforeAppend != nil {
+		f.beforeAppend()
+		f.beforeAppend = nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := req.Assessment
+	key := RecordKey{SchemeID: a.SchemeID, Year: a.Year, InstitutionID: a.InstitutionID}
+	revs := f.records[key]
+	if uint64(len(revs)) != req.Tip.Position || f.rounds[a.RoundID].Revision != req.Fence.Revision {
+		return nil, false, ErrRoundMoved
+	}
+	if uint64(len(revs)) != req.CorrectsRevision {
+		return nil, false, fault.Conflictf("stale")
+	}
+	f.appends++
+	a.Revision = uint64(len(revs)) + 1
+	a.RecordTime = time.Unix(int64(a.Revision), 0)
+	f.records[key] = append(revs, &a)
+	return &a, true, nil
+}
+
+func (f *fakeStore) Assessment(_ context.Context, key RecordKey, _ string, revision uint64) (*model.Assessment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	revs := f.records[key]
+	if revision == 0 && len(revs) > 0 {
+		return revs[len(revs)-1], nil
+	}
+	if revision > 0 && revision <= uint64(len(revs)) {
+		return revs[revision-1], nil
+	}
+	return nil, fault.NotFoundf("no record")
+}
+
+func (f *fakeStore) Revisions(context.Context, RecordKey, uint64, int) ([]*model.Assessment, bool, error) {
+	return nil, false, nil
+}
+
+func (f *fakeStore) Records(string, string, int, func(*model.Assessment) bool) ([]*model.Assessment, bool) {
+	return nil, false
+}
+
+func (f *fakeStore) History(string) []*model.Assessment { return nil }
+
+func (f *fakeStore) Frozen(_ context.Context, r model.Round) ([]*model.Assessment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*model.Assessment
+	for key, revs := range f.records {
+		if key.SchemeID == r.SchemeID && key.Year == r.Year {
+			out = append(out, revs[len(revs)-1])
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].InstitutionID < out[j].InstitutionID })
+	return out, nil
+}
+
+func (f *fakeStore) PublishCorrected(_ context.Context, c Correction) error {
+	f.corrected = append(f.corrected, c)
+	return nil
+}
+
+func (f *fakeStore) Grant(_ context.Context, a model.Award) (*model.Award, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cur, ok := f.awards[a.ID]; ok {
+		return cur, false, nil
+	}
+	a.State = model.AwardGranted
+	f.awards[a.ID] = &a
+	return &a, true, nil
+}
+
+func (f *fakeStore) Revoke(_ context.Context, id, reason, actor string) (*model.Award, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur, ok := f.awards[id]
+	if !ok {
+		return nil, fault.NotFoundf("award %s does not exist", id)
+	}
+	if cur.State == model.AwardRevoked {
+		return cur, nil
+	}
+	next := *cur
+	next.State, next.RevokeReason, next.RevokedBy = model.AwardRevoked, reason, actor
+	f.awards[id] = &next
+	return &next, nil
+}
+
+func (f *fakeStore) SyncAwards(context.Context) error { return nil }
+
+func (f *fakeStore) Award(id string) (*model.Award, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if a, ok := f.awards[id]; ok {
+		return a, nil
+	}
+	return nil, fault.NotFoundf("award %s does not exist", id)
+}
+
+func (f *fakeStore) Awards(after string, limit int, keep func(*model.Award) bool) ([]*model.Award, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*model.Award
+	for id, a := range f.awards {
+		if id > after && keep(a) {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > limit {
+		return out[:limit], true
+	}
+	return out, false
+}
+
+// fakeRegistry knows a few institutions and regions.
+type fakeRegistry struct {
+	institutions map[string]model.Institution
+	lookups      int
+}
+
+func (f *fakeRegistry) Institution(_ context.Context, id string) (model.Institution, error) {
+	f.lookups++
+	in, ok := f.institutions[id]
+	if !ok {
+		return model.Institution{}, fault.NotFoundf("institution %s does not exist", id)
+	}
+	return in, nil
+}
+
+func (f *fakeRegistry) Region(_ context.Context, code string) (model.Region, error) {
+	switch code {
+	case "63":
+		return model.Region{Code: "63", Name: "Kalimantan Selatan"}, nil
+	case "63.03":
+		return model.Region{Code: "63.03", Name: "Kabupaten Banjar", ProvinceCode: "63"}, nil
+	}
+	return model.Region{}, fault.NotFoundf("region %s does not exist", code)
+}
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
