@@ -15,11 +15,12 @@ import (
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 )
 
-// National is the scope token of a national board.
-const National = "00"
+// National is the scope token of a national board: the event contract's.
+const National = events.National
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
