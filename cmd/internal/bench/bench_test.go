@@ -81,6 +81,45 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
+// TestSmokeProcesses runs the smallest plan with each service as its own
+// process: the rows come out and each service's memory is reported.
+func TestSmokeProcesses(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not installed")
+	}
+	if testing.Short() {
+		t.Skip("builds the three services")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	path := filepath.Join(t.TempDir(), "results.json")
+	err := Run(ctx, Options{Out: &out, JSONPath: path, Processes: true,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		plan: &plan{institutions: 60, boards: []int{200}, prevBoard: 50, rebuilds: []int{200}, fanout: 10,
+			cell: budget{ops: 20}, callers: []int{1}, setupCallers: 4}})
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) == 0 || rep.Env["services"] != "processes" {
+		t.Errorf("report: %d rows, env %v", len(rep.Rows), rep.Env)
+	}
+	for _, name := range []string{"registry", "assessment", "ranking"} {
+		if rep.Setup["rss_after_setup_mb_"+name] == nil {
+			t.Errorf("no memory of %s: setup %v", name, rep.Setup)
+		}
+	}
+}
+
 func TestPercentileAndSummary(t *testing.T) {
 	var lat []time.Duration
 	for i := 100; i >= 1; i-- {

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,52 +10,53 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	harness "github.com/predikat-id/predikat/cmd/internal/stack"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
-	assessment "github.com/predikat-id/predikat/services/assessment/wiring"
-	ranking "github.com/predikat-id/predikat/services/ranking/wiring"
-	registry "github.com/predikat-id/predikat/services/registry/wiring"
 )
 
-// stack is the harness's own Predikat: an embedded NATS server with
-// JetStream on disk, a redis-server child, the three services in process
-// and a gRPC echo server on the same bootstrap, every one of them on a free
-// port of 127.0.0.1 and with its data in a temporary directory. It never
+// stack is the harness's own Predikat, started by cmd/internal/stack: an
+// embedded NATS server with JetStream on disk, a redis-server child, the
+// three services (in process, or as OS processes with --processes) and a
+// gRPC echo server on the same bootstrap, every one of them on a free port
+// of 127.0.0.1 and with its data in a temporary directory. It never
 // touches 4222, 6379 or the services' default ports, so it runs beside
 // `make run`.
 type stack struct {
 	log    *slog.Logger // the harness's progress
 	svcLog *slog.Logger // what the services get: warnings and errors only
 	dir    string
+	mode   harness.Mode
+	built  bool // Processes: the binaries are in dir/bin
 
-	ns      *server.Server
+	nats    *harness.NATS
 	sync    bool       // the NATS server fsyncs every write
-	nc      *nats.Conn // shared by the services, as in the dev stack
 	benchNC *nats.Conn // the harness's own client connection
 	js      jetstream.JetStream
 
-	redisP   *redisx.Process
-	rankRDB  *redis.Client // the ranking service's client
+	redis    *harness.Redis
 	benchRDB *redis.Client // the harness's own client (Redis baselines)
 
-	ctx    context.Context // services run until it ends
+	ctx    context.Context // the echo server runs until it ends
 	cancel context.CancelFunc
-	stops  []func() // each running service's stop, in start order
-	wg     sync.WaitGroup
+	echoG  errgroup.Group
+	svcs   *harness.Services // the running services; nil when stopped
 	conns  []*grpc.ClientConn
 
 	mu          sync.Mutex
@@ -61,7 +64,7 @@ type stack struct {
 	asyncFailed int     // asynchronous publishes JetStream refused
 	asyncErr    error
 
-	regAddr, asmAddr, rankAddr, echoAddr string
+	regAddr, echoAddr string
 
 	registry   registryv1.RegistryServiceClient
 	assessment assessmentv1.AssessmentServiceClient
@@ -69,12 +72,12 @@ type stack struct {
 	echo       *grpc.ClientConn // the echo baseline
 }
 
-func newStack(ctx context.Context, log, svcLog *slog.Logger) (*stack, error) {
+func newStack(ctx context.Context, log, svcLog *slog.Logger, mode harness.Mode) (*stack, error) {
 	dir, err := os.MkdirTemp("", "predikat-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	s := &stack{log: log, svcLog: svcLog, dir: dir}
+	s := &stack{log: log, svcLog: svcLog, dir: dir, mode: mode}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return s, nil
 }
@@ -83,17 +86,14 @@ func newStack(ctx context.Context, log, svcLog *slog.Logger) (*stack, error) {
 // sync: fsync every write, as the dev stack does) and connects.
 func (s *stack) startNATS(ctx context.Context, sync bool) error {
 	var err error
-	s.ns, err = natsx.StartEmbedded(natsx.EmbeddedConfig{
-		Port: -1, StoreDir: filepath.Join(s.dir, "nats"), SyncAlways: sync, ServerName: "predikat-bench",
+	s.nats, err = harness.StartNATS(harness.NATSOptions{
+		Port: -1, StoreDir: filepath.Join(s.dir, "nats"), Sync: sync, Name: "predikat-bench",
 	}, s.svcLog)
 	if err != nil {
-		return fmt.Errorf("embedded NATS: %w", err)
+		return err
 	}
 	s.sync = sync
-	if s.nc, err = natsx.Connect(ctx, s.ns.ClientURL(), "predikat-bench-services", s.svcLog); err != nil {
-		return fmt.Errorf("connect to embedded NATS: %w", err)
-	}
-	if s.benchNC, err = natsx.Connect(ctx, s.ns.ClientURL(), "predikat-bench", s.svcLog); err != nil {
+	if s.benchNC, err = natsx.Connect(ctx, s.nats.URL, "predikat-bench", s.svcLog); err != nil {
 		return fmt.Errorf("connect to embedded NATS: %w", err)
 	}
 	s.js, err = jetstream.New(s.benchNC, jetstream.WithPublishAsyncMaxPending(8192),
@@ -108,55 +108,67 @@ func (s *stack) startNATS(ctx context.Context, sync bool) error {
 	return err
 }
 
-// stopNATS closes the connections and shuts the server down, its store
+// stopNATS closes the connection and shuts the server down, its store
 // written out.
 func (s *stack) stopNATS() {
 	if s.benchNC != nil {
 		s.benchNC.Close()
 		s.benchNC = nil
 	}
-	if s.nc != nil {
-		s.nc.Close()
-		s.nc = nil
+	s.nats.Stop()
+	s.nats = nil
+}
+
+// services starts the services' harness on the current NATS (and Redis,
+// once started), building the binaries once in Processes mode.
+func (s *stack) services(ctx context.Context) (*harness.Services, error) {
+	if s.svcs != nil {
+		return s.svcs, nil
 	}
-	if s.ns != nil {
-		s.ns.Shutdown()
-		s.ns.WaitForShutdown()
-		s.ns = nil
+	binDir := filepath.Join(s.dir, "bin")
+	if s.mode == harness.Processes && !s.built {
+		s.log.Info("bench: building the services", "dir", binDir)
+		if err := harness.Build(ctx, binDir, harness.All...); err != nil {
+			return nil, err
+		}
+		s.built = true
 	}
+	o := harness.ServicesOptions{Mode: s.mode, NATSURL: s.nats.URL, Logger: s.svcLog, ClientName: "predikat-bench-services",
+		BinDir: binDir, ProcessOutput: logWriter{s.svcLog}, ProcessLogLevel: "warn", ReadyTimeout: 10 * time.Minute}
+	if s.redis != nil {
+		o.RedisAddr = s.redis.Addr
+	}
+	var err error
+	s.svcs, err = harness.NewServices(ctx, o)
+	return s.svcs, err
 }
 
 // startCore starts the registry, then the assessment service (which asks
 // the registry about institutions), as the dev stack does.
-func (s *stack) startCore() error {
-	var err error
-	if s.regAddr, err = s.serve("registry", func(ctx context.Context, up func(string)) error {
-		return registry.Run(ctx, registry.Config{Addr: "127.0.0.1:0", NATS: s.nc, Replicas: 1, Logger: s.svcLog, OnServing: up})
-	}); err != nil {
+func (s *stack) startCore(ctx context.Context) error {
+	svcs, err := s.services(ctx)
+	if err != nil {
 		return err
 	}
-	if s.asmAddr, err = s.serve("assessment", func(ctx context.Context, up func(string)) error {
-		return assessment.Run(ctx, assessment.Config{Addr: "127.0.0.1:0", NATS: s.nc, Replicas: 1, RegistryAddr: s.regAddr, Logger: s.svcLog, OnServing: up})
-	}); err != nil {
+	if s.regAddr, err = svcs.Start(harness.Registry, "127.0.0.1:0", ""); err != nil {
+		return err
+	}
+	asmAddr, err := svcs.Start(harness.Assessment, "127.0.0.1:0", s.regAddr)
+	if err != nil {
 		return err
 	}
 	s.registry = registryv1.NewRegistryServiceClient(s.dial(s.regAddr))
-	s.assessment = assessmentv1.NewAssessmentServiceClient(s.dial(s.asmAddr))
+	s.assessment = assessmentv1.NewAssessmentServiceClient(s.dial(asmAddr))
 	return nil
 }
 
 // startRedisAndEcho starts the redis-server child and the echo server.
 func (s *stack) startRedisAndEcho() error {
 	var err error
-	redisx.LogTo(s.svcLog)
-	if s.redisP, err = redisx.StartLocal(s.ctx, filepath.Join(s.dir, "redis"), 0); err != nil {
-		return fmt.Errorf("redis for the leaderboards: %w", err)
-	}
-	// As the dev stack builds the ranking service's client.
-	if s.rankRDB, err = redisx.NewClient(s.redisP.Addr(), redisx.Options{ClientName: "predikat-ranking"}); err != nil {
+	if s.redis, err = harness.StartRedis(s.ctx, "", filepath.Join(s.dir, "redis"), s.svcLog); err != nil {
 		return err
 	}
-	if s.benchRDB, err = redisx.NewClient(s.redisP.Addr(), redisx.Options{ClientName: "predikat-bench"}); err != nil {
+	if s.benchRDB, err = redisx.NewClient(s.redis.Addr, redisx.Options{ClientName: "predikat-bench"}); err != nil {
 		return err
 	}
 	// The baseline: a gRPC server on the same bootstrap (recovery, logging
@@ -169,17 +181,20 @@ func (s *stack) startRedisAndEcho() error {
 		return err
 	}
 	es.Register(func(r grpc.ServiceRegistrar) { r.RegisterService(&echoDesc, echoServer{}) })
-	if s.echoAddr, err = s.serve("echo", func(ctx context.Context, up func(string)) error {
-		lis, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		es.SetServing(true)
-		up(lis.Addr().String())
-		return es.ServeListener(ctx, lis)
-	}); err != nil {
-		return err
+	lis, err := new(net.ListenConfig).Listen(s.ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("echo server: %w", err)
 	}
+	es.SetServing(true)
+	s.echoAddr = lis.Addr().String()
+	s.echoG.Go(func() error {
+		if err := es.ServeListener(s.ctx, lis); err != nil && s.ctx.Err() == nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, fmt.Errorf("echo: %w", err))
+			s.mu.Unlock()
+		}
+		return nil
+	})
 	s.echo = s.dial(s.echoAddr)
 	return nil
 }
@@ -213,50 +228,17 @@ var echoDesc = grpc.ServiceDesc{
 
 // startRanking starts the ranking service and waits until it serves: its
 // boards are in Redis, rebuilt from everything already in the stream.
-func (s *stack) startRanking() error {
-	addr, err := s.serve("ranking", func(ctx context.Context, up func(string)) error {
-		return ranking.Run(ctx, ranking.Config{Addr: "127.0.0.1:0", NATS: s.nc, Redis: s.rankRDB, RegistryAddr: s.regAddr, Logger: s.svcLog, OnServing: up})
-	})
+func (s *stack) startRanking(ctx context.Context) error {
+	svcs, err := s.services(ctx)
 	if err != nil {
 		return err
 	}
-	s.rankAddr = addr
+	addr, err := svcs.Start(harness.Ranking, "127.0.0.1:0", s.regAddr)
+	if err != nil {
+		return err
+	}
 	s.ranking = rankingv1.NewRankingServiceClient(s.dial(addr))
 	return nil
-}
-
-// serve runs a service until it is stopped and returns its address once it
-// serves. A service that stops on its own fails the run.
-func (s *stack) serve(name string, run func(ctx context.Context, up func(addr string)) error) (string, error) {
-	ctx, cancel := context.WithCancel(s.ctx)
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	stopped := make(chan struct{})
-	s.stops = append(s.stops, func() {
-		cancel()
-		<-stopped
-	})
-	s.wg.Go(func() {
-		defer close(stopped)
-		err := run(ctx, func(a string) { addrc <- a })
-		if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
-			s.mu.Lock()
-			s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
-			s.mu.Unlock()
-		}
-		done <- err
-	})
-	select {
-	case a := <-addrc:
-		return a, nil
-	case err := <-done:
-		if err == nil {
-			err = errors.New("stopped before serving")
-		}
-		return "", fmt.Errorf("%s: %w", name, err)
-	case <-time.After(10 * time.Minute):
-		return "", fmt.Errorf("%s: not serving after 10 minutes", name)
-	}
 }
 
 // dial opens a client connection the way a ministry system would: one
@@ -273,8 +255,12 @@ func (s *stack) dial(addr string) *grpc.ClientConn {
 // failed reports a service that stopped on its own.
 func (s *stack) failed() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return errors.Join(s.errs...)
+	errs := append([]error(nil), s.errs...)
+	s.mu.Unlock()
+	if s.svcs != nil {
+		errs = append(errs, s.svcs.Err())
+	}
+	return errors.Join(errs...)
 }
 
 // asyncFailures reports asynchronous publishes that failed.
@@ -291,35 +277,85 @@ func (s *stack) asyncFailures() error {
 // first (the registry outlives its watchers).
 func (s *stack) stopServices() {
 	for _, cc := range s.conns {
-		_ = cc.Close()
-	}
-	s.conns = nil
-	for i := len(s.stops) - 1; i >= 0; i-- {
-		s.stops[i]()
-		if i > 0 {
-			// A stopped service's streams to the next one (the registry
-			// watch) close asynchronously: let them, so the registry does
-			// not report cutting them off.
-			time.Sleep(50 * time.Millisecond)
+		if cc != s.echo {
+			_ = cc.Close()
 		}
 	}
-	s.stops = nil
-	s.wg.Wait()
+	s.conns = nil
+	if s.echo != nil {
+		s.conns = append(s.conns, s.echo)
+	}
+	if s.svcs == nil {
+		return
+	}
+	s.svcs.Stop()
+	if err := s.svcs.Err(); err != nil {
+		s.mu.Lock()
+		s.errs = append(s.errs, err)
+		s.mu.Unlock()
+	}
+	s.svcs = nil
+}
+
+// memory is the resident memory of each service process, in MiB (Processes
+// mode; in process the services share the harness's heap).
+func (s *stack) memory() map[string]int {
+	if s.svcs == nil {
+		return nil
+	}
+	out := map[string]int{}
+	for name, pid := range s.svcs.PIDs() {
+		if kb := residentKB(pid); kb > 0 {
+			out[name] = kb >> 10
+		}
+	}
+	return out
+}
+
+// residentKB reads VmRSS of a process from /proc (0 where there is none).
+func residentKB(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb
+		}
+	}
+	return 0
 }
 
 // close stops everything in reverse order and deletes the data.
 func (s *stack) close() {
 	s.stopServices()
-	s.cancel()
-	if s.rankRDB != nil {
-		_ = s.rankRDB.Close()
+	for _, cc := range s.conns {
+		_ = cc.Close()
 	}
+	s.conns = nil
+	s.cancel()
+	_ = s.echoG.Wait()
 	if s.benchRDB != nil {
 		_ = s.benchRDB.Close()
 	}
-	if s.redisP != nil {
-		s.redisP.Stop()
+	s.redis.Stop()
+	if s.nats != nil {
+		s.stopNATS()
 	}
-	s.stopNATS()
 	_ = os.RemoveAll(s.dir)
+}
+
+// logWriter passes the service processes' output to the harness's log,
+// one record per line.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	sc := bufio.NewScanner(bytes.NewReader(p))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			w.log.Warn(line)
+		}
+	}
+	return len(p), nil
 }
