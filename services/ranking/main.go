@@ -8,7 +8,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,34 +19,36 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", config.Env("PREDIKAT_RANKING_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_RANKING_ADDR)")
+	cfg := wiring.Config{}
+	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_RANKING_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_RANKING_ADDR)")
 	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
-	redisURL := flag.String("redis", config.Env("PREDIKAT_REDIS_URL", config.Env("REDIS_URL", wiring.DefaultRedisURL)),
+	flag.StringVar(&cfg.RedisURL, "redis", config.Env("PREDIKAT_REDIS_URL", config.Env("REDIS_URL", wiring.DefaultRedisURL)),
 		"Redis for the boards, host:port or redis://host:port/db (env PREDIKAT_REDIS_URL or REDIS_URL)")
-	registry := flag.String("registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address, for names (env PREDIKAT_REGISTRY_ADDR)")
-	replicas := flag.Int("replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of the streams if this service creates them: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
+	flag.StringVar(&cfg.RegistryAddr, "registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address, for names (env PREDIKAT_REGISTRY_ADDR)")
+	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of the streams if this service creates them: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
 	flag.Parse()
 
-	log := config.Logger()
-	redisx.LogTo(log)
+	cfg.Logger = config.Logger()
+	redisx.LogTo(cfg.Logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, *addr, *natsURL, *redisURL, *registry, *replicas); err != nil {
-		log.Error("ranking stopped", "err", err)
+	if err := run(ctx, cfg, *natsURL); err != nil {
+		cfg.Logger.Error("ranking stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, log *slog.Logger, addr, natsURL, redisURL, registry string, replicas int) error {
-	rdb, err := redisx.NewClient(redisURL, redisx.Options{ClientName: "predikat-ranking"})
+func run(ctx context.Context, cfg wiring.Config, natsURL string) error {
+	rdb, err := redisx.NewClient(cfg.RedisURL, redisx.Options{ClientName: "predikat-ranking"})
 	if err != nil {
-		return err
+		return fmt.Errorf("redis at %s: %w", cfg.RedisURL, err)
 	}
 	defer rdb.Close()
-	nc, err := natsx.Connect(ctx, natsURL, "predikat-ranking", log)
+	nc, err := natsx.Connect(ctx, natsURL, "predikat-ranking", cfg.Logger)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
 	defer nc.Close()
-	return wiring.Run(ctx, wiring.Config{Addr: addr, NATS: nc, Redis: rdb, RegistryAddr: registry, Replicas: replicas, Logger: log})
+	cfg.NATS, cfg.Redis = nc, rdb
+	return wiring.Run(ctx, cfg)
 }

@@ -26,7 +26,9 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
+	"github.com/predikat-id/predikat/services/ranking/internal/app"
 	"github.com/predikat-id/predikat/services/ranking/internal/consumer"
+	"github.com/predikat-id/predikat/services/ranking/internal/names"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
@@ -114,7 +116,7 @@ func Run(ctx context.Context, cfg Config) error {
 	coord := rebuild.NewCoordinator(ctx, rebuild.NewBuilder(js, st, log), log)
 	cons := consumer.New(js, st, coord, log)
 	gs.Register(func(r grpc.ServiceRegistrar) {
-		rankingv1.RegisterRankingServiceServer(r, server.New(st, nm, coord))
+		rankingv1.RegisterRankingServiceServer(r, server.New(st, names.New(nm), rebuilder{coord}))
 	})
 
 	var wg sync.WaitGroup
@@ -280,4 +282,18 @@ func wait(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// rebuilder is the coordinator as the application layer's Rebuilder.
+type rebuilder struct{ c *rebuild.Coordinator }
+
+func (r rebuilder) Rebuild(ctx context.Context, c app.RebuildBoards) (app.RebuildReport, error) {
+	res, err := r.c.Rebuild(ctx, rebuild.Filter{Scheme: c.Scheme, Year: c.Year})
+	if err != nil {
+		return app.RebuildReport{}, err
+	}
+	return app.RebuildReport{
+		AssessmentsRead: res.AssessmentsRead, BoardsWritten: res.BoardsWritten, EntriesWritten: res.EntriesWritten,
+		ReportedBand: res.ReportedBand, StreamSequence: res.StreamSequence, LayoutVersion: res.LayoutVersion, Elapsed: res.Elapsed,
+	}, nil
 }

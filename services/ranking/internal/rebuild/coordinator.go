@@ -24,10 +24,6 @@ type Coordinator struct {
 	running *job
 	jobs    sync.WaitGroup
 	closed  bool
-	// OnStart and OnDone, when set, are called around every rebuild (the
-	// app reports health through them).
-	OnStart func(Filter)
-	OnDone  func(Filter, Result, error)
 }
 
 type job struct {
@@ -59,13 +55,6 @@ func (c *Coordinator) Wait() {
 	c.jobs.Wait()
 }
 
-// Running reports whether a rebuild runs in this process.
-func (c *Coordinator) Running() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.running != nil
-}
-
 // Rebuild rebuilds the rounds f selects, or joins a running rebuild that
 // covers them, and returns its result. ctx only bounds the wait.
 func (c *Coordinator) Rebuild(ctx context.Context, f Filter) (Result, error) {
@@ -94,9 +83,6 @@ func (c *Coordinator) Rebuild(ctx context.Context, f Filter) (Result, error) {
 }
 
 func (c *Coordinator) run(j *job) {
-	if c.OnStart != nil {
-		c.OnStart(j.f)
-	}
 	c.log.Info("rebuilding boards from the assessment log", "rounds", j.f.String())
 	c.gate.Lock()
 	j.res, j.err = c.b.Run(c.base, j.f)
@@ -108,9 +94,6 @@ func (c *Coordinator) run(j *job) {
 			"boards", j.res.BoardsWritten, "entries", j.res.EntriesWritten, "band_only", j.res.ReportedBand,
 			"stream_seq", j.res.StreamSequence, "elapsed", j.res.Elapsed,
 			"assessments_per_s", rate(j.res.AssessmentsRead, j.res.Elapsed))
-	}
-	if c.OnDone != nil {
-		c.OnDone(j.f, j.res, j.err)
 	}
 	c.mu.Lock()
 	c.running = nil

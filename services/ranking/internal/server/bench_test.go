@@ -9,21 +9,18 @@ import (
 	"testing"
 	"time"
 
-	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
-	"github.com/predikat-id/predikat/pkg/platform/registryclient"
-	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
+	"github.com/predikat-id/predikat/services/ranking/internal/app"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
-	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
 )
 
 // BenchmarkGetStanding measures GetStanding (the handler, with its Redis
-// script and the registry name lookup, without the gRPC transport) on a
+// script and a name lookup from an in-memory registry, without the gRPC
+// transport) on a
 // board of 1,000 and one of 1,000,000 entries, each with a previous round
 // of the same size for the movement. A rank is a ZCOUNT with an exclusive
 // bound, O(log n), so the two should be close:
@@ -49,23 +46,8 @@ func BenchmarkGetStanding(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	ns := natstest.Start(b)
-	reg := stacktest.StartRegistry(b, ns)
-	target := rt.Inst{ID: "bench-target", Name: "Pemerintah Kabupaten Hulu Sungai Selatan", Kind: rt.Pemkab, Region: "63.06"}
-	reg.Create(b, target)
-	cc, err := grpcserver.Dial(reg.Addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cc.Close() })
-	nm := registryclient.New(cc, slog.New(slog.DiscardHandler))
-	nctx, cancel := context.WithCancel(ctx)
-	b.Cleanup(cancel)
-	go nm.Run(nctx)
-	for !nm.Live() {
-		time.Sleep(10 * time.Millisecond)
-	}
-	srv := server.New(st, nm, nil)
+	target := benchTarget
+	srv := server.New(st, benchNames{target.id: app.Institution{Name: target.name, Kind: 5, RegionCode: target.region}}, nil)
 
 	var built sync.Map
 	for _, n := range []int{1_000, 1_000_000} {
@@ -83,7 +65,7 @@ func BenchmarkGetStanding(b *testing.B) {
 				}
 				b.Logf("built two rounds of %d entries in %s (Redis now uses %s)", n, time.Since(start).Round(time.Millisecond), used)
 			}
-			req := &rankingv1.GetStandingRequest{InstitutionId: target.ID, SchemeId: scheme, Year: 2024}
+			req := &rankingv1.GetStandingRequest{InstitutionId: target.id, SchemeId: scheme, Year: 2024}
 			// Warm the name cache and check the answer once.
 			resp, err := srv.GetStanding(ctx, req)
 			if err != nil {
@@ -106,22 +88,22 @@ func BenchmarkGetStanding(b *testing.B) {
 
 // buildBoards writes two rounds (2023 and 2024) of n entries each on one
 // national board, the target in the middle of both.
-func buildBoards(b *testing.B, st *store.Store, scheme string, n int, target rt.Inst) {
+func buildBoards(b *testing.B, st *store.Store, scheme string, n int, target benchInst) {
 	ctx := context.Background()
 	if ok, err := st.AcquireMark(ctx, "build", time.Hour); !ok || err != nil {
 		b.Fatal(ok, err)
 	}
 	bulk := st.NewBulk()
-	group := board.Group{Code: "pemda", Name: "Pemerintah Daerah", Scopes: []assessmentv1.ScopeKind{assessmentv1.ScopeKind_SCOPE_KIND_NATIONAL}}
+	group := board.Group{Code: "pemda", Name: "Pemerintah Daerah", Scopes: []board.Scope{board.ScopeNational}}
 	for _, year := range []int32{2023, 2024} {
 		for i := range n {
 			id := fmt.Sprintf("inst-%07d", i)
 			if i == n/2 {
-				id = target.ID
+				id = target.id
 			}
 			score := int64((i*7919 + int(year)) % 10001) // 0.00 .. 100.00, spread
-			e := board.Entry{Revision: 1, Scored: true, Score: score, Band: "A", Basis: assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_COMPUTED,
-				Boards: []string{"pemda:00"}, Seq: uint64(i + 1), TimeMs: 1, Name: id, Kind: target.Kind, RegionCode: "63.06", ProvinceCode: "63"}
+			e := board.Entry{Revision: 1, Scored: true, Score: score, Band: "A", Basis: board.BasisComputed,
+				Boards: []string{"pemda:00"}, Seq: uint64(i + 1), TimeMs: 1, Name: id, Kind: 5, RegionCode: "63.06", ProvinceCode: "63"}
 			r := board.Record{Scheme: scheme, Year: year, RoundID: board.RoundID(scheme, year), SchemeVersion: "2022", Precision: 2,
 				Institution: id, Entry: e, BandInfo: board.Band{Code: "A", Label: "Kualitas Tertinggi"}, Groups: []board.Group{group}}
 			if err := bulk.Add(ctx, r); err != nil {
@@ -136,4 +118,31 @@ func buildBoards(b *testing.B, st *store.Store, scheme string, n int, target rt.
 	if _, err := st.Swap(ctx, "build", false, swaps, 0, 0); err != nil {
 		b.Fatal(err)
 	}
+}
+
+type benchInst struct{ id, name, region string }
+
+var benchTarget = benchInst{id: "bench-target", name: "Pemerintah Kabupaten Hulu Sungai Selatan", region: "63.06"}
+
+// benchNames is the registry as the names port sees it once its cache is
+// warm: a map lookup.
+type benchNames map[string]app.Institution
+
+func (n benchNames) Institutions(_ context.Context, ids []string) (map[string]app.Institution, error) {
+	out := map[string]app.Institution{}
+	for _, id := range ids {
+		if in, ok := n[id]; ok {
+			out[id] = in
+		}
+	}
+	return out, nil
+}
+
+func (n benchNames) Institution(_ context.Context, id string) (app.Institution, bool, error) {
+	in, ok := n[id]
+	return in, ok, nil
+}
+
+func (n benchNames) RegionName(context.Context, string) (string, error) {
+	return "Kalimantan Selatan", nil
 }
