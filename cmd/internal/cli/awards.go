@@ -40,50 +40,63 @@ func cmdAwardsList(fs *flag.FlagSet, s *session) func(context.Context, []string)
 			return err
 		}
 		req.Year = int32(*year)
-		switch strings.ToLower(*state) {
-		case "granted":
-			req.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
-		case "revoked":
-			req.State = assessmentv1.AwardState_AWARD_STATE_REVOKED
-		case "all", "":
-		default:
-			return usagef("--state %q: one of granted, revoked, all", *state)
+		if err := awardFilters(req, *state, *bases); err != nil {
+			return err
 		}
-		for b := range strings.SplitSeq(*bases, ",") {
-			if b = strings.TrimSpace(b); b == "" {
-				continue
-			}
-			v, ok := assessmentv1.AwardBasisKind_value["AWARD_BASIS_KIND_"+strings.ToUpper(b)]
-			if !ok || v == 0 {
-				return usagef("--basis %q: one of band, rank, category, manual", b)
-			}
-			req.BasisKinds = append(req.BasisKinds, assessmentv1.AwardBasisKind(v))
+		return s.listAwards(ctx, req)
+	}
+}
+
+// awardFilters sets the state and basis filters of "awards list".
+func awardFilters(req *assessmentv1.ListAwardsRequest, state, bases string) error {
+	switch strings.ToLower(state) {
+	case "granted":
+		req.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
+	case "revoked":
+		req.State = assessmentv1.AwardState_AWARD_STATE_REVOKED
+	case "all", "":
+	default:
+		return usagef("--state %q: one of granted, revoked, all", state)
+	}
+	for b := range strings.SplitSeq(bases, ",") {
+		if b = strings.TrimSpace(b); b == "" {
+			continue
 		}
-		var all []*assessmentv1.Award
-		for {
-			resp, err := s.asm.ListAwards(ctx, req)
-			if err != nil {
+		v, ok := assessmentv1.AwardBasisKind_value["AWARD_BASIS_KIND_"+strings.ToUpper(b)]
+		if !ok || v == 0 {
+			return usagef("--basis %q: one of band, rank, category, manual", b)
+		}
+		req.BasisKinds = append(req.BasisKinds, assessmentv1.AwardBasisKind(v))
+	}
+	return nil
+}
+
+// listAwards prints every page of the answer, newest ceremony first.
+func (s *session) listAwards(ctx context.Context, req *assessmentv1.ListAwardsRequest) error {
+	var all []*assessmentv1.Award
+	for {
+		resp, err := s.asm.ListAwards(ctx, req)
+		if err != nil {
+			return err
+		}
+		all = append(all, resp.GetAwards()...)
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+			break
+		}
+	}
+	if len(all) == 0 {
+		return s.none("awards match")
+	}
+	sortAwards(all)
+	if s.json {
+		for _, a := range all {
+			if err := s.emit(a); err != nil {
 				return err
 			}
-			all = append(all, resp.GetAwards()...)
-			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-				break
-			}
 		}
-		if len(all) == 0 {
-			return s.none("awards match")
-		}
-		sortAwards(all)
-		if s.json {
-			for _, a := range all {
-				if err := s.emit(a); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		return renderAwards(s.out, all)
+		return nil
 	}
+	return renderAwards(s.out, all)
 }
 
 func cmdAwardsGrant(fs *flag.FlagSet, s *session) func(context.Context, []string) error {

@@ -47,57 +47,72 @@ func cmdInstitutionsList(fs *flag.FlagSet, s *session) func(context.Context, []s
 		if err := needArgs(args, 0, ""); err != nil {
 			return err
 		}
-		req := &registryv1.ListInstitutionsRequest{Query: *query, PageSize: 1000}
-		if err := checkProvince(*province); err != nil {
+		req, err := institutionsRequest(*province, *region, *kinds, *query, *state)
+		if err != nil {
 			return err
 		}
-		switch {
-		case *province != "" && *region != "":
-			return usagef("give --province or --region, not both")
-		case *region != "" && !regionPattern.MatchString(*region):
-			return usagef("--region %q is not a region code such as 63 or 63.06", *region)
-		}
-		req.RegionCode = *province + *region
-		ks, err := importfile.ParseKinds(*kinds)
+		return s.listInstitutions(ctx, req)
+	}
+}
+
+// institutionsRequest builds the request of "institutions list" from its
+// flags.
+func institutionsRequest(province, region, kinds, query, state string) (*registryv1.ListInstitutionsRequest, error) {
+	req := &registryv1.ListInstitutionsRequest{Query: query, PageSize: 1000}
+	if err := checkProvince(province); err != nil {
+		return nil, err
+	}
+	switch {
+	case province != "" && region != "":
+		return nil, usagef("give --province or --region, not both")
+	case region != "" && !regionPattern.MatchString(region):
+		return nil, usagef("--region %q is not a region code such as 63 or 63.06", region)
+	}
+	req.RegionCode = province + region
+	ks, err := importfile.ParseKinds(kinds)
+	if err != nil {
+		return nil, usagef("--kind: %v", err)
+	}
+	req.Kinds = ks
+	switch strings.ToLower(state) {
+	case "", "all":
+	case "active":
+		req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE
+	case "retired":
+		req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED
+	default:
+		return nil, usagef("--status %q: one of active, retired", state)
+	}
+	return req, nil
+}
+
+// listInstitutions prints every page of the answer.
+func (s *session) listInstitutions(ctx context.Context, req *registryv1.ListInstitutionsRequest) error {
+	var all []*registryv1.Institution
+	for {
+		resp, err := s.reg.ListInstitutions(ctx, req)
 		if err != nil {
-			return usagef("--kind: %v", err)
+			return err
 		}
-		req.Kinds = ks
-		switch strings.ToLower(*state) {
-		case "", "all":
-		case "active":
-			req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_ACTIVE
-		case "retired":
-			req.Status = registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED
-		default:
-			return usagef("--status %q: one of active, retired", *state)
-		}
-		var all []*registryv1.Institution
-		for {
-			resp, err := s.reg.ListInstitutions(ctx, req)
-			if err != nil {
-				return err
-			}
-			for _, in := range resp.GetInstitutions() {
-				if s.json {
-					if err := s.emit(in); err != nil {
-						return err
-					}
+		for _, in := range resp.GetInstitutions() {
+			if s.json {
+				if err := s.emit(in); err != nil {
+					return err
 				}
 			}
-			all = append(all, resp.GetInstitutions()...)
-			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-				break
-			}
 		}
-		if len(all) == 0 {
-			return s.none("institutions match")
+		all = append(all, resp.GetInstitutions()...)
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+			break
 		}
-		if s.json {
-			return nil
-		}
-		return renderInstitutions(s.out, all)
 	}
+	if len(all) == 0 {
+		return s.none("institutions match")
+	}
+	if s.json {
+		return nil
+	}
+	return renderInstitutions(s.out, all)
 }
 
 func (s *session) importInstitutions(ctx context.Context, path string, dry bool) error {
