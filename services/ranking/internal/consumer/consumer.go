@@ -12,16 +12,19 @@ package consumer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
@@ -38,7 +41,20 @@ const (
 	drainWait  = 2 * time.Millisecond // more messages of the same batch
 	ackWait    = 30 * time.Second
 	inProgress = 10 * time.Second // how often a held batch tells JetStream it is still being worked on
-	maxBackoff = 5 * time.Second
+	busyWait   = 200 * time.Millisecond
+	warnEvery  = 30 * time.Second // an outage is logged once, then this often
+)
+
+// resubscribe paces re-creating a broken consumer; applyRetry paces
+// applying a batch while Redis is unreachable (a quicker first retry: a
+// blip should hold events as briefly as possible).
+var (
+	resubscribe = backoff.Exponential{Config: backoff.DefaultConfig}
+	applyRetry  = backoff.Exponential{Config: func() backoff.Config {
+		c := backoff.DefaultConfig
+		c.BaseDelay = 50 * time.Millisecond
+		return c
+	}()}
 )
 
 // Consumer is the pair of durable consumers.
@@ -70,16 +86,14 @@ var sources = []source{
 
 // Run consumes both streams until ctx ends.
 func (c *Consumer) Run(ctx context.Context) {
-	done := make(chan struct{}, len(sources))
+	var g errgroup.Group
 	for _, s := range sources {
-		go func() {
+		g.Go(func() error {
 			c.loop(ctx, s)
-			done <- struct{}{}
-		}()
+			return nil
+		})
 	}
-	for range sources {
-		<-done
-	}
+	_ = g.Wait() // the loops end only with ctx
 }
 
 // CaughtUp reports whether both consumers have, at least once since start,
@@ -156,16 +170,13 @@ func (c *Consumer) durable(ctx context.Context, s source) (jetstream.Consumer, e
 // they break, with backoff.
 func (c *Consumer) loop(ctx context.Context, s source) {
 	log := c.log.With("stream", s.stream)
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := c.follow(ctx, s, log)
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("consumer interrupted; resuming", "err", err, "retry_in", backoff)
-		sleep(ctx, backoff)
-		backoff = min(2*backoff, maxBackoff)
-	}
+	// follow returns only when ctx ended or the subscription broke; Retry
+	// ends with ctx.
+	_ = backoff.Retry(ctx, resubscribe, 0, func(ctx context.Context) error {
+		return c.follow(ctx, s, log)
+	}, func(err error, d time.Duration) {
+		log.Warn("consumer interrupted; resuming", "err", err, "retry_in", d)
+	})
 }
 
 func (c *Consumer) follow(ctx context.Context, s source, log *slog.Logger) error {
@@ -316,47 +327,47 @@ func (c *Consumer) apply(ctx context.Context, s source, items []item, log *slog.
 // Boards missing: have them rebuilt, then retry. A rebuild elsewhere: wait.
 // It returns false when ctx ended first.
 func (c *Consumer) retry(ctx context.Context, log *slog.Logger, fn func() error) bool {
-	backoff := 50 * time.Millisecond
 	warned := false
 	var lastLog time.Time
-	for ctx.Err() == nil {
+	err := backoff.Retry(ctx, applyRetry, 0, func(ctx context.Context) error {
+		return c.attempt(ctx, log, fn)
+	}, func(err error, _ time.Duration) {
+		if time.Since(lastLog) < warnEvery {
+			return
+		}
+		if redisx.IsUnavailable(err) {
+			log.Warn("Redis unreachable: holding events unacknowledged until it is back", "err", err)
+		} else {
+			log.Error("applying events failed; retrying", "err", err)
+		}
+		warned, lastLog = true, time.Now()
+	})
+	if err != nil {
+		return false
+	}
+	if warned {
+		log.Info("consumer applying events again")
+	}
+	return true
+}
+
+// attempt runs fn, waiting out a rebuild elsewhere and having missing
+// boards rebuilt; what is left is an error worth backing off from.
+func (c *Consumer) attempt(ctx context.Context, log *slog.Logger, fn func() error) error {
+	for {
 		err := fn()
 		switch {
-		case err == nil:
-			if warned {
-				log.Info("consumer applying events again")
-			}
-			return true
 		case errors.Is(err, store.ErrBusy):
-			sleep(ctx, 200*time.Millisecond)
-			continue
+			if !backoff.Sleep(ctx, busyWait) {
+				return ctx.Err()
+			}
 		case errors.Is(err, store.ErrNoLayout):
 			log.Info("boards missing in Redis (flushed or restarted): rebuilding before applying more events")
 			if _, rerr := c.coord.Rebuild(ctx, rebuild.Filter{}); rerr != nil {
-				err = rerr
-			} else {
-				continue
+				return fmt.Errorf("rebuild before applying events: %w", rerr)
 			}
+		default:
+			return err
 		}
-		if time.Since(lastLog) > 30*time.Second { // once per outage, then every 30s
-			if redisx.IsUnavailable(err) {
-				log.Warn("Redis unreachable: holding events unacknowledged until it is back", "err", err)
-			} else {
-				log.Error("applying events failed; retrying", "err", err)
-			}
-			warned, lastLog = true, time.Now()
-		}
-		sleep(ctx, backoff)
-		backoff = min(2*backoff, maxBackoff)
-	}
-	return false
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
