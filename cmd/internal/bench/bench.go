@@ -140,24 +140,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	} else {
 		r.rep.CellBudget = fmt.Sprintf("%s per subject (+%s warm-up), in %d interleaved slices", p.cell.dur, p.cell.dur/10, rounds)
 	}
-	defer func() {
-		r.rep.Seconds = time.Since(start).Seconds()
-		if err != nil {
-			r.rep.Error = err.Error()
-		}
-		if len(r.rep.Rows) > 0 {
-			if terr := r.rep.writeTable(o.Out); terr != nil && err == nil {
-				err = terr
-			}
-		}
-		if jerr := r.rep.writeJSON(o.JSONPath); jerr != nil && err == nil {
-			err = fmt.Errorf("write %s: %w", o.JSONPath, jerr)
-		}
-		if err == nil {
-			fmt.Fprintf(o.Out, "\n%d rows in %.0fs; other processes used %s of the machine's CPU meanwhile; JSON in %s\n",
-				len(r.rep.Rows), r.rep.Seconds, percent(r.rep.OtherCPU), o.JSONPath)
-		}
-	}()
+	defer func() { err = r.report(start, err) }()
 
 	whole := watchCPU()
 	defer func() { r.rep.OtherCPU = round2(whole.otherPercent()) }()
@@ -172,6 +155,12 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	defer s.close()
 	r.s = s
+	return r.steps(ctx)
+}
+
+// steps runs the setup and every group of cells, in order.
+func (r *runner) steps(ctx context.Context) error {
+	s := r.s
 	for _, step := range []struct {
 		name string
 		fn   func(context.Context) error
@@ -198,6 +187,29 @@ func Run(ctx context.Context, o Options) (err error) {
 		r.rep.Setup["rss_end_mb_"+name] = mb
 	}
 	return s.failed()
+}
+
+// report writes the table and the JSON report of a run that ended with
+// err, and returns the run's error.
+func (r *runner) report(start time.Time, err error) error {
+	o := r.o
+	r.rep.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		r.rep.Error = err.Error()
+	}
+	if len(r.rep.Rows) > 0 {
+		if terr := r.rep.writeTable(o.Out); terr != nil && err == nil {
+			err = terr
+		}
+	}
+	if jerr := r.rep.writeJSON(o.JSONPath); jerr != nil && err == nil {
+		err = fmt.Errorf("write %s: %w", o.JSONPath, jerr)
+	}
+	if err == nil {
+		fmt.Fprintf(o.Out, "\n%d rows in %.0fs; other processes used %s of the machine's CPU meanwhile; JSON in %s\n",
+			len(r.rep.Rows), r.rep.Seconds, percent(r.rep.OtherCPU), o.JSONPath)
+	}
+	return err
 }
 
 // atLeast drops records below a level: the services log every call at
@@ -281,25 +293,45 @@ func (r *runner) setup(ctx context.Context) error {
 	// The services stop while the records go in: the assessment service
 	// loads them all when it starts again, as after any restart.
 	s.stopServices()
+	total, err := r.publishRecords(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.restart(ctx, total); err != nil {
+		return err
+	}
+	return r.finishSetup(ctx)
+}
 
-	t = time.Now()
+// publishRecords writes every board's records straight into ASSESSMENTS
+// and returns how many.
+func (r *runner) publishRecords(ctx context.Context) (int, error) {
+	s := r.s
+	t := time.Now()
 	total := 0
 	for _, n := range r.p.boards {
 		r.log.Info("bench: publishing board records", "board", boardScheme(n), "entries", n, "previous_round", min(n, r.p.prevBoard))
 		k, err := publishBoards(ctx, s.js, s.asyncFailures, r.si, r.insts, r.provinces, n, r.p.prevBoard)
 		total += k
 		if err != nil {
-			return err
+			return total, err
 		}
 	}
-	pub := time.Since(t)
 	r.rep.Setup["board_records"] = total
-	r.rep.Setup["board_records_publish_s"] = round2(pub.Seconds())
+	r.rep.Setup["board_records_publish_s"] = round2(time.Since(t).Seconds())
+	return total, nil
+}
+
+// restart brings NATS back with sync writes and starts Redis, the echo
+// server and every service on it, the ranking service last (its start-up
+// rebuilds every board from the stream).
+func (r *runner) restart(ctx context.Context, total int) error {
+	s := r.s
 	s.stopNATS()
 	syncDisks()
 
-	r.log.Info("bench: restarting NATS with sync writes; starting redis-server, echo, registry and assessment")
-	t = time.Now()
+	r.log.Info("bench: restarting NATS with sync writes; starting redis-server, echo, registry and assessment", "services", s.mode)
+	t := time.Now()
 	if err := s.startNATS(ctx, true); err != nil {
 		return err
 	}
@@ -316,7 +348,13 @@ func (r *runner) setup(ctx context.Context) error {
 		return err
 	}
 	r.rep.Setup["ranking_start_rebuild_s"] = round2(time.Since(t).Seconds())
+	return nil
+}
 
+// finishSetup opens the rounds the cells write to and records the
+// environment and the memory after setup.
+func (r *runner) finishSetup(ctx context.Context) error {
+	s := r.s
 	for _, y := range append([]int32{schemeYear}, fanoutYears...) {
 		if _, err := s.assessment.CreateRound(ctx, &assessmentv1.CreateRoundRequest{SchemeId: schemeID, Year: y, Title: "bench"}); err != nil {
 			return fmt.Errorf("create round %s-%d: %w", schemeID, y, err)

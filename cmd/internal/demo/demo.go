@@ -24,11 +24,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -158,21 +156,6 @@ func readJSON(name string, v any) error {
 		return fmt.Errorf("data/%s: %w", name, err)
 	}
 	return nil
-}
-
-// AssessmentFiles lists the embedded results files, for checks.
-func AssessmentFiles() ([]string, error) {
-	entries, err := fs.ReadDir(files, "data/assessments")
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".csv") {
-			out = append(out, e.Name())
-		}
-	}
-	return out, nil
 }
 
 // Load writes the demo data through the services' APIs. It is meant for an

@@ -3,6 +3,7 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,7 +164,7 @@ func TestReferencesAndUniqueness(t *testing.T) {
 			}
 		}
 	}
-	files, err := AssessmentFiles()
+	files, err := assessmentFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,4 +333,19 @@ func TestAgainstSchemeCatalog(t *testing.T) {
 			t.Errorf("award %s: band %q is not a band of %s %d", a.GetRequestId(), a.GetBandCode(), a.GetSchemeId(), a.GetYear())
 		}
 	}
+}
+
+// assessmentFiles lists the embedded results files.
+func assessmentFiles() ([]string, error) {
+	entries, err := fs.ReadDir(files, "data/assessments")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".csv") {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
 }
