@@ -176,7 +176,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestBench runs the real harness, as `predikat bench` does, from go test:
+// TestBench runs the real harness, as cmd/predikat-bench does, from go test:
 //
 //	PREDIKAT_BENCH=full go test -run '^TestBench$' -v -timeout 15m ./internal/bench/
 //
