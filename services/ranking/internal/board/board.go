@@ -124,4 +124,3 @@ type Band struct {
 	Label string
 	Zone  Zone
 }
-
