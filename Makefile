@@ -67,7 +67,7 @@ tidy: ## go mod tidy in every module, then sync the workspace
 
 .PHONY: bench
 bench: deps ## the benchmark harness: every hot path beside a same-run baseline; table + .bench/results.json
-	go run ./cmd/predikat bench $(ARGS)
+	go run ./cmd/predikat-bench $(ARGS)
 
 .PHONY: bench-go
 bench-go: ## the Go micro-benchmarks (scoring, decimals, board updates, standings)
