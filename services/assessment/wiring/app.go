@@ -63,7 +63,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("assessment: registry client for %s: %w", cfg.RegistryAddr, err)
 	}
-	defer cc.Close()
+	// Closing the registry connection on the way out: the service is
+	// stopping and has nothing left to do with a failed close.
+	defer func() { _ = cc.Close() }()
 	reg := registryclient.New(cc, log)
 
 	gs, err := grpcserver.New(grpcserver.Options{Name: "assessment", Logger: cfg.Logger})
@@ -85,7 +87,12 @@ func Run(ctx context.Context, cfg Config) error {
 
 	if err := st.Start(ctx); err != nil {
 		cancel()
-		<-served
+		// The view never became complete, so that is the error to return;
+		// waiting lets the server stop before Run returns, and a failure of
+		// its own on the way is still worth a line in the log.
+		if err := <-served; err != nil {
+			log.Warn("assessment: server stopped with an error", "err", err)
+		}
 		return fmt.Errorf("assessment: %w", err)
 	}
 	gs.SetServing(true)

@@ -196,18 +196,28 @@ func (q Queries) Awards(f AwardFilter, p Page) ([]*model.Award, bool) {
 }
 
 func (f AwardFilter) keep(a *model.Award) bool {
+	return f.keepSubject(a) && f.keepCeremony(a) &&
+		(len(f.BasisKinds) == 0 || slices.Contains(f.BasisKinds, a.Basis.Kind)) &&
+		(f.State == 0 || a.State == f.State)
+}
+
+// keepSubject matches who the award went to and in which round.
+func (f AwardFilter) keepSubject(a *model.Award) bool {
+	return (f.InstitutionID == "" || a.Institution.ID == f.InstitutionID) &&
+		(f.Year == 0 || a.Year == f.Year) && (f.SchemeID == "" || a.SchemeID == f.SchemeID) &&
+		(f.RoundID == "" || a.RoundID == f.RoundID) &&
+		(f.ProvinceCode == "" || a.Institution.ProvinceCode == f.ProvinceCode)
+}
+
+// keepCeremony matches the ceremony; an award without one has an empty name
+// and date, so it only passes when neither is asked for.
+func (f AwardFilter) keepCeremony(a *model.Award) bool {
 	var c model.Ceremony
 	if a.Ceremony != nil {
 		c = *a.Ceremony
 	}
-	return (f.InstitutionID == "" || a.Institution.ID == f.InstitutionID) &&
-		(f.Year == 0 || a.Year == f.Year) && (f.SchemeID == "" || a.SchemeID == f.SchemeID) &&
-		(f.RoundID == "" || a.RoundID == f.RoundID) &&
-		(f.ProvinceCode == "" || a.Institution.ProvinceCode == f.ProvinceCode) &&
-		(f.CeremonyName == "" || strings.Contains(strings.ToLower(c.Name), strings.ToLower(f.CeremonyName))) &&
-		(f.CeremonyDate == "" || c.Date == f.CeremonyDate) &&
-		(len(f.BasisKinds) == 0 || slices.Contains(f.BasisKinds, a.Basis.Kind)) &&
-		(f.State == 0 || a.State == f.State)
+	return (f.CeremonyName == "" || strings.Contains(strings.ToLower(c.Name), strings.ToLower(f.CeremonyName))) &&
+		(f.CeremonyDate == "" || c.Date == f.CeremonyDate)
 }
 
 // pageOf pages an already sorted slice by key.

@@ -111,35 +111,16 @@ func Rank(records []*assessmentv1.Assessment) ([]Ranked, error) {
 }
 
 func rankAwards(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv1.AwardRule, records []*assessmentv1.Assessment, provinceNames map[string]string) ([]*assessmentv1.Award, error) {
-	var group *assessmentv1.PeerGroup
-	for _, g := range s.GetPeerGroups() {
-		if g.GetCode() == rule.GetPeerGroup() {
-			group = g
-		}
-	}
+	group := peerGroup(s, rule.GetPeerGroup())
 	if group == nil {
 		return nil, fmt.Errorf("award rule %s: unknown peer group %q", rule.GetCode(), rule.GetPeerGroup())
-	}
-	boards := map[string][]*assessmentv1.Assessment{}
-	for _, a := range records {
-		if !slices.Contains(group.GetKinds(), a.GetInstitution().GetKind()) {
-			continue
-		}
-		scope := National
-		if rule.GetScope() == assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE {
-			scope = a.GetInstitution().GetProvinceCode()
-			if scope == "" || scope == National {
-				continue // national bodies have no province board
-			}
-		}
-		boards[scope] = append(boards[scope], a)
 	}
 	topN := int(rule.GetTopN())
 	if topN <= 0 {
 		topN = 1
 	}
 	var out []*assessmentv1.Award
-	for scope, recs := range boards {
+	for scope, recs := range boards(group, rule.GetScope(), records) {
 		ranked, err := Rank(recs)
 		if err != nil {
 			return nil, err
@@ -148,17 +129,54 @@ func rankAwards(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv
 			if e.Rank > topN {
 				break
 			}
-			scopeName := "Indonesia" // reads right in "Nilai Tertinggi … se-{scope}"
-			if scope != National {
-				scopeName = provinceNames[scope]
-				if scopeName == "" {
-					scopeName = e.Record.GetInstitution().GetProvinceName()
-				}
-			}
-			out = append(out, newAward(s, r, rule, e.Record, &rankInfo{rank: e.Rank, outOf: len(ranked), group: group, scope: scope, scopeName: scopeName}))
+			out = append(out, newAward(s, r, rule, e.Record, &rankInfo{rank: e.Rank, outOf: len(ranked), group: group, scope: scope, scopeName: scopeName(scope, e.Record, provinceNames)}))
 		}
 	}
 	return out, nil
+}
+
+// peerGroup finds a scheme's peer group by code, or nil. The catalog keeps
+// codes unique, so which of two equal codes wins never matters.
+func peerGroup(s *assessmentv1.Scheme, code string) *assessmentv1.PeerGroup {
+	var group *assessmentv1.PeerGroup
+	for _, g := range s.GetPeerGroups() {
+		if g.GetCode() == code {
+			group = g
+		}
+	}
+	return group
+}
+
+// boards splits the records of a peer group's kinds into the boards they
+// compete on: one national board, or one per province.
+func boards(group *assessmentv1.PeerGroup, scopeKind assessmentv1.ScopeKind, records []*assessmentv1.Assessment) map[string][]*assessmentv1.Assessment {
+	out := map[string][]*assessmentv1.Assessment{}
+	for _, a := range records {
+		if !slices.Contains(group.GetKinds(), a.GetInstitution().GetKind()) {
+			continue
+		}
+		scope := National
+		if scopeKind == assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE {
+			scope = a.GetInstitution().GetProvinceCode()
+			if scope == "" || scope == National {
+				continue // national bodies have no province board
+			}
+		}
+		out[scope] = append(out[scope], a)
+	}
+	return out
+}
+
+// scopeName names a board for an award title, falling back to the province
+// name the record carries when the caller does not know the scope.
+func scopeName(scope string, a *assessmentv1.Assessment, provinceNames map[string]string) string {
+	if scope == National {
+		return "Indonesia" // reads right in "Nilai Tertinggi … se-{scope}"
+	}
+	if name := provinceNames[scope]; name != "" {
+		return name
+	}
+	return a.GetInstitution().GetProvinceName()
 }
 
 type rankInfo struct {

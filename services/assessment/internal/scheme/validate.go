@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -263,60 +264,91 @@ func checkBands(c *checker, v *Version) error {
 		return c.fail("bands", "at least one band is required")
 	}
 	codes := map[string]string{}
-	one := int64(1) // one unit at the precision
 	for i, b := range bands {
-		f := fmt.Sprintf("bands[%d]", i)
-		if err := c.code(codes, f+".code", b.GetCode(), bandPattern); err != nil {
+		r, err := checkBand(c, v, codes, fmt.Sprintf("bands[%d]", i), b)
+		if err != nil {
 			return err
 		}
-		if strings.TrimSpace(b.GetLabel()) == "" {
-			return c.fail(f+".label", "is required")
-		}
-		if _, ok := assessmentv1.BandZone_name[int32(b.GetZone())]; !ok {
-			return c.fail(f+".zone", "%d is not a BandZone", b.GetZone())
-		}
-		var r bandRange
-		for _, e := range []struct {
-			name  string
-			bound *assessmentv1.Bound
-			units *int64
-		}{{"lower", b.GetLower(), &r.lo}, {"upper", b.GetUpper(), &r.hi}} {
-			bf := f + "." + e.name
-			if e.bound == nil {
-				return c.fail(bf, "is required")
-			}
-			d, err := c.decimal(bf+".value", e.bound.GetValue(), true)
-			if err != nil {
-				return err
-			}
-			if d.Cmp(v.min) < 0 || d.Cmp(v.max) > 0 {
-				return c.fail(bf+".value", "%s is outside the scale %s", d, v.ScaleString())
-			}
-			*e.units = c.units(d)
-			e.bound.Value = c.canonical(d)
-		}
-		if !b.GetLower().GetInclusive() {
-			r.lo += one
-		}
-		if !b.GetUpper().GetInclusive() {
-			r.hi -= one
-		}
-		if r.lo > r.hi {
-			return c.fail(f, "band %q holds no score at precision %d (%s)", b.GetCode(), c.prec, boundText(b))
-		}
-		r.band = b
 		v.bands = append(v.bands, r)
 	}
-	// Bands are listed best first: each one ends exactly one unit below the
-	// start of the band above it.
-	for i := 1; i < len(v.bands); i++ {
-		if above, cur := v.bands[i-1], v.bands[i]; cur.lo > above.hi {
+	// Order first: when bands are listed upside down, saying so is more
+	// useful than reporting the overlaps and gaps it causes.
+	if err := checkBandOrder(c, v.bands); err != nil {
+		return err
+	}
+	if err := checkBandSeams(c, v.bands); err != nil {
+		return err
+	}
+	return checkBandEnds(c, v)
+}
+
+// checkBand checks one band and returns the scores it holds as units at the
+// precision, both ends inclusive.
+func checkBand(c *checker, v *Version, codes map[string]string, f string, b *assessmentv1.Band) (bandRange, error) {
+	if err := c.code(codes, f+".code", b.GetCode(), bandPattern); err != nil {
+		return bandRange{}, err
+	}
+	if strings.TrimSpace(b.GetLabel()) == "" {
+		return bandRange{}, c.fail(f+".label", "is required")
+	}
+	if _, ok := assessmentv1.BandZone_name[int32(b.GetZone())]; !ok {
+		return bandRange{}, c.fail(f+".zone", "%d is not a BandZone", b.GetZone())
+	}
+	r := bandRange{band: b}
+	var err error
+	if r.lo, err = checkBound(c, v, f+".lower", b.GetLower()); err != nil {
+		return bandRange{}, err
+	}
+	if r.hi, err = checkBound(c, v, f+".upper", b.GetUpper()); err != nil {
+		return bandRange{}, err
+	}
+	const one = 1 // one unit at the precision
+	if !b.GetLower().GetInclusive() {
+		r.lo += one
+	}
+	if !b.GetUpper().GetInclusive() {
+		r.hi -= one
+	}
+	if r.lo > r.hi {
+		return bandRange{}, c.fail(f, "band %q holds no score at precision %d (%s)", b.GetCode(), c.prec, boundText(b))
+	}
+	return r, nil
+}
+
+// checkBound checks a band bound lies on the scale, writes its value back in
+// canonical form and returns it as units at the precision.
+func checkBound(c *checker, v *Version, bf string, bound *assessmentv1.Bound) (int64, error) {
+	if bound == nil {
+		return 0, c.fail(bf, "is required")
+	}
+	d, err := c.decimal(bf+".value", bound.GetValue(), true)
+	if err != nil {
+		return 0, err
+	}
+	if d.Cmp(v.min) < 0 || d.Cmp(v.max) > 0 {
+		return 0, c.fail(bf+".value", "%s is outside the scale %s", d, v.ScaleString())
+	}
+	bound.Value = c.canonical(d)
+	return c.units(d), nil
+}
+
+// checkBandOrder checks bands are listed best first.
+func checkBandOrder(c *checker, bands []bandRange) error {
+	for i := 1; i < len(bands); i++ {
+		if above, cur := bands[i-1], bands[i]; cur.lo > above.hi {
 			return c.fail(fmt.Sprintf("bands[%d]", i), "band %q (%s) lies above bands[%d] %q (%s): list bands best (highest) first",
 				cur.band.GetCode(), boundText(cur.band), i-1, above.band.GetCode(), boundText(above.band))
 		}
 	}
-	for i := 1; i < len(v.bands); i++ {
-		above, cur := v.bands[i-1], v.bands[i]
+	return nil
+}
+
+// checkBandSeams checks each band ends exactly one unit below the start of
+// the band above it, so every score is in exactly one band.
+func checkBandSeams(c *checker, bands []bandRange) error {
+	const one = 1 // one unit at the precision
+	for i := 1; i < len(bands); i++ {
+		above, cur := bands[i-1], bands[i]
 		f := fmt.Sprintf("bands[%d]", i)
 		switch {
 		case cur.hi >= above.lo:
@@ -329,6 +361,11 @@ func checkBands(c *checker, v *Version) error {
 				decimal.New(cur.hi+one, c.prec))
 		}
 	}
+	return nil
+}
+
+// checkBandEnds checks the bands cover the whole scale.
+func checkBandEnds(c *checker, v *Version) error {
 	top, bottom := v.bands[0], v.bands[len(v.bands)-1]
 	if top.hi != v.max.Unscaled() {
 		return c.fail("bands[0].upper", "band %q (%s) does not reach scale.max %s: %s is in no band",
@@ -464,70 +501,103 @@ func checkAdjustmentRules(c *checker, v *Version) error {
 func checkAwardRules(c *checker, v *Version) error {
 	codes := map[string]string{}
 	for i, r := range v.p.GetAwardRules() {
-		f := fmt.Sprintf("award_rules[%d]", i)
-		if err := c.code(codes, f+".code", r.GetCode(), tokenPattern); err != nil {
+		if err := checkAwardRule(c, v, codes, fmt.Sprintf("award_rules[%d]", i), r); err != nil {
 			return err
 		}
-		if strings.TrimSpace(r.GetTitle()) == "" {
-			return c.fail(f+".title", "is required")
+	}
+	return nil
+}
+
+func checkAwardRule(c *checker, v *Version, codes map[string]string, f string, r *assessmentv1.AwardRule) error {
+	if err := c.code(codes, f+".code", r.GetCode(), tokenPattern); err != nil {
+		return err
+	}
+	if err := checkAwardTitle(c, f+".title", r.GetTitle()); err != nil {
+		return err
+	}
+	if err := checkAwardBandCodes(c, v, f, r.GetBandCodes()); err != nil {
+		return err
+	}
+	var group *assessmentv1.PeerGroup
+	if r.GetPeerGroup() != "" {
+		g, ok := v.peerByCode[r.GetPeerGroup()]
+		if !ok {
+			return c.fail(f+".peer_group", "unknown peer group %q", r.GetPeerGroup())
 		}
-		for _, ph := range placeholderRegexp.FindAllString(r.GetTitle(), -1) {
-			if !titlePlaceholders[ph] {
-				return c.fail(f+".title", "unknown placeholder %s (known: {band_code}, {band_label}, {rank}, {peer_group}, {scope}, {year})", ph)
-			}
+		group = g
+	}
+	switch r.GetKind() {
+	case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_CATEGORY:
+		return checkBandAwardRule(c, f, r)
+	case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK:
+		return checkRankAwardRule(c, f, r, group)
+	default:
+		return c.fail(f+".kind", "%v: a rule is BAND, RANK or CATEGORY (MANUAL awards come from GrantAward)", r.GetKind())
+	}
+}
+
+// checkAwardTitle checks a title template uses only the placeholders Title
+// fills, with balanced braces.
+func checkAwardTitle(c *checker, field, title string) error {
+	if strings.TrimSpace(title) == "" {
+		return c.fail(field, "is required")
+	}
+	for _, ph := range placeholderRegexp.FindAllString(title, -1) {
+		if !titlePlaceholders[ph] {
+			return c.fail(field, "unknown placeholder %s (known: {band_code}, {band_label}, {rank}, {peer_group}, {scope}, {year})", ph)
 		}
-		if rest := placeholderRegexp.ReplaceAllString(r.GetTitle(), ""); strings.ContainsAny(rest, "{}") {
-			return c.fail(f+".title", "unbalanced brace in %q", r.GetTitle())
+	}
+	if rest := placeholderRegexp.ReplaceAllString(title, ""); strings.ContainsAny(rest, "{}") {
+		return c.fail(field, "unbalanced brace in %q", title)
+	}
+	return nil
+}
+
+// checkAwardBandCodes checks a rule names each band once, spelled exactly as
+// the band is.
+func checkAwardBandCodes(c *checker, v *Version, f string, bandCodes []string) error {
+	seen := map[string]bool{}
+	for j, code := range bandCodes {
+		bf := fmt.Sprintf("%s.band_codes[%d]", f, j)
+		b, ok := v.Band(code)
+		switch {
+		case !ok || b.GetCode() != code:
+			return c.fail(bf, "unknown band %q (bands: %s)", code, strings.Join(v.BandCodes(), ", "))
+		case seen[code]:
+			return c.fail(bf, "band %q is listed twice", code)
 		}
-		seen := map[string]bool{}
-		for j, code := range r.GetBandCodes() {
-			bf := fmt.Sprintf("%s.band_codes[%d]", f, j)
-			b, ok := v.Band(code)
-			switch {
-			case !ok || b.GetCode() != code:
-				return c.fail(bf, "unknown band %q (bands: %s)", code, strings.Join(v.BandCodes(), ", "))
-			case seen[code]:
-				return c.fail(bf, "band %q is listed twice", code)
-			}
-			seen[code] = true
-		}
-		var group *assessmentv1.PeerGroup
-		if r.GetPeerGroup() != "" {
-			g, ok := v.peerByCode[r.GetPeerGroup()]
-			if !ok {
-				return c.fail(f+".peer_group", "unknown peer group %q", r.GetPeerGroup())
-			}
-			group = g
-		}
-		switch r.GetKind() {
-		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_CATEGORY:
-			switch {
-			case len(r.GetBandCodes()) == 0:
-				return c.fail(f+".band_codes", "a %v rule needs the bands that earn it", r.GetKind())
-			case r.GetScope() != assessmentv1.ScopeKind_SCOPE_KIND_UNSPECIFIED:
-				return c.fail(f+".scope", "only a RANK rule has a scope")
-			case r.GetTopN() != 0:
-				return c.fail(f+".top_n", "only a RANK rule has top_n")
-			}
-		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK:
-			switch {
-			case group == nil:
-				return c.fail(f+".peer_group", "a RANK rule needs the peer group it ranks")
-			case r.GetTopN() < 1:
-				return c.fail(f+".top_n", "%d: a RANK rule awards ranks 1..top_n, top_n >= 1", r.GetTopN())
-			case r.GetScope() == assessmentv1.ScopeKind_SCOPE_KIND_UNSPECIFIED:
-				return c.fail(f+".scope", "a RANK rule needs a scope")
-			}
-			found := false
-			for _, s := range group.GetScopes() {
-				found = found || s == r.GetScope()
-			}
-			if !found {
-				return c.fail(f+".scope", "peer group %q has no %v board", group.GetCode(), r.GetScope())
-			}
-		default:
-			return c.fail(f+".kind", "%v: a rule is BAND, RANK or CATEGORY (MANUAL awards come from GrantAward)", r.GetKind())
-		}
+		seen[code] = true
+	}
+	return nil
+}
+
+// checkBandAwardRule checks a BAND or CATEGORY rule: it is earned by bands
+// and has nothing to rank.
+func checkBandAwardRule(c *checker, f string, r *assessmentv1.AwardRule) error {
+	switch {
+	case len(r.GetBandCodes()) == 0:
+		return c.fail(f+".band_codes", "a %v rule needs the bands that earn it", r.GetKind())
+	case r.GetScope() != assessmentv1.ScopeKind_SCOPE_KIND_UNSPECIFIED:
+		return c.fail(f+".scope", "only a RANK rule has a scope")
+	case r.GetTopN() != 0:
+		return c.fail(f+".top_n", "only a RANK rule has top_n")
+	}
+	return nil
+}
+
+// checkRankAwardRule checks a RANK rule ranks a peer group on a board the
+// group has.
+func checkRankAwardRule(c *checker, f string, r *assessmentv1.AwardRule, group *assessmentv1.PeerGroup) error {
+	switch {
+	case group == nil:
+		return c.fail(f+".peer_group", "a RANK rule needs the peer group it ranks")
+	case r.GetTopN() < 1:
+		return c.fail(f+".top_n", "%d: a RANK rule awards ranks 1..top_n, top_n >= 1", r.GetTopN())
+	case r.GetScope() == assessmentv1.ScopeKind_SCOPE_KIND_UNSPECIFIED:
+		return c.fail(f+".scope", "a RANK rule needs a scope")
+	}
+	if !slices.Contains(group.GetScopes(), r.GetScope()) {
+		return c.fail(f+".scope", "peer group %q has no %v board", group.GetCode(), r.GetScope())
 	}
 	return nil
 }

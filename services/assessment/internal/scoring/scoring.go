@@ -28,7 +28,6 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
-	"google.golang.org/protobuf/proto"
 )
 
 // Result is a computed assessment.
@@ -81,32 +80,6 @@ func (r *Result) WeightedTotalString() string {
 		return ""
 	}
 	return r.WeightedTotal.StringFixed(r.precision)
-}
-
-// Fill writes the result into a: basis, dimension_scores, weighted_total,
-// adjustments, total, band_code, band_label and band_zone. Every other field
-// is left as it is. The messages written are copies, so a is independent of
-// r.
-func (r *Result) Fill(a *assessmentv1.Assessment) {
-	a.Basis = r.Basis
-	a.DimensionScores = cloneAll(r.DimensionScores)
-	a.WeightedTotal = r.WeightedTotalString()
-	a.Adjustments = cloneAll(r.Adjustments)
-	a.Total = r.TotalString()
-	a.BandCode = r.Band.GetCode()
-	a.BandLabel = r.Band.GetLabel()
-	a.BandZone = r.Band.GetZone()
-}
-
-func cloneAll[M proto.Message](ms []M) []M {
-	if len(ms) == 0 {
-		return nil
-	}
-	out := make([]M, len(ms))
-	for i, m := range ms {
-		out[i] = proto.Clone(m).(M)
-	}
-	return out
 }
 
 // Compute validates in against v and computes its total and band.
@@ -198,36 +171,13 @@ func computed(v *scheme.Version, r *Result, scores []*assessmentv1.DimensionScor
 	if len(dims) == 0 {
 		return fault.Invalidf("%s has no dimensions: give a reported total or a reported band", v)
 	}
-	values := make([]decimal.Decimal, len(dims))
+	values, err := dimensionValues(v, r, scores)
+	if err != nil {
+		return err
+	}
 	weights := make([]decimal.Decimal, len(dims))
-	seen := make([]bool, len(dims))
-	r.DimensionScores = make([]*assessmentv1.DimensionScore, len(dims))
-	for _, s := range scores {
-		i, ok := v.DimensionIndex(s.GetCode())
-		switch {
-		case !ok:
-			return fault.Invalidf("unknown dimension %q; dimensions of %s: %s",
-				s.GetCode(), v, strings.Join(v.DimensionCodes(), ", "))
-		case seen[i]:
-			return fault.Invalidf("dimension %s is given twice", s.GetCode())
-		}
-		d, err := score(v, "dimension "+s.GetCode()+": score", s.GetScore())
-		if err != nil {
-			return err
-		}
-		seen[i], values[i] = true, d
-		r.DimensionScores[i] = &assessmentv1.DimensionScore{Code: dims[i].Code, Score: d.String()}
-	}
-	var missing []string
-	for i, ok := range seen {
-		if !ok {
-			missing = append(missing, dims[i].Code)
-		}
-		weights[i] = dims[i].Weight
-	}
-	if len(missing) > 0 {
-		return fault.Invalidf("missing dimension score(s) %s; %s needs every dimension exactly once: %s",
-			strings.Join(missing, ", "), v, strings.Join(v.DimensionCodes(), ", "))
+	for i, d := range dims {
+		weights[i] = d.Weight
 	}
 	// The weights sum to exactly 100, so the weighted mean is
 	// sum(score × weight) / 100; it is exact, rounded half-up once.
@@ -238,31 +188,14 @@ func computed(v *scheme.Version, r *Result, scores []*assessmentv1.DimensionScor
 	r.WeightedTotal = wt
 	total := wt
 	for k, a := range adjustments {
-		rule, ok := v.AdjustmentRule(a.GetCode())
-		if !ok {
-			return fault.Invalidf("adjustments[%d]: unknown adjustment %q; %s", k, a.GetCode(), adjustmentCodes(v))
-		}
-		if strings.TrimSpace(a.GetReason()) == "" {
-			return fault.Invalidf("adjustments[%d] %s: a reason is required", k, a.GetCode())
-		}
-		amt, err := decimal.Parse(a.GetAmount())
+		adj, amt, err := adjustment(v, k, a)
 		if err != nil {
-			return fault.Invalidf("adjustments[%d] %s: amount %q is not a decimal number: %s", k, a.GetCode(), a.GetAmount(), reason(err))
-		}
-		if amt.Scale() > v.Precision() {
-			return fault.Invalidf("adjustments[%d] %s: amount %s has %d decimals; %s amounts have at most %d",
-				k, a.GetCode(), amt, amt.Scale(), v, v.Precision())
-		}
-		if (rule.HasMin && amt.Cmp(rule.Min) < 0) || (rule.HasMax && amt.Cmp(rule.Max) > 0) {
-			return fault.Invalidf("adjustments[%d] %s: amount %s is outside %s", k, a.GetCode(), amt, ruleRange(rule))
-		}
-		if amt, err = amt.Rescale(v.Precision()); err != nil {
-			return fault.Invalidf("adjustments[%d] %s: amount %s is out of range", k, a.GetCode(), a.GetAmount())
+			return err
 		}
 		if total, err = total.Add(amt); err != nil {
 			return fault.Invalidf("adjustments[%d] %s: amount %s is out of range", k, a.GetCode(), amt)
 		}
-		r.Adjustments = append(r.Adjustments, &assessmentv1.Adjustment{Code: rule.Code, Amount: amt.String(), Reason: a.GetReason()})
+		r.Adjustments = append(r.Adjustments, adj)
 	}
 	switch {
 	case total.Cmp(v.Min()) < 0:
@@ -272,6 +205,70 @@ func computed(v *scheme.Version, r *Result, scores []*assessmentv1.DimensionScor
 	}
 	r.Total = total
 	return nil
+}
+
+// dimensionValues checks every dimension of v is scored exactly once and
+// returns the scores in scheme order, writing their canonical form into
+// r.DimensionScores.
+func dimensionValues(v *scheme.Version, r *Result, scores []*assessmentv1.DimensionScore) ([]decimal.Decimal, error) {
+	dims := v.Dimensions()
+	values := make([]decimal.Decimal, len(dims))
+	seen := make([]bool, len(dims))
+	r.DimensionScores = make([]*assessmentv1.DimensionScore, len(dims))
+	for _, s := range scores {
+		i, ok := v.DimensionIndex(s.GetCode())
+		switch {
+		case !ok:
+			return nil, fault.Invalidf("unknown dimension %q; dimensions of %s: %s",
+				s.GetCode(), v, strings.Join(v.DimensionCodes(), ", "))
+		case seen[i]:
+			return nil, fault.Invalidf("dimension %s is given twice", s.GetCode())
+		}
+		d, err := score(v, "dimension "+s.GetCode()+": score", s.GetScore())
+		if err != nil {
+			return nil, err
+		}
+		seen[i], values[i] = true, d
+		r.DimensionScores[i] = &assessmentv1.DimensionScore{Code: dims[i].Code, Score: d.String()}
+	}
+	var missing []string
+	for i, ok := range seen {
+		if !ok {
+			missing = append(missing, dims[i].Code)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fault.Invalidf("missing dimension score(s) %s; %s needs every dimension exactly once: %s",
+			strings.Join(missing, ", "), v, strings.Join(v.DimensionCodes(), ", "))
+	}
+	return values, nil
+}
+
+// adjustment checks adjustments[k] against its rule and returns it as
+// recorded, with its amount at exactly the precision.
+func adjustment(v *scheme.Version, k int, a *assessmentv1.Adjustment) (*assessmentv1.Adjustment, decimal.Decimal, error) {
+	rule, ok := v.AdjustmentRule(a.GetCode())
+	if !ok {
+		return nil, decimal.Decimal{}, fault.Invalidf("adjustments[%d]: unknown adjustment %q; %s", k, a.GetCode(), adjustmentCodes(v))
+	}
+	if strings.TrimSpace(a.GetReason()) == "" {
+		return nil, decimal.Decimal{}, fault.Invalidf("adjustments[%d] %s: a reason is required", k, a.GetCode())
+	}
+	amt, err := decimal.Parse(a.GetAmount())
+	if err != nil {
+		return nil, decimal.Decimal{}, fault.Invalidf("adjustments[%d] %s: amount %q is not a decimal number: %s", k, a.GetCode(), a.GetAmount(), reason(err))
+	}
+	if amt.Scale() > v.Precision() {
+		return nil, decimal.Decimal{}, fault.Invalidf("adjustments[%d] %s: amount %s has %d decimals; %s amounts have at most %d",
+			k, a.GetCode(), amt, amt.Scale(), v, v.Precision())
+	}
+	if (rule.HasMin && amt.Cmp(rule.Min) < 0) || (rule.HasMax && amt.Cmp(rule.Max) > 0) {
+		return nil, decimal.Decimal{}, fault.Invalidf("adjustments[%d] %s: amount %s is outside %s", k, a.GetCode(), amt, ruleRange(rule))
+	}
+	if amt, err = amt.Rescale(v.Precision()); err != nil {
+		return nil, decimal.Decimal{}, fault.Invalidf("adjustments[%d] %s: amount %s is out of range", k, a.GetCode(), a.GetAmount())
+	}
+	return &assessmentv1.Adjustment{Code: rule.Code, Amount: amt.String(), Reason: a.GetReason()}, amt, nil
 }
 
 func adjustmentCodes(v *scheme.Version) string {

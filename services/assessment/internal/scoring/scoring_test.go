@@ -8,6 +8,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/decimal"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/convert"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 )
 
@@ -365,16 +366,18 @@ func TestReportedBand(t *testing.T) {
 	}
 }
 
-func TestFill(t *testing.T) {
+// TestModel checks the result as a record gets it: Model, written into an
+// assessment the way the store writes it.
+func TestModel(t *testing.T) {
 	omb := version(t, "ombudsman", "2022")
 	res, err := Compute(omb, adjust(scores("input=90", "proses=95.5", "output=88.25", "pengaduan=92.1"), "tindakan-korektif", "-5"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := &assessmentv1.Assessment{RoundId: "ombudsman-2024", Notes: "kept", Total: "stale"}
-	res.Fill(a)
+	convert.FillResult(a, res.Model())
 	if a.GetRoundId() != "ombudsman-2024" || a.GetNotes() != "kept" {
-		t.Error("Fill changed fields it does not own")
+		t.Error("filling the result changed fields it does not own")
 	}
 	if a.GetBasis() != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_COMPUTED || a.GetWeightedTotal() != "91.81" ||
 		a.GetTotal() != "86.81" || a.GetBandCode() != "B" || a.GetBandLabel() != "Kualitas Tinggi" ||
@@ -383,12 +386,12 @@ func TestFill(t *testing.T) {
 	}
 	a.DimensionScores[0].Score = "0.00"
 	if res.DimensionScores[0].GetScore() != "90.00" {
-		t.Error("Fill shares messages with the result")
+		t.Error("the filled record shares messages with the result")
 	}
 
 	band, _ := Compute(version(t, "sakip", "2022"), reportedBand("a"))
 	b := &assessmentv1.Assessment{Total: "stale", WeightedTotal: "stale"}
-	band.Fill(b)
+	convert.FillResult(b, band.Model())
 	if b.GetTotal() != "" || b.GetWeightedTotal() != "" || b.GetBandCode() != "A" || b.GetBandLabel() != "Memuaskan" ||
 		b.GetBasis() != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND || b.GetDimensionScores() != nil {
 		t.Errorf("filled band %v", b)

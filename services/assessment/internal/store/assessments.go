@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -82,53 +83,92 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 	}
 	current := prev.revision()
 	if correctsRevision != current {
-		if old, err := s.findRequest(ctx, subject, a.GetRequestId()); err != nil || old != nil {
-			return old, false, err // a retry of a request that has since been superseded
-		}
-		return nil, false, staleRecord(a, current, correctsRevision)
+		old, err := s.superseded(ctx, subject, a, current, correctsRevision)
+		return old, false, err
 	}
+	msg, err := s.nextRevision(ev, subject, current)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
+		return nil, false, err
+	}
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(prev.sequence()))
+	if err != nil || ack.Duplicate {
+		got, err := s.notAppended(ctx, subject, a, correctsRevision, ack, err)
+		return got, false, err
+	}
+	s.readOwnWrite(ctx, s.view.assessmentsFeed, ack.Sequence)
+	return a, true, nil
+}
+
+// superseded answers an append whose record has moved past
+// correctsRevision: a retry of a request stored earlier gets its revision,
+// anything else is a conflict.
+func (s *Store) superseded(ctx context.Context, subject string, a *assessmentv1.Assessment, current, correctsRevision uint64) (*assessmentv1.Assessment, error) {
+	old, err := s.findRequest(ctx, subject, a.GetRequestId())
+	if err != nil || old != nil {
+		return old, err
+	}
+	return nil, staleRecord(a, current, correctsRevision)
+}
+
+// nextRevision stamps ev as the revision after current and builds its
+// message; the request id header lets JetStream drop a retry in its window.
+func (s *Store) nextRevision(ev *eventsv1.AssessmentRecorded, subject string, current uint64) (*nats.Msg, error) {
+	a := ev.GetAssessment()
 	a.Revision = current + 1
 	a.RecordTime = timestamppb.New(s.now())
 	ev.EventId = fmt.Sprintf("%s/%s/%s", a.GetRoundId(), a.GetInstitutionId(), a.GetRequestId())
 	ev.EventTime = a.GetRecordTime()
 	msg, err := events.NewMsg(subject, Source, a.GetInstitutionId(), ev)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	msg.Header.Set(events.HeaderRequestID, a.GetRequestId())
-	if _, rev, err := s.loadRound(ctx, a.GetRoundId()); err != nil {
-		return nil, false, err
-	} else if rev != fence {
-		return nil, false, app.ErrRoundMoved
+	return msg, nil
+}
+
+// checkFence fails with app.ErrRoundMoved when the round is no longer at the
+// revision the caller decided on.
+func (s *Store) checkFence(ctx context.Context, roundID string, fence uint64) error {
+	_, rev, err := s.loadRound(ctx, roundID)
+	if err != nil {
+		return err
 	}
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(prev.sequence()))
+	if rev != fence {
+		return app.ErrRoundMoved
+	}
+	return nil
+}
+
+// notAppended answers a publish that stored nothing new: it failed (pubErr),
+// or JetStream recognised a retry (ack.Duplicate).
+func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1.Assessment, correctsRevision uint64, ack *jetstream.PubAck, pubErr error) (*assessmentv1.Assessment, error) {
 	switch {
-	case natsx.IsWrongLastSequence(err):
+	case natsx.IsWrongLastSequence(pubErr):
 		// Someone else appended first. If it was this very request (a
 		// concurrent retry), that is the answer; otherwise the caller lost.
-		now, lerr := s.last(ctx, subject)
-		if lerr != nil {
-			return nil, false, lerr
+		now, err := s.last(ctx, subject)
+		if err != nil {
+			return nil, err
 		}
 		if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
-			return now.ev.GetAssessment(), false, nil
+			return now.ev.GetAssessment(), nil
 		}
-		return nil, false, staleRecord(a, now.revision(), correctsRevision)
-	case err != nil:
-		return nil, false, unavailable("append assessment", err)
-	case ack.Duplicate:
-		m, err := s.assessments.GetMsg(ctx, ack.Sequence)
-		if err != nil {
-			return nil, false, unavailable("read de-duplicated assessment", err)
-		}
-		st, err := decode(m)
-		if err != nil {
-			return nil, false, err
-		}
-		return st.ev.GetAssessment(), false, nil
+		return nil, staleRecord(a, now.revision(), correctsRevision)
+	case pubErr != nil:
+		return nil, unavailable("append assessment", pubErr)
 	}
-	s.readOwnWrite(ctx, s.view.assessmentsFeed, ack.Sequence)
-	return a, true, nil
+	m, err := s.assessments.GetMsg(ctx, ack.Sequence)
+	if err != nil {
+		return nil, unavailable("read de-duplicated assessment", err)
+	}
+	st, err := decode(m)
+	if err != nil {
+		return nil, err
+	}
+	return st.ev.GetAssessment(), nil
 }
 
 // PublishCorrected announces a correction of a published round.
@@ -232,14 +272,4 @@ func (s *Store) Revisions(ctx context.Context, schemeID string, year int32, inst
 		return true
 	})
 	return out, more, err
-}
-
-// Records and History read the replica's view.
-func (s *Store) Records(roundID, after string, limit int, keep func(*assessmentv1.Assessment) bool) ([]*assessmentv1.Assessment, bool) {
-	return s.view.Records(roundID, after, limit, keep)
-}
-
-// History returns the latest record of an institution in every round.
-func (s *Store) History(institutionID string) []*assessmentv1.Assessment {
-	return s.view.History(institutionID)
 }

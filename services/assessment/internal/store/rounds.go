@@ -42,21 +42,8 @@ func (s *Store) CreateRound(ctx context.Context, r *assessmentv1.Round) (*assess
 	return r, nil
 }
 
-// RoundState returns a round as stored, without counts (cheap).
-func (s *Store) RoundState(ctx context.Context, id string) (*assessmentv1.Round, error) {
-	r, _, err := s.loadRound(ctx, id)
-	return r, err
-}
-
-// Round returns a round with its counts filled from the stream and view.
-func (s *Store) Round(ctx context.Context, id string) (*assessmentv1.Round, error) {
-	r, _, err := s.loadRound(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.withCounts(ctx, r)
-}
-
+// loadRound returns a round as stored, without counts, and its revision in
+// the bucket: the fence a later append checks.
 func (s *Store) loadRound(ctx context.Context, id string) (*assessmentv1.Round, uint64, error) {
 	e, err := s.rounds.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
