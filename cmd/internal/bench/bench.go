@@ -632,66 +632,89 @@ func (r *runner) leaderboardGroup(ctx context.Context) error {
 }
 
 func (r *runner) standingGroup(ctx context.Context) error {
-	target := instID(boardTarget)
-	standing := func(n int) (subject, error) {
-		req := &rankingv1.GetStandingRequest{InstitutionId: target, SchemeId: boardScheme(n), Year: boardYear}
-		resp, err := r.s.ranking.GetStanding(ctx, req)
-		if err != nil {
-			return subject{}, err
-		}
-		if len(resp.GetStandings()) == 0 || resp.GetStandings()[0].GetOutOf() != int32(n) || resp.GetStandings()[0].GetPreviousRank() == 0 {
-			return subject{}, fmt.Errorf("GetStanding %s on %s: %v; want the national board of %d with a previous rank", target, boardScheme(n), resp.GetStandings(), n)
-		}
-		return subject{"GetStanding " + sizeString(n), func(ctx context.Context, _, _ int) error {
-			_, err := r.s.ranking.GetStanding(ctx, req)
-			return err
-		}}, nil
-	}
 	small, large := r.p.boards[0], r.p.boards[len(r.p.boards)-1]
-	smallest, err := standing(small)
+	smallest, err := r.standingSubject(ctx, small)
 	if err != nil {
 		return err
 	}
 	for _, n := range r.p.boards {
-		key, err := r.boardKey(ctx, n)
-		if err != nil {
-			return err
+		var growth *subject
+		if n == large && large != small {
+			// The growth target compares the largest board with the
+			// smallest, measured side by side.
+			growth = &smallest
 		}
-		gs, err := standing(n)
-		if err != nil {
+		if err := r.standingBoard(ctx, n, growth); err != nil {
 			return err
-		}
-		zr := subject{"Redis ZREVRANK", func(ctx context.Context, _, _ int) error {
-			return r.s.benchRDB.ZRevRank(ctx, key, target).Err()
-		}}
-		for _, c := range r.p.callers {
-			subs := []subject{r.echo(), zr}
-			if n == large && large != small {
-				// The growth target compares the largest board with the
-				// smallest, measured side by side.
-				subs = append(subs, smallest)
-			}
-			sts, prof, err := r.cell(ctx, n, c, gs, subs...)
-			if err != nil {
-				return err
-			}
-			r.add(versus("GetStanding", n, c, sts[0], "gRPC echo", sts[1], targetQueryVsEcho, prof),
-				versus("GetStanding", n, c, sts[0], zr.name, sts[2], 0, prof))
-			if len(sts) > 3 {
-				a, b := sts[0], sts[3]
-				row := Row{Operation: "GetStanding p50 growth", Size: large, Callers: c, Ops: a.Ops, OpsSec: a.OpsPerSec, P50us: us(a.P50), P99us: us(a.P99),
-					Baseline: smallest.name, BaselineOpsSec: b.OpsPerSec, BaselineP50us: us(b.P50), BaselineP99us: us(b.P99),
-					RatioKind: "latency", Target: fmt.Sprintf("<= %.1fx", targetStandingGrowth), Profile: prof}
-				if b.P50 > 0 {
-					row.Ratio = float64(a.P50) / float64(b.P50)
-				}
-				ok := row.Ratio > 0 && row.Ratio <= targetStandingGrowth
-				row.Pass = &ok
-				r.add(row)
-			}
 		}
 	}
 	return nil
+}
+
+// standingSubject checks GetStanding of the target on the board of n
+// institutions once, then returns it as a subject to measure.
+func (r *runner) standingSubject(ctx context.Context, n int) (subject, error) {
+	target := instID(boardTarget)
+	req := &rankingv1.GetStandingRequest{InstitutionId: target, SchemeId: boardScheme(n), Year: boardYear}
+	resp, err := r.s.ranking.GetStanding(ctx, req)
+	if err != nil {
+		return subject{}, err
+	}
+	if len(resp.GetStandings()) == 0 || resp.GetStandings()[0].GetOutOf() != int32(n) || resp.GetStandings()[0].GetPreviousRank() == 0 {
+		return subject{}, fmt.Errorf("GetStanding %s on %s: %v; want the national board of %d with a previous rank", target, boardScheme(n), resp.GetStandings(), n)
+	}
+	return subject{"GetStanding " + sizeString(n), func(ctx context.Context, _, _ int) error {
+		_, err := r.s.ranking.GetStanding(ctx, req)
+		return err
+	}}, nil
+}
+
+// standingBoard measures GetStanding on the board of n institutions for
+// every caller count, against the echo and ZREVRANK and, when growth is
+// set, against the smallest board's GetStanding.
+func (r *runner) standingBoard(ctx context.Context, n int, growth *subject) error {
+	target := instID(boardTarget)
+	key, err := r.boardKey(ctx, n)
+	if err != nil {
+		return err
+	}
+	gs, err := r.standingSubject(ctx, n)
+	if err != nil {
+		return err
+	}
+	zr := subject{"Redis ZREVRANK", func(ctx context.Context, _, _ int) error {
+		return r.s.benchRDB.ZRevRank(ctx, key, target).Err()
+	}}
+	for _, c := range r.p.callers {
+		subs := []subject{r.echo(), zr}
+		if growth != nil {
+			subs = append(subs, *growth)
+		}
+		sts, prof, err := r.cell(ctx, n, c, gs, subs...)
+		if err != nil {
+			return err
+		}
+		r.add(versus("GetStanding", n, c, sts[0], "gRPC echo", sts[1], targetQueryVsEcho, prof),
+			versus("GetStanding", n, c, sts[0], zr.name, sts[2], 0, prof))
+		if len(sts) > 3 {
+			r.add(standingGrowthRow(n, c, sts[0], growth.name, sts[3], prof))
+		}
+	}
+	return nil
+}
+
+// standingGrowthRow compares GetStanding's p50 on the largest board (a)
+// with the smallest (b), measured in the same cell.
+func standingGrowthRow(large, callers int, a stats, baseline string, b stats, prof string) Row {
+	row := Row{Operation: "GetStanding p50 growth", Size: large, Callers: callers, Ops: a.Ops, OpsSec: a.OpsPerSec, P50us: us(a.P50), P99us: us(a.P99),
+		Baseline: baseline, BaselineOpsSec: b.OpsPerSec, BaselineP50us: us(b.P50), BaselineP99us: us(b.P99),
+		RatioKind: "latency", Target: fmt.Sprintf("<= %.1fx", targetStandingGrowth), Profile: prof}
+	if b.P50 > 0 {
+		row.Ratio = float64(a.P50) / float64(b.P50)
+	}
+	ok := row.Ratio > 0 && row.Ratio <= targetStandingGrowth
+	row.Pass = &ok
+	return row
 }
 
 // ---- ListInstitutions ----

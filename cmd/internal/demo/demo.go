@@ -71,80 +71,125 @@ func (r Round) ID() string { return fmt.Sprintf("%s-%d", r.Create.GetSchemeId(),
 
 // Parse reads and checks the embedded data.
 func Parse() (*Data, error) {
-	d := &Data{PastHeads: map[string][]*registryv1.Head{}}
-	open := func(name string) (*bytes.Reader, error) {
-		b, err := files.ReadFile(path.Join("data", name))
-		if err != nil {
-			return nil, err
-		}
-		return bytes.NewReader(b), nil
+	d := &Data{}
+	var err error
+	if d.Institutions, err = parseInstitutions(); err != nil {
+		return nil, err
 	}
-	r, err := open("institutions.csv")
+	if d.PastHeads, err = parsePastHeads(); err != nil {
+		return nil, err
+	}
+	if d.Rounds, err = parseRounds(); err != nil {
+		return nil, err
+	}
+	if d.Awards, err = parseAwards(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func openData(name string) (*bytes.Reader, error) {
+	b, err := files.ReadFile(path.Join("data", name))
 	if err != nil {
 		return nil, err
 	}
-	if d.Institutions, err = importfile.ParseInstitutions("data/institutions.csv", r); err != nil {
+	return bytes.NewReader(b), nil
+}
+
+func parseInstitutions() ([]importfile.InstitutionRow, error) {
+	r, err := openData("institutions.csv")
+	if err != nil {
 		return nil, err
 	}
-	if r, err = open("past_heads.csv"); err != nil {
+	return importfile.ParseInstitutions("data/institutions.csv", r)
+}
+
+// parsePastHeads reads the earlier heads of each institution, in file
+// order (oldest first).
+func parsePastHeads() (map[string][]*registryv1.Head, error) {
+	r, err := openData("past_heads.csv")
+	if err != nil {
 		return nil, err
 	}
 	heads, err := importfile.ReadTable("data/past_heads.csv", r, []string{"institution_id", "head_name", "head_title", "head_term_start"}, nil)
 	if err != nil {
 		return nil, err
 	}
+	out := map[string][]*registryv1.Head{}
 	for _, rec := range heads.Records {
 		if rec.Get("head_name") == "" {
 			return nil, rec.Errorf("head_name", "required")
 		}
 		id := rec.Get("institution_id")
-		d.PastHeads[id] = append(d.PastHeads[id], &registryv1.Head{Name: rec.Get("head_name"), Title: rec.Get("head_title"), TermStart: rec.Get("head_term_start")})
+		out[id] = append(out[id], &registryv1.Head{Name: rec.Get("head_name"), Title: rec.Get("head_title"), TermStart: rec.Get("head_term_start")})
 	}
+	return out, nil
+}
 
+// roundSpec is one round of data/rounds.json.
+type roundSpec struct {
+	Create      json.RawMessage `json:"create"`
+	Assessments string          `json:"assessments"`
+	Publish     json.RawMessage `json:"publish"`
+}
+
+func parseRounds() ([]Round, error) {
 	var rounds struct {
-		Rounds []struct {
-			Create      json.RawMessage `json:"create"`
-			Assessments string          `json:"assessments"`
-			Publish     json.RawMessage `json:"publish"`
-		} `json:"rounds"`
+		Rounds []roundSpec `json:"rounds"`
 	}
 	if err := readJSON("rounds.json", &rounds); err != nil {
 		return nil, err
 	}
+	var out []Round
 	for i, spec := range rounds.Rounds {
-		rd := Round{Create: &assessmentv1.CreateRoundRequest{}, Publish: &assessmentv1.PublishRoundRequest{}, File: spec.Assessments}
-		if err := protojson.Unmarshal(spec.Create, rd.Create); err != nil {
-			return nil, fmt.Errorf("data/rounds.json: round %d: create: %w", i+1, err)
-		}
-		if len(spec.Publish) > 0 {
-			if err := protojson.Unmarshal(spec.Publish, rd.Publish); err != nil {
-				return nil, fmt.Errorf("data/rounds.json: round %s: publish: %w", rd.ID(), err)
-			}
-		}
-		rd.Publish.RoundId = rd.ID()
-		if r, err = open(path.Join("assessments", spec.Assessments)); err != nil {
-			return nil, fmt.Errorf("data/rounds.json: round %s: %w", rd.ID(), err)
-		}
-		if rd.Assessments, err = importfile.ParseAssessments("data/assessments/"+spec.Assessments, r, rd.ID()); err != nil {
+		rd, err := parseRound(i, spec)
+		if err != nil {
 			return nil, err
 		}
-		d.Rounds = append(d.Rounds, rd)
+		out = append(out, rd)
 	}
+	return out, nil
+}
 
+// parseRound reads the i-th (from 0) round of data/rounds.json with its
+// results file.
+func parseRound(i int, spec roundSpec) (Round, error) {
+	rd := Round{Create: &assessmentv1.CreateRoundRequest{}, Publish: &assessmentv1.PublishRoundRequest{}, File: spec.Assessments}
+	if err := protojson.Unmarshal(spec.Create, rd.Create); err != nil {
+		return Round{}, fmt.Errorf("data/rounds.json: round %d: create: %w", i+1, err)
+	}
+	if len(spec.Publish) > 0 {
+		if err := protojson.Unmarshal(spec.Publish, rd.Publish); err != nil {
+			return Round{}, fmt.Errorf("data/rounds.json: round %s: publish: %w", rd.ID(), err)
+		}
+	}
+	rd.Publish.RoundId = rd.ID()
+	r, err := openData(path.Join("assessments", spec.Assessments))
+	if err != nil {
+		return Round{}, fmt.Errorf("data/rounds.json: round %s: %w", rd.ID(), err)
+	}
+	if rd.Assessments, err = importfile.ParseAssessments("data/assessments/"+spec.Assessments, r, rd.ID()); err != nil {
+		return Round{}, err
+	}
+	return rd, nil
+}
+
+func parseAwards() ([]*assessmentv1.GrantAwardRequest, error) {
 	var awards struct {
 		Awards []json.RawMessage `json:"awards"`
 	}
 	if err := readJSON("awards.json", &awards); err != nil {
 		return nil, err
 	}
+	var out []*assessmentv1.GrantAwardRequest
 	for i, raw := range awards.Awards {
 		req := &assessmentv1.GrantAwardRequest{}
 		if err := protojson.Unmarshal(raw, req); err != nil {
 			return nil, fmt.Errorf("data/awards.json: award %d: %w", i+1, err)
 		}
-		d.Awards = append(d.Awards, req)
+		out = append(out, req)
 	}
-	return d, nil
+	return out, nil
 }
 
 func readJSON(name string, v any) error {

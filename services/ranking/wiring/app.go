@@ -225,34 +225,18 @@ func (s *supervisor) check(ctx context.Context, behind bool) {
 		// Ack floors first, Redis second: whatever was acknowledged by the
 		// time floors are read was applied before, so a lower applied
 		// sequence read afterwards can only mean lost data.
-		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		floors, _ = s.cons.AckFloors(cctx)
-		cancel()
+		floors = s.ackFloors(ctx)
 	}
 	state, err := s.st.State(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			if s.serving.Load() {
-				s.log.Warn("Redis unreachable: not serving", "err", err)
-			}
-			s.setServing(false)
-		}
+		s.redisUnreachable(ctx, err)
 		return
 	}
-	reason := ""
-	switch {
-	case !state.LayoutOK && state.Rebuilding:
+	if !state.LayoutOK && state.Rebuilding {
 		s.setServing(false) // someone else is rebuilding from scratch
 		return
-	case !state.LayoutOK:
-		reason = "no boards of the current layout in Redis"
-	case floors != nil:
-		for field, floor := range floors {
-			if state.Applied[field] < floor {
-				reason = fmt.Sprintf("Redis is behind the log (%s applied to %d, acknowledged to %d)", field, state.Applied[field], floor)
-			}
-		}
 	}
+	reason := rebuildReason(state, floors)
 	if reason != "" {
 		s.setServing(false)
 		s.log.Info("rebuilding boards", "reason", reason)
@@ -260,8 +244,50 @@ func (s *supervisor) check(ctx context.Context, behind bool) {
 			return // logged by the coordinator; retried on the next tick
 		}
 	}
+	s.updateServing(reason != "")
+}
+
+// ackFloors reads the consumers' ack floors; nil when NATS does not answer
+// in time, which skips the behind check this once.
+func (s *supervisor) ackFloors(ctx context.Context) map[string]uint64 {
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	floors, _ := s.cons.AckFloors(cctx)
+	return floors
+}
+
+// redisUnreachable stops serving when Redis does not answer; a cancelled
+// ctx is shutdown, not an outage, and changes nothing.
+func (s *supervisor) redisUnreachable(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	if s.serving.Load() {
+		s.log.Warn("Redis unreachable: not serving", "err", err)
+	}
+	s.setServing(false)
+}
+
+// rebuildReason says why the boards in Redis must be rebuilt, or "" when
+// they need not be: no boards of the current layout, or a stream applied
+// below its ack floor (floors nil skips that check).
+func rebuildReason(state store.State, floors map[string]uint64) string {
+	if !state.LayoutOK {
+		return "no boards of the current layout in Redis"
+	}
+	for field, floor := range floors {
+		if state.Applied[field] < floor {
+			return fmt.Sprintf("Redis is behind the log (%s applied to %d, acknowledged to %d)", field, state.Applied[field], floor)
+		}
+	}
+	return ""
+}
+
+// updateServing sets health after a check and announces the first time the
+// service is ready.
+func (s *supervisor) updateServing(rebuilt bool) {
 	ready := s.cons.CaughtUp()
-	if reason != "" && !s.announced {
+	if rebuilt && !s.announced {
 		// The rebuild covered the log up to its start: the consumers only
 		// have what came after, which they apply as usual.
 		ready = true

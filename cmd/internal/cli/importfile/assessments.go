@@ -73,35 +73,47 @@ func ParseAssessments(file string, r io.Reader, roundID string) ([]AssessmentRow
 
 func assessmentRow(rec Record, roundID string) (AssessmentRow, error) {
 	id := rec.Get("institution_id")
-	switch {
-	case id == "":
-		return AssessmentRow{}, rec.Errorf("institution_id", "required")
-	case !idPattern.MatchString(id):
-		return AssessmentRow{}, rec.Errorf("institution_id", "%q is not an institution id", id)
+	if err := checkInstitutionID(rec, id); err != nil {
+		return AssessmentRow{}, err
 	}
 	in := &assessmentv1.AssessmentInput{Notes: rec.Get("notes")}
+	// One reader per column or group of columns, in a fixed order: a line
+	// with several faults always reports the same one.
+	for _, read := range []func(Record, *assessmentv1.AssessmentInput) error{
+		readResult, readNotes, readRespondents, readSource,
+	} {
+		if err := read(rec, in); err != nil {
+			return AssessmentRow{}, err
+		}
+	}
+	return AssessmentRow{Line: rec.Line, InstitutionID: id, Input: in, RequestID: AssessmentRequestID(roundID, id, in)}, nil
+}
+
+func checkInstitutionID(rec Record, id string) error {
+	switch {
+	case id == "":
+		return rec.Errorf("institution_id", "required")
+	case !idPattern.MatchString(id):
+		return rec.Errorf("institution_id", "%q is not an institution id", id)
+	}
+	return nil
+}
+
+// readResult sets the line's result: exactly one of a total or a band.
+func readResult(rec Record, in *assessmentv1.AssessmentInput) error {
 	total, band := rec.Get("total"), rec.Get("band")
 	switch {
 	case total != "" && band != "":
-		if strings.Trim(band, "0123456789") == "" && strings.Trim(total, "0123456789") == "" {
-			return AssessmentRow{}, rec.Errorf("band", "give a total or a band, not both; %s,%s looks like a decimal comma: quote it, \"%s,%s\"", total, band, total, band)
-		}
-		return AssessmentRow{}, rec.Errorf("band", "give a total or a band, not both (the band is derived from the total)")
+		return bothTotalAndBand(rec, total, band)
 	case total != "":
-		d, err := decimal.Parse(total)
+		t, err := parseTotal(rec, total)
 		if err != nil {
-			return AssessmentRow{}, rec.Errorf("total", "%q is not a decimal number (write 96,52 or 96.52; quote a value with a comma)", total)
+			return err
 		}
-		if d.Sign() < 0 {
-			return AssessmentRow{}, rec.Errorf("total", "%q is negative", total)
-		}
-		if d.Scale() > 6 {
-			return AssessmentRow{}, rec.Errorf("total", "%q has more than 6 decimals", total)
-		}
-		in.Result = &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: d.String()}
+		in.Result = &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: t}
 	case band != "":
 		if !bandPattern.MatchString(band) {
-			return AssessmentRow{}, rec.Errorf("band", "%q is not a band code such as A, BB or A-", band)
+			return rec.Errorf("band", "%q is not a band code such as A, BB or A-", band)
 		}
 		in.Result = &assessmentv1.AssessmentInput_ReportedBand{ReportedBand: band}
 	default:
@@ -109,29 +121,69 @@ func assessmentRow(rec Record, roundID string) (AssessmentRow, error) {
 		if !rec.Has("total") {
 			field = "band"
 		}
-		return AssessmentRow{}, rec.Errorf(field, "missing: each line needs a total or a band")
+		return rec.Errorf(field, "missing: each line needs a total or a band")
 	}
+	return nil
+}
+
+// bothTotalAndBand is the error for a line with a total and a band. Two
+// runs of digits are most likely an unquoted decimal comma split in two
+// columns, which the message says.
+func bothTotalAndBand(rec Record, total, band string) error {
+	if strings.Trim(band, "0123456789") == "" && strings.Trim(total, "0123456789") == "" {
+		return rec.Errorf("band", "give a total or a band, not both; %s,%s looks like a decimal comma: quote it, \"%s,%s\"", total, band, total, band)
+	}
+	return rec.Errorf("band", "give a total or a band, not both (the band is derived from the total)")
+}
+
+// parseTotal checks a total as an exact decimal and returns it normalized.
+func parseTotal(rec Record, total string) (string, error) {
+	d, err := decimal.Parse(total)
+	if err != nil {
+		return "", rec.Errorf("total", "%q is not a decimal number (write 96,52 or 96.52; quote a value with a comma)", total)
+	}
+	if d.Sign() < 0 {
+		return "", rec.Errorf("total", "%q is negative", total)
+	}
+	if d.Scale() > 6 {
+		return "", rec.Errorf("total", "%q has more than 6 decimals", total)
+	}
+	return d.String(), nil
+}
+
+func readNotes(rec Record, in *assessmentv1.AssessmentInput) error {
 	if len(in.Notes) > 2000 {
-		return AssessmentRow{}, rec.Errorf("notes", "%d bytes; at most 2000", len(in.Notes))
+		return rec.Errorf("notes", "%d bytes; at most 2000", len(in.Notes))
 	}
-	if s := rec.Get("respondents"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil || n < 0 || n > 100_000_000 {
-			return AssessmentRow{}, rec.Errorf("respondents", "%q is not a number of respondents", s)
-		}
-		in.Respondents = int32(n)
+	return nil
+}
+
+func readRespondents(rec Record, in *assessmentv1.AssessmentInput) error {
+	s := rec.Get("respondents")
+	if s == "" {
+		return nil
 	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 0 || n > 100_000_000 {
+		return rec.Errorf("respondents", "%q is not a number of respondents", s)
+	}
+	in.Respondents = int32(n)
+	return nil
+}
+
+// readSource sets the line's source when any source_* column has a value.
+func readSource(rec Record, in *assessmentv1.AssessmentInput) error {
 	src := &assessmentv1.Source{
 		Title: rec.Get("source_title"), Publisher: rec.Get("source_publisher"), Url: rec.Get("source_url"),
 		PublishedDate: rec.Get("source_date"), Note: rec.Get("source_note"),
 	}
 	if err := checkSource(rec, src); err != nil {
-		return AssessmentRow{}, err
+		return err
 	}
 	if src.Title+src.Publisher+src.Url+src.PublishedDate+src.Note != "" {
 		in.Source = src
 	}
-	return AssessmentRow{Line: rec.Line, InstitutionID: id, Input: in, RequestID: AssessmentRequestID(roundID, id, in)}, nil
+	return nil
 }
 
 func checkSource(rec Record, s *assessmentv1.Source) error {

@@ -110,62 +110,110 @@ func ParseInstitutions(file string, r io.Reader) ([]InstitutionRow, error) {
 
 func institutionRequest(rec Record) (*registryv1.CreateInstitutionRequest, error) {
 	id := rec.Get("id")
+	if err := checkID(rec, id); err != nil {
+		return nil, err
+	}
+	in := &registryv1.Institution{}
+	// One reader per column or group of columns, in a fixed order: a line
+	// with several faults always reports the same one.
+	for _, read := range []func(Record, string, *registryv1.Institution) error{
+		readName, readKind, readRegion, readParent, readHead, readAliases,
+	} {
+		if err := read(rec, id, in); err != nil {
+			return nil, err
+		}
+	}
+	return &registryv1.CreateInstitutionRequest{InstitutionId: id, Institution: in}, nil
+}
+
+func checkID(rec Record, id string) error {
 	switch {
 	case id == "":
-		return nil, rec.Errorf("id", "required (an id such as \"pemkab-hss\" makes the import repeatable)")
+		return rec.Errorf("id", "required (an id such as \"pemkab-hss\" makes the import repeatable)")
 	case !idPattern.MatchString(id):
-		return nil, rec.Errorf("id", "%q is not an id: lowercase letters, digits and hyphens, at most 63, not starting or ending with a hyphen", id)
+		return rec.Errorf("id", "%q is not an id: lowercase letters, digits and hyphens, at most 63, not starting or ending with a hyphen", id)
 	}
-	in := &registryv1.Institution{Name: strings.Join(strings.Fields(rec.Get("name")), " ")}
+	return nil
+}
+
+// readName sets the name with its runs of white space made single spaces.
+func readName(rec Record, _ string, in *registryv1.Institution) error {
+	in.Name = strings.Join(strings.Fields(rec.Get("name")), " ")
 	if in.Name == "" {
-		return nil, rec.Errorf("name", "required")
+		return rec.Errorf("name", "required")
 	}
 	if len(in.Name) > 200 {
-		return nil, rec.Errorf("name", "%d bytes; at most 200", len(in.Name))
+		return rec.Errorf("name", "%d bytes; at most 200", len(in.Name))
 	}
+	return nil
+}
+
+func readKind(rec Record, _ string, in *registryv1.Institution) error {
 	kind, err := ParseKind(rec.Get("kind"))
 	if err != nil {
-		return nil, rec.Errorf("kind", "%v", err)
+		return rec.Errorf("kind", "%v", err)
 	}
 	in.Kind = kind
+	return nil
+}
+
+func readRegion(rec Record, _ string, in *registryv1.Institution) error {
 	in.RegionCode = rec.Get("region_code")
 	if !regionPattern.MatchString(in.RegionCode) {
-		return nil, rec.Errorf("region_code", "%q is not a Kemendagri code such as \"00\", \"63\", \"63.06\" or \"63.71\"", in.RegionCode)
+		return rec.Errorf("region_code", "%q is not a Kemendagri code such as \"00\", \"63\", \"63.06\" or \"63.71\"", in.RegionCode)
 	}
-	if p := rec.Get("parent_id"); p != "" {
-		if !idPattern.MatchString(p) {
-			return nil, rec.Errorf("parent_id", "%q is not an id", p)
-		}
-		if p == id {
-			return nil, rec.Errorf("parent_id", "an institution cannot be its own parent")
-		}
-		in.ParentId = p
+	return nil
+}
+
+// readParent sets the parent, which the institution with id cannot be.
+func readParent(rec Record, id string, in *registryv1.Institution) error {
+	p := rec.Get("parent_id")
+	if p == "" {
+		return nil
 	}
+	if !idPattern.MatchString(p) {
+		return rec.Errorf("parent_id", "%q is not an id", p)
+	}
+	if p == id {
+		return rec.Errorf("parent_id", "an institution cannot be its own parent")
+	}
+	in.ParentId = p
+	return nil
+}
+
+// readHead sets the head from its three columns; a title or a term start
+// needs a name.
+func readHead(rec Record, _ string, in *registryv1.Institution) error {
 	name, title, start := rec.Get("head_name"), rec.Get("head_title"), rec.Get("head_term_start")
 	switch {
 	case name != "":
 		if len(name) > 200 || len(title) > 200 {
-			return nil, rec.Errorf("head_name", "name and title may have at most 200 bytes each")
+			return rec.Errorf("head_name", "name and title may have at most 200 bytes each")
 		}
 		if err := checkDate(start); err != nil {
-			return nil, rec.Errorf("head_term_start", "%v", err)
+			return rec.Errorf("head_term_start", "%v", err)
 		}
 		in.Head = &registryv1.Head{Name: name, Title: title, TermStart: start}
 	case title != "" || start != "":
-		return nil, rec.Errorf("head_name", "required when head_title or head_term_start is given")
+		return rec.Errorf("head_name", "required when head_title or head_term_start is given")
 	}
+	return nil
+}
+
+// readAliases sets the aliases, separated by ';' (empty ones are skipped).
+func readAliases(rec Record, _ string, in *registryv1.Institution) error {
 	for a := range strings.SplitSeq(rec.Get("aliases"), ";") {
 		if a = strings.TrimSpace(a); a != "" {
 			if len(a) > 200 {
-				return nil, rec.Errorf("aliases", "alias %q is longer than 200 bytes", a)
+				return rec.Errorf("aliases", "alias %q is longer than 200 bytes", a)
 			}
 			in.Aliases = append(in.Aliases, a)
 		}
 	}
 	if len(in.Aliases) > 20 {
-		return nil, rec.Errorf("aliases", "%d aliases; at most 20", len(in.Aliases))
+		return rec.Errorf("aliases", "%d aliases; at most 20", len(in.Aliases))
 	}
-	return &registryv1.CreateInstitutionRequest{InstitutionId: id, Institution: in}, nil
+	return nil
 }
 
 // checkDate accepts "" or a real calendar date "YYYY-MM-DD".

@@ -111,72 +111,23 @@ func (b *Builder) Run(ctx context.Context, f Filter) (Result, error) {
 	swapped := false
 	defer func() {
 		if !swapped {
-			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer rcancel()
-			if err := b.st.ReleaseMark(rctx, token); err != nil {
-				b.log.Warn("rebuild: releasing the mark failed; it expires by itself", "err", err, "ttl", MarkTTL)
-			}
+			b.releaseMark(ctx, token)
 		}
 	}()
 	wg.Go(func() { b.keepMark(ctx, cancel, token) })
 
-	if err := b.st.DropPending(ctx); err != nil {
-		return Result{}, fmt.Errorf("drop generations of an unfinished rebuild: %w", err)
-	}
-	seqA, err := lastSeq(ctx, b.js, events.Assessments)
-	if err != nil {
-		return Result{}, err
-	}
-	seqR, err := lastSeq(ctx, b.js, events.Rounds)
-	if err != nil {
-		return Result{}, err
-	}
-	rounds, err := b.readRounds(ctx, f)
+	seqA, seqR, rounds, err := b.prepare(ctx, f)
 	if err != nil {
 		return Result{}, err
 	}
 	bulk := b.st.NewBulk()
 	var res Result
-	_, err = lastPerSubject(ctx, b.js, events.Assessments, []string{events.AssessmentFilter(f.Scheme, f.Year)}, func(m jetstream.Msg, seq uint64) error {
-		res.AssessmentsRead++
-		var ev eventsv1.AssessmentRecorded
-		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
-			res.Skipped++
-			b.log.Error("rebuild: undecodable assessment event skipped", "subject", m.Subject(), "seq", seq, "err", err)
-			return nil
-		}
-		r, err := board.FromEvent(&ev, seq)
-		if err != nil {
-			res.Skipped++
-			b.log.Error("rebuild: assessment event skipped", "subject", m.Subject(), "seq", seq, "err", err)
-			return nil
-		}
-		return bulk.Add(ctx, r)
-	})
-	if err != nil {
+	if err := b.readAssessments(ctx, f, bulk, &res); err != nil {
 		return Result{}, err
 	}
-	for _, ri := range rounds {
-		if _, err := bulk.Round(ctx, ri.scheme, ri.year); err != nil {
-			return Result{}, err
-		}
-	}
-	swaps, err := bulk.Finish(ctx)
+	swaps, err := finishBoards(ctx, bulk, rounds)
 	if err != nil {
-		return Result{}, fmt.Errorf("write boards: %w", err)
-	}
-	for i := range swaps {
-		ri, ok := rounds[store.RoundKey(swaps[i].Scheme, swaps[i].Year)]
-		if !ok {
-			continue
-		}
-		swaps[i].Final = ri.final
-		if ri.id != "" {
-			swaps[i].RoundID = ri.id
-		}
-		if swaps[i].Version == "" {
-			swaps[i].Version = ri.version
-		}
+		return Result{}, err
 	}
 	if f.Full() {
 		if err := b.st.Sweep(ctx, bulk.Gens()); err != nil {
@@ -188,12 +139,7 @@ func (b *Builder) Run(ctx context.Context, f Filter) (Result, error) {
 		return Result{}, fmt.Errorf("swap in rebuilt boards: %w", err)
 	}
 	swapped = true
-	for _, g := range old {
-		if err := b.st.DeleteGen(ctx, g); err != nil {
-			// Harmless: the next full rebuild sweeps it.
-			b.log.Warn("rebuild: deleting a replaced generation failed", "round", g.Tag, "gen", g.Gen, "err", err)
-		}
-	}
+	b.deleteGens(ctx, old)
 	res.BoardsWritten = bulk.Boards()
 	res.EntriesWritten = bulk.Entries
 	res.ReportedBand = bulk.ReportedBand
@@ -201,6 +147,108 @@ func (b *Builder) Run(ctx context.Context, f Filter) (Result, error) {
 	res.LayoutVersion = store.LayoutVersion
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// releaseMark gives the mark up after a run that did not swap (the swap
+// itself releases it). It uses a context of its own: ctx may be cancelled
+// already, and the mark should still go.
+func (b *Builder) releaseMark(ctx context.Context, token string) {
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer rcancel()
+	if err := b.st.ReleaseMark(rctx, token); err != nil {
+		b.log.Warn("rebuild: releasing the mark failed; it expires by itself", "err", err, "ttl", MarkTTL)
+	}
+}
+
+// prepare drops what an unfinished rebuild left, then reads the last
+// sequences of both streams and the rounds f selects. The sequences are
+// read before the snapshot: whatever comes after them is the consumers'.
+func (b *Builder) prepare(ctx context.Context, f Filter) (seqA, seqR uint64, rounds map[string]*roundInfo, err error) {
+	if err := b.st.DropPending(ctx); err != nil {
+		return 0, 0, nil, fmt.Errorf("drop generations of an unfinished rebuild: %w", err)
+	}
+	if seqA, err = lastSeq(ctx, b.js, events.Assessments); err != nil {
+		return 0, 0, nil, err
+	}
+	if seqR, err = lastSeq(ctx, b.js, events.Rounds); err != nil {
+		return 0, 0, nil, err
+	}
+	if rounds, err = b.readRounds(ctx, f); err != nil {
+		return 0, 0, nil, err
+	}
+	return seqA, seqR, rounds, nil
+}
+
+// readAssessments adds the latest revision of every assessment f selects
+// to bulk, counting what it read and skipped in res.
+func (b *Builder) readAssessments(ctx context.Context, f Filter, bulk *store.Bulk, res *Result) error {
+	_, err := lastPerSubject(ctx, b.js, events.Assessments, []string{events.AssessmentFilter(f.Scheme, f.Year)}, func(m jetstream.Msg, seq uint64) error {
+		res.AssessmentsRead++
+		r, ok := b.decodeAssessment(m, seq)
+		if !ok {
+			res.Skipped++
+			return nil
+		}
+		return bulk.Add(ctx, r)
+	})
+	return err
+}
+
+// decodeAssessment turns one assessment message into a board record; an
+// event that can never be placed is logged and reported as not ok.
+func (b *Builder) decodeAssessment(m jetstream.Msg, seq uint64) (board.Record, bool) {
+	var ev eventsv1.AssessmentRecorded
+	if err := proto.Unmarshal(m.Data(), &ev); err != nil {
+		b.log.Error("rebuild: undecodable assessment event skipped", "subject", m.Subject(), "seq", seq, "err", err)
+		return board.Record{}, false
+	}
+	r, err := board.FromEvent(&ev, seq)
+	if err != nil {
+		b.log.Error("rebuild: assessment event skipped", "subject", m.Subject(), "seq", seq, "err", err)
+		return board.Record{}, false
+	}
+	return r, true
+}
+
+// finishBoards writes the boards of every round read (a round without
+// assessments still gets its board) and returns them ready to swap in.
+func finishBoards(ctx context.Context, bulk *store.Bulk, rounds map[string]*roundInfo) ([]store.SwapRound, error) {
+	for _, ri := range rounds {
+		if _, err := bulk.Round(ctx, ri.scheme, ri.year); err != nil {
+			return nil, err
+		}
+	}
+	swaps, err := bulk.Finish(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("write boards: %w", err)
+	}
+	for i := range swaps {
+		if ri, ok := rounds[store.RoundKey(swaps[i].Scheme, swaps[i].Year)]; ok {
+			applyRound(&swaps[i], ri)
+		}
+	}
+	return swaps, nil
+}
+
+// applyRound copies what the round events say about a round onto its swap.
+func applyRound(sw *store.SwapRound, ri *roundInfo) {
+	sw.Final = ri.final
+	if ri.id != "" {
+		sw.RoundID = ri.id
+	}
+	if sw.Version == "" {
+		sw.Version = ri.version
+	}
+}
+
+// deleteGens removes the generations a swap replaced.
+func (b *Builder) deleteGens(ctx context.Context, old []store.GenRef) {
+	for _, g := range old {
+		if err := b.st.DeleteGen(ctx, g); err != nil {
+			// Harmless: the next full rebuild sweeps it.
+			b.log.Warn("rebuild: deleting a replaced generation failed", "round", g.Tag, "gen", g.Gen, "err", err)
+		}
+	}
 }
 
 // acquire waits for the rebuild mark (another replica may be rebuilding).
