@@ -77,7 +77,11 @@ func Run(ctx context.Context, cfg Config) error {
 	// The port answers health checks (NOT_SERVING) while the index loads.
 	if err := st.Start(ctx); err != nil {
 		cancel()
-		<-served
+		// The index never loaded, so that is the error to return; waiting
+		// lets the server stop first, and its own failure is still logged.
+		if serr := <-served; serr != nil {
+			log.Warn("registry: server stopped with an error", "err", serr)
+		}
 		return fmt.Errorf("registry: load index: %w", err)
 	}
 	gs.SetServing(true)

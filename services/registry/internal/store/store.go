@@ -150,7 +150,8 @@ func (s *Store) watch(ctx context.Context, kv jetstream.KeyValue, bucket string,
 		ready <- fmt.Errorf("watch %s: %w", bucket, err)
 		return
 	}
-	defer w.Stop()
+	// Stopping a watcher only unsubscribes; the watch is over either way.
+	defer func() { _ = w.Stop() }()
 	signalled := false
 	for {
 		select {
