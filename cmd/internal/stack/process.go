@@ -91,9 +91,10 @@ func (s *Services) startProcess(name, addr, registryAddr string) (string, error)
 		return nil
 	})
 	if err := waitServing(s.ctx, addr, p.exited, s.o.ReadyTimeout); err != nil {
-		p.stop()
+		_ = p.stop()
 		return "", fmt.Errorf("%s: %w; its last output:\n%s", name, err, tail)
 	}
+	s.serving(name, addr)
 	s.add(&service{name: name, addr: addr, pid: cmd.Process.Pid, stop: p.stop})
 	return addr, nil
 }
@@ -175,9 +176,9 @@ func (p *process) stopping() bool {
 	return p.stopped
 }
 
-// stop asks the process to drain with SIGTERM and kills it if it has not
-// exited after stopGrace.
-func (p *process) stop() {
+// stop asks the process to drain with SIGTERM, kills it if it has not
+// exited after stopGrace, and returns how it exited (nil: status 0).
+func (p *process) stop() error {
 	p.mu.Lock()
 	p.stopped = true
 	p.mu.Unlock()
@@ -188,6 +189,7 @@ func (p *process) stop() {
 		_ = p.cmd.Process.Kill()
 		<-p.exited
 	}
+	return p.err
 }
 
 // tailBuffer keeps the last lines a process wrote.

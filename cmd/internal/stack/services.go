@@ -76,6 +76,12 @@ type ServicesOptions struct {
 	ProcessLogLevel string
 	// ReadyTimeout bounds the wait for a service to serve (0: a minute).
 	ReadyTimeout time.Duration
+	// OnServing, if set, is called with a service's name and address as it
+	// begins to serve, before Start returns. In process it runs inside the
+	// service's own OnServing, so before anyone can query it: a test sees
+	// the state the service serves from. A process is seen only once its
+	// health reports SERVING.
+	OnServing func(name, addr string)
 }
 
 // Services runs Predikat's services on one NATS, in either mode. One that
@@ -102,8 +108,14 @@ type Services struct {
 type service struct {
 	name, addr string
 	pid        int // Processes mode
-	stop       func()
+	// stop stops it, waits until it is gone and reports how it ended (nil:
+	// it drained and returned cleanly).
+	stop func() error
 }
+
+// runFunc is a service's wiring.Run with its configuration bound: it
+// serves until ctx ends and calls up with its address once it serves.
+type runFunc func(ctx context.Context, up func(addr string)) error
 
 // NewServices prepares services on o.NATSURL: in process it connects to
 // NATS; as processes it builds the binaries unless BinDir holds them.
@@ -165,7 +177,7 @@ func (s *Services) Start(name, addr, registryAddr string) (string, error) {
 }
 
 // wiring is the in-process run function of a service.
-func (s *Services) wiring(name, addr, registryAddr string) (func(ctx context.Context, up func(string)) error, error) {
+func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 	log := s.o.Logger
 	switch name {
 	case Registry:
@@ -182,7 +194,7 @@ func (s *Services) wiring(name, addr, registryAddr string) (func(ctx context.Con
 			return nil, err
 		}
 		return func(ctx context.Context, up func(string)) error {
-			return ranking.Run(ctx, ranking.Config{Addr: addr, NATS: s.nc, Redis: rdb, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+			return ranking.Run(ctx, ranking.Config{Addr: addr, NATS: s.nc, Redis: rdb, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown service %q", name)
@@ -201,39 +213,62 @@ func (s *Services) rankingRedis() (*redis.Client, error) {
 	return s.rdb, nil
 }
 
-// startInProcess runs a service in a goroutine until Stop and returns its
-// address once it serves.
-func (s *Services) startInProcess(name string, run func(ctx context.Context, up func(string)) error) (string, error) {
+// inProcess is a service running in a goroutine of this process.
+type inProcess struct {
+	cancel context.CancelFunc
+	addr   chan string   // its address, once it serves
+	done   chan struct{} // closed once its run returned
+	err    error         // what the run returned, valid once done is closed
+}
+
+// stop cancels the run and waits for it to return: its listener is closed
+// then, so the same address can be served again.
+func (p *inProcess) stop() error {
+	p.cancel()
+	<-p.done
+	if errors.Is(p.err, context.Canceled) {
+		return nil
+	}
+	return p.err
+}
+
+// startInProcess runs a service in a goroutine until it is stopped and
+// returns its address once it serves.
+func (s *Services) startInProcess(name string, run runFunc) (string, error) {
 	ctx, cancel := context.WithCancel(s.ctx)
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	stopped := make(chan struct{})
+	p := &inProcess{cancel: cancel, addr: make(chan string, 1), done: make(chan struct{})}
 	s.g.Go(func() error {
-		defer close(stopped)
-		err := run(ctx, func(a string) { addrc <- a })
-		if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
-			s.fail(fmt.Errorf("%s: %w", name, err))
+		defer close(p.done)
+		p.err = run(ctx, func(a string) {
+			s.serving(name, a)
+			p.addr <- a
+		})
+		if p.err != nil && !errors.Is(p.err, context.Canceled) && ctx.Err() == nil {
+			s.fail(fmt.Errorf("%s: %w", name, p.err))
 		}
-		done <- err
 		return nil
 	})
-	stop := func() {
-		cancel()
-		<-stopped
-	}
 	select {
-	case a := <-addrc:
-		s.add(&service{name: name, addr: a, stop: stop})
+	case a := <-p.addr:
+		s.add(&service{name: name, addr: a, stop: p.stop})
 		return a, nil
-	case err := <-done:
+	case <-p.done:
 		cancel()
+		err := p.err
 		if err == nil {
 			err = errors.New("stopped before serving")
 		}
 		return "", fmt.Errorf("%s: %w", name, err)
 	case <-time.After(s.o.ReadyTimeout):
-		stop()
+		_ = p.stop()
 		return "", fmt.Errorf("%s: not serving after %s", name, s.o.ReadyTimeout)
+	}
+}
+
+// serving calls the OnServing hook, if any.
+func (s *Services) serving(name, addr string) {
+	if s.o.OnServing != nil {
+		s.o.OnServing(name, addr)
 	}
 }
 
@@ -274,15 +309,51 @@ func (s *Services) PIDs() map[string]int {
 	return out
 }
 
+// StopService stops every running instance of the named service, last
+// started first, and returns once they are gone, so Start can bring the
+// service back, on the same address too. The error is how they ended (nil:
+// they drained and returned cleanly); stopping a service that is not
+// running does nothing.
+func (s *Services) StopService(name string) error {
+	if !slices.Contains(All, name) {
+		return fmt.Errorf("unknown service %q", name)
+	}
+	s.mu.Lock()
+	var stopping []*service
+	s.running = slices.DeleteFunc(s.running, func(sv *service) bool {
+		if sv.name == name {
+			stopping = append(stopping, sv)
+			return true
+		}
+		return false
+	})
+	s.mu.Unlock()
+	var errs []error
+	for i := len(stopping) - 1; i >= 0; i-- {
+		if err := stopping[i].stop(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Stop stops every service, last started first (the registry outlives
 // its watchers), and closes the connections of the in-process ones.
-func (s *Services) Stop() {
+func (s *Services) Stop() { _ = s.StopAll() }
+
+// StopAll is Stop that also reports how the services ended: nil when each
+// drained and returned cleanly. Tests fail on it; the dev stack and the
+// bench learn of a service that died on its own through Failed and Err.
+func (s *Services) StopAll() error {
 	s.mu.Lock()
 	running := slices.Clone(s.running)
 	s.running = nil
 	s.mu.Unlock()
+	var errs []error
 	for i := len(running) - 1; i >= 0; i-- {
-		running[i].stop()
+		if err := running[i].stop(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", running[i].name, err))
+		}
 		if i > 0 {
 			// A stopped service's streams to the next one (the registry
 			// watch) close asynchronously: let them, so the registry does
@@ -292,6 +363,13 @@ func (s *Services) Stop() {
 	}
 	s.end()
 	_ = s.g.Wait()
+	s.release()
+	return errors.Join(errs...)
+}
+
+// release closes what the services shared: the Redis client, a NATS
+// connection of our own, and binaries built into a directory of our own.
+func (s *Services) release() {
 	if s.rdb != nil {
 		_ = s.rdb.Close()
 		s.rdb = nil

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,4 +80,52 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// TestStopServiceAndStartAgain stops one in-process service and brings it
+// back on the same address, as the tests of an outage do; the OnServing
+// hook sees every start.
+func TestStopServiceAndStartAgain(t *testing.T) {
+	ns := natstest.Start(t)
+	var started []string
+	svcs, err := NewServices(context.Background(), ServicesOptions{NATSURL: ns.URL(), NATSConn: ns.Conn(t), Logger: natstest.Logger(t),
+		ReadyTimeout: 20 * time.Second, OnServing: func(name, addr string) { started = append(started, name+" "+addr) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := svcs.StopAll(); err != nil {
+			t.Errorf("StopAll: %v", err)
+		}
+	}()
+	addr, err := svcs.Start(Registry, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svcs.StopService(Registry); err != nil {
+		t.Fatalf("StopService: %v", err)
+	}
+	if err := svcs.StopService(Registry); err != nil {
+		t.Fatalf("StopService of a stopped service: %v", err)
+	}
+	if err := svcs.StopService("nope"); err == nil {
+		t.Error("StopService of an unknown service: no error")
+	}
+	again, err := svcs.Start(Registry, addr, "")
+	if err != nil || again != addr {
+		t.Fatalf("start again on %s = %s, %v", addr, again, err)
+	}
+	if want := []string{"registry " + addr, "registry " + addr}; !slices.Equal(started, want) {
+		t.Errorf("OnServing saw %v, want %v", started, want)
+	}
+	cc, err := grpcserver.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health after the restart = %v, %v", resp.GetStatus(), err)
+	}
 }

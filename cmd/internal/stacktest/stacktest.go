@@ -21,30 +21,45 @@ type Registry struct {
 	Client registryv1.RegistryServiceClient
 }
 
+// Services prepares in-process services on ns (o's NATS fields are set
+// from it, on a connection of the test's) with the test's logger, started
+// with Start and stopped with StopService as the test needs. They all stop
+// when the test ends; one that ended with an error fails the test.
+func Services(t testing.TB, ns *natstest.Server, o stack.ServicesOptions) *stack.Services {
+	t.Helper()
+	o.Mode, o.NATSURL, o.NATSConn = stack.InProcess, ns.URL(), ns.Conn(t)
+	if o.Logger == nil {
+		o.Logger = natstest.Logger(t)
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 20 * time.Second
+	}
+	svcs, err := stack.NewServices(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := svcs.StopAll(); err != nil {
+			t.Errorf("stopped with error: %v", err)
+		}
+	})
+	return svcs
+}
+
 // StartRegistry runs the registry service in process on ns until the test
 // ends.
 func StartRegistry(t testing.TB, ns *natstest.Server) *Registry {
 	t.Helper()
-	svcs, err := stack.NewServices(context.Background(), stack.ServicesOptions{
-		NATSURL: ns.URL(), NATSConn: ns.Conn(t), Logger: natstest.Logger(t), ReadyTimeout: 20 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svcs := Services(t, ns, stack.ServicesOptions{})
 	addr, err := svcs.Start(stack.Registry, "127.0.0.1:0", "")
 	if err != nil {
-		svcs.Stop()
 		t.Fatalf("registry did not start: %v", err)
 	}
 	cc, err := grpcserver.Dial(addr)
 	if err != nil {
-		svcs.Stop()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cc.Close()
-		svcs.Stop()
-	})
+	t.Cleanup(func() { cc.Close() })
 	return &Registry{Addr: addr, Client: registryv1.NewRegistryServiceClient(cc)}
 }
 

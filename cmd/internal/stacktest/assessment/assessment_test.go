@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	harness "github.com/predikat-id/predikat/cmd/internal/stack"
+	"github.com/predikat-id/predikat/cmd/internal/stacktest"
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
@@ -16,40 +18,37 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
-	"github.com/predikat-id/predikat/services/assessment/wiring"
-	registrywiring "github.com/predikat-id/predikat/services/registry/wiring"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
-// stack is a real NATS, a real registry and a real assessment service.
+// stack is a real NATS, a real registry and a real assessment service,
+// run in process by cmd/internal/stack.
 type stack struct {
 	t       *testing.T
 	ns      *natstest.Server
+	svcs    *harness.Services
 	regAddr string
-	regStop func()
 	reg     registryv1.RegistryServiceClient
 	svc     assessmentv1.AssessmentServiceClient
-	svcStop func()
 	js      jetstream.JetStream
 }
-
-var serve = grpctest.Serve
 
 func newStack(t *testing.T) *stack {
 	s := &stack{t: t, ns: natstest.Start(t)}
 	s.js = s.ns.JetStream(t)
+	s.svcs = stacktest.Services(t, s.ns, harness.ServicesOptions{})
 	s.startRegistry("127.0.0.1:0")
 	s.startAssessment()
 	return s
 }
 
 func (s *stack) startRegistry(addr string) {
-	nc := s.ns.Conn(s.t)
-	s.regAddr, s.regStop = serve(s.t, "registry", func(ctx context.Context, on func(string)) error {
-		return registrywiring.Run(ctx, registrywiring.Config{Addr: addr, NATS: nc, Logger: natstest.Logger(s.t), OnServing: on})
-	})
+	var err error
+	if s.regAddr, err = s.svcs.Start(harness.Registry, addr, ""); err != nil {
+		s.t.Fatalf("registry did not start: %v", err)
+	}
 	cc, err := grpcserver.Dial(s.regAddr)
 	if err != nil {
 		s.t.Fatal(err)
@@ -58,17 +57,31 @@ func (s *stack) startRegistry(addr string) {
 	s.reg = registryv1.NewRegistryServiceClient(cc)
 }
 
+// startAssessment starts an assessment service (one more replica, if one
+// runs) and points svc at it.
 func (s *stack) startAssessment() {
-	nc := s.ns.Conn(s.t)
-	addr, stop := serve(s.t, "assessment", func(ctx context.Context, on func(string)) error {
-		return wiring.Run(ctx, wiring.Config{Addr: "127.0.0.1:0", NATS: nc, RegistryAddr: s.regAddr, Logger: natstest.Logger(s.t), OnServing: on})
-	})
+	addr, err := s.svcs.Start(harness.Assessment, "127.0.0.1:0", s.regAddr)
+	if err != nil {
+		s.t.Fatalf("assessment did not start: %v", err)
+	}
 	cc, err := grpcserver.Dial(addr)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	s.t.Cleanup(func() { cc.Close() })
-	s.svc, s.svcStop = assessmentv1.NewAssessmentServiceClient(cc), stop
+	s.svc = assessmentv1.NewAssessmentServiceClient(cc)
+}
+
+// regStop stops the registry; startRegistry brings it back.
+func (s *stack) regStop() { s.stop(harness.Registry) }
+
+// svcStop stops the assessment service; startAssessment brings it back.
+func (s *stack) svcStop() { s.stop(harness.Assessment) }
+
+func (s *stack) stop(name string) {
+	if err := s.svcs.StopService(name); err != nil {
+		s.t.Errorf("%s stopped with error: %v", name, err)
+	}
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/cmd/internal/stacktest"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
@@ -21,21 +22,25 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
-	"github.com/predikat-id/predikat/services/ranking/wiring"
 )
 
 // env is a real NATS, a real redis-server, a real registry and the events
-// publisher; the ranking service is started on it with start.
+// publisher; the ranking service is started on it with start, in process
+// by cmd/internal/stack.
 type env struct {
 	t     *testing.T
 	nats  *natstest.Server
 	redis *redistest.Server
 	reg   *stacktest.Registry
 	pub   *rt.Publisher
+	svcs  *stack.Services
 
+	cc     *grpc.ClientConn
 	client rankingv1.RankingServiceClient
 	health healthpb.HealthClient
-	stop   func()
+	// onServing is the hook of the latest start, run as the service
+	// begins to serve.
+	onServing func()
 }
 
 func init() {
@@ -48,6 +53,12 @@ func newEnv(t *testing.T) *env {
 	ns := natstest.Start(t)
 	e := &env{t: t, nats: ns, redis: redistest.Start(t), reg: stacktest.StartRegistry(t, ns)}
 	e.pub = rt.NewPublisher(t, ns.JetStream(t))
+	e.svcs = stacktest.Services(t, ns, stack.ServicesOptions{RedisAddr: e.redis.Addr(), ReadyTimeout: 30 * time.Second,
+		OnServing: func(string, string) {
+			if e.onServing != nil {
+				e.onServing()
+			}
+		}})
 	return e
 }
 
@@ -56,50 +67,27 @@ func newEnv(t *testing.T) *env {
 func (e *env) start(onServing func()) {
 	t := e.t
 	t.Helper()
-	rdb, err := redisx.NewClient(e.redis.Addr(), redisx.Options{})
+	e.onServing = onServing
+	a, err := e.svcs.Start(stack.Ranking, "127.0.0.1:0", e.reg.Addr)
 	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- wiring.Run(ctx, wiring.Config{Addr: "127.0.0.1:0", NATS: e.nats.Conn(t), Redis: rdb, RegistryAddr: e.reg.Addr,
-			Logger: natstest.Logger(t), OnServing: func(a string) {
-				if onServing != nil {
-					onServing()
-				}
-				addr <- a
-			}})
-	}()
-	var a string
-	select {
-	case a = <-addr:
-	case err := <-done:
-		cancel()
 		t.Fatalf("ranking did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("ranking not ready in 30s")
 	}
 	cc, err := grpcserver.Dial(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
-	e.stop = func() {
-		once.Do(func() {
-			cc.Close()
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("ranking stopped with error: %v", err)
-			}
-			rdb.Close()
-		})
-	}
-	t.Cleanup(e.stop)
+	t.Cleanup(func() { _ = cc.Close() })
+	e.cc = cc
 	e.client = rankingv1.NewRankingServiceClient(cc)
 	e.health = healthpb.NewHealthClient(cc)
+}
+
+// stop stops the ranking service and waits until it is gone.
+func (e *env) stop() {
+	_ = e.cc.Close()
+	if err := e.svcs.StopService(stack.Ranking); err != nil {
+		e.t.Errorf("ranking stopped with error: %v", err)
+	}
 }
 
 func ctxT(t *testing.T) context.Context {
