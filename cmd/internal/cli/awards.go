@@ -73,16 +73,10 @@ func awardFilters(req *assessmentv1.ListAwardsRequest, state, bases string) erro
 
 // listAwards prints every page of the answer, newest ceremony first.
 func (s *session) listAwards(ctx context.Context, req *assessmentv1.ListAwardsRequest) error {
-	var all []*assessmentv1.Award
-	for {
-		resp, err := s.asm.ListAwards(ctx, req)
-		if err != nil {
-			return err
-		}
-		all = append(all, resp.GetAwards()...)
-		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-			break
-		}
+	all, err := allPages(ctx, req, func(r *assessmentv1.ListAwardsRequest, t string) { r.PageToken = t },
+		s.asm.ListAwards, (*assessmentv1.ListAwardsResponse).GetAwards)
+	if err != nil {
+		return err
 	}
 	if len(all) == 0 {
 		return s.none("awards match")

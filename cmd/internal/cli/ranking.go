@@ -102,16 +102,10 @@ func cmdHistory(fs *flag.FlagSet, s *session) func(context.Context, []string) er
 			return renderTrend(s.out, resp)
 		}
 		req := &assessmentv1.ListInstitutionHistoryRequest{InstitutionId: *inst, PageSize: 1000}
-		var all []*assessmentv1.Assessment
-		for {
-			resp, err := s.asm.ListInstitutionHistory(ctx, req)
-			if err != nil {
-				return err
-			}
-			all = append(all, resp.GetAssessments()...)
-			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-				break
-			}
+		all, err := allPages(ctx, req, func(r *assessmentv1.ListInstitutionHistoryRequest, t string) { r.PageToken = t },
+			s.asm.ListInstitutionHistory, (*assessmentv1.ListInstitutionHistoryResponse).GetAssessments)
+		if err != nil {
+			return err
 		}
 		if len(all) == 0 {
 			return s.none("records for " + *inst)

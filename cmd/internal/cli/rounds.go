@@ -112,16 +112,10 @@ func cmdRoundsList(fs *flag.FlagSet, s *session) func(context.Context, []string)
 			}
 			req.States = append(req.States, assessmentv1.RoundState(v))
 		}
-		var all []*assessmentv1.Round
-		for {
-			resp, err := s.asm.ListRounds(ctx, req)
-			if err != nil {
-				return err
-			}
-			all = append(all, resp.GetRounds()...)
-			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-				break
-			}
+		all, err := allPages(ctx, req, func(r *assessmentv1.ListRoundsRequest, t string) { r.PageToken = t },
+			s.asm.ListRounds, (*assessmentv1.ListRoundsResponse).GetRounds)
+		if err != nil {
+			return err
 		}
 		if len(all) == 0 {
 			return s.none("rounds")
@@ -178,16 +172,10 @@ func cmdAssessmentsList(fs *flag.FlagSet, s *session) func(context.Context, []st
 				req.BandCodes = append(req.BandCodes, b)
 			}
 		}
-		var all []*assessmentv1.Assessment
-		for {
-			resp, err := s.asm.ListAssessments(ctx, req)
-			if err != nil {
-				return err
-			}
-			all = append(all, resp.GetAssessments()...)
-			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-				break
-			}
+		all, err := allPages(ctx, req, func(r *assessmentv1.ListAssessmentsRequest, t string) { r.PageToken = t },
+			s.asm.ListAssessments, (*assessmentv1.ListAssessmentsResponse).GetAssessments)
+		if err != nil {
+			return err
 		}
 		if len(all) == 0 {
 			return s.none("records")

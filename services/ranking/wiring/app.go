@@ -22,6 +22,7 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/events"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
@@ -175,7 +176,7 @@ func (s *supervisor) run(ctx context.Context) {
 	// existing stream is never changed from here.
 	for _, name := range []string{events.Assessments, events.Rounds} {
 		for !s.ensureStream(ctx, name) {
-			if !wait(ctx, time.Second) {
+			if !backoff.Sleep(ctx, time.Second) {
 				return
 			}
 		}
@@ -296,17 +297,6 @@ func (s *supervisor) updateServing(rebuilt bool) {
 	if ready && !s.announced {
 		s.announced = true
 		s.onServing()
-	}
-}
-
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
