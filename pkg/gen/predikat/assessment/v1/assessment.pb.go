@@ -8,6 +8,7 @@ package assessmentv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/predikat-id/predikat/pkg/gen/predikat/auth/v1"
 	v1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -1715,7 +1716,7 @@ var File_predikat_assessment_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"'predikat/assessment/v1/assessment.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"predikat/assessment/v1/award.proto\x1a#predikat/assessment/v1/common.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\x80\x01\n" +
+	"'predikat/assessment/v1/assessment.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"predikat/assessment/v1/award.proto\x1a#predikat/assessment/v1/common.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\x1a#predikat/registry/v1/registry.proto\"\x80\x01\n" +
 	"\x0eDimensionScore\x122\n" +
 	"\x04code\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^[a-z][a-z0-9_-]{0,31}$R\x04code\x12:\n" +
 	"\x05score\x18\x02 \x01(\tB$\xbaH!r\x1f2\x1d^[0-9]{1,6}([.,][0-9]{1,6})?$R\x05score\"]\n" +
@@ -1862,31 +1863,50 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x1cASSESSMENT_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ASSESSMENT_BASIS_COMPUTED\x10\x01\x12#\n" +
 	"\x1fASSESSMENT_BASIS_REPORTED_TOTAL\x10\x02\x12\"\n" +
-	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\xd2\x10\n" +
-	"\x11AssessmentService\x12f\n" +
-	"\vListSchemes\x12*.predikat.assessment.v1.ListSchemesRequest\x1a+.predikat.assessment.v1.ListSchemesResponse\x12`\n" +
-	"\tGetScheme\x12(.predikat.assessment.v1.GetSchemeRequest\x1a).predikat.assessment.v1.GetSchemeResponse\x12f\n" +
-	"\vCreateRound\x12*.predikat.assessment.v1.CreateRoundRequest\x1a+.predikat.assessment.v1.CreateRoundResponse\x12]\n" +
-	"\bGetRound\x12'.predikat.assessment.v1.GetRoundRequest\x1a(.predikat.assessment.v1.GetRoundResponse\x12c\n" +
+	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\x95\x16\n" +
+	"\x11AssessmentService\x12z\n" +
+	"\vListSchemes\x12*.predikat.assessment.v1.ListSchemesRequest\x1a+.predikat.assessment.v1.ListSchemesResponse\"\x12\xc2\xf3\x18\x0e\n" +
+	"\fschemes.read\x12\x7f\n" +
+	"\tGetScheme\x12(.predikat.assessment.v1.GetSchemeRequest\x1a).predikat.assessment.v1.GetSchemeResponse\"\x1d\xc2\xf3\x18\x19\n" +
+	"\fschemes.read\x12\tscheme_id\x12\x86\x01\n" +
+	"\vCreateRound\x12*.predikat.assessment.v1.CreateRoundRequest\x1a+.predikat.assessment.v1.CreateRoundResponse\"\x1e\xc2\xf3\x18\x1a\n" +
+	"\rrounds.manage\x12\tscheme_id\x12z\n" +
+	"\bGetRound\x12'.predikat.assessment.v1.GetRoundRequest\x1a(.predikat.assessment.v1.GetRoundResponse\"\x1b\xc2\xf3\x18\x17\n" +
+	"\vrounds.read\x12\bround_id\x12\x81\x01\n" +
 	"\n" +
-	"ListRounds\x12).predikat.assessment.v1.ListRoundsRequest\x1a*.predikat.assessment.v1.ListRoundsResponse\x12c\n" +
+	"ListRounds\x12).predikat.assessment.v1.ListRoundsRequest\x1a*.predikat.assessment.v1.ListRoundsResponse\"\x1c\xc2\xf3\x18\x18\n" +
+	"\vrounds.read\x12\tscheme_id\x12\x82\x01\n" +
 	"\n" +
-	"CloseRound\x12).predikat.assessment.v1.CloseRoundRequest\x1a*.predikat.assessment.v1.CloseRoundResponse\x12f\n" +
-	"\vReopenRound\x12*.predikat.assessment.v1.ReopenRoundRequest\x1a+.predikat.assessment.v1.ReopenRoundResponse\x12i\n" +
-	"\fPublishRound\x12+.predikat.assessment.v1.PublishRoundRequest\x1a,.predikat.assessment.v1.PublishRoundResponse\x12x\n" +
-	"\x11ComputeAssessment\x120.predikat.assessment.v1.ComputeAssessmentRequest\x1a1.predikat.assessment.v1.ComputeAssessmentResponse\x12u\n" +
-	"\x10RecordAssessment\x12/.predikat.assessment.v1.RecordAssessmentRequest\x1a0.predikat.assessment.v1.RecordAssessmentResponse\x12\x93\x01\n" +
-	"\x1aCorrectPublishedAssessment\x129.predikat.assessment.v1.CorrectPublishedAssessmentRequest\x1a:.predikat.assessment.v1.CorrectPublishedAssessmentResponse\x12l\n" +
-	"\rGetAssessment\x12,.predikat.assessment.v1.GetAssessmentRequest\x1a-.predikat.assessment.v1.GetAssessmentResponse\x12r\n" +
-	"\x0fListAssessments\x12..predikat.assessment.v1.ListAssessmentsRequest\x1a/.predikat.assessment.v1.ListAssessmentsResponse\x12\x87\x01\n" +
-	"\x16ListInstitutionHistory\x125.predikat.assessment.v1.ListInstitutionHistoryRequest\x1a6.predikat.assessment.v1.ListInstitutionHistoryResponse\x12\x8a\x01\n" +
-	"\x17ListAssessmentRevisions\x126.predikat.assessment.v1.ListAssessmentRevisionsRequest\x1a7.predikat.assessment.v1.ListAssessmentRevisionsResponse\x12c\n" +
+	"CloseRound\x12).predikat.assessment.v1.CloseRoundRequest\x1a*.predikat.assessment.v1.CloseRoundResponse\"\x1d\xc2\xf3\x18\x19\n" +
+	"\rrounds.manage\x12\bround_id\x12\x85\x01\n" +
+	"\vReopenRound\x12*.predikat.assessment.v1.ReopenRoundRequest\x1a+.predikat.assessment.v1.ReopenRoundResponse\"\x1d\xc2\xf3\x18\x19\n" +
+	"\rrounds.manage\x12\bround_id\x12\x88\x01\n" +
+	"\fPublishRound\x12+.predikat.assessment.v1.PublishRoundRequest\x1a,.predikat.assessment.v1.PublishRoundResponse\"\x1d\xc2\xf3\x18\x19\n" +
+	"\rrounds.manage\x12\bround_id\x12\x9e\x01\n" +
+	"\x11ComputeAssessment\x120.predikat.assessment.v1.ComputeAssessmentRequest\x1a1.predikat.assessment.v1.ComputeAssessmentResponse\"$\xc2\xf3\x18 \n" +
+	"\x13assessments.compute\x12\tscheme_id\x12\xa9\x01\n" +
+	"\x10RecordAssessment\x12/.predikat.assessment.v1.RecordAssessmentRequest\x1a0.predikat.assessment.v1.RecordAssessmentResponse\"2\xc2\xf3\x18.\n" +
+	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\xc7\x01\n" +
+	"\x1aCorrectPublishedAssessment\x129.predikat.assessment.v1.CorrectPublishedAssessmentRequest\x1a:.predikat.assessment.v1.CorrectPublishedAssessmentResponse\"2\xc2\xf3\x18.\n" +
+	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\x9e\x01\n" +
+	"\rGetAssessment\x12,.predikat.assessment.v1.GetAssessmentRequest\x1a-.predikat.assessment.v1.GetAssessmentResponse\"0\xc2\xf3\x18,\n" +
+	"\x10assessments.read\x12\bround_id\x1a\x0einstitution_id\x12\x94\x01\n" +
+	"\x0fListAssessments\x12..predikat.assessment.v1.ListAssessmentsRequest\x1a/.predikat.assessment.v1.ListAssessmentsResponse\" \xc2\xf3\x18\x1c\n" +
+	"\x10assessments.read\x12\bround_id\x12\xba\x01\n" +
+	"\x16ListInstitutionHistory\x125.predikat.assessment.v1.ListInstitutionHistoryRequest\x1a6.predikat.assessment.v1.ListInstitutionHistoryResponse\"1\xc2\xf3\x18-\n" +
+	"\x10assessments.read\x12\tscheme_id\x1a\x0einstitution_id\x12\xbc\x01\n" +
+	"\x17ListAssessmentRevisions\x126.predikat.assessment.v1.ListAssessmentRevisionsRequest\x1a7.predikat.assessment.v1.ListAssessmentRevisionsResponse\"0\xc2\xf3\x18,\n" +
+	"\x10assessments.read\x12\bround_id\x1a\x0einstitution_id\x12\x93\x01\n" +
 	"\n" +
-	"GrantAward\x12).predikat.assessment.v1.GrantAwardRequest\x1a*.predikat.assessment.v1.GrantAwardResponse\x12f\n" +
-	"\vRevokeAward\x12*.predikat.assessment.v1.RevokeAwardRequest\x1a+.predikat.assessment.v1.RevokeAwardResponse\x12]\n" +
-	"\bGetAward\x12'.predikat.assessment.v1.GetAwardRequest\x1a(.predikat.assessment.v1.GetAwardResponse\x12c\n" +
+	"GrantAward\x12).predikat.assessment.v1.GrantAwardRequest\x1a*.predikat.assessment.v1.GrantAwardResponse\".\xc2\xf3\x18*\n" +
+	"\rawards.manage\x12\tscheme_id\x1a\x0einstitution_id\x12{\n" +
+	"\vRevokeAward\x12*.predikat.assessment.v1.RevokeAwardRequest\x1a+.predikat.assessment.v1.RevokeAwardResponse\"\x13\xc2\xf3\x18\x0f\n" +
+	"\rawards.manage\x12p\n" +
+	"\bGetAward\x12'.predikat.assessment.v1.GetAwardRequest\x1a(.predikat.assessment.v1.GetAwardResponse\"\x11\xc2\xf3\x18\r\n" +
+	"\vawards.read\x12\x91\x01\n" +
 	"\n" +
-	"ListAwards\x12).predikat.assessment.v1.ListAwardsRequest\x1a*.predikat.assessment.v1.ListAwardsResponseBMZKgithub.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1;assessmentv1b\x06proto3"
+	"ListAwards\x12).predikat.assessment.v1.ListAwardsRequest\x1a*.predikat.assessment.v1.ListAwardsResponse\",\xc2\xf3\x18(\n" +
+	"\vawards.read\x12\tscheme_id\x1a\x0einstitution_idBMZKgithub.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_predikat_assessment_v1_assessment_proto_rawDescOnce sync.Once

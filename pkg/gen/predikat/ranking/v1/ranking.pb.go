@@ -9,6 +9,7 @@ package rankingv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v11 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	_ "github.com/predikat-id/predikat/pkg/gen/predikat/auth/v1"
 	v1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -1808,7 +1809,7 @@ var File_predikat_ranking_v1_ranking_proto protoreflect.FileDescriptor
 
 const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\n" +
-	"!predikat/ranking/v1/ranking.proto\x12\x13predikat.ranking.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\xe4\x01\n" +
+	"!predikat/ranking/v1/ranking.proto\x12\x13predikat.ranking.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\x1a#predikat/registry/v1/registry.proto\"\xe4\x01\n" +
 	"\bBoardKey\x12E\n" +
 	"\tscheme_id\x18\x01 \x01(\tB(\xbaH%r#2!^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$R\bschemeId\x12\x1f\n" +
 	"\x04year\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\x12G\n" +
@@ -1969,15 +1970,21 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\vMOVEMENT_UP\x10\x01\x12\x11\n" +
 	"\rMOVEMENT_DOWN\x10\x02\x12\x11\n" +
 	"\rMOVEMENT_SAME\x10\x03\x12\x10\n" +
-	"\fMOVEMENT_NEW\x10\x042\x86\x05\n" +
-	"\x0eRankingService\x12i\n" +
-	"\x0eGetLeaderboard\x12*.predikat.ranking.v1.GetLeaderboardRequest\x1a+.predikat.ranking.v1.GetLeaderboardResponse\x12`\n" +
-	"\vGetStanding\x12'.predikat.ranking.v1.GetStandingRequest\x1a(.predikat.ranking.v1.GetStandingResponse\x12f\n" +
-	"\rGetStatistics\x12).predikat.ranking.v1.GetStatisticsRequest\x1a*.predikat.ranking.v1.GetStatisticsResponse\x12x\n" +
-	"\x13GetInstitutionTrend\x12/.predikat.ranking.v1.GetInstitutionTrendRequest\x1a0.predikat.ranking.v1.GetInstitutionTrendResponse\x12]\n" +
+	"\fMOVEMENT_NEW\x10\x042\xee\x06\n" +
+	"\x0eRankingService\x12\x8d\x01\n" +
+	"\x0eGetLeaderboard\x12*.predikat.ranking.v1.GetLeaderboardRequest\x1a+.predikat.ranking.v1.GetLeaderboardResponse\"\"\xc2\xf3\x18\x1e\n" +
+	"\vboards.read\x12\x0fboard.scheme_id\x12\x8e\x01\n" +
+	"\vGetStanding\x12'.predikat.ranking.v1.GetStandingRequest\x1a(.predikat.ranking.v1.GetStandingResponse\",\xc2\xf3\x18(\n" +
+	"\vboards.read\x12\tscheme_id\x1a\x0einstitution_id\x12\x8a\x01\n" +
+	"\rGetStatistics\x12).predikat.ranking.v1.GetStatisticsRequest\x1a*.predikat.ranking.v1.GetStatisticsResponse\"\"\xc2\xf3\x18\x1e\n" +
+	"\vboards.read\x12\x0fboard.scheme_id\x12\xa6\x01\n" +
+	"\x13GetInstitutionTrend\x12/.predikat.ranking.v1.GetInstitutionTrendRequest\x1a0.predikat.ranking.v1.GetInstitutionTrendResponse\",\xc2\xf3\x18(\n" +
+	"\vboards.read\x12\tscheme_id\x1a\x0einstitution_id\x12{\n" +
 	"\n" +
-	"ListBoards\x12&.predikat.ranking.v1.ListBoardsRequest\x1a'.predikat.ranking.v1.ListBoardsResponse\x12f\n" +
-	"\rRebuildBoards\x12).predikat.ranking.v1.RebuildBoardsRequest\x1a*.predikat.ranking.v1.RebuildBoardsResponseBGZEgithub.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1;rankingv1b\x06proto3"
+	"ListBoards\x12&.predikat.ranking.v1.ListBoardsRequest\x1a'.predikat.ranking.v1.ListBoardsResponse\"\x1c\xc2\xf3\x18\x18\n" +
+	"\vboards.read\x12\tscheme_id\x12\x87\x01\n" +
+	"\rRebuildBoards\x12).predikat.ranking.v1.RebuildBoardsRequest\x1a*.predikat.ranking.v1.RebuildBoardsResponse\"\x1f\xc2\xf3\x18\x1b\n" +
+	"\x0eboards.rebuild\x12\tscheme_idBGZEgithub.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1;rankingv1b\x06proto3"
 
 var (
 	file_predikat_ranking_v1_ranking_proto_rawDescOnce sync.Once

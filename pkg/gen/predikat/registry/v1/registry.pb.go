@@ -8,6 +8,7 @@ package registryv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/predikat-id/predikat/pkg/gen/predikat/auth/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -1687,7 +1688,7 @@ var File_predikat_registry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/registry/v1/registry.proto\x12\x14predikat.registry.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x01\n" +
+	"#predikat/registry/v1/registry.proto\x12\x14predikat.registry.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpredikat/auth/v1/auth.proto\"\xc9\x01\n" +
 	"\x06Region\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x127\n" +
@@ -1814,18 +1815,28 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\x14CHANGE_TYPE_SNAPSHOT\x10\x01\x12\x17\n" +
 	"\x13CHANGE_TYPE_CREATED\x10\x02\x12\x17\n" +
 	"\x13CHANGE_TYPE_UPDATED\x10\x03\x12\x17\n" +
-	"\x13CHANGE_TYPE_RETIRED\x10\x042\xf3\b\n" +
-	"\x0fRegistryService\x12e\n" +
-	"\fCreateRegion\x12).predikat.registry.v1.CreateRegionRequest\x1a*.predikat.registry.v1.CreateRegionResponse\x12\\\n" +
-	"\tGetRegion\x12&.predikat.registry.v1.GetRegionRequest\x1a'.predikat.registry.v1.GetRegionResponse\x12b\n" +
-	"\vListRegions\x12(.predikat.registry.v1.ListRegionsRequest\x1a).predikat.registry.v1.ListRegionsResponse\x12t\n" +
-	"\x11CreateInstitution\x12..predikat.registry.v1.CreateInstitutionRequest\x1a/.predikat.registry.v1.CreateInstitutionResponse\x12k\n" +
-	"\x0eGetInstitution\x12+.predikat.registry.v1.GetInstitutionRequest\x1a,.predikat.registry.v1.GetInstitutionResponse\x12}\n" +
-	"\x14BatchGetInstitutions\x121.predikat.registry.v1.BatchGetInstitutionsRequest\x1a2.predikat.registry.v1.BatchGetInstitutionsResponse\x12q\n" +
-	"\x10ListInstitutions\x12-.predikat.registry.v1.ListInstitutionsRequest\x1a..predikat.registry.v1.ListInstitutionsResponse\x12t\n" +
-	"\x11UpdateInstitution\x12..predikat.registry.v1.UpdateInstitutionRequest\x1a/.predikat.registry.v1.UpdateInstitutionResponse\x12t\n" +
-	"\x11RetireInstitution\x12..predikat.registry.v1.RetireInstitutionRequest\x1a/.predikat.registry.v1.RetireInstitutionResponse\x12v\n" +
-	"\x11WatchInstitutions\x12..predikat.registry.v1.WatchInstitutionsRequest\x1a/.predikat.registry.v1.WatchInstitutionsResponse0\x01BIZGgithub.com/predikat-id/predikat/pkg/gen/predikat/registry/v1;registryv1b\x06proto3"
+	"\x13CHANGE_TYPE_RETIRED\x10\x042\xb1\v\n" +
+	"\x0fRegistryService\x12\x83\x01\n" +
+	"\fCreateRegion\x12).predikat.registry.v1.CreateRegionRequest\x1a*.predikat.registry.v1.CreateRegionResponse\"\x1c\xc2\xf3\x18\x18\n" +
+	"\x16registry.regions.write\x12q\n" +
+	"\tGetRegion\x12&.predikat.registry.v1.GetRegionRequest\x1a'.predikat.registry.v1.GetRegionResponse\"\x13\xc2\xf3\x18\x0f\n" +
+	"\rregistry.read\x12w\n" +
+	"\vListRegions\x12(.predikat.registry.v1.ListRegionsRequest\x1a).predikat.registry.v1.ListRegionsResponse\"\x13\xc2\xf3\x18\x0f\n" +
+	"\rregistry.read\x12\x97\x01\n" +
+	"\x11CreateInstitution\x12..predikat.registry.v1.CreateInstitutionRequest\x1a/.predikat.registry.v1.CreateInstitutionResponse\"!\xc2\xf3\x18\x1d\n" +
+	"\x1bregistry.institutions.write\x12\x90\x01\n" +
+	"\x0eGetInstitution\x12+.predikat.registry.v1.GetInstitutionRequest\x1a,.predikat.registry.v1.GetInstitutionResponse\"#\xc2\xf3\x18\x1f\n" +
+	"\rregistry.read\x1a\x0einstitution_id\x12\x92\x01\n" +
+	"\x14BatchGetInstitutions\x121.predikat.registry.v1.BatchGetInstitutionsRequest\x1a2.predikat.registry.v1.BatchGetInstitutionsResponse\"\x13\xc2\xf3\x18\x0f\n" +
+	"\rregistry.read\x12\x86\x01\n" +
+	"\x10ListInstitutions\x12-.predikat.registry.v1.ListInstitutionsRequest\x1a..predikat.registry.v1.ListInstitutionsResponse\"\x13\xc2\xf3\x18\x0f\n" +
+	"\rregistry.read\x12\xa7\x01\n" +
+	"\x11UpdateInstitution\x12..predikat.registry.v1.UpdateInstitutionRequest\x1a/.predikat.registry.v1.UpdateInstitutionResponse\"1\xc2\xf3\x18-\n" +
+	"\x1bregistry.institutions.write\x1a\x0einstitution_id\x12\xa7\x01\n" +
+	"\x11RetireInstitution\x12..predikat.registry.v1.RetireInstitutionRequest\x1a/.predikat.registry.v1.RetireInstitutionResponse\"1\xc2\xf3\x18-\n" +
+	"\x1bregistry.institutions.write\x1a\x0einstitution_id\x12\x8c\x01\n" +
+	"\x11WatchInstitutions\x12..predikat.registry.v1.WatchInstitutionsRequest\x1a/.predikat.registry.v1.WatchInstitutionsResponse\"\x14\xc2\xf3\x18\x10\n" +
+	"\x0eregistry.watch0\x01BIZGgithub.com/predikat-id/predikat/pkg/gen/predikat/registry/v1;registryv1b\x06proto3"
 
 var (
 	file_predikat_registry_v1_registry_proto_rawDescOnce sync.Once
