@@ -14,11 +14,13 @@ package grpcserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +32,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -58,6 +61,19 @@ type Options struct {
 	// settings such as keepalive, and their interceptors run inside ours
 	// (after recovery, logging and validation).
 	ServerOptions []grpc.ServerOption
+	// TLS makes the port accept TLS only. The services always set it; the
+	// plaintext default is left for tests of this package.
+	TLS *tls.Config
+	// Unary and Stream interceptors run after logging and before request
+	// validation: authentication and authorization, so that a caller who
+	// may not call a method learns nothing about what its request lacks,
+	// and every refusal is still logged with its code.
+	Unary  []grpc.UnaryServerInterceptor
+	Stream []grpc.StreamServerInterceptor
+	// HealthAddr, when set, serves grpc.health.v1 alone on a second,
+	// plaintext port: Kubernetes' gRPC probes present no client
+	// certificate and speak no TLS. Port 0 picks a free one (HealthAddr()).
+	HealthAddr string
 }
 
 // Server is a *grpc.Server with the shared interceptors, health and
@@ -68,10 +84,13 @@ type Server struct {
 	grpc         *grpc.Server
 	health       *health.Server
 	drainTimeout time.Duration
+	healthAddr   string       // where the probe port listens; "" for none
+	probe        *grpc.Server // the probe port's server, nil without one
 
-	mu      sync.Mutex
-	serving bool     // the status SetServing last asked for
-	addr    net.Addr // bound listener, once serving
+	mu        sync.Mutex
+	serving   bool     // the status SetServing last asked for
+	addr      net.Addr // bound listener, once serving
+	probeAddr net.Addr // bound health port, once serving
 }
 
 // infraServices are registered by New itself. They are not business services,
@@ -128,16 +147,22 @@ func New(opts Options) (*Server, error) {
 		// interceptors) becomes codes.Internal instead of crashing the
 		// process; validation is innermost so invalid requests are still
 		// logged with their InvalidArgument code.
-		grpc.ChainUnaryInterceptor(
-			recovery.UnaryServerInterceptor(recoveryOpt),
-			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), notHealth),
-			protovalidatemw.UnaryServerInterceptor(validator),
-		),
-		grpc.ChainStreamInterceptor(
-			recovery.StreamServerInterceptor(recoveryOpt),
-			selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, logOpts...), notHealth),
-			protovalidatemw.StreamServerInterceptor(validator),
-		),
+		grpc.ChainUnaryInterceptor(slices.Concat(
+			[]grpc.UnaryServerInterceptor{
+				recovery.UnaryServerInterceptor(recoveryOpt),
+				selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), notHealth),
+			},
+			opts.Unary,
+			[]grpc.UnaryServerInterceptor{protovalidatemw.UnaryServerInterceptor(validator)},
+		)...),
+		grpc.ChainStreamInterceptor(slices.Concat(
+			[]grpc.StreamServerInterceptor{
+				recovery.StreamServerInterceptor(recoveryOpt),
+				selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, logOpts...), notHealth),
+			},
+			opts.Stream,
+			[]grpc.StreamServerInterceptor{protovalidatemw.StreamServerInterceptor(validator)},
+		)...),
 		// Clients (see Dial) ping every 30s; allowing pings down to 10s
 		// keeps a misconfigured client from being cut off with
 		// ENHANCE_YOUR_CALM while still refusing ping floods. Idle
@@ -155,6 +180,9 @@ func New(opts Options) (*Server, error) {
 			Timeout: 20 * time.Second,
 		}),
 	}
+	if opts.TLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
 	serverOpts = append(serverOpts, opts.ServerOptions...)
 
 	s := &Server{
@@ -163,8 +191,13 @@ func New(opts Options) (*Server, error) {
 		grpc:         grpc.NewServer(serverOpts...),
 		health:       health.NewServer(),
 		drainTimeout: drain,
+		healthAddr:   opts.HealthAddr,
 	}
 	healthpb.RegisterHealthServer(s.grpc, s.health)
+	if opts.HealthAddr != "" {
+		s.probe = grpc.NewServer()
+		healthpb.RegisterHealthServer(s.probe, s.health)
+	}
 	// Both v1 and v1alpha, so grpcurl and older tools can list and describe
 	// services without the proto files.
 	reflection.Register(s.grpc)
@@ -262,6 +295,11 @@ func (s *Server) ServeListener(ctx context.Context, lis net.Listener) error {
 	// Catch services registered directly on GRPC() since the last sync.
 	s.syncHealth()
 
+	if err := s.serveProbe(ctx); err != nil {
+		_ = lis.Close()
+		return err
+	}
+	defer s.stopProbe()
 	errc := make(chan error, 1)
 	go func() { errc <- s.grpc.Serve(lis) }()
 	s.log.Info("grpc server listening", "addr", addr.String())
@@ -287,6 +325,40 @@ func (s *Server) ServeListener(ctx context.Context, lis net.Listener) error {
 	}
 	s.log.Info("grpc server stopped", "addr", addr.String())
 	return nil
+}
+
+// serveProbe starts the plaintext health port, if there is one.
+func (s *Server) serveProbe(ctx context.Context) error {
+	if s.probe == nil {
+		return nil
+	}
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", s.healthAddr)
+	if err != nil {
+		return fmt.Errorf("grpcserver %s: health port on %s: %w", s.name, s.healthAddr, err)
+	}
+	s.mu.Lock()
+	s.probeAddr = lis.Addr()
+	s.mu.Unlock()
+	go func() { _ = s.probe.Serve(lis) }()
+	s.log.Info("grpc health port listening", "addr", lis.Addr().String())
+	return nil
+}
+
+// stopProbe closes the health port last, so probes see NOT_SERVING while
+// the main port drains.
+func (s *Server) stopProbe() {
+	if s.probe != nil {
+		s.probe.Stop()
+	}
+}
+
+// HealthAddr returns the address of the plaintext health port, or nil
+// without one or before serving.
+func (s *Server) HealthAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.probeAddr
 }
 
 // shutdown runs the stop sequence: health NOT_SERVING first, then a bounded
@@ -315,9 +387,10 @@ func (s *Server) shutdown() {
 }
 
 // Dial creates a client connection to target (e.g. "dns:///registry:8080" or
-// "127.0.0.1:8080"). Transport security is plaintext: Predikat's services
-// talk inside the cluster, where the service mesh provides mTLS, and on a
-// laptop. opts are appended after the defaults and can override them.
+// "127.0.0.1:8080"). opts are appended after the defaults and override
+// them: the services and the CLI pass their TLS credentials
+// (auth.ClientCredentials.DialOptions); the plaintext default only reaches a
+// health port or a test server without TLS.
 //
 // Like grpc.NewClient, it does not connect: the first call does.
 func Dial(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {

@@ -533,3 +533,64 @@ func TestServeBindsAndReportsAddr(t *testing.T) {
 		t.Fatal("Serve did not return after cancel")
 	}
 }
+
+// The probe port answers health in plaintext and follows SetServing, while
+// the same server's interceptors (run before validation) see every call of
+// the main port.
+func TestHealthPortAndInterceptors(t *testing.T) {
+	var seen []string
+	var mu sync.Mutex
+	h := start(t, grpcserver.Options{HealthAddr: "127.0.0.1:0",
+		Unary: []grpc.UnaryServerInterceptor{func(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+			mu.Lock()
+			seen = append(seen, info.FullMethod)
+			mu.Unlock()
+			return next(ctx, req)
+		}}})
+	var probe net.Addr
+	for deadline := time.Now().Add(5 * time.Second); probe == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		probe = h.srv.HealthAddr()
+	}
+	if probe == nil {
+		t.Fatal("no health port")
+	}
+	conn, err := grpcserver.Dial(probe.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hc := healthpb.NewHealthClient(conn)
+	check := func() healthpb.HealthCheckResponse_ServingStatus {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
+		if err != nil {
+			t.Fatalf("health on the probe port: %v", err)
+		}
+		return r.GetStatus()
+	}
+	if got := check(); got != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("before SetServing: %v", got)
+	}
+	h.srv.SetServing(true)
+	if got := check(); got != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("after SetServing: %v", got)
+	}
+	// The probe port serves health alone.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = registryv1.NewRegistryServiceClient(conn).GetRegion(ctx, &registryv1.GetRegionRequest{Code: "63"})
+	if status.Code(err) != codes.Unimplemented {
+		t.Fatalf("a service call on the probe port: %v", err)
+	}
+	// An invalid request still reaches the interceptor first.
+	_, err = registryv1.NewRegistryServiceClient(h.conn).GetRegion(ctx, &registryv1.GetRegionRequest{Code: "x"})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("invalid request: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 || seen[len(seen)-1] != "/predikat.registry.v1.RegistryService/GetRegion" {
+		t.Fatalf("interceptor saw %v", seen)
+	}
+}
