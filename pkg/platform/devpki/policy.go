@@ -1,0 +1,97 @@
+package devpki
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// role is one role of the dev policy and the permissions it grants.
+type role struct {
+	name  string
+	perms []string
+}
+
+// roles is the dev policy's roles, in the order the file lists them.
+var roles = []role{
+	{"public", []string{"schemes.read", "rounds.read", "awards.read", "registry.read"}},
+	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read"}},
+	{"registry-editor", []string{"registry.read", "registry.regions.write", "registry.institutions.write"}},
+	{"assessor", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "assessments.compute", "assessments.record"}},
+	{"round-manager", []string{"schemes.read", "rounds.read", "rounds.manage", "registry.read"}},
+	{"award-officer", []string{"awards.read", "awards.manage", "registry.read"}},
+	{"operator", []string{"boards.rebuild", "boards.read"}},
+	{"service", []string{"registry.read", "registry.watch"}},
+	{"admin", []string{"*"}},
+}
+
+// Roles are the role names of the dev policy: `predikat token --role`
+// takes one of them.
+func Roles() []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = r.name
+	}
+	return out
+}
+
+// policyYAML renders the dev policy: the roles, the certificate identities
+// of the services and the two users, and one group per role so that a dev
+// token's groups pick its roles.
+func policyYAML() string {
+	var b strings.Builder
+	b.WriteString("# Access policy of the dev stack, written once by \"predikat dev\": edit it\n")
+	b.WriteString("# freely, it is not overwritten (delete it to get this one back).\n")
+	b.WriteString("roles:\n")
+	for _, r := range roles {
+		fmt.Fprintf(&b, "  %s: [%s]\n", r.name, strings.Join(quoteAll(r.perms), ", "))
+	}
+	b.WriteString("anonymous: []\nbindings:\n")
+	services := make([]string, 0, len(Services))
+	for _, s := range Services {
+		if s != "registry" { // the registry calls no other service
+			services = append(services, ServiceURI(s))
+		}
+	}
+	fmt.Fprintf(&b, "  - principals: [%s]\n    roles: [service]\n", strings.Join(services, ", "))
+	fmt.Fprintf(&b, "  - principals: [%s]\n    roles: [admin]\n", UserURI("admin"))
+	fmt.Fprintf(&b, "  - principals: [%s]\n    roles: [reader]\n", UserURI("reader"))
+	b.WriteString("  # one group per role, for dev tokens: `predikat token --role X` puts X in the token's groups\n")
+	for _, r := range roles {
+		fmt.Fprintf(&b, "  - groups: [%s]\n    roles: [%s]\n", r.name, r.name)
+	}
+	return b.String()
+}
+
+// quoteAll quotes what YAML would not read as a plain string ("*" is an
+// alias marker).
+func quoteAll(perms []string) []string {
+	out := make([]string, len(perms))
+	for i, p := range perms {
+		if p == "*" {
+			p = `"*"`
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// ensurePolicy writes the dev policy only when there is none: the file is
+// the developer's to edit.
+func (f *Files) ensurePolicy(log *slog.Logger) error {
+	_, err := os.Stat(f.Policy())
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("devpki: %w", err)
+	}
+	if err := writeFile(f.Policy(), []byte(policyYAML()), 0o644); err != nil {
+		return err
+	}
+	log.Info("dev PKI: wrote the access policy", "policy", f.Policy())
+	return nil
+}
