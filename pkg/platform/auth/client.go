@@ -17,7 +17,8 @@ type ClientCredentials struct {
 	// CAFile is the PEM of the CA that signed the servers' certificates.
 	CAFile string
 	// CertFile and KeyFile are the client certificate; optional when Token
-	// is set.
+	// is set. With neither, the client calls anonymously, which the policy
+	// may allow for public reads.
 	CertFile string
 	KeyFile  string
 	// Token is a bearer JWT sent as "authorization: Bearer <token>" on
@@ -29,13 +30,10 @@ type ClientCredentials struct {
 
 // DialOptions returns the transport credentials (TLS 1.3, trusting CAFile,
 // presenting the client certificate if any) and, with a token, per-RPC
-// credentials that are only ever sent over TLS.
+// credentials that gRPC only ever sends over TLS.
 func (c ClientCredentials) DialOptions() ([]grpc.DialOption, error) {
 	if c.CAFile == "" {
 		return nil, errors.New("client credentials: a CA file is required")
-	}
-	if c.CertFile == "" && c.KeyFile == "" && c.Token == "" {
-		return nil, errors.New("client credentials: need a client certificate or a token")
 	}
 	cfg, err := ClientTLS(c.CAFile, c.CertFile, c.KeyFile, c.ServerName)
 	if err != nil {

@@ -1,0 +1,341 @@
+package auth
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+)
+
+const testPolicy = `
+roles:
+  public: [schemes.read, rounds.read, awards.read, registry.read]
+  assessor: [assessments.record, assessments.read, rounds.read]
+  boards: [boards.read]
+  admin: ["*"]
+%ANON%
+bindings:
+  - principals: ["spiffe://predikat/ministry/ombudsman"]
+    roles: [assessor, boards]
+    schemes: [ombudsman]
+  - groups: [pemkab]
+    roles: [assessor]
+    institutions: [pemkab-hss]
+  - principals: ["spiffe://predikat/ops", "cn:legacy"]
+    roles: [admin]
+`
+
+func policyWith(t *testing.T, anonymous bool) *LivePolicy {
+	t.Helper()
+	anon := ""
+	if anonymous {
+		anon = "anonymous: [public]"
+	}
+	return StaticPolicy(mustPolicy(t, strings.Replace(testPolicy, "%ANON%", anon, 1)))
+}
+
+// fixture is a server with the test services and a client factory.
+type fixture struct {
+	pki  *testPKI
+	iss  *testIssuer
+	addr string
+	seen *seen
+}
+
+func newFixture(t *testing.T, anonymous bool) *fixture {
+	t.Helper()
+	f := &fixture{pki: newPKI(t, "predikat"), iss: newIssuer(t, "k1"), seen: &seen{}}
+	jwksFile := filepath.Join(t.TempDir(), "jwks.json")
+	writeFile(t, jwksFile, f.iss.jwks(t))
+	v, err := NewJWTVerifier(JWTConfig{JWKSFile: jwksFile, Issuer: testIss, Audience: testAud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.addr = startServer(t, f.pki, NewAuthenticator(v), policyWith(t, anonymous), registerAll(f.seen))
+	return f
+}
+
+// certClient dials with a client certificate naming uri (or cn).
+func (f *fixture) certClient(t *testing.T, name, uri, cn string) *grpc.ClientConn {
+	t.Helper()
+	cert, key := f.pki.issue(t, name, uri, cn, false)
+	return dial(t, f.addr, ClientCredentials{CAFile: f.pki.CAFile, CertFile: cert, KeyFile: key})
+}
+
+func (f *fixture) tokenClient(t *testing.T, token string) *grpc.ClientConn {
+	t.Helper()
+	return dial(t, f.addr, ClientCredentials{CAFile: f.pki.CAFile, Token: token})
+}
+
+func wantCode(t *testing.T, err error, code codes.Code, substr string) {
+	t.Helper()
+	if status.Code(err) != code {
+		t.Fatalf("got %v, want code %v", err, code)
+	}
+	if !strings.Contains(status.Convert(err).Message(), substr) {
+		t.Fatalf("message %q does not contain %q", status.Convert(err).Message(), substr)
+	}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestNoCredentialIsUnauthenticated(t *testing.T) {
+	f := newFixture(t, false)
+	conn := dial(t, f.addr, ClientCredentials{CAFile: f.pki.CAFile})
+	_, err := registryv1.NewRegistryServiceClient(conn).GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "63"})
+	wantCode(t, err, codes.Unauthenticated, "a client certificate signed by the Predikat CA or a bearer token")
+}
+
+func TestAnonymousGetsPublicOnlyWhenPolicySaysSo(t *testing.T) {
+	f := newFixture(t, true)
+	conn := dial(t, f.addr, ClientCredentials{CAFile: f.pki.CAFile})
+	if _, err := registryv1.NewRegistryServiceClient(conn).GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "63"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := f.seen.get(); !ok || p.Via != ViaAnonymous || !p.Anonymous() {
+		t.Fatalf("handler saw %+v, %v", p, ok)
+	}
+	_, err := assessmentv1.NewAssessmentServiceClient(conn).RecordAssessment(ctxT(t),
+		&assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "pemkab-hss"})
+	wantCode(t, err, codes.Unauthenticated, `permission "assessments.record"`)
+}
+
+func TestUnknownCAIsRefused(t *testing.T) {
+	f := newFixture(t, false)
+	other := newPKI(t, "other")
+	cert, key := other.issue(t, "intruder", "spiffe://predikat/ops", "", false)
+	// Go's client withholds a certificate the server's CA list does not
+	// cover, so the call arrives anonymous.
+	conn := dial(t, f.addr, ClientCredentials{CAFile: f.pki.CAFile, CertFile: cert, KeyFile: key})
+	_, err := registryv1.NewRegistryServiceClient(conn).GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "63"})
+	wantCode(t, err, codes.Unauthenticated, "a client certificate signed by the Predikat CA")
+
+	// A client that presents it anyway fails the handshake.
+	cfg, err := ClientTLS(f.pki.CAFile, cert, key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forced := cfg.Certificates[0]
+	cfg.Certificates = nil
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &forced, nil }
+	conn2, err := grpc.NewClient(f.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	_, err = registryv1.NewRegistryServiceClient(conn2).GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "63"})
+	if c := status.Code(err); c != codes.Unavailable {
+		t.Fatalf("got %v, want the TLS handshake refused", err)
+	}
+	if _, ok := f.seen.get(); ok {
+		t.Fatal("a handler ran")
+	}
+}
+
+func TestCertificateWithoutRoleIsDenied(t *testing.T) {
+	f := newFixture(t, false)
+	conn := f.certClient(t, "nobody", "spiffe://predikat/nobody", "")
+	_, err := registryv1.NewRegistryServiceClient(conn).GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "63"})
+	wantCode(t, err, codes.PermissionDenied, `permission "registry.read" is not granted to spiffe://predikat/nobody`)
+}
+
+func TestCertificateRoleAndSchemeScope(t *testing.T) {
+	f := newFixture(t, false)
+	conn := f.certClient(t, "omb", "spiffe://predikat/ministry/ombudsman", "ombudsman")
+	as := assessmentv1.NewAssessmentServiceClient(conn)
+	_, err := as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "pemkab-hss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.seen.get()
+	if p.ID != "spiffe://predikat/ministry/ombudsman" || p.Via != ViaMTLS || len(p.Groups) != 0 {
+		t.Fatalf("handler saw %+v", p)
+	}
+	_, err = as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "sakip-2024", InstitutionId: "pemkab-hss"})
+	wantCode(t, err, codes.PermissionDenied,
+		`permission "assessments.record" on scheme "sakip", institution "pemkab-hss" is not granted to spiffe://predikat/ministry/ombudsman`)
+
+	rk := rankingv1.NewRankingServiceClient(conn)
+	if _, err := rk.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rk.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: "sakip", Year: 2024}})
+	wantCode(t, err, codes.PermissionDenied, `permission "boards.read" on scheme "sakip"`)
+	// A scoped binding never grants a call that names no scheme.
+	_, err = rk.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{})
+	wantCode(t, err, codes.PermissionDenied, `permission "boards.read" is not granted`)
+}
+
+func TestCommonNameCertificate(t *testing.T) {
+	f := newFixture(t, false)
+	conn := f.certClient(t, "legacy", "", "legacy")
+	if _, err := registryv1.NewRegistryServiceClient(conn).GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "63"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.seen.get(); p.ID != "cn:legacy" || p.Via != ViaMTLS {
+		t.Fatalf("handler saw %+v", p)
+	}
+}
+
+func TestJWTGroupAndInstitutionScope(t *testing.T) {
+	f := newFixture(t, false)
+	conn := f.tokenClient(t, f.iss.sign(t, validClaims("alice", "pemkab", "staff")))
+	as := assessmentv1.NewAssessmentServiceClient(conn)
+	if _, err := as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "sakip-2024", InstitutionId: "pemkab-hss"}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.seen.get()
+	if p.ID != "user:alice" || p.Via != ViaJWT || strings.Join(p.Groups, ",") != "pemkab,staff" {
+		t.Fatalf("handler saw %+v", p)
+	}
+	_, err := as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "sakip-2024", InstitutionId: "pemkab-hst"})
+	wantCode(t, err, codes.PermissionDenied, `institution "pemkab-hst" is not granted to user:alice`)
+}
+
+func TestBadTokensAreUnauthenticated(t *testing.T) {
+	f := newFixture(t, true)
+	claims := func(mut func(map[string]any)) map[string]any {
+		c := validClaims("alice", "pemkab")
+		mut(c)
+		return c
+	}
+	other := newIssuer(t, "k1")
+	cases := map[string]struct {
+		token string
+		why   string
+	}{
+		"expired": {f.iss.sign(t, claims(func(c map[string]any) {
+			c["exp"] = time.Now().Add(-time.Hour).Unix()
+		})), "expired"},
+		"no exp":   {f.iss.sign(t, claims(func(c map[string]any) { delete(c, "exp") })), "exp"},
+		"issuer":   {f.iss.sign(t, claims(func(c map[string]any) { c["iss"] = "https://evil" })), "iss"},
+		"audience": {f.iss.sign(t, claims(func(c map[string]any) { c["aud"] = "other-api" })), "aud"},
+		"not yet": {f.iss.sign(t, claims(func(c map[string]any) {
+			c["nbf"] = time.Now().Add(time.Hour).Unix()
+		})), "nbf"},
+		"other key":   {other.sign(t, validClaims("alice")), "signature"},
+		"unknown kid": {newIssuer(t, "k9").sign(t, validClaims("alice")), "no key"},
+		"HS256":       {hs256Token(t), "algorithm"},
+		"none":        {noneToken(validClaims("alice")), "algorithm"},
+		"garbage":     {"not.a.jwt", "malformed"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			conn := f.tokenClient(t, c.token)
+			_, err := registryv1.NewRegistryServiceClient(conn).GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "63"})
+			wantCode(t, err, codes.Unauthenticated, "bearer token rejected")
+			wantCode(t, err, codes.Unauthenticated, c.why)
+		})
+	}
+}
+
+func TestStreamUnscopedDecidedBeforeHandler(t *testing.T) {
+	f := newFixture(t, true)
+	// Anonymous holds registry.read but not registry.watch.
+	conn := dial(t, f.addr, ClientCredentials{CAFile: f.pki.CAFile})
+	st, err := registryv1.NewRegistryServiceClient(conn).WatchInstitutions(ctxT(t), &registryv1.WatchInstitutionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Recv()
+	wantCode(t, err, codes.Unauthenticated, `permission "registry.watch"`)
+
+	f.seen = &seen{}
+	conn = f.certClient(t, "ops", "spiffe://predikat/ops", "")
+	st, err = registryv1.NewRegistryServiceClient(conn).WatchInstitutions(ctxT(t), &registryv1.WatchInstitutionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recv(); err != io.EOF {
+		t.Fatalf("want EOF, got %v", err)
+	}
+}
+
+// scopedStreamDesc serves RecordAssessment (scoped by round and
+// institution) as a server stream, so the interceptor's check on RecvMsg
+// is exercised with a real scoped rule.
+var scopedStreamDesc = grpc.ServiceDesc{
+	ServiceName: "predikat.assessment.v1.AssessmentService",
+	HandlerType: (*any)(nil),
+	Streams: []grpc.StreamDesc{{
+		StreamName:    "RecordAssessment",
+		ServerStreams: true,
+		Handler: func(_ any, ss grpc.ServerStream) error {
+			var req assessmentv1.RecordAssessmentRequest
+			if err := ss.RecvMsg(&req); err != nil {
+				return err
+			}
+			return ss.SendMsg(&assessmentv1.RecordAssessmentResponse{})
+		},
+	}},
+}
+
+func TestStreamScopedCheckedOnReceive(t *testing.T) {
+	pki := newPKI(t, "predikat")
+	addr := startServer(t, pki, NewAuthenticator(nil), policyWith(t, false), func(s *grpc.Server) {
+		s.RegisterService(&scopedStreamDesc, nil)
+	})
+	cert, key := pki.issue(t, "omb", "spiffe://predikat/ministry/ombudsman", "", false)
+	conn := dial(t, addr, ClientCredentials{CAFile: pki.CAFile, CertFile: cert, KeyFile: key})
+	call := func(round string) error {
+		st, err := conn.NewStream(ctxT(t), &scopedStreamDesc.Streams[0], "/predikat.assessment.v1.AssessmentService/RecordAssessment")
+		if err != nil {
+			return err
+		}
+		if err := st.SendMsg(&assessmentv1.RecordAssessmentRequest{RoundId: round, InstitutionId: "x"}); err != nil {
+			return err
+		}
+		if err := st.CloseSend(); err != nil {
+			return err
+		}
+		return st.RecvMsg(&assessmentv1.RecordAssessmentResponse{})
+	}
+	if err := call("ombudsman-2024"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, call("sakip-2024"), codes.PermissionDenied, `on scheme "sakip"`)
+}
+
+func TestTokenWithoutTLSIsRefused(t *testing.T) {
+	a := NewAuthenticator(nil)
+	ctx := metadataCtx("authorization", "Bearer x")
+	_, err := a.Authenticate(ctx)
+	wantCode(t, err, codes.Unauthenticated, "without TLS")
+	// With TLS but no verifier configured, tokens are refused too.
+	ctx = peerCtx(ctx, credentials.TLSInfo{})
+	_, err = a.Authenticate(ctx)
+	wantCode(t, err, codes.Unauthenticated, "accepts no tokens")
+}
+
+func TestMethodWithoutAccessIsDenied(t *testing.T) {
+	lp := policyWith(t, true)
+	icpt := UnaryServerInterceptor(NewAuthenticator(nil), lp)
+	_, err := icpt(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/predikat.registry.v1.RegistryService/Nope"},
+		func(context.Context, any) (any, error) { t.Fatal("handler ran"); return nil, nil })
+	wantCode(t, err, codes.PermissionDenied, "declares no access rule")
+	// Health is exempt.
+	ran := false
+	_, err = icpt(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/grpc.health.v1.Health/Check"},
+		func(context.Context, any) (any, error) { ran = true; return nil, nil })
+	if err != nil || !ran {
+		t.Fatalf("health not exempt: %v", err)
+	}
+}
