@@ -255,7 +255,6 @@ func TestStreamUnscopedDecidedBeforeHandler(t *testing.T) {
 	_, err = st.Recv()
 	wantCode(t, err, codes.Unauthenticated, `permission "registry.watch"`)
 
-	f.seen = &seen{}
 	conn = f.certClient(t, "ops", "spiffe://predikat/ops", "")
 	st, err = registryv1.NewRegistryServiceClient(conn).WatchInstitutions(ctxT(t), &registryv1.WatchInstitutionsRequest{})
 	if err != nil {
