@@ -22,6 +22,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"google.golang.org/grpc"
@@ -42,8 +43,16 @@ type App struct {
 	Stdout, Stderr io.Writer
 	// Getenv reads the environment (os.Getenv).
 	Getenv func(string) string
-	// Dial opens a client connection (grpcserver.Dial).
+	// Dial opens a client connection (grpcserver.Dial). It is given the
+	// credentials options first; options it appends win.
 	Dial func(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error)
+	// Credentials, when set, turns the credentials the command line names
+	// (--ca, --cert, --key, --token, defaults from the dev PKI) into dial
+	// options instead of auth.ClientCredentials.DialOptions: tests use it to
+	// present their own stack's credentials, or none to a plaintext
+	// in-process server. Tests can also point the flags' defaults elsewhere
+	// through Getenv (PREDIKAT_PKI, PREDIKAT_CA, ...).
+	Credentials func(auth.ClientCredentials) ([]grpc.DialOption, error)
 	// Progress draws progress bars on Stderr (true when it is a terminal).
 	Progress bool
 }
@@ -94,6 +103,8 @@ type session struct {
 	actor    string
 	addr     map[service]*string
 	natsURL  string
+	creds    credFlags
+	credOpts []grpc.DialOption // resolved once, shared by every connection
 	conns    []*grpc.ClientConn
 	reg      registryv1.RegistryServiceClient
 	asm      assessmentv1.AssessmentServiceClient
@@ -219,6 +230,11 @@ addresses: --registry, --assessment, --ranking, or PREDIKAT_REGISTRY_ADDR,
 PREDIKAT_ASSESSMENT_ADDR, PREDIKAT_RANKING_ADDR; NATS: --nats or
 PREDIKAT_NATS_URL. Defaults are those of "predikat dev".
 
+Calls go over TLS 1.3 and present the dev admin certificate of the PKI that
+"predikat dev" creates (--pki, PREDIKAT_PKI; default .predikat/pki). Other
+credentials: --ca, --cert, --key, --token (PREDIKAT_CA, PREDIKAT_CERT,
+PREDIKAT_KEY, PREDIKAT_TOKEN); "predikat token --role reader" makes a token.
+
 Examples:
   predikat board --scheme ombudsman --year 2024 --group pemda --province 63
   predikat awards list --institution pemkab-hss
@@ -245,6 +261,7 @@ func (a *App) run(ctx context.Context, sp *spec, rest []string) int {
 	}
 	if sp.uses&(useRegistry|useAssessment|useRanking) != 0 {
 		fs.DurationVar(&s.timeout, "timeout", 30*time.Second, "deadline of each call to a service")
+		s.defineCredFlags(fs)
 	}
 	runFn := sp.setup(fs, s)
 	pos, err := parseInterspersed(fs, rest)
@@ -340,7 +357,7 @@ func (s *session) dial(uses service) error {
 			continue
 		}
 		target := *s.addr[e.svc]
-		cc, err := s.app.Dial(target, grpc.WithChainUnaryInterceptor(s.interceptor(e, target)))
+		cc, err := s.connect(e, target)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -134,6 +135,9 @@ func newTestApp(t *testing.T) (*App, *fakeServer, *bytes.Buffer, *bytes.Buffer) 
 				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
 			return grpc.NewClient("passthrough:///"+target, opts...)
 		},
+		// The fake server is plaintext: no credentials (credentials_test.go
+		// covers them over TLS).
+		Credentials: func(auth.ClientCredentials) ([]grpc.DialOption, error) { return nil, nil },
 	}
 	return app, f, &out, &errOut
 }

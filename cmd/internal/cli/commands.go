@@ -211,4 +211,20 @@ Ctrl-C stops it. With --json: one AwardGranted (or AwardRevoked) per line.`,
 		},
 		setup: cmdAwardsWatch,
 	},
+	{
+		path:    "token",
+		summary: "print a dev bearer token for a role, signed with the dev PKI's key",
+		about: `Prints a bearer token (an ES256 JWT) signed with the token key of the dev
+PKI that "predikat dev" creates, for the stack that verifies with its JWKS.
+The roles go into the token's groups; the dev policy (policy.yaml beside the
+key) binds each group to the role of the same name. Pass the token with
+--token or PREDIKAT_TOKEN to act with those roles instead of the dev admin
+certificate.`,
+		examples: []string{
+			"predikat token --role reader",
+			"predikat token --role assessor,round-manager --subject ayu --ttl 8h",
+			`PREDIKAT_TOKEN=$(predikat token --role reader) predikat board --scheme ombudsman --year 2024 --group pemda`,
+		},
+		setup: cmdToken,
+	},
 }

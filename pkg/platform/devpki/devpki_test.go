@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -331,7 +332,7 @@ func TestPolicyFile(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &p); err != nil {
 		t.Fatalf("%v\n%s", err, raw)
 	}
-	if !slices.Equal(p.Roles["admin"], []string{"*"}) || len(p.Roles) != len(Roles()) || p.Anonymous == nil || len(p.Anonymous) != 0 {
+	if !slices.Equal(p.Roles["admin"], []string{"*"}) || len(p.Roles) != len(Roles()) || p.Anonymous != nil {
 		t.Errorf("roles %v, anonymous %v", p.Roles, p.Anonymous)
 	}
 	byPrincipal, byGroup := map[string][]string{}, map[string][]string{}
@@ -356,5 +357,30 @@ func TestPolicyFile(t *testing.T) {
 	}
 	if len(byPrincipal) != len(wantP) {
 		t.Errorf("principals bound: %v", byPrincipal)
+	}
+}
+
+// TestPolicyLoadsWithAuth: the services' own parser takes the dev policy,
+// and it gives each dev identity the roles it is meant to have.
+func TestPolicyLoadsWithAuth(t *testing.T) {
+	f := ensureT(t, t.TempDir())
+	p, err := auth.LoadPolicy(f.Policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		pr   auth.Principal
+		want []string
+	}{
+		{auth.Principal{ID: UserURI("admin"), Via: auth.ViaMTLS}, []string{"admin"}},
+		{auth.Principal{ID: UserURI("reader"), Via: auth.ViaMTLS}, []string{"reader"}},
+		{auth.Principal{ID: ServiceURI("ranking"), Via: auth.ViaMTLS}, []string{"service"}},
+		{auth.Principal{ID: "user:dev-assessor", Groups: []string{"assessor"}, Via: auth.ViaJWT}, []string{"assessor"}},
+		{auth.AnonymousPrincipal, nil},
+	}
+	for _, c := range cases {
+		if got := p.Roles(c.pr); !slices.Equal(got, c.want) {
+			t.Errorf("%s: roles %v, want %v", c.pr.ID, got, c.want)
+		}
 	}
 }

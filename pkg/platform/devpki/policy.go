@@ -49,7 +49,10 @@ func policyYAML() string {
 	for _, r := range roles {
 		fmt.Fprintf(&b, "  %s: [%s]\n", r.name, strings.Join(quoteAll(r.perms), ", "))
 	}
-	b.WriteString("anonymous: []\nbindings:\n")
+	// Callers with no credential get nothing. The key is left out rather
+	// than written as an empty list, which the policy parser refuses.
+	b.WriteString("# anonymous: [public] would let callers with no credential do what public may.\n")
+	b.WriteString("bindings:\n")
 	services := make([]string, 0, len(Services))
 	for _, s := range Services {
 		if s != "registry" { // the registry calls no other service
