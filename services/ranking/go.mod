@@ -12,6 +12,8 @@ require (
 
 require golang.org/x/sync v0.24.0
 
+require github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.2 // indirect
 	buf.build/go/protovalidate v1.4.0 // indirect

@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 	"log/slog"
 	"net"
 	"os"
@@ -43,7 +46,8 @@ type stack struct {
 	svcLog *slog.Logger // what the services get: warnings and errors only
 	dir    string
 	mode   harness.Mode
-	built  bool // Processes: the binaries are in dir/bin
+	pki    *devpki.Files // certificates of the services, the echo and the callers
+	built  bool          // Processes: the binaries are in dir/bin
 
 	nats    *harness.NATS
 	sync    bool       // the NATS server fsyncs every write
@@ -78,6 +82,10 @@ func newStack(ctx context.Context, log, svcLog *slog.Logger, mode harness.Mode) 
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
 	s := &stack{log: log, svcLog: svcLog, dir: dir, mode: mode}
+	if s.pki, err = devpki.Ensure(filepath.Join(dir, "pki"), svcLog); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("dev PKI: %w", err)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return s, nil
 }
@@ -134,7 +142,7 @@ func (s *stack) services(ctx context.Context) (*harness.Services, error) {
 		s.built = true
 	}
 	o := harness.ServicesOptions{Mode: s.mode, NATSURL: s.nats.URL, Logger: s.svcLog, ClientName: "predikat-bench-services",
-		BinDir: binDir, ProcessOutput: logWriter{s.svcLog}, ProcessLogLevel: "warn", ReadyTimeout: 10 * time.Minute}
+		BinDir: binDir, ProcessOutput: logWriter{s.svcLog}, ProcessLogLevel: "warn", ReadyTimeout: 10 * time.Minute, PKI: s.pki}
 	if s.redis != nil {
 		o.RedisAddr = s.redis.Addr
 	}
@@ -171,12 +179,18 @@ func (s *stack) startRedisAndEcho() error {
 	if s.benchRDB, err = redisx.NewClient(s.redis.Addr, redisx.Options{ClientName: "predikat-bench"}); err != nil {
 		return err
 	}
-	// The baseline: a gRPC server on the same bootstrap (recovery, logging
-	// and validation interceptors, health, reflection) serving one method
-	// that returns its empty request. Not health Check: the bootstrap
-	// leaves health checks out of its request logging, so they skip an
-	// interceptor every service call goes through.
-	es, err := grpcserver.New(grpcserver.Options{Name: "echo", Logger: s.svcLog})
+	// The baseline: a gRPC server on the same bootstrap (TLS 1.3 with the
+	// caller's certificate, recovery, logging and validation interceptors,
+	// health, reflection) serving one method that returns its empty
+	// request. Not health Check: the bootstrap leaves health checks out of
+	// its request logging, so they skip an interceptor every service call
+	// goes through. The echo declares no access rule, so it runs without
+	// the authorization step the services add.
+	tlsCfg, err := auth.ServerTLS(s.pki.ServiceCert("registry"), s.pki.ServiceKey("registry"), s.pki.CA())
+	if err != nil {
+		return fmt.Errorf("echo server TLS: %w", err)
+	}
+	es, err := grpcserver.New(grpcserver.Options{Name: "echo", Logger: s.svcLog, TLS: tlsCfg})
 	if err != nil {
 		return err
 	}
@@ -244,7 +258,11 @@ func (s *stack) startRanking(ctx context.Context) error {
 // dial opens a client connection the way a ministry system would: one
 // connection per service, shared by every concurrent caller.
 func (s *stack) dial(addr string) *grpc.ClientConn {
-	cc, err := grpcserver.Dial(addr)
+	opts, err := security.DevClient(s.pki, "admin").DialOptions()
+	if err != nil {
+		panic(err) // the PKI was written a moment ago by this process
+	}
+	cc, err := grpcserver.Dial(addr, opts...)
 	if err != nil {
 		panic(err) // grpc.NewClient fails only on a malformed target
 	}

@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/predikat-id/predikat/cmd/internal/demo"
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/config"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 )
 
 // Options says where the stack keeps its data and listens. Zero values mean
@@ -83,7 +83,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	addrs := Addrs(st.Addrs)
 	if o.Demo && st.Fresh {
-		if err := loadDemo(ctx, addrs, log); err != nil {
+		if err := loadDemo(ctx, st, addrs, log); err != nil {
 			st.Close()
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -101,13 +101,14 @@ func Run(ctx context.Context, o Options) error {
 	return st.Err()
 }
 
-func loadDemo(ctx context.Context, a Addrs, log *slog.Logger) error {
-	rc, err := grpcserver.Dial(a.Registry)
+// loadDemo loads the demo data as the dev admin.
+func loadDemo(ctx context.Context, st *stack.Stack, a Addrs, log *slog.Logger) error {
+	rc, err := st.Dial(a.Registry, "admin")
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	ac, err := grpcserver.Dial(a.Assessment)
+	ac, err := st.Dial(a.Assessment, "admin")
 	if err != nil {
 		return err
 	}
@@ -123,8 +124,12 @@ func printSummary(out io.Writer, dataDir string, a Addrs) {
 	fmt.Fprintf(out, "  registry    %-22s predikat.registry.v1.RegistryService\n", a.Registry)
 	fmt.Fprintf(out, "  assessment  %-22s predikat.assessment.v1.AssessmentService\n", a.Assessment)
 	fmt.Fprintf(out, "  ranking     %-22s predikat.ranking.v1.RankingService\n", a.Ranking)
+	pki := filepath.Join(dataDir, "pki")
+	fmt.Fprintf(out, "\nEvery port is TLS-only and every call is checked against %s.\n", filepath.Join(pki, "policy.yaml"))
+	fmt.Fprintf(out, "Dev credentials in %s: ca.pem, admin.pem (the CLI's default), reader.pem,\n", pki)
+	fmt.Fprintf(out, "the services' certificates, and the dev token key (predikat token --role ROLE).\n")
 	fmt.Fprintf(out, "\nTry, in another terminal:\n")
 	fmt.Fprintf(out, "  go run ./cmd/predikat board --scheme ombudsman --year 2024 --group pemda --province 63\n")
 	fmt.Fprintf(out, "  go run ./cmd/predikat awards list --institution pemkab-hss\n")
-	fmt.Fprintf(out, "  go tool grpcurl -plaintext %s list\n\n", a.Registry)
+	fmt.Fprintf(out, "  go tool grpcurl -cacert %[1]s/ca.pem -cert %[1]s/admin.pem -key %[1]s/admin-key.pem %[2]s list\n\n", pki, a.Registry)
 }

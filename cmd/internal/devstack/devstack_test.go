@@ -2,7 +2,11 @@ package devstack
 
 import (
 	"context"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"github.com/predikat-id/predikat/pkg/platform/security"
+	"google.golang.org/grpc"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -91,7 +95,7 @@ func TestDemoStack(t *testing.T) {
 	log := natstest.Logger(t)
 	s := startStack(t, dir, log)
 
-	rc, _ := grpcserver.Dial(s.addrs.Ranking)
+	rc, _ := dialAdmin(t, dir, s.addrs.Ranking)
 	defer rc.Close()
 	board, err := rankingv1.NewRankingServiceClient(rc).GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{
 		Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "pemda", Scope: "63"}})
@@ -105,7 +109,7 @@ func TestDemoStack(t *testing.T) {
 		t.Errorf("published round's board is %v", board.GetBoard().GetState())
 	}
 
-	ac, _ := grpcserver.Dial(s.addrs.Assessment)
+	ac, _ := dialAdmin(t, dir, s.addrs.Assessment)
 	defer ac.Close()
 	asm := assessmentv1.NewAssessmentServiceClient(ac)
 	awards, err := asm.ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{InstitutionId: "pemkab-hss", CeremonyDate: "2025-04-17",
@@ -130,7 +134,7 @@ func TestDemoStack(t *testing.T) {
 
 	// Loading again writes nothing.
 	before := streamSeqs(t, s.addrs.NATS)
-	gc, _ := grpcserver.Dial(s.addrs.Registry)
+	gc, _ := dialAdmin(t, dir, s.addrs.Registry)
 	defer gc.Close()
 	if err := demo.Load(ctxT(t), demo.Clients{Registry: registryv1.NewRegistryServiceClient(gc), Assessment: asm}, log); err != nil {
 		t.Fatal(err)
@@ -151,11 +155,22 @@ func TestDemoStack(t *testing.T) {
 			t.Errorf("restart changed %s: %d -> %d", name, seq, again[name])
 		}
 	}
-	rc2, _ := grpcserver.Dial(s2.addrs.Ranking)
+	rc2, _ := dialAdmin(t, dir, s2.addrs.Ranking)
 	defer rc2.Close()
 	board2, err := rankingv1.NewRankingServiceClient(rc2).GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{
 		Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "pemda", Scope: "63"}})
 	if err != nil || len(board2.GetEntries()) == 0 || board2.GetEntries()[0].GetInstitutionId() != "pemkab-hss" {
 		t.Fatalf("board after restart (Redis is new, rebuilt from NATS) = %v, %v", board2, err)
 	}
+}
+
+// dialAdmin connects as the dev admin, with the credentials the stack
+// created in its data directory, as the CLI does.
+func dialAdmin(t *testing.T, dir, addr string) (*grpc.ClientConn, error) {
+	t.Helper()
+	opts, err := security.DevClient(devpki.At(filepath.Join(dir, "pki")), "admin").DialOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return grpcserver.Dial(addr, opts...)
 }

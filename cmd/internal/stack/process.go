@@ -18,7 +18,9 @@ import (
 	"golang.org/x/sync/errgroup"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 )
 
 // stopGrace is how long a process has to drain after SIGTERM before it is
@@ -90,7 +92,7 @@ func (s *Services) startProcess(name, addr, registryAddr string) (string, error)
 		}
 		return nil
 	})
-	if err := waitServing(s.ctx, addr, p.exited, s.o.ReadyTimeout); err != nil {
+	if err := waitServing(s.ctx, addr, s.Credentials("reader"), p.exited, s.o.ReadyTimeout); err != nil {
 		_ = p.stop()
 		return "", fmt.Errorf("%s: %w; its last output:\n%s", name, err, tail)
 	}
@@ -108,7 +110,10 @@ func (s *Services) flags(name, addr, registryAddr string) []string {
 	if name == Ranking {
 		args = append(args, "--redis", s.o.RedisAddr)
 	}
-	return args
+	sec := security.Dev(s.o.PKI, name)
+	return append(args, "--tls-cert", sec.CertFile, "--tls-key", sec.KeyFile, "--tls-ca", sec.CAFile,
+		"--policy", sec.PolicyFile, "--policy-poll", sec.PolicyPoll.String(),
+		"--jwks-file", sec.JWT.JWKSFile, "--jwt-issuer", sec.JWT.Issuer, "--jwt-audience", sec.JWT.Audience)
 }
 
 // concreteAddr turns port 0 into a free port: a process reports no bound
@@ -131,8 +136,12 @@ func concreteAddr(addr string) (string, error) {
 
 // waitServing polls the gRPC health of addr until it reports SERVING, the
 // process exits, or the timeout passes.
-func waitServing(ctx context.Context, addr string, exited <-chan struct{}, timeout time.Duration) error {
-	cc, err := grpcserver.Dial(addr)
+func waitServing(ctx context.Context, addr string, creds auth.ClientCredentials, exited <-chan struct{}, timeout time.Duration) error {
+	opts, err := creds.DialOptions()
+	if err != nil {
+		return err
+	}
+	cc, err := grpcserver.Dial(addr, opts...)
 	if err != nil {
 		return err
 	}

@@ -15,11 +15,16 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/predikat-id/predikat/pkg/platform/auth"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 	assessment "github.com/predikat-id/predikat/services/assessment/wiring"
 	ranking "github.com/predikat-id/predikat/services/ranking/wiring"
 	registry "github.com/predikat-id/predikat/services/registry/wiring"
+	"google.golang.org/grpc"
 )
 
 // Mode is how the services run.
@@ -76,6 +81,11 @@ type ServicesOptions struct {
 	ProcessLogLevel string
 	// ReadyTimeout bounds the wait for a service to serve (0: a minute).
 	ReadyTimeout time.Duration
+	// PKI holds the certificates, the token key and the policy the services
+	// run with (devpki.Ensure); nil creates a fresh one in a temporary
+	// directory that Stop removes. Every port is TLS-only and every call is
+	// checked against the policy, in tests as in production.
+	PKI *devpki.Files
 	// OnServing, if set, is called with a service's name and address as it
 	// begins to serve, before Start returns. In process it runs inside the
 	// service's own OnServing, so before anyone can query it: a test sees
@@ -96,6 +106,7 @@ type Services struct {
 	ownNC  bool          // nc is ours to close
 	rdb    *redis.Client // InProcess: the ranking service's Redis client
 	tmpBin string        // Processes: a BinDir of our own
+	tmpPKI string        // a PKI directory of our own
 
 	mu       sync.Mutex
 	running  []*service // in start order
@@ -130,6 +141,9 @@ func NewServices(ctx context.Context, o ServicesOptions) (*Services, error) {
 		o.ClientName = "predikat-stack"
 	}
 	s := &Services{o: o, failed: make(chan struct{})}
+	if err := s.preparePKI(); err != nil {
+		return nil, err
+	}
 	s.ctx, s.end = context.WithCancel(context.WithoutCancel(ctx))
 	if o.Mode == Processes {
 		return s, s.prepareBinaries(ctx)
@@ -144,6 +158,41 @@ func NewServices(ctx context.Context, o ServicesOptions) (*Services, error) {
 	}
 	s.ownNC = true
 	return s, nil
+}
+
+// preparePKI creates a PKI of the harness's own when none was given.
+func (s *Services) preparePKI() error {
+	if s.o.PKI != nil {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "predikat-pki-")
+	if err != nil {
+		return fmt.Errorf("directory for the PKI: %w", err)
+	}
+	if s.o.PKI, err = devpki.Ensure(dir, s.o.Logger); err != nil {
+		_ = os.RemoveAll(dir)
+		return fmt.Errorf("dev PKI: %w", err)
+	}
+	s.tmpPKI = dir
+	return nil
+}
+
+// PKI is the PKI the services run with.
+func (s *Services) PKI() *devpki.Files { return s.o.PKI }
+
+// Credentials are a dev user's credentials ("admin" or "reader") for
+// calling the services.
+func (s *Services) Credentials(user string) auth.ClientCredentials {
+	return security.DevClient(s.o.PKI, user)
+}
+
+// Dial connects to a service as the dev user ("admin" or "reader").
+func (s *Services) Dial(addr, user string) (*grpc.ClientConn, error) {
+	opts, err := s.Credentials(user).DialOptions()
+	if err != nil {
+		return nil, fmt.Errorf("credentials of %s: %w", user, err)
+	}
+	return grpcserver.Dial(addr, opts...)
 }
 
 func (s *Services) prepareBinaries(ctx context.Context) error {
@@ -182,11 +231,11 @@ func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 	switch name {
 	case Registry:
 		return func(ctx context.Context, up func(string)) error {
-			return registry.Run(ctx, registry.Config{Addr: addr, NATS: s.nc, Replicas: 1, Logger: log, OnServing: up})
+			return registry.Run(ctx, registry.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: s.nc, Replicas: 1, Logger: log, OnServing: up})
 		}, nil
 	case Assessment:
 		return func(ctx context.Context, up func(string)) error {
-			return assessment.Run(ctx, assessment.Config{Addr: addr, NATS: s.nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+			return assessment.Run(ctx, assessment.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: s.nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
 		}, nil
 	case Ranking:
 		rdb, err := s.rankingRedis()
@@ -194,7 +243,7 @@ func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 			return nil, err
 		}
 		return func(ctx context.Context, up func(string)) error {
-			return ranking.Run(ctx, ranking.Config{Addr: addr, NATS: s.nc, Redis: rdb, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+			return ranking.Run(ctx, ranking.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: s.nc, Redis: rdb, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown service %q", name)
@@ -378,8 +427,10 @@ func (s *Services) release() {
 		s.nc.Close()
 	}
 	s.nc = nil
-	if s.tmpBin != "" {
-		_ = os.RemoveAll(s.tmpBin)
-		s.tmpBin = ""
+	for _, dir := range []*string{&s.tmpBin, &s.tmpPKI} {
+		if *dir != "" {
+			_ = os.RemoveAll(*dir)
+			*dir = ""
+		}
 	}
 }

@@ -11,6 +11,8 @@ package stack
 import (
 	"context"
 	"fmt"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"google.golang.org/grpc"
 	"io"
 	"log/slog"
 	"os"
@@ -84,6 +86,13 @@ func (o *Options) defaults() {
 	}
 }
 
+// PKI is the stack's PKI (DataDir/pki).
+func (s *Stack) PKI() *devpki.Files { return s.svcs.PKI() }
+
+// Dial connects to one of the stack's services as a dev user ("admin" or
+// "reader").
+func (s *Stack) Dial(addr, user string) (*grpc.ClientConn, error) { return s.svcs.Dial(addr, user) }
+
 // Start starts NATS, Redis and the registry, then the assessment and
 // ranking services (which ask the registry about institutions, so they
 // start once it answers). On an error everything started is stopped.
@@ -98,7 +107,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := s.startInfra(ctx, &o); err != nil {
 		return nil, err
 	}
-	s.svcs, err = NewServices(ctx, ServicesOptions{Mode: o.Mode, NATSURL: s.NATS, RedisAddr: s.Redis, Logger: o.Logger,
+	// The PKI lives with the data: a restart keeps its certificates, and
+	// the CLI finds them there with no flags.
+	pki, err := devpki.Ensure(filepath.Join(o.DataDir, "pki"), o.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("dev PKI: %w", err)
+	}
+	s.svcs, err = NewServices(ctx, ServicesOptions{Mode: o.Mode, NATSURL: s.NATS, RedisAddr: s.Redis, Logger: o.Logger, PKI: pki,
 		ClientName: o.NATSName, ProcessOutput: o.ProcessOutput, ProcessLogLevel: o.ProcessLogLevel, ReadyTimeout: o.ReadyTimeout})
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -39,7 +38,7 @@ func testStack(t *testing.T, mode Mode) {
 		t.Errorf("PIDs = %v, want the three services", st.PIDs())
 	}
 	for name, addr := range map[string]string{Registry: st.Registry, Assessment: st.Assessment, Ranking: st.Ranking} {
-		cc, err := grpcserver.Dial(addr)
+		cc, err := st.Dial(addr, "admin")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +48,7 @@ func testStack(t *testing.T, mode Mode) {
 			t.Errorf("%s at %s: health %v, %v", name, addr, resp.GetStatus(), err)
 		}
 	}
-	cc, err := grpcserver.Dial(st.Registry)
+	cc, err := st.Dial(st.Registry, "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +117,7 @@ func TestStopServiceAndStartAgain(t *testing.T) {
 	if want := []string{"registry " + addr, "registry " + addr}; !slices.Equal(started, want) {
 		t.Errorf("OnServing saw %v, want %v", started, want)
 	}
-	cc, err := grpcserver.Dial(addr)
+	cc, err := svcs.Dial(addr, "admin")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,11 @@ import (
 
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/pkitest"
+	"google.golang.org/grpc"
 )
 
 // Registry is a running registry service.
@@ -28,6 +30,9 @@ type Registry struct {
 func Services(t testing.TB, ns *natstest.Server, o stack.ServicesOptions) *stack.Services {
 	t.Helper()
 	o.Mode, o.NATSURL, o.NATSConn = stack.InProcess, ns.URL(), ns.Conn(t)
+	if o.PKI == nil {
+		o.PKI = PKI(t)
+	}
 	if o.Logger == nil {
 		o.Logger = natstest.Logger(t)
 	}
@@ -46,6 +51,14 @@ func Services(t testing.TB, ns *natstest.Server, o stack.ServicesOptions) *stack
 	return svcs
 }
 
+// PKI is the test's PKI (pkitest.PKI): every service a test starts,
+// through Services or StartRegistry, trusts the same CA.
+func PKI(t testing.TB) *devpki.Files { return pkitest.PKI(t) }
+
+// Dial connects to a service of the test as the dev user ("admin" or
+// "reader"); the connection closes when the test ends.
+func Dial(t testing.TB, addr, user string) *grpc.ClientConn { return pkitest.Dial(t, addr, user) }
+
 // StartRegistry runs the registry service in process on ns until the test
 // ends.
 func StartRegistry(t testing.TB, ns *natstest.Server) *Registry {
@@ -55,12 +68,7 @@ func StartRegistry(t testing.TB, ns *natstest.Server) *Registry {
 	if err != nil {
 		t.Fatalf("registry did not start: %v", err)
 	}
-	cc, err := grpcserver.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close() })
-	return &Registry{Addr: addr, Client: registryv1.NewRegistryServiceClient(cc)}
+	return &Registry{Addr: addr, Client: registryv1.NewRegistryServiceClient(Dial(t, addr, "admin"))}
 }
 
 // Create registers the institutions.

@@ -7,6 +7,7 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 	"log/slog"
 	"net"
 
@@ -30,6 +31,9 @@ const DefaultAddr = config.DefaultAssessment
 type Config struct {
 	// Addr is the gRPC listen address.
 	Addr string
+	// Security is the service's certificate, its callers' CA, bearer
+	// tokens and the access policy; Run refuses to start without them.
+	Security security.Config
 	// NATS is a connected client; the caller owns it.
 	NATS *nats.Conn
 	// Replicas of the streams and bucket (1 for one NATS server, 3 on a cluster).
@@ -59,7 +63,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("assessment: open storage: %w", err)
 	}
-	cc, err := grpcserver.Dial(cfg.RegistryAddr)
+	cc, err := cfg.Security.Dial(cfg.RegistryAddr)
 	if err != nil {
 		return fmt.Errorf("assessment: registry client for %s: %w", cfg.RegistryAddr, err)
 	}
@@ -68,13 +72,22 @@ func Run(ctx context.Context, cfg Config) error {
 	defer func() { _ = cc.Close() }()
 	reg := registryclient.New(cc, log)
 
-	gs, err := grpcserver.New(grpcserver.Options{Name: "assessment", Logger: cfg.Logger})
+	sec, err := cfg.Security.Server(ctx, cfg.Logger)
+	if err != nil {
+		return fmt.Errorf("assessment: %w", err)
+	}
+	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger}
+	sec.Apply(&gopts)
+	gs, err := grpcserver.New(gopts)
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
 	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		assessmentv1.RegisterAssessmentServiceServer(r, server.New(app.New(cat, st.ForApp(cat), registry{reg}, app.SystemClock{})))
 	})
+	if err := security.CheckDeclared(gs.GRPC()); err != nil {
+		return fmt.Errorf("assessment: %w", err)
+	}
 	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("assessment: listen on %s: %w", cfg.Addr, err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 	"log/slog"
 	"net"
 	"sync"
@@ -46,6 +47,9 @@ var DefaultRedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", redisx.DefaultLocalP
 type Config struct {
 	// Addr is the gRPC listen address.
 	Addr string
+	// Security is the service's certificate, its callers' CA, bearer
+	// tokens and the access policy; Run refuses to start without them.
+	Security security.Config
 	// NATS is a connected client; the caller owns it.
 	NATS *nats.Conn
 	// Redis is a client for the boards; the caller owns it. Build it with
@@ -95,13 +99,19 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.RegistryAddr == "" {
 		return errors.New("ranking: RegistryAddr is required (names come from the registry)")
 	}
-	cc, err := grpcserver.Dial(cfg.RegistryAddr)
+	cc, err := cfg.Security.Dial(cfg.RegistryAddr)
 	if err != nil {
 		return fmt.Errorf("ranking: %w", err)
 	}
 	defer cc.Close()
 
-	gs, err := grpcserver.New(grpcserver.Options{Name: "ranking", Logger: cfg.Logger})
+	sec, err := cfg.Security.Server(ctx, cfg.Logger)
+	if err != nil {
+		return fmt.Errorf("ranking: %w", err)
+	}
+	gopts := grpcserver.Options{Name: "ranking", Logger: cfg.Logger}
+	sec.Apply(&gopts)
+	gs, err := grpcserver.New(gopts)
 	if err != nil {
 		return fmt.Errorf("ranking: %w", err)
 	}
@@ -119,6 +129,9 @@ func Run(ctx context.Context, cfg Config) error {
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		rankingv1.RegisterRankingServiceServer(r, server.New(st, names.New(nm), rebuilder{coord}))
 	})
+	if err := security.CheckDeclared(gs.GRPC()); err != nil {
+		return fmt.Errorf("ranking: %w", err)
+	}
 
 	var wg sync.WaitGroup
 	defer wg.Wait()

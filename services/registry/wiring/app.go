@@ -7,6 +7,7 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 	"log/slog"
 	"net"
 	"time"
@@ -31,6 +32,9 @@ const DefaultAddr = config.DefaultRegistry
 type Config struct {
 	// Addr is the gRPC listen address.
 	Addr string
+	// Security is the service's certificate, its callers' CA, bearer
+	// tokens and the access policy; Run refuses to start without them.
+	Security security.Config
 	// NATS is a connected client; the caller owns it.
 	NATS *nats.Conn
 	// Replicas of the KV buckets (1 for one NATS server, 3 on a cluster).
@@ -49,7 +53,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("registry: jetstream: %w", err)
 	}
-	gs, err := grpcserver.New(grpcserver.Options{Name: "registry", Logger: cfg.Logger})
+	sec, err := cfg.Security.Server(ctx, cfg.Logger)
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	gopts := grpcserver.Options{Name: "registry", Logger: cfg.Logger}
+	sec.Apply(&gopts)
+	gs, err := grpcserver.New(gopts)
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
@@ -71,6 +81,9 @@ func Run(ctx context.Context, cfg Config) error {
 			Clock: app.ClockFunc(time.Now), Stopping: ctx.Done(),
 		})))
 	})
+	if err := security.CheckDeclared(gs.GRPC()); err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis) }()
 

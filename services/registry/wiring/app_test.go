@@ -9,9 +9,9 @@ import (
 	"time"
 
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/pkitest"
 	"github.com/predikat-id/predikat/services/registry/wiring"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -31,6 +31,7 @@ func startReplica(t *testing.T, ns *natstest.Server) *replica {
 	done := make(chan error, 1)
 	go func() {
 		done <- wiring.Run(ctx, wiring.Config{Addr: "127.0.0.1:0", NATS: ns.Conn(t), Logger: natstest.Logger(t),
+			Security:  pkitest.Security(t, "registry"),
 			OnServing: func(a string) { addr <- a }})
 	}()
 	var a string
@@ -41,10 +42,7 @@ func startReplica(t *testing.T, ns *natstest.Server) *replica {
 	case <-time.After(15 * time.Second):
 		t.Fatal("registry did not become ready in 15s")
 	}
-	cc, err := grpcserver.Dial(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cc := pkitest.Dial(t, a, "admin")
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

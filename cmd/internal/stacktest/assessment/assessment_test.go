@@ -15,7 +15,6 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"google.golang.org/grpc/codes"
@@ -49,12 +48,7 @@ func (s *stack) startRegistry(addr string) {
 	if s.regAddr, err = s.svcs.Start(harness.Registry, addr, ""); err != nil {
 		s.t.Fatalf("registry did not start: %v", err)
 	}
-	cc, err := grpcserver.Dial(s.regAddr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { cc.Close() })
-	s.reg = registryv1.NewRegistryServiceClient(cc)
+	s.reg = registryv1.NewRegistryServiceClient(stacktest.Dial(s.t, s.regAddr, "admin"))
 }
 
 // startAssessment starts an assessment service (one more replica, if one
@@ -64,12 +58,7 @@ func (s *stack) startAssessment() {
 	if err != nil {
 		s.t.Fatalf("assessment did not start: %v", err)
 	}
-	cc, err := grpcserver.Dial(addr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { cc.Close() })
-	s.svc = assessmentv1.NewAssessmentServiceClient(cc)
+	s.svc = assessmentv1.NewAssessmentServiceClient(stacktest.Dial(s.t, addr, "admin"))
 }
 
 // regStop stops the registry; startRegistry brings it back.

@@ -16,7 +16,6 @@ import (
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/cmd/internal/stacktest"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
@@ -72,11 +71,7 @@ func (e *env) start(onServing func()) {
 	if err != nil {
 		t.Fatalf("ranking did not start: %v", err)
 	}
-	cc, err := grpcserver.Dial(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
+	cc := stacktest.Dial(t, a, "admin")
 	e.cc = cc
 	e.client = rankingv1.NewRankingServiceClient(cc)
 	e.health = healthpb.NewHealthClient(cc)

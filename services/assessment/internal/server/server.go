@@ -7,12 +7,11 @@ package server
 
 import (
 	"context"
-	"strings"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -25,15 +24,9 @@ type Server struct {
 // New returns the handlers.
 func New(a *app.App) *Server { return &Server{app: a} }
 
-// actor is who the caller says they are (metadata x-predikat-actor).
-func actor(ctx context.Context) string {
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("x-predikat-actor"); len(v) > 0 && strings.TrimSpace(v[0]) != "" {
-			return strings.TrimSpace(v[0])
-		}
-	}
-	return "anonymous"
-}
+// actor is the authenticated caller, never what the caller claims: the
+// principal the auth interceptor put in the context.
+func actor(ctx context.Context) string { return auth.Actor(ctx) }
 
 // pageRequest is a list request: its filter is the request without paging.
 type pageRequest interface {
