@@ -27,15 +27,10 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
-
-// ActorHeader is the gRPC metadata entry that names the caller; the
-// services store it as recorded_by, created_by, granted_by.
-const ActorHeader = "x-predikat-actor"
 
 // App runs predikat commands. Main builds one for the process; tests build
 // their own with buffers and an in-process server.
@@ -380,11 +375,11 @@ func (s *session) close() {
 	}
 }
 
-// interceptor names the caller, bounds each call and turns a failed call's
-// status into an error that reads well when wrapped.
+// interceptor bounds each call and turns a failed call's status into an
+// error that reads well when wrapped. It names no caller: the services take
+// the actor from the credentials alone.
 func (s *session) interceptor(e endpoint, target string) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, s.actor)
 		if s.timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, s.timeout)

@@ -447,7 +447,7 @@ type Assessment struct {
 	AfterPublication bool `protobuf:"varint,20,opt,name=after_publication,json=afterPublication,proto3" json:"after_publication,omitempty"`
 	// Idempotency key of the call that made this revision.
 	RequestId string `protobuf:"bytes,21,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Who made it (the caller's x-predikat-actor).
+	// Who made it: the authenticated principal.
 	RecordedBy string `protobuf:"bytes,22,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	// When JetStream stored it.
 	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`

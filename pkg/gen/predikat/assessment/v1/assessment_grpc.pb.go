@@ -49,10 +49,12 @@ const (
 // is its system of record: a write is answered only after JetStream
 // acknowledged it.
 //
-// Callers name themselves in the gRPC metadata entry "x-predikat-actor"
-// (e.g. "cli:ayu", "import:ombudsman-2024.csv"); it is stored as
-// recorded_by, created_by, granted_by, revoked_by ("anonymous" when absent).
-// v1 has no authentication.
+// Every caller is authenticated (a client certificate signed by the
+// Predikat CA, or a bearer JWT) and every method states the permission it
+// needs (predikat.auth.v1.access); the authenticated principal, e.g.
+// "spiffe://predikat/ministry/ombudsman" or "user:<sub>", is what is stored
+// as recorded_by, created_by, granted_by, revoked_by. No caller can name
+// another actor.
 //
 // Status codes: InvalidArgument for bad input (including a dimension, band,
 // adjustment or peer group the scheme version does not know, or a score
@@ -325,10 +327,12 @@ func (c *assessmentServiceClient) ListAwards(ctx context.Context, in *ListAwards
 // is its system of record: a write is answered only after JetStream
 // acknowledged it.
 //
-// Callers name themselves in the gRPC metadata entry "x-predikat-actor"
-// (e.g. "cli:ayu", "import:ombudsman-2024.csv"); it is stored as
-// recorded_by, created_by, granted_by, revoked_by ("anonymous" when absent).
-// v1 has no authentication.
+// Every caller is authenticated (a client certificate signed by the
+// Predikat CA, or a bearer JWT) and every method states the permission it
+// needs (predikat.auth.v1.access); the authenticated principal, e.g.
+// "spiffe://predikat/ministry/ombudsman" or "user:<sub>", is what is stored
+// as recorded_by, created_by, granted_by, revoked_by. No caller can name
+// another actor.
 //
 // Status codes: InvalidArgument for bad input (including a dimension, band,
 // adjustment or peer group the scheme version does not know, or a score

@@ -274,7 +274,7 @@ type Award struct {
 	Source *Source `protobuf:"bytes,14,opt,name=source,proto3" json:"source,omitempty"`
 	// Idempotency key of the GrantAward call; "" for rule awards.
 	RequestId string `protobuf:"bytes,15,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Who granted it: the caller's x-predikat-actor, or "publish:<round_id>"
+	// Who granted it: the authenticated principal, or "publish:<round_id>"
 	// for rule awards.
 	GrantedBy string `protobuf:"bytes,16,opt,name=granted_by,json=grantedBy,proto3" json:"granted_by,omitempty"`
 	// Who revoked it; empty while granted.

@@ -114,7 +114,7 @@ type Round struct {
 	SchemeProvisional bool `protobuf:"varint,13,opt,name=scheme_provisional,json=schemeProvisional,proto3" json:"scheme_provisional,omitempty"`
 	// Free text; may be empty.
 	Notes string `protobuf:"bytes,14,opt,name=notes,proto3" json:"notes,omitempty"`
-	// Who created it (the caller's x-predikat-actor).
+	// Who created it: the authenticated principal.
 	CreatedBy string `protobuf:"bytes,15,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	// When it was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`

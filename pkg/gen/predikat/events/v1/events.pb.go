@@ -437,7 +437,7 @@ type RoundCorrected struct {
 	BandCode string `protobuf:"bytes,12,opt,name=band_code,json=bandCode,proto3" json:"band_code,omitempty"`
 	// Why.
 	Reason string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Who (x-predikat-actor).
+	// Who: the authenticated principal.
 	CorrectedBy string `protobuf:"bytes,14,opt,name=corrected_by,json=correctedBy,proto3" json:"corrected_by,omitempty"`
 	// Rule awards granted because of the correction.
 	AwardsGranted []string `protobuf:"bytes,15,rep,name=awards_granted,json=awardsGranted,proto3" json:"awards_granted,omitempty"`
