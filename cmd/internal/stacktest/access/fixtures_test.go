@@ -1,0 +1,318 @@
+package access_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+)
+
+// effect is what a successful call leaves behind.
+type effect int
+
+const (
+	read       effect = iota // nothing
+	logged                   // an append to a stream or KV bucket
+	boardsOnly               // Redis only (the boards are derived data)
+)
+
+// fixture is one method's valid call.
+type fixture struct {
+	method protoreflect.FullName
+	// role is the dev policy group (and token subject) of the narrowest
+	// role holding the permission: the call succeeds with its token.
+	role   string
+	effect effect
+	// setup, if set, brings the state to where the call succeeds (run
+	// before all three calls: a refused one must be refused from a state
+	// where the allowed one would have worked).
+	setup func(*testing.T, *env)
+	req   func(*testing.T, *env) proto.Message
+	// check, if set, verifies the allowed call's response or effect.
+	check func(*env, proto.Message) error
+}
+
+const (
+	regSvc  = "predikat.registry.v1.RegistryService."
+	asmSvc  = "predikat.assessment.v1.AssessmentService."
+	rankSvc = "predikat.ranking.v1.RankingService."
+)
+
+// static is a request that needs nothing from the state.
+func static(m proto.Message) func(*testing.T, *env) proto.Message {
+	return func(*testing.T, *env) proto.Message { return m }
+}
+
+// fixtures are in the order they run: each may rely on the effects of the
+// ones before.
+func fixtures() []fixture {
+	var out []fixture
+	out = append(out, registryFixtures()...)
+	out = append(out, assessmentFixtures()...)
+	out = append(out, awardFixtures()...)
+	return append(out, rankingFixtures()...)
+}
+
+func registryFixtures() []fixture {
+	return []fixture{
+		{method: regSvc + "CreateRegion", role: "registry-editor", effect: logged,
+			req: static(&registryv1.CreateRegionRequest{Code: "63.12", Name: "Kabupaten Uji Akses"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*registryv1.CreateRegionResponse).GetRegion().GetCode() == "63.12", "region not created")
+			}},
+		{method: regSvc + "GetRegion", role: "public",
+			req: static(&registryv1.GetRegionRequest{Code: "63.12"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*registryv1.GetRegionResponse).GetRegion().GetName() == "Kabupaten Uji Akses", "wrong region")
+			}},
+		{method: regSvc + "ListRegions", role: "public",
+			req: static(&registryv1.ListRegionsRequest{ProvinceCode: "63"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*registryv1.ListRegionsResponse).GetRegions()) > 10, "too few regions in 63")
+			}},
+		{method: regSvc + "CreateInstitution", role: "registry-editor", effect: logged,
+			req: static(&registryv1.CreateInstitutionRequest{InstitutionId: "pemkot-banjarbaru", Institution: &registryv1.Institution{
+				Name: "Pemerintah Kota Banjarbaru", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, RegionCode: "63.72"}}),
+			check: func(e *env, _ proto.Message) error { return e.institutionIs("pemkot-banjarbaru", "Pemerintah Kota Banjarbaru") }},
+		{method: regSvc + "GetInstitution", role: "public",
+			req: static(&registryv1.GetInstitutionRequest{Id: "pemkab-hss"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*registryv1.GetInstitutionResponse).GetInstitution().GetId() == "pemkab-hss", "wrong institution")
+			}},
+		{method: regSvc + "BatchGetInstitutions", role: "public",
+			req: static(&registryv1.BatchGetInstitutionsRequest{Ids: []string{"pemkab-hss", "polres-hss"}}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*registryv1.BatchGetInstitutionsResponse).GetInstitutions()) == 2, "not both institutions")
+			}},
+		{method: regSvc + "ListInstitutions", role: "public",
+			req: static(&registryv1.ListInstitutionsRequest{PageSize: 100}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*registryv1.ListInstitutionsResponse).GetInstitutions()) >= len(insts), "institutions missing")
+			}},
+		{method: regSvc + "UpdateInstitution", role: "registry-editor", effect: logged,
+			req: func(t *testing.T, e *env) proto.Message {
+				return &registryv1.UpdateInstitutionRequest{
+					Institution: &registryv1.Institution{Id: "pemkab-tapin", Name: "Pemerintah Kabupaten Tapin (diubah)"},
+					UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"name"}}, ExpectedRevision: e.revision(t, "pemkab-tapin")}
+			},
+			check: func(e *env, _ proto.Message) error {
+				return e.institutionIs("pemkab-tapin", "Pemerintah Kabupaten Tapin (diubah)")
+			}},
+		{method: regSvc + "RetireInstitution", role: "registry-editor", effect: logged,
+			req: static(&registryv1.RetireInstitutionRequest{Id: "pemkot-banjarmasin", Reason: "uji akses"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*registryv1.RetireInstitutionResponse).GetInstitution().GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, "not retired")
+			}},
+		{method: regSvc + "WatchInstitutions", role: "service",
+			req: static(&registryv1.WatchInstitutionsRequest{IncludeSnapshot: true}),
+			check: func(_ *env, m proto.Message) error {
+				r := m.(*registryv1.WatchInstitutionsResponse)
+				return want(r.GetType() == registryv1.ChangeType_CHANGE_TYPE_SNAPSHOT && r.GetInstitution().GetId() != "", "first message is not a snapshot institution")
+			}},
+	}
+}
+
+func assessmentFixtures() []fixture {
+	return []fixture{
+		{method: asmSvc + "ListSchemes", role: "public",
+			req: static(&assessmentv1.ListSchemesRequest{}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*assessmentv1.ListSchemesResponse).GetSchemes()) > 0, "no schemes")
+			}},
+		{method: asmSvc + "GetScheme", role: "public",
+			req: static(&assessmentv1.GetSchemeRequest{SchemeId: "ombudsman", Selector: &assessmentv1.GetSchemeRequest_Year{Year: 2024}}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*assessmentv1.GetSchemeResponse).GetScheme() != nil, "no scheme")
+			}},
+		{method: asmSvc + "CreateRound", role: "round-manager", effect: logged,
+			req: static(&assessmentv1.CreateRoundRequest{SchemeId: "ombudsman", Year: 2023, CollectionStart: "2023-03-01", CollectionEnd: "2023-11-30"}),
+			check: func(_ *env, m proto.Message) error {
+				r := m.(*assessmentv1.CreateRoundResponse).GetRound()
+				return errors.Join(want(r.GetId() == round23 && r.GetState() == assessmentv1.RoundState_ROUND_STATE_OPEN, "round not open"),
+					actorIs(r.GetCreatedBy(), "round-manager"))
+			}},
+		{method: asmSvc + "GetRound", role: "public",
+			req: static(&assessmentv1.GetRoundRequest{RoundId: round24}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*assessmentv1.GetRoundResponse).GetRound().GetAssessmentCount() == int32(len(totals2024)), "wrong count")
+			}},
+		{method: asmSvc + "ListRounds", role: "public",
+			req: static(&assessmentv1.ListRoundsRequest{SchemeId: "ombudsman"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*assessmentv1.ListRoundsResponse).GetRounds()) == 2, "not both rounds")
+			}},
+		{method: asmSvc + "ComputeAssessment", role: "assessor",
+			req: static(&assessmentv1.ComputeAssessmentRequest{SchemeId: "ombudsman", Selector: &assessmentv1.ComputeAssessmentRequest_Year{Year: 2024}, Input: reported("90.00")}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*assessmentv1.ComputeAssessmentResponse).GetBandCode() == "A", "90.00 is not band A")
+			}},
+		{method: asmSvc + "RecordAssessment", role: "assessor", effect: logged,
+			req: static(&assessmentv1.RecordAssessmentRequest{RoundId: round23, InstitutionId: "pemkab-hss", Input: reported("90.00"), RequestId: "access-record"}),
+			check: func(_ *env, m proto.Message) error {
+				r := m.(*assessmentv1.RecordAssessmentResponse)
+				return errors.Join(want(r.GetCreated(), "not created"), actorIs(r.GetAssessment().GetRecordedBy(), "assessor"))
+			}},
+		{method: asmSvc + "GetAssessment", role: "assessor",
+			req: static(&assessmentv1.GetAssessmentRequest{RoundId: round24, InstitutionId: "pemkab-hss"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*assessmentv1.GetAssessmentResponse).GetAssessment().GetTotal() == "96.52", "wrong total")
+			}},
+		{method: asmSvc + "ListAssessments", role: "assessor",
+			req: static(&assessmentv1.ListAssessmentsRequest{RoundId: round24}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*assessmentv1.ListAssessmentsResponse).GetAssessments()) == len(totals2024), "wrong count")
+			}},
+		{method: asmSvc + "ListInstitutionHistory", role: "assessor",
+			req: static(&assessmentv1.ListInstitutionHistoryRequest{InstitutionId: "pemkab-hss", SchemeId: "ombudsman"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*assessmentv1.ListInstitutionHistoryResponse).GetAssessments()) == 2, "not both years")
+			}},
+		{method: asmSvc + "ListAssessmentRevisions", role: "assessor",
+			req: static(&assessmentv1.ListAssessmentRevisionsRequest{RoundId: round24, InstitutionId: "pemkab-hss"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*assessmentv1.ListAssessmentRevisionsResponse).GetAssessments()) == 1, "not one revision")
+			}},
+		{method: asmSvc + "CloseRound", role: "round-manager", effect: logged,
+			req:   static(&assessmentv1.CloseRoundRequest{RoundId: round23}),
+			check: roundState(assessmentv1.RoundState_ROUND_STATE_CLOSED)},
+		{method: asmSvc + "ReopenRound", role: "round-manager", effect: logged,
+			req:   static(&assessmentv1.ReopenRoundRequest{RoundId: round23, Reason: "uji akses"}),
+			check: roundState(assessmentv1.RoundState_ROUND_STATE_OPEN)},
+		{method: asmSvc + "PublishRound", role: "round-manager", effect: logged,
+			setup: func(t *testing.T, e *env) {
+				if _, err := e.asm.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: round23}); err != nil {
+					t.Fatalf("close %s to publish it: %v", round23, err)
+				}
+			},
+			req:   static(&assessmentv1.PublishRoundRequest{RoundId: round23, Ceremony: ceremony}),
+			check: roundState(assessmentv1.RoundState_ROUND_STATE_PUBLISHED)},
+		{method: asmSvc + "CorrectPublishedAssessment", role: "assessor", effect: logged,
+			req: static(&assessmentv1.CorrectPublishedAssessmentRequest{RoundId: round24, InstitutionId: "polres-hss", Input: reported("96.70"),
+				CorrectsRevision: 1, Reason: "ralat", RequestId: "access-correct"}),
+			check: func(_ *env, m proto.Message) error {
+				r := m.(*assessmentv1.CorrectPublishedAssessmentResponse)
+				return errors.Join(want(r.GetCreated() && r.GetAssessment().GetRevision() == 2, "no revision 2"),
+					actorIs(r.GetAssessment().GetRecordedBy(), "assessor"))
+			}},
+	}
+}
+
+func awardFixtures() []fixture {
+	return []fixture{
+		{method: asmSvc + "GrantAward", role: "award-officer", effect: logged,
+			req: static(&assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "Penghargaan Uji Akses",
+				Ceremony: &assessmentv1.Ceremony{Name: "Rapat Koordinasi", Date: "2025-04-17"}, RequestId: "access-grant"}),
+			check: func(e *env, m proto.Message) error {
+				a := m.(*assessmentv1.GrantAwardResponse)
+				e.awardID = a.GetAward().GetId()
+				return errors.Join(want(a.GetCreated(), "not created"), actorIs(a.GetAward().GetGrantedBy(), "award-officer"))
+			}},
+		{method: asmSvc + "GetAward", role: "public",
+			req: func(_ *testing.T, e *env) proto.Message { return &assessmentv1.GetAwardRequest{AwardId: e.awardID} },
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*assessmentv1.GetAwardResponse).GetAward().GetTitle() == "Penghargaan Uji Akses", "wrong award")
+			}},
+		{method: asmSvc + "ListAwards", role: "public",
+			req: static(&assessmentv1.ListAwardsRequest{InstitutionId: "pemkab-hss"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*assessmentv1.ListAwardsResponse).GetAwards()) >= 2, "missing the rule award or the manual one")
+			}},
+		{method: asmSvc + "RevokeAward", role: "award-officer", effect: logged,
+			req: func(_ *testing.T, e *env) proto.Message {
+				return &assessmentv1.RevokeAwardRequest{AwardId: e.awardID, Reason: "uji akses"}
+			},
+			check: func(_ *env, m proto.Message) error {
+				a := m.(*assessmentv1.RevokeAwardResponse).GetAward()
+				return errors.Join(want(a.GetState() == assessmentv1.AwardState_AWARD_STATE_REVOKED, "not revoked"), actorIs(a.GetRevokedBy(), "award-officer"))
+			}},
+	}
+}
+
+func rankingFixtures() []fixture {
+	return []fixture{
+		{method: rankSvc + "GetLeaderboard", role: "operator",
+			req: static(&rankingv1.GetLeaderboardRequest{Board: pemda63}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*rankingv1.GetLeaderboardResponse).GetTotalEntries() == 2, "not 2 entries")
+			}},
+		{method: rankSvc + "GetStanding", role: "operator",
+			req: static(&rankingv1.GetStandingRequest{InstitutionId: "pemkab-hss", SchemeId: "ombudsman", Year: 2024}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*rankingv1.GetStandingResponse).GetStandings()) > 0, "no standings")
+			}},
+		{method: rankSvc + "GetStatistics", role: "operator",
+			req: static(&rankingv1.GetStatisticsRequest{Board: pemda63}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*rankingv1.GetStatisticsResponse).GetBoard() != nil, "no statistics")
+			}},
+		{method: rankSvc + "GetInstitutionTrend", role: "operator",
+			req: static(&rankingv1.GetInstitutionTrendRequest{InstitutionId: "pemkab-hss", SchemeId: "ombudsman"}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*rankingv1.GetInstitutionTrendResponse).GetPoints()) > 0, "no trend")
+			}},
+		{method: rankSvc + "ListBoards", role: "operator",
+			req: static(&rankingv1.ListBoardsRequest{SchemeId: "ombudsman", Year: 2024}),
+			check: func(_ *env, m proto.Message) error {
+				return want(len(m.(*rankingv1.ListBoardsResponse).GetBoards()) > 0, "no boards")
+			}},
+		{method: rankSvc + "RebuildBoards", role: "operator", effect: boardsOnly,
+			req: static(&rankingv1.RebuildBoardsRequest{SchemeId: "ombudsman", Year: 2024}),
+			check: func(_ *env, m proto.Message) error {
+				return want(m.(*rankingv1.RebuildBoardsResponse).GetBoardsWritten() > 0, "no board rebuilt")
+			}},
+	}
+}
+
+func want(ok bool, msg string) error {
+	if ok {
+		return nil
+	}
+	return errors.New(msg)
+}
+
+// actorIs checks a write stored the token's principal ("user:" and the
+// subject, which the walk sets to the role name).
+func actorIs(got, role string) error {
+	if got != "user:"+role {
+		return fmt.Errorf("stored actor %q, want %q", got, "user:"+role)
+	}
+	return nil
+}
+
+// roundState checks a round call left round23 in st, read back.
+func roundState(st assessmentv1.RoundState) func(*env, proto.Message) error {
+	return func(e *env, _ proto.Message) error {
+		r, err := e.asm.GetRound(ctxT(e.t), &assessmentv1.GetRoundRequest{RoundId: round23})
+		if err != nil {
+			return err
+		}
+		return want(r.GetRound().GetState() == st, fmt.Sprintf("round %s is %v, want %v", round23, r.GetRound().GetState(), st))
+	}
+}
+
+// revision is an institution's current revision, for an update's
+// optimistic check.
+func (e *env) revision(t *testing.T, id string) uint64 {
+	t.Helper()
+	r, err := e.reg.GetInstitution(ctxT(t), &registryv1.GetInstitutionRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.GetInstitution().GetRevision()
+}
+
+// institutionIs reads an institution back and checks its name.
+func (e *env) institutionIs(id, name string) error {
+	r, err := e.reg.GetInstitution(ctxT(e.t), &registryv1.GetInstitutionRequest{Id: id})
+	if err != nil {
+		return err
+	}
+	return want(r.GetInstitution().GetName() == name, fmt.Sprintf("%s is named %q", id, r.GetInstitution().GetName()))
+}
