@@ -23,6 +23,11 @@ const (
 	// HeaderRequestID carries the caller's request id, so a retry that
 	// arrives after the dedup window is recognised from the stored message.
 	HeaderRequestID = "predikat-request-id"
+	// HeaderRequestFingerprint carries a digest of what the request asked,
+	// so a request id sent again with a different request is recognised
+	// and refused instead of answered with the first result. Messages
+	// written before it existed have none.
+	HeaderRequestFingerprint = "predikat-request-fingerprint"
 
 	specVersion = "1.0"
 	contentType = "application/protobuf"

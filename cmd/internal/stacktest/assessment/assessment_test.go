@@ -98,6 +98,20 @@ func (s *stack) kalsel() {
 	s.institution("kantah-tanah-laut", "Kantor Pertanahan Kabupaten Tanah Laut", registryv1.InstitutionKind_INSTITUTION_KIND_LAND_OFFICE, "63.01")
 }
 
+// lastHeader returns a header of the latest message on subject.
+func (s *stack) lastHeader(subject, header string) string {
+	s.t.Helper()
+	st, err := s.js.Stream(ctxT(s.t), events.Assessments)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	m, err := st.GetLastMsgForSubject(ctxT(s.t), subject)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m.Header.Get(header)
+}
+
 func (s *stack) round(scheme string, year int32) *assessmentv1.Round {
 	s.t.Helper()
 	resp, err := s.svc.CreateRound(ctxT(s.t), &assessmentv1.CreateRoundRequest{SchemeId: scheme, Year: year,
@@ -258,6 +272,16 @@ func TestIdempotentRetriesAndCorrections(t *testing.T) {
 	subj := events.AssessmentSubject("ombudsman", 2024, "pemkab-hss")
 	if n := s.subjectCount(subj); n != 1 {
 		t.Fatalf("a retried request wrote %d messages", n)
+	}
+	// The same request id with another score is another request: refused,
+	// never answered with the first result.
+	_, err = s.record(r.GetId(), "pemkab-hss", reported("96.53"), 0, "req-1")
+	wantCode(t, err, codes.AlreadyExists, "request id req-1 was already used for a different request")
+	if n := s.subjectCount(subj); n != 1 {
+		t.Fatalf("a reused request id wrote %d messages", n)
+	}
+	if fp := s.lastHeader(subj, events.HeaderRequestFingerprint); fp == "" {
+		t.Fatal("the stored record carries no request fingerprint")
 	}
 	// A first record when one exists, or a stale correction: Aborted.
 	_, err = s.record(r.GetId(), "pemkab-hss", reported("90"), 0, "req-2")

@@ -182,18 +182,23 @@ func TestOfflineSubscriberReceivesEveryAward(t *testing.T) {
 	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony}); err != nil {
 		t.Fatal(err)
 	}
-	manual, err := s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA",
+	manualReq := &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA",
 		Ceremony:    &assessmentv1.Ceremony{Name: "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan", Place: "Gedung Mahligai Pancasila, Banjarmasin", Date: "2025-04-17"},
 		PresentedBy: &assessmentv1.PresentedBy{Name: "Hasnuryadi Sulaiman", Office: "Wakil Gubernur Kalimantan Selatan"},
-		SchemeId:    "rb", Year: 2024, Score: "91,25", BandCode: "aa", RequestId: "rakor-2025-hss-rb"})
+		SchemeId:    "rb", Year: 2024, Score: "91,25", BandCode: "aa", RequestId: "rakor-2025-hss-rb"}
+	manual, err := s.svc.GrantAward(ctxT(t), manualReq)
 	if err != nil || !manual.GetCreated() || manual.GetAward().GetBasis().GetBandCode() != "AA" || manual.GetAward().GetBasis().GetScore() != "91.25" {
 		t.Fatalf("manual award = %v, %v", manual, err)
 	}
-	retry, err := s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "again", RequestId: "rakor-2025-hss-rb",
-		Ceremony: &assessmentv1.Ceremony{Name: "x", Date: "2025-04-17"}})
+	retry, err := s.svc.GrantAward(ctxT(t), manualReq)
 	if err != nil || retry.GetCreated() || retry.GetAward().GetId() != manual.GetAward().GetId() {
 		t.Fatalf("retried manual award = %v, %v", retry, err)
 	}
+	// The same request id for another award is refused, not answered with
+	// the first one.
+	_, err = s.svc.GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "again", RequestId: "rakor-2025-hss-rb",
+		Ceremony: &assessmentv1.Ceremony{Name: "x", Date: "2025-04-17"}})
+	wantCode(t, err, codes.AlreadyExists, "request id rakor-2025-hss-rb was already used for a different request")
 	// Back online: everything granted meanwhile arrives.
 	sub, err = awardfeed.Subscribe(ctx, s.js, "kalsel-portal", awardfeed.Filter{ProvinceCode: "63"}, handle)
 	if err != nil {

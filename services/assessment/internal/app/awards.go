@@ -41,21 +41,37 @@ type GrantAwardHandler struct {
 
 // Handle grants the award; a retry returns the award granted first.
 func (h GrantAwardHandler) Handle(ctx context.Context, cmd GrantAward) (Granted, error) {
+	if err := cmd.checkText(); err != nil {
+		return Granted{}, err
+	}
+	fp := cmd.fingerprint()
 	id := award.ManualAwardID(cmd.InstitutionID, cmd.RequestID)
 	if cur, err := h.store.Award(id); err == nil {
-		return Granted{Award: cur}, nil // a retry
+		return grantedBefore(cur, cmd.RequestID, fp) // a retry
 	}
 	a, err := h.compose(ctx, id, cmd)
 	if err != nil {
 		return Granted{}, err
 	}
+	a.RequestFingerprint = fp
 	if cmd.SchemeID != "" {
 		if err := h.linkScheme(ctx, &a); err != nil {
 			return Granted{}, err
 		}
 	}
 	stored, created, err := h.store.Grant(ctx, a)
+	if err == nil && !created {
+		// Granted meanwhile under this request id (a concurrent retry).
+		return grantedBefore(stored, cmd.RequestID, fp)
+	}
 	return Granted{Award: stored, Created: created}, err
+}
+
+func grantedBefore(a *model.Award, requestID, fp string) (Granted, error) {
+	if err := sameRequest(requestID, a.RequestFingerprint, fp); err != nil {
+		return Granted{}, err
+	}
+	return Granted{Award: a}, nil
 }
 
 func (h GrantAwardHandler) compose(ctx context.Context, id string, cmd GrantAward) (model.Award, error) {
@@ -127,5 +143,8 @@ type RevokeAwardHandler struct{ store AwardStore }
 
 // Handle revokes; revoking a revoked award returns it unchanged.
 func (h RevokeAwardHandler) Handle(ctx context.Context, cmd RevokeAward) (*model.Award, error) {
+	if err := checkFree(field{"reason", cmd.Reason}); err != nil {
+		return nil, err
+	}
 	return h.store.Revoke(ctx, cmd.AwardID, cmd.Reason, cmd.By)
 }

@@ -33,6 +33,9 @@ type PublishRoundHandler struct {
 
 // Handle publishes the round.
 func (h PublishRoundHandler) Handle(ctx context.Context, cmd PublishRound) (Published, error) {
+	if err := cmd.checkText(); err != nil {
+		return Published{}, err
+	}
 	now := h.clock.Now()
 	r, changed, err := h.store.Transition(ctx, cmd.RoundID, "", func(r model.Round) (model.Round, bool, error) {
 		return round.Publish(r, now)

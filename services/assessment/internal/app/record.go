@@ -53,6 +53,10 @@ type recorder struct {
 const maxFenceRetries = 5
 
 func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(model.Round) error, afterPublication bool) (*model.Assessment, bool, error) {
+	if err := cmd.checkText(); err != nil {
+		return nil, false, err
+	}
+	fp := cmd.fingerprint(afterPublication)
 	r, err := rc.store.Round(ctx, cmd.RoundID)
 	if err != nil {
 		return nil, false, err
@@ -64,19 +68,25 @@ func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(
 	}
 	// A retry gets its first answer, whatever happened to the round since.
 	if tip.Latest != nil && tip.Latest.RequestID == cmd.RequestID {
-		return tip.Latest, false, nil
+		return replayed(tip.Latest, cmd.RequestID, fp)
 	}
 	if err := check(r); err != nil {
-		return rc.replayOr(ctx, key, cmd.RequestID, err)
+		return rc.replayOr(ctx, key, cmd.RequestID, fp, err)
 	}
 	a, err := rc.compose(ctx, r, cmd, afterPublication)
 	if err != nil {
 		return nil, false, err
 	}
+	a.RequestFingerprint = fp
 	req := Append{Assessment: a, CorrectsRevision: cmd.CorrectsRevision, Tip: tip, Fence: r}
 	for range maxFenceRetries {
 		stored, created, err := rc.store.Append(ctx, req)
 		if !errors.Is(err, ErrRoundMoved) {
+			if err == nil && !created {
+				// The store found this request id stored already (a
+				// concurrent retry, or one in JetStream's window).
+				return replayed(stored, cmd.RequestID, fp)
+			}
 			return stored, created, err
 		}
 		// The round changed while this record was computed: decide again
@@ -94,12 +104,27 @@ func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(
 // replayOr answers a retry of a request that has since been superseded with
 // its first answer, even now that the round has moved on; anything else
 // gets refused.
-func (rc recorder) replayOr(ctx context.Context, key RecordKey, requestID string, refused error) (*model.Assessment, bool, error) {
+func (rc recorder) replayOr(ctx context.Context, key RecordKey, requestID, fp string, refused error) (*model.Assessment, bool, error) {
 	done, err := rc.store.FindRequest(ctx, key, requestID)
-	if err != nil || done != nil {
-		return done, false, err
+	if err != nil {
+		return nil, false, err
+	}
+	if done != nil {
+		return replayed(done, requestID, fp)
 	}
 	return nil, false, refused
+}
+
+// replayed answers a request id found stored: with what it stored when the
+// request is the same, refused when the id was used for another request.
+func replayed(stored *model.Assessment, requestID, fp string) (*model.Assessment, bool, error) {
+	if stored == nil {
+		return nil, false, nil
+	}
+	if err := sameRequest(requestID, stored.RequestFingerprint, fp); err != nil {
+		return nil, false, err
+	}
+	return stored, false, nil
 }
 
 // compose computes the revision to store: the scheme version of the round,

@@ -26,6 +26,9 @@ type CreateRoundHandler struct {
 
 // Handle creates the round, under the scheme version in force that year.
 func (h CreateRoundHandler) Handle(ctx context.Context, cmd CreateRound) (model.Round, error) {
+	if err := checkFree(field{"title", cmd.Title}, field{"notes", cmd.Notes}); err != nil {
+		return model.Round{}, err
+	}
 	inForce, err := h.catalog.ForYear(cmd.SchemeID, cmd.Year)
 	if err != nil && cmd.SchemeVersion == "" {
 		return model.Round{}, err
@@ -74,6 +77,9 @@ type ReopenRoundHandler struct{ store RoundStore }
 
 // Handle reopens the round.
 func (h ReopenRoundHandler) Handle(ctx context.Context, cmd ReopenRound) (model.Round, error) {
+	if err := checkFree(field{"reason", cmd.Reason}); err != nil {
+		return model.Round{}, err
+	}
 	r, _, err := h.store.Transition(ctx, cmd.RoundID, cmd.Reason, round.Reopen)
 	return r, err
 }

@@ -126,8 +126,11 @@ type Assessment struct {
 	Reason           string
 	AfterPublication bool
 	RequestID        string
-	RecordedBy       string
-	RecordTime       time.Time
+	// RequestFingerprint is the digest of the request that stored this
+	// revision; "" for one stored before digests were kept.
+	RequestFingerprint string
+	RecordedBy         string
+	RecordTime         time.Time
 }
 
 // Ceremony is where and when an award is presented.
@@ -161,7 +164,11 @@ type Award struct {
 	RevokeReason, Notes                  string
 	Source                               *Source
 	RequestID, GrantedBy, RevokedBy      string
-	GrantTime, RevokeTime                time.Time
+	// RequestFingerprint is the digest of the GrantAward request that
+	// granted it; "" for a rule award or one granted before digests were
+	// kept.
+	RequestFingerprint    string
+	GrantTime, RevokeTime time.Time
 }
 
 // Institution is the registry's current description of an institution.

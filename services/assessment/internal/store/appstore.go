@@ -101,13 +101,25 @@ func (p *AppStore) Tip(ctx context.Context, key app.RecordKey) (app.Tip, error) 
 	if err != nil || st == nil {
 		return app.Tip{}, err
 	}
-	return app.Tip{Latest: convert.AssessmentFromProto(st.ev.GetAssessment()), Position: st.seq}, nil
+	return app.Tip{Latest: st.model(), Position: st.seq}, nil
+}
+
+// model is the revision as the application layer sees it; nil for none.
+func (st *stored) model() *model.Assessment {
+	if st == nil {
+		return nil
+	}
+	a := convert.AssessmentFromProto(st.ev.GetAssessment())
+	if a != nil {
+		a.RequestFingerprint = st.fingerprint
+	}
+	return a
 }
 
 // FindRequest implements app.AssessmentStore.
 func (p *AppStore) FindRequest(ctx context.Context, key app.RecordKey, requestID string) (*model.Assessment, error) {
-	a, err := p.s.findRequest(ctx, subjectOf(key), requestID)
-	return convert.AssessmentFromProto(a), err
+	st, err := p.s.findRequest(ctx, subjectOf(key), requestID)
+	return st.model(), err
 }
 
 // Append implements app.AssessmentStore.
@@ -121,10 +133,11 @@ func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessmen
 	ev := &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale()}
 	var prev *stored
 	if req.Tip.Latest != nil {
-		prev = &stored{ev: &eventsv1.AssessmentRecorded{Assessment: convert.AssessmentToProto(req.Tip.Latest)}, seq: req.Tip.Position}
+		prev = &stored{ev: &eventsv1.AssessmentRecorded{Assessment: convert.AssessmentToProto(req.Tip.Latest)}, seq: req.Tip.Position,
+			fingerprint: req.Tip.Latest.RequestFingerprint}
 	}
-	got, created, err := p.s.Append(ctx, ev, req.CorrectsRevision, prev, req.Fence.Revision)
-	return convert.AssessmentFromProto(got), created, err
+	got, created, err := p.s.Append(ctx, ev, req.Assessment.RequestFingerprint, req.CorrectsRevision, prev, req.Fence.Revision)
+	return got.model(), created, err
 }
 
 // Assessment implements app.AssessmentStore.
@@ -169,8 +182,17 @@ func (p *AppStore) PublishCorrected(ctx context.Context, c app.Correction) error
 
 // Grant implements app.AwardStore.
 func (p *AppStore) Grant(ctx context.Context, a model.Award) (*model.Award, bool, error) {
-	got, created, err := p.s.Grant(ctx, convert.AwardToProto(&a))
-	return convert.AwardFromProto(got), created, err
+	got, created, err := p.s.Grant(ctx, convert.AwardToProto(&a), a.RequestFingerprint)
+	return got.model(), created, err
+}
+
+// model is the award as the application layer sees it; nil for none.
+func (g Granted) model() *model.Award {
+	a := convert.AwardFromProto(g.Award)
+	if a != nil {
+		a.RequestFingerprint = g.Fingerprint
+	}
+	return a
 }
 
 // Revoke implements app.AwardStore.
@@ -184,8 +206,8 @@ func (p *AppStore) SyncAwards(ctx context.Context) error { return p.s.SyncAwards
 
 // Award implements app.AwardStore.
 func (p *AppStore) Award(id string) (*model.Award, error) {
-	a, err := p.s.Award(id)
-	return convert.AwardFromProto(a), err
+	g, err := p.s.granted(id)
+	return g.model(), err
 }
 
 // Awards implements app.AwardStore.

@@ -17,10 +17,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// stored is one revision as it sits in the stream.
+// stored is one revision as it sits in the stream, with the fingerprint of
+// the request that stored it ("" when stored before fingerprints were kept).
 type stored struct {
-	ev  *eventsv1.AssessmentRecorded
-	seq uint64
+	ev          *eventsv1.AssessmentRecorded
+	seq         uint64
+	fingerprint string
 }
 
 func decode(m *jetstream.RawStreamMsg) (*stored, error) {
@@ -28,7 +30,7 @@ func decode(m *jetstream.RawStreamMsg) (*stored, error) {
 	if err := proto.Unmarshal(m.Data, &ev); err != nil {
 		return nil, fmt.Errorf("decode assessment at sequence %d: %w", m.Sequence, err)
 	}
-	return &stored{ev: &ev, seq: m.Sequence}, nil
+	return &stored{ev: &ev, seq: m.Sequence, fingerprint: m.Header.Get(events.HeaderRequestFingerprint)}, nil
 }
 
 // last returns the latest revision on a subject, or nil.
@@ -66,20 +68,22 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 }
 
 // Append stores ev.Assessment as the next revision of its record, if the
-// record is still at correctsRevision (0: no record yet). prev is the latest
-// revision as the caller read it (nil: none); the append expects it still
-// latest. The same request id returns the revision it stored before, with
-// created false: from JetStream's de-duplication inside its window, from the
-// stored request ids after it.
+// record is still at correctsRevision (0: no record yet), with the request's
+// fingerprint beside its request id. prev is the latest revision as the
+// caller read it (nil: none); the append expects it still latest. The same
+// request id returns the revision it stored before, with created false: from
+// JetStream's de-duplication inside its window, from the stored request ids
+// after it. Whether that was the same request is the caller's to decide, by
+// the fingerprint returned with it.
 //
 // fence is the revision of the round the caller decided on: the round may
 // have been closed while the caller was computing, and then the append
 // returns app.ErrRoundMoved.
-func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, correctsRevision uint64, prev *stored, fence uint64) (*assessmentv1.Assessment, bool, error) {
+func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fingerprint string, correctsRevision uint64, prev *stored, fence uint64) (*stored, bool, error) {
 	a := ev.GetAssessment()
 	subject := events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
 	if prev != nil && prev.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
-		return prev.ev.GetAssessment(), false, nil // a retry of the latest revision
+		return prev, false, nil // a retry of the latest revision
 	}
 	current := prev.revision()
 	if correctsRevision != current {
@@ -90,6 +94,9 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 	if err != nil {
 		return nil, false, err
 	}
+	if fingerprint != "" {
+		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
+	}
 	if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
 		return nil, false, err
 	}
@@ -99,13 +106,13 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, cor
 		return got, false, err
 	}
 	s.readOwnWrite(ctx, s.view.assessmentsFeed, ack.Sequence)
-	return a, true, nil
+	return &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}, true, nil
 }
 
 // superseded answers an append whose record has moved past
 // correctsRevision: a retry of a request stored earlier gets its revision,
 // anything else is a conflict.
-func (s *Store) superseded(ctx context.Context, subject string, a *assessmentv1.Assessment, current, correctsRevision uint64) (*assessmentv1.Assessment, error) {
+func (s *Store) superseded(ctx context.Context, subject string, a *assessmentv1.Assessment, current, correctsRevision uint64) (*stored, error) {
 	old, err := s.findRequest(ctx, subject, a.GetRequestId())
 	if err != nil || old != nil {
 		return old, err
@@ -144,7 +151,7 @@ func (s *Store) checkFence(ctx context.Context, roundID string, fence uint64) er
 
 // notAppended answers a publish that stored nothing new: it failed (pubErr),
 // or JetStream recognised a retry (ack.Duplicate).
-func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1.Assessment, correctsRevision uint64, ack *jetstream.PubAck, pubErr error) (*assessmentv1.Assessment, error) {
+func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1.Assessment, correctsRevision uint64, ack *jetstream.PubAck, pubErr error) (*stored, error) {
 	switch {
 	case natsx.IsWrongLastSequence(pubErr):
 		// Someone else appended first. If it was this very request (a
@@ -154,7 +161,7 @@ func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1
 			return nil, err
 		}
 		if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
-			return now.ev.GetAssessment(), nil
+			return now, nil
 		}
 		return nil, staleRecord(a, now.revision(), correctsRevision)
 	case pubErr != nil:
@@ -164,11 +171,7 @@ func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1
 	if err != nil {
 		return nil, unavailable("read de-duplicated assessment", err)
 	}
-	st, err := decode(m)
-	if err != nil {
-		return nil, err
-	}
-	return st.ev.GetAssessment(), nil
+	return decode(m)
 }
 
 // PublishCorrected announces a correction of a published round.
@@ -198,11 +201,11 @@ func (st *stored) sequence() uint64 {
 	return st.seq
 }
 
-func (s *Store) findRequest(ctx context.Context, subject, requestID string) (*assessmentv1.Assessment, error) {
-	var found *assessmentv1.Assessment
+func (s *Store) findRequest(ctx context.Context, subject, requestID string) (*stored, error) {
+	var found *stored
 	err := s.revisions(ctx, subject, func(st *stored) bool {
 		if st.ev.GetAssessment().GetRequestId() == requestID {
-			found = st.ev.GetAssessment()
+			found = st
 			return false
 		}
 		return true

@@ -24,14 +24,19 @@ func awardSubject(verb events.AwardVerb, a *assessmentv1.Award) string {
 // its own, the publish expects that subject empty, and the message id is the
 // award id. A retry, a publication resumed after a crash, or two replicas
 // granting at the same moment all end with one message; created says
-// whether this call was the one.
-func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award) (*assessmentv1.Award, bool, error) {
+// whether this call was the one. fingerprint is the digest of the request
+// that asked for a manual award ("" for a rule award), stored with it and
+// returned with the award found stored.
+func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award, fingerprint string) (Granted, bool, error) {
 	a.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
 	a.GrantTime = timestamppb.New(s.now())
 	ev := &eventsv1.AwardGranted{EventId: a.GetId(), EventTime: a.GetGrantTime(), Award: a}
 	msg, err := events.NewMsg(awardSubject(events.Granted, a), Source, a.GetInstitution().GetId(), ev)
 	if err != nil {
-		return nil, false, err
+		return Granted{}, false, err
+	}
+	if fingerprint != "" {
+		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
 	}
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	switch {
@@ -39,26 +44,34 @@ func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award) (*assessmentv1
 		got, gerr := s.storedAward(ctx, awardSubject(events.Granted, a))
 		return got, false, gerr
 	case err != nil:
-		return nil, false, unavailable("grant award", err)
+		return Granted{}, false, unavailable("grant award", err)
 	}
 	s.readOwnWrite(ctx, s.view.awardsFeed, ack.Sequence)
-	return a, true, nil
+	return Granted{Award: a, Fingerprint: fingerprint}, true, nil
 }
 
-func (s *Store) storedAward(ctx context.Context, subject string) (*assessmentv1.Award, error) {
+// Granted is an award as granted, with the fingerprint of the request that
+// granted it ("" for a rule award, or one granted before fingerprints were
+// kept).
+type Granted struct {
+	Award       *assessmentv1.Award
+	Fingerprint string
+}
+
+func (s *Store) storedAward(ctx context.Context, subject string) (Granted, error) {
 	st, err := s.js.Stream(ctx, events.Awards)
 	if err != nil {
-		return nil, unavailable("read award", err)
+		return Granted{}, unavailable("read award", err)
 	}
 	m, err := st.GetLastMsgForSubject(ctx, subject)
 	if err != nil {
-		return nil, unavailable("read award", err)
+		return Granted{}, unavailable("read award", err)
 	}
 	var ev eventsv1.AwardGranted
 	if err := proto.Unmarshal(m.Data, &ev); err != nil {
-		return nil, err
+		return Granted{}, err
 	}
-	return ev.GetAward(), nil
+	return Granted{Award: ev.GetAward(), Fingerprint: m.Header.Get(events.HeaderRequestFingerprint)}, nil
 }
 
 // Revoke publishes AwardRevoked once; revoking a revoked award returns it
@@ -117,13 +130,20 @@ func (s *Store) SyncAwards(ctx context.Context) error {
 
 // Award returns one award from the view.
 func (s *Store) Award(id string) (*assessmentv1.Award, error) {
+	g, err := s.granted(id)
+	return g.Award, err
+}
+
+// granted returns one award from the view with the fingerprint of the
+// request that granted it.
+func (s *Store) granted(id string) (Granted, error) {
 	s.view.mu.RLock()
 	defer s.view.mu.RUnlock()
 	a := s.view.awards[id]
 	if a == nil {
-		return nil, fault.NotFoundf("award %s does not exist", id)
+		return Granted{}, fault.NotFoundf("award %s does not exist", id)
 	}
-	return a, nil
+	return Granted{Award: a, Fingerprint: s.view.fingerprints[id]}, nil
 }
 
 // Awards returns the awards passing keep, ordered by id after `after`, at

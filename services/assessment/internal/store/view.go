@@ -21,12 +21,15 @@ type View struct {
 	mu      sync.RWMutex
 	byRound map[string]map[string]*assessmentv1.Assessment
 	awards  map[string]*assessmentv1.Award
+	// fingerprints holds, by award id, the fingerprint of the GrantAward
+	// request that granted it, for awards granted with one.
+	fingerprints map[string]string
 
 	assessmentsFeed, awardsFeed *natsx.Follower
 }
 
 func newView() *View {
-	return &View{byRound: map[string]map[string]*assessmentv1.Assessment{}, awards: map[string]*assessmentv1.Award{}}
+	return &View{byRound: map[string]map[string]*assessmentv1.Assessment{}, awards: map[string]*assessmentv1.Award{}, fingerprints: map[string]string{}}
 }
 
 func (v *View) putAssessment(a *assessmentv1.Assessment) {
@@ -42,9 +45,13 @@ func (v *View) putAssessment(a *assessmentv1.Assessment) {
 	}
 }
 
-func (v *View) putAward(a *assessmentv1.Award) {
+func (v *View) putAward(a *assessmentv1.Award, fingerprint string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	// Only a grant carries a fingerprint; its revocation keeps it.
+	if fingerprint != "" {
+		v.fingerprints[a.GetId()] = fingerprint
+	}
 	// A revocation always wins over the grant, whatever order they arrive in.
 	if cur := v.awards[a.GetId()]; cur.GetState() == assessmentv1.AwardState_AWARD_STATE_REVOKED {
 		return
@@ -85,7 +92,7 @@ func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Log
 			log.Error("undecodable award event", "subject", m.Subject())
 			return
 		}
-		v.putAward(award)
+		v.putAward(award, m.Headers().Get(events.HeaderRequestFingerprint))
 	})
 	return err
 }
