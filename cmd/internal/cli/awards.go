@@ -143,9 +143,9 @@ func cmdAwardsGrant(fs *flag.FlagSet, s *session) func(context.Context, []string
 		}
 		a := resp.GetAward()
 		if resp.GetCreated() {
-			fmt.Fprintf(s.out, "granted %s to %s: %s (request id %s)\n", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
+			line(s.out, "granted %s to %s: %s (request id %s)", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
 		} else {
-			fmt.Fprintf(s.out, "already granted: %s to %s: %s (request id %s)\n", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
+			line(s.out, "already granted: %s to %s: %s (request id %s)", a.GetId(), a.GetInstitution().GetId(), a.GetTitle(), req.RequestId)
 		}
 		return nil
 	}
@@ -164,7 +164,7 @@ func cmdAwardsRevoke(fs *flag.FlagSet, s *session) func(context.Context, []strin
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.out, "revoked %s (%s): %s\n", resp.GetAward().GetId(), resp.GetAward().GetTitle(), resp.GetAward().GetRevokeReason())
+		line(s.out, "revoked %s (%s): %s", resp.GetAward().GetId(), resp.GetAward().GetTitle(), resp.GetAward().GetRevokeReason())
 		return nil
 	}
 }
@@ -255,13 +255,13 @@ func (s *session) watch(ctx context.Context, f awardfeed.Filter, name string) er
 			}
 			return s.emit(ev.Revoked)
 		}
-		line := ""
+		shown := ""
 		if ev.Granted != nil {
-			line = awardLine("granted", ev.Granted.GetAward())
+			shown = awardLine("granted", ev.Granted.GetAward())
 		} else {
-			line = awardLine("revoked", ev.Revoked.GetAward())
+			shown = awardLine("revoked", ev.Revoked.GetAward())
 		}
-		_, err := fmt.Fprintln(s.out, line)
+		_, err := fmt.Fprintln(s.out, shown)
 		return err
 	}
 	fmt.Fprintf(s.err, "watching %s as %q; Ctrl-C stops, the same command later shows what was granted meanwhile\n", strings.Join(f.Subjects(), " "), name)

@@ -276,10 +276,11 @@ func (a *App) run(ctx context.Context, sp *spec, rest []string) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(a.Stderr, "predikat %s: %s\nRun \"predikat %s -h\" for usage.\n", sp.path, ue.msg, sp.path)
+		line(a.Stderr, "predikat %s: %s", sp.path, ue.msg)
+		line(a.Stderr, "Run \"predikat %s -h\" for usage.", sp.path)
 		return 2
 	}
-	fmt.Fprintf(a.Stderr, "predikat %s: %s\n", sp.path, errorText(err))
+	line(a.Stderr, "predikat %s: %s", sp.path, errorText(err))
 	return 1
 }
 

@@ -146,7 +146,7 @@ func (s *session) importInstitutions(ctx context.Context, path string, dry bool)
 			}
 			if diff := institutionDiff(row.Request.GetInstitution(), cur.GetInstitution()); diff != "" {
 				bar.finish()
-				fmt.Fprintf(s.err, "%s:%d: %s is already registered with a different %s; left unchanged\n", path, row.Line, id, diff)
+				line(s.err, "%s:%d: %s is already registered with a different %s; left unchanged", path, row.Line, id, diff)
 			}
 			unchanged++
 		default:

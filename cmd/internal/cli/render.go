@@ -16,7 +16,19 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/text"
 )
+
+// Text output shows what the services store, which callers wrote: every
+// string goes through text.Printable on its way to the terminal, so a
+// control or bidirectional character stored before the services refused
+// them (or arriving another way) is shown escaped, never obeyed by the
+// terminal. JSON output needs none of this: protojson escapes it.
+
+// line writes one line of text output, escaped.
+func line(w io.Writer, format string, args ...any) {
+	fmt.Fprintln(w, text.Printable(fmt.Sprintf(format, args...)))
+}
 
 // table is an aligned text table: columns separated by two spaces, numeric
 // columns right-aligned.
@@ -43,6 +55,8 @@ func (t *table) write(w io.Writer) error {
 	if t.head != nil {
 		all = append([][]string{t.head}, t.rows...)
 	}
+	// Escaped before measuring: the columns are as wide as what is shown.
+	all = escapeCells(all)
 	width := map[int]int{}
 	for c := range t.right {
 		for _, r := range all {
@@ -56,8 +70,6 @@ func (t *table) write(w io.Writer) error {
 	for _, r := range all {
 		cells := make([]string, len(r))
 		for i, c := range r {
-			// Tabs and newlines inside a value would break the columns.
-			c = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(c)
 			if t.right[i] {
 				c = strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)) + c
 			}
@@ -75,6 +87,21 @@ func (t *table) write(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// cellSpace turns whitespace that would break the columns into a plain
+// space, which reads better in a cell than its escape.
+var cellSpace = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
+
+func escapeCells(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(r))
+		for j, c := range r {
+			out[i][j] = text.Printable(cellSpace.Replace(c))
+		}
+	}
+	return out
 }
 
 func orDash(s string) string {
@@ -188,7 +215,7 @@ func renderBoard(w io.Writer, resp *rankingv1.GetLeaderboardResponse) error {
 	} else {
 		title += fmt.Sprintf(" · %d ranked", resp.GetTotalEntries())
 	}
-	fmt.Fprintln(w, title)
+	line(w, "%s", title)
 	if b.GetState() == rankingv1.BoardState_BOARD_STATE_PROVISIONAL {
 		fmt.Fprintln(w, provisionalNote)
 	}
@@ -265,11 +292,11 @@ func moveText(s *rankingv1.Standing) string {
 }
 
 func renderStanding(w io.Writer, r *rankingv1.GetStandingResponse) error {
-	fmt.Fprintf(w, "%s (%s) · %s · %s\n", orDash(r.GetName()), r.GetInstitutionId(), r.GetRoundId(), boardStateText(r.GetState()))
+	line(w, "%s (%s) · %s · %s", orDash(r.GetName()), r.GetInstitutionId(), r.GetRoundId(), boardStateText(r.GetState()))
 	if r.GetState() == rankingv1.BoardState_BOARD_STATE_PROVISIONAL {
 		fmt.Fprintln(w, provisionalNote)
 	}
-	fmt.Fprintf(w, "score %s · band %s · %s\n", orDash(r.GetScore()), bandText(r.GetBandCode(), r.GetBandLabel()), basisText(r.GetBasis()))
+	line(w, "score %s · band %s · %s", orDash(r.GetScore()), bandText(r.GetBandCode(), r.GetBandLabel()), basisText(r.GetBasis()))
 	if len(r.GetStandings()) == 0 {
 		_, err := fmt.Fprintln(w, "not ranked (a record with only a band is counted in statistics, never placed on a board)")
 		return err
@@ -282,7 +309,7 @@ func renderStanding(w io.Writer, r *rankingv1.GetStandingResponse) error {
 }
 
 func renderStats(w io.Writer, r *rankingv1.GetStatisticsResponse) error {
-	fmt.Fprintln(w, boardTitle(r.GetBoard()))
+	line(w, "%s", boardTitle(r.GetBoard()))
 	if r.GetBoard().GetState() == rankingv1.BoardState_BOARD_STATE_PROVISIONAL {
 		fmt.Fprintln(w, provisionalNote)
 	}
@@ -320,7 +347,7 @@ func renderStats(w io.Writer, r *rankingv1.GetStatisticsResponse) error {
 }
 
 func renderTrend(w io.Writer, r *rankingv1.GetInstitutionTrendResponse) error {
-	fmt.Fprintf(w, "%s (%s) · %s\n", orDash(r.GetName()), r.GetInstitutionId(), r.GetSchemeId())
+	line(w, "%s (%s) · %s", orDash(r.GetName()), r.GetInstitutionId(), r.GetSchemeId())
 	t := newTable("YEAR", "STATE", "SCORE", "CHANGE", "BAND", "BASIS", "RANKS").alignRight(2, 3)
 	for _, p := range r.GetPoints() {
 		var ranks []string
@@ -422,7 +449,7 @@ func renderAwards(w io.Writer, list []*assessmentv1.Award) error {
 	head := []string{"DATE", "INSTITUTION", "AWARD", "SCHEME", "BASIS", "ID", "STATE"}
 	if one {
 		inst := list[0].GetInstitution()
-		fmt.Fprintf(w, "%s (%s) · %d awards\n", inst.GetName(), inst.GetId(), len(list))
+		line(w, "%s (%s) · %d awards", inst.GetName(), inst.GetId(), len(list))
 		head = slices.Delete(head, 1, 2)
 	}
 	if !withState {
@@ -458,5 +485,5 @@ func awardLine(verb string, a *assessmentv1.Award) string {
 		parts = append(parts, "reason: "+a.GetRevokeReason())
 	}
 	parts = append(parts, a.GetId())
-	return strings.Join(parts, "  ")
+	return text.Printable(strings.Join(parts, "  "))
 }

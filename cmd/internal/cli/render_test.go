@@ -181,3 +181,38 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("bar = %q", out)
 	}
 }
+
+// Text stored before the services refused control and bidirectional
+// characters reaches the terminal escaped, never obeyed.
+func TestTextOutputEscapesHiddenCharacters(t *testing.T) {
+	var b bytes.Buffer
+	resp := board(rankingv1.BoardState_BOARD_STATE_FINAL,
+		entry(1, "a", "Ta\u200bnah Laut", "96.52", "A", ""),
+		entry(2, "b", "\u202eabc\x1b[2J", "90.00", "A", ""),
+	)
+	resp.Board.ScopeName = "Kalimantan\u2066 Selatan"
+	if err := renderBoard(&b, resp); err != nil {
+		t.Fatal(err)
+	}
+	want := `ombudsman 2024 · Pemerintah Daerah · Kalimantan\u{2066} Selatan · final · 2 ranked
+RANK  INSTITUTION             SCORE  BAND  ID
+   1  Ta\u{200B}nah Laut      96.52  A     a
+   2  \u{202E}abc\u{001B}[2J  90.00  A     b
+`
+	if b.String() != want {
+		t.Errorf("board:\n%s\nwant:\n%s", b.String(), want)
+	}
+	aw := &assessmentv1.Award{Id: "aw-1", Title: "Predikat\u202e A", Institution: &assessmentv1.InstitutionSnapshot{Id: "x", Name: "Désa Sumbér"},
+		Ceremony: &assessmentv1.Ceremony{Name: "Rakor\r", Date: "2025-04-17"}, RevokeReason: "oops\n"}
+	got := awardLine("revoked", aw)
+	if strings.ContainsAny(got, "\u202e\r\n") || !strings.Contains(got, `Predikat\u{202E} A`) || !strings.Contains(got, "Désa Sumbér") {
+		t.Errorf("award line %q", got)
+	}
+	b.Reset()
+	if err := renderAwards(&b, []*assessmentv1.Award{aw}); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); strings.Contains(out, "\u202e") || !strings.Contains(out, `Predikat\u{202E} A`) {
+		t.Errorf("awards:\n%q", out)
+	}
+}

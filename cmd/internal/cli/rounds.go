@@ -35,7 +35,7 @@ func cmdRoundsCreate(fs *flag.FlagSet, s *session) func(context.Context, []strin
 			return err
 		}
 		r := resp.GetRound()
-		fmt.Fprintf(s.out, "created round %s (%s, scheme version %s, %s)\n", r.GetId(), r.GetTitle(), r.GetSchemeVersion(), roundStateText(r.GetState()))
+		line(s.out, "created round %s (%s, scheme version %s, %s)", r.GetId(), r.GetTitle(), r.GetSchemeVersion(), roundStateText(r.GetState()))
 		return nil
 	}
 }
@@ -49,7 +49,7 @@ func cmdRoundsClose(fs *flag.FlagSet, s *session) func(context.Context, []string
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.out, "round %s is %s (%d records)\n", resp.GetRound().GetId(), roundStateText(resp.GetRound().GetState()), resp.GetRound().GetAssessmentCount())
+		line(s.out, "round %s is %s (%d records)", resp.GetRound().GetId(), roundStateText(resp.GetRound().GetState()), resp.GetRound().GetAssessmentCount())
 		return nil
 	}
 }
@@ -67,7 +67,7 @@ func cmdRoundsReopen(fs *flag.FlagSet, s *session) func(context.Context, []strin
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.out, "round %s is %s\n", resp.GetRound().GetId(), roundStateText(resp.GetRound().GetState()))
+		line(s.out, "round %s is %s", resp.GetRound().GetId(), roundStateText(resp.GetRound().GetState()))
 		return nil
 	}
 }
@@ -87,7 +87,7 @@ func cmdRoundsPublish(fs *flag.FlagSet, s *session) func(context.Context, []stri
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.out, "round %s is %s: %d awards granted, %d already granted\n", resp.GetRound().GetId(),
+		line(s.out, "round %s is %s: %d awards granted, %d already granted", resp.GetRound().GetId(),
 			roundStateText(resp.GetRound().GetState()), resp.GetAwardsGranted(), resp.GetAwardsExisting())
 		return nil
 	}
