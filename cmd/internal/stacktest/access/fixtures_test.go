@@ -80,7 +80,9 @@ func registryFixtures() []fixture {
 		{method: regSvc + "CreateInstitution", role: "registry-editor", effect: logged,
 			req: static(&registryv1.CreateInstitutionRequest{InstitutionId: "pemkot-banjarbaru", Institution: &registryv1.Institution{
 				Name: "Pemerintah Kota Banjarbaru", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, RegionCode: "63.72"}}),
-			check: func(e *env, _ proto.Message) error { return e.institutionIs("pemkot-banjarbaru", "Pemerintah Kota Banjarbaru") }},
+			check: func(e *env, _ proto.Message) error {
+				return e.institutionIs("pemkot-banjarbaru", "Pemerintah Kota Banjarbaru")
+			}},
 		{method: regSvc + "GetInstitution", role: "public",
 			req: static(&registryv1.GetInstitutionRequest{Id: "pemkab-hss"}),
 			check: func(_ *env, m proto.Message) error {
