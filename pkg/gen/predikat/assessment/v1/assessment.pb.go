@@ -871,7 +871,8 @@ type RecordAssessmentRequest struct {
 	// Idempotency key. The event's Nats-Msg-Id is
 	// "<round_id>/<institution_id>/<request_id>"; a request_id equal to that of
 	// a stored revision returns that revision unchanged, also after JetStream's
-	// duplicate window.
+	// duplicate window, when the request is the same; the same request_id
+	// with a different request is AlreadyExists.
 	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

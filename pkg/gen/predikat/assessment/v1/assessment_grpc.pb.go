@@ -91,7 +91,8 @@ type AssessmentServiceClient interface {
 	ComputeAssessment(ctx context.Context, in *ComputeAssessmentRequest, opts ...grpc.CallOption) (*ComputeAssessmentResponse, error)
 	// RecordAssessment records (revision 1) or corrects (revision n+1) the
 	// assessment of one institution in an OPEN round, and emits
-	// AssessmentRecorded. The same request_id returns the same stored record.
+	// AssessmentRecorded. The same request_id returns the same stored record;
+	// reused for a different request it is AlreadyExists.
 	RecordAssessment(ctx context.Context, in *RecordAssessmentRequest, opts ...grpc.CallOption) (*RecordAssessmentResponse, error)
 	// CorrectPublishedAssessment corrects a record of a PUBLISHED round with a
 	// mandatory reason. It emits AssessmentRecorded (after_publication set) and
@@ -369,7 +370,8 @@ type AssessmentServiceServer interface {
 	ComputeAssessment(context.Context, *ComputeAssessmentRequest) (*ComputeAssessmentResponse, error)
 	// RecordAssessment records (revision 1) or corrects (revision n+1) the
 	// assessment of one institution in an OPEN round, and emits
-	// AssessmentRecorded. The same request_id returns the same stored record.
+	// AssessmentRecorded. The same request_id returns the same stored record;
+	// reused for a different request it is AlreadyExists.
 	RecordAssessment(context.Context, *RecordAssessmentRequest) (*RecordAssessmentResponse, error)
 	// CorrectPublishedAssessment corrects a record of a PUBLISHED round with a
 	// mandatory reason. It emits AssessmentRecorded (after_publication set) and
