@@ -29,6 +29,9 @@ type CreateInstitutionHandler struct {
 
 // Handle returns the stored institution with its revision.
 func (h CreateInstitutionHandler) Handle(ctx context.Context, cmd CreateInstitution) (*institution.Institution, error) {
+	if err := checkNewText(cmd); err != nil {
+		return nil, err
+	}
 	in := &institution.Institution{
 		ID: cmd.ID, Kind: cmd.Kind, ParentID: cmd.ParentID, Head: cmd.Head,
 		Aliases: cmd.Aliases, ExternalIDs: cmd.ExternalIDs,

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/text"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
 )
 
@@ -26,6 +27,9 @@ type RetireInstitutionHandler struct {
 
 // Handle returns the retired institution at its new revision.
 func (h RetireInstitutionHandler) Handle(ctx context.Context, cmd RetireInstitution) (*institution.Institution, error) {
+	if err := text.CheckFree("reason", cmd.Reason); err != nil {
+		return nil, err
+	}
 	cur, err := h.institutions.Load(ctx, cmd.ID)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,9 @@ func (h UpdateInstitutionHandler) Handle(ctx context.Context, cmd UpdateInstitut
 	if upd == nil || upd.ID == "" {
 		return nil, fault.Invalidf("institution.id is required: it names the institution to update")
 	}
+	if err := checkChangedText(upd, cmd.Paths); err != nil {
+		return nil, err
+	}
 	cur, err := h.institutions.Load(ctx, upd.ID)
 	if err != nil {
 		return nil, err

@@ -5,8 +5,6 @@
 package institution
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"maps"
 	"slices"
 	"strings"
@@ -79,16 +77,6 @@ func CleanName(name string) (string, error) {
 
 // Fold is the comparison form of a name (pkg/fold, shared with ranking).
 func Fold(name string) string { return fold.Name(name) }
-
-// IdentityKey is the uniqueness key of (kind, region, name). It is a hash so
-// it is always a valid KV key whatever the name contains.
-func IdentityKey(k Kind, regionCode, name string) string {
-	sum := sha256.Sum256([]byte(k.String() + "|" + regionCode + "|" + Fold(name)))
-	return hex.EncodeToString(sum[:16])
-}
-
-// Identity is in's uniqueness key.
-func (in *Institution) Identity() string { return IdentityKey(in.Kind, in.RegionCode, in.Name) }
 
 // OrderKey is the stable listing order of an institution: folded name, then
 // id. Page tokens carry it.

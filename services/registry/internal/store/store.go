@@ -107,8 +107,10 @@ func (s *Store) seedRegions(ctx context.Context) error {
 }
 
 // Start runs the watchers that keep the index current until ctx ends. It
-// returns once the index holds everything committed before the call, so a
-// replica reports SERVING only with a complete view.
+// returns once the index holds everything committed before the call and
+// every active institution holds its name claim under the current key form
+// (reclaimIdentities), so a replica reports SERVING only with a complete
+// view and a complete set of claims.
 func (s *Store) Start(ctx context.Context) error {
 	ready := make(chan error, 2)
 	go s.watch(ctx, s.regions, BucketRegions, func(_ uint64, b []byte) error {
@@ -138,7 +140,7 @@ func (s *Store) Start(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	return nil
+	return s.reclaimIdentities(ctx)
 }
 
 // watch follows one bucket for the life of ctx. The KV watcher is an
@@ -335,8 +337,8 @@ func (s *Store) checkClaimStale(ctx context.Context, key string, in *institution
 	cur, err := s.Load(ctx, owner)
 	switch {
 	case err == nil && cur.Status == institution.StatusActive && cur.Identity() == key:
-		return fault.Existsf("%s %q in region %s is already registered as %q",
-			institution.KindLabel(in.Kind), in.Name, in.RegionCode, owner)
+		return fault.Existsf("%s %q in region %s is already registered as %q (%q): names that differ only in case, spacing, punctuation or look-alike letters are the same name",
+			institution.KindLabel(in.Kind), in.Name, in.RegionCode, owner, cur.Name)
 	case err != nil && !fault.Is(err, fault.NotFound):
 		return err
 	case time.Since(e.Created()) < staleClaimAge:
