@@ -22,6 +22,8 @@ func main() {
 	cfg := wiring.Config{}
 	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_RANKING_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_RANKING_ADDR)")
 	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
+	var natsAuth natsx.ClientAuth
+	natsAuth.Flags(flag.CommandLine, "ranking")
 	flag.StringVar(&cfg.RedisURL, "redis", config.Env("PREDIKAT_REDIS_URL", config.Env("REDIS_URL", wiring.DefaultRedisURL)),
 		"Redis for the boards, host:port or redis://host:port/db (env PREDIKAT_REDIS_URL or REDIS_URL)")
 	flag.StringVar(&cfg.RegistryAddr, "registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address, for names (env PREDIKAT_REGISTRY_ADDR)")
@@ -33,19 +35,23 @@ func main() {
 	redisx.LogTo(cfg.Logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, *natsURL); err != nil {
+	if err := run(ctx, cfg, *natsURL, natsAuth); err != nil {
 		cfg.Logger.Error("ranking stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfg wiring.Config, natsURL string) error {
+func run(ctx context.Context, cfg wiring.Config, natsURL string, natsAuth natsx.ClientAuth) error {
 	rdb, err := redisx.NewClient(cfg.RedisURL, redisx.Options{ClientName: "predikat-ranking"})
 	if err != nil {
 		return fmt.Errorf("redis at %s: %w", cfg.RedisURL, err)
 	}
 	defer rdb.Close()
-	nc, err := natsx.Connect(ctx, natsURL, "predikat-ranking", cfg.Logger)
+	natsOpts, err := natsAuth.Options()
+	if err != nil {
+		return err
+	}
+	nc, err := natsx.Connect(ctx, natsURL, "predikat-ranking", cfg.Logger, natsOpts...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}

@@ -19,6 +19,8 @@ func main() {
 	cfg := wiring.Config{}
 	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_REGISTRY_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_REGISTRY_ADDR)")
 	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
+	var natsAuth natsx.ClientAuth
+	natsAuth.Flags(flag.CommandLine, "registry")
 	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each KV bucket: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
 	cfg.Security.Flags(flag.CommandLine)
 	flag.Parse()
@@ -26,14 +28,18 @@ func main() {
 	cfg.Logger = config.Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, *natsURL); err != nil {
+	if err := run(ctx, cfg, *natsURL, natsAuth); err != nil {
 		cfg.Logger.Error("registry stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfg wiring.Config, natsURL string) error {
-	nc, err := natsx.Connect(ctx, natsURL, "predikat-registry", cfg.Logger)
+func run(ctx context.Context, cfg wiring.Config, natsURL string, natsAuth natsx.ClientAuth) error {
+	natsOpts, err := natsAuth.Options()
+	if err != nil {
+		return err
+	}
+	nc, err := natsx.Connect(ctx, natsURL, "predikat-registry", cfg.Logger, natsOpts...)
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/cmd/internal/demo"
+	"github.com/predikat-id/predikat/cmd/internal/stack"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
@@ -66,9 +67,15 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func streamSeqs(t *testing.T, natsURL string) map[string]uint64 {
+// streamSeqs reads the streams' last sequences as the NATS admin of the
+// PKI in dir: the dev NATS lets no one in anonymously.
+func streamSeqs(t *testing.T, dir, natsURL string) map[string]uint64 {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
+	opts, err := stack.NATSClient(devpki.At(filepath.Join(dir, "pki")), stack.NATSAdmin, true).Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(natsURL, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +140,13 @@ func TestDemoStack(t *testing.T) {
 	}
 
 	// Loading again writes nothing.
-	before := streamSeqs(t, s.addrs.NATS)
+	before := streamSeqs(t, dir, s.addrs.NATS)
 	gc, _ := dialAdmin(t, dir, s.addrs.Registry)
 	defer gc.Close()
 	if err := demo.Load(ctxT(t), demo.Clients{Registry: registryv1.NewRegistryServiceClient(gc), Assessment: asm}, log); err != nil {
 		t.Fatal(err)
 	}
-	after := streamSeqs(t, s.addrs.NATS)
+	after := streamSeqs(t, dir, s.addrs.NATS)
 	for name, seq := range before {
 		if after[name] != seq {
 			t.Errorf("second demo load wrote to %s: %d -> %d", name, seq, after[name])
@@ -149,7 +156,7 @@ func TestDemoStack(t *testing.T) {
 	// A restart keeps everything and does not load the demo again.
 	s.stop()
 	s2 := startStack(t, dir, log)
-	again := streamSeqs(t, s2.addrs.NATS)
+	again := streamSeqs(t, dir, s2.addrs.NATS)
 	for name, seq := range before {
 		if again[name] != seq {
 			t.Errorf("restart changed %s: %d -> %d", name, seq, again[name])

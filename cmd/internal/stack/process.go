@@ -110,6 +110,11 @@ func (s *Services) flags(name, addr, registryAddr string) []string {
 	if name == Ranking {
 		args = append(args, "--redis", s.o.RedisAddr)
 	}
+	nc := s.NATSClient(name)
+	args = append(args, "--nats-user", nc.User, "--nats-password-file", nc.PasswordFile)
+	if nc.CAFile != "" {
+		args = append(args, "--nats-ca", nc.CAFile)
+	}
 	sec := security.Dev(s.o.PKI, name)
 	return append(args, "--tls-cert", sec.CertFile, "--tls-key", sec.KeyFile, "--tls-ca", sec.CAFile,
 		"--policy", sec.PolicyFile, "--policy-poll", sec.PolicyPoll.String(),

@@ -32,7 +32,8 @@ type Mode int
 
 const (
 	// InProcess runs each service's wiring.Run in a goroutine of this
-	// process, on one shared NATS connection: quick to start, one binary.
+	// process, each on a NATS connection of its own as its own NATS user:
+	// quick to start, one binary.
 	InProcess Mode = iota
 	// Processes builds each service with go build and runs it as its own
 	// OS process with its command-line flags, as production runs it.
@@ -59,17 +60,23 @@ var All = []string{Registry, Assessment, Ranking}
 // ServicesOptions configures Services.
 type ServicesOptions struct {
 	Mode Mode
-	// NATSURL is the NATS every service uses.
+	// NATSURL is the NATS every service uses, each as its own user with
+	// the password of the PKI (devpki.NATSUsers).
 	NATSURL string
-	// NATSConn, if set, is the in-process services' connection to it
-	// (tests pass theirs, with a short reconnect delay); Stop leaves it
-	// open. Nil: Services connects and closes its own.
+	// NATSTLS says the NATS at NATSURL speaks TLS only, with a certificate
+	// of the PKI's CA (the stack's embedded server does).
+	NATSTLS bool
+	// NATSConn, if set, is the in-process services' one shared connection
+	// to it (tests pass theirs, with a short reconnect delay, to a bare
+	// server); Stop leaves it open. Nil: Services connects each service as
+	// its own user and closes those connections.
 	NATSConn *nats.Conn
 	// RedisAddr is the ranking service's Redis (host:port or URL).
 	RedisAddr string
 	// Logger receives the in-process services' logs and the harness's.
 	Logger *slog.Logger
-	// ClientName names the in-process services' shared NATS connection.
+	// ClientName prefixes the names of the in-process services' NATS
+	// connections ("<ClientName>-<service>").
 	ClientName string
 	// BinDir holds the built services (Processes mode); empty builds them
 	// into a temporary directory that Stop removes.
@@ -102,11 +109,10 @@ type Services struct {
 	end context.CancelFunc
 	g   errgroup.Group
 
-	nc     *nats.Conn    // InProcess: shared by the services
-	ownNC  bool          // nc is ours to close
-	rdb    *redis.Client // InProcess: the ranking service's Redis client
-	tmpBin string        // Processes: a BinDir of our own
-	tmpPKI string        // a PKI directory of our own
+	ncs    map[string]*nats.Conn // InProcess: each service's own connection, by name
+	rdb    *redis.Client         // InProcess: the ranking service's Redis client
+	tmpBin string                // Processes: a BinDir of our own
+	tmpPKI string                // a PKI directory of our own
 
 	mu       sync.Mutex
 	running  []*service // in start order
@@ -128,8 +134,9 @@ type service struct {
 // serves until ctx ends and calls up with its address once it serves.
 type runFunc func(ctx context.Context, up func(addr string)) error
 
-// NewServices prepares services on o.NATSURL: in process it connects to
-// NATS; as processes it builds the binaries unless BinDir holds them.
+// NewServices prepares services on o.NATSURL: as processes it builds the
+// binaries unless BinDir holds them; in process each service connects to
+// NATS as it starts.
 func NewServices(ctx context.Context, o ServicesOptions) (*Services, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -140,7 +147,7 @@ func NewServices(ctx context.Context, o ServicesOptions) (*Services, error) {
 	if o.ClientName == "" {
 		o.ClientName = "predikat-stack"
 	}
-	s := &Services{o: o, failed: make(chan struct{})}
+	s := &Services{o: o, failed: make(chan struct{}), ncs: map[string]*nats.Conn{}}
 	if err := s.preparePKI(); err != nil {
 		return nil, err
 	}
@@ -148,16 +155,39 @@ func NewServices(ctx context.Context, o ServicesOptions) (*Services, error) {
 	if o.Mode == Processes {
 		return s, s.prepareBinaries(ctx)
 	}
-	if s.nc = o.NATSConn; s.nc != nil {
-		return s, nil
-	}
-	var err error
-	if s.nc, err = natsx.Connect(ctx, o.NATSURL, o.ClientName, o.Logger); err != nil {
-		s.end()
-		return nil, fmt.Errorf("connect to NATS at %s: %w", o.NATSURL, err)
-	}
-	s.ownNC = true
 	return s, nil
+}
+
+// NATSClient is how the named service (or NATSSubscriber, NATSAdmin)
+// connects to the services' NATS.
+func (s *Services) NATSClient(user string) natsx.ClientAuth {
+	return NATSClient(s.o.PKI, user, s.o.NATSTLS)
+}
+
+// natsConn is the in-process service's NATS connection, as its own user:
+// the shared NATSConn when one was given, else one of its own, kept across
+// restarts of the service.
+func (s *Services) natsConn(name string) (*nats.Conn, error) {
+	if s.o.NATSConn != nil {
+		return s.o.NATSConn, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if nc := s.ncs[name]; nc != nil {
+		return nc, nil
+	}
+	opts, err := s.NATSClient(name).Options()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.o.ReadyTimeout)
+	defer cancel()
+	nc, err := natsx.Connect(ctx, s.o.NATSURL, s.o.ClientName+"-"+name, s.o.Logger, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect to NATS at %s: %w", name, s.o.NATSURL, err)
+	}
+	s.ncs[name] = nc
+	return nc, nil
 }
 
 // preparePKI creates a PKI of the harness's own when none was given.
@@ -228,14 +258,21 @@ func (s *Services) Start(name, addr, registryAddr string) (string, error) {
 // wiring is the in-process run function of a service.
 func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 	log := s.o.Logger
+	if !slices.Contains(All, name) {
+		return nil, fmt.Errorf("unknown service %q", name)
+	}
+	nc, err := s.natsConn(name)
+	if err != nil {
+		return nil, err
+	}
 	switch name {
 	case Registry:
 		return func(ctx context.Context, up func(string)) error {
-			return registry.Run(ctx, registry.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: s.nc, Replicas: 1, Logger: log, OnServing: up})
+			return registry.Run(ctx, registry.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Replicas: 1, Logger: log, OnServing: up})
 		}, nil
 	case Assessment:
 		return func(ctx context.Context, up func(string)) error {
-			return assessment.Run(ctx, assessment.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: s.nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+			return assessment.Run(ctx, assessment.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
 		}, nil
 	case Ranking:
 		rdb, err := s.rankingRedis()
@@ -243,7 +280,7 @@ func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 			return nil, err
 		}
 		return func(ctx context.Context, up func(string)) error {
-			return ranking.Run(ctx, ranking.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: s.nc, Redis: rdb, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+			return ranking.Run(ctx, ranking.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Redis: rdb, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown service %q", name)
@@ -416,17 +453,19 @@ func (s *Services) StopAll() error {
 	return errors.Join(errs...)
 }
 
-// release closes what the services shared: the Redis client, a NATS
-// connection of our own, and binaries built into a directory of our own.
+// release closes what the services shared: the Redis client, the NATS
+// connections of our own, and binaries built into a directory of our own.
 func (s *Services) release() {
 	if s.rdb != nil {
 		_ = s.rdb.Close()
 		s.rdb = nil
 	}
-	if s.nc != nil && s.ownNC {
-		s.nc.Close()
+	s.mu.Lock()
+	for name, nc := range s.ncs {
+		nc.Close()
+		delete(s.ncs, name)
 	}
-	s.nc = nil
+	s.mu.Unlock()
 	for _, dir := range []*string{&s.tmpBin, &s.tmpPKI} {
 		if *dir != "" {
 			_ = os.RemoveAll(*dir)

@@ -11,15 +11,17 @@ package stack
 import (
 	"context"
 	"fmt"
-	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"google.golang.org/grpc"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
 )
 
 // Options says how to run the stack. Zero values pick free ports of
@@ -62,6 +64,7 @@ type Stack struct {
 	Fresh bool
 
 	nats  *NATS
+	pki   *devpki.Files
 	redis *Redis
 	svcs  *Services
 	tmp   string
@@ -87,7 +90,13 @@ func (o *Options) defaults() {
 }
 
 // PKI is the stack's PKI (DataDir/pki).
-func (s *Stack) PKI() *devpki.Files { return s.svcs.PKI() }
+func (s *Stack) PKI() *devpki.Files { return s.pki }
+
+// ConnectNATS connects to the stack's NATS as user: a service's name,
+// NATSSubscriber or NATSAdmin.
+func (s *Stack) ConnectNATS(ctx context.Context, user, name string, log *slog.Logger) (*nats.Conn, error) {
+	return s.nats.Connect(ctx, user, name, log)
+}
 
 // Dial connects to one of the stack's services as a dev user ("admin" or
 // "reader").
@@ -107,14 +116,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := s.startInfra(ctx, &o); err != nil {
 		return nil, err
 	}
-	// The PKI lives with the data: a restart keeps its certificates, and
-	// the CLI finds them there with no flags.
-	pki, err := devpki.Ensure(filepath.Join(o.DataDir, "pki"), o.Logger)
-	if err != nil {
-		return nil, fmt.Errorf("dev PKI: %w", err)
-	}
-	s.svcs, err = NewServices(ctx, ServicesOptions{Mode: o.Mode, NATSURL: s.NATS, RedisAddr: s.Redis, Logger: o.Logger, PKI: pki,
-		ClientName: o.NATSName, ProcessOutput: o.ProcessOutput, ProcessLogLevel: o.ProcessLogLevel, ReadyTimeout: o.ReadyTimeout})
+	s.svcs, err = NewServices(ctx, ServicesOptions{Mode: o.Mode, NATSURL: s.NATS, NATSTLS: s.nats.TLS, RedisAddr: s.Redis, Logger: o.Logger,
+		PKI: s.pki, ClientName: o.NATSName, ProcessOutput: o.ProcessOutput, ProcessLogLevel: o.ProcessLogLevel, ReadyTimeout: o.ReadyTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -144,14 +147,19 @@ func (s *Stack) startInfra(ctx context.Context, o *Options) error {
 		}
 		s.tmp, o.DataDir = dir, dir
 	}
+	// The PKI lives with the data: a restart keeps its certificates and
+	// NATS passwords, and the CLI finds them there with no flags.
+	var err error
+	if s.pki, err = devpki.Ensure(filepath.Join(o.DataDir, "pki"), o.Logger); err != nil {
+		return fmt.Errorf("dev PKI: %w", err)
+	}
 	storeDir := filepath.Join(o.DataDir, "nats")
 	s.Fresh = isEmptyDir(storeDir)
 	if err := os.MkdirAll(storeDir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	var err error
 	if s.nats, err = StartNATS(NATSOptions{URL: o.NATSURL, Host: o.NATSHost, Port: o.NATSPort, StoreDir: storeDir,
-		Sync: o.NATSSync, Name: o.NATSName}, o.Logger); err != nil {
+		Sync: o.NATSSync, Name: o.NATSName, PKI: s.pki}, o.Logger); err != nil {
 		return err
 	}
 	if s.redis, err = StartRedis(ctx, o.RedisURL, filepath.Join(o.DataDir, "redis"), o.Logger); err != nil {

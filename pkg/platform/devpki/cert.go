@@ -42,6 +42,8 @@ func (f *Files) leaves() []leaf {
 	for _, c := range Clients {
 		out = append(out, leaf{name: c, uri: UserURI(c), certPath: f.ClientCert(c), keyPath: f.ClientKey(c)})
 	}
+	// The dev NATS server's certificate: server auth only, it calls no one.
+	out = append(out, leaf{name: NATSServerName, uri: NATSServerURI, certPath: f.NATSCert(), keyPath: f.NATSKey(), server: true})
 	return out
 }
 

@@ -1,6 +1,7 @@
 // Package devpki is the local public key infrastructure of a development
 // stack: a CA, a certificate per service, client certificates for the CLI,
-// a JWT signing key with its JWKS, and a starting access policy, all kept
+// a JWT signing key with its JWKS, a starting access policy, a certificate
+// for the embedded NATS server and a password per NATS user, all kept
 // in one directory (".predikat/pki" under "predikat dev").
 //
 // Nothing here is for production: the CA key sits next to the certificates
@@ -118,6 +119,9 @@ func ensure(dir string, log *slog.Logger, now time.Time) (*Files, error) {
 		return nil, err
 	}
 	if err := f.ensurePolicy(log); err != nil {
+		return nil, err
+	}
+	if err := f.ensureNATSPasswords(log); err != nil {
 		return nil, err
 	}
 	return f, nil

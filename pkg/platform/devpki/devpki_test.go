@@ -52,8 +52,9 @@ func TestEnsureIsIdempotent(t *testing.T) {
 	ensureT(t, dir)
 	second := snapshot(t, dir)
 	want := []string{"admin-key.pem", "admin.pem", "assessment-key.pem", "assessment.pem", "ca-key.pem", "ca.pem",
-		"jwks.json", "jwt-key.pem", "policy.yaml", "ranking-key.pem", "ranking.pem", "reader-key.pem", "reader.pem",
-		"registry-key.pem", "registry.pem"}
+		"jwks.json", "jwt-key.pem", "nats-admin.pass", "nats-assessment.pass", "nats-key.pem", "nats-ranking.pass",
+		"nats-registry.pass", "nats-subscriber.pass", "nats.pem", "policy.yaml", "ranking-key.pem", "ranking.pem",
+		"reader-key.pem", "reader.pem", "registry-key.pem", "registry.pem"}
 	var names []string
 	for n := range first {
 		names = append(names, n)
@@ -95,6 +96,20 @@ func TestFileModes(t *testing.T) {
 	for _, c := range Clients {
 		check(f.ClientCert(c), 0o644)
 		check(f.ClientKey(c), 0o600)
+	}
+	check(f.NATSCert(), 0o644)
+	check(f.NATSKey(), 0o600)
+	seen := map[string]bool{}
+	for _, u := range NATSUsers {
+		check(f.NATSPassword(u), 0o600)
+		pw, err := f.ReadNATSPassword(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[pw] {
+			t.Errorf("NATS user %s shares its password", u)
+		}
+		seen[pw] = true
 	}
 }
 

@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,9 +20,8 @@ const embeddedReadyTimeout = 10 * time.Second
 
 // EmbeddedConfig configures an in-process NATS server with JetStream.
 type EmbeddedConfig struct {
-	// Host to listen on. Empty means 127.0.0.1: the embedded server has no
-	// authentication, so it must not be reachable from the network unless
-	// someone asks for it explicitly.
+	// Host to listen on. Empty means 127.0.0.1: a dev server must not be
+	// reachable from the network unless someone asks for it explicitly.
 	Host string
 	// Port to listen on: 0 means the NATS default (4222), -1 a random free
 	// port (read it back with server.Addr or ClientURL).
@@ -35,7 +35,22 @@ type EmbeddedConfig struct {
 	// ServerName names the server in logs and in JetStream metadata. Keep it
 	// stable across restarts of the same StoreDir.
 	ServerName string
+	// Users are who may connect, each with a password and its own publish
+	// and subscribe permissions (nil Permissions: everything), all in the
+	// one global account, where JetStream keeps the streams. The server
+	// refuses every client that presents no valid user: deny by default.
+	Users []*server.User
+	// AllowAnonymous starts a server without users that lets anyone in
+	// with every right, for the bare servers of unit tests only. It cannot
+	// be combined with Users; with neither, StartEmbedded refuses to start.
+	AllowAnonymous bool
+	// TLS, when set, is the server's TLS configuration (its certificate):
+	// every client must then speak TLS.
+	TLS *tls.Config
 }
+
+// embeddedTLSTimeout is the TLS handshake deadline of the embedded server.
+const embeddedTLSTimeout = 2 // seconds
 
 // StartEmbedded starts an in-process NATS server with JetStream on a file
 // store in cfg.StoreDir and returns once it accepts client connections. The
@@ -48,6 +63,12 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*server.Server, error)
 	}
 	if cfg.StoreDir == "" {
 		return nil, errors.New("start embedded nats: StoreDir is required")
+	}
+	switch {
+	case len(cfg.Users) == 0 && !cfg.AllowAnonymous:
+		return nil, errors.New("start embedded nats: no users, and anonymous clients are not allowed")
+	case len(cfg.Users) > 0 && cfg.AllowAnonymous:
+		return nil, errors.New("start embedded nats: users and anonymous clients are exclusive")
 	}
 	host := cfg.Host
 	if host == "" {
@@ -63,6 +84,11 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*server.Server, error)
 		// The host process owns signal handling; the server must not exit or
 		// reload on SIGTERM/SIGHUP behind its back.
 		NoSigs: true,
+		Users:  cfg.Users,
+	}
+	if cfg.TLS != nil {
+		opts.TLSConfig = cfg.TLS
+		opts.TLSTimeout = embeddedTLSTimeout
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -103,7 +129,8 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*server.Server, error)
 		srv.WaitForShutdown()
 		return nil, fmt.Errorf("start embedded nats on %s:%d: server is up but JetStream is not enabled", host, cfg.Port)
 	}
-	log.Info("embedded nats started", "url", srv.ClientURL(), "store_dir", cfg.StoreDir, "sync_always", cfg.SyncAlways)
+	log.Info("embedded nats started", "url", srv.ClientURL(), "store_dir", cfg.StoreDir, "sync_always", cfg.SyncAlways,
+		"users", len(cfg.Users), "tls", cfg.TLS != nil)
 	return srv, nil
 }
 

@@ -176,8 +176,9 @@ func TestConnectWaitsForServerThatStartsLater(t *testing.T) {
 	}
 
 	srv, err := natsx.StartEmbedded(natsx.EmbeddedConfig{
-		Port:     port,
-		StoreDir: t.TempDir(),
+		Port:           port,
+		StoreDir:       t.TempDir(),
+		AllowAnonymous: true,
 	}, log)
 	if err != nil {
 		t.Fatalf("start server: %v", err)
@@ -216,7 +217,7 @@ func TestStartEmbeddedPersistsAcrossRestart(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	log := natstest.Logger(t)
-	cfg := natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir(), SyncAlways: true, ServerName: "persist"}
+	cfg := natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir(), SyncAlways: true, ServerName: "persist", AllowAnonymous: true}
 
 	srv, err := natsx.StartEmbedded(cfg, log)
 	if err != nil {
@@ -280,7 +281,7 @@ func TestStartEmbeddedFailsFastOnTakenPort(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 
 	begin := time.Now()
-	srv, err := natsx.StartEmbedded(natsx.EmbeddedConfig{Port: port, StoreDir: t.TempDir()}, natstest.Logger(t))
+	srv, err := natsx.StartEmbedded(natsx.EmbeddedConfig{Port: port, StoreDir: t.TempDir(), AllowAnonymous: true}, natstest.Logger(t))
 	if err == nil {
 		srv.Shutdown()
 		t.Fatal("started on a port that is in use")
@@ -295,8 +296,18 @@ func TestStartEmbeddedFailsFastOnTakenPort(t *testing.T) {
 
 func TestStartEmbeddedRequiresStoreDir(t *testing.T) {
 	t.Parallel()
-	if _, err := natsx.StartEmbedded(natsx.EmbeddedConfig{Port: -1}, natstest.Logger(t)); err == nil {
+	if _, err := natsx.StartEmbedded(natsx.EmbeddedConfig{Port: -1, AllowAnonymous: true}, natstest.Logger(t)); err == nil {
 		t.Fatal("started without StoreDir")
+	}
+}
+
+// TestStartEmbeddedDeniesByDefault: a server with neither users nor an
+// explicit AllowAnonymous does not start.
+func TestStartEmbeddedDeniesByDefault(t *testing.T) {
+	t.Parallel()
+	if srv, err := natsx.StartEmbedded(natsx.EmbeddedConfig{Port: -1, StoreDir: t.TempDir()}, natstest.Logger(t)); err == nil {
+		srv.Shutdown()
+		t.Fatal("started an open server without being asked to")
 	}
 }
 

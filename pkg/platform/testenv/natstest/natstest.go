@@ -51,6 +51,9 @@ func Start(t testing.TB) *Server {
 			// fsync would only make the suite slower.
 			SyncAlways: false,
 			ServerName: "natstest",
+			// A bare server for one package's tests: no users. The dev
+			// stack's server requires them (cmd/internal/stack).
+			AllowAnonymous: true,
 		},
 	}
 	srv, err := natsx.StartEmbedded(s.cfg, s.log)

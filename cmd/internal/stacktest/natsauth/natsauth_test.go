@@ -1,0 +1,298 @@
+// Package natsauth checks that the stack's NATS lets in only its users,
+// each with no more than it needs: no anonymous client, no forged award
+// from a subscriber or the ranking service, while the subscriber still
+// reads the awards through a durable consumer of its own.
+package natsauth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/predikat-id/predikat/cmd/internal/stack"
+	"github.com/predikat-id/predikat/pkg/awardfeed"
+	"github.com/predikat-id/predikat/pkg/events"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+)
+
+func ctxT(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// refusedCtx bounds a request NATS is expected to refuse: the server drops
+// a publish its user may not make, so the request only times out.
+func refusedCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// connect connects as user, or fails the test.
+func connect(t *testing.T, st *stack.Stack, user string) *nats.Conn {
+	t.Helper()
+	nc, err := st.ConnectNATS(ctxT(t), user, "natsauth-"+user, natstest.Logger(t))
+	if err != nil {
+		t.Fatalf("connect as %s: %v", user, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// dial connects once, without retries, with opts: for the clients that
+// must be refused.
+func dial(url string, opts ...nats.Option) error {
+	nc, err := nats.Connect(url, append([]nats.Option{nats.Timeout(5 * time.Second)}, opts...)...)
+	if err == nil {
+		nc.Close()
+	}
+	return err
+}
+
+func lastSeq(t *testing.T, js jetstream.JetStream, stream string) uint64 {
+	t.Helper()
+	s, err := js.Stream(ctxT(t), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.CachedInfo().State.LastSeq
+}
+
+// forgedAward is an AwardGranted as the assessment service would publish
+// it, for an award nobody granted.
+func forgedAward(t *testing.T, id string) *nats.Msg {
+	t.Helper()
+	subj := events.AwardSubject(events.Granted, "rb", 2024, "63", registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, "pemkab-hss", id)
+	msg, err := events.NewMsg(subj, events.SourceAssessment, "pemkab-hss", &eventsv1.AwardGranted{
+		Award: &assessmentv1.Award{Id: id, Title: "Penghargaan Palsu"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// violation reports whether err is NATS refusing a publish or subscribe.
+func violation(err error) bool {
+	return errors.Is(err, nats.ErrPermissionViolation) || (err != nil && strings.Contains(strings.ToLower(err.Error()), "permissions violation"))
+}
+
+func TestNATSAuthorization(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	st, err := stack.Start(ctx, stack.Options{Mode: stack.InProcess, DataDir: t.TempDir(), Logger: natstest.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pki := st.PKI()
+	admin := connect(t, st, stack.NATSAdmin)
+	adminJS, err := jetstream.New(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("anonymous and wrong credentials are refused", func(t *testing.T) {
+		if err := dial(st.NATS, nats.RootCAs(pki.CA())); !errors.Is(err, nats.ErrAuthorization) {
+			t.Errorf("anonymous over TLS: %v, want an authorization violation", err)
+		}
+		if err := dial(st.NATS); err == nil {
+			t.Error("anonymous without TLS connected")
+		}
+		pw, err := pki.ReadNATSPassword(stack.Ranking)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dial(st.NATS, nats.RootCAs(pki.CA()), nats.UserInfo(stack.NATSSubscriber, pw)); !errors.Is(err, nats.ErrAuthorization) {
+			t.Errorf("subscriber with ranking's password: %v, want an authorization violation", err)
+		}
+		if err := dial(st.NATS, nats.UserInfo(stack.NATSAdmin, mustPassword(t, st, stack.NATSAdmin))); err == nil {
+			t.Error("admin connected without TLS")
+		}
+	})
+
+	// The AWARDS stream holds a real award, granted through the service.
+	cc, err := st.Dial(st.Registry, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if _, err := registryv1.NewRegistryServiceClient(cc).CreateInstitution(ctxT(t), &registryv1.CreateInstitutionRequest{InstitutionId: "pemkab-hss",
+		Institution: &registryv1.Institution{Name: "Pemerintah Kabupaten Hulu Sungai Selatan",
+			Kind: registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, RegionCode: "63.06"}}); err != nil {
+		t.Fatal(err)
+	}
+	ac, err := st.Dial(st.Assessment, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	granted, err := assessmentv1.NewAssessmentServiceClient(ac).GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss",
+		Title:    "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA",
+		Ceremony: &assessmentv1.Ceremony{Name: "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan", Place: "Banjarmasin", Date: "2025-04-17"},
+		SchemeId: "rb", Year: 2024, Score: "91.25", BandCode: "AA", RequestId: "natsauth-1"})
+	if err != nil {
+		t.Fatalf("grant award: %v", err)
+	}
+	awardID := granted.GetAward().GetId()
+
+	t.Run("subscriber cannot publish an award", func(t *testing.T) {
+		nc := connect(t, st, stack.NATSSubscriber)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := lastSeq(t, adminJS, events.Awards)
+		_, err = js.PublishMsg(refusedCtx(t), forgedAward(t, "forged-subscriber"))
+		if err == nil {
+			t.Fatal("subscriber published an award")
+		}
+		// Core NATS too: the publish is dropped, reported asynchronously.
+		errs := make(chan error, 4)
+		nc.SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })
+		if err := nc.PublishMsg(forgedAward(t, "forged-subscriber-core")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-errs:
+			if !violation(err) {
+				t.Errorf("core publish: %v, want a permissions violation", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("no permissions violation for a core publish on an award subject")
+		}
+		if after := lastSeq(t, adminJS, events.Awards); after != before {
+			t.Errorf("AWARDS moved from %d to %d", before, after)
+		}
+		// No deleting consumers, no touching the other streams.
+		if err := js.DeleteConsumer(refusedCtx(t), events.Awards, "anyone"); err == nil || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			t.Errorf("subscriber deleting a consumer: %v, want refused", err)
+		}
+		if _, err := js.Stream(refusedCtx(t), events.Assessments); err == nil {
+			t.Error("subscriber read the ASSESSMENTS stream")
+		}
+		if _, err := nc.SubscribeSync(events.AssessmentAll); err == nil {
+			if err := nc.FlushTimeout(5 * time.Second); err == nil {
+				select {
+				case err := <-errs:
+					if !violation(err) {
+						t.Errorf("subscribe to assessments: %v", err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Error("subscriber subscribed to the assessments")
+				}
+			}
+		}
+	})
+
+	t.Run("subscriber reads awards through its own durable consumer", func(t *testing.T) {
+		nc := connect(t, st, stack.NATSSubscriber)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		got := make(chan awardfeed.Event, 16)
+		sub, err := awardfeed.Subscribe(ctxT(t), js, "natsauth-watch", awardfeed.Filter{}, func(_ context.Context, ev awardfeed.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got <- ev
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("subscribe as subscriber: %v", err)
+		}
+		defer sub.Stop()
+		select {
+		case ev := <-got:
+			if ev.Granted.GetAward().GetId() != awardID {
+				t.Errorf("received %v, want award %s", ev.Granted, awardID)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no award received")
+		}
+		// The durable consumer was created and acknowledged.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := adminJS.Consumer(ctxT(t), events.Awards, "natsauth-watch")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info, err := c.Info(ctxT(t)); err == nil && info.AckFloor.Stream > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the award was never acknowledged")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
+	t.Run("ranking cannot publish events", func(t *testing.T) {
+		nc := connect(t, st, stack.Ranking)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := lastSeq(t, adminJS, events.Awards)
+		if _, err := js.PublishMsg(refusedCtx(t), forgedAward(t, "forged-ranking")); err == nil {
+			t.Fatal("ranking published an award")
+		}
+		if _, err := js.Publish(refusedCtx(t), "predikat.assessment.recorded.x.2024.y", []byte("x")); err == nil {
+			t.Error("ranking published an assessment")
+		}
+		if after := lastSeq(t, adminJS, events.Awards); after != before {
+			t.Errorf("AWARDS moved from %d to %d", before, after)
+		}
+		// What it does need: its streams and consumers on them.
+		if _, err := js.Stream(ctxT(t), events.Assessments); err != nil {
+			t.Errorf("ranking reading ASSESSMENTS: %v", err)
+		}
+		if _, err := js.Stream(refusedCtx(t), events.Awards); err == nil {
+			t.Error("ranking read AWARDS, which it has no use for")
+		}
+	})
+
+	t.Run("registry writes only its buckets", func(t *testing.T) {
+		nc := connect(t, st, stack.Registry)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.PublishMsg(refusedCtx(t), forgedAward(t, "forged-registry")); err == nil {
+			t.Error("registry published an award")
+		}
+		if _, err := js.KeyValue(ctxT(t), "registry_institutions"); err != nil {
+			t.Errorf("registry opening its bucket: %v", err)
+		}
+		if _, err := js.KeyValue(refusedCtx(t), "assessment_rounds"); err == nil {
+			t.Error("registry opened the assessment's bucket")
+		}
+	})
+
+	select {
+	case <-st.Failed():
+		t.Errorf("a service stopped: %v", st.Err())
+	default:
+	}
+}
+
+func mustPassword(t *testing.T, st *stack.Stack, user string) string {
+	t.Helper()
+	pw, err := st.PKI().ReadNATSPassword(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pw
+}
