@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/decimal"
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 )
 
@@ -178,6 +180,7 @@ func cmdAwardsWatch(fs *flag.FlagSet, s *session) func(context.Context, []string
 	fs.StringVar(&f.InstitutionID, "institution", "", "only this institution")
 	fs.BoolVar(&f.IncludeRevoked, "revoked", false, "also print revocations")
 	name := fs.String("name", "", "durable consumer name (default derived from $USER and the filter)")
+	nf := defineNATSFlags(fs, s.app)
 	return func(ctx context.Context, args []string) error {
 		if err := needArgs(args, 0, ""); err != nil {
 			return err
@@ -203,8 +206,52 @@ func cmdAwardsWatch(fs *flag.FlagSet, s *session) func(context.Context, []string
 		} else if !durablePattern.MatchString(*name) {
 			return usagef("--name %q: letters, digits, '-' and '_' only", *name)
 		}
-		return s.watch(ctx, f, *name)
+		return s.watch(ctx, f, *name, nf.auth())
 	}
+}
+
+// natsFlags are the NATS credentials of "awards watch": the dev stack's
+// subscriber user (it may read AWARDS through its own durable consumers
+// and publish nothing) with its password file and the CA of the dev PKI,
+// as the gRPC credentials default to the PKI's admin certificate.
+type natsFlags struct {
+	pki, user, passwordFile, ca string
+}
+
+func defineNATSFlags(fs *flag.FlagSet, a *App) *natsFlags {
+	nf := &natsFlags{}
+	a.pkiFlag(fs, &nf.pki)
+	fs.StringVar(&nf.user, "nats-user", a.env("PREDIKAT_NATS_USER", devNATSSubscriber), "NATS user (env PREDIKAT_NATS_USER)")
+	fs.StringVar(&nf.passwordFile, "nats-password-file", a.env("PREDIKAT_NATS_PASSWORD_FILE", ""),
+		"file with the NATS user's password; default nats-<user>.pass of --pki when it exists (env PREDIKAT_NATS_PASSWORD_FILE)")
+	fs.StringVar(&nf.ca, "nats-ca", a.env("PREDIKAT_NATS_CA", ""),
+		"CA (PEM) of the NATS server's certificate, making the connection TLS only; default ca.pem of --pki when it exists, \"none\" for plain TCP (env PREDIKAT_NATS_CA)")
+	return nf
+}
+
+// devNATSSubscriber is the dev stack's NATS user for award subscribers.
+const devNATSSubscriber = "subscriber"
+
+// auth resolves the flags: what is not set comes from the PKI, when the
+// PKI has it (a NATS without users needs none).
+func (nf *natsFlags) auth() natsx.ClientAuth {
+	files := devpki.At(nf.pki)
+	a := natsx.ClientAuth{User: nf.user, PasswordFile: nf.passwordFile, CAFile: nf.ca}
+	if a.PasswordFile == "" && exists(files.NATSPassword(nf.user)) {
+		a.PasswordFile = files.NATSPassword(nf.user)
+	}
+	switch {
+	case a.CAFile == "none":
+		a.CAFile = ""
+	case a.CAFile == "" && exists(files.CA()):
+		a.CAFile = files.CA()
+	}
+	return a
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // GrantRequestID derives a manual award's idempotency key from what
@@ -229,16 +276,20 @@ func DurableName(actor string, f awardfeed.Filter) string {
 	return "predikat-cli-" + user + "-" + hex.EncodeToString(sum[:6])
 }
 
-func (s *session) watch(ctx context.Context, f awardfeed.Filter, name string) error {
+func (s *session) watch(ctx context.Context, f awardfeed.Filter, name string, creds natsx.ClientAuth) error {
 	log := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts, err := creds.Options()
+	if err != nil {
+		return err
+	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	nc, err := natsx.Connect(cctx, s.natsURL, "predikat-cli", log)
+	nc, err := natsx.Connect(cctx, s.natsURL, "predikat-cli", log, opts...)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("cannot reach NATS at %s (%v). Is the stack running (make run)? Otherwise set --nats or PREDIKAT_NATS_URL", s.natsURL, err)
+		return fmt.Errorf("cannot reach NATS at %s as %q (%v). Is the stack running (make run)? Otherwise set --nats or PREDIKAT_NATS_URL, and the credentials (--pki, --nats-user, --nats-password-file, --nats-ca)", s.natsURL, creds.User, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

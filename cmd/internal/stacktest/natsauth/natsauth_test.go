@@ -5,8 +5,10 @@
 package natsauth
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -15,12 +17,14 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/predikat-id/predikat/cmd/internal/cli"
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/pkg/awardfeed"
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 )
 
@@ -91,7 +95,10 @@ func violation(err error) bool {
 func TestNATSAuthorization(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	st, err := stack.Start(ctx, stack.Options{Mode: stack.InProcess, DataDir: t.TempDir(), Logger: natstest.Logger(t)})
+	// The server logs every refused publish or subscribe: the services and
+	// the CLI must cause none, only this test's own clients (natsauth-*).
+	seen := &violations{Handler: natstest.Logger(t).Handler()}
+	st, err := stack.Start(ctx, stack.Options{Mode: stack.InProcess, DataDir: t.TempDir(), Logger: slog.New(seen)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +246,34 @@ func TestNATSAuthorization(t *testing.T) {
 		}
 	})
 
+	t.Run("awards watch connects as the subscriber of the PKI", func(t *testing.T) {
+		var out syncBuffer
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan int, 1)
+		app := &cli.App{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
+			if k == "PREDIKAT_PKI" {
+				return pki.Dir
+			}
+			return ""
+		}, Dial: grpcserver.Dial}
+		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--nats", st.NATS, "--name", "natsauth-cli"}) }()
+		deadline := time.Now().Add(15 * time.Second)
+		for !strings.Contains(out.String(), "granted") {
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("awards watch printed no award: %s", out.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("awards watch exited %d: %s", code, out.String())
+		}
+		if _, err := adminJS.Consumer(ctxT(t), events.Awards, "natsauth-cli"); err != nil {
+			t.Errorf("the watch's durable consumer: %v", err)
+		}
+	})
+
 	t.Run("ranking cannot publish events", func(t *testing.T) {
 		nc := connect(t, st, stack.Ranking)
 		js, err := jetstream.New(nc)
@@ -286,6 +321,91 @@ func TestNATSAuthorization(t *testing.T) {
 		t.Errorf("a service stopped: %v", st.Err())
 	default:
 	}
+	for _, v := range seen.list() {
+		t.Errorf("a service or the CLI was refused by NATS: %s", v)
+	}
+}
+
+// violations passes records on to Handler and keeps the permission
+// violations NATS reports for clients other than this test's.
+type violations struct {
+	slog.Handler
+	mu   sync.Mutex
+	msgs *[]string
+}
+
+func (v *violations) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "Violation") && !strings.Contains(r.Message, "natsauth-") && strings.Contains(r.Message, "$G/user:") {
+		v.mu.Lock()
+		if v.msgs == nil {
+			v.msgs = new([]string)
+		}
+		*v.msgs = append(*v.msgs, r.Message)
+		v.mu.Unlock()
+	}
+	return v.Handler.Handle(ctx, r)
+}
+
+func (v *violations) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &violationsChild{parent: v, Handler: v.Handler.WithAttrs(attrs)}
+}
+
+func (v *violations) WithGroup(name string) slog.Handler {
+	return &violationsChild{parent: v, Handler: v.Handler.WithGroup(name)}
+}
+
+func (v *violations) list() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.msgs == nil {
+		return nil
+	}
+	return append([]string(nil), *v.msgs...)
+}
+
+// violationsChild is a derived handler (With, WithGroup) that records
+// into its parent.
+type violationsChild struct {
+	slog.Handler
+	parent *violations
+}
+
+func (c *violationsChild) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "Violation") && !strings.Contains(r.Message, "natsauth-") && strings.Contains(r.Message, "$G/user:") {
+		c.parent.mu.Lock()
+		if c.parent.msgs == nil {
+			c.parent.msgs = new([]string)
+		}
+		*c.parent.msgs = append(*c.parent.msgs, r.Message)
+		c.parent.mu.Unlock()
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+func (c *violationsChild) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &violationsChild{parent: c.parent, Handler: c.Handler.WithAttrs(attrs)}
+}
+
+func (c *violationsChild) WithGroup(name string) slog.Handler {
+	return &violationsChild{parent: c.parent, Handler: c.Handler.WithGroup(name)}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func mustPassword(t *testing.T, st *stack.Stack, user string) string {
