@@ -30,7 +30,6 @@ import (
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
-	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 )
 
@@ -95,13 +94,13 @@ func newStack(ctx context.Context, log, svcLog *slog.Logger, mode harness.Mode) 
 func (s *stack) startNATS(ctx context.Context, sync bool) error {
 	var err error
 	s.nats, err = harness.StartNATS(harness.NATSOptions{
-		Port: -1, StoreDir: filepath.Join(s.dir, "nats"), Sync: sync, Name: "predikat-bench",
+		PKI: s.pki, Port: -1, StoreDir: filepath.Join(s.dir, "nats"), Sync: sync, Name: "predikat-bench",
 	}, s.svcLog)
 	if err != nil {
 		return err
 	}
 	s.sync = sync
-	if s.benchNC, err = natsx.Connect(ctx, s.nats.URL, "predikat-bench", s.svcLog); err != nil {
+	if s.benchNC, err = s.nats.Connect(ctx, harness.NATSAdmin, "predikat-bench", s.svcLog); err != nil {
 		return fmt.Errorf("connect to embedded NATS: %w", err)
 	}
 	s.js, err = jetstream.New(s.benchNC, jetstream.WithPublishAsyncMaxPending(8192),
@@ -141,7 +140,7 @@ func (s *stack) services(ctx context.Context) (*harness.Services, error) {
 		}
 		s.built = true
 	}
-	o := harness.ServicesOptions{Mode: s.mode, NATSURL: s.nats.URL, Logger: s.svcLog, ClientName: "predikat-bench-services",
+	o := harness.ServicesOptions{Mode: s.mode, NATSURL: s.nats.URL, NATSTLS: s.nats.TLS, Logger: s.svcLog, ClientName: "predikat-bench-services",
 		BinDir: binDir, ProcessOutput: logWriter{s.svcLog}, ProcessLogLevel: "warn", ReadyTimeout: 10 * time.Minute, PKI: s.pki}
 	if s.redis != nil {
 		o.RedisAddr = s.redis.Addr
