@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,35 +19,66 @@ import (
 // count (a one-off job, a canary missing its PREDIKAT_REPLICAS) keeps the
 // stream's replicas, and delete/purge protection once on stays on. Lowering
 // them is an operator's deliberate act, not a side effect of a start.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	if cur, err := js.Stream(ctx, cfg.Name); err == nil {
+//
+// While JetStream cannot do it yet (a cluster still forming has no peers
+// to place an R3 stream on, JetStream is starting, a leader is being
+// elected) EnsureStream waits and retries until ctx ends, logging each
+// retry (see Retry): a service started with its NATS cluster must wait
+// for it, not exit and be restarted in a loop. Other errors fail at once.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig, opts ...RetryOption) (jetstream.Stream, error) {
+	var s jetstream.Stream
+	err := Retry(ctx, fmt.Sprintf("ensure stream %q", cfg.Name), func(ctx context.Context) error {
+		var err error
+		s, err = ensureStreamOnce(ctx, js, cfg)
+		return err
+	}, opts...)
+	return s, err
+}
+
+func ensureStreamOnce(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	cur, err := js.Stream(ctx, cfg.Name)
+	switch {
+	case err == nil:
 		have := cur.CachedInfo().Config
 		cfg.Replicas = max(cfg.Replicas, have.Replicas)
 		cfg.DenyDelete = cfg.DenyDelete || have.DenyDelete
 		cfg.DenyPurge = cfg.DenyPurge || have.DenyPurge
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
+		// Not knowing the current settings, an update could lower them.
+		return nil, err
 	}
-	s, err := js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("ensure stream %q: %w", cfg.Name, err)
-	}
-	return s, nil
+	return js.CreateOrUpdateStream(ctx, cfg)
 }
 
 // EnsureKV creates the key-value bucket described by cfg, or updates it to
-// cfg if it already exists, with the same idempotence as EnsureStream; its
-// replicas and history (the audit trail) never go down either.
-func EnsureKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	if cur, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
-		if st, err := cur.Status(ctx); err == nil {
-			cfg.History = max(cfg.History, uint8(st.History()))
-			if info, ok := st.(*jetstream.KeyValueBucketStatus); ok {
-				cfg.Replicas = max(cfg.Replicas, info.StreamInfo().Config.Replicas)
-			}
+// cfg if it already exists, with the same idempotence and the same waiting
+// for JetStream as EnsureStream; its replicas and history (the audit trail)
+// never go down either.
+func EnsureKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, opts ...RetryOption) (jetstream.KeyValue, error) {
+	var kv jetstream.KeyValue
+	err := Retry(ctx, fmt.Sprintf("ensure key-value bucket %q", cfg.Bucket), func(ctx context.Context) error {
+		var err error
+		kv, err = ensureKVOnce(ctx, js, cfg)
+		return err
+	}, opts...)
+	return kv, err
+}
+
+func ensureKVOnce(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	cur, err := js.KeyValue(ctx, cfg.Bucket)
+	switch {
+	case err == nil:
+		st, err := cur.Status(ctx)
+		if err != nil {
+			return nil, err
 		}
+		cfg.History = max(cfg.History, uint8(st.History()))
+		if info, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+			cfg.Replicas = max(cfg.Replicas, info.StreamInfo().Config.Replicas)
+		}
+	case !errors.Is(err, jetstream.ErrBucketNotFound):
+		// Not knowing the current settings, an update could lower them.
+		return nil, err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("ensure key-value bucket %q: %w", cfg.Bucket, err)
-	}
-	return kv, nil
+	return js.CreateOrUpdateKeyValue(ctx, cfg)
 }
