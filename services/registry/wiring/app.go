@@ -64,20 +64,20 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("registry: %w", err)
 	}
 	idx := index.New(4096)
-	st, err := store.Open(ctx, js, store.Config{Replicas: cfg.Replicas}, idx, log)
-	if err != nil {
-		return fmt.Errorf("registry: open storage: %w", err)
-	}
-
 	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("registry: listen on %s: %w", cfg.Addr, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The handlers reach storage through storage, which answers
+	// Unavailable until Open has placed the buckets: on a NATS cluster
+	// still forming that can take a while, and meanwhile the port answers
+	// health checks with NOT_SERVING instead of refusing connections.
+	st := &storage{}
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		registryv1.RegisterRegistryServiceServer(r, server.New(app.New(app.Ports{
-			Regions: st, Institutions: st, Index: idx, Feed: feed{idx},
+			Regions: st, Institutions: st, Requests: st, Index: idx, Feed: feed{idx},
 			Clock: app.ClockFunc(time.Now), Stopping: ctx.Done(),
 		})))
 	})
@@ -87,15 +87,15 @@ func Run(ctx context.Context, cfg Config) error {
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis) }()
 
-	// The port answers health checks (NOT_SERVING) while the index loads.
-	if err := st.Start(ctx); err != nil {
+	if err := start(ctx, js, cfg, idx, st, log); err != nil {
 		cancel()
-		// The index never loaded, so that is the error to return; waiting
-		// lets the server stop first, and its own failure is still logged.
+		// Storage never became ready, so that is the error to return;
+		// waiting lets the server stop first, and its own failure is still
+		// logged.
 		if serr := <-served; serr != nil {
 			log.Warn("registry: server stopped with an error", "err", serr)
 		}
-		return fmt.Errorf("registry: load index: %w", err)
+		return fmt.Errorf("registry: %w", err)
 	}
 	gs.SetServing(true)
 	log.Info("registry ready", "addr", lis.Addr().String(), "institutions", idx.Len())
@@ -103,6 +103,20 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.OnServing(lis.Addr().String())
 	}
 	return <-served
+}
+
+// start opens the storage (waiting for JetStream as long as ctx lasts),
+// hands it to st and loads the index.
+func start(ctx context.Context, js jetstream.JetStream, cfg Config, idx *index.Index, st *storage, log *slog.Logger) error {
+	opened, err := store.Open(ctx, js, store.Config{Replicas: cfg.Replicas}, idx, log)
+	if err != nil {
+		return fmt.Errorf("open storage: %w", err)
+	}
+	st.set(opened)
+	if err := opened.Start(ctx); err != nil {
+		return fmt.Errorf("load index: %w", err)
+	}
+	return nil
 }
 
 // feed is the index as the application's change feed.

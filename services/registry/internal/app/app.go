@@ -38,6 +38,13 @@ type InstitutionStore interface {
 	CommitInstitution(ctx context.Context, cur, next *institution.Institution) (*institution.Institution, error)
 }
 
+// RequestStore remembers the create requests that carried a request id.
+type RequestStore interface {
+	// ReserveCreate records want unless its request id is recorded already,
+	// and returns the record that holds: want, or the earlier one.
+	ReserveCreate(ctx context.Context, want institution.CreateRequest) (institution.CreateRequest, error)
+}
+
 // Index is the replica's in-memory view, for reads that scan.
 type Index interface {
 	// Regions returns every region passing keep, ordered by code.
@@ -77,6 +84,7 @@ func (f ClockFunc) Now() time.Time { return f() }
 type Ports struct {
 	Regions      RegionStore
 	Institutions InstitutionStore
+	Requests     RequestStore
 	Index        Index
 	Feed         ChangeFeed
 	Clock        Clock
@@ -106,7 +114,7 @@ func New(p Ports) *Application {
 		CreateRegion:         CreateRegionHandler{regions: p.Regions},
 		GetRegion:            GetRegionHandler{regions: p.Regions},
 		ListRegions:          ListRegionsHandler{index: p.Index},
-		CreateInstitution:    CreateInstitutionHandler{institutions: p.Institutions, refs: refs, clock: p.Clock, newID: institution.NewID},
+		CreateInstitution:    CreateInstitutionHandler{institutions: p.Institutions, requests: p.Requests, refs: refs, clock: p.Clock, newID: institution.NewID},
 		GetInstitution:       GetInstitutionHandler{institutions: p.Institutions},
 		BatchGetInstitutions: BatchGetInstitutionsHandler{institutions: p.Institutions},
 		ListInstitutions:     ListInstitutionsHandler{index: p.Index},

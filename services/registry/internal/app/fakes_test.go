@@ -20,10 +20,15 @@ type fakeStore struct {
 	insts   map[string]*institution.Institution
 	rev     uint64
 	fail    error // returned by every write when set
+	// lostAck, when set, is returned by the next CreateInstitution after
+	// its write landed: an answer lost on the way back.
+	lostAck  error
+	requests map[string]institution.CreateRequest
 }
 
 func newFakeStore() *fakeStore {
-	s := &fakeStore{regions: map[string]*region.Region{}, insts: map[string]*institution.Institution{}}
+	s := &fakeStore{regions: map[string]*region.Region{}, insts: map[string]*institution.Institution{},
+		requests: map[string]institution.CreateRequest{}}
 	builtin, err := region.Builtin()
 	if err != nil {
 		panic(err)
@@ -81,7 +86,25 @@ func (s *fakeStore) CreateInstitution(_ context.Context, in *institution.Institu
 	if err := s.identityFree(in); err != nil {
 		return nil, err
 	}
-	return s.put(in), nil
+	out := s.put(in)
+	if err := s.lostAck; err != nil {
+		s.lostAck = nil
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *fakeStore) ReserveCreate(_ context.Context, want institution.CreateRequest) (institution.CreateRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return institution.CreateRequest{}, s.fail
+	}
+	if have, ok := s.requests[want.RequestID]; ok {
+		return have, nil
+	}
+	s.requests[want.RequestID] = want
+	return want, nil
 }
 
 func (s *fakeStore) CommitInstitution(_ context.Context, cur, next *institution.Institution) (*institution.Institution, error) {
@@ -195,7 +218,7 @@ type testApp struct {
 func newTestApp() *testApp {
 	ta := &testApp{store: newFakeStore(), clock: &fakeClock{t: time.Date(2025, 2, 20, 8, 0, 0, 0, time.UTC)},
 		feed: &fakeFeed{subscribed: make(chan *fakeSub, 4)}, stopping: make(chan struct{})}
-	ta.Application = New(Ports{Regions: ta.store, Institutions: ta.store, Index: ta.store, Feed: ta.feed,
+	ta.Application = New(Ports{Regions: ta.store, Institutions: ta.store, Requests: ta.store, Index: ta.store, Feed: ta.feed,
 		Clock: ta.clock, Stopping: ta.stopping})
 	return ta
 }

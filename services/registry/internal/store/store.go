@@ -29,6 +29,9 @@ const (
 	BucketInstitutions = "registry_institutions"
 	BucketIdentities   = "registry_identities"
 	BucketRegions      = "registry_regions"
+	// BucketRequests maps the request id of a CreateInstitution that
+	// carried one to the institution it creates (requests.go).
+	BucketRequests = "registry_requests"
 )
 
 // staleClaimAge is how old a name claim whose owner does not carry the name
@@ -49,13 +52,16 @@ type Config struct {
 // format is the published schema.
 type Store struct {
 	inst, ident, regions jetstream.KeyValue
+	requests             jetstream.KeyValue
 	idx                  *index.Index
 	applied              map[string]*natsx.Progress // per bucket: KV revisions in the index
 	log                  *slog.Logger
 }
 
 // Open creates or updates the buckets and seeds the built-in regions. Call
-// Start to fill the index.
+// Start to fill the index. While JetStream cannot place the buckets yet (a
+// cluster still forming) Open waits and retries until ctx ends, logging
+// each retry; a permanent error fails at once.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config, idx *index.Index, log *slog.Logger) (*Store, error) {
 	if cfg.Replicas < 1 {
 		cfg.Replicas = 1
@@ -67,7 +73,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, idx *index.In
 		return natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
 			Bucket: name, Description: desc, History: history,
 			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
-		})
+		}, natsx.LogTo(log))
 	}
 	s := &Store{idx: idx, log: log,
 		applied: map[string]*natsx.Progress{BucketInstitutions: {}, BucketRegions: {}}}
@@ -81,7 +87,12 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, idx *index.In
 	if s.regions, err = kv(BucketRegions, "Predikat registry: regions by Kemendagri code", 8); err != nil {
 		return nil, err
 	}
-	if err := s.seedRegions(ctx); err != nil {
+	if s.requests, err = kv(BucketRequests, "Predikat registry: CreateInstitution request id -> institution", 1); err != nil {
+		return nil, err
+	}
+	// A freshly placed replicated bucket may still be electing its leader:
+	// the first writes wait for it like the bucket creation did.
+	if err := natsx.Retry(ctx, "seed regions", s.seedRegions, natsx.LogTo(log)); err != nil {
 		return nil, err
 	}
 	return s, nil

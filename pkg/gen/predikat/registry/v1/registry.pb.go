@@ -924,7 +924,15 @@ type CreateInstitutionRequest struct {
 	// The institution: name, kind and region_code are required; parent_id,
 	// head, aliases and external_ids are optional. Output-only fields are
 	// ignored.
-	Institution   *Institution `protobuf:"bytes,2,opt,name=institution,proto3" json:"institution,omitempty"`
+	Institution *Institution `protobuf:"bytes,2,opt,name=institution,proto3" json:"institution,omitempty"`
+	// Optional idempotency key, chosen by the caller for each new request. A
+	// retry with the same request_id and the same request (after a timeout,
+	// or an Unavailable answer that may have come after the write landed)
+	// returns the institution the first call created, as it is now; the same
+	// request_id with a different request is AlreadyExists. Without it, the
+	// retry of a create that landed is AlreadyExists: its name is taken, by
+	// the first call.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -971,6 +979,13 @@ func (x *CreateInstitutionRequest) GetInstitution() *Institution {
 		return x.Institution
 	}
 	return nil
+}
+
+func (x *CreateInstitutionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // CreateInstitutionResponse returns the stored institution.
@@ -1742,10 +1757,12 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\x05level\x18\x01 \x01(\x0e2!.predikat.registry.v1.RegionLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x129\n" +
 	"\rprovince_code\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^([0-9]{2})?$R\fprovinceCode\"M\n" +
 	"\x13ListRegionsResponse\x126\n" +
-	"\aregions\x18\x01 \x03(\v2\x1c.predikat.registry.v1.RegionR\aregions\"\xbe\x01\n" +
+	"\aregions\x18\x01 \x03(\v2\x1c.predikat.registry.v1.RegionR\aregions\"\x81\x02\n" +
 	"\x18CreateInstitutionRequest\x12U\n" +
 	"\x0einstitution_id\x18\x01 \x01(\tB.\xbaH+r)2'^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$R\rinstitutionId\x12K\n" +
-	"\vinstitution\x18\x02 \x01(\v2!.predikat.registry.v1.InstitutionB\x06\xbaH\x03\xc8\x01\x01R\vinstitution\"`\n" +
+	"\vinstitution\x18\x02 \x01(\v2!.predikat.registry.v1.InstitutionB\x06\xbaH\x03\xc8\x01\x01R\vinstitution\x12A\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^([A-Za-z0-9._:-]{1,128})?$R\trequestId\"`\n" +
 	"\x19CreateInstitutionResponse\x12C\n" +
 	"\vinstitution\x18\x01 \x01(\v2!.predikat.registry.v1.InstitutionR\vinstitution\"2\n" +
 	"\x15GetInstitutionRequest\x12\x19\n" +

@@ -47,7 +47,8 @@ type RegistryServiceClient interface {
 	// ListRegions lists regions ordered by code.
 	ListRegions(ctx context.Context, in *ListRegionsRequest, opts ...grpc.CallOption) (*ListRegionsResponse, error)
 	// CreateInstitution registers an institution. Same kind, region and name
-	// as an existing one is AlreadyExists.
+	// as an existing one is AlreadyExists. With a request_id it is safe to
+	// retry: the same request_id returns the institution it created.
 	CreateInstitution(ctx context.Context, in *CreateInstitutionRequest, opts ...grpc.CallOption) (*CreateInstitutionResponse, error)
 	// GetInstitution returns one institution.
 	GetInstitution(ctx context.Context, in *GetInstitutionRequest, opts ...grpc.CallOption) (*GetInstitutionResponse, error)
@@ -202,7 +203,8 @@ type RegistryServiceServer interface {
 	// ListRegions lists regions ordered by code.
 	ListRegions(context.Context, *ListRegionsRequest) (*ListRegionsResponse, error)
 	// CreateInstitution registers an institution. Same kind, region and name
-	// as an existing one is AlreadyExists.
+	// as an existing one is AlreadyExists. With a request_id it is safe to
+	// retry: the same request_id returns the institution it created.
 	CreateInstitution(context.Context, *CreateInstitutionRequest) (*CreateInstitutionResponse, error)
 	// GetInstitution returns one institution.
 	GetInstitution(context.Context, *GetInstitutionRequest) (*GetInstitutionResponse, error)
