@@ -3,9 +3,12 @@
 // is. Ranking looks names up for its boards, assessment checks institutions
 // before recording. The cache is filled by the registry's WatchInstitutions stream (a snapshot,
 // then every change) and by BatchGetInstitutions for ids it does not hold
-// yet, and it is trusted only while that stream is connected; while it is
-// down every lookup asks the registry, and when the registry cannot be
-// reached either the answer is Unavailable.
+// yet. While that stream is down the cache is kept and served as it is,
+// marked stale (a registry outage must not take the boards' names with it:
+// a name a few seconds old beats no answer); only ids it does not hold are
+// asked for, and those fail Unavailable while the registry cannot be
+// reached. When the stream is back, its snapshot brings the cache current
+// again.
 package registryclient
 
 import (
@@ -41,6 +44,7 @@ type Client struct {
 
 	mu      sync.RWMutex
 	live    bool                               // the watch is connected: cached entries are current
+	stale   bool                               // the watch was lost: cached entries may be out of date
 	inst    map[string]*registryv1.Institution // nil value: not in the registry
 	regions map[string]*registryv1.Region
 	loaded  time.Time // when regions were last listed
@@ -62,8 +66,23 @@ func (c *Client) Run(ctx context.Context) {
 		c.setLive(false)
 		return err
 	}, func(err error, delay time.Duration) {
-		c.log.Warn("registry watch interrupted; names are looked up directly until it is back", "err", err, "retry_in", delay)
+		c.log.Warn("registry watch interrupted; serving cached names (stale) until it is back", "err", err,
+			"cached", c.cached(), "retry_in", delay)
 	})
+}
+
+// Stale reports whether the cache is served without the watch keeping it
+// current (the registry was lost and is not back yet).
+func (c *Client) Stale() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.stale
+}
+
+func (c *Client) cached() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.inst)
 }
 
 // Live reports whether the cache is being kept current.
@@ -73,14 +92,16 @@ func (c *Client) Live() bool {
 	return c.live
 }
 
+// setLive records whether the watch keeps the cache current. Losing it
+// keeps every entry: changes missed meanwhile come with the snapshot of the
+// next connection (see follow).
 func (c *Client) setLive(live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !live {
-		// Changes may be missed while disconnected: the next connection
-		// starts from a fresh snapshot.
-		clear(c.inst)
+	if live && c.stale {
+		c.log.Info("registry watch back: cached names current again")
 	}
+	c.stale = !live && (c.stale || c.live || len(c.inst) > 0)
 	c.live = live
 }
 
@@ -94,18 +115,26 @@ func (c *Client) follow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// seen collects the snapshot's ids: what the cache holds beyond them
+	// was answered before (or while) the watch was down and may be out of
+	// date, and is dropped when the snapshot is complete.
+	seen := map[string]bool{}
 	for {
 		ev, err := stream.Recv()
 		if err != nil {
 			return err
 		}
 		if ev.GetSnapshotDone() {
-			c.setLive(true)
+			c.endSnapshot(seen)
+			seen = nil
 			continue
 		}
 		in := ev.GetInstitution()
 		if in == nil {
 			continue
+		}
+		if seen != nil {
+			seen[in.GetId()] = true
 		}
 		c.mu.Lock()
 		if old := c.inst[in.GetId()]; old.GetRevision() < in.GetRevision() {
@@ -113,6 +142,19 @@ func (c *Client) follow(ctx context.Context) error {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// endSnapshot drops what the snapshot did not confirm and makes the cache
+// live.
+func (c *Client) endSnapshot(seen map[string]bool) {
+	c.mu.Lock()
+	for id := range c.inst {
+		if !seen[id] {
+			delete(c.inst, id)
+		}
+	}
+	c.mu.Unlock()
+	c.setLive(true)
 }
 
 // put caches one answer (nil: not in the registry), keeping the cache
@@ -138,14 +180,18 @@ func (c *Client) Institutions(ctx context.Context, ids []string) (map[string]*re
 	out := make(map[string]*registryv1.Institution, len(ids))
 	var missing []string
 	c.mu.RLock()
-	live := c.live
+	// While the watch is down (stale) the cache is still served: the
+	// alternative is asking a registry that is probably unreachable for
+	// every name. Before the first snapshot (neither live nor stale) only
+	// direct answers count.
+	usable := c.live || c.stale
 	seen := map[string]bool{}
 	for _, id := range ids {
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		if in, ok := c.inst[id]; ok && live {
+		if in, ok := c.inst[id]; ok && usable {
 			if in != nil {
 				out[id] = in
 			}

@@ -160,8 +160,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 // supervisor brings the service up and keeps its health honest: NOT_SERVING
 // while the boards are missing, of another layout, behind the log, being
-// rebuilt from scratch, or Redis is unreachable; SERVING once the boards are
-// there and the consumers have caught up.
+// rebuilt from scratch, Redis is unreachable or a consumer is stalled;
+// SERVING once the boards are there and the watchdog finds the consumers
+// caught up with the streams.
 type supervisor struct {
 	log       *slog.Logger
 	js        jetstream.JetStream
@@ -174,6 +175,7 @@ type supervisor struct {
 
 	serving   atomic.Bool
 	announced bool
+	stalled   bool
 }
 
 func (s *supervisor) setServing(ok bool) {
@@ -196,22 +198,19 @@ func (s *supervisor) run(ctx context.Context) {
 	}
 	// Boards first, then the consumers: a Redis without boards is rebuilt
 	// before any event is applied to it.
-	s.check(ctx, true)
+	s.check(ctx)
 	var consumers sync.WaitGroup
 	defer consumers.Wait()
 	consumers.Go(func() { s.cons.Run(ctx) })
 	t := time.NewTicker(checkEvery)
 	defer t.Stop()
-	n := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		n++
-		// The behind check asks NATS too: every few seconds is enough.
-		s.check(ctx, n%5 == 0 || !s.serving.Load())
+		s.check(ctx)
 	}
 }
 
@@ -232,14 +231,15 @@ func (s *supervisor) ensureStream(ctx context.Context, name string) bool {
 	return false
 }
 
-// check looks at Redis and rebuilds when needed, then sets health.
-func (s *supervisor) check(ctx context.Context, behind bool) {
-	var floors map[string]uint64
-	if behind {
-		// Ack floors first, Redis second: whatever was acknowledged by the
-		// time floors are read was applied before, so a lower applied
-		// sequence read afterwards can only mean lost data.
-		floors = s.ackFloors(ctx)
+// check looks at Redis and rebuilds when needed, asks the watchdog about
+// the consumers, then sets health.
+func (s *supervisor) check(ctx context.Context) {
+	// Floors first, Redis second: whatever the floors hold was in Redis
+	// before they were read, so a lower applied sequence read afterwards
+	// can only mean lost data.
+	floors := map[string]uint64{}
+	for _, f := range []string{store.SeqAssessments, store.SeqRounds} {
+		floors[f] = s.cons.Floor(f)
 	}
 	state, err := s.st.State(ctx)
 	if err != nil {
@@ -250,24 +250,57 @@ func (s *supervisor) check(ctx context.Context, behind bool) {
 		s.setServing(false) // someone else is rebuilding from scratch
 		return
 	}
-	reason := rebuildReason(state, floors)
-	if reason != "" {
-		s.setServing(false)
-		s.log.Info("rebuilding boards", "reason", reason)
-		if _, err := s.coord.Rebuild(ctx, rebuild.Filter{}); err != nil {
-			return // logged by the coordinator; retried on the next tick
+	if reason := rebuildReason(state, floors); reason != "" {
+		if s.rebuild(ctx, reason) {
+			s.updateServing(true, false)
 		}
+		return
 	}
-	s.updateServing(reason != "")
+	rep := s.cons.Watch(ctx, state.Applied, state.Rebuilding)
+	ok := s.judge(rep)
+	if rep.Rebuild() {
+		_ = s.rebuild(ctx, "a consumer stayed stalled after its subscription was re-created")
+	}
+	s.updateServing(false, ok)
 }
 
-// ackFloors reads the consumers' ack floors; nil when NATS does not answer
-// in time, which skips the behind check this once.
-func (s *supervisor) ackFloors(ctx context.Context) map[string]uint64 {
-	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	floors, _ := s.cons.AckFloors(cctx)
-	return floors
+// rebuild stops serving and rebuilds every board from the log; false when
+// the rebuild failed (logged by the coordinator; the next check retries).
+func (s *supervisor) rebuild(ctx context.Context, reason string) bool {
+	s.setServing(false)
+	s.log.Info("rebuilding boards", "reason", reason)
+	_, err := s.coord.Rebuild(ctx, rebuild.Filter{})
+	return err == nil
+}
+
+// judge logs what the watchdog found and says whether the consumers are
+// current: caught up and none stalled.
+func (s *supervisor) judge(rep consumer.Report) bool {
+	stalled := rep.Stalled()
+	for _, st := range stalled {
+		if st.Action != consumer.None {
+			s.log.Error("consumer stalled: events are pending but none is applied; not serving, re-creating its subscription",
+				"state", st.String(), "action", actionName(st.Action))
+		}
+	}
+	ok := len(stalled) == 0 && rep.CaughtUp()
+	if s.stalled && ok {
+		s.log.Info("consumers caught up again")
+	}
+	switch {
+	case len(stalled) > 0:
+		s.stalled = true
+	case ok:
+		s.stalled = false
+	}
+	return ok
+}
+
+func actionName(a consumer.Action) string {
+	if a == consumer.Rebuild {
+		return "rebuild"
+	}
+	return "resubscribe"
 }
 
 // redisUnreachable stops serving when Redis does not answer; a cancelled
@@ -284,27 +317,36 @@ func (s *supervisor) redisUnreachable(ctx context.Context, err error) {
 
 // rebuildReason says why the boards in Redis must be rebuilt, or "" when
 // they need not be: no boards of the current layout, or a stream applied
-// below its ack floor (floors nil skips that check).
+// below its floor (what this service applied or saw applied, and what the
+// consumer acknowledged: see consumer.Consumer.Floor). In a healthy Redis
+// the applied sequence never goes down, so below the floor means Redis
+// lost writes: restored from an older snapshot, or a failover to a lagging
+// replica, with the layout key still there.
 func rebuildReason(state store.State, floors map[string]uint64) string {
 	if !state.LayoutOK {
 		return "no boards of the current layout in Redis"
 	}
 	for field, floor := range floors {
 		if state.Applied[field] < floor {
-			return fmt.Sprintf("Redis is behind the log (%s applied to %d, acknowledged to %d)", field, state.Applied[field], floor)
+			return fmt.Sprintf("Redis holds an older state than was applied (%s applied to %d, but %d was applied or acknowledged before)",
+				field, state.Applied[field], floor)
 		}
 	}
 	return ""
 }
 
 // updateServing sets health after a check and announces the first time the
-// service is ready.
-func (s *supervisor) updateServing(rebuilt bool) {
-	ready := s.cons.CaughtUp()
+// service is ready. rebuilt: the boards were just rebuilt; current: the
+// watchdog found the consumers caught up.
+func (s *supervisor) updateServing(rebuilt, current bool) {
+	ready := current
 	if rebuilt && !s.announced {
 		// The rebuild covered the log up to its start: the consumers only
 		// have what came after, which they apply as usual.
 		ready = true
+	}
+	if rebuilt && s.announced {
+		return // the next check asks the watchdog
 	}
 	s.setServing(ready)
 	if ready && !s.announced {

@@ -4,9 +4,14 @@
 // atomic Lua script per event (see store), and acknowledged only after Redis
 // took them. When Redis is unreachable the consumer keeps the batch, stops
 // acknowledging and retries until Redis is back; when Redis comes back
-// empty it has the boards rebuilt first. When NATS restarts, the consumer
-// re-subscribes by itself. Redelivery and out-of-order delivery are
-// harmless: each entry keeps its revision.
+// empty, or older than what was applied, it has the boards rebuilt first.
+// Redelivery and out-of-order delivery are harmless: each entry keeps its
+// revision.
+//
+// A pull request can be lost without any error (the server holding it dies,
+// the consumer's leader moves): the subscription uses idle heartbeats, and
+// is re-created when they stop, when the connection comes back and when
+// the watchdog (see Watch) finds it stuck.
 package consumer
 
 import (
@@ -36,9 +41,13 @@ const Durable = "ranking"
 
 // Tuning.
 const (
-	batchMax   = 256
-	idleWait   = time.Second          // a Next with nothing to read for this long means caught up
-	drainWait  = 2 * time.Millisecond // more messages of the same batch
+	batchMax = 256
+	// pullExpiry is how long one pull request lives; heartbeat is how
+	// often the server says an open pull request is still there. Two
+	// missed heartbeats mean the request is gone: the subscription is
+	// re-created.
+	pullExpiry = 10 * time.Second
+	heartbeat  = 2 * time.Second
 	ackWait    = 30 * time.Second
 	inProgress = 10 * time.Second // how often a held batch tells JetStream it is still being worked on
 	busyWait   = 200 * time.Millisecond
@@ -64,12 +73,41 @@ type Consumer struct {
 	coord *rebuild.Coordinator
 	log   *slog.Logger
 
-	caughtUp [2]atomic.Bool
+	lanes [2]*lane
+	watch watchState
+
+	// beforeApply, when set (tests only), runs before every batch is
+	// applied: a test blocks it to stall the consumer.
+	beforeApply func(ctx context.Context, stream string)
+}
+
+// lane is one stream's delivery path, kept across subscriptions: messages
+// a stopped subscription handed over are still applied and acknowledged.
+type lane struct {
+	msgs   chan jetstream.Msg
+	errs   chan subErr
+	repair chan string
+	subID  atomic.Uint64
+
+	// floor is the applied sequence Redis is known to have reached: the
+	// highest this process applied or read there, and the consumer's ack
+	// floor (every acknowledged event was applied first). Redis below it
+	// lost writes.
+	floor atomic.Uint64
+}
+
+type subErr struct {
+	sub uint64
+	err error
 }
 
 // New returns a consumer; Run starts it.
 func New(js jetstream.JetStream, st *store.Store, coord *rebuild.Coordinator, log *slog.Logger) *Consumer {
-	return &Consumer{js: js, st: st, coord: coord, log: log.With("component", "consumer")}
+	c := &Consumer{js: js, st: st, coord: coord, log: log.With("component", "consumer")}
+	for i := range c.lanes {
+		c.lanes[i] = &lane{msgs: make(chan jetstream.Msg, 2*batchMax), errs: make(chan subErr, 16), repair: make(chan string, 1)}
+	}
+	return c
 }
 
 type source struct {
@@ -87,6 +125,10 @@ var sources = []source{
 // Run consumes both streams until ctx ends.
 func (c *Consumer) Run(ctx context.Context) {
 	var g errgroup.Group
+	g.Go(func() error {
+		c.watchConnection(ctx)
+		return nil
+	})
 	for _, s := range sources {
 		g.Go(func() error {
 			c.loop(ctx, s)
@@ -96,28 +138,63 @@ func (c *Consumer) Run(ctx context.Context) {
 	_ = g.Wait() // the loops end only with ctx
 }
 
-// CaughtUp reports whether both consumers have, at least once since start,
-// had nothing left to read.
-func (c *Consumer) CaughtUp() bool { return c.caughtUp[0].Load() && c.caughtUp[1].Load() }
-
-// AckFloors returns the stream sequence up to which each consumer has
-// acknowledged everything, keyed by the store's sequence fields. Every
-// acknowledged event was applied first, so a Redis whose applied sequence
-// is below this has lost data.
-func (c *Consumer) AckFloors(ctx context.Context) (map[string]uint64, error) {
-	out := map[string]uint64{}
+// Resubscribe has the stream's subscription re-created (a pull request the
+// server no longer holds is never answered, and nothing else says so).
+func (c *Consumer) Resubscribe(stream, reason string) {
 	for _, s := range sources {
-		cons, err := c.js.Consumer(ctx, s.stream, Durable)
-		if errors.Is(err, jetstream.ErrConsumerNotFound) {
-			out[s.field] = 0
-			continue
+		if s.stream == stream {
+			select {
+			case c.lanes[s.idx].repair <- reason:
+			default: // one is pending already
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		out[s.field] = cons.CachedInfo().AckFloor.Stream
 	}
-	return out, nil
+}
+
+// watchConnection re-creates both subscriptions after every reconnect: the
+// pull requests lived on the connection that broke.
+func (c *Consumer) watchConnection(ctx context.Context) {
+	nc := c.js.Conn()
+	ch := nc.StatusChanged(nats.RECONNECTING, nats.CONNECTED)
+	defer nc.RemoveStatusListener(ch)
+	lost := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case st := <-ch:
+			switch {
+			case st == nats.RECONNECTING:
+				lost = true
+			case st == nats.CONNECTED && lost:
+				lost = false
+				for _, s := range sources {
+					c.Resubscribe(s.stream, "NATS connection re-established")
+				}
+			}
+		}
+	}
+}
+
+// Floor is the applied sequence Redis must hold at least for the store's
+// sequence field (see lane.floor); 0 when unknown.
+func (c *Consumer) Floor(field string) uint64 {
+	for _, s := range sources {
+		if s.field == field {
+			return c.lanes[s.idx].floor.Load()
+		}
+	}
+	return 0
+}
+
+// raiseFloor raises a lane's floor to v.
+func (l *lane) raiseFloor(v uint64) {
+	for {
+		cur := l.floor.Load()
+		if v <= cur || l.floor.CompareAndSwap(cur, v) {
+			return
+		}
+	}
 }
 
 func config(s source) jetstream.ConsumerConfig {
@@ -166,57 +243,101 @@ func (c *Consumer) durable(ctx context.Context, s source) (jetstream.Consumer, e
 	return cons, err
 }
 
-// loop (re)creates the durable consumer and its message iterator whenever
-// they break, with backoff.
+// loop (re)creates the durable consumer and its subscription whenever they
+// break, with backoff.
 func (c *Consumer) loop(ctx context.Context, s source) {
 	log := c.log.With("stream", s.stream)
-	// follow returns only when ctx ended or the subscription broke; Retry
-	// ends with ctx.
-	_ = backoff.Retry(ctx, resubscribe, 0, func(ctx context.Context) error {
+	// follow returns only when ctx ended or the subscription broke; a
+	// subscription that ran for a minute was healthy, and the next break
+	// starts with quick retries again.
+	_ = backoff.Retry(ctx, resubscribe, time.Minute, func(ctx context.Context) error {
 		return c.follow(ctx, s, log)
 	}, func(err error, d time.Duration) {
-		log.Warn("consumer interrupted; resuming", "err", err, "retry_in", d)
+		log.Warn("consumer subscription re-created", "reason", err, "retry_in", d)
 	})
 }
 
-func (c *Consumer) follow(ctx context.Context, s source, log *slog.Logger) error {
+// subscribe starts a heartbeat-monitored pull subscription feeding the
+// lane; its errors reach the lane tagged with its id, so a late error of
+// an earlier subscription is told apart.
+func (c *Consumer) subscribe(ctx context.Context, s source) (jetstream.ConsumeContext, uint64, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	cons, err := c.durable(cctx, s)
 	cancel()
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2 * batchMax))
+	l := c.lanes[s.idx]
+	id := l.subID.Add(1)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case l.msgs <- m:
+		case <-ctx.Done():
+		}
+	},
+		jetstream.PullMaxMessages(2*batchMax),
+		jetstream.PullExpiry(pullExpiry),
+		jetstream.PullHeartbeat(heartbeat),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			select {
+			case l.errs <- subErr{sub: id, err: err}:
+			default: // the lane is re-subscribing already
+			}
+		}))
+	return cc, id, err
+}
+
+func (c *Consumer) follow(ctx context.Context, s source, log *slog.Logger) error {
+	cc, id, err := c.subscribe(ctx, s)
 	if err != nil {
 		return err
 	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
+	defer cc.Stop()
+	l := c.lanes[s.idx]
 	for {
-		m, err := it.Next(jetstream.NextMaxWait(idleWait))
-		if errors.Is(err, nats.ErrTimeout) {
-			c.caughtUp[s.idx].Store(true)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		batch := []jetstream.Msg{m}
-		for len(batch) < batchMax {
-			m, err := it.Next(jetstream.NextMaxWait(drainWait))
-			if err != nil {
-				break // timeout: the batch is what there is; other errors surface on the next Next
-			}
-			batch = append(batch, m)
-		}
-		if !c.process(ctx, s, batch, log) {
+		select {
+		case <-ctx.Done():
 			return ctx.Err()
-		}
-		if md, err := batch[len(batch)-1].Metadata(); err == nil && md.NumPending == 0 {
-			c.caughtUp[s.idx].Store(true)
+		case e := <-l.errs:
+			if e.sub == id && broken(e.err) {
+				return e.err
+			}
+			log.Debug("consumer notice", "err", e.err)
+		case reason := <-l.repair:
+			return errors.New(reason)
+		case m := <-l.msgs:
+			if !c.process(ctx, s, c.collect(l, m), log) {
+				return ctx.Err()
+			}
 		}
 	}
+}
+
+// broken says whether a subscription's error means its pull requests are
+// no longer served: the heartbeats stopped, the consumer or the connection
+// is gone, its leader moved. Anything else is a notice.
+func broken(err error) bool {
+	for _, e := range []error{jetstream.ErrNoHeartbeat, jetstream.ErrConsumerDeleted, jetstream.ErrConsumerNotFound,
+		jetstream.ErrConnectionClosed, jetstream.ErrConsumerLeadershipChanged, jetstream.ErrBadRequest, nats.ErrNoResponders} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// collect returns first and whatever else is already there, up to a batch.
+func (c *Consumer) collect(l *lane, first jetstream.Msg) []jetstream.Msg {
+	batch := []jetstream.Msg{first}
+	for len(batch) < batchMax {
+		select {
+		case m := <-l.msgs:
+			batch = append(batch, m)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // item is one message decoded.
@@ -254,6 +375,11 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 	if len(items) == 0 {
 		return ctx.Err() == nil
 	}
+	if c.beforeApply != nil {
+		// Outside the coordinator's lock: a blocked test hook must not
+		// block a rebuild as well.
+		c.beforeApply(ctx, s.stream)
+	}
 	lastProgress := time.Now()
 	ok := c.retry(ctx, log, func() error {
 		if time.Since(lastProgress) > inProgress {
@@ -267,6 +393,13 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 	if !ok {
 		return false
 	}
+	var top uint64
+	for _, it := range items {
+		top = max(top, it.seq)
+	}
+	// Redis's high-water mark is at least the highest sequence just
+	// applied.
+	c.lanes[s.idx].raiseFloor(top)
 	for _, it := range items {
 		// If the ack is lost (NATS restarting), the event is redelivered
 		// and applying it again changes nothing.
@@ -298,9 +431,10 @@ func decode(s source, m jetstream.Msg, seq uint64) (item, error) {
 }
 
 func (c *Consumer) apply(ctx context.Context, s source, items []item, log *slog.Logger) error {
+	floor := c.lanes[s.idx].floor.Load()
 	if s.stream == events.Rounds {
 		for _, it := range items {
-			if err := c.st.ApplyRound(ctx, it.round); err != nil {
+			if err := c.st.ApplyRoundFrom(ctx, floor, it.round); err != nil {
 				return err
 			}
 		}
@@ -310,7 +444,7 @@ func (c *Consumer) apply(ctx context.Context, s source, items []item, log *slog.
 	for i, it := range items {
 		recs[i] = it.rec
 	}
-	out, err := c.st.Apply(ctx, recs)
+	out, err := c.st.ApplyFrom(ctx, floor, recs)
 	if err != nil {
 		return err
 	}
@@ -361,8 +495,12 @@ func (c *Consumer) attempt(ctx context.Context, log *slog.Logger, fn func() erro
 			if !backoff.Sleep(ctx, busyWait) {
 				return ctx.Err()
 			}
-		case errors.Is(err, store.ErrNoLayout):
-			log.Info("boards missing in Redis (flushed or restarted): rebuilding before applying more events")
+		case errors.Is(err, store.ErrNoLayout), errors.Is(err, store.ErrBehind):
+			if errors.Is(err, store.ErrBehind) {
+				log.Error("Redis holds an older state than was applied (restored from an older snapshot?): rebuilding before applying more events")
+			} else {
+				log.Info("boards missing in Redis (flushed or restarted): rebuilding before applying more events")
+			}
 			if _, rerr := c.coord.Rebuild(ctx, rebuild.Filter{}); rerr != nil {
 				return fmt.Errorf("rebuild before applying events: %w", rerr)
 			}

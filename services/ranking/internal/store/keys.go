@@ -69,6 +69,7 @@ const (
 	replyBusy     = "BUSY"
 	replyNoRound  = "NOROUND"
 	replyLostMark = "LOSTMARK"
+	replyBehind   = "BEHIND"
 )
 
 // luaNames are the Go constants the scripts use, by the name they are
@@ -84,7 +85,7 @@ var luaNames = map[string]string{
 	"scheme": roundScheme, "year": roundYear, "pending_state": statePending, "final_state": stateFinal,
 	"seqAssessments": SeqAssessments, "seqRounds": SeqRounds,
 	"OK": replyOK, "DUP": replyDup, "STALE": replyStale, "NOLAYOUT": replyNoLayout, "BUSY": replyBusy,
-	"NOROUND": replyNoRound, "LOSTMARK": replyLostMark,
+	"NOROUND": replyNoRound, "LOSTMARK": replyLostMark, "BEHIND": replyBehind,
 	"reportedBand": strconv.Itoa(int(board.BasisReportedBand)),
 }
 

@@ -33,6 +33,9 @@ end
 local function layoutok(v)
   return redis.call('GET', {{layoutKey}}) == v
 end
+local function behind(key, field, floor)
+  return tonumber(redis.call('HGET', key, field) or '0') < tonumber(floor)
+end
 `
 
 func script(src string) *redis.Script { return redis.NewScript(render(luaCommon + src)) }
@@ -46,12 +49,14 @@ func script(src string) *redis.Script { return redis.NewScript(render(luaCommon 
 // ARGV: 1 layout, 2 base, 3 round tag "{scheme:year}", 4 "scheme:year",
 // 5 scheme, 6 year, 7 institution, 8 stream sequence, 9 encoded entry,
 // 10 round id, 11 scheme version, 12 precision, 13 band code, 14 band meta,
-// 15.. pairs of (peer group code, group meta).
-// Returns OK, DUP, STALE, NOLAYOUT or BUSY.
+// 15 floor (see Store.ApplyFrom), 16.. pairs of (peer group code, group
+// meta).
+// Returns OK, DUP, STALE, NOLAYOUT, BUSY or BEHIND.
 var applyScript = script(`
 if not layoutok(ARGV[1]) then return {{NOLAYOUT}} end
 if redis.call('EXISTS', {{markKey}}) == 1 then return {{BUSY}} end
 local base = ARGV[2]
+if behind(base .. {{seq}}, {{seqAssessments}}, ARGV[15]) then return {{BEHIND}} end
 highwater(base .. {{seq}}, {{seqAssessments}}, ARGV[8])
 local rk = base .. ARGV[3] .. {{round}}
 local gen = redis.call('HGET', rk, {{gen}})
@@ -115,7 +120,7 @@ if new.score ~= '' then
   local m = redis.call('HGET', P .. {{bandmax}}, ARGV[13])
   if (not m) or tonumber(m) < tonumber(new.score) then redis.call('HSET', P .. {{bandmax}}, ARGV[13], new.score) end
 end
-for i = 15, #ARGV, 2 do redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1]) end
+for i = 16, #ARGV, 2 do redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1]) end
 return {{OK}}
 `)
 
@@ -125,11 +130,12 @@ return {{OK}}
 //
 // ARGV: 1 layout, 2 base, 3 round tag, 4 "scheme:year", 5 scheme, 6 year,
 // 7 round id, 8 scheme version, 9 state (final or pending), 10 stream
-// sequence.
+// sequence, 11 floor (see Store.ApplyFrom).
 var roundScript = script(`
 if not layoutok(ARGV[1]) then return {{NOLAYOUT}} end
 if redis.call('EXISTS', {{markKey}}) == 1 then return {{BUSY}} end
 local base = ARGV[2]
+if behind(base .. {{seq}}, {{seqRounds}}, ARGV[11]) then return {{BEHIND}} end
 highwater(base .. {{seq}}, {{seqRounds}}, ARGV[10])
 local rk = base .. ARGV[3] .. {{round}}
 if ARGV[9] == {{final_state}} then redis.call('HSET', rk, {{state}}, {{final_state}}) else redis.call('HSETNX', rk, {{state}}, {{pending_state}}) end

@@ -68,6 +68,10 @@ var (
 	ErrNoLayout = errors.New("redis has no boards of the current layout: a rebuild is needed")
 	// ErrBusy: a rebuild (possibly by another replica) holds the boards.
 	ErrBusy = errors.New("a board rebuild is running")
+	// ErrBehind: Redis's applied sequence is below a floor the service
+	// knows it reached: Redis lost writes (restored from an older
+	// snapshot, a failover to a lagging replica). A rebuild is needed.
+	ErrBehind = errors.New("redis holds an older state than was applied (restored from an older snapshot?): a rebuild is needed")
 )
 
 // Store is safe for concurrent use.
@@ -129,9 +133,9 @@ func (o Outcome) String() string {
 }
 
 // ApplyArgs are the script arguments for one record.
-func applyArgs(r board.Record) []any {
+func applyArgs(r board.Record, floor uint64) []any {
 	args := []any{layout, Base, Tag(r.Scheme, r.Year), RoundKey(r.Scheme, r.Year), r.Scheme, r.Year, r.Institution,
-		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo)}
+		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo), floor}
 	for _, g := range r.Groups {
 		args = append(args, g.Code, EncodeGroup(g))
 	}
@@ -142,6 +146,15 @@ func applyArgs(r board.Record) []any {
 // If any record met ErrNoLayout or ErrBusy, that error is returned (the
 // records before it may have been applied: applying again is harmless).
 func (s *Store) Apply(ctx context.Context, recs []board.Record) ([]Outcome, error) {
+	return s.ApplyFrom(ctx, 0, recs)
+}
+
+// ApplyFrom is Apply for a caller that knows Redis's applied sequence of
+// ASSESSMENTS reached floor: a Redis below it lost writes, and the script
+// refuses with ErrBehind instead of applying. The check sits in the script
+// because a newer event raising the high-water mark would otherwise hide
+// the loss for good.
+func (s *Store) ApplyFrom(ctx context.Context, floor uint64, recs []board.Record) ([]Outcome, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
@@ -149,7 +162,7 @@ func (s *Store) Apply(ctx context.Context, recs []board.Record) ([]Outcome, erro
 		pipe := s.rdb.Pipeline()
 		cmds := make([]*redis.Cmd, len(recs))
 		for i, r := range recs {
-			cmds[i] = applyScript.EvalSha(ctx, pipe, nil, applyArgs(r)...)
+			cmds[i] = applyScript.EvalSha(ctx, pipe, nil, applyArgs(r, floor)...)
 		}
 		_, err := pipe.Exec(ctx)
 		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0 {
@@ -181,6 +194,8 @@ func outcomes(recs []board.Record, cmds []*redis.Cmd) ([]Outcome, error) {
 			return nil, ErrNoLayout
 		case replyBusy:
 			return nil, ErrBusy
+		case replyBehind:
+			return nil, ErrBehind
 		default:
 			return nil, fmt.Errorf("apply script answered %q", v)
 		}
@@ -200,12 +215,17 @@ type RoundEvent struct {
 
 // ApplyRound applies a round event.
 func (s *Store) ApplyRound(ctx context.Context, e RoundEvent) error {
+	return s.ApplyRoundFrom(ctx, 0, e)
+}
+
+// ApplyRoundFrom is ApplyRound with the floor of ROUNDS (see ApplyFrom).
+func (s *Store) ApplyRoundFrom(ctx context.Context, floor uint64, e RoundEvent) error {
 	state := statePending
 	if e.Final {
 		state = stateFinal
 	}
 	v, err := roundScript.Run(ctx, s.rdb, nil, layout, Base, Tag(e.Scheme, e.Year), RoundKey(e.Scheme, e.Year),
-		e.Scheme, e.Year, e.RoundID, e.SchemeVersion, state, e.Seq).Text()
+		e.Scheme, e.Year, e.RoundID, e.SchemeVersion, state, e.Seq, floor).Text()
 	if err != nil {
 		return err
 	}
@@ -216,6 +236,8 @@ func (s *Store) ApplyRound(ctx context.Context, e RoundEvent) error {
 		return ErrNoLayout
 	case replyBusy:
 		return ErrBusy
+	case replyBehind:
+		return ErrBehind
 	}
 	return fmt.Errorf("round script answered %q", v)
 }
