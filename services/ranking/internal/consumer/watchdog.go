@@ -35,8 +35,8 @@ type StreamReport struct {
 	Applied, LastSeq uint64
 	// Pending is the consumer's NumPending (not yet delivered), AckPending
 	// its NumAckPending; Delivered and AckFloor are stream sequences.
-	Pending            uint64
-	AckPending         int
+	Pending             uint64
+	AckPending          int
 	Delivered, AckFloor uint64
 	// CaughtUp: Redis holds every event of the stream the consumer
 	// filters.
