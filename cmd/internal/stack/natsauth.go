@@ -23,7 +23,7 @@ const (
 
 // KV buckets, as the services name them (services/*/internal/store).
 var (
-	registryBuckets   = []string{"registry_institutions", "registry_identities", "registry_regions"}
+	registryBuckets   = []string{"registry_institutions", "registry_identities", "registry_regions", "registry_requests"}
 	assessmentBuckets = []string{"assessment_rounds"}
 )
 
