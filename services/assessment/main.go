@@ -20,7 +20,7 @@ func main() {
 	cfg := wiring.Config{}
 	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_ASSESSMENT_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_ASSESSMENT_ADDR)")
 	flag.StringVar(&cfg.RegistryAddr, "registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address (env PREDIKAT_REGISTRY_ADDR)")
-	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
+	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URLs, comma-separated: list every server of a cluster (env PREDIKAT_NATS_URL)")
 	var natsAuth natsx.ClientAuth
 	natsAuth.Flags(flag.CommandLine, "assessment")
 	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each stream: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")

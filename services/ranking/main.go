@@ -21,7 +21,7 @@ import (
 func main() {
 	cfg := wiring.Config{}
 	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_RANKING_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_RANKING_ADDR)")
-	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
+	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URLs, comma-separated: list every server of a cluster (env PREDIKAT_NATS_URL)")
 	var natsAuth natsx.ClientAuth
 	natsAuth.Flags(flag.CommandLine, "ranking")
 	flag.StringVar(&cfg.RedisURL, "redis", config.Env("PREDIKAT_REDIS_URL", config.Env("REDIS_URL", wiring.DefaultRedisURL)),

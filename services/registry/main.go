@@ -18,7 +18,7 @@ import (
 func main() {
 	cfg := wiring.Config{}
 	flag.StringVar(&cfg.Addr, "addr", config.Env("PREDIKAT_REGISTRY_ADDR", wiring.DefaultAddr), "gRPC listen address (env PREDIKAT_REGISTRY_ADDR)")
-	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URL(s) (env PREDIKAT_NATS_URL)")
+	natsURL := flag.String("nats", config.Env("PREDIKAT_NATS_URL", config.DefaultNATSURL), "NATS server URLs, comma-separated: list every server of a cluster (env PREDIKAT_NATS_URL)")
 	var natsAuth natsx.ClientAuth
 	natsAuth.Flags(flag.CommandLine, "registry")
 	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each KV bucket: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")

@@ -134,3 +134,22 @@ func TestEnsureFailsAtOnceOnAPermanentError(t *testing.T) {
 		t.Fatalf("a permanent error took %s: it was retried", d)
 	}
 }
+
+// TestConnectTakesAServerList: PREDIKAT_NATS_URL may list every server of
+// a cluster, comma-separated; a server that is down is skipped.
+func TestConnectTakesAServerList(t *testing.T) {
+	t.Parallel()
+	ns := natstest.Start(t)
+	down := fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+	nc, err := natsx.Connect(testCtx(t), down+", "+ns.URL(), "server-list", natstest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if got := nc.ConnectedUrl(); got != ns.URL() {
+		t.Errorf("connected to %q, want the live server %q", got, ns.URL())
+	}
+	if n := len(nc.Servers()); n < 2 {
+		t.Errorf("server pool %v, want both servers", nc.Servers())
+	}
+}
