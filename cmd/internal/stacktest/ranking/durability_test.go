@@ -157,6 +157,7 @@ func TestConsumerStateLostResumes(t *testing.T) {
 	}
 	e.waitCount(k, 20)
 	e.nats.Restart(t)
+	time.Sleep(200 * time.Millisecond) // as in TestNATSRestart: the publisher reconnects too
 	e.pub.Record(t, rt.Rec{Year: 2024, Inst: insts[0], Total: "99.00"})
 	eventually(t, "correction applied", func() error {
 		es, _, err := e.board(k, 100)

@@ -134,6 +134,13 @@ func TestResumesAfterNATSRestart(t *testing.T) {
 	f.waitApplied(10 * time.Second)
 	for range 2 {
 		f.ns.Restart(t)
+		// As in the stack's NATS restart test: a publish right at the
+		// restart may be lost with the old connection; events keep coming
+		// a moment later.
+		for !f.js.Conn().IsConnected() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
 		f.record(3)
 		f.waitApplied(15 * time.Second)
 	}
