@@ -10,10 +10,13 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/security"
 	"log/slog"
 	"net"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
@@ -46,6 +49,11 @@ type Config struct {
 	// answers and its view is complete.
 	OnServing func(addr string)
 }
+
+// PublicationInterrupt, when set before Run, is called after each award a
+// PublishRound grants, and its error stops the publication there as a kill
+// would. Tests of an interrupted publication set it; the service never does.
+var PublicationInterrupt atomic.Pointer[func(granted int32) error]
 
 // Run serves the assessment service until ctx ends. A broken scheme file
 // stops it before it listens, naming the file, field and reason.
@@ -82,8 +90,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
 	}
+	uc := app.New(cat, st.ForApp(cat), registry{reg}, app.SystemClock{})
+	if f := PublicationInterrupt.Load(); f != nil {
+		uc.InterruptPublications(*f)
+	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
-		assessmentv1.RegisterAssessmentServiceServer(r, server.New(app.New(cat, st.ForApp(cat), registry{reg}, app.SystemClock{})))
+		assessmentv1.RegisterAssessmentServiceServer(r, server.New(uc))
 	})
 	if err := security.CheckDeclared(gs.GRPC()); err != nil {
 		return fmt.Errorf("assessment: %w", err)
@@ -109,9 +121,22 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("assessment: %w", err)
 	}
 	gs.SetServing(true)
+	go finishPublications(ctx, uc, log)
 	log.Info("assessment ready", "addr", lis.Addr().String(), "schemes", len(cat.List("", 0, 0)))
 	if cfg.OnServing != nil {
 		cfg.OnServing(lis.Addr().String())
 	}
 	return <-served
+}
+
+// finishPublications finishes the publications a stop cut short, retrying
+// until it succeeds or the service stops: the registry (heads of the
+// awarded institutions) may come up after this service.
+func finishPublications(ctx context.Context, uc *app.App, log *slog.Logger) {
+	err := backoff.Retry(ctx, backoff.Exponential{Config: backoff.DefaultConfig}, 0, uc.FinishPublications.Handle, func(err error, delay time.Duration) {
+		log.Warn("unfinished round publication, retrying", "err", err, "in", delay)
+	})
+	if err != nil && ctx.Err() == nil {
+		log.Error("round publications left unfinished", "err", err)
+	}
 }

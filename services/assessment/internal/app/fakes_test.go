@@ -13,12 +13,15 @@ import (
 // fakeStore keeps everything in memory: the app's own Store port, so the
 // use cases are tested without storage.
 type fakeStore struct {
-	mu        sync.Mutex
-	rounds    map[string]model.Round
-	records   map[RecordKey][]*model.Assessment
-	awards    map[string]*model.Award
-	corrected []Correction
-	appends   int
+	mu     sync.Mutex
+	rounds map[string]model.Round
+	// publications and announced (award counts) by round id.
+	publications map[string]PublishRound
+	announced    map[string]int32
+	records      map[RecordKey][]*model.Assessment
+	awards       map[string]*model.Award
+	corrected    []Correction
+	appends      int
 	// beforeAppend runs inside Append before the fence is checked: a round
 	// changing while the caller computed.
 	beforeAppend func()
@@ -80,7 +83,43 @@ func (f *fakeStore) Transition(ctx context.Context, id, _ string, apply func(mod
 	return next, true, nil
 }
 
-func (f *fakeStore) EnsurePublished(context.Context, model.Round) error { return nil }
+func (f *fakeStore) SavePublication(_ context.Context, p PublishRound) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.publications == nil {
+		f.publications = map[string]PublishRound{}
+	}
+	f.publications[p.RoundID] = p
+	return nil
+}
+
+func (f *fakeStore) Publication(_ context.Context, roundID string) (*PublishRound, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p, ok := f.publications[roundID]; ok {
+		return &p, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeStore) Announce(_ context.Context, r model.Round, awardCount int32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.announced == nil {
+		f.announced = map[string]int32{}
+	}
+	if _, ok := f.announced[r.ID]; !ok {
+		f.announced[r.ID] = awardCount
+	}
+	return nil
+}
+
+func (f *fakeStore) Announced(_ context.Context, r model.Round) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.announced[r.ID]
+	return ok, nil
+}
 
 func (f *fakeStore) Tip(_ context.Context, key RecordKey) (Tip, error) {
 	f.mu.Lock()

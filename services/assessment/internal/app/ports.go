@@ -61,8 +61,17 @@ type RoundStore interface {
 	// Transition applies a state change with compare-and-set and announces
 	// it; changed is false when the round already was in that state.
 	Transition(ctx context.Context, id, reason string, apply func(model.Round) (model.Round, bool, error)) (r model.Round, changed bool, err error)
-	// EnsurePublished announces a publication exactly once.
-	EnsurePublished(ctx context.Context, r model.Round) error
+	// SavePublication keeps what a publication asked for (ceremony,
+	// presenter), so one cut short can be finished later.
+	SavePublication(ctx context.Context, p PublishRound) error
+	// Publication returns what the last publication of a round asked for
+	// (nil: nothing kept).
+	Publication(ctx context.Context, roundID string) (*PublishRound, error)
+	// Announce announces a publication exactly once, with the number of
+	// rule awards it granted.
+	Announce(ctx context.Context, r model.Round, awardCount int32) error
+	// Announced says whether a publication was announced.
+	Announced(ctx context.Context, r model.Round) (bool, error)
 }
 
 // AssessmentStore keeps records and their revisions.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
@@ -22,9 +23,11 @@ type Published struct {
 	AwardsGranted, AwardsExisting int32
 }
 
-// PublishRoundHandler is the PublishRound use case: freeze, announce, grant.
+// PublishRoundHandler is the PublishRound use case: freeze, grant, announce.
 // Each step is idempotent, so a call that stopped halfway is finished by
-// calling again.
+// calling again, or by FinishPublications when the service starts. The
+// announcement (RoundPublished) comes last, so a subscriber acting on it
+// finds every award granted.
 type PublishRoundHandler struct {
 	store Store
 	clock Clock
@@ -36,25 +39,64 @@ func (h PublishRoundHandler) Handle(ctx context.Context, cmd PublishRound) (Publ
 	if err := cmd.checkText(); err != nil {
 		return Published{}, err
 	}
+	// Kept before the round is frozen: a call cut short after freezing is
+	// finished on start-up with the ceremony it asked for.
+	if err := h.store.SavePublication(ctx, cmd); err != nil {
+		return Published{}, err
+	}
 	now := h.clock.Now()
-	r, changed, err := h.store.Transition(ctx, cmd.RoundID, "", func(r model.Round) (model.Round, bool, error) {
+	r, _, err := h.store.Transition(ctx, cmd.RoundID, "", func(r model.Round) (model.Round, bool, error) {
 		return round.Publish(r, now)
 	})
 	if err != nil {
 		return Published{}, err
 	}
-	if !changed {
-		// Already published: finish what an interrupted call may have left.
-		if err := h.store.EnsurePublished(ctx, r); err != nil {
-			return Published{}, err
+	return h.rules.complete(ctx, r, cmd.Ceremony, cmd.PresentedBy)
+}
+
+// FinishPublicationsHandler finishes, when the service starts, every
+// publication a stop cut short: a PUBLISHED round whose announcement is
+// missing, or whose rule awards are not all granted.
+type FinishPublicationsHandler struct {
+	store Store
+	rules ruleAwards
+}
+
+// Handle finishes every unfinished publication; it returns the first
+// failure after trying them all, so one round cannot hold up the others.
+func (h FinishPublicationsHandler) Handle(ctx context.Context) error {
+	rs, err := h.store.ListRounds(ctx, func(r model.Round) bool { return r.State == model.RoundPublished })
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, r := range rs {
+		if err := h.finish(ctx, r); err != nil && first == nil {
+			first = fmt.Errorf("finish publication of %s: %w", r.ID, err)
 		}
 	}
-	var out Published
-	if out.AwardsGranted, out.AwardsExisting, err = h.rules.grant(ctx, r, cmd.Ceremony, cmd.PresentedBy); err != nil {
-		return Published{}, err
+	return first
+}
+
+func (h FinishPublicationsHandler) finish(ctx context.Context, r model.Round) error {
+	announced, err := h.store.Announced(ctx, r)
+	if err != nil {
+		return err
 	}
-	if out.Round, err = h.store.RoundWithCounts(ctx, r.ID); err != nil {
-		return Published{}, err
+	missing, err := h.rules.missing(ctx, r)
+	if err != nil || (announced && missing == 0) {
+		return err
 	}
-	return out, nil
+	p, err := h.store.Publication(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		// Published before the call was kept: the round's awards carry
+		// the ceremony it asked for.
+		p = &PublishRound{RoundID: r.ID}
+		p.Ceremony, p.PresentedBy = h.rules.ceremonyOf(r.ID)
+	}
+	_, err = h.rules.complete(ctx, r, p.Ceremony, p.PresentedBy)
+	return err
 }

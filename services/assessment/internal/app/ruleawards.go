@@ -15,6 +15,9 @@ type ruleAwards struct {
 	catalog  *scheme.Catalog
 	store    Store
 	registry Registry
+	// afterGrant, when set, hears every award this publication granted (how
+	// many so far); an error stops the publication there, as a crash would.
+	afterGrant func(granted int32) error
 }
 
 func (ra ruleAwards) evaluate(ctx context.Context, r model.Round, namedProvinces bool) ([]*model.Award, error) {
@@ -36,15 +39,67 @@ func (ra ruleAwards) evaluate(ctx context.Context, r model.Round, namedProvinces
 	return award.EvaluateRound(v, r, records, provinces)
 }
 
+// complete finishes a publication: every rule award granted, then the
+// announcement with their number, then the round with its counts.
+func (ra ruleAwards) complete(ctx context.Context, r model.Round, ceremony *model.Ceremony, by *model.PresentedBy) (Published, error) {
+	var out Published
+	var err error
+	if out.AwardsGranted, out.AwardsExisting, err = ra.grant(ctx, r, ceremony, by); err != nil {
+		return Published{}, err
+	}
+	if out.Round, err = ra.store.RoundWithCounts(ctx, r.ID); err != nil {
+		return Published{}, err
+	}
+	if err := ra.store.Announce(ctx, out.Round, out.AwardsGranted+out.AwardsExisting); err != nil {
+		return Published{}, err
+	}
+	return out, nil
+}
+
+// missing counts the rule awards of a published round never granted (a
+// revoked one was granted: it is not missing).
+func (ra ruleAwards) missing(ctx context.Context, r model.Round) (int, error) {
+	awards, err := ra.evaluate(ctx, r, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := ra.store.SyncAwards(ctx); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range awards {
+		if _, err := ra.store.Award(a.ID); err != nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ceremonyOf returns the ceremony and presenter of a round's rule awards.
+func (ra ruleAwards) ceremonyOf(roundID string) (*model.Ceremony, *model.PresentedBy) {
+	have, _ := ra.store.Awards("", 1, func(a *model.Award) bool {
+		return a.RoundID == roundID && a.Basis.Kind != model.AwardBasisManual
+	})
+	if len(have) == 0 {
+		return nil, nil
+	}
+	return have[0].Ceremony, have[0].PresentedBy
+}
+
 // grant grants every rule award. Ids are deterministic and each grant is
 // exactly-once in storage, so calling this again (a retried or resumed
-// publication) grants nothing twice.
+// publication) grants nothing twice. One this replica already knows is
+// counted without asking the registry for its head again.
 func (ra ruleAwards) grant(ctx context.Context, r model.Round, ceremony *model.Ceremony, by *model.PresentedBy) (granted, existing int32, err error) {
 	awards, err := ra.evaluate(ctx, r, true)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, a := range awards {
+		if _, err := ra.store.Award(a.ID); err == nil {
+			existing++
+			continue
+		}
 		a.Ceremony, a.PresentedBy = ceremony, by
 		if err := refreshHead(ctx, ra.registry, a); err != nil {
 			return granted, existing, err
@@ -53,10 +108,15 @@ func (ra ruleAwards) grant(ctx context.Context, r model.Round, ceremony *model.C
 		if err != nil {
 			return granted, existing, err
 		}
-		if created {
-			granted++
-		} else {
+		if !created {
 			existing++
+			continue
+		}
+		granted++
+		if ra.afterGrant != nil {
+			if err := ra.afterGrant(granted); err != nil {
+				return granted, existing, err
+			}
 		}
 	}
 	return granted, existing, nil

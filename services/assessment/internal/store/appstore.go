@@ -30,6 +30,11 @@ func (s *Store) ForApp(cat *scheme.Catalog) *AppStore { return &AppStore{s: s, c
 
 // Round implements app.RoundStore.
 func (p *AppStore) Round(ctx context.Context, id string) (model.Round, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return model.Round{}, err
+	}
+	defer done()
 	r, rev, err := p.s.loadRound(ctx, id)
 	if err != nil {
 		return model.Round{}, err
@@ -39,6 +44,11 @@ func (p *AppStore) Round(ctx context.Context, id string) (model.Round, error) {
 
 // RoundWithCounts implements app.RoundStore.
 func (p *AppStore) RoundWithCounts(ctx context.Context, id string) (model.Round, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return model.Round{}, err
+	}
+	defer done()
 	r, rev, err := p.s.loadRound(ctx, id)
 	if err != nil {
 		return model.Round{}, err
@@ -51,6 +61,11 @@ func (p *AppStore) RoundWithCounts(ctx context.Context, id string) (model.Round,
 
 // CreateRound implements app.RoundStore.
 func (p *AppStore) CreateRound(ctx context.Context, r model.Round) (model.Round, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return model.Round{}, err
+	}
+	defer done()
 	created, err := p.s.CreateRound(ctx, convert.RoundToProto(r))
 	if err != nil {
 		return model.Round{}, err
@@ -60,6 +75,11 @@ func (p *AppStore) CreateRound(ctx context.Context, r model.Round) (model.Round,
 
 // ListRounds implements app.RoundStore.
 func (p *AppStore) ListRounds(ctx context.Context, keep func(model.Round) bool) ([]model.Round, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rs, err := p.s.ListRounds(ctx, func(r *assessmentv1.Round) bool { return keep(convert.RoundFromProto(r, 0)) })
 	if err != nil {
 		return nil, err
@@ -73,6 +93,11 @@ func (p *AppStore) ListRounds(ctx context.Context, keep func(model.Round) bool) 
 
 // Transition implements app.RoundStore.
 func (p *AppStore) Transition(ctx context.Context, id, reason string, apply func(model.Round) (model.Round, bool, error)) (model.Round, bool, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return model.Round{}, false, err
+	}
+	defer done()
 	r, changed, err := p.s.Transition(ctx, id, reason, func(cur *assessmentv1.Round) (*assessmentv1.Round, bool, error) {
 		next, changed, err := apply(convert.RoundFromProto(cur, 0))
 		if err != nil {
@@ -86,9 +111,50 @@ func (p *AppStore) Transition(ctx context.Context, id, reason string, apply func
 	return convert.RoundFromProto(r, 0), changed, nil
 }
 
-// EnsurePublished implements app.RoundStore.
-func (p *AppStore) EnsurePublished(ctx context.Context, r model.Round) error {
-	return p.s.EnsurePublishedEvent(ctx, convert.RoundToProto(r))
+// SavePublication implements app.RoundStore.
+func (p *AppStore) SavePublication(ctx context.Context, pub app.PublishRound) error {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return p.s.SavePublication(ctx, &assessmentv1.PublishRoundRequest{RoundId: pub.RoundID,
+		Ceremony: convert.CeremonyToProto(pub.Ceremony), PresentedBy: convert.PresentedByToProto(pub.PresentedBy)})
+}
+
+// Publication implements app.RoundStore.
+func (p *AppStore) Publication(ctx context.Context, roundID string) (*app.PublishRound, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	req, err := p.s.Publication(ctx, roundID)
+	if err != nil || req == nil {
+		return nil, err
+	}
+	return &app.PublishRound{RoundID: req.GetRoundId(), Ceremony: convert.CeremonyFromProto(req.GetCeremony()),
+		PresentedBy: convert.PresentedByFromProto(req.GetPresentedBy())}, nil
+}
+
+// Announce implements app.RoundStore.
+func (p *AppStore) Announce(ctx context.Context, r model.Round, awardCount int32) error {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return p.s.Announce(ctx, convert.RoundToProto(r), awardCount)
+}
+
+// Announced implements app.RoundStore.
+func (p *AppStore) Announced(ctx context.Context, r model.Round) (bool, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	return p.s.Announced(ctx, convert.RoundToProto(r))
 }
 
 func subjectOf(key app.RecordKey) string {
@@ -97,11 +163,16 @@ func subjectOf(key app.RecordKey) string {
 
 // Tip implements app.AssessmentStore.
 func (p *AppStore) Tip(ctx context.Context, key app.RecordKey) (app.Tip, error) {
-	st, err := p.s.last(ctx, subjectOf(key))
-	if err != nil || st == nil {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
 		return app.Tip{}, err
 	}
-	return app.Tip{Latest: st.model(), Position: st.seq}, nil
+	defer done()
+	st, seq, err := p.s.tip(ctx, subjectOf(key))
+	if err != nil {
+		return app.Tip{}, err
+	}
+	return app.Tip{Latest: st.model(), Position: seq}, nil
 }
 
 // model is the revision as the application layer sees it; nil for none.
@@ -118,12 +189,22 @@ func (st *stored) model() *model.Assessment {
 
 // FindRequest implements app.AssessmentStore.
 func (p *AppStore) FindRequest(ctx context.Context, key app.RecordKey, requestID string) (*model.Assessment, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	st, err := p.s.findRequest(ctx, subjectOf(key), requestID)
 	return st.model(), err
 }
 
 // Append implements app.AssessmentStore.
 func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessment, bool, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	a := convert.AssessmentToProto(&req.Assessment)
 	v, err := p.catalog.Get(a.GetSchemeId(), a.GetSchemeVersion())
 	if err != nil {
@@ -136,18 +217,28 @@ func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessmen
 		prev = &stored{ev: &eventsv1.AssessmentRecorded{Assessment: convert.AssessmentToProto(req.Tip.Latest)}, seq: req.Tip.Position,
 			fingerprint: req.Tip.Latest.RequestFingerprint}
 	}
-	got, created, err := p.s.Append(ctx, ev, req.Assessment.RequestFingerprint, req.CorrectsRevision, prev, req.Fence.Revision)
+	got, created, err := p.s.Append(ctx, ev, req.Assessment.RequestFingerprint, req.CorrectsRevision, prev, req.Tip.Position, req.Fence.Revision)
 	return got.model(), created, err
 }
 
 // Assessment implements app.AssessmentStore.
 func (p *AppStore) Assessment(ctx context.Context, key app.RecordKey, roundID string, revision uint64) (*model.Assessment, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	a, err := p.s.Assessment(ctx, key.SchemeID, key.Year, roundID, key.InstitutionID, revision)
 	return convert.AssessmentFromProto(a), err
 }
 
 // Revisions implements app.AssessmentStore.
 func (p *AppStore) Revisions(ctx context.Context, key app.RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	page, more, err := p.s.Revisions(ctx, key.SchemeID, key.Year, key.InstitutionID, after, limit)
 	return convert.AssessmentsFromProto(page), more, err
 }
@@ -165,12 +256,22 @@ func (p *AppStore) History(institutionID string) []*model.Assessment {
 
 // Frozen implements app.AssessmentStore.
 func (p *AppStore) Frozen(ctx context.Context, r model.Round) ([]*model.Assessment, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	recs, err := p.s.Frozen(ctx, convert.RoundToProto(r))
 	return convert.AssessmentsFromProto(recs), err
 }
 
 // PublishCorrected implements app.AssessmentStore.
 func (p *AppStore) PublishCorrected(ctx context.Context, c app.Correction) error {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	prev, cur := convert.AssessmentToProto(c.Previous), convert.AssessmentToProto(c.Current)
 	return p.s.PublishCorrected(ctx, &eventsv1.RoundCorrected{
 		EventId: c.EventID, RoundId: c.Round.ID, SchemeId: cur.GetSchemeId(), Year: cur.GetYear(), InstitutionId: c.InstitutionID,
@@ -182,6 +283,11 @@ func (p *AppStore) PublishCorrected(ctx context.Context, c app.Correction) error
 
 // Grant implements app.AwardStore.
 func (p *AppStore) Grant(ctx context.Context, a model.Award) (*model.Award, bool, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	got, created, err := p.s.Grant(ctx, convert.AwardToProto(&a), a.RequestFingerprint)
 	return got.model(), created, err
 }
@@ -197,12 +303,24 @@ func (g Granted) model() *model.Award {
 
 // Revoke implements app.AwardStore.
 func (p *AppStore) Revoke(ctx context.Context, id, reason, actor string) (*model.Award, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	a, err := p.s.Revoke(ctx, id, reason, actor)
 	return convert.AwardFromProto(a), err
 }
 
 // SyncAwards implements app.AwardStore.
-func (p *AppStore) SyncAwards(ctx context.Context) error { return p.s.SyncAwards(ctx) }
+func (p *AppStore) SyncAwards(ctx context.Context) error {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return p.s.SyncAwards(ctx)
+}
 
 // Award implements app.AwardStore.
 func (p *AppStore) Award(id string) (*model.Award, error) {

@@ -33,20 +33,48 @@ func decode(m *jetstream.RawStreamMsg) (*stored, error) {
 	return &stored{ev: &ev, seq: m.Sequence, fingerprint: m.Header.Get(events.HeaderRequestFingerprint)}, nil
 }
 
-// last returns the latest revision on a subject, or nil.
+// last returns the latest revision on a subject that counts, or nil.
 func (s *Store) last(ctx context.Context, subject string) (*stored, error) {
-	m, err := s.assessments.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, unavailable("read assessment", err)
-	}
-	return decode(m)
+	st, _, err := s.tip(ctx, subject)
+	return st, err
 }
 
-// revisions walks a subject's messages oldest first, stopping when visit
-// returns false.
+// tip returns the latest revision on a subject that counts (nil: none) and
+// the subject's last sequence, which the next append expects: a revision
+// refused past a fence stays in the stream, so the two can differ.
+func (s *Store) tip(ctx context.Context, subject string) (*stored, uint64, error) {
+	m, err := s.assessments.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, unavailable("read assessment", err)
+	}
+	st, err := decode(m)
+	if err != nil {
+		return nil, 0, err
+	}
+	refused, err := s.refused(ctx, st)
+	if err != nil || !refused {
+		return st, m.Sequence, err
+	}
+	counted, err := s.latestCounted(ctx, subject)
+	return counted, m.Sequence, err
+}
+
+// latestCounted walks a subject for its latest revision that counts (nil:
+// none); only needed when the latest one was refused, which is rare.
+func (s *Store) latestCounted(ctx context.Context, subject string) (*stored, error) {
+	var found *stored
+	err := s.revisions(ctx, subject, func(st *stored) bool {
+		found = st
+		return true
+	})
+	return found, err
+}
+
+// revisions walks a subject's messages oldest first, leaving out revisions
+// refused past a fence, stopping when visit returns false.
 func (s *Store) revisions(ctx context.Context, subject string, visit func(*stored) bool) error {
 	for seq := uint64(1); ; {
 		m, err := s.assessments.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
@@ -56,14 +84,18 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 		if err != nil {
 			return unavailable("read assessment revisions", err)
 		}
+		seq = m.Sequence + 1
 		st, err := decode(m)
 		if err != nil {
 			return err
 		}
-		if !visit(st) {
+		refused, err := s.refused(ctx, st)
+		if err != nil {
+			return err
+		}
+		if !refused && !visit(st) {
 			return nil
 		}
-		seq = m.Sequence + 1
 	}
 }
 
@@ -76,14 +108,22 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 // after it. Whether that was the same request is the caller's to decide, by
 // the fingerprint returned with it.
 //
+// expect is the subject's last sequence as the caller read it (it differs
+// from prev's when a refused revision follows prev).
+//
 // fence is the revision of the round the caller decided on: the round may
 // have been closed while the caller was computing, and then the append
-// returns app.ErrRoundMoved.
-func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fingerprint string, correctsRevision uint64, prev *stored, fence uint64) (*stored, bool, error) {
+// returns app.ErrRoundMoved. A close can still land between that check and
+// the append; then the revision counts only if it is inside the close's
+// fence, and is refused otherwise.
+func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fingerprint string, correctsRevision uint64, prev *stored, expect, fence uint64) (*stored, bool, error) {
 	a := ev.GetAssessment()
 	subject := events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
 	if prev != nil && prev.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
 		return prev, false, nil // a retry of the latest revision
+	}
+	if !a.GetAfterPublication() {
+		ev.RoundRevision = fence
 	}
 	current := prev.revision()
 	if correctsRevision != current {
@@ -100,13 +140,54 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fin
 	if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
 		return nil, false, err
 	}
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(prev.sequence()))
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(expect))
 	if err != nil || ack.Duplicate {
 		got, err := s.notAppended(ctx, subject, a, correctsRevision, ack, err)
 		return got, false, err
 	}
+	st := &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}
+	if err := s.checkInside(ctx, st, subject); err != nil {
+		return nil, false, err
+	}
 	s.readOwnWrite(ctx, s.view.assessmentsFeed, ack.Sequence)
-	return &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}, true, nil
+	return st, true, nil
+}
+
+// checkInside makes sure a revision just stored counts: the round is still
+// at the revision it was decided on (a later close settles its fence after
+// this, so above this revision), or the close that came first settled a
+// fence at or above it. Otherwise the revision is refused: it stays in the
+// stream, outside the round, and this replica's view goes back to the
+// revision before it.
+func (s *Store) checkInside(ctx context.Context, st *stored, subject string) error {
+	rr := st.ev.GetRoundRevision()
+	if rr == 0 {
+		return nil
+	}
+	a := st.ev.GetAssessment()
+	r, rev, err := s.loadRound(ctx, a.GetRoundId())
+	if err != nil || rev == rr {
+		return err
+	}
+	fence, err := s.settleFence(ctx, r.GetSchemeId(), r.GetYear(), r.GetId(), rr)
+	if err != nil || st.seq <= fence {
+		return err
+	}
+	s.readOwnWrite(ctx, s.view.assessmentsFeed, st.seq)
+	prev, err := s.latestCounted(ctx, subject)
+	if err != nil {
+		return err
+	}
+	s.view.replaceAssessment(a.GetRoundId(), a.GetInstitutionId(), prev.entry())
+	return errRefused(a.GetRoundId(), a.GetInstitutionId())
+}
+
+// entry is the revision as the view keeps it; nil for none.
+func (st *stored) entry() *entry {
+	if st == nil {
+		return nil
+	}
+	return &entry{a: st.ev.GetAssessment(), seq: st.seq, roundRevision: st.ev.GetRoundRevision()}
 }
 
 // superseded answers an append whose record has moved past
@@ -171,7 +252,18 @@ func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1
 	if err != nil {
 		return nil, unavailable("read de-duplicated assessment", err)
 	}
-	return decode(m)
+	st, err := decode(m)
+	if err != nil {
+		return nil, err
+	}
+	refused, err := s.refused(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if refused {
+		return nil, errRefused(a.GetRoundId(), a.GetInstitutionId())
+	}
+	return st, nil
 }
 
 // PublishCorrected announces a correction of a published round.
@@ -192,13 +284,6 @@ func (st *stored) revision() uint64 {
 		return 0
 	}
 	return st.ev.GetAssessment().GetRevision()
-}
-
-func (st *stored) sequence() uint64 {
-	if st == nil {
-		return 0
-	}
-	return st.seq
 }
 
 func (s *Store) findRequest(ctx context.Context, subject, requestID string) (*stored, error) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"sort"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -170,19 +169,51 @@ func (s *Store) RoundRecords(roundID string) []*assessmentv1.Assessment {
 	return out
 }
 
-// Frozen returns the latest record of every institution in a round, after
-// making sure this replica's view holds everything the stream has for the
-// round (records written through another replica included).
+// Frozen returns the latest record of every institution in a round that
+// counts, after making sure this replica's view holds everything the stream
+// has for the round (records written through another replica included). A
+// record the view holds past the fence of the close that ended its OPEN
+// round revision is replaced by the latest one before it that counts: such
+// a record was refused to its recorder, and another replica's view may not
+// know it yet.
 func (s *Store) Frozen(ctx context.Context, r *assessmentv1.Round) ([]*assessmentv1.Assessment, error) {
-	m, err := s.assessments.GetLastMsgForSubject(ctx, events.AssessmentFilter(r.GetSchemeId(), r.GetYear()))
-	switch {
-	case errors.Is(err, jetstream.ErrMsgNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, unavailable("read round results", err)
+	last, err := s.lastRoundSequence(ctx, r.GetSchemeId(), r.GetYear())
+	if err != nil || last == 0 {
+		return nil, err
 	}
-	if err := s.view.assessmentsFeed.WaitApplied(ctx, m.Sequence); err != nil {
+	if err := s.view.assessmentsFeed.WaitApplied(ctx, last); err != nil {
 		return nil, unavailable("catch up with round results", err)
 	}
-	return s.RoundRecords(r.GetId()), nil
+	var out []*assessmentv1.Assessment
+	for _, e := range s.view.entries(r.GetId()) {
+		counted, err := s.counted(ctx, r, e)
+		if err != nil {
+			return nil, err
+		}
+		if counted != nil {
+			out = append(out, counted)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetInstitutionId() < out[j].GetInstitutionId() })
+	return out, nil
+}
+
+// counted returns the record e stands for in the round's results: e itself
+// when it is inside the fence of its close, else the latest revision before
+// it that counts (nil: none). The round is closed or published, so every
+// OPEN revision a record was decided on has been left and its fence may be
+// settled here.
+func (s *Store) counted(ctx context.Context, r *assessmentv1.Round, e entry) (*assessmentv1.Assessment, error) {
+	if e.roundRevision == 0 || r.GetState() == assessmentv1.RoundState_ROUND_STATE_OPEN {
+		return e.a, nil
+	}
+	fence, err := s.settleFence(ctx, r.GetSchemeId(), r.GetYear(), r.GetId(), e.roundRevision)
+	if err != nil || e.seq <= fence {
+		return e.a, err
+	}
+	prev, err := s.latestCounted(ctx, events.AssessmentSubject(r.GetSchemeId(), r.GetYear(), e.a.GetInstitutionId()))
+	if err != nil || prev == nil {
+		return nil, err
+	}
+	return prev.ev.GetAssessment(), nil
 }

@@ -78,7 +78,9 @@ func (s *Store) withCounts(ctx context.Context, r *assessmentv1.Round) (*assessm
 // ListRounds returns every round matching keep, newest year first, then
 // scheme id. Rounds are few (one per scheme and year).
 func (s *Store) ListRounds(ctx context.Context, keep func(*assessmentv1.Round) bool) ([]*assessmentv1.Round, error) {
-	lister, err := s.rounds.ListKeys(ctx)
+	// Round ids are one token; the bucket's other keys (fences,
+	// publications) have several.
+	lister, err := s.rounds.ListKeysFiltered(ctx, "*")
 	if err != nil {
 		return nil, unavailable("list rounds", err)
 	}
@@ -137,6 +139,14 @@ func (s *Store) Transition(ctx context.Context, id, reason string, apply func(*a
 		if err != nil {
 			return nil, false, unavailable("update round", err)
 		}
+		if cur.GetState() == assessmentv1.RoundState_ROUND_STATE_OPEN {
+			// Settled right after the close, the fence leaves out as few
+			// records in flight as it can; whoever needs it later settles
+			// it if this call stops here.
+			if _, err := s.settleFence(ctx, next.GetSchemeId(), next.GetYear(), id, rev); err != nil {
+				return nil, false, err
+			}
+		}
 		return next, true, s.afterTransition(ctx, next, newRev, reason)
 	}
 	return nil, false, fault.Conflictf("round %s is changing concurrently; try again", id)
@@ -148,9 +158,9 @@ func (s *Store) afterTransition(ctx context.Context, r *assessmentv1.Round, rev 
 		return s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CLOSED, reason, rev)
 	case assessmentv1.RoundState_ROUND_STATE_OPEN:
 		return s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_REOPENED, reason, rev)
-	case assessmentv1.RoundState_ROUND_STATE_PUBLISHED:
-		return s.EnsurePublishedEvent(ctx, r)
 	}
+	// PUBLISHED is announced by the publication itself, once its awards
+	// are granted (Announce).
 	return nil
 }
 
@@ -172,11 +182,13 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 	return nil
 }
 
-// EnsurePublishedEvent publishes RoundPublished exactly once: its subject
-// belongs to the round alone and the publish expects it empty, so a retry, a
-// resumed publication or the start-up reconciliation never emit it twice.
-func (s *Store) EnsurePublishedEvent(ctx context.Context, r *assessmentv1.Round) error {
-	ev := &eventsv1.RoundPublished{EventId: "round-published/" + r.GetId(), EventTime: r.GetPublishTime(), Round: r}
+// Announce publishes RoundPublished exactly once, with the number of rule
+// awards the publication granted: its subject belongs to the round alone
+// and the publish expects it empty, so a retry, a resumed publication or
+// the start-up completion never emit it twice. The publication calls it
+// only after every award is granted.
+func (s *Store) Announce(ctx context.Context, r *assessmentv1.Round, awardCount int32) error {
+	ev := &eventsv1.RoundPublished{EventId: "round-published/" + r.GetId(), EventTime: r.GetPublishTime(), Round: r, AwardCount: awardCount}
 	msg, err := events.NewMsg(events.RoundPublishedSubject(r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
 	if err != nil {
 		return err
@@ -188,19 +200,51 @@ func (s *Store) EnsurePublishedEvent(ctx context.Context, r *assessmentv1.Round)
 	return nil
 }
 
-// reconcileRounds finishes publications a crash cut between the state
-// change and the event.
-func (s *Store) reconcileRounds(ctx context.Context) error {
-	rs, err := s.ListRounds(ctx, func(r *assessmentv1.Round) bool {
-		return r.GetState() == assessmentv1.RoundState_ROUND_STATE_PUBLISHED
-	})
+// Announced says whether RoundPublished for the round is out.
+func (s *Store) Announced(ctx context.Context, r *assessmentv1.Round) (bool, error) {
+	st, err := s.js.Stream(ctx, events.Rounds)
+	if err != nil {
+		return false, unavailable("read round announcements", err)
+	}
+	_, err = st.GetLastMsgForSubject(ctx, events.RoundPublishedSubject(r.GetSchemeId(), r.GetYear()))
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return false, nil
+	case err != nil:
+		return false, unavailable("read round announcements", err)
+	}
+	return true, nil
+}
+
+func publicationKey(roundID string) string { return "publication." + roundID }
+
+// SavePublication keeps what a PublishRound call asked for beside the
+// round, before the round is frozen, so a publication cut short is finished
+// on start-up with the same ceremony and presenter.
+func (s *Store) SavePublication(ctx context.Context, req *assessmentv1.PublishRoundRequest) error {
+	b, err := proto.Marshal(req)
 	if err != nil {
 		return err
 	}
-	for _, r := range rs {
-		if err := s.EnsurePublishedEvent(ctx, r); err != nil {
-			return err
-		}
+	if _, err := s.rounds.Put(ctx, publicationKey(req.GetRoundId()), b); err != nil {
+		return unavailable("keep publication", err)
 	}
 	return nil
+}
+
+// Publication returns what the last PublishRound call of a round asked for
+// (nil: no call kept one).
+func (s *Store) Publication(ctx context.Context, roundID string) (*assessmentv1.PublishRoundRequest, error) {
+	e, err := s.rounds.Get(ctx, publicationKey(roundID))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, unavailable("read publication", err)
+	}
+	var req assessmentv1.PublishRoundRequest
+	if err := proto.Unmarshal(e.Value(), &req); err != nil {
+		return nil, fmt.Errorf("decode publication of %s: %w", roundID, err)
+	}
+	return &req, nil
 }

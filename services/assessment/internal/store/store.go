@@ -31,6 +31,7 @@ type Store struct {
 	rounds      jetstream.KeyValue
 	assessments jetstream.Stream
 	view        *View
+	fences      fences
 	log         *slog.Logger
 	now         func() time.Time
 }
@@ -60,13 +61,35 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 }
 
 // Start fills the view and keeps it current until ctx ends; it returns
-// once everything stored before the call is in the view, and finishes any
-// round publication a crash interrupted.
+// once everything stored before the call is in the view. (Publications a
+// crash interrupted are the application's to finish, once it runs.)
 func (s *Store) Start(ctx context.Context) error {
-	if err := s.view.follow(ctx, s.js, s.log); err != nil {
+	if err := s.loadFences(ctx); err != nil {
+		return fmt.Errorf("load round fences: %w", err)
+	}
+	if err := s.view.follow(ctx, s.js, s.log, s.viewEntry(ctx)); err != nil {
 		return fmt.Errorf("load assessments view: %w", err)
 	}
-	return s.reconcileRounds(ctx)
+	return nil
+}
+
+// viewEntry decides what the view keeps of a revision as it arrives: the
+// revision, unless a fence known to this replica leaves it out; then the
+// latest before it that counts. It asks NATS only in that rare case.
+func (s *Store) viewEntry(ctx context.Context) func(*stored) *entry {
+	return func(st *stored) *entry {
+		a := st.ev.GetAssessment()
+		fence, ok := s.fences.get(fenceKey(a.GetRoundId(), st.ev.GetRoundRevision()))
+		if st.ev.GetRoundRevision() == 0 || !ok || st.seq <= fence {
+			return st.entry()
+		}
+		prev, err := s.latestCounted(ctx, events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId()))
+		if err != nil {
+			s.log.Error("cannot read the record before a refused revision", "round", a.GetRoundId(), "institution", a.GetInstitutionId(), "err", err)
+			return nil
+		}
+		return prev.entry()
+	}
 }
 
 // readOwnWrite waits briefly until the view shows stream sequence seq, so a
@@ -83,5 +106,22 @@ func unavailable(op string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return fmt.Errorf("%s: %w", op, fault.Unavailablef("assessment storage (NATS) unavailable, try again: %v", err))
+	return fmt.Errorf("%s: %w", op, fault.Unavailablef("assessment storage unavailable: NATS is unreachable or not answering, try again: %v", err))
+}
+
+// callTimeout bounds one storage step (a read, an append, a grant). Without
+// it a JetStream request waits out the caller's deadline while NATS elects a
+// new leader or reconnects; a caller is better served by Unavailable soon,
+// and retries.
+const callTimeout = 3 * time.Second
+
+// guard answers Unavailable at once when the connection to NATS is down
+// (the client would only buffer the request and wait), and otherwise bounds
+// the step by callTimeout. done releases the bound.
+func (s *Store) guard(ctx context.Context) (bounded context.Context, done context.CancelFunc, err error) {
+	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
+		return ctx, func() {}, fault.Unavailablef("assessment storage unavailable: NATS is unreachable (connection %s), try again shortly", nc.Status())
+	}
+	bounded, done = context.WithTimeout(ctx, callTimeout)
+	return bounded, done, nil
 }

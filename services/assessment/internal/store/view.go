@@ -19,7 +19,7 @@ import (
 // and rebuilt at every start, so it never needs a migration.
 type View struct {
 	mu      sync.RWMutex
-	byRound map[string]map[string]*assessmentv1.Assessment
+	byRound map[string]map[string]entry
 	awards  map[string]*assessmentv1.Award
 	// fingerprints holds, by award id, the fingerprint of the GrantAward
 	// request that granted it, for awards granted with one.
@@ -28,21 +28,56 @@ type View struct {
 	assessmentsFeed, awardsFeed *natsx.Follower
 }
 
-func newView() *View {
-	return &View{byRound: map[string]map[string]*assessmentv1.Assessment{}, awards: map[string]*assessmentv1.Award{}, fingerprints: map[string]string{}}
+// entry is the latest revision of a record and where it sits: its stream
+// sequence and the OPEN round revision it was decided on (0: a correction,
+// or stored before that was kept), which say whether a close's fence
+// leaves it out.
+type entry struct {
+	a                  *assessmentv1.Assessment
+	seq, roundRevision uint64
 }
 
-func (v *View) putAssessment(a *assessmentv1.Assessment) {
+func newView() *View {
+	return &View{byRound: map[string]map[string]entry{}, awards: map[string]*assessmentv1.Award{}, fingerprints: map[string]string{}}
+}
+
+// putAssessment keeps the later of what the view holds and e. A revision
+// refused past a fence shares its revision number with the one stored after
+// it, so the stream position decides, not the revision.
+func (v *View) putAssessment(e entry) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	m := v.byRound[a.GetRoundId()]
+	m := v.byRound[e.a.GetRoundId()]
 	if m == nil {
-		m = map[string]*assessmentv1.Assessment{}
-		v.byRound[a.GetRoundId()] = m
+		m = map[string]entry{}
+		v.byRound[e.a.GetRoundId()] = m
 	}
-	if m[a.GetInstitutionId()].GetRevision() < a.GetRevision() {
-		m[a.GetInstitutionId()] = a
+	if cur, ok := m[e.a.GetInstitutionId()]; !ok || cur.seq < e.seq {
+		m[e.a.GetInstitutionId()] = e
 	}
+}
+
+// replaceAssessment sets the record of e's institution to e, even when the
+// view holds a later position: the revision there was refused.
+func (v *View) replaceAssessment(roundID, institutionID string, e *entry) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e == nil {
+		delete(v.byRound[roundID], institutionID)
+		return
+	}
+	v.byRound[roundID][institutionID] = *e
+}
+
+// entries returns the round's records with their positions.
+func (v *View) entries(roundID string) []entry {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]entry, 0, len(v.byRound[roundID]))
+	for _, e := range v.byRound[roundID] {
+		out = append(out, e)
+	}
+	return out
 }
 
 func (v *View) putAward(a *assessmentv1.Award, fingerprint string) {
@@ -60,8 +95,10 @@ func (v *View) putAward(a *assessmentv1.Award, fingerprint string) {
 }
 
 // follow fills the view from both streams and returns once it holds
-// everything stored before the call.
-func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger) error {
+// everything stored before the call. accepted turns a revision into the
+// entry to keep: itself, or, when it was refused past a fence, the latest
+// revision before it that was not (nil: none).
+func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, accepted func(*stored) *entry) error {
 	var err error
 	v.assessmentsFeed, err = natsx.Follow(ctx, js, events.Assessments, []string{events.AssessmentRecordedAll}, jetstream.DeliverLastPerSubjectPolicy, func(m jetstream.Msg) {
 		var ev eventsv1.AssessmentRecorded
@@ -69,7 +106,14 @@ func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Log
 			log.Error("undecodable assessment event", "subject", m.Subject(), "err", err)
 			return
 		}
-		v.putAssessment(ev.GetAssessment())
+		md, err := m.Metadata()
+		if err != nil {
+			log.Error("assessment event without metadata", "subject", m.Subject(), "err", err)
+			return
+		}
+		if e := accepted(&stored{ev: &ev, seq: md.Sequence.Stream}); e != nil {
+			v.putAssessment(*e)
+		}
 	})
 	if err != nil {
 		return err
@@ -112,14 +156,14 @@ func (v *View) Records(roundID, after string, limit int, keep func(*assessmentv1
 	var out []*assessmentv1.Assessment
 	more := false
 	for _, id := range ids {
-		if !keep(m[id]) {
+		if !keep(m[id].a) {
 			continue
 		}
 		if len(out) == limit {
 			more = true
 			break
 		}
-		out = append(out, m[id])
+		out = append(out, m[id].a)
 	}
 	v.mu.RUnlock()
 	return out, more
@@ -131,8 +175,8 @@ func (v *View) History(institutionID string) []*assessmentv1.Assessment {
 	defer v.mu.RUnlock()
 	var out []*assessmentv1.Assessment
 	for _, m := range v.byRound {
-		if a := m[institutionID]; a != nil {
-			out = append(out, a)
+		if e, ok := m[institutionID]; ok {
+			out = append(out, e.a)
 		}
 	}
 	return out
@@ -142,8 +186,8 @@ func (v *View) correctionCount(roundID string) int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	n := 0
-	for _, a := range v.byRound[roundID] {
-		if a.GetAfterPublication() {
+	for _, e := range v.byRound[roundID] {
+		if e.a.GetAfterPublication() {
 			n++
 		}
 	}

@@ -187,7 +187,13 @@ type AssessmentRecorded struct {
 	// them from the stream, without asking for the scheme.
 	PeerGroups []*v11.PeerGroup `protobuf:"bytes,4,rep,name=peer_groups,json=peerGroups,proto3" json:"peer_groups,omitempty"`
 	// The scheme's scale, for statistics at the scheme's precision.
-	Scale         *v11.Scale `protobuf:"bytes,5,opt,name=scale,proto3" json:"scale,omitempty"`
+	Scale *v11.Scale `protobuf:"bytes,5,opt,name=scale,proto3" json:"scale,omitempty"`
+	// The revision of the OPEN round (its key in the rounds bucket) the
+	// record was decided on; 0 for a correction of a published round and in
+	// events stored before this field existed. When the round was closed
+	// from that revision, the record counts only if its stream sequence is
+	// at or below the fence the close settled; one above it was refused.
+	RoundRevision uint64 `protobuf:"varint,6,opt,name=round_revision,json=roundRevision,proto3" json:"round_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -255,6 +261,13 @@ func (x *AssessmentRecorded) GetScale() *v11.Scale {
 		return x.Scale
 	}
 	return nil
+}
+
+func (x *AssessmentRecorded) GetRoundRevision() uint64 {
+	if x != nil {
+		return x.RoundRevision
+	}
+	return 0
 }
 
 // RoundChanged: a round was created, closed or reopened. Publication is
@@ -350,7 +363,12 @@ type RoundPublished struct {
 	// When the round was published (= round.publish_time).
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
 	// The round, PUBLISHED, with its final counts.
-	Round         *v11.Round `protobuf:"bytes,3,opt,name=round,proto3" json:"round,omitempty"`
+	Round *v11.Round `protobuf:"bytes,3,opt,name=round,proto3" json:"round,omitempty"`
+	// How many rule awards the publication granted. The event is emitted only
+	// once every one of them is in AWARDS, so a subscriber acting on it finds
+	// the complete list there (0 in events emitted before this field existed:
+	// then the awards may still have been arriving).
+	AwardCount    int32 `protobuf:"varint,4,opt,name=award_count,json=awardCount,proto3" json:"award_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -404,6 +422,13 @@ func (x *RoundPublished) GetRound() *v11.Round {
 		return x.Round
 	}
 	return nil
+}
+
+func (x *RoundPublished) GetAwardCount() int32 {
+	if x != nil {
+		return x.AwardCount
+	}
+	return 0
 }
 
 // RoundCorrected: a record of a PUBLISHED round was corrected (the new
@@ -733,7 +758,7 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x124\n" +
 	"\x04type\x18\x03 \x01(\x0e2 .predikat.registry.v1.ChangeTypeR\x04type\x12C\n" +
 	"\vinstitution\x18\x04 \x01(\v2!.predikat.registry.v1.InstitutionR\vinstitution\x12A\n" +
-	"\x0echanged_fields\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\rchangedFields\"\xa7\x02\n" +
+	"\x0echanged_fields\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\rchangedFields\"\xce\x02\n" +
 	"\x12AssessmentRecorded\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -743,19 +768,22 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"assessment\x12B\n" +
 	"\vpeer_groups\x18\x04 \x03(\v2!.predikat.assessment.v1.PeerGroupR\n" +
 	"peerGroups\x123\n" +
-	"\x05scale\x18\x05 \x01(\v2\x1d.predikat.assessment.v1.ScaleR\x05scale\"\xea\x01\n" +
+	"\x05scale\x18\x05 \x01(\v2\x1d.predikat.assessment.v1.ScaleR\x05scale\x12%\n" +
+	"\x0eround_revision\x18\x06 \x01(\x04R\rroundRevision\"\xea\x01\n" +
 	"\fRoundChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x127\n" +
 	"\x04type\x18\x03 \x01(\x0e2#.predikat.events.v1.RoundChangeTypeR\x04type\x123\n" +
 	"\x05round\x18\x04 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x9b\x01\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xbc\x01\n" +
 	"\x0eRoundPublished\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x123\n" +
-	"\x05round\x18\x03 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\"\xb3\x04\n" +
+	"\x05round\x18\x03 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\x12\x1f\n" +
+	"\vaward_count\x18\x04 \x01(\x05R\n" +
+	"awardCount\"\xb3\x04\n" +
 	"\x0eRoundCorrected\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
