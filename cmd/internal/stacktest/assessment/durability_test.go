@@ -224,3 +224,53 @@ func TestNATSDownIsUnavailableFast(t *testing.T) {
 	}
 	wantCode(t, err, codes.Unavailable, "NATS is unreachable")
 }
+
+// A revision decided on the OPEN round that lands after the close's fence
+// (its recorder was refused) stays in the stream but is part of nothing: not
+// the latest record after a restart, not the next revision's predecessor.
+func TestRevisionPastTheFenceIsIgnored(t *testing.T) {
+	s := newStack(t)
+	s.kalsel()
+	r := s.round("ombudsman", 2024)
+	kv, err := s.js.KeyValue(ctxT(t), "assessment_rounds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := kv.Get(ctxT(t), r.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := s.mustRecord(r.GetId(), "kantah-tanah-laut", reported("99.57"), 0, "req-inside")
+	if _, err := s.svc.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: r.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	stray := proto.Clone(first).(*assessmentv1.Assessment)
+	stray.Revision, stray.RequestId, stray.Total = 2, "req-past-the-fence", "10.00"
+	subject := events.AssessmentSubject("ombudsman", 2024, "kantah-tanah-laut")
+	msg, err := events.NewMsg(subject, events.SourceAssessment, "kantah-tanah-laut",
+		&eventsv1.AssessmentRecorded{EventId: "stray", Assessment: stray, RoundRevision: open.Revision()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.js.PublishMsg(ctxT(t), msg); err != nil {
+		t.Fatal(err)
+	}
+
+	s.svcStop()
+	s.startAssessment()
+	got, err := s.svc.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: r.GetId(), InstitutionId: "kantah-tanah-laut"})
+	if err != nil || got.GetAssessment().GetRevision() != 1 || got.GetAssessment().GetTotal() != first.GetTotal() {
+		t.Fatalf("latest record = %v, %v; want revision 1", got.GetAssessment(), err)
+	}
+	list, err := s.svc.ListAssessments(ctxT(t), &assessmentv1.ListAssessmentsRequest{RoundId: r.GetId()})
+	if err != nil || len(list.GetAssessments()) != 1 || list.GetAssessments()[0].GetRevision() != 1 {
+		t.Fatalf("listed = %v, %v", list.GetAssessments(), err)
+	}
+	if _, err := s.svc.ReopenRound(ctxT(t), &assessmentv1.ReopenRoundRequest{RoundId: r.GetId(), Reason: "one more figure"}); err != nil {
+		t.Fatal(err)
+	}
+	next := s.mustRecord(r.GetId(), "kantah-tanah-laut", reported("98.00"), 1, "req-after-reopen")
+	if next.GetRevision() != 2 || next.GetTotal() != "98.00" {
+		t.Fatalf("revision after the refused one = %v", next)
+	}
+}
