@@ -1,0 +1,251 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/predikat-id/predikat/cmd/internal/stack"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/security"
+)
+
+// The harness's stack.Services runs each service with --replicas 1 and
+// stops it only gracefully; the suite needs R3 streams on the cluster, two
+// instances of a service side by side and kill -9, so it launches the
+// binaries stack.Build made itself, with the same flags otherwise.
+
+// instance is one service process.
+type instance struct {
+	name string // the service
+	id   string // e.g. assessment-1
+	addr string
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	expected bool // the harness killed or stopped it
+}
+
+// fleet is the service processes of a run.
+type fleet struct {
+	binDir, natsURLs, redisAddr, logDir string
+	pki                                 *devpki.Files
+	regAddr                             string
+
+	mu        sync.Mutex
+	instances []*instance
+	// exits are the processes that ended without the harness asking.
+	exits []string
+	done  bool
+}
+
+func (f *fleet) flags(in *instance) []string {
+	args := []string{"--addr", in.addr, "--nats", f.natsURLs, "--replicas", "3"}
+	if in.name != stack.Registry {
+		args = append(args, "--registry", f.regAddr)
+	}
+	if in.name == stack.Ranking {
+		args = append(args, "--redis", f.redisAddr)
+	}
+	nc := stack.NATSClient(f.pki, in.name, true)
+	args = append(args, "--nats-user", nc.User, "--nats-password-file", nc.PasswordFile, "--nats-ca", nc.CAFile)
+	sec := security.Dev(f.pki, in.name)
+	return append(args, "--tls-cert", sec.CertFile, "--tls-key", sec.KeyFile, "--tls-ca", sec.CAFile,
+		"--policy", sec.PolicyFile, "--policy-poll", sec.PolicyPoll.String(),
+		"--jwks-file", sec.JWT.JWKSFile, "--jwt-issuer", sec.JWT.Issuer, "--jwt-audience", sec.JWT.Audience)
+}
+
+// add starts a new instance of a service on a free port and waits until
+// it serves.
+func (f *fleet) add(ctx context.Context, name string) (*instance, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	n := 1
+	for _, in := range f.instances {
+		if in.name == name {
+			n++
+		}
+	}
+	in := &instance{name: name, id: fmt.Sprintf("%s-%d", name, n), addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	f.instances = append(f.instances, in)
+	f.mu.Unlock()
+	return in, f.start(ctx, in)
+}
+
+// start runs an instance's process (again) and waits until its health
+// reports SERVING.
+func (f *fleet) start(ctx context.Context, in *instance) error {
+	out, err := os.OpenFile(filepath.Join(f.logDir, in.id+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(f.binDir, in.name), f.flags(in)...)
+	cmd.Env = append(os.Environ(), "PREDIKAT_LOG_LEVEL=info")
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = out.Close()
+		return fmt.Errorf("start %s: %w", in.id, err)
+	}
+	exited := make(chan struct{})
+	in.mu.Lock()
+	in.cmd, in.exited, in.expected = cmd, exited, false
+	in.mu.Unlock()
+	go f.wait(in, cmd, out, exited)
+	if err := waitServing(ctx, in.addr, f.pki, exited, 2*time.Minute); err != nil {
+		return fmt.Errorf("%s: %w (log %s)", in.id, err, out.Name())
+	}
+	return nil
+}
+
+// wait reaps a process and records an exit nobody asked for.
+func (f *fleet) wait(in *instance, cmd *exec.Cmd, out *os.File, exited chan struct{}) {
+	err := cmd.Wait()
+	_ = out.Close()
+	in.mu.Lock()
+	expected := in.expected
+	in.mu.Unlock()
+	close(exited)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !expected && !f.done {
+		f.exits = append(f.exits, fmt.Sprintf("%s exited on its own at %s: %v", in.id, time.Now().Format(time.TimeOnly), err))
+	}
+}
+
+// kill kills an instance with SIGKILL and waits until it is gone.
+func (in *instance) kill() {
+	in.mu.Lock()
+	cmd, exited := in.cmd, in.exited
+	in.expected = true
+	in.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGCONT)
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+// running reports whether the instance's process is alive.
+func (in *instance) running() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.exited == nil {
+		return false
+	}
+	select {
+	case <-in.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop drains an instance with SIGTERM, killing it after a grace period.
+func (in *instance) stop() {
+	in.mu.Lock()
+	cmd, exited := in.cmd, in.exited
+	in.expected = true
+	in.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// of lists the instances of a service.
+func (f *fleet) of(name string) []*instance {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*instance
+	for _, in := range f.instances {
+		if in.name == name {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// reviveDead restarts every instance that exited on its own, so one
+// service crash does not turn the rest of the run into noise.
+func (f *fleet) reviveDead(ctx context.Context) error {
+	f.mu.Lock()
+	all := append([]*instance(nil), f.instances...)
+	f.mu.Unlock()
+	var errs []error
+	for _, in := range all {
+		if !in.running() {
+			errs = append(errs, f.start(ctx, in))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f *fleet) unexpectedExits() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.exits...)
+}
+
+// stopAll stops every instance, last started first.
+func (f *fleet) stopAll() {
+	f.mu.Lock()
+	f.done = true
+	all := append([]*instance(nil), f.instances...)
+	f.mu.Unlock()
+	for i := len(all) - 1; i >= 0; i-- {
+		all[i].stop()
+	}
+}
+
+// waitServing polls the gRPC health of addr until it reports SERVING.
+func waitServing(ctx context.Context, addr string, pki *devpki.Files, exited <-chan struct{}, timeout time.Duration) error {
+	opts, err := security.DevClient(pki, "reader").DialOptions()
+	if err != nil {
+		return err
+	}
+	cc, err := grpcserver.Dial(addr, opts...)
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	health := healthpb.NewHealthClient(cc)
+	deadline := time.After(timeout)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := health.Check(cctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("exited before serving")
+		case <-deadline:
+			return fmt.Errorf("not serving after %s", timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
