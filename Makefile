@@ -69,6 +69,10 @@ tidy: ## go mod tidy in every module, then sync the workspace
 bench: deps ## the benchmark harness: every hot path beside a same-run baseline; table + .bench/results.json
 	go run ./cmd/predikat-bench $(ARGS)
 
+.PHONY: chaos
+chaos: deps ## the fault-injection suite: a 3-node NATS cluster, Redis and the services as processes under kill -9, leader kills, FLUSHALL; ARGS=--quick for the short run that make test includes
+	go run ./cmd/predikat-chaos $(ARGS)
+
 .PHONY: bench-go
 bench-go: ## the Go micro-benchmarks (scoring, decimals, board updates, standings)
 	go test -run '^$$' -bench . -benchtime 2000x $(PACKAGES)
