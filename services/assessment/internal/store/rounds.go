@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -221,10 +222,15 @@ func publicationKey(roundID string) string { return "publication." + roundID }
 // SavePublication keeps what a PublishRound call asked for beside the
 // round, before the round is frozen, so a publication cut short is finished
 // on start-up with the same ceremony and presenter.
+// A call that asks for what is already kept writes nothing: publishing
+// again (a retry, the demo loaded twice) leaves the log as it was.
 func (s *Store) SavePublication(ctx context.Context, req *assessmentv1.PublishRoundRequest) error {
-	b, err := proto.Marshal(req)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	if err != nil {
 		return err
+	}
+	if e, err := s.rounds.Get(ctx, publicationKey(req.GetRoundId())); err == nil && bytes.Equal(e.Value(), b) {
+		return nil
 	}
 	if _, err := s.rounds.Put(ctx, publicationKey(req.GetRoundId()), b); err != nil {
 		return unavailable("keep publication", err)
