@@ -11,11 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/security"
 )
 
@@ -105,7 +103,7 @@ func (f *fleet) start(ctx context.Context, in *instance) error {
 	in.cmd, in.exited, in.expected = cmd, exited, false
 	in.mu.Unlock()
 	go f.wait(in, cmd, out, exited)
-	if err := waitServing(ctx, in.addr, f.pki, exited, 2*time.Minute); err != nil {
+	if err := stack.WaitServing(ctx, in.addr, security.DevClient(f.pki, "reader"), exited, 2*time.Minute); err != nil {
 		return fmt.Errorf("%s: %w (log %s)", in.id, err, out.Name())
 	}
 	return nil
@@ -218,34 +216,3 @@ func (f *fleet) stopAll() {
 	}
 }
 
-// waitServing polls the gRPC health of addr until it reports SERVING.
-func waitServing(ctx context.Context, addr string, pki *devpki.Files, exited <-chan struct{}, timeout time.Duration) error {
-	opts, err := security.DevClient(pki, "reader").DialOptions()
-	if err != nil {
-		return err
-	}
-	cc, err := grpcserver.Dial(addr, opts...)
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
-	health := healthpb.NewHealthClient(cc)
-	deadline := time.After(timeout)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		resp, err := health.Check(cctx, &healthpb.HealthCheckRequest{})
-		cancel()
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return nil
-		}
-		select {
-		case <-exited:
-			return errors.New("exited before serving")
-		case <-deadline:
-			return fmt.Errorf("not serving after %s", timeout)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}

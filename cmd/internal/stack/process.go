@@ -92,7 +92,7 @@ func (s *Services) startProcess(name, addr, registryAddr string) (string, error)
 		}
 		return nil
 	})
-	if err := waitServing(s.ctx, addr, s.Credentials("reader"), p.exited, s.o.ReadyTimeout); err != nil {
+	if err := WaitServing(s.ctx, addr, s.Credentials("reader"), p.exited, s.o.ReadyTimeout); err != nil {
 		_ = p.stop()
 		return "", fmt.Errorf("%s: %w; its last output:\n%s", name, err, tail)
 	}
@@ -139,9 +139,9 @@ func concreteAddr(addr string) (string, error) {
 	return lis.Addr().String(), nil
 }
 
-// waitServing polls the gRPC health of addr until it reports SERVING, the
+// WaitServing polls the gRPC health of addr until it reports SERVING, the
 // process exits, or the timeout passes.
-func waitServing(ctx context.Context, addr string, creds auth.ClientCredentials, exited <-chan struct{}, timeout time.Duration) error {
+func WaitServing(ctx context.Context, addr string, creds auth.ClientCredentials, exited <-chan struct{}, timeout time.Duration) error {
 	opts, err := creds.DialOptions()
 	if err != nil {
 		return err
