@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
 	"github.com/predikat-id/predikat/pkg/platform/security"
@@ -215,4 +214,3 @@ func (f *fleet) stopAll() {
 		all[i].stop()
 	}
 }
-
