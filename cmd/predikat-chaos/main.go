@@ -26,6 +26,8 @@ func main() {
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temporary directory")
 	flag.IntVar(&o.Assessments, "assessment", 2, "assessment instances")
 	flag.IntVar(&o.Rankings, "ranking", 2, "ranking instances")
+	flag.IntVar(&o.Writers, "writers", 0, "concurrent writers of the load (0: 4, 3 with --quick)")
+	flag.DurationVar(&o.Interval, "interval", 0, "each writer records one assessment this often (0: 400ms, 600ms with --quick)")
 	out := flag.String("out", "chaos-report.json", "JSON report")
 	flag.Parse()
 

@@ -45,7 +45,12 @@ type Options struct {
 	Keep bool
 	// Assessments and Rankings are the instances of each (0: 2).
 	Assessments, Rankings int
-	Log                   *slog.Logger
+	// Writers and Interval set the load: each writer records one
+	// assessment every Interval (0: the schedule's own, 4 writers every
+	// 400 ms in a full run, 3 every 600 ms in a quick one).
+	Writers  int
+	Interval time.Duration
+	Log      *slog.Logger
 }
 
 // Settle is how long after the load stops the boards have to catch up.
@@ -243,6 +248,13 @@ func (r *run) exercise(ctx context.Context, rep *Report) error {
 	institutions, workers, interval := 120, 4, 400*time.Millisecond
 	if r.o.Quick {
 		institutions, workers, interval = 40, 3, 600*time.Millisecond
+	}
+	if r.o.Writers > 0 {
+		workers = r.o.Writers
+		institutions = max(institutions, 30*workers)
+	}
+	if r.o.Interval > 0 {
+		interval = r.o.Interval
 	}
 	if err := r.load.setup(ctx, institutions); err != nil {
 		return err
