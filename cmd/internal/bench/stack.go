@@ -257,13 +257,11 @@ func (s *stack) startRanking(ctx context.Context) error {
 // dial opens a client connection the way a ministry system would: one
 // connection per service, shared by every concurrent caller.
 func (s *stack) dial(addr string) *grpc.ClientConn {
-	opts, err := security.DevClient(s.pki, "admin").DialOptions()
+	cc, err := security.DialWith(security.DevClient(s.pki, "admin"), addr)
 	if err != nil {
-		panic(err) // the PKI was written a moment ago by this process
-	}
-	cc, err := grpcserver.Dial(addr, opts...)
-	if err != nil {
-		panic(err) // grpc.NewClient fails only on a malformed target
+		// The PKI was written a moment ago by this process, and
+		// grpc.NewClient fails only on a malformed target.
+		panic(err)
 	}
 	s.conns = append(s.conns, cc)
 	return cc

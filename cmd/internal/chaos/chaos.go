@@ -30,7 +30,6 @@ import (
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/security"
 )
@@ -207,13 +206,11 @@ func (r *run) startServices(ctx context.Context, bin string) error {
 }
 
 func (r *run) dial(addr string) *grpc.ClientConn {
-	opts, err := security.DevClient(r.pki, "admin").DialOptions()
+	cc, err := security.DialWith(security.DevClient(r.pki, "admin"), addr)
 	if err != nil {
-		panic(err) // the PKI was written a moment ago by this process
-	}
-	cc, err := grpcserver.Dial(addr, opts...)
-	if err != nil {
-		panic(err) // grpc.NewClient fails only on a malformed target
+		// The PKI was written a moment ago by this process, and
+		// grpc.NewClient fails only on a malformed target.
+		panic(err)
 	}
 	r.conns = append(r.conns, cc)
 	return cc

@@ -17,7 +17,6 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/security"
@@ -218,11 +217,7 @@ func (s *Services) Credentials(user string) auth.ClientCredentials {
 
 // Dial connects to a service as the dev user ("admin" or "reader").
 func (s *Services) Dial(addr, user string) (*grpc.ClientConn, error) {
-	opts, err := s.Credentials(user).DialOptions()
-	if err != nil {
-		return nil, fmt.Errorf("credentials of %s: %w", user, err)
-	}
-	return grpcserver.Dial(addr, opts...)
+	return security.DialWith(s.Credentials(user), addr)
 }
 
 func (s *Services) prepareBinaries(ctx context.Context) error {

@@ -122,8 +122,12 @@ func (c Config) Client() auth.ClientCredentials {
 }
 
 // Dial connects to a peer service with the service's own certificate.
-func (c Config) Dial(target string) (*grpc.ClientConn, error) {
-	opts, err := c.Client().DialOptions()
+func (c Config) Dial(target string) (*grpc.ClientConn, error) { return DialWith(c.Client(), target) }
+
+// DialWith connects to target presenting creds: the one way every client of
+// the project (services, CLI harnesses, tests) dials a Predikat port.
+func DialWith(creds auth.ClientCredentials, target string) (*grpc.ClientConn, error) {
+	opts, err := creds.DialOptions()
 	if err != nil {
 		return nil, fmt.Errorf("security: client credentials: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/security"
 	"google.golang.org/grpc"
 )
@@ -40,11 +39,7 @@ func Security(t testing.TB, service string) security.Config {
 // "reader"); the connection closes when the test ends.
 func Dial(t testing.TB, addr, user string) *grpc.ClientConn {
 	t.Helper()
-	opts, err := security.DevClient(PKI(t), user).DialOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := grpcserver.Dial(addr, opts...)
+	cc, err := security.DialWith(security.DevClient(PKI(t), user), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
