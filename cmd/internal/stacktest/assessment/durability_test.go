@@ -252,8 +252,27 @@ func TestRevisionPastTheFenceIsIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.js.PublishMsg(ctxT(t), msg); err != nil {
+	ack, err := s.js.PublishMsg(ctxT(t), msg)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The close told every reader of the log where its fence is, and the
+	// stray lies past it.
+	m, err := s.js.Stream(ctxT(t), events.Rounds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := m.GetLastMsgForSubject(ctxT(t), events.RoundChangedSubject("ombudsman", 2024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, err := events.DecodeAs[eventsv1.RoundChanged](last.Subject, last.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := closed.GetFences(); closed.GetType() != eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CLOSED || len(fs) != 1 ||
+		fs[0].GetRoundRevision() != open.Revision() || fs[0].GetSequence() == 0 || ack.Sequence <= fs[0].GetSequence() {
+		t.Fatalf("CLOSED event %v with fences %v; want the fence of revision %d below the stray's sequence %d", closed.GetType(), closed.GetFences(), open.Revision(), ack.Sequence)
 	}
 
 	s.svcStop()

@@ -149,6 +149,9 @@ type Rec struct {
 	Band   string // only for band-only records
 	// Revision to state; 0: the next one for the subject.
 	Revision uint64
+	// RoundRevision is the OPEN round revision the record was decided on
+	// (0: none stated).
+	RoundRevision uint64
 }
 
 // Event builds the AssessmentRecorded of r.
@@ -183,7 +186,14 @@ func (p *Publisher) Event(r Rec) *eventsv1.AssessmentRecorded {
 	return &eventsv1.AssessmentRecorded{
 		EventId: fmt.Sprintf("%s/%s/%s", roundID, r.Inst.ID, req), EventTime: now, Assessment: a,
 		PeerGroups: GroupsFor(r.Inst.Kind), Scale: &assessmentv1.Scale{Min: "0.00", Max: "100.00", Precision: 2},
+		RoundRevision: r.RoundRevision,
 	}
+}
+
+// Stored publishes one record and returns its stream sequence.
+func (p *Publisher) Stored(t testing.TB, r Rec) uint64 {
+	t.Helper()
+	return p.publish(t, p.Event(r), "")
 }
 
 // Record publishes records and waits for JetStream's acks.
@@ -198,6 +208,11 @@ func (p *Publisher) Record(t testing.TB, recs ...Rec) {
 // redelivery simulated by storing the same event twice).
 func (p *Publisher) PublishEvent(t testing.TB, ev *eventsv1.AssessmentRecorded, msgID string) {
 	t.Helper()
+	p.publish(t, ev, msgID)
+}
+
+func (p *Publisher) publish(t testing.TB, ev *eventsv1.AssessmentRecorded, msgID string) uint64 {
+	t.Helper()
 	a := ev.GetAssessment()
 	msg, err := events.NewMsg(events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId()), "/predikat/assessment", a.GetInstitutionId(), ev)
 	if err != nil {
@@ -208,9 +223,11 @@ func (p *Publisher) PublishEvent(t testing.TB, ev *eventsv1.AssessmentRecorded, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := p.JS.PublishMsg(ctx, msg); err != nil {
+	ack, err := p.JS.PublishMsg(ctx, msg)
+	if err != nil {
 		t.Fatalf("publish %s: %v", ev.GetEventId(), err)
 	}
+	return ack.Sequence
 }
 
 // PublishRound publishes RoundPublished for a round (boards become FINAL).
@@ -230,16 +247,21 @@ func (p *Publisher) PublishRound(t testing.TB, scheme string, year int32) {
 	}
 }
 
-// PublishRoundChanged publishes RoundChanged (e.g. CREATED) for a round.
-func (p *Publisher) PublishRoundChanged(t testing.TB, scheme string, year int32, typ eventsv1.RoundChangeType) {
+// PublishRoundChanged publishes RoundChanged (e.g. CREATED) for a round,
+// with the round's fences (a CLOSED change carries its close's).
+func (p *Publisher) PublishRoundChanged(t testing.TB, scheme string, year int32, typ eventsv1.RoundChangeType, fences ...*eventsv1.AssessmentFence) {
 	t.Helper()
 	id := fmt.Sprintf("%s-%d", scheme, year)
 	p.mu.Lock()
 	p.n++
 	n := p.n
 	p.mu.Unlock()
+	state := assessmentv1.RoundState_ROUND_STATE_OPEN
+	if typ == eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CLOSED {
+		state = assessmentv1.RoundState_ROUND_STATE_CLOSED
+	}
 	ev := &eventsv1.RoundChanged{EventId: fmt.Sprintf("round/%s/%d", id, n), EventTime: timestamppb.Now(), Type: typ,
-		Round: &assessmentv1.Round{Id: id, SchemeId: scheme, SchemeVersion: "2022", Year: year, State: assessmentv1.RoundState_ROUND_STATE_OPEN}}
+		Round: &assessmentv1.Round{Id: id, SchemeId: scheme, SchemeVersion: "2022", Year: year, State: state}, Fences: fences}
 	msg, err := events.NewMsg(events.RoundChangedSubject(scheme, year), "/predikat/assessment", id, ev)
 	if err != nil {
 		t.Fatal(err)

@@ -1,15 +1,18 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/events"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
 
@@ -147,6 +150,34 @@ func (s *Store) loadFences(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// roundFences lists every fence settled for a round, by the OPEN revision
+// each close replaced, for the round events: readers that keep their own
+// view of the results (the ranking service) leave out what they refuse.
+func (s *Store) roundFences(ctx context.Context, roundID string) ([]*eventsv1.AssessmentFence, error) {
+	lister, err := s.rounds.ListKeysFiltered(ctx, "fence."+roundID+".*")
+	if err != nil {
+		return nil, unavailable("list round fences", err)
+	}
+	var out []*eventsv1.AssessmentFence
+	for key := range lister.Keys() {
+		rev, err := strconv.ParseUint(strings.TrimPrefix(key, "fence."+roundID+"."), 10, 64)
+		if err != nil {
+			continue
+		}
+		seq, ok, err := s.storedFence(ctx, roundID, rev)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, &eventsv1.AssessmentFence{RoundRevision: rev, Sequence: seq})
+		}
+	}
+	slices.SortFunc(out, func(a, b *eventsv1.AssessmentFence) int {
+		return cmp.Compare(a.GetRoundRevision(), b.GetRoundRevision())
+	})
+	return out, nil
 }
 
 // errRefused tells a recorder its revision landed past the close's fence.

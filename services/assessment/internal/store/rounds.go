@@ -172,7 +172,11 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 	if rev == 0 {
 		id = fmt.Sprintf("round/%s/created", r.GetId())
 	}
-	ev := &eventsv1.RoundChanged{EventId: id, EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason}
+	fences, err := s.roundFences(ctx, r.GetId())
+	if err != nil {
+		return err
+	}
+	ev := &eventsv1.RoundChanged{EventId: id, EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason, Fences: fences}
 	msg, err := events.NewMsg(events.RoundChangedSubject(r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
 	if err != nil {
 		return err
@@ -189,7 +193,11 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 // the start-up completion never emit it twice. The publication calls it
 // only after every award is granted.
 func (s *Store) Announce(ctx context.Context, r *assessmentv1.Round, awardCount int32) error {
-	ev := &eventsv1.RoundPublished{EventId: "round-published/" + r.GetId(), EventTime: r.GetPublishTime(), Round: r, AwardCount: awardCount}
+	fences, err := s.roundFences(ctx, r.GetId())
+	if err != nil {
+		return err
+	}
+	ev := &eventsv1.RoundPublished{EventId: "round-published/" + r.GetId(), EventTime: r.GetPublishTime(), Round: r, AwardCount: awardCount, Fences: fences}
 	msg, err := events.NewMsg(events.RoundPublishedSubject(r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
 	if err != nil {
 		return err

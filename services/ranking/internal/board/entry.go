@@ -39,6 +39,10 @@ type Record struct {
 	SchemeVersion string
 	Precision     int
 	Institution   string
+	// RoundRevision is the OPEN revision of the round the record was
+	// decided on (0: a correction after publication, or an older event); a
+	// fence of the close that replaced it may leave the record out.
+	RoundRevision uint64
 	Entry         Entry
 	BandInfo      Band
 	Groups        []Group // the scheme's peer groups the institution is in
@@ -58,8 +62,8 @@ func FromEvent(ev *eventsv1.AssessmentRecorded, seq uint64) (Record, error) {
 	}
 	r := Record{
 		Scheme: a.GetSchemeId(), Year: a.GetYear(), RoundID: a.GetRoundId(), SchemeVersion: a.GetSchemeVersion(),
-		Institution: a.GetInstitutionId(),
-		BandInfo:    Band{Code: a.GetBandCode(), Label: a.GetBandLabel(), Zone: Zone(a.GetBandZone())},
+		Institution: a.GetInstitutionId(), RoundRevision: ev.GetRoundRevision(),
+		BandInfo: Band{Code: a.GetBandCode(), Label: a.GetBandLabel(), Zone: Zone(a.GetBandZone())},
 	}
 	if r.RoundID == "" {
 		r.RoundID = RoundID(r.Scheme, r.Year)

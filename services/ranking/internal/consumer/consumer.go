@@ -393,6 +393,9 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 	if !ok {
 		return false
 	}
+	if s.stream == events.Rounds && !c.checkFences(ctx, items, log) {
+		return false
+	}
 	var top uint64
 	for _, it := range items {
 		top = max(top, it.seq)
@@ -406,6 +409,53 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 		_ = it.msg.Ack()
 	}
 	return true
+}
+
+// checkFences makes the boards agree with the fences the round events
+// just applied brought: a record the close refused may have been applied
+// before its fence was known. For each fence still marked for a check, the
+// records stored after it are read; if any is refused, the round's boards
+// are rebuilt (the rebuild leaves refused records out). The mark goes only
+// after that, so a crash in between checks again on redelivery. Records
+// arriving later are refused by the apply script itself.
+func (c *Consumer) checkFences(ctx context.Context, items []item, log *slog.Logger) bool {
+	rounds := map[string]store.RoundEvent{}
+	for _, it := range items {
+		if len(it.round.Fences) > 0 {
+			rounds[store.RoundKey(it.round.Scheme, it.round.Year)] = it.round
+		}
+	}
+	for _, e := range rounds {
+		ok := c.retry(ctx, log, func() error { return c.checkRoundFences(ctx, e, log) })
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Consumer) checkRoundFences(ctx context.Context, e store.RoundEvent, log *slog.Logger) error {
+	due, err := c.st.FenceChecks(ctx, e.Scheme, e.Year)
+	if err != nil {
+		return store.Unavailable(err)
+	}
+	for _, f := range due {
+		n, err := rebuild.Refused(ctx, c.js, e.Scheme, e.Year, f)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.Warn("records stored past a close's fence may be on the boards; rebuilding the round",
+				"scheme", e.Scheme, "year", e.Year, "round_revision", f.RoundRevision, "fence", f.Seq, "refused", n)
+			if _, err := c.coord.Rebuild(ctx, rebuild.Filter{Scheme: e.Scheme, Year: e.Year}); err != nil {
+				return fmt.Errorf("rebuild %s-%d after a fence: %w", e.Scheme, e.Year, err)
+			}
+		}
+		if err := c.st.FenceChecked(ctx, e.Scheme, e.Year, f); err != nil {
+			return store.Unavailable(err)
+		}
+	}
+	return nil
 }
 
 func decode(s source, m jetstream.Msg, seq uint64) (item, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/predikat-id/predikat/pkg/events"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
@@ -241,5 +242,53 @@ func TestJudgeEscalates(t *testing.T) {
 	}
 	if s, a := step(40*time.Second, [3]uint64{2, 2, 2}, true); s || a != None {
 		t.Fatal("caught up is never stalled")
+	}
+}
+
+// standingRevision is the revision of inst on the boards (0: absent).
+func (f *fixture) standingRevision(inst string) uint64 {
+	st, err := f.st.Standing(context.Background(), "ombudsman", 2024, inst)
+	if err != nil || !st.Found {
+		return 0
+	}
+	return st.Entry.Revision
+}
+
+func (f *fixture) waitRevision(inst string, want uint64, within time.Duration) {
+	f.t.Helper()
+	deadline := time.Now().Add(within)
+	for f.standingRevision(inst) != want {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%s on the boards at revision %d, want %d", inst, f.standingRevision(inst), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A record stored after a close's fence never counts: one applied before
+// the fence was known is taken off the boards when the close arrives, and
+// one arriving after it is refused by the apply itself.
+func TestFenceKeepsRefusedRecordsOffTheBoards(t *testing.T) {
+	f := newFixture(t, nil)
+	a := rt.Inst{ID: "pemkab-a", Name: "Kabupaten A", Kind: rt.Pemkab, Region: "63.05"}
+	b := rt.Inst{ID: "pemkab-b", Name: "Kabupaten B", Kind: rt.Pemkab, Region: "63.06"}
+	c := rt.Inst{ID: "pemkab-c", Name: "Kabupaten C", Kind: rt.Pemkab, Region: "63.07"}
+	fence := f.pub.Stored(t, rt.Rec{Year: 2024, Inst: a, Total: "70.00", RoundRevision: 3})
+	// Decided on revision 3 too, stored after the close settled its fence.
+	f.pub.Stored(t, rt.Rec{Year: 2024, Inst: a, Total: "90.00", RoundRevision: 3})
+	f.waitRevision(a.ID, 2, 10*time.Second)
+
+	f.pub.PublishRoundChanged(t, "ombudsman", 2024, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CLOSED,
+		&eventsv1.AssessmentFence{RoundRevision: 3, Sequence: fence})
+	f.waitRevision(a.ID, 1, 20*time.Second)
+
+	f.pub.Stored(t, rt.Rec{Year: 2024, Inst: b, Total: "95.00", RoundRevision: 3}) // refused
+	f.pub.Stored(t, rt.Rec{Year: 2024, Inst: c, Total: "60.00", RoundRevision: 5}) // a later revision counts
+	f.waitRevision(c.ID, 1, 10*time.Second)
+	if rev := f.standingRevision(b.ID); rev != 0 {
+		t.Fatalf("%s refused by the fence is on the boards at revision %d", b.ID, rev)
+	}
+	if due, err := f.st.FenceChecks(context.Background(), "ombudsman", 2024); err != nil || len(due) != 0 {
+		t.Fatalf("fence checks still due: %v, %v", due, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -95,6 +96,12 @@ type roundInfo struct {
 	scheme, id, version string
 	year                int32
 	final               bool
+	fences              []store.Fence
+}
+
+// refuses reports whether a fence of the round leaves the record out.
+func (ri *roundInfo) refuses(r board.Record) bool {
+	return ri != nil && slices.ContainsFunc(ri.fences, func(f store.Fence) bool { return f.Refuses(r.RoundRevision, r.Entry.Seq) })
 }
 
 // Run rebuilds the rounds f selects.
@@ -122,8 +129,13 @@ func (b *Builder) Run(ctx context.Context, f Filter) (Result, error) {
 	}
 	bulk := b.st.NewBulk()
 	var res Result
-	if err := b.readAssessments(ctx, f, bulk, &res); err != nil {
+	if err := b.readAssessments(ctx, f, rounds, bulk, &res); err != nil {
 		return Result{}, err
+	}
+	for _, ri := range rounds {
+		if err := b.st.SetFences(ctx, ri.scheme, ri.year, ri.fences); err != nil {
+			return Result{}, store.Unavailable(err)
+		}
 	}
 	swaps, err := finishBoards(ctx, bulk, rounds)
 	if err != nil {
@@ -180,8 +192,10 @@ func (b *Builder) prepare(ctx context.Context, f Filter) (seqA, seqR uint64, rou
 }
 
 // readAssessments adds the latest revision of every assessment f selects
-// to bulk, counting what it read and skipped in res.
-func (b *Builder) readAssessments(ctx context.Context, f Filter, bulk *store.Bulk, res *Result) error {
+// to bulk, counting what it read and skipped in res. A latest revision a
+// close's fence refused is replaced by the latest one that counts.
+func (b *Builder) readAssessments(ctx context.Context, f Filter, rounds map[string]*roundInfo, bulk *store.Bulk, res *Result) error {
+	var refused []string
 	_, err := lastPerSubject(ctx, b.js, events.Assessments, []string{events.AssessmentFilter(f.Scheme, f.Year)}, func(m jetstream.Msg, seq uint64) error {
 		res.AssessmentsRead++
 		r, ok := b.decodeAssessment(m, seq)
@@ -189,9 +203,43 @@ func (b *Builder) readAssessments(ctx context.Context, f Filter, bulk *store.Bul
 			res.Skipped++
 			return nil
 		}
+		if rounds[store.RoundKey(r.Scheme, r.Year)].refuses(r) {
+			refused = append(refused, m.Subject())
+			return nil
+		}
 		return bulk.Add(ctx, r)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	for _, subject := range refused {
+		r, ok, err := b.latestCounted(ctx, subject, rounds)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := bulk.Add(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// latestCounted reads one record's revisions and returns the latest that
+// no fence refuses (ok false: none). Only a record whose latest revision
+// was refused comes here, which is rare: reading its history is fine.
+func (b *Builder) latestCounted(ctx context.Context, subject string, rounds map[string]*roundInfo) (board.Record, bool, error) {
+	var best board.Record
+	found := false
+	err := readSubject(ctx, b.js, events.Assessments, subject, 0, func(m jetstream.Msg, seq uint64) error {
+		r, ok := b.decodeAssessment(m, seq)
+		if ok && !rounds[store.RoundKey(r.Scheme, r.Year)].refuses(r) {
+			best, found = r, true
+		}
+		return nil
+	})
+	return best, found, err
 }
 
 // decodeAssessment turns one assessment message into a board record; an
@@ -309,6 +357,11 @@ func (b *Builder) readRounds(ctx context.Context, f Filter) (map[string]*roundIn
 			out[rk] = ri
 		}
 		ri.final = ri.final || e.Final
+		for _, f := range e.Fences {
+			if !slices.Contains(ri.fences, f) {
+				ri.fences = append(ri.fences, f)
+			}
+		}
 		if e.RoundID != "" {
 			ri.id = e.RoundID
 		}
@@ -335,16 +388,28 @@ func RoundEventOf(subject string, data []byte, seq uint64) (store.RoundEvent, bo
 			return e, false
 		}
 		e.Final, e.RoundID, e.SchemeVersion = true, ev.GetRound().GetId(), ev.GetRound().GetSchemeVersion()
+		e.Fences = fencesOf(ev.GetFences())
 	case events.RoundChanged:
 		ev, err := events.DecodeAs[eventsv1.RoundChanged](subject, data)
 		if err != nil {
 			return e, false
 		}
 		e.RoundID, e.SchemeVersion = ev.GetRound().GetId(), ev.GetRound().GetSchemeVersion()
+		e.Fences = fencesOf(ev.GetFences())
 	default:
 		return e, false
 	}
 	return e, true
+}
+
+func fencesOf(fs []*eventsv1.AssessmentFence) []store.Fence {
+	var out []store.Fence
+	for _, f := range fs {
+		if f.GetRoundRevision() != 0 {
+			out = append(out, store.Fence{RoundRevision: f.GetRoundRevision(), Seq: f.GetSequence()})
+		}
+	}
+	return out
 }
 
 func lastSeq(ctx context.Context, js jetstream.JetStream, name string) (uint64, error) {
@@ -409,6 +474,60 @@ func lastPerSubject(ctx context.Context, js jetstream.JetStream, stream string, 
 		}
 	}
 	return n, nil
+}
+
+// readSubject calls fn with every message of one subject from sequence
+// from on (0: the first), as the stream holds them when the call starts.
+func readSubject(ctx context.Context, js jetstream.JetStream, stream, subject string, from uint64, fn func(jetstream.Msg, uint64) error) error {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	cons, err := js.OrderedConsumer(ctx, stream, cfg)
+	if err != nil {
+		return fmt.Errorf("read %s %s: %w", stream, subject, err)
+	}
+	pending := cons.CachedInfo().NumPending
+	for n := uint64(0); n < pending; {
+		batch, err := cons.Fetch(int(min(pending-n, 1000)), jetstream.FetchMaxWait(stallTimeout))
+		if err != nil {
+			return fmt.Errorf("read %s %s: %w", stream, subject, err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("read %s %s: %w", stream, subject, err)
+			}
+			if err := fn(m, md.Sequence.Stream); err != nil {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("read %s %s: %w", stream, subject, err)
+		}
+		if got == 0 {
+			return fmt.Errorf("read %s %s: %d of %d messages arrived", stream, subject, n, pending)
+		}
+		n += uint64(got)
+	}
+	return nil
+}
+
+// Refused counts the records of a round's scheme and year stored after a
+// fence that the fence refuses: what a check of a newly known fence looks
+// for among the records applied before it.
+func Refused(ctx context.Context, js jetstream.JetStream, scheme string, year int32, f store.Fence) (int, error) {
+	n := 0
+	err := readSubject(ctx, js, events.Assessments, events.AssessmentFilter(scheme, year), f.Seq+1, func(m jetstream.Msg, seq uint64) error {
+		var ev eventsv1.AssessmentRecorded
+		if proto.Unmarshal(m.Data(), &ev) == nil && f.Refuses(ev.GetRoundRevision(), seq) {
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 func newToken() string {

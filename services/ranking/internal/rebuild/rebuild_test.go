@@ -87,7 +87,7 @@ func TestRebuildCountsAndRate(t *testing.T) {
 	// four boards (pemda and their own group, national and province),
 	// police and land offices on two.
 	want := int64(n/4*4 + n/4*4 + n/4*2 + (n/4-n/20)*2)
-	if res.AssessmentsRead != n || res.ReportedBand != n/20 || res.EntriesWritten != want || res.LayoutVersion != 1 || res.StreamSequence != n+n/10 {
+	if res.AssessmentsRead != n || res.ReportedBand != n/20 || res.EntriesWritten != want || res.LayoutVersion != store.LayoutVersion || res.StreamSequence != n+n/10 {
 		t.Fatalf("result = %+v", res)
 	}
 	t.Logf("rebuilt %d assessments into %d boards in %s: %.0f assessments/s", res.AssessmentsRead, res.BoardsWritten, res.Elapsed,
@@ -101,21 +101,21 @@ func TestRebuildCountsAndRate(t *testing.T) {
 	// deletes it.
 	ctx := context.Background()
 	rdb := f.st.Client()
-	rdb.ZAdd(ctx, "rk:v1:{ombudsman:2024}:g999:z:pemda:00", redis.Z{Score: 1, Member: "x"})
-	rdb.SAdd(ctx, "rk:v1:pending", "{ombudsman:2024}|999")
+	rdb.ZAdd(ctx, store.Base+"{ombudsman:2024}:g999:z:pemda:00", redis.Z{Score: 1, Member: "x"})
+	rdb.SAdd(ctx, store.Base+"pending", "{ombudsman:2024}|999")
 	// A second, filtered rebuild replaces the round's generation.
 	res2, err := f.b.Run(context.Background(), rebuild.Filter{Scheme: "ombudsman", Year: 2024})
 	if err != nil || res2.AssessmentsRead != n || res2.BoardsWritten != res.BoardsWritten {
 		t.Fatalf("second rebuild = %+v, %v", res2, err)
 	}
-	keys, _ := rdb.Keys(ctx, "rk:v1:{ombudsman:2024}:g*:e").Result()
+	keys, _ := rdb.Keys(ctx, store.Base+"{ombudsman:2024}:g*:e").Result()
 	if len(keys) != 1 {
 		t.Fatalf("entry hashes after two rebuilds: %v", keys)
 	}
-	if n, _ := rdb.Exists(ctx, "rk:v1:{ombudsman:2024}:g999:z:pemda:00").Result(); n != 0 {
+	if n, _ := rdb.Exists(ctx, store.Base+"{ombudsman:2024}:g999:z:pemda:00").Result(); n != 0 {
 		t.Fatal("the dead rebuild's generation is still there")
 	}
-	if n, _ := rdb.SCard(ctx, "rk:v1:pending").Result(); n != 0 {
+	if n, _ := rdb.SCard(ctx, store.Base+"pending").Result(); n != 0 {
 		t.Fatalf("%d pending generations left", n)
 	}
 }
@@ -150,4 +150,34 @@ func BenchmarkRebuild(b *testing.B) {
 		b.Logf("rebuilt %d assessments (%d board entries, %d boards) in %s: %.0f assessments/s",
 			res.AssessmentsRead, res.EntriesWritten, res.BoardsWritten, res.Elapsed.Round(time.Millisecond), rate)
 	})
+}
+
+// A rebuild leaves out what the round's fences refuse: the latest revision
+// that counts takes the place of a refused one, and a record with nothing
+// but refused revisions is not on the boards.
+func TestRebuildHonoursFences(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := rt.Inst{ID: "pemkab-a", Name: "Kabupaten A", Kind: rt.Pemkab, Region: "63.05"}
+	b := rt.Inst{ID: "pemkab-b", Name: "Kabupaten B", Kind: rt.Pemkab, Region: "63.06"}
+	fence := f.pub.Stored(t, rt.Rec{Year: 2024, Inst: a, Total: "70.00", RoundRevision: 3})
+	f.pub.Stored(t, rt.Rec{Year: 2024, Inst: a, Total: "90.00", RoundRevision: 3})
+	f.pub.Stored(t, rt.Rec{Year: 2024, Inst: b, Total: "95.00", RoundRevision: 3})
+	f.pub.PublishRoundChanged(t, "ombudsman", 2024, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CLOSED,
+		&eventsv1.AssessmentFence{RoundRevision: 3, Sequence: fence})
+	if _, err := f.b.Run(context.Background(), rebuild.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := f.st.Standing(ctx, "ombudsman", 2024, a.ID)
+	if err != nil || !st.Found || st.Entry.Revision != 1 {
+		t.Fatalf("%s after the rebuild: %+v, %v; want revision 1", a.ID, st, err)
+	}
+	if st, err := f.st.Standing(ctx, "ombudsman", 2024, b.ID); err != nil || st.Found {
+		t.Fatalf("%s, refused, after the rebuild: %+v, %v", b.ID, st, err)
+	}
+	fences, err := f.st.Fences(ctx, "ombudsman", 2024)
+	if err != nil || len(fences) != 1 || fences[0] != (store.Fence{RoundRevision: 3, Seq: fence}) {
+		t.Fatalf("fences after the rebuild: %v, %v", fences, err)
+	}
 }

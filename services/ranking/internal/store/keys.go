@@ -22,6 +22,12 @@ const (
 	keyYears   = "years:"
 	keyPending = "pending"
 	keyRound   = ":round" // after the round tag
+	// keyFences (after the round tag) maps the round revisions a close
+	// replaced to their fences, which never change; they outlive a
+	// rebuild's swap of the round. keyFenceCheck holds the fences whose
+	// records already applied have not been checked yet.
+	keyFences     = ":fences"
+	keyFenceCheck = ":fencecheck"
 )
 
 // Key suffixes under a generation's prefix.
@@ -70,6 +76,7 @@ const (
 	replyNoRound  = "NOROUND"
 	replyLostMark = "LOSTMARK"
 	replyBehind   = "BEHIND"
+	replyFenced   = "FENCED"
 )
 
 // luaNames are the Go constants the scripts use, by the name they are
@@ -78,6 +85,7 @@ const (
 var luaNames = map[string]string{
 	"layoutKey": LayoutKey, "markKey": MarkKey,
 	"genseq": keyGenSeq, "seq": keySeq, "rounds": keyRounds, "years": keyYears, "pending": keyPending, "round": keyRound,
+	"fences": keyFences, "fencecheck": keyFenceCheck,
 	"e": genEntries, "boards": genBoards, "groups": genGroups, "bands": genBands, "bandmax": genBandMax, "z": genZ, "pop": genPop,
 	"popN": popN, "popSum": popSum, "popSumSq": popSumSq, "popBand": popBand, "popReported": popReported,
 	"popReportedN": popReportedN, "popTime": popTime,
@@ -85,7 +93,7 @@ var luaNames = map[string]string{
 	"scheme": roundScheme, "year": roundYear, "pending_state": statePending, "final_state": stateFinal,
 	"seqAssessments": SeqAssessments, "seqRounds": SeqRounds,
 	"OK": replyOK, "DUP": replyDup, "STALE": replyStale, "NOLAYOUT": replyNoLayout, "BUSY": replyBusy,
-	"NOROUND": replyNoRound, "LOSTMARK": replyLostMark, "BEHIND": replyBehind,
+	"NOROUND": replyNoRound, "LOSTMARK": replyLostMark, "BEHIND": replyBehind, "FENCED": replyFenced,
 	"reportedBand": strconv.Itoa(int(board.BasisReportedBand)),
 }
 

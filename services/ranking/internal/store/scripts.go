@@ -49,15 +49,20 @@ func script(src string) *redis.Script { return redis.NewScript(render(luaCommon 
 // ARGV: 1 layout, 2 base, 3 round tag "{scheme:year}", 4 "scheme:year",
 // 5 scheme, 6 year, 7 institution, 8 stream sequence, 9 encoded entry,
 // 10 round id, 11 scheme version, 12 precision, 13 band code, 14 band meta,
-// 15 floor (see Store.ApplyFrom), 16.. pairs of (peer group code, group
-// meta).
-// Returns OK, DUP, STALE, NOLAYOUT, BUSY or BEHIND.
+// 15 floor (see Store.ApplyFrom), 16 round revision the record was decided
+// on, 17.. pairs of (peer group code, group meta).
+// Returns OK, DUP, STALE, FENCED (past the fence of the close that replaced
+// its round revision: not part of the round), NOLAYOUT, BUSY or BEHIND.
 var applyScript = script(`
 if not layoutok(ARGV[1]) then return {{NOLAYOUT}} end
 if redis.call('EXISTS', {{markKey}}) == 1 then return {{BUSY}} end
 local base = ARGV[2]
 if behind(base .. {{seq}}, {{seqAssessments}}, ARGV[15]) then return {{BEHIND}} end
 highwater(base .. {{seq}}, {{seqAssessments}}, ARGV[8])
+if ARGV[16] ~= '0' then
+  local fence = redis.call('HGET', base .. ARGV[3] .. {{fences}}, ARGV[16])
+  if fence and tonumber(ARGV[8]) > tonumber(fence) then return {{FENCED}} end
+end
 local rk = base .. ARGV[3] .. {{round}}
 local gen = redis.call('HGET', rk, {{gen}})
 if not gen then
@@ -120,7 +125,7 @@ if new.score ~= '' then
   local m = redis.call('HGET', P .. {{bandmax}}, ARGV[13])
   if (not m) or tonumber(m) < tonumber(new.score) then redis.call('HSET', P .. {{bandmax}}, ARGV[13], new.score) end
 end
-for i = 16, #ARGV, 2 do redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1]) end
+for i = 17, #ARGV, 2 do redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1]) end
 return {{OK}}
 `)
 
@@ -130,7 +135,9 @@ return {{OK}}
 //
 // ARGV: 1 layout, 2 base, 3 round tag, 4 "scheme:year", 5 scheme, 6 year,
 // 7 round id, 8 scheme version, 9 state (final or pending), 10 stream
-// sequence, 11 floor (see Store.ApplyFrom).
+// sequence, 11 floor (see Store.ApplyFrom), 12.. pairs of (round revision,
+// fence): a fence seen for the first time is also marked for a check of the
+// records applied before it was known.
 var roundScript = script(`
 if not layoutok(ARGV[1]) then return {{NOLAYOUT}} end
 if redis.call('EXISTS', {{markKey}}) == 1 then return {{BUSY}} end
@@ -144,6 +151,11 @@ if ARGV[7] ~= '' then redis.call('HSET', rk, {{id}}, ARGV[7]) end
 if ARGV[8] ~= '' then redis.call('HSET', rk, {{version}}, ARGV[8]) end
 redis.call('SADD', base .. {{rounds}}, ARGV[4])
 redis.call('ZADD', base .. {{years}} .. ARGV[5], ARGV[6], ARGV[6])
+for i = 12, #ARGV, 2 do
+  if redis.call('HSETNX', base .. ARGV[3] .. {{fences}}, ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HSET', base .. ARGV[3] .. {{fencecheck}}, ARGV[i], ARGV[i + 1])
+  end
+end
 return {{OK}}
 `)
 

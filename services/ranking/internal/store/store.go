@@ -6,19 +6,21 @@
 //
 //	rk:layout                      layout version the boards were built with
 //	rk:rebuild                     rebuild mark (a token, with a TTL) while a rebuild runs
-//	rk:v1:genseq                   generation counter
-//	rk:v1:seq                      hash: highest stream sequence applied per stream
-//	rk:v1:rounds                   set of "scheme:year"
-//	rk:v1:years:<scheme>           sorted set of the years with a round
-//	rk:v1:pending                  set of "tag|gen" generations a rebuild is writing
-//	rk:v1:{scheme:year}:round      hash: gen, state (P/F), id, version, precision
-//	rk:v1:{scheme:year}:g<gen>:e            hash institution -> encoded board.Entry
-//	rk:v1:{scheme:year}:g<gen>:boards       set of board ids ("pemda:63")
-//	rk:v1:{scheme:year}:g<gen>:groups       hash peer group -> board.Group
-//	rk:v1:{scheme:year}:g<gen>:bands        hash band code -> board.Band
-//	rk:v1:{scheme:year}:g<gen>:bandmax      hash band code -> best score seen
-//	rk:v1:{scheme:year}:g<gen>:z:<board>    sorted set institution -> unscaled score
-//	rk:v1:{scheme:year}:g<gen>:pop:<board>  hash n, sum, sumsq, b:<band>, r:<band>, rn, t
+//	rk:v2:genseq                   generation counter
+//	rk:v2:seq                      hash: highest stream sequence applied per stream
+//	rk:v2:rounds                   set of "scheme:year"
+//	rk:v2:years:<scheme>           sorted set of the years with a round
+//	rk:v2:pending                  set of "tag|gen" generations a rebuild is writing
+//	rk:v2:{scheme:year}:round      hash: gen, state (P/F), id, version, precision
+//	rk:v2:{scheme:year}:fences     hash round revision -> fence (last counted ASSESSMENTS sequence)
+//	rk:v2:{scheme:year}:fencecheck hash the fences whose earlier records are still to be checked
+//	rk:v2:{scheme:year}:g<gen>:e            hash institution -> encoded board.Entry
+//	rk:v2:{scheme:year}:g<gen>:boards       set of board ids ("pemda:63")
+//	rk:v2:{scheme:year}:g<gen>:groups       hash peer group -> board.Group
+//	rk:v2:{scheme:year}:g<gen>:bands        hash band code -> board.Band
+//	rk:v2:{scheme:year}:g<gen>:bandmax      hash band code -> best score seen
+//	rk:v2:{scheme:year}:g<gen>:z:<board>    sorted set institution -> unscaled score
+//	rk:v2:{scheme:year}:g<gen>:pop:<board>  hash n, sum, sumsq, b:<band>, r:<band>, rn, t
 //
 // A round's data lives in a generation; a rebuild writes a new generation
 // next to the live one and swaps the round's gen pointer, so no query ever
@@ -31,9 +33,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,8 +50,10 @@ import (
 )
 
 // LayoutVersion is the version of the key layout above. A service finding
-// boards of another version (or none) rebuilds them from the stream.
-const LayoutVersion = 1
+// boards of another version (or none) rebuilds them from the stream. 2:
+// fences; boards of version 1 may hold a record a close refused, so they
+// are rebuilt.
+const LayoutVersion = 2
 
 // Base is the key prefix of the current layout.
 var Base = fmt.Sprintf("rk:v%d:", LayoutVersion)
@@ -126,16 +132,19 @@ const (
 	Applied Outcome = iota + 1
 	Duplicate
 	Stale
+	// Fenced is a record past the fence of the close that replaced the
+	// round revision it was decided on: refused, never on a board.
+	Fenced
 )
 
 func (o Outcome) String() string {
-	return map[Outcome]string{Applied: "applied", Duplicate: "duplicate", Stale: "stale"}[o]
+	return map[Outcome]string{Applied: "applied", Duplicate: "duplicate", Stale: "stale", Fenced: "fenced"}[o]
 }
 
 // ApplyArgs are the script arguments for one record.
 func applyArgs(r board.Record, floor uint64) []any {
 	args := []any{layout, Base, Tag(r.Scheme, r.Year), RoundKey(r.Scheme, r.Year), r.Scheme, r.Year, r.Institution,
-		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo), floor}
+		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo), floor, r.RoundRevision}
 	for _, g := range r.Groups {
 		args = append(args, g.Code, EncodeGroup(g))
 	}
@@ -190,6 +199,8 @@ func outcomes(recs []board.Record, cmds []*redis.Cmd) ([]Outcome, error) {
 			out[i] = Duplicate
 		case replyStale:
 			out[i] = Stale
+		case replyFenced:
+			out[i] = Fenced
 		case replyNoLayout:
 			return nil, ErrNoLayout
 		case replyBusy:
@@ -211,7 +222,18 @@ type RoundEvent struct {
 	SchemeVersion string
 	Final         bool
 	Seq           uint64
+	Fences        []Fence
 }
+
+// Fence is the fence of a close (see eventsv1.AssessmentFence): records
+// decided on RoundRevision count only up to ASSESSMENTS sequence Seq.
+type Fence struct {
+	RoundRevision, Seq uint64
+}
+
+// Refuses reports whether the fence leaves out a record decided on round
+// revision rr stored at sequence seq.
+func (f Fence) Refuses(rr, seq uint64) bool { return rr != 0 && rr == f.RoundRevision && seq > f.Seq }
 
 // ApplyRound applies a round event.
 func (s *Store) ApplyRound(ctx context.Context, e RoundEvent) error {
@@ -224,8 +246,12 @@ func (s *Store) ApplyRoundFrom(ctx context.Context, floor uint64, e RoundEvent) 
 	if e.Final {
 		state = stateFinal
 	}
-	v, err := roundScript.Run(ctx, s.rdb, nil, layout, Base, Tag(e.Scheme, e.Year), RoundKey(e.Scheme, e.Year),
-		e.Scheme, e.Year, e.RoundID, e.SchemeVersion, state, e.Seq, floor).Text()
+	args := []any{layout, Base, Tag(e.Scheme, e.Year), RoundKey(e.Scheme, e.Year),
+		e.Scheme, e.Year, e.RoundID, e.SchemeVersion, state, e.Seq, floor}
+	for _, f := range e.Fences {
+		args = append(args, f.RoundRevision, f.Seq)
+	}
+	v, err := roundScript.Run(ctx, s.rdb, nil, args...).Text()
 	if err != nil {
 		return err
 	}
@@ -409,7 +435,7 @@ func (s *Store) Sweep(ctx context.Context, keepGens []GenRef) error {
 			return true
 		}
 		tag, tail := rest[:end+1], rest[end+1:]
-		if tail == keyRound {
+		if tail == keyRound || tail == keyFences || tail == keyFenceCheck {
 			return false
 		}
 		gen, _, ok := strings.Cut(strings.TrimPrefix(tail, ":g"), ":")
@@ -529,4 +555,59 @@ func (s *Store) Boards(ctx context.Context, scheme string, year int32) (board.Ro
 		return board.Round{}, nil, err
 	}
 	return decodeBoards(v, scheme, year)
+}
+
+// FenceChecks are the fences of a round whose check is still due: records
+// applied before the fence was known may lie past it.
+func (s *Store) FenceChecks(ctx context.Context, scheme string, year int32) ([]Fence, error) {
+	m, err := s.rdb.HGetAll(ctx, Base+Tag(scheme, year)+keyFenceCheck).Result()
+	if err != nil {
+		return nil, err
+	}
+	return decodeFences(m)
+}
+
+// Fences are every fence known for a round.
+func (s *Store) Fences(ctx context.Context, scheme string, year int32) ([]Fence, error) {
+	m, err := s.rdb.HGetAll(ctx, Base+Tag(scheme, year)+keyFences).Result()
+	if err != nil {
+		return nil, err
+	}
+	return decodeFences(m)
+}
+
+func decodeFences(m map[string]string) ([]Fence, error) {
+	out := make([]Fence, 0, len(m))
+	for k, v := range m {
+		rr, err1 := strconv.ParseUint(k, 10, 64)
+		seq, err2 := strconv.ParseUint(v, 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("stored fence %s=%s: %w", k, v, err)
+		}
+		out = append(out, Fence{RoundRevision: rr, Seq: seq})
+	}
+	slices.SortFunc(out, func(a, b Fence) int { return cmp.Compare(a.RoundRevision, b.RoundRevision) })
+	return out, nil
+}
+
+// FenceChecked clears the check of a fence once the records before it are
+// known to be right.
+func (s *Store) FenceChecked(ctx context.Context, scheme string, year int32, f Fence) error {
+	return s.rdb.HDel(ctx, Base+Tag(scheme, year)+keyFenceCheck, strconv.FormatUint(f.RoundRevision, 10)).Err()
+}
+
+// SetFences stores a round's fences as a rebuild read them from the log,
+// with no check due: the rebuild left out what they refuse.
+func (s *Store) SetFences(ctx context.Context, scheme string, year int32, fences []Fence) error {
+	if len(fences) == 0 {
+		return nil
+	}
+	pipe := s.rdb.TxPipeline()
+	for _, f := range fences {
+		rr := strconv.FormatUint(f.RoundRevision, 10)
+		pipe.HSet(ctx, Base+Tag(scheme, year)+keyFences, rr, f.Seq)
+		pipe.HDel(ctx, Base+Tag(scheme, year)+keyFenceCheck, rr)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
 }

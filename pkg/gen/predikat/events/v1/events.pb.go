@@ -284,7 +284,11 @@ type RoundChanged struct {
 	// The round after the change.
 	Round *v11.Round `protobuf:"bytes,4,opt,name=round,proto3" json:"round,omitempty"`
 	// Reason given (ReopenRound); empty otherwise.
-	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The round's settled fences so far (see AssessmentFence); a CLOSED
+	// change carries the fence of the close it reports. Empty in events
+	// emitted before this field existed.
+	Fences        []*AssessmentFence `protobuf:"bytes,6,rep,name=fences,proto3" json:"fences,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -354,6 +358,76 @@ func (x *RoundChanged) GetReason() string {
 	return ""
 }
 
+func (x *RoundChanged) GetFences() []*AssessmentFence {
+	if x != nil {
+		return x.Fences
+	}
+	return nil
+}
+
+// AssessmentFence says which records a close left in the round. A record is
+// decided on the round as read (OPEN, at some revision) and stored
+// afterwards, so a close can land between the two: such a record counts only
+// if its ASSESSMENTS sequence is at or below the fence the close settled. A
+// record stamped with round_revision whose sequence is above sequence was
+// refused (its recorder got an error) and every reader of results must
+// ignore it: the latest record of that institution at or below the fence, or
+// recorded on a later round revision, is the one that counts.
+type AssessmentFence struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The OPEN revision of the round that the close replaced
+	// (AssessmentRecorded.round_revision of the records it concerns).
+	RoundRevision uint64 `protobuf:"varint,1,opt,name=round_revision,json=roundRevision,proto3" json:"round_revision,omitempty"`
+	// The last ASSESSMENTS sequence that counts for those records.
+	Sequence      uint64 `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssessmentFence) Reset() {
+	*x = AssessmentFence{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessmentFence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessmentFence) ProtoMessage() {}
+
+func (x *AssessmentFence) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessmentFence.ProtoReflect.Descriptor instead.
+func (*AssessmentFence) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AssessmentFence) GetRoundRevision() uint64 {
+	if x != nil {
+		return x.RoundRevision
+	}
+	return 0
+}
+
+func (x *AssessmentFence) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 // RoundPublished: a round was frozen and its results announced; boards of
 // the round become FINAL. Rule awards follow as AwardGranted events.
 type RoundPublished struct {
@@ -368,14 +442,17 @@ type RoundPublished struct {
 	// once every one of them is in AWARDS, so a subscriber acting on it finds
 	// the complete list there (0 in events emitted before this field existed:
 	// then the awards may still have been arriving).
-	AwardCount    int32 `protobuf:"varint,4,opt,name=award_count,json=awardCount,proto3" json:"award_count,omitempty"`
+	AwardCount int32 `protobuf:"varint,4,opt,name=award_count,json=awardCount,proto3" json:"award_count,omitempty"`
+	// Every fence of the round (see AssessmentFence): the final results
+	// leave out the records they refuse.
+	Fences        []*AssessmentFence `protobuf:"bytes,5,rep,name=fences,proto3" json:"fences,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RoundPublished) Reset() {
 	*x = RoundPublished{}
-	mi := &file_predikat_events_v1_events_proto_msgTypes[3]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +464,7 @@ func (x *RoundPublished) String() string {
 func (*RoundPublished) ProtoMessage() {}
 
 func (x *RoundPublished) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_events_v1_events_proto_msgTypes[3]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,7 +477,7 @@ func (x *RoundPublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundPublished.ProtoReflect.Descriptor instead.
 func (*RoundPublished) Descriptor() ([]byte, []int) {
-	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RoundPublished) GetEventId() string {
@@ -429,6 +506,13 @@ func (x *RoundPublished) GetAwardCount() int32 {
 		return x.AwardCount
 	}
 	return 0
+}
+
+func (x *RoundPublished) GetFences() []*AssessmentFence {
+	if x != nil {
+		return x.Fences
+	}
+	return nil
 }
 
 // RoundCorrected: a record of a PUBLISHED round was corrected (the new
@@ -474,7 +558,7 @@ type RoundCorrected struct {
 
 func (x *RoundCorrected) Reset() {
 	*x = RoundCorrected{}
-	mi := &file_predikat_events_v1_events_proto_msgTypes[4]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +570,7 @@ func (x *RoundCorrected) String() string {
 func (*RoundCorrected) ProtoMessage() {}
 
 func (x *RoundCorrected) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_events_v1_events_proto_msgTypes[4]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +583,7 @@ func (x *RoundCorrected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoundCorrected.ProtoReflect.Descriptor instead.
 func (*RoundCorrected) Descriptor() ([]byte, []int) {
-	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RoundCorrected) GetEventId() string {
@@ -633,7 +717,7 @@ type AwardGranted struct {
 
 func (x *AwardGranted) Reset() {
 	*x = AwardGranted{}
-	mi := &file_predikat_events_v1_events_proto_msgTypes[5]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -645,7 +729,7 @@ func (x *AwardGranted) String() string {
 func (*AwardGranted) ProtoMessage() {}
 
 func (x *AwardGranted) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_events_v1_events_proto_msgTypes[5]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -658,7 +742,7 @@ func (x *AwardGranted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwardGranted.ProtoReflect.Descriptor instead.
 func (*AwardGranted) Descriptor() ([]byte, []int) {
-	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AwardGranted) GetEventId() string {
@@ -698,7 +782,7 @@ type AwardRevoked struct {
 
 func (x *AwardRevoked) Reset() {
 	*x = AwardRevoked{}
-	mi := &file_predikat_events_v1_events_proto_msgTypes[6]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -710,7 +794,7 @@ func (x *AwardRevoked) String() string {
 func (*AwardRevoked) ProtoMessage() {}
 
 func (x *AwardRevoked) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_events_v1_events_proto_msgTypes[6]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -723,7 +807,7 @@ func (x *AwardRevoked) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwardRevoked.ProtoReflect.Descriptor instead.
 func (*AwardRevoked) Descriptor() ([]byte, []int) {
-	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AwardRevoked) GetEventId() string {
@@ -769,21 +853,26 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\vpeer_groups\x18\x04 \x03(\v2!.predikat.assessment.v1.PeerGroupR\n" +
 	"peerGroups\x123\n" +
 	"\x05scale\x18\x05 \x01(\v2\x1d.predikat.assessment.v1.ScaleR\x05scale\x12%\n" +
-	"\x0eround_revision\x18\x06 \x01(\x04R\rroundRevision\"\xea\x01\n" +
+	"\x0eround_revision\x18\x06 \x01(\x04R\rroundRevision\"\xa7\x02\n" +
 	"\fRoundChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x127\n" +
 	"\x04type\x18\x03 \x01(\x0e2#.predikat.events.v1.RoundChangeTypeR\x04type\x123\n" +
 	"\x05round\x18\x04 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xbc\x01\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12;\n" +
+	"\x06fences\x18\x06 \x03(\v2#.predikat.events.v1.AssessmentFenceR\x06fences\"T\n" +
+	"\x0fAssessmentFence\x12%\n" +
+	"\x0eround_revision\x18\x01 \x01(\x04R\rroundRevision\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xf9\x01\n" +
 	"\x0eRoundPublished\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x123\n" +
 	"\x05round\x18\x03 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\x12\x1f\n" +
 	"\vaward_count\x18\x04 \x01(\x05R\n" +
-	"awardCount\"\xb3\x04\n" +
+	"awardCount\x12;\n" +
+	"\x06fences\x18\x05 \x03(\v2#.predikat.events.v1.AssessmentFenceR\x06fences\"\xb3\x04\n" +
 	"\x0eRoundCorrected\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -832,50 +921,53 @@ func file_predikat_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_predikat_events_v1_events_proto_goTypes = []any{
 	(RoundChangeType)(0),          // 0: predikat.events.v1.RoundChangeType
 	(*InstitutionChanged)(nil),    // 1: predikat.events.v1.InstitutionChanged
 	(*AssessmentRecorded)(nil),    // 2: predikat.events.v1.AssessmentRecorded
 	(*RoundChanged)(nil),          // 3: predikat.events.v1.RoundChanged
-	(*RoundPublished)(nil),        // 4: predikat.events.v1.RoundPublished
-	(*RoundCorrected)(nil),        // 5: predikat.events.v1.RoundCorrected
-	(*AwardGranted)(nil),          // 6: predikat.events.v1.AwardGranted
-	(*AwardRevoked)(nil),          // 7: predikat.events.v1.AwardRevoked
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(v1.ChangeType)(0),            // 9: predikat.registry.v1.ChangeType
-	(*v1.Institution)(nil),        // 10: predikat.registry.v1.Institution
-	(*fieldmaskpb.FieldMask)(nil), // 11: google.protobuf.FieldMask
-	(*v11.Assessment)(nil),        // 12: predikat.assessment.v1.Assessment
-	(*v11.PeerGroup)(nil),         // 13: predikat.assessment.v1.PeerGroup
-	(*v11.Scale)(nil),             // 14: predikat.assessment.v1.Scale
-	(*v11.Round)(nil),             // 15: predikat.assessment.v1.Round
-	(*v11.Award)(nil),             // 16: predikat.assessment.v1.Award
+	(*AssessmentFence)(nil),       // 4: predikat.events.v1.AssessmentFence
+	(*RoundPublished)(nil),        // 5: predikat.events.v1.RoundPublished
+	(*RoundCorrected)(nil),        // 6: predikat.events.v1.RoundCorrected
+	(*AwardGranted)(nil),          // 7: predikat.events.v1.AwardGranted
+	(*AwardRevoked)(nil),          // 8: predikat.events.v1.AwardRevoked
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(v1.ChangeType)(0),            // 10: predikat.registry.v1.ChangeType
+	(*v1.Institution)(nil),        // 11: predikat.registry.v1.Institution
+	(*fieldmaskpb.FieldMask)(nil), // 12: google.protobuf.FieldMask
+	(*v11.Assessment)(nil),        // 13: predikat.assessment.v1.Assessment
+	(*v11.PeerGroup)(nil),         // 14: predikat.assessment.v1.PeerGroup
+	(*v11.Scale)(nil),             // 15: predikat.assessment.v1.Scale
+	(*v11.Round)(nil),             // 16: predikat.assessment.v1.Round
+	(*v11.Award)(nil),             // 17: predikat.assessment.v1.Award
 }
 var file_predikat_events_v1_events_proto_depIdxs = []int32{
-	8,  // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
-	10, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
-	11, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
-	8,  // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
-	12, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
-	13, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
-	14, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
-	8,  // 8: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
+	9,  // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
+	10, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
+	11, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
+	12, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
+	9,  // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
+	13, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
+	14, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	15, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
+	9,  // 8: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
 	0,  // 9: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
-	15, // 10: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
-	8,  // 11: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
-	15, // 12: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
-	8,  // 13: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
-	8,  // 14: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
-	16, // 15: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
-	8,  // 16: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
-	16, // 17: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 10: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
+	4,  // 11: predikat.events.v1.RoundChanged.fences:type_name -> predikat.events.v1.AssessmentFence
+	9,  // 12: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
+	16, // 13: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
+	4,  // 14: predikat.events.v1.RoundPublished.fences:type_name -> predikat.events.v1.AssessmentFence
+	9,  // 15: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
+	9,  // 16: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
+	17, // 17: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
+	9,  // 18: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
+	17, // 19: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_predikat_events_v1_events_proto_init() }
@@ -889,7 +981,7 @@ func file_predikat_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_events_v1_events_proto_rawDesc), len(file_predikat_events_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
