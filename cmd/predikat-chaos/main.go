@@ -24,10 +24,11 @@ func main() {
 	flag.BoolVar(&o.Quick, "quick", false, "the short schedule (about 3 minutes): leader kill, connected-node kill, service kill, Redis FLUSHALL")
 	flag.StringVar(&o.Dir, "dir", "", "directory for the run's stores, logs and binaries (empty: a temporary one, kept only on a violation)")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temporary directory")
+	flag.IntVar(&o.Registries, "registry", 2, "registry instances")
 	flag.IntVar(&o.Assessments, "assessment", 2, "assessment instances")
 	flag.IntVar(&o.Rankings, "ranking", 2, "ranking instances")
-	flag.IntVar(&o.Writers, "writers", 0, "concurrent writers of the load (0: 4, 3 with --quick)")
-	flag.DurationVar(&o.Interval, "interval", 0, "each writer records one assessment this often (0: 400ms, 600ms with --quick)")
+	flag.IntVar(&o.Writers, "writers", 0, "concurrent writers of the load (0: 8, 3 with --quick)")
+	flag.DurationVar(&o.Interval, "interval", 0, "each writer records one assessment this often (0: 300ms, 600ms with --quick)")
 	out := flag.String("out", "chaos-report.json", "JSON report")
 	flag.Parse()
 

@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/pkg/awardfeed"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
@@ -42,11 +45,11 @@ type Options struct {
 	// temporary directory, removed unless Keep.
 	Dir  string
 	Keep bool
-	// Assessments and Rankings are the instances of each (0: 2).
-	Assessments, Rankings int
+	// Registries, Assessments and Rankings are the instances of each (0: 2).
+	Registries, Assessments, Rankings int
 	// Writers and Interval set the load: each writer records one
-	// assessment every Interval (0: the schedule's own, 4 writers every
-	// 400 ms in a full run, 3 every 600 ms in a quick one).
+	// assessment every Interval (0: the schedule's own, 8 writers every
+	// 300 ms in a full run, 3 every 600 ms in a quick one).
 	Writers  int
 	Interval time.Duration
 	Log      *slog.Logger
@@ -60,17 +63,23 @@ const RecoveryLimit = 15 * time.Second
 
 // Report is a run's outcome.
 type Report struct {
-	Seed            uint64        `json:"seed"`
-	Quick           bool          `json:"quick"`
-	Started         time.Time     `json:"started"`
-	Seconds         float64       `json:"seconds"`
-	Instances       []string      `json:"instances"`
-	Writes          WriteCheck    `json:"writes"`
-	Awards          AwardCheck    `json:"awards"`
-	Boards          BoardCheck    `json:"boards"`
-	Faults          []faultResult `json:"faults"`
-	UnexpectedExits []string      `json:"unexpected_exits,omitempty"`
-	Violations      []string      `json:"violations"`
+	Seed         uint64           `json:"seed"`
+	Quick        bool             `json:"quick"`
+	Started      time.Time        `json:"started"`
+	Seconds      float64          `json:"seconds"`
+	Instances    []string         `json:"instances"`
+	Writes       WriteCheck       `json:"writes"`
+	Institutions InstitutionCheck `json:"institutions"`
+	Awards       AwardCheck       `json:"awards"`
+	Boards       BoardCheck       `json:"boards"`
+	// Stalled are the ranking consumers with messages pending once the
+	// boards had Settle to catch up.
+	Stalled []string `json:"stalled,omitempty"`
+	// Errors are the failed attempts the load saw, by gRPC code.
+	Errors          map[string]int `json:"client_errors"`
+	Faults          []faultResult  `json:"faults"`
+	UnexpectedExits []string       `json:"unexpected_exits,omitempty"`
+	Violations      []string       `json:"violations"`
 	// Err is why the run could not be carried out.
 	Err string `json:"error,omitempty"`
 	Dir string `json:"dir"`
@@ -100,6 +109,9 @@ type run struct {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Registries == 0 {
+		o.Registries = 2
 	}
 	if o.Assessments == 0 {
 		o.Assessments = 2
@@ -181,12 +193,18 @@ func (r *run) startServices(ctx context.Context, bin string) error {
 		return err
 	}
 	r.fleet = &fleet{binDir: bin, natsURLs: r.cluster.urls(), redisAddr: r.redis.Addr, logDir: logs, pki: r.pki}
-	reg, err := r.fleet.add(ctx, stack.Registry)
-	if err != nil {
-		return err
+	var regs []string
+	for range r.o.Registries {
+		reg, err := r.fleet.add(ctx, stack.Registry)
+		if err != nil {
+			return err
+		}
+		regs = append(regs, reg.addr)
 	}
-	r.fleet.regAddr = reg.addr
-	r.load = &load{reg: registryv1.NewRegistryServiceClient(r.dial(reg.addr)), round: fmt.Sprintf("%s-%d", loadScheme, loadYear), rejected: map[string]string{}}
+	// The other services and the load reach the registry replicas as one
+	// list, as a headless Service's DNS name would give them.
+	r.fleet.regAddr = strings.Join(regs, ",")
+	r.load = newLoad(registryv1.NewRegistryServiceClient(r.dial(r.fleet.regAddr)), fmt.Sprintf("%s-%d", loadScheme, loadYear))
 	for range r.o.Assessments {
 		in, err := r.fleet.add(ctx, stack.Assessment)
 		if err != nil {
@@ -242,7 +260,7 @@ func (r *run) subscribe(ctx context.Context) error {
 // exercise runs the load under the fault schedule, publishes the round,
 // lets the boards settle and checks the invariants.
 func (r *run) exercise(ctx context.Context, rep *Report) error {
-	institutions, workers, interval := 120, 4, 400*time.Millisecond
+	institutions, workers, interval := 240, 8, 300*time.Millisecond
 	if r.o.Quick {
 		institutions, workers, interval = 40, 3, 600*time.Millisecond
 	}
@@ -280,7 +298,7 @@ func (r *run) exercise(ctx context.Context, rep *Report) error {
 func (r *run) underFaults(ctx context.Context, workers int, interval time.Duration) []faultResult {
 	rng := rand.New(rand.NewPCG(r.o.Seed, r.o.Seed^0x9e3779b97f4a7c15))
 	kinds, gaps := schedule(rng, r.o.Quick)
-	x := &injector{rng: rng, cluster: r.cluster, fleet: r.fleet, redis: r.rdb, js: r.js}
+	x := &injector{rng: rng, cluster: r.cluster, fleet: r.fleet, redis: r.rdb, cache: r.redis, js: r.js}
 	stop := make(chan struct{})
 	loadCtx, abandon := context.WithCancel(ctx)
 	defer abandon()
@@ -304,8 +322,12 @@ func (r *run) underFaults(ctx context.Context, workers int, interval time.Durati
 	wg.Wait()
 	t.Stop()
 	for i := range faults {
+		from := faults[i].At
+		if healFaults[faults[i].Kind] {
+			from = from.Add(time.Duration(faults[i].TookMS) * time.Millisecond)
+		}
 		faults[i].RecoveryMS = -1
-		if d := r.load.resumedAfter(faults[i].At); d >= 0 {
+		if d := r.load.resumedAfter(from); d >= 0 {
 			faults[i].RecoveryMS = d.Milliseconds()
 		}
 	}
@@ -320,17 +342,25 @@ func (r *run) check(ctx context.Context, rep *Report, pub *assessmentv1.PublishR
 	}
 	acked, rejected, unknown := r.load.snapshot()
 	rep.Writes = checkWrites(v, acked, rejected, unknown)
-	subjects, ids, err := readAwards(ctx, r.js, r.load.round)
+	granted, err := readAwards(ctx, r.js, r.load.round)
+	if err != nil {
+		return err
+	}
+	expected, err := expectedAwards(r.load.schemeDef, v)
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
-	received := make(map[string]bool, len(r.received))
-	for k := range r.received {
-		received[k] = true
-	}
+	received := maps.Clone(r.received)
 	r.mu.Unlock()
-	rep.Awards = checkAwards(subjects, ids, received, pub)
+	rep.Awards = checkAwards(granted, expected, received, pub)
+	if rep.Institutions, err = checkInstitutions(ctx, r.js, r.load.institutions()); err != nil {
+		return err
+	}
+	if rep.Stalled, err = stalledConsumers(ctx, r.js); err != nil {
+		return err
+	}
+	rep.Errors = r.load.errorCounts()
 	if rep.Boards, err = checkBoards(ctx, r.ranking[0], v); err != nil {
 		return err
 	}
@@ -340,6 +370,24 @@ func (r *run) check(ctx context.Context, rep *Report, pub *assessmentv1.PublishR
 	rep.UnexpectedExits = r.fleet.unexpectedExits()
 	rep.Violations = violations(rep)
 	return nil
+}
+
+// stalledConsumers lists the ranking service's consumers that still have
+// messages to deliver or acknowledge after the settle period: a consumer
+// that made no progress for that long is stalled.
+func stalledConsumers(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+	var out []string
+	for _, stream := range []string{events.Assessments, events.Rounds} {
+		c, err := js.Consumer(ctx, stream, rankingDurable)
+		if err != nil {
+			return nil, fmt.Errorf("consumer %s on %s: %w", rankingDurable, stream, err)
+		}
+		info := c.CachedInfo()
+		if info.NumPending > 0 || info.NumAckPending > 0 {
+			out = append(out, fmt.Sprintf("%s on %s: %d pending, %d awaiting ack", rankingDurable, stream, info.NumPending, info.NumAckPending))
+		}
+	}
+	return out, nil
 }
 
 // violations lists every broken invariant.
@@ -358,6 +406,14 @@ func violations(rep *Report) []string {
 	add(aw.DuplicateSubjects > 0, "%d award subjects granted more than once", aw.DuplicateSubjects)
 	add(aw.DuplicateIDs > 0, "%d award ids granted more than once", aw.DuplicateIDs)
 	add(aw.MissingAtSub > 0, "%d awards in AWARDS never reached the subscriber", aw.MissingAtSub)
+	add(aw.Missing > 0, "%d awards earned by the log's records not granted", aw.Missing)
+	add(aw.Unearned > 0, "%d awards granted without being earned", aw.Unearned)
+	in := rep.Institutions
+	add(in.Lost > 0, "%d acknowledged institutions not in the registry", in.Lost)
+	add(in.Duplicated > 0, "%d institution names stored more than once", in.Duplicated)
+	for _, c := range rep.Stalled {
+		add(true, "consumer stalled: %s", c)
+	}
 	add(aw.PublishGranted+aw.PublishExisting != aw.InStream, "PublishRound reports %d awards, AWARDS holds %d", aw.PublishGranted+aw.PublishExisting, aw.InStream)
 	add(b.Missing+b.Extra+b.Wrong > 0, "boards differ from the log: %d missing, %d extra, %d wrong", b.Missing, b.Extra, b.Wrong)
 	for _, f := range rep.Faults {

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 )
 
 // readStream reads every message of a stream, in order, with an ordered
@@ -70,9 +74,48 @@ type logView struct {
 	revision map[string]uint64 // request id: revision of its (first) record
 	latest   map[string]*eventsv1.AssessmentRecorded
 	total    int
+	refused  int // stored past a close's fence
 }
 
+// readFences collects every fence the round's events in ROUNDS carry, by
+// the round revision each close replaced.
+func readFences(ctx context.Context, js jetstream.JetStream, round string) (map[uint64]uint64, error) {
+	msgs, err := readStream(ctx, js, events.Rounds)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint64]uint64{}
+	for _, m := range msgs {
+		body, err := events.DecodeMsg(m)
+		if err != nil {
+			return nil, fmt.Errorf("ROUNDS %s: %w", m.Subject(), err)
+		}
+		var fences []*eventsv1.AssessmentFence
+		switch ev := body.(type) {
+		case *eventsv1.RoundChanged:
+			if ev.GetRound().GetId() == round {
+				fences = ev.GetFences()
+			}
+		case *eventsv1.RoundPublished:
+			if ev.GetRound().GetId() == round {
+				fences = ev.GetFences()
+			}
+		}
+		for _, f := range fences {
+			out[f.GetRoundRevision()] = f.GetSequence()
+		}
+	}
+	return out, nil
+}
+
+// readAssessments reads the round's records from ASSESSMENTS; a record a
+// close's fence refused counts as stored (its request id was answered) but
+// is nobody's latest.
 func readAssessments(ctx context.Context, js jetstream.JetStream, round string) (*logView, error) {
+	fences, err := readFences(ctx, js, round)
+	if err != nil {
+		return nil, err
+	}
 	msgs, err := readStream(ctx, js, events.Assessments)
 	if err != nil {
 		return nil, err
@@ -93,6 +136,14 @@ func readAssessments(ctx context.Context, js jetstream.JetStream, round string) 
 			v.revision[a.GetRequestId()] = a.GetRevision()
 		}
 		v.count[a.GetRequestId()]++
+		md, err := m.Metadata()
+		if err != nil {
+			return nil, err
+		}
+		if f, ok := fences[ev.GetRoundRevision()]; ok && ev.GetRoundRevision() != 0 && md.Sequence.Stream > f {
+			v.refused++
+			continue
+		}
 		v.latest[a.GetInstitutionId()] = ev
 	}
 	return v, nil
@@ -134,6 +185,12 @@ type AwardCheck struct {
 	DuplicateIDs      int `json:"duplicate_ids"`
 	Received          int `json:"received"` // distinct award ids the subscriber got
 	MissingAtSub      int `json:"missing_at_subscriber"`
+	// Expected is the rule awards the scheme's rules give the log's
+	// latest records; Missing were not granted, Unearned were granted
+	// without being earned.
+	Expected int `json:"expected"`
+	Missing  int `json:"missing"`
+	Unearned int `json:"unearned"`
 	// PublishGranted and PublishExisting are the final PublishRound
 	// answer; their sum is every award of the round.
 	PublishGranted  int      `json:"publish_granted"`
@@ -141,29 +198,40 @@ type AwardCheck struct {
 	Examples        []string `json:"examples,omitempty"`
 }
 
-func readAwards(ctx context.Context, js jetstream.JetStream, round string) (subjects, ids map[string]int, err error) {
+// grantedAwards is the round's grants in AWARDS.
+type grantedAwards struct {
+	subjects, ids map[string]int
+	rules         map[string]bool // "rule/institution" of the rule awards
+}
+
+func readAwards(ctx context.Context, js jetstream.JetStream, round string) (*grantedAwards, error) {
 	msgs, err := readStream(ctx, js, events.Awards)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	subjects, ids = map[string]int{}, map[string]int{}
+	g := &grantedAwards{subjects: map[string]int{}, ids: map[string]int{}, rules: map[string]bool{}}
 	for _, m := range msgs {
 		body, err := events.DecodeMsg(m)
 		if err != nil {
-			return nil, nil, fmt.Errorf("AWARDS %s: %w", m.Subject(), err)
+			return nil, fmt.Errorf("AWARDS %s: %w", m.Subject(), err)
 		}
-		g, ok := body.(*eventsv1.AwardGranted)
-		if !ok || g.GetAward().GetRoundId() != round {
+		ev, ok := body.(*eventsv1.AwardGranted)
+		if !ok || ev.GetAward().GetRoundId() != round {
 			continue
 		}
-		subjects[m.Subject()]++
-		ids[g.GetAward().GetId()]++
+		a := ev.GetAward()
+		g.subjects[m.Subject()]++
+		g.ids[a.GetId()]++
+		if code := a.GetBasis().GetRuleCode(); code != "" {
+			g.rules[code+"/"+a.GetInstitution().GetId()] = true
+		}
 	}
-	return subjects, ids, nil
+	return g, nil
 }
 
-func checkAwards(subjects, ids map[string]int, received map[string]bool, pub *assessmentv1.PublishRoundResponse) AwardCheck {
-	c := AwardCheck{InStream: len(ids), Received: len(received),
+func checkAwards(g *grantedAwards, expected, received map[string]bool, pub *assessmentv1.PublishRoundResponse) AwardCheck {
+	subjects, ids := g.subjects, g.ids
+	c := AwardCheck{InStream: len(ids), Received: len(received), Expected: len(expected),
 		PublishGranted: int(pub.GetAwardsGranted()), PublishExisting: int(pub.GetAwardsExisting())}
 	example := func(s string, a ...any) {
 		if len(c.Examples) < 10 {
@@ -184,6 +252,18 @@ func checkAwards(subjects, ids map[string]int, received map[string]bool, pub *as
 		if !received[id] {
 			c.MissingAtSub++
 			example("award %s not received by the subscriber", id)
+		}
+	}
+	for k := range expected {
+		if !g.rules[k] {
+			c.Missing++
+			example("award %s earned by the log's records, not granted", k)
+		}
+	}
+	for k := range g.rules {
+		if !expected[k] {
+			c.Unearned++
+			example("award %s granted, not earned by the log's records", k)
 		}
 	}
 	return c
@@ -295,4 +375,149 @@ func sameScore(a, b string) bool {
 		return a == b
 	}
 	return da.Cmp(db) == 0
+}
+
+// InstitutionCheck is what the registry's bucket says of the institutions
+// created under load.
+type InstitutionCheck struct {
+	Acked   int `json:"acked"`
+	Unknown int `json:"unknown"` // no definite answer when the load stopped
+	InStore int `json:"in_store"`
+	Lost    int `json:"lost"` // acknowledged, not stored
+	// Duplicated counts names stored under more than one id: a retry that
+	// created a second institution.
+	Duplicated int      `json:"duplicated"`
+	Examples   []string `json:"examples,omitempty"`
+}
+
+// checkInstitutions reads every institution from the registry's bucket,
+// as the log holds it, and compares it with what the load was told.
+func checkInstitutions(ctx context.Context, js jetstream.JetStream, created map[string]string) (InstitutionCheck, error) {
+	var c InstitutionCheck
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, "registry_institutions")
+	if err != nil {
+		return c, fmt.Errorf("registry bucket: %w", err)
+	}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return c, fmt.Errorf("registry bucket keys: %w", err)
+	}
+	byName := map[string][]string{}
+	stored := map[string]bool{}
+	for k := range keys.Keys() {
+		e, err := kv.Get(ctx, k)
+		if err != nil {
+			return c, fmt.Errorf("institution %s: %w", k, err)
+		}
+		var in registryv1.Institution
+		if err := proto.Unmarshal(e.Value(), &in); err != nil {
+			return c, fmt.Errorf("institution %s: %w", k, err)
+		}
+		if strings.HasPrefix(in.GetName(), newInstitutionName) {
+			c.InStore++
+			stored[k] = true
+			byName[in.GetName()] = append(byName[in.GetName()], k)
+		}
+	}
+	example := func(s string, a ...any) {
+		if len(c.Examples) < 10 {
+			c.Examples = append(c.Examples, fmt.Sprintf(s, a...))
+		}
+	}
+	for req, id := range created {
+		switch {
+		case id == "":
+			c.Unknown++
+		case !stored[id]:
+			c.Acked++
+			c.Lost++
+			example("institution %s (request %s) acknowledged, not stored", id, req)
+		default:
+			c.Acked++
+		}
+	}
+	for name, ids := range byName {
+		if len(ids) > 1 {
+			c.Duplicated++
+			example("institution %q stored %d times: %v", name, len(ids), ids)
+		}
+	}
+	return c, nil
+}
+
+// expectedAwards recomputes the round's rule awards from the log's latest
+// records and the scheme's rules, independently of the service's own
+// code: a BAND rule awards every record in its bands (of its peer group
+// when it names one); a RANK rule awards ranks 1..top_n of each board of
+// its peer group and scope, with competition ranks (ties share a rank),
+// among records in its bands when it names any. Keys are "rule/institution".
+func expectedAwards(s *assessmentv1.Scheme, v *logView) (map[string]bool, error) {
+	out := map[string]bool{}
+	inGroup := func(ev *eventsv1.AssessmentRecorded, group string) bool {
+		return group == "" || slices.ContainsFunc(ev.GetPeerGroups(), func(g *assessmentv1.PeerGroup) bool { return g.GetCode() == group })
+	}
+	inBands := func(a *assessmentv1.Assessment, bands []string) bool {
+		return slices.ContainsFunc(bands, func(b string) bool { return strings.EqualFold(b, a.GetBandCode()) })
+	}
+	for _, rule := range s.GetAwardRules() {
+		switch rule.GetKind() {
+		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_CATEGORY:
+			for _, ev := range v.latest {
+				if inGroup(ev, rule.GetPeerGroup()) && inBands(ev.GetAssessment(), rule.GetBandCodes()) {
+					out[rule.GetCode()+"/"+ev.GetAssessment().GetInstitutionId()] = true
+				}
+			}
+		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK:
+			boards := map[string][]*assessmentv1.Assessment{}
+			for _, ev := range v.latest {
+				a := ev.GetAssessment()
+				if !inGroup(ev, rule.GetPeerGroup()) || (len(rule.GetBandCodes()) > 0 && !inBands(a, rule.GetBandCodes())) {
+					continue
+				}
+				scope := events.National
+				if rule.GetScope() == assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE {
+					scope = a.GetInstitution().GetProvinceCode()
+				}
+				boards[scope] = append(boards[scope], a)
+			}
+			for _, recs := range boards {
+				top, err := topN(recs, int(max(rule.GetTopN(), 1)))
+				if err != nil {
+					return nil, err
+				}
+				for _, a := range top {
+					out[rule.GetCode()+"/"+a.GetInstitutionId()] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// topN is every record whose competition rank by total is at most n: the
+// records with fewer than n totals strictly above their own.
+func topN(recs []*assessmentv1.Assessment, n int) ([]*assessmentv1.Assessment, error) {
+	totals := make([]decimal.Decimal, len(recs))
+	for i, a := range recs {
+		d, err := decimal.Parse(a.GetTotal())
+		if err != nil {
+			return nil, fmt.Errorf("total of %s: %w", a.GetInstitutionId(), err)
+		}
+		totals[i] = d
+	}
+	var out []*assessmentv1.Assessment
+	for i, a := range recs {
+		above := 0
+		for j := range recs {
+			if totals[j].Cmp(totals[i]) > 0 {
+				above++
+			}
+		}
+		if above < n {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }

@@ -345,6 +345,25 @@ func streamLeader(ctx context.Context, js jetstream.JetStream, stream string) (s
 	return info.Cluster.Leader, nil
 }
 
+// rankingDurable is the ranking service's durable consumer on ASSESSMENTS
+// and ROUNDS.
+const rankingDurable = "ranking"
+
+// consumerLeader is the server name leading a durable consumer.
+func consumerLeader(ctx context.Context, js jetstream.JetStream, stream, durable string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := js.Consumer(ctx, stream, durable)
+	if err != nil {
+		return "", err
+	}
+	info := c.CachedInfo()
+	if info.Cluster == nil || info.Cluster.Leader == "" {
+		return "", fmt.Errorf("consumer %s has no leader", durable)
+	}
+	return info.Cluster.Leader, nil
+}
+
 // connectedTo lists the nodes that hold a client connection of user,
 // read from each node's monitoring endpoint.
 func (c *cluster) connectedTo(ctx context.Context, user string) []*node {

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -46,10 +47,33 @@ type load struct {
 	dims  []string
 	turn  atomic.Uint64
 
+	regions   []*registryv1.Region
+	schemeDef *assessmentv1.Scheme
+
 	mu       sync.Mutex
 	acked    []write
 	rejected map[string]string // request id: the non-retryable code
 	unknown  []string          // request ids without a definite answer when the load stopped
+	// errors counts every failed attempt by gRPC code, as a client sees
+	// them.
+	errors map[string]int
+	// created are the institutions created under load: request id and the
+	// id the registry answered ("" without a definite answer).
+	created map[string]string
+}
+
+func newLoad(reg registryv1.RegistryServiceClient, round string) *load {
+	return &load{reg: reg, round: round, rejected: map[string]string{}, errors: map[string]int{}, created: map[string]string{}}
+}
+
+// seen counts a failed attempt.
+func (l *load) seen(err error) {
+	if err == nil {
+		return
+	}
+	l.mu.Lock()
+	l.errors[status.Code(err).String()]++
+	l.mu.Unlock()
 }
 
 // retryable is what a caller retries with the same request id: the call
@@ -60,6 +84,16 @@ func retryable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// retry calls fn until it returns nil or a non-retryable error, or ctx
+// ends; attempts is how many calls it made.
+func (l *load) retry(ctx context.Context, fn func(ctx context.Context) error) (attempts int, last time.Time, err error) {
+	return retry(ctx, func(ctx context.Context) error {
+		err := fn(ctx)
+		l.seen(err)
+		return err
+	})
 }
 
 // retry calls fn until it returns nil or a non-retryable error, or ctx
@@ -91,16 +125,17 @@ func (l *load) asmClient() assessmentv1.AssessmentServiceClient {
 
 // setup registers n land offices, reads the scheme and opens the round.
 func (l *load) setup(ctx context.Context, n int) error {
-	places, err := l.places(ctx)
+	places, err := l.listPlaces(ctx)
 	if err != nil {
 		return err
 	}
+	l.regions = places
 	for i := range n {
 		id := fmt.Sprintf("kantah-chaos-%04d", i)
 		r := places[i%len(places)]
 		req := &registryv1.CreateInstitutionRequest{InstitutionId: id,
 			Institution: &registryv1.Institution{Name: fmt.Sprintf("Kantor Pertanahan Chaos %s %04d", r.GetName(), i), Kind: loadKind, RegionCode: r.GetCode()}}
-		_, _, err := retry(ctx, func(ctx context.Context) error {
+		_, _, err := l.retry(ctx, func(ctx context.Context) error {
 			_, err := l.reg.CreateInstitution(ctx, req)
 			return err
 		})
@@ -112,7 +147,7 @@ func (l *load) setup(ctx context.Context, n int) error {
 	if err := l.scheme(ctx); err != nil {
 		return err
 	}
-	_, _, err = retry(ctx, func(ctx context.Context) error {
+	_, _, err = l.retry(ctx, func(ctx context.Context) error {
 		_, err := l.asmClient().CreateRound(ctx, &assessmentv1.CreateRoundRequest{SchemeId: loadScheme, Year: loadYear, Title: "chaos"})
 		return err
 	})
@@ -123,9 +158,9 @@ func (l *load) setup(ctx context.Context, n int) error {
 }
 
 // places are the regencies and cities the registry knows.
-func (l *load) places(ctx context.Context) ([]*registryv1.Region, error) {
+func (l *load) listPlaces(ctx context.Context) ([]*registryv1.Region, error) {
 	var resp *registryv1.ListRegionsResponse
-	_, _, err := retry(ctx, func(ctx context.Context) (err error) {
+	_, _, err := l.retry(ctx, func(ctx context.Context) (err error) {
 		resp, err = l.reg.ListRegions(ctx, &registryv1.ListRegionsRequest{})
 		return err
 	})
@@ -146,13 +181,14 @@ func (l *load) places(ctx context.Context) ([]*registryv1.Region, error) {
 
 func (l *load) scheme(ctx context.Context) error {
 	var resp *assessmentv1.GetSchemeResponse
-	_, _, err := retry(ctx, func(ctx context.Context) (err error) {
+	_, _, err := l.retry(ctx, func(ctx context.Context) (err error) {
 		resp, err = l.asmClient().GetScheme(ctx, &assessmentv1.GetSchemeRequest{SchemeId: loadScheme, Selector: &assessmentv1.GetSchemeRequest_Year{Year: loadYear}})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("scheme %s %d: %w", loadScheme, loadYear, err)
 	}
+	l.schemeDef = resp.GetScheme()
 	for _, d := range resp.GetScheme().GetDimensions() {
 		l.dims = append(l.dims, d.GetCode())
 	}
@@ -170,15 +206,55 @@ func (l *load) input(j int, rev uint64) *assessmentv1.AssessmentInput {
 }
 
 // run writes with workers concurrent writers, each one record every
-// interval, until stop closes; ctx ending abandons the writes under way
-// (they count as unknown). Each worker owns its institutions, so it knows
-// the revision it corrects.
+// interval, and one writer creating an institution every second, until
+// stop closes; ctx ending abandons the writes under way (they count as
+// unknown). Each worker owns its institutions, so it knows the revision it
+// corrects.
 func (l *load) run(ctx context.Context, stop <-chan struct{}, workers int, interval time.Duration) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() { l.worker(ctx, stop, w, workers, interval) })
 	}
+	wg.Go(func() { l.creator(ctx, stop) })
 	wg.Wait()
+}
+
+// newInstitutionName names the institutions created under load.
+const newInstitutionName = "Kantor Pertanahan Chaos Baru"
+
+// creator creates an institution a second, each with its own request id,
+// retried with it until a definite answer, and no id of its own: a retry
+// that created a second institution would show as a name stored twice.
+func (l *load) creator(ctx context.Context, stop <-chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		r := l.regions[i%len(l.regions)]
+		req := &registryv1.CreateInstitutionRequest{RequestId: fmt.Sprintf("chaos-inst-%05d", i),
+			Institution: &registryv1.Institution{Name: fmt.Sprintf("%s %s %05d", newInstitutionName, r.GetName(), i), Kind: loadKind, RegionCode: r.GetCode()}}
+		var resp *registryv1.CreateInstitutionResponse
+		_, _, err := l.retry(ctx, func(ctx context.Context) (err error) {
+			resp, err = l.reg.CreateInstitution(ctx, req)
+			return err
+		})
+		l.mu.Lock()
+		switch {
+		case err == nil:
+			l.created[req.GetRequestId()] = resp.GetInstitution().GetId()
+		case ctx.Err() != nil:
+			l.created[req.GetRequestId()] = ""
+		default:
+			l.rejected[req.GetRequestId()] = status.Code(err).String()
+		}
+		l.mu.Unlock()
+	}
 }
 
 func (l *load) worker(ctx context.Context, stop <-chan struct{}, w, workers int, interval time.Duration) {
@@ -211,7 +287,7 @@ func (l *load) record(ctx context.Context, j int, rev uint64) uint64 {
 		req.Reason = "chaos correction"
 	}
 	var resp *assessmentv1.RecordAssessmentResponse
-	attempts, last, err := retry(ctx, func(ctx context.Context) (err error) {
+	attempts, last, err := l.retry(ctx, func(ctx context.Context) (err error) {
 		resp, err = l.asmClient().RecordAssessment(ctx, req)
 		return err
 	})
@@ -237,7 +313,7 @@ func (l *load) record(ctx context.Context, j int, rev uint64) uint64 {
 // write, so the worker corrects the right one next.
 func (l *load) current(ctx context.Context, inst string, rev uint64) uint64 {
 	var resp *assessmentv1.GetAssessmentResponse
-	_, _, err := retry(ctx, func(ctx context.Context) (err error) {
+	_, _, err := l.retry(ctx, func(ctx context.Context) (err error) {
 		resp, err = l.asmClient().GetAssessment(ctx, &assessmentv1.GetAssessmentRequest{RoundId: l.round, InstitutionId: inst})
 		return err
 	})
@@ -250,7 +326,7 @@ func (l *load) current(ctx context.Context, inst string, rev uint64) uint64 {
 // closeAndPublish closes the round and publishes it, each retried until
 // it is done: a close whose answer was lost shows as a closed round.
 func (l *load) closeAndPublish(ctx context.Context) (*assessmentv1.PublishRoundResponse, error) {
-	_, _, err := retry(ctx, func(ctx context.Context) error {
+	_, _, err := l.retry(ctx, func(ctx context.Context) error {
 		_, err := l.asmClient().CloseRound(ctx, &assessmentv1.CloseRoundRequest{RoundId: l.round})
 		if status.Code(err) == codes.FailedPrecondition && l.roundState(ctx) == assessmentv1.RoundState_ROUND_STATE_CLOSED {
 			return nil
@@ -263,7 +339,7 @@ func (l *load) closeAndPublish(ctx context.Context) (*assessmentv1.PublishRoundR
 	// Publishing a published round finishes what an interrupted one began
 	// and reports the awards it finds: retried until it answers.
 	var resp *assessmentv1.PublishRoundResponse
-	_, _, err = retry(ctx, func(ctx context.Context) (err error) {
+	_, _, err = l.retry(ctx, func(ctx context.Context) (err error) {
 		resp, err = l.asmClient().PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: l.round})
 		return err
 	})
@@ -291,6 +367,20 @@ func (l *load) snapshot() (acked []write, rejected map[string]string, unknown []
 		rejected[k] = v
 	}
 	return acked, rejected, slices.Clone(l.unknown)
+}
+
+// errorCounts copies the failed attempts by code.
+func (l *load) errorCounts() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.errors)
+}
+
+// institutions copies the institutions created under load.
+func (l *load) institutions() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.created)
 }
 
 // resumedAfter is how long after t the first write whose answering

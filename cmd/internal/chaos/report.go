@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -40,6 +43,11 @@ func (rep *Report) Print(w io.Writer) {
 	row("awards in AWARDS / PublishRound", fmt.Sprintf("%d / %d", aw.InStream, aw.PublishGranted+aw.PublishExisting), aw.InStream == aw.PublishGranted+aw.PublishExisting)
 	row("award subjects / ids duplicated", fmt.Sprintf("%d / %d", aw.DuplicateSubjects, aw.DuplicateIDs), aw.DuplicateSubjects+aw.DuplicateIDs == 0)
 	row("awards missing at the subscriber", fmt.Sprintf("%d (received %d)", aw.MissingAtSub, aw.Received), aw.MissingAtSub == 0)
+	row("rule awards earned by the log / missing / unearned", fmt.Sprintf("%d / %d / %d", aw.Expected, aw.Missing, aw.Unearned), aw.Missing+aw.Unearned == 0)
+	in := rep.Institutions
+	info("institutions created under load", fmt.Sprintf("%d acknowledged, %d without answer, %d stored", in.Acked, in.Unknown, in.InStore))
+	row("institutions lost / stored twice", fmt.Sprintf("%d / %d", in.Lost, in.Duplicated), in.Lost+in.Duplicated == 0)
+	row("ranking consumers stalled", len(rep.Stalled), len(rep.Stalled) == 0)
 	row("board entries matching the log", fmt.Sprintf("%d/%d on %d boards (missing %d, extra %d, wrong %d)", b.Matching, b.Expected, b.Boards, b.Missing, b.Extra, b.Wrong),
 		b.Missing+b.Extra+b.Wrong == 0)
 	for i, f := range rep.Faults {
@@ -47,11 +55,17 @@ func (rep *Report) Print(w io.Writer) {
 		row(fmt.Sprintf("fault %d: %s %s", i+1, f.Kind, f.Target),
 			fmt.Sprintf("writes resumed after %s (injection took %s)", ms(f.RecoveryMS), ms(f.TookMS)), ok)
 	}
+	codes := slices.Sorted(maps.Keys(rep.Errors))
+	var errs []string
+	for _, c := range codes {
+		errs = append(errs, fmt.Sprintf("%s %d", c, rep.Errors[c]))
+	}
+	info("failed attempts seen by clients", strings.Join(errs, ", "))
 	for _, e := range rep.UnexpectedExits {
 		info("service exit (restarted)", e)
 	}
 	_ = tw.Flush()
-	for _, ex := range append(append(append([]string(nil), wr.Examples...), aw.Examples...), b.Examples...) {
+	for _, ex := range slices.Concat(wr.Examples, in.Examples, aw.Examples, b.Examples, rep.Stalled) {
 		fmt.Fprintln(w, "  "+ex)
 	}
 	if rep.Err != "" {

@@ -85,7 +85,15 @@ func (f *fleet) add(ctx context.Context, name string) (*instance, error) {
 // start runs an instance's process (again) and waits until its health
 // reports SERVING.
 func (f *fleet) start(ctx context.Context, in *instance) error {
-	out, err := os.OpenFile(filepath.Join(f.logDir, in.id+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err := f.launch(in); err != nil {
+		return err
+	}
+	return f.waitServing(ctx, in)
+}
+
+// launch runs an instance's process (again) without waiting for it.
+func (f *fleet) launch(in *instance) error {
+	out, err := os.OpenFile(f.logFile(in), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
@@ -102,11 +110,21 @@ func (f *fleet) start(ctx context.Context, in *instance) error {
 	in.cmd, in.exited, in.expected = cmd, exited, false
 	in.mu.Unlock()
 	go f.wait(in, cmd, out, exited)
+	return nil
+}
+
+// waitServing waits until an instance's health reports SERVING.
+func (f *fleet) waitServing(ctx context.Context, in *instance) error {
+	in.mu.Lock()
+	exited := in.exited
+	in.mu.Unlock()
 	if err := stack.WaitServing(ctx, in.addr, security.DevClient(f.pki, "reader"), exited, 2*time.Minute); err != nil {
-		return fmt.Errorf("%s: %w (log %s)", in.id, err, out.Name())
+		return fmt.Errorf("%s: %w (log %s)", in.id, err, f.logFile(in))
 	}
 	return nil
 }
+
+func (f *fleet) logFile(in *instance) string { return filepath.Join(f.logDir, in.id+".log") }
 
 // wait reaps a process and records an exit nobody asked for.
 func (f *fleet) wait(in *instance, cmd *exec.Cmd, out *os.File, exited chan struct{}) {
@@ -135,6 +153,16 @@ func (in *instance) kill() {
 	_ = cmd.Process.Signal(syscall.SIGCONT)
 	_ = cmd.Process.Kill()
 	<-exited
+}
+
+// signal sends sig to an instance's process.
+func (in *instance) signal(sig syscall.Signal) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.cmd == nil {
+		return fmt.Errorf("%s is not running", in.id)
+	}
+	return in.cmd.Process.Signal(sig)
 }
 
 // running reports whether the instance's process is alive.
@@ -186,9 +214,7 @@ func (f *fleet) of(name string) []*instance {
 // reviveDead restarts every instance that exited on its own, so one
 // service crash does not turn the rest of the run into noise.
 func (f *fleet) reviveDead(ctx context.Context) error {
-	f.mu.Lock()
-	all := append([]*instance(nil), f.instances...)
-	f.mu.Unlock()
+	all := f.all()
 	var errs []error
 	for _, in := range all {
 		if !in.running() {
@@ -196,6 +222,13 @@ func (f *fleet) reviveDead(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// all is every instance, in the order they were added.
+func (f *fleet) all() []*instance {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*instance(nil), f.instances...)
 }
 
 func (f *fleet) unexpectedExits() []string {

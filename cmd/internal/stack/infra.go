@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -110,6 +112,7 @@ func (n *NATS) Stop() {
 type Redis struct {
 	Addr string
 	Proc *redisx.Process // nil when the stack did not start it
+	dir  string
 }
 
 // StartRedis starts a redis-server child on a free port with its files in
@@ -124,7 +127,30 @@ func StartRedis(ctx context.Context, url, dir string, log *slog.Logger) (*Redis,
 	if err != nil {
 		return nil, fmt.Errorf("redis for the leaderboards (or set REDIS_URL): %w", err)
 	}
-	return &Redis{Addr: p.Addr(), Proc: p}, nil
+	return &Redis{Addr: p.Addr(), Proc: p, dir: dir}, nil
+}
+
+// Restart kills the redis-server child with SIGKILL and starts a new one
+// on the same port and directory: a crashed cache, back empty.
+func (r *Redis) Restart(ctx context.Context) error {
+	if r == nil || r.Proc == nil {
+		return errors.New("stack: this Redis was not started by the stack")
+	}
+	_, port, err := net.SplitHostPort(r.Addr)
+	if err != nil {
+		return err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return err
+	}
+	r.Proc.Stop()
+	proc, err := redisx.StartLocal(ctx, r.dir, p)
+	if err != nil {
+		return fmt.Errorf("restart redis on %s: %w", r.Addr, err)
+	}
+	r.Proc = proc
+	return nil
 }
 
 // Stop stops the redis-server child, if the stack started one.

@@ -21,6 +21,7 @@ import (
 	"net"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,8 @@ import (
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 )
 
@@ -386,8 +389,10 @@ func (s *Server) shutdown() {
 	}
 }
 
-// Dial creates a client connection to target (e.g. "dns:///registry:8080" or
-// "127.0.0.1:8080"). opts are appended after the defaults and override
+// Dial creates a client connection to target (e.g. "dns:///registry:8080",
+// "127.0.0.1:8080", or a comma-separated list of host:port, e.g.
+// "10.0.0.1:8080,10.0.0.2:8080", for replicas without a DNS name that
+// lists them all). opts are appended after the defaults and override
 // them: the services and the CLI pass their TLS credentials
 // (auth.ClientCredentials.DialOptions); the plaintext default only reaches a
 // health port or a test server without TLS.
@@ -407,6 +412,19 @@ func Dial(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 		// With a dns:/// target on a headless Kubernetes service this spreads
 		// calls over all replicas instead of pinning one (pick_first).
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+	}
+	if addrs := strings.Split(target, ","); len(addrs) > 1 {
+		// A fixed list: a resolver of its own for this connection. The
+		// endpoint is the first address, so TLS checks the name the
+		// operator wrote first (all replicas carry the same names).
+		r := manual.NewBuilderWithScheme("predikat-list")
+		state := resolver.State{}
+		for _, a := range addrs {
+			state.Endpoints = append(state.Endpoints, resolver.Endpoint{Addresses: []resolver.Address{{Addr: strings.TrimSpace(a)}}})
+		}
+		r.InitialState(state)
+		defaults = append(defaults, grpc.WithResolvers(r))
+		target = "predikat-list:///" + strings.TrimSpace(addrs[0])
 	}
 	conn, err := grpc.NewClient(target, append(defaults, opts...)...)
 	if err != nil {

@@ -594,3 +594,38 @@ func TestHealthPortAndInterceptors(t *testing.T) {
 		t.Fatalf("interceptor saw %v", seen)
 	}
 }
+
+// TestDialList spreads calls over every address of a comma-separated
+// target and keeps answering when one of them stops.
+func TestDialList(t *testing.T) {
+	a, b := start(t, grpcserver.Options{}), start(t, grpcserver.Options{})
+	conn, err := grpcserver.Dial(a.addr + "," + b.addr)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer conn.Close()
+	client := registryv1.NewRegistryServiceClient(conn)
+	call := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := client.GetRegion(ctx, &registryv1.GetRegionRequest{Code: "63"})
+		return err
+	}
+	for range 20 {
+		if err := call(); err != nil {
+			t.Fatalf("GetRegion: %v", err)
+		}
+	}
+	if a.registry.calls.Load() == 0 || b.registry.calls.Load() == 0 {
+		t.Fatalf("calls not spread: %d and %d", a.registry.calls.Load(), b.registry.calls.Load())
+	}
+	a.stop()
+	if err := a.waitServe(t, 15*time.Second); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	for range 10 {
+		if err := call(); err != nil {
+			t.Fatalf("GetRegion with one address down: %v", err)
+		}
+	}
+}
