@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
@@ -59,7 +60,13 @@ type WriteCheck struct {
 	Rejected int `json:"rejected"` // definite non-retryable answers
 	Unknown  int `json:"unknown"`  // no definite answer when the load stopped
 	InLog    int `json:"in_log"`   // records of the round in ASSESSMENTS
-	Lost     int `json:"lost"`     // acknowledged, not in the log
+	// RefusedInLog are records stored past a close's fence (their writers
+	// were told FailedPrecondition).
+	RefusedInLog int `json:"refused_in_log"`
+	// Unexpected are writes refused with another code than
+	// FailedPrecondition.
+	Unexpected int `json:"unexpected_refusals"`
+	Lost       int `json:"lost"` // acknowledged, not in the log
 	// Duplicated counts request ids stored more than once.
 	Duplicated int `json:"duplicated"`
 	// RevisionMismatch counts acknowledged revisions the log stores under
@@ -150,7 +157,7 @@ func readAssessments(ctx context.Context, js jetstream.JetStream, round string) 
 }
 
 func checkWrites(v *logView, acked []write, rejected map[string]string, unknown []string) WriteCheck {
-	c := WriteCheck{Acked: len(acked), Rejected: len(rejected), Unknown: len(unknown), InLog: v.total}
+	c := WriteCheck{Acked: len(acked), Rejected: len(rejected), Unknown: len(unknown), InLog: v.total, RefusedInLog: v.refused}
 	example := func(s string, a ...any) {
 		if len(c.Examples) < 10 {
 			c.Examples = append(c.Examples, fmt.Sprintf(s, a...))
@@ -167,6 +174,14 @@ func checkWrites(v *logView, acked []write, rejected map[string]string, unknown 
 		case v.revision[w.RequestID] != w.Revision:
 			c.RevisionMismatch++
 			example("revision: %s acknowledged as %d, stored as %d", w.RequestID, w.Revision, v.revision[w.RequestID])
+		}
+	}
+	for id, code := range rejected {
+		// The only definite refusal a well-formed write may meet is the
+		// round closing under it.
+		if code != codes.FailedPrecondition.String() {
+			c.Unexpected++
+			example("refused: %s with %s", id, code)
 		}
 	}
 	for id, n := range v.count {

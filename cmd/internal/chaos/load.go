@@ -326,6 +326,25 @@ func (l *load) current(ctx context.Context, inst string, rev uint64) uint64 {
 // closeAndPublish closes the round and publishes it, each retried until
 // it is done: a close whose answer was lost shows as a closed round.
 func (l *load) closeAndPublish(ctx context.Context) (*assessmentv1.PublishRoundResponse, error) {
+	if err := l.closeRound(ctx); err != nil {
+		return nil, err
+	}
+	// Publishing a published round finishes what an interrupted one began
+	// and reports the awards it finds: retried until it answers.
+	var resp *assessmentv1.PublishRoundResponse
+	_, _, err := l.retry(ctx, func(ctx context.Context) (err error) {
+		resp, err = l.asmClient().PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: l.round})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish round %s: %w", l.round, err)
+	}
+	return resp, nil
+}
+
+// closeRound closes the round, retried until it is closed: a close whose
+// answer was lost shows as a closed round.
+func (l *load) closeRound(ctx context.Context) error {
 	_, _, err := l.retry(ctx, func(ctx context.Context) error {
 		_, err := l.asmClient().CloseRound(ctx, &assessmentv1.CloseRoundRequest{RoundId: l.round})
 		if status.Code(err) == codes.FailedPrecondition && l.roundState(ctx) == assessmentv1.RoundState_ROUND_STATE_CLOSED {
@@ -334,19 +353,9 @@ func (l *load) closeAndPublish(ctx context.Context) (*assessmentv1.PublishRoundR
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("close round %s: %w", l.round, err)
+		return fmt.Errorf("close round %s: %w", l.round, err)
 	}
-	// Publishing a published round finishes what an interrupted one began
-	// and reports the awards it finds: retried until it answers.
-	var resp *assessmentv1.PublishRoundResponse
-	_, _, err = l.retry(ctx, func(ctx context.Context) (err error) {
-		resp, err = l.asmClient().PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: l.round})
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("publish round %s: %w", l.round, err)
-	}
-	return resp, nil
+	return nil
 }
 
 func (l *load) roundState(ctx context.Context) assessmentv1.RoundState {

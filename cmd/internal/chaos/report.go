@@ -36,7 +36,8 @@ func (rep *Report) Print(w io.Writer) {
 	wr, aw, b := rep.Writes, rep.Awards, rep.Boards
 	info("writes acknowledged", fmt.Sprintf("%d (%d new, %d replayed retries)", wr.Acked, wr.Created, wr.Acked-wr.Created))
 	info("writes refused / no answer", fmt.Sprintf("%d / %d", wr.Rejected, wr.Unknown))
-	info("records of the round in ASSESSMENTS", wr.InLog)
+	info("records of the round in ASSESSMENTS", fmt.Sprintf("%d (%d past a close's fence)", wr.InLog, wr.RefusedInLog))
+	row("writes refused other than by the close", wr.Unexpected, wr.Unexpected == 0)
 	row("acknowledged writes lost", wr.Lost, wr.Lost == 0)
 	row("request ids duplicated", wr.Duplicated, wr.Duplicated == 0)
 	row("revision acknowledged != stored", wr.RevisionMismatch, wr.RevisionMismatch == 0)
