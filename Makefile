@@ -19,7 +19,7 @@ run: deps ## start NATS and every service in one process (data in ./.predikat)
 	go run ./cmd/predikat dev $(ARGS)
 
 .PHONY: test
-test: deps check-generated lint ## everything CI runs: generated-code check, lint, all tests against real NATS and Redis
+test: deps check-generated lint breaking ## everything CI runs: generated-code check, lint, buf breaking, all tests against real NATS and Redis
 	go test -race -count=1 -timeout 10m $(PACKAGES)
 
 .PHONY: test-short
@@ -57,8 +57,21 @@ lint: ## buf lint (STANDARD), gofmt, golangci-lint (.golangci.yml: govet, static
 	@for m in $(MODULES); do echo "golangci-lint $$m"; (cd $$m && go tool golangci-lint run ./...) || exit 1; done
 
 .PHONY: breaking
-breaking: ## buf breaking against main (once v1 has landed there)
-	go tool buf breaking --against '.git#branch=main'
+breaking: ## buf breaking against the API of the last release (proto/release/api.binpb, the tag in proto/release/VERSION)
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	go tool buf build -o $$tmp/api.binpb && \
+	go tool buf breaking $$tmp/api.binpb --against proto/release/api.binpb && \
+	echo "buf breaking: compatible with $$(cat proto/release/VERSION)"
+
+.PHONY: release
+release: ## VERSION=vX.Y.Z: make the current API the baseline of buf breaking, commit it and tag the release (clean tree only)
+	@case "$(VERSION)" in v[0-9]*.[0-9]*.[0-9]*) ;; *) echo "VERSION=vX.Y.Z required"; exit 1;; esac
+	@test -z "$$(git status --porcelain)" || { echo "release: commit or stash your changes first"; exit 1; }
+	$(MAKE) breaking
+	go tool buf build -o proto/release/api.binpb
+	echo $(VERSION) > proto/release/VERSION
+	git add proto/release && git commit -m "Release $(VERSION): the API baseline of buf breaking"
+	git tag -a $(VERSION) -m "Predikat $(VERSION)"
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module, then sync the workspace
