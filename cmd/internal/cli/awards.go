@@ -179,7 +179,7 @@ func cmdAwardsWatch(fs *flag.FlagSet, s *session) func(context.Context, []string
 	kind := fs.String("kind", "", "only this institution kind: "+importfile.KindTokens)
 	fs.StringVar(&f.InstitutionID, "institution", "", "only this institution")
 	fs.BoolVar(&f.IncludeRevoked, "revoked", false, "also print revocations")
-	name := fs.String("name", "", "durable consumer name (default derived from $USER and the filter)")
+	name := fs.String("name", "", "durable consumer name (default: the NATS user's name, the one durable a subscriber user may use; derived from $USER and the filter for a NATS without users or as admin)")
 	nf := defineNATSFlags(fs, s.app)
 	return func(ctx context.Context, args []string) error {
 		if err := needArgs(args, 0, ""); err != nil {
@@ -202,7 +202,7 @@ func cmdAwardsWatch(fs *flag.FlagSet, s *session) func(context.Context, []string
 			}
 		}
 		if *name == "" {
-			*name = DurableName(s.actor, f)
+			*name = nf.durable(s.actor, f)
 		} else if !durablePattern.MatchString(*name) {
 			return usagef("--name %q: letters, digits, '-' and '_' only", *name)
 		}
@@ -227,6 +227,16 @@ func defineNATSFlags(fs *flag.FlagSet, a *App) *natsFlags {
 	fs.StringVar(&nf.ca, "nats-ca", a.env("PREDIKAT_NATS_CA", ""),
 		"CA (PEM) of the NATS server's certificate, making the connection TLS only; default ca.pem of --pki when it exists, \"none\" for plain TCP (env PREDIKAT_NATS_CA)")
 	return nf
+}
+
+// durable is the default durable consumer name: a subscriber user may use
+// only the one named after it; without users, or as admin, a name of the
+// actor and the filter keeps different watches apart.
+func (nf *natsFlags) durable(actor string, f awardfeed.Filter) string {
+	if nf.user == "" || nf.user == "admin" {
+		return DurableName(actor, f)
+	}
+	return nf.user
 }
 
 // devNATSSubscriber is the dev stack's NATS user for award subscribers.

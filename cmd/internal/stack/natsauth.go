@@ -21,6 +21,11 @@ const (
 	NATSAdmin      = "admin"
 )
 
+// RankingRedisBase is the ranking service's Redis key prefix of its
+// current layout (services/ranking/internal/store, internal to the
+// service): the bench and the tests reach into Redis as a fault would.
+const RankingRedisBase = "rk:v2:"
+
 // KV buckets, as the services name them (services/*/internal/store).
 var (
 	registryBuckets   = []string{"registry_institutions", "registry_identities", "registry_regions", "registry_requests"}
@@ -95,18 +100,7 @@ func NATSPermissions(user string) (*server.Permissions, error) {
 		sub = inbox
 		deny = noEvents
 	case NATSSubscriber:
-		// Durable consumers on AWARDS, created (or resumed), read and
-		// acknowledged; never deleted, nothing published. The award
-		// subjects may also be subscribed to directly.
-		pub = []string{
-			"$JS.API.STREAM.INFO." + events.Awards,
-			"$JS.API.CONSUMER.CREATE." + events.Awards + ".>",
-			"$JS.API.CONSUMER.INFO." + events.Awards + ".>",
-			"$JS.API.CONSUMER.MSG.NEXT." + events.Awards + ".>",
-			"$JS.ACK." + events.Awards + ".>",
-		}
-		sub = slices.Concat([]string{events.AwardAll}, inbox)
-		deny = slices.Concat(noEvents, []string{"$JS.API.CONSUMER.DELETE.>"})
+		pub, sub, deny = SubscriberPermissions(user)
 	case NATSAdmin:
 		return nil, nil
 	default:
@@ -119,6 +113,26 @@ func NATSPermissions(user string) (*server.Permissions, error) {
 		Publish:   &server.SubjectPermission{Allow: pub, Deny: deny},
 		Subscribe: &server.SubjectPermission{Allow: sub},
 	}, nil
+}
+
+// SubscriberPermissions are what an award subscriber's NATS user may do:
+// create (or resume), read and acknowledge the one durable consumer on
+// AWARDS named after the user, and subscribe to the award subjects; never
+// delete a consumer, never touch another subscriber's, publish nothing.
+// Every subscribing system gets a user of its own with these permissions,
+// so none can read or acknowledge away another's awards.
+func SubscriberPermissions(user string) (pub, sub, deny []string) {
+	pub = []string{
+		"$JS.API.STREAM.INFO." + events.Awards,
+		"$JS.API.CONSUMER.CREATE." + events.Awards + "." + user,
+		"$JS.API.CONSUMER.CREATE." + events.Awards + "." + user + ".>",
+		"$JS.API.CONSUMER.INFO." + events.Awards + "." + user,
+		"$JS.API.CONSUMER.MSG.NEXT." + events.Awards + "." + user,
+		"$JS.ACK." + events.Awards + "." + user + ".>",
+	}
+	sub = slices.Concat([]string{events.AwardAll}, inbox)
+	deny = slices.Concat(noEvents, []string{"$JS.API.CONSUMER.DELETE.>"})
+	return pub, sub, deny
 }
 
 // NATSUsers are the users of the stack's embedded server, with the

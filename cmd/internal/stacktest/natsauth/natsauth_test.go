@@ -182,6 +182,19 @@ func TestNATSAuthorization(t *testing.T) {
 		if after := lastSeq(t, adminJS, events.Awards); after != before {
 			t.Errorf("AWARDS moved from %d to %d", before, after)
 		}
+		// Only its own durable consumer: another name, as another
+		// subscribing system's, is refused.
+		if _, err := js.CreateOrUpdateConsumer(refusedCtx(t), events.Awards, jetstream.ConsumerConfig{Durable: "another-system",
+			AckPolicy: jetstream.AckExplicitPolicy}); err == nil {
+			t.Error("subscriber created a durable consumer of another name")
+		}
+		if _, err := adminJS.CreateOrUpdateConsumer(ctxT(t), events.Awards, jetstream.ConsumerConfig{Durable: "other-portal",
+			AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Consumer(refusedCtx(t), events.Awards, "other-portal"); err == nil {
+			t.Error("subscriber read another subscriber's durable consumer")
+		}
 		// No deleting consumers, no touching the other streams.
 		if err := js.DeleteConsumer(refusedCtx(t), events.Awards, "anyone"); err == nil || errors.Is(err, jetstream.ErrConsumerNotFound) {
 			t.Errorf("subscriber deleting a consumer: %v, want refused", err)
@@ -211,7 +224,7 @@ func TestNATSAuthorization(t *testing.T) {
 		}
 		var mu sync.Mutex
 		got := make(chan awardfeed.Event, 16)
-		sub, err := awardfeed.Subscribe(ctxT(t), js, "natsauth-watch", awardfeed.Filter{}, func(_ context.Context, ev awardfeed.Event) error {
+		sub, err := awardfeed.Subscribe(ctxT(t), js, stack.NATSSubscriber, awardfeed.Filter{}, func(_ context.Context, ev awardfeed.Event) error {
 			mu.Lock()
 			defer mu.Unlock()
 			got <- ev
@@ -232,7 +245,7 @@ func TestNATSAuthorization(t *testing.T) {
 		// The durable consumer was created and acknowledged.
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			c, err := adminJS.Consumer(ctxT(t), events.Awards, "natsauth-watch")
+			c, err := adminJS.Consumer(ctxT(t), events.Awards, stack.NATSSubscriber)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -256,7 +269,7 @@ func TestNATSAuthorization(t *testing.T) {
 			}
 			return ""
 		}, Dial: grpcserver.Dial}
-		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--nats", st.NATS, "--name", "natsauth-cli"}) }()
+		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--nats", st.NATS}) }()
 		deadline := time.Now().Add(15 * time.Second)
 		for !strings.Contains(out.String(), "granted") {
 			if time.Now().After(deadline) {
@@ -269,8 +282,11 @@ func TestNATSAuthorization(t *testing.T) {
 		if code := <-done; code != 0 {
 			t.Errorf("awards watch exited %d: %s", code, out.String())
 		}
-		if _, err := adminJS.Consumer(ctxT(t), events.Awards, "natsauth-cli"); err != nil {
+		c, err := adminJS.Consumer(ctxT(t), events.Awards, stack.NATSSubscriber)
+		if err != nil {
 			t.Errorf("the watch's durable consumer: %v", err)
+		} else if c.CachedInfo().AckFloor.Stream == 0 {
+			t.Error("the watch acknowledged nothing")
 		}
 	})
 
