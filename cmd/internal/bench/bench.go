@@ -585,11 +585,11 @@ func (r *runner) input(j, rev, lo int) *assessmentv1.AssessmentInput {
 // from the ranking service's key layout (see services/ranking/internal/store).
 func (r *runner) boardKey(ctx context.Context, n int) (string, error) {
 	tag := fmt.Sprintf("{%s:%d}", boardScheme(n), boardYear)
-	gen, err := r.s.benchRDB.HGet(ctx, "rk:v1:"+tag+":round", "gen").Result()
+	gen, err := r.s.benchRDB.HGet(ctx, harness.RankingRedisBase+tag+":round", "gen").Result()
 	if err != nil {
-		return "", fmt.Errorf("board %s: round of layout v1 in Redis: %w", boardScheme(n), err)
+		return "", fmt.Errorf("board %s: round in Redis: %w", boardScheme(n), err)
 	}
-	key := fmt.Sprintf("rk:v1:%s:g%s:z:%s:00", tag, gen, r.group)
+	key := fmt.Sprintf("%s%s:g%s:z:%s:00", harness.RankingRedisBase, tag, gen, r.group)
 	card, err := r.s.benchRDB.ZCard(ctx, key).Result()
 	if err != nil || card != int64(n) {
 		return "", fmt.Errorf("board %s: sorted set %s has %d entries (%v), want %d", boardScheme(n), key, card, err, n)

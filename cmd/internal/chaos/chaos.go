@@ -246,7 +246,7 @@ func (r *run) subscribe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = awardfeed.Subscribe(ctx, js, "predikat-chaos", awardfeed.Filter{}, func(_ context.Context, ev awardfeed.Event) error {
+	_, err = awardfeed.Subscribe(ctx, js, stack.NATSSubscriber, awardfeed.Filter{}, func(_ context.Context, ev awardfeed.Event) error {
 		if ev.Granted != nil {
 			r.mu.Lock()
 			r.received[ev.Granted.GetAward().GetId()] = true

@@ -470,12 +470,6 @@ func checkInstitutions(ctx context.Context, js jetstream.JetStream, created map[
 // among records in its bands when it names any. Keys are "rule/institution".
 func expectedAwards(s *assessmentv1.Scheme, v *logView) (map[string]bool, error) {
 	out := map[string]bool{}
-	inGroup := func(ev *eventsv1.AssessmentRecorded, group string) bool {
-		return group == "" || slices.ContainsFunc(ev.GetPeerGroups(), func(g *assessmentv1.PeerGroup) bool { return g.GetCode() == group })
-	}
-	inBands := func(a *assessmentv1.Assessment, bands []string) bool {
-		return slices.ContainsFunc(bands, func(b string) bool { return strings.EqualFold(b, a.GetBandCode()) })
-	}
 	for _, rule := range s.GetAwardRules() {
 		switch rule.GetKind() {
 		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_CATEGORY:
@@ -485,30 +479,50 @@ func expectedAwards(s *assessmentv1.Scheme, v *logView) (map[string]bool, error)
 				}
 			}
 		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK:
-			boards := map[string][]*assessmentv1.Assessment{}
-			for _, ev := range v.latest {
-				a := ev.GetAssessment()
-				if !inGroup(ev, rule.GetPeerGroup()) || (len(rule.GetBandCodes()) > 0 && !inBands(a, rule.GetBandCodes())) {
-					continue
-				}
-				scope := events.National
-				if rule.GetScope() == assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE {
-					scope = a.GetInstitution().GetProvinceCode()
-				}
-				boards[scope] = append(boards[scope], a)
-			}
-			for _, recs := range boards {
-				top, err := topN(recs, int(max(rule.GetTopN(), 1)))
-				if err != nil {
-					return nil, err
-				}
-				for _, a := range top {
-					out[rule.GetCode()+"/"+a.GetInstitutionId()] = true
-				}
+			if err := rankAwards(rule, v, out); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return out, nil
+}
+
+// rankAwards adds a RANK rule's awards: ranks 1..top_n of each board of its
+// peer group and scope.
+func rankAwards(rule *assessmentv1.AwardRule, v *logView, out map[string]bool) error {
+	boards := map[string][]*assessmentv1.Assessment{}
+	for _, ev := range v.latest {
+		a := ev.GetAssessment()
+		if !inGroup(ev, rule.GetPeerGroup()) || (len(rule.GetBandCodes()) > 0 && !inBands(a, rule.GetBandCodes())) {
+			continue
+		}
+		scope := events.National
+		if rule.GetScope() == assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE {
+			scope = a.GetInstitution().GetProvinceCode()
+		}
+		boards[scope] = append(boards[scope], a)
+	}
+	for _, recs := range boards {
+		top, err := topN(recs, int(max(rule.GetTopN(), 1)))
+		if err != nil {
+			return err
+		}
+		for _, a := range top {
+			out[rule.GetCode()+"/"+a.GetInstitutionId()] = true
+		}
+	}
+	return nil
+}
+
+// inGroup reports whether the record's institution is in the peer group
+// ("" is every group).
+func inGroup(ev *eventsv1.AssessmentRecorded, group string) bool {
+	return group == "" || slices.ContainsFunc(ev.GetPeerGroups(), func(g *assessmentv1.PeerGroup) bool { return g.GetCode() == group })
+}
+
+// inBands reports whether the record is in one of the bands.
+func inBands(a *assessmentv1.Assessment, bands []string) bool {
+	return slices.ContainsFunc(bands, func(b string) bool { return strings.EqualFold(b, a.GetBandCode()) })
 }
 
 // topN is every record whose competition rank by total is at most n: the

@@ -332,17 +332,27 @@ func (c *cluster) connect(ctx context.Context, user, name string) (*nats.Conn, e
 
 // streamLeader is the server name leading stream, asked of the cluster.
 func streamLeader(ctx context.Context, js jetstream.JetStream, stream string) (string, error) {
+	return leaderOf(ctx, "stream "+stream, func(ctx context.Context) (*jetstream.ClusterInfo, error) {
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			return nil, err
+		}
+		return s.CachedInfo().Cluster, nil
+	})
+}
+
+// leaderOf reads the leader from what info returns for an asset.
+func leaderOf(ctx context.Context, what string, info func(context.Context) (*jetstream.ClusterInfo, error)) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, stream)
+	ci, err := info(ctx)
 	if err != nil {
 		return "", err
 	}
-	info := s.CachedInfo()
-	if info.Cluster == nil || info.Cluster.Leader == "" {
-		return "", fmt.Errorf("stream %s has no leader", stream)
+	if ci == nil || ci.Leader == "" {
+		return "", fmt.Errorf("%s has no leader", what)
 	}
-	return info.Cluster.Leader, nil
+	return ci.Leader, nil
 }
 
 // rankingDurable is the ranking service's durable consumer on ASSESSMENTS
@@ -351,17 +361,13 @@ const rankingDurable = "ranking"
 
 // consumerLeader is the server name leading a durable consumer.
 func consumerLeader(ctx context.Context, js jetstream.JetStream, stream, durable string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	c, err := js.Consumer(ctx, stream, durable)
-	if err != nil {
-		return "", err
-	}
-	info := c.CachedInfo()
-	if info.Cluster == nil || info.Cluster.Leader == "" {
-		return "", fmt.Errorf("consumer %s has no leader", durable)
-	}
-	return info.Cluster.Leader, nil
+	return leaderOf(ctx, "consumer "+durable, func(ctx context.Context) (*jetstream.ClusterInfo, error) {
+		c, err := js.Consumer(ctx, stream, durable)
+		if err != nil {
+			return nil, err
+		}
+		return c.CachedInfo().Cluster, nil
+	})
 }
 
 // connectedTo lists the nodes that hold a client connection of user,

@@ -226,9 +226,18 @@ const newInstitutionName = "Kantor Pertanahan Chaos Baru"
 // retried with it until a definite answer, and no id of its own: a retry
 // that created a second institution would show as a name stored twice.
 func (l *load) creator(ctx context.Context, stop <-chan struct{}) {
-	tick := time.NewTicker(time.Second)
+	i := 0
+	every(ctx, stop, time.Second, func() {
+		l.create(ctx, i)
+		i++
+	})
+}
+
+// every calls fn once per interval until stop closes or ctx ends.
+func every(ctx context.Context, stop <-chan struct{}, interval time.Duration, fn func()) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	for i := 0; ; i++ {
+	for {
 		select {
 		case <-stop:
 			return
@@ -236,25 +245,30 @@ func (l *load) creator(ctx context.Context, stop <-chan struct{}) {
 			return
 		case <-tick.C:
 		}
-		r := l.regions[i%len(l.regions)]
-		req := &registryv1.CreateInstitutionRequest{RequestId: fmt.Sprintf("chaos-inst-%05d", i),
-			Institution: &registryv1.Institution{Name: fmt.Sprintf("%s %s %05d", newInstitutionName, r.GetName(), i), Kind: loadKind, RegionCode: r.GetCode()}}
-		var resp *registryv1.CreateInstitutionResponse
-		_, _, err := l.retry(ctx, func(ctx context.Context) (err error) {
-			resp, err = l.reg.CreateInstitution(ctx, req)
-			return err
-		})
-		l.mu.Lock()
-		switch {
-		case err == nil:
-			l.created[req.GetRequestId()] = resp.GetInstitution().GetId()
-		case ctx.Err() != nil:
-			l.created[req.GetRequestId()] = ""
-		default:
-			l.rejected[req.GetRequestId()] = status.Code(err).String()
-		}
-		l.mu.Unlock()
+		fn()
 	}
+}
+
+// create creates the i-th institution of the load.
+func (l *load) create(ctx context.Context, i int) {
+	r := l.regions[i%len(l.regions)]
+	req := &registryv1.CreateInstitutionRequest{RequestId: fmt.Sprintf("chaos-inst-%05d", i),
+		Institution: &registryv1.Institution{Name: fmt.Sprintf("%s %s %05d", newInstitutionName, r.GetName(), i), Kind: loadKind, RegionCode: r.GetCode()}}
+	var resp *registryv1.CreateInstitutionResponse
+	_, _, err := l.retry(ctx, func(ctx context.Context) (err error) {
+		resp, err = l.reg.CreateInstitution(ctx, req)
+		return err
+	})
+	l.mu.Lock()
+	switch {
+	case err == nil:
+		l.created[req.GetRequestId()] = resp.GetInstitution().GetId()
+	case ctx.Err() != nil:
+		l.created[req.GetRequestId()] = ""
+	default:
+		l.rejected[req.GetRequestId()] = status.Code(err).String()
+	}
+	l.mu.Unlock()
 }
 
 func (l *load) worker(ctx context.Context, stop <-chan struct{}, w, workers int, interval time.Duration) {
@@ -263,18 +277,11 @@ func (l *load) worker(ctx context.Context, stop <-chan struct{}, w, workers int,
 		mine = append(mine, j)
 	}
 	revs := make([]uint64, len(mine))
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for k := 0; ; k = (k + 1) % len(mine) {
-		select {
-		case <-stop:
-			return
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	k := 0
+	every(ctx, stop, interval, func() {
 		revs[k] = l.record(ctx, mine[k], revs[k])
-	}
+		k = (k + 1) % len(mine)
+	})
 }
 
 // record writes the next revision of institution j (rev is the current

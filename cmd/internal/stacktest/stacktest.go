@@ -5,6 +5,7 @@ package stacktest
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -82,5 +83,18 @@ func (r *Registry) Create(t testing.TB, insts ...eventtest.Inst) {
 		if err != nil {
 			t.Fatalf("create %s: %v", in.ID, err)
 		}
+	}
+}
+
+// WritePolicy replaces the policy file at path by a rename, as Kubernetes
+// swaps a mounted ConfigMap; the services re-read it by polling.
+func WritePolicy(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
 	}
 }

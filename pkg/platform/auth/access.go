@@ -71,6 +71,7 @@ func ScopeOf(a *authv1.Access, req proto.Message) Scope {
 	sc := Scope{
 		Scheme:      stringAt(m, a.GetSchemeField()),
 		Institution: stringAt(m, a.GetInstitutionField()),
+		Province:    ProvinceOfRegion(stringAt(m, a.GetRegionField())),
 	}
 	if last(a.GetSchemeField()) == "round_id" {
 		sc.Scheme = schemeOfRound(sc.Scheme)

@@ -229,6 +229,11 @@ func (a *testAssessment) RecordAssessment(ctx context.Context, _ *assessmentv1.R
 	return &assessmentv1.RecordAssessmentResponse{}, nil
 }
 
+func (a *testAssessment) RevokeAward(ctx context.Context, _ *assessmentv1.RevokeAwardRequest) (*assessmentv1.RevokeAwardResponse, error) {
+	a.seen.record(ctx)
+	return &assessmentv1.RevokeAwardResponse{}, nil
+}
+
 type testRanking struct {
 	rankingv1.UnimplementedRankingServiceServer
 	seen *seen
@@ -241,7 +246,7 @@ func (r *testRanking) GetLeaderboard(ctx context.Context, _ *rankingv1.GetLeader
 
 // startServer serves the test services on loopback with ServerTLS and the
 // interceptors; it returns the address.
-func startServer(t *testing.T, pki *testPKI, a *Authenticator, lp *LivePolicy, register func(*grpc.Server)) string {
+func startServer(t *testing.T, pki *testPKI, a *Authenticator, lp *LivePolicy, register func(*grpc.Server), opts ...Option) string {
 	t.Helper()
 	certFile, keyFile := pki.issue(t, "server", "", "server", true)
 	cfg, err := ServerTLS(certFile, keyFile, pki.CAFile)
@@ -250,8 +255,8 @@ func startServer(t *testing.T, pki *testPKI, a *Authenticator, lp *LivePolicy, r
 	}
 	srv := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(cfg)),
-		grpc.ChainUnaryInterceptor(UnaryServerInterceptor(a, lp)),
-		grpc.ChainStreamInterceptor(StreamServerInterceptor(a, lp)),
+		grpc.ChainUnaryInterceptor(UnaryServerInterceptor(a, lp, opts...)),
+		grpc.ChainStreamInterceptor(StreamServerInterceptor(a, lp, opts...)),
 	)
 	register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,9 +21,10 @@ import (
 
 const testPolicy = `
 roles:
-  public: [schemes.read, rounds.read, awards.read, registry.read]
+  public: [schemes.read, rounds.read, awards.read, registry.read, assessments.read.published]
   assessor: [assessments.record, assessments.read, rounds.read]
   boards: [boards.read]
+  officer: [awards.read, awards.manage]
   admin: ["*"]
 %ANON%
 bindings:
@@ -34,6 +36,12 @@ bindings:
     institutions: [pemkab-hss]
   - principals: ["spiffe://predikat/ops", "cn:legacy"]
     roles: [admin]
+  - principals: ["spiffe://predikat/perwakilan/kalsel"]
+    roles: [assessor, boards]
+    provinces: ["63"]
+  - principals: ["spiffe://predikat/awards/ombudsman"]
+    roles: [officer]
+    schemes: [ombudsman]
 `
 
 func policyWith(t *testing.T, anonymous bool) *LivePolicy {
@@ -53,7 +61,7 @@ type fixture struct {
 	seen *seen
 }
 
-func newFixture(t *testing.T, anonymous bool) *fixture {
+func newFixture(t *testing.T, anonymous bool, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{pki: newPKI(t, "predikat"), iss: newIssuer(t, "k1"), seen: &seen{}}
 	jwksFile := filepath.Join(t.TempDir(), "jwks.json")
@@ -62,7 +70,7 @@ func newFixture(t *testing.T, anonymous bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.addr = startServer(t, f.pki, NewAuthenticator(v), policyWith(t, anonymous), registerAll(f.seen))
+	f.addr = startServer(t, f.pki, NewAuthenticator(v), policyWith(t, anonymous), registerAll(f.seen), opts...)
 	return f
 }
 
@@ -336,5 +344,107 @@ func TestMethodWithoutAccessIsDenied(t *testing.T) {
 		func(context.Context, any) (any, error) { ran = true; return nil, nil })
 	if err != nil || !ran {
 		t.Fatalf("health not exempt: %v", err)
+	}
+}
+
+// A caller admitted by a method's published-only permission alone reaches
+// the handler marked so, naming the permission it lacks; without that
+// permission it is refused as before.
+func TestPublishedOnlyPermission(t *testing.T) {
+	const getAssessment = "/predikat.assessment.v1.AssessmentService/GetAssessment"
+	req := &assessmentv1.GetAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "pemkab-hss"}
+	var lacking string
+	var only bool
+	handler := func(ctx context.Context, _ any) (any, error) {
+		lacking, only = PublishedOnly(ctx)
+		return nil, nil
+	}
+	icpt := UnaryServerInterceptor(NewAuthenticator(nil), policyWith(t, true))
+	if _, err := icpt(context.Background(), req, &grpc.UnaryServerInfo{FullMethod: getAssessment}, handler); err != nil {
+		t.Fatal(err)
+	}
+	if !only || lacking != "assessments.read" {
+		t.Fatalf("PublishedOnly = %q, %v; want assessments.read, true", lacking, only)
+	}
+	icpt = UnaryServerInterceptor(NewAuthenticator(nil), policyWith(t, false))
+	_, err := icpt(context.Background(), req, &grpc.UnaryServerInfo{FullMethod: getAssessment}, handler)
+	wantCode(t, err, codes.Unauthenticated, `permission "assessments.read"`)
+}
+
+// A binding scoped to provinces admits calls on institutions of its
+// provinces (placed by the service's resolver) and on boards of those
+// provinces, and nothing else: not another province, not the national
+// board, not an institution the resolver does not know.
+func TestProvinceScope(t *testing.T) {
+	where := map[string]string{"pemkab-hss": "63", "pemkab-kutai": "64"}
+	var resolved atomic.Int64
+	f := newFixture(t, false, WithProvinces(func(_ context.Context, id string) (string, error) {
+		resolved.Add(1)
+		if id == "registry-down" {
+			return "", status.Error(codes.Unavailable, "registry unreachable")
+		}
+		return where[id], nil
+	}))
+	conn := f.certClient(t, "kalsel", "spiffe://predikat/perwakilan/kalsel", "")
+	as := assessmentv1.NewAssessmentServiceClient(conn)
+	if _, err := as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "pemkab-hss"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "pemkab-kutai"})
+	wantCode(t, err, codes.PermissionDenied, `permission "assessments.record" on scheme "ombudsman", institution "pemkab-kutai", province "64" is not granted`)
+	_, err = as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "nowhere"})
+	wantCode(t, err, codes.PermissionDenied, `institution "nowhere" is not granted`)
+	_, err = as.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "registry-down"})
+	wantCode(t, err, codes.Unavailable, "registry unreachable")
+
+	rk := rankingv1.NewRankingServiceClient(conn)
+	board := func(scope string) *rankingv1.GetLeaderboardRequest {
+		return &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "pemda", Scope: scope}}
+	}
+	if _, err := rk.GetLeaderboard(ctxT(t), board("63")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rk.GetLeaderboard(ctxT(t), board("64"))
+	wantCode(t, err, codes.PermissionDenied, `province "64"`)
+	_, err = rk.GetLeaderboard(ctxT(t), board("00"))
+	wantCode(t, err, codes.PermissionDenied, `permission "boards.read" on scheme "ombudsman" is not granted`)
+
+	// A principal without province-scoped bindings never costs a lookup.
+	before := resolved.Load()
+	omb := assessmentv1.NewAssessmentServiceClient(f.certClient(t, "omb", "spiffe://predikat/ministry/ombudsman", ""))
+	if _, err := omb.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: "pemkab-kutai"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := resolved.Load() - before; n != 0 {
+		t.Fatalf("%d province lookups for a principal that needs none", n)
+	}
+}
+
+// A call that names only an award is placed by the service (the award's
+// scheme, institution and province), so an award officer scoped to one
+// scheme may revoke that scheme's awards and no other's.
+func TestAwardIsPlacedForScopedBindings(t *testing.T) {
+	const omb, sakip, unknown = "aw-aaaaaaaaaaaaaaaaaaaaaaaaaa", "aw-bbbbbbbbbbbbbbbbbbbbbbbbbb", "aw-cccccccccccccccccccccccccc"
+	f := newFixture(t, false, WithAwards(func(_ context.Context, id string) (Scope, error) {
+		switch id {
+		case omb:
+			return Scope{Scheme: "ombudsman", Institution: "pemkab-hss", Province: "63"}, nil
+		case sakip:
+			return Scope{Scheme: "sakip", Institution: "pemkab-hss", Province: "63"}, nil
+		}
+		return Scope{}, nil
+	}))
+	as := assessmentv1.NewAssessmentServiceClient(f.certClient(t, "officer", "spiffe://predikat/awards/ombudsman", ""))
+	if _, err := as.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: omb, Reason: "wrong"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := as.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: sakip, Reason: "wrong"})
+	wantCode(t, err, codes.PermissionDenied, `permission "awards.manage" on scheme "sakip", institution "pemkab-hss", province "63" is not granted`)
+	_, err = as.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: unknown, Reason: "wrong"})
+	wantCode(t, err, codes.PermissionDenied, `permission "awards.manage" is not granted`)
+	// An unscoped binding needs no placing.
+	ops := assessmentv1.NewAssessmentServiceClient(f.certClient(t, "ops", "spiffe://predikat/ops", ""))
+	if _, err := ops.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: unknown, Reason: "wrong"}); err != nil {
+		t.Fatal(err)
 	}
 }

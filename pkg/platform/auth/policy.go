@@ -9,11 +9,12 @@ import (
 )
 
 // Scope is what a call acts on, as far as bindings can be limited to it:
-// the scheme and the institution its request names ("" when it names
-// none).
+// the scheme and the institution its request names, and the province it
+// concerns ("" when it names none).
 type Scope struct {
 	Scheme      string
 	Institution string
+	Province    string
 }
 
 // Policy is authorization as data: roles hold permissions; bindings grant
@@ -34,6 +35,7 @@ type binding struct {
 	roles        []string
 	schemes      []string
 	institutions []string
+	provinces    []string
 }
 
 // wildcard is the permission that stands for every permission.
@@ -122,7 +124,50 @@ func (b *binding) admits(sc Scope) bool {
 	if b.institutions != nil && !slices.Contains(b.institutions, sc.Institution) {
 		return false
 	}
+	if b.provinces != nil && !slices.Contains(b.provinces, sc.Province) {
+		return false
+	}
 	return true
+}
+
+// needsProvince reports whether a binding of pr is limited to provinces:
+// only then is a call's province worth looking up.
+func (p *Policy) needsProvince(pr Principal) bool {
+	for i := range p.bindings {
+		if p.bindings[i].provinces != nil && p.bindings[i].matches(pr) {
+			return true
+		}
+	}
+	return false
+}
+
+// scoped reports whether a binding of pr is limited to schemes,
+// institutions or provinces: only then is placing an award worth a lookup.
+func (p *Policy) scoped(pr Principal) bool {
+	for i := range p.bindings {
+		b := &p.bindings[i]
+		if (b.schemes != nil || b.institutions != nil || b.provinces != nil) && b.matches(pr) {
+			return true
+		}
+	}
+	return false
+}
+
+// isProvinceCode reports whether s is a Kemendagri province code: two
+// digits.
+func isProvinceCode(s string) bool {
+	return len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'
+}
+
+// ProvinceOfRegion is the province a region code lies in: "63.01" and
+// "63.01.01" are in "63", "63" is itself; "" for anything else (the
+// national scope "00" included).
+func ProvinceOfRegion(code string) string {
+	p, _, _ := strings.Cut(code, ".")
+	if !isProvinceCode(p) || p == "00" {
+		return ""
+	}
+	return p
 }
 
 // DeniedError says which permission a principal lacks for a call.
@@ -141,6 +186,9 @@ func (e *DeniedError) Error() string {
 	}
 	if e.Scope.Institution != "" {
 		on = append(on, fmt.Sprintf("institution %q", e.Scope.Institution))
+	}
+	if e.Scope.Province != "" {
+		on = append(on, fmt.Sprintf("province %q", e.Scope.Province))
 	}
 	if len(on) > 0 {
 		b.WriteString(" on " + strings.Join(on, ", "))

@@ -167,7 +167,7 @@ func (ps *policyParser) bindings(n *yaml.Node) error {
 }
 
 func (ps *policyParser) binding(n *yaml.Node) (binding, error) {
-	f, err := ps.mapping(n, "principals", "groups", "roles", "schemes", "institutions")
+	f, err := ps.mapping(n, "principals", "groups", "roles", "schemes", "institutions", "provinces")
 	if err != nil {
 		return binding{}, err
 	}
@@ -189,6 +189,13 @@ func (ps *policyParser) binding(n *yaml.Node) (binding, error) {
 	errs = append(errs, err)
 	b.institutions, err = ps.optional(f["institutions"], "institutions")
 	errs = append(errs, err)
+	b.provinces, err = ps.optional(f["provinces"], "provinces")
+	errs = append(errs, err)
+	for _, pc := range b.provinces {
+		if !isProvinceCode(pc) || pc == "00" {
+			errs = append(errs, ps.errf(f["provinces"], "province %q is not a two-digit Kemendagri province code (e.g. \"63\"; national bodies lie in no province)", pc))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return binding{}, err
 	}

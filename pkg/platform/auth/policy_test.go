@@ -69,6 +69,8 @@ func TestPolicyErrorsNameFileAndLine(t *testing.T) {
 		"not a list":    {"roles:\n  a: x\n", "policy.yaml:2: permissions of role a must be a list"},
 		"no grant":      {"roles:\n  a: [x]\nbindings:\n  - groups: [g]\n", "policy.yaml:4: binding grants no roles"},
 		"space in perm": {"roles:\n  a: [\"x y\"]\n", "policy.yaml:2: permission \"x y\" contains white space"},
+		"bad province": {"roles:\n  a: [x]\nbindings:\n  - groups: [g]\n    roles: [a]\n    provinces: [Kalsel]\n",
+			"policy.yaml:6: province \"Kalsel\" is not a two-digit Kemendagri province code"},
 	}
 	for name, c := range cases {
 		_, err := ParsePolicy("policy.yaml", []byte(c.src))

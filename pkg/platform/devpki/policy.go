@@ -17,7 +17,7 @@ type role struct {
 
 // roles is the dev policy's roles, in the order the file lists them.
 var roles = []role{
-	{"public", []string{"schemes.read", "rounds.read", "awards.read", "registry.read"}},
+	{"public", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "assessments.read.published", "boards.read.published"}},
 	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read"}},
 	{"registry-editor", []string{"registry.read", "registry.regions.write", "registry.institutions.write"}},
 	{"assessor", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "assessments.compute", "assessments.record"}},

@@ -29,6 +29,9 @@ const (
 	Conflict
 	// Unavailable: a dependency is down; retrying later may work.
 	Unavailable
+	// Denied: the caller may call the method but not see or do this (a
+	// published-only reader asking for provisional results).
+	Denied
 )
 
 var codeOf = map[Kind]codes.Code{
@@ -38,6 +41,7 @@ var codeOf = map[Kind]codes.Code{
 	Precondition: codes.FailedPrecondition,
 	Conflict:     codes.Aborted,
 	Unavailable:  codes.Unavailable,
+	Denied:       codes.PermissionDenied,
 }
 
 // Error is a failure of a known kind with a message meant for the caller.
@@ -72,6 +76,10 @@ func Conflictf(format string, args ...any) error { return newf(Conflict, format,
 
 // Unavailablef reports a dependency that is down.
 func Unavailablef(format string, args ...any) error { return newf(Unavailable, format, args...) }
+
+// Deniedf is a PermissionDenied failure decided by the data, after the
+// policy admitted the call.
+func Deniedf(format string, args ...any) error { return newf(Denied, format, args...) }
 
 // Is reports whether err is (or wraps) a fault of kind k.
 func Is(err error, k Kind) bool {

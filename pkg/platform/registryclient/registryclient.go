@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"log/slog"
 	"sync"
@@ -316,6 +317,16 @@ func (c *Client) Lookup(ctx context.Context, id string) (*registryv1.Institution
 		err = fault.NotFoundf("institution %q is not in the registry", id)
 	}
 	return in, err
+}
+
+// ProvinceOf is the province an institution lies in ("" when the registry
+// does not know it), for access rules scoped to provinces.
+func (c *Client) ProvinceOf(ctx context.Context, id string) (string, error) {
+	in, err := c.Institution(ctx, id)
+	if err != nil || in == nil {
+		return "", err
+	}
+	return auth.ProvinceOfRegion(in.GetRegionCode()), nil
 }
 
 // LookupRegion is Region for callers that need the region to exist.

@@ -76,8 +76,9 @@ func (c Config) Validate() error {
 
 // Server returns the options that make a gRPC port TLS-only, authenticate
 // every caller and authorize every call against the policy, which it keeps
-// current until ctx ends.
-func (c Config) Server(ctx context.Context, log *slog.Logger) (Serving, error) {
+// current until ctx ends. opts give the interceptors what only the service
+// knows (where an institution lies, for bindings scoped to provinces).
+func (c Config) Server(ctx context.Context, log *slog.Logger, opts ...auth.Option) (Serving, error) {
 	if err := c.Validate(); err != nil {
 		return Serving{}, err
 	}
@@ -103,8 +104,8 @@ func (c Config) Server(ctx context.Context, log *slog.Logger) (Serving, error) {
 	return Serving{
 		Apply: func(o *grpcserver.Options) {
 			o.TLS = tlsCfg
-			o.Unary = append(o.Unary, auth.UnaryServerInterceptor(authn, policy))
-			o.Stream = append(o.Stream, auth.StreamServerInterceptor(authn, policy))
+			o.Unary = append(o.Unary, auth.UnaryServerInterceptor(authn, policy, opts...))
+			o.Stream = append(o.Stream, auth.StreamServerInterceptor(authn, policy, opts...))
 			o.HealthAddr = c.HealthAddr
 		},
 	}, nil

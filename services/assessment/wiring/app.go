@@ -16,8 +16,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"github.com/predikat-id/predikat/pkg/platform/config"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
@@ -80,7 +82,8 @@ func Run(ctx context.Context, cfg Config) error {
 	defer func() { _ = cc.Close() }()
 	reg := registryclient.New(cc, log)
 
-	sec, err := cfg.Security.Server(ctx, cfg.Logger)
+	uc := app.New(cat, st.ForApp(cat), registry{reg}, app.SystemClock{})
+	sec, err := cfg.Security.Server(ctx, cfg.Logger, auth.WithProvinces(reg.ProvinceOf), auth.WithAwards(placeAward(uc)))
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
 	}
@@ -90,7 +93,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
 	}
-	uc := app.New(cat, st.ForApp(cat), registry{reg}, app.SystemClock{})
 	if f := PublicationInterrupt.Load(); f != nil {
 		uc.InterruptPublications(*f)
 	}
@@ -127,6 +129,23 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.OnServing(lis.Addr().String())
 	}
 	return <-served
+}
+
+// placeAward places an award for bindings scoped to schemes, institutions
+// or provinces: by its round's scheme and the institution it went to. An
+// unknown award is placed nowhere, so only an unscoped binding admits the
+// call (which then answers NotFound).
+func placeAward(uc *app.App) auth.AwardResolver {
+	return func(_ context.Context, id string) (auth.Scope, error) {
+		a, err := uc.Queries.Award(id)
+		if fault.Is(err, fault.NotFound) {
+			return auth.Scope{}, nil
+		}
+		if err != nil {
+			return auth.Scope{}, err
+		}
+		return auth.Scope{Scheme: a.SchemeID, Institution: a.Institution.ID, Province: auth.ProvinceOfRegion(a.Institution.ProvinceCode)}, nil
+	}
 }
 
 // finishPublications finishes the publications a stop cut short, retrying

@@ -23,6 +23,7 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/events"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
@@ -105,7 +106,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer cc.Close()
 
-	sec, err := cfg.Security.Server(ctx, cfg.Logger)
+	nm := registryclient.New(cc, log)
+	sec, err := cfg.Security.Server(ctx, cfg.Logger, auth.WithProvinces(nm.ProvinceOf))
 	if err != nil {
 		return fmt.Errorf("ranking: %w", err)
 	}
@@ -123,7 +125,6 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st := store.New(rdb)
-	nm := registryclient.New(cc, log)
 	coord := rebuild.NewCoordinator(ctx, rebuild.NewBuilder(js, st, log), log)
 	cons := consumer.New(js, st, coord, log)
 	gs.Register(func(r grpc.ServiceRegistrar) {

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/services/registry/internal/app"
@@ -53,7 +54,15 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("registry: jetstream: %w", err)
 	}
-	sec, err := cfg.Security.Server(ctx, cfg.Logger)
+	idx := index.New(4096)
+	// Bindings scoped to provinces place an institution by its region in
+	// the index, which this service keeps itself.
+	sec, err := cfg.Security.Server(ctx, cfg.Logger, auth.WithProvinces(func(_ context.Context, id string) (string, error) {
+		if in := idx.Institution(id); in != nil {
+			return auth.ProvinceOfRegion(in.RegionCode), nil
+		}
+		return "", nil
+	}))
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
@@ -63,7 +72,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	idx := index.New(4096)
 	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("registry: listen on %s: %w", cfg.Addr, err)

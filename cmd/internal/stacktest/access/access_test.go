@@ -8,6 +8,7 @@ package access_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -61,13 +63,14 @@ func accessOf(t testing.TB, md protoreflect.MethodDescriptor) *authv1.Access {
 
 // publicPerms are what the dev policy's "public" role holds: a caller
 // denied one of them must hold no role at all.
-var publicPerms = map[string]bool{"schemes.read": true, "rounds.read": true, "awards.read": true, "registry.read": true}
+var publicPerms = map[string]bool{"schemes.read": true, "rounds.read": true, "awards.read": true, "registry.read": true,
+	"assessments.read.published": true, "boards.read.published": true}
 
-// deniedGroups are the groups of a token that lacks perm: "public" when
-// public lacks it too (an identity with some roles, just not this one),
-// none otherwise.
-func deniedGroups(perm string) []string {
-	if publicPerms[perm] {
+// deniedGroups are the groups of a token that lacks a method's permission:
+// "public" when public lacks it too, and its published-only form (an
+// identity with some roles, just not this one), none otherwise.
+func deniedGroups(a *authv1.Access) []string {
+	if publicPerms[a.GetPermission()] || publicPerms[a.GetPublishedPermission()] {
 		return nil
 	}
 	return []string{"public"}
@@ -108,7 +111,8 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 // walk runs the three calls of one method: anonymous, without the
 // permission, with the right role.
 func (e *env) walk(t *testing.T, md protoreflect.MethodDescriptor, f fixture) {
-	perm := accessOf(t, md).GetPermission()
+	access := accessOf(t, md)
+	perm := access.GetPermission()
 	addr := e.addrOf(md)
 	if f.setup != nil {
 		f.setup(t, e)
@@ -117,7 +121,7 @@ func (e *env) walk(t *testing.T, md protoreflect.MethodDescriptor, f fixture) {
 
 	e.refused(t, "no credentials", e.anonymous(addr), md, req, codes.Unauthenticated, "")
 	named := fmt.Sprintf("permission %q", perm)
-	e.refused(t, "token without the permission", e.bearer(addr, "nobody", deniedGroups(perm)...), md, req, codes.PermissionDenied, named)
+	e.refused(t, "token without the permission", e.bearer(addr, "nobody", deniedGroups(access)...), md, req, codes.PermissionDenied, named)
 	if f.effect != read {
 		// The reader certificate holds every read permission and no write:
 		// an identity with roles, refused only for lacking this one.
@@ -299,4 +303,136 @@ func (e *env) checkBadTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.refused(t, "token of another key", e.withToken(addr, "foreign", foreign), md, req, codes.Unauthenticated, "")
+}
+
+// The public role sees published results only: the published round's
+// records and FINAL boards, never an open round's, which are refused naming
+// the permission they need; a reader sees both.
+func TestPublicSeesPublishedResultsOnly(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t)
+	if _, err := e.asm.CreateRound(ctxT(t), &assessmentv1.CreateRoundRequest{SchemeId: "ombudsman", Year: 2023}); err != nil {
+		t.Fatalf("create round: %v", err)
+	}
+	if _, err := e.asm.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2023", InstitutionId: "pemkab-hss",
+		Input: reported("91.00"), RequestId: "open-2023"}); err != nil {
+		t.Fatal(err)
+	}
+	open23 := &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2023, PeerGroup: "pemda", Scope: "63"}
+	e.waitBoard(t, open23, 1)
+
+	asmAddr := e.addrs[protoreflect.FullName(assessmentv1.AssessmentService_ServiceDesc.ServiceName)]
+	rankAddr := e.addrs[protoreflect.FullName(rankingv1.RankingService_ServiceDesc.ServiceName)]
+	public := func(addr string) *grpc.ClientConn { return e.bearer(addr, "citizen", "public") }
+	asm, rank := assessmentv1.NewAssessmentServiceClient(public(asmAddr)), rankingv1.NewRankingServiceClient(public(rankAddr))
+
+	_, err := asm.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: "ombudsman-2023", InstitutionId: "pemkab-hss"})
+	wantStatus(t, "public, open round", err, codes.PermissionDenied, `permission "assessments.read"`)
+	_, err = asm.ListAssessments(ctxT(t), &assessmentv1.ListAssessmentsRequest{RoundId: "ombudsman-2023"})
+	wantStatus(t, "public, open round list", err, codes.PermissionDenied, `permission "assessments.read"`)
+	_, err = rank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: open23})
+	wantStatus(t, "public, provisional board", err, codes.PermissionDenied, `permission "boards.read"`)
+	_, err = rank.GetStanding(ctxT(t), &rankingv1.GetStandingRequest{SchemeId: "ombudsman", Year: 2023, InstitutionId: "pemkab-hss"})
+	wantStatus(t, "public, provisional standing", err, codes.PermissionDenied, `permission "boards.read"`)
+
+	got, err := asm.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: round24, InstitutionId: "pemkab-hss"})
+	if err != nil || got.GetAssessment().GetTotal() != totals2024["pemkab-hss"] {
+		t.Fatalf("public, published record = %v, %v", got, err)
+	}
+	hist, err := asm.ListInstitutionHistory(ctxT(t), &assessmentv1.ListInstitutionHistoryRequest{InstitutionId: "pemkab-hss"})
+	if err != nil || len(hist.GetAssessments()) != 1 || hist.GetAssessments()[0].GetYear() != 2024 {
+		t.Fatalf("public history = %v, %v; want 2024 only", hist.GetAssessments(), err)
+	}
+	board, err := rank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: pemda63})
+	if err != nil || board.GetTotalEntries() != 2 {
+		t.Fatalf("public, final board = %v, %v", board, err)
+	}
+
+	reader := assessmentv1.NewAssessmentServiceClient(e.cert(asmAddr, "reader"))
+	if _, err := reader.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: "ombudsman-2023", InstitutionId: "pemkab-hss"}); err != nil {
+		t.Fatalf("reader, open round: %v", err)
+	}
+	readerRank := rankingv1.NewRankingServiceClient(e.cert(rankAddr, "reader"))
+	if _, err := readerRank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: open23}); err != nil {
+		t.Fatalf("reader, provisional board: %v", err)
+	}
+}
+
+// Bindings scoped to a province and to a scheme hold on the real stack: the
+// assessment service places an institution by its region in the registry
+// and an award by its round and institution, the registry places a new
+// institution by its region code, and the ranking service a board by its
+// scope.
+func TestProvinceAndAwardScopes(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t)
+	// A regency of Kalimantan Timur (the provinces are built in), with its
+	// government, beside the seeded Kalimantan Selatan.
+	if _, err := e.reg.CreateRegion(ctxT(t), &registryv1.CreateRegionRequest{Code: "64.02", Name: "Kabupaten Kutai Kartanegara"}); err != nil && status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("create region: %v", err)
+	}
+	if _, err := e.reg.CreateInstitution(ctxT(t), &registryv1.CreateInstitutionRequest{InstitutionId: "pemkab-kukar",
+		Institution: &registryv1.Institution{Name: "Pemerintah Kabupaten Kutai Kartanegara", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, RegionCode: "64.02"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.asm.CreateRound(ctxT(t), &assessmentv1.CreateRoundRequest{SchemeId: "ombudsman", Year: 2023}); err != nil {
+		t.Fatal(err)
+	}
+	awards, err := e.asm.ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{SchemeId: "ombudsman", Year: 2024})
+	if err != nil || len(awards.GetAwards()) == 0 {
+		t.Fatalf("seeded awards: %v, %v", awards, err)
+	}
+
+	policy := e.pki.Policy()
+	orig, err := os.ReadFile(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stacktest.WritePolicy(t, policy, string(orig)) })
+	stacktest.WritePolicy(t, policy, string(orig)+`
+  - principals: ["user:perwakilan-kalsel"]
+    roles: [assessor, reader, registry-editor]
+    provinces: ["63"]
+  - principals: ["user:award-officer-sakip"]
+    roles: [award-officer]
+    schemes: [sakip]
+`)
+	asmAddr := e.addrs[protoreflect.FullName(assessmentv1.AssessmentService_ServiceDesc.ServiceName)]
+	rankAddr := e.addrs[protoreflect.FullName(rankingv1.RankingService_ServiceDesc.ServiceName)]
+	regAddr := e.addrs[protoreflect.FullName(registryv1.RegistryService_ServiceDesc.ServiceName)]
+	kalsel := assessmentv1.NewAssessmentServiceClient(e.bearer(asmAddr, "perwakilan-kalsel"))
+	record := func(inst, req string) error {
+		_, err := kalsel.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2023", InstitutionId: inst,
+			Input: reported("90.00"), RequestId: req})
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for err := record("pemkab-hss", "prov-63"); err != nil; err = record("pemkab-hss", "prov-63") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the province-scoped binding never took effect: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	before := e.settled(t)
+	wantStatus(t, "another province's institution", record("pemkab-kukar", "prov-64"), codes.PermissionDenied, `province "64"`)
+	if d := before.diff(e.logState(t)); d != "" {
+		t.Fatalf("a refused record moved the log: %s", d)
+	}
+
+	reg := registryv1.NewRegistryServiceClient(e.bearer(regAddr, "perwakilan-kalsel"))
+	_, err = reg.CreateInstitution(ctxT(t), &registryv1.CreateInstitutionRequest{Institution: &registryv1.Institution{
+		Name: "Polres Kutai Kartanegara", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, RegionCode: "64.02"}})
+	wantStatus(t, "an institution in another province", err, codes.PermissionDenied, `province "64"`)
+
+	rank := rankingv1.NewRankingServiceClient(e.bearer(rankAddr, "perwakilan-kalsel"))
+	if _, err := rank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: pemda63}); err != nil {
+		t.Fatalf("own province's board: %v", err)
+	}
+	_, err = rank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "pemda", Scope: "00"}})
+	wantStatus(t, "the national board", err, codes.PermissionDenied, `permission "boards.read"`)
+
+	// An award officer of SAKIP may not revoke an Ombudsman award.
+	officer := assessmentv1.NewAssessmentServiceClient(e.bearer(asmAddr, "award-officer-sakip"))
+	_, err = officer.RevokeAward(ctxT(t), &assessmentv1.RevokeAwardRequest{AwardId: awards.GetAwards()[0].GetId(), Reason: "not ours"})
+	wantStatus(t, "another scheme's award", err, codes.PermissionDenied, `on scheme "ombudsman"`)
 }

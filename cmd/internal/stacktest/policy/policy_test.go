@@ -45,32 +45,19 @@ func TestPolicyChangeTakesEffectWithoutRestart(t *testing.T) {
 	// Grant the reader certificate the registry editor role, as an operator
 	// would by editing the mounted file.
 	grant := string(orig) + "\n  - principals: [spiffe://predikat/user/reader]\n    roles: [registry-editor]\n"
-	writeAtomically(t, policy, grant)
+	stacktest.WritePolicy(t, policy, grant)
 	waitFor(t, "the reader to be granted registry-editor", func() bool { return create("uji-dua") == nil })
 
 	// A broken edit is refused and the last good policy stays in force.
-	writeAtomically(t, policy, grant+"  - roles: [no-such-role]\n")
+	stacktest.WritePolicy(t, policy, grant+"  - roles: [no-such-role]\n")
 	time.Sleep(2500 * time.Millisecond) // the dev stack polls every second
 	if err := create("uji-tiga"); err != nil {
 		t.Fatalf("a broken policy edit changed what is allowed: %v", err)
 	}
 
 	// Taking the grant away takes effect too.
-	writeAtomically(t, policy, string(orig))
+	stacktest.WritePolicy(t, policy, string(orig))
 	waitFor(t, "the grant to be withdrawn", func() bool { return status.Code(create("uji-empat")) == codes.PermissionDenied })
-}
-
-// writeAtomically replaces path by a rename, as Kubernetes swaps a mounted
-// ConfigMap.
-func writeAtomically(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := path + ".new"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {

@@ -2,6 +2,7 @@ package ranking_test
 
 import (
 	"fmt"
+	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +17,6 @@ import (
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	rt "github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 )
-
-// rkBase is the ranking service's Redis key prefix of its current layout
-// (its store package is internal to the service): these tests reach into
-// Redis as a fault would.
-const rkBase = "rk:v2:"
 
 // Kalimantan Selatan. Pemprov, HSS, Polres HSS and Kantah Tanah Laut carry
 // the 2024 Ombudsman figures of the seeds; the other local governments and
@@ -516,15 +512,15 @@ func TestRebuildGivesTheSameBoards(t *testing.T) {
 	// Redis lost writes but kept its layout (say, restored from an older
 	// snapshot): its applied sequence is below what the consumer
 	// acknowledged, and the service rebuilds.
-	if err := rdb.HSet(ctxT(t), rkBase+"seq", "assessments", 1).Err(); err != nil {
+	if err := rdb.HSet(ctxT(t), stack.RankingRedisBase+"seq", "assessments", 1).Err(); err != nil {
 		t.Fatal(err)
 	}
-	gen, _ := rdb.HGet(ctxT(t), rkBase+"{ombudsman:2024}:round", "gen").Result()
-	if err := rdb.ZRem(ctxT(t), rkBase+"{ombudsman:2024}:g"+gen+":z:pemda:63", "pemkab-hss").Err(); err != nil {
+	gen, _ := rdb.HGet(ctxT(t), stack.RankingRedisBase+"{ombudsman:2024}:round", "gen").Result()
+	if err := rdb.ZRem(ctxT(t), stack.RankingRedisBase+"{ombudsman:2024}:g"+gen+":z:pemda:63", "pemkab-hss").Err(); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "rebuilt after falling behind", func() error {
-		if g, _ := rdb.HGet(ctxT(t), rkBase+"{ombudsman:2024}:round", "gen").Result(); g == gen {
+		if g, _ := rdb.HGet(ctxT(t), stack.RankingRedisBase+"{ombudsman:2024}:round", "gen").Result(); g == gen {
 			return fmt.Errorf("still generation %s", g)
 		}
 		return nil
@@ -549,7 +545,7 @@ func TestRebuildGivesTheSameBoards(t *testing.T) {
 	}
 	same("after RebuildBoards of 2023")
 	// Only the live generations remain.
-	keys, _ := rdb.Keys(ctxT(t), rkBase+"{ombudsman:2024}:g*:e").Result()
+	keys, _ := rdb.Keys(ctxT(t), stack.RankingRedisBase+"{ombudsman:2024}:g*:e").Result()
 	if len(keys) != 1 {
 		t.Fatalf("entry hashes of 2024: %v", keys)
 	}
@@ -653,7 +649,7 @@ func TestServesOnlyWhenBuilt(t *testing.T) {
 	// once with every entry.
 	var count int64
 	e.start(func() {
-		n, _ := e.redis.Client(t).ZCard(ctxT(t), rkBase+"{ombudsman:2024}:g1:z:kantah:63").Result()
+		n, _ := e.redis.Client(t).ZCard(ctxT(t), stack.RankingRedisBase+"{ombudsman:2024}:g1:z:kantah:63").Result()
 		count = n
 	})
 	h, err := e.health.Check(ctxT(t), &healthpb.HealthCheckRequest{Service: "predikat.ranking.v1.RankingService"})
@@ -684,8 +680,8 @@ func TestRestartCatchesUpBeforeServing(t *testing.T) {
 	e.pub.Record(t, recs...)
 	var count int64
 	e.start(func() {
-		gen, _ := e.redis.Client(t).HGet(ctxT(t), rkBase+"{ombudsman:2024}:round", "gen").Result()
-		count, _ = e.redis.Client(t).ZCard(ctxT(t), rkBase+"{ombudsman:2024}:g"+gen+":z:kabupaten:63").Result()
+		gen, _ := e.redis.Client(t).HGet(ctxT(t), stack.RankingRedisBase+"{ombudsman:2024}:round", "gen").Result()
+		count, _ = e.redis.Client(t).ZCard(ctxT(t), stack.RankingRedisBase+"{ombudsman:2024}:g"+gen+":z:kabupaten:63").Result()
 	})
 	if count != 201 {
 		t.Fatalf("entries when serving began = %d, want 201", count)

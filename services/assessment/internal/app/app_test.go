@@ -226,3 +226,37 @@ func TestHeadOnTheCeremonyDay(t *testing.T) {
 		}
 	}
 }
+
+// A caller admitted for published results only is refused a round's
+// records until it is published, and sees them after; everyone else sees
+// them all along.
+func TestPublishedOnlyAudience(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	if _, err := f.app.RecordAssessment.Handle(ctx, bandA("r1")); err != nil {
+		t.Fatal(err)
+	}
+	public := Audience{PublishedOnly: true, Lacking: "assessments.read"}
+	if _, err := f.app.Queries.Assessment(ctx, public, f.round.ID, "kab-banjar", 0); !fault.Is(err, fault.Denied) {
+		t.Fatalf("provisional record to the public: %v, want Denied", err)
+	}
+	if _, _, err := f.app.Queries.Assessments(ctx, AssessmentFilter{Audience: public, RoundID: f.round.ID}, Page{Size: 10}); !fault.Is(err, fault.Denied) {
+		t.Fatalf("provisional list to the public: %v, want Denied", err)
+	}
+	if _, _, err := f.app.Queries.Revisions(ctx, public, f.round.ID, "kab-banjar", 0, 10); !fault.Is(err, fault.Denied) {
+		t.Fatalf("provisional revisions to the public: %v, want Denied", err)
+	}
+	if got, _, err := f.app.Queries.History(ctx, HistoryFilter{Audience: public, InstitutionID: "kab-banjar"}, Page{Size: 10}); err != nil || len(got) != 0 {
+		t.Fatalf("history to the public before publication = %v, %v; want nothing", got, err)
+	}
+	if a, err := f.app.Queries.Assessment(ctx, Audience{}, f.round.ID, "kab-banjar", 0); err != nil || a.Revision != 1 {
+		t.Fatalf("provisional record to a reader = %v, %v", a, err)
+	}
+	publish(t, f)
+	if a, err := f.app.Queries.Assessment(ctx, public, f.round.ID, "kab-banjar", 0); err != nil || a.Revision != 1 {
+		t.Fatalf("published record to the public = %v, %v", a, err)
+	}
+	if got, _, err := f.app.Queries.History(ctx, HistoryFilter{Audience: public, InstitutionID: "kab-banjar"}, Page{Size: 10}); err != nil || len(got) != 1 {
+		t.Fatalf("history to the public after publication = %v, %v", got, err)
+	}
+}

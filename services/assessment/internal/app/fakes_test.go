@@ -186,7 +186,18 @@ func (f *fakeStore) Records(string, string, int, func(*model.Assessment) bool) (
 	return nil, false
 }
 
-func (f *fakeStore) History(string) []*model.Assessment { return nil }
+// History is every institution's latest record in each round it has one.
+func (f *fakeStore) History(institutionID string) []*model.Assessment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*model.Assessment
+	for key, revs := range f.records {
+		if key.InstitutionID == institutionID && len(revs) > 0 {
+			out = append(out, revs[len(revs)-1])
+		}
+	}
+	return out
+}
 
 func (f *fakeStore) Frozen(_ context.Context, r model.Round) ([]*model.Assessment, error) {
 	f.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"github.com/predikat-id/predikat/services/assessment/internal/scoring"
@@ -96,9 +97,35 @@ func yearSchemeKey(year int32, schemeID string) string {
 	return fmt.Sprintf("%04d|%s", 9999-year, schemeID)
 }
 
-// Assessment returns the latest revision (0) or a given one of a record.
-func (q Queries) Assessment(ctx context.Context, roundID, institutionID string, revision uint64) (*model.Assessment, error) {
+// Audience is who a query answers: everyone allowed to see provisional
+// results, or a caller admitted for published results only (the public),
+// who is shown published rounds alone. Lacking names the permission such a
+// caller would need for the rest.
+type Audience struct {
+	PublishedOnly bool
+	Lacking       string
+}
+
+// admits refuses a published-only audience a round that is not published.
+func (au Audience) admits(r model.Round) error {
+	if au.PublishedOnly && r.State != model.RoundPublished {
+		return fault.Deniedf("round %s is not published: its results are provisional and need permission %q", r.ID, au.Lacking)
+	}
+	return nil
+}
+
+// round reads a round the audience may see.
+func (q Queries) round(ctx context.Context, au Audience, roundID string) (model.Round, error) {
 	r, err := q.store.Round(ctx, roundID)
+	if err != nil {
+		return r, err
+	}
+	return r, au.admits(r)
+}
+
+// Assessment returns the latest revision (0) or a given one of a record.
+func (q Queries) Assessment(ctx context.Context, au Audience, roundID, institutionID string, revision uint64) (*model.Assessment, error) {
+	r, err := q.round(ctx, au, roundID)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +134,7 @@ func (q Queries) Assessment(ctx context.Context, roundID, institutionID string, 
 
 // AssessmentFilter selects the records of a round; zero fields match all.
 type AssessmentFilter struct {
+	Audience     Audience
 	RoundID      string
 	Kinds        []model.Kind
 	ProvinceCode string
@@ -117,7 +145,7 @@ type AssessmentFilter struct {
 // Assessments lists the latest records of a round by institution id (the
 // page key).
 func (q Queries) Assessments(ctx context.Context, f AssessmentFilter, p Page) ([]*model.Assessment, bool, error) {
-	if _, err := q.store.Round(ctx, f.RoundID); err != nil {
+	if _, err := q.round(ctx, f.Audience, f.RoundID); err != nil {
 		return nil, false, err
 	}
 	bands := make([]string, len(f.BandCodes))
@@ -135,14 +163,16 @@ func (q Queries) Assessments(ctx context.Context, f AssessmentFilter, p Page) ([
 
 // HistoryFilter selects an institution's records; zero fields match all.
 type HistoryFilter struct {
+	Audience         Audience
 	InstitutionID    string
 	SchemeID         string
 	YearFrom, YearTo int32
 }
 
 // History lists an institution's latest record in every round, newest year
-// first; the page key is HistoryKey.
-func (q Queries) History(f HistoryFilter, p Page) ([]*model.Assessment, bool) {
+// first; the page key is HistoryKey. A published-only audience sees the
+// published rounds alone.
+func (q Queries) History(ctx context.Context, f HistoryFilter, p Page) ([]*model.Assessment, bool, error) {
 	var all []*model.Assessment
 	for _, a := range q.store.History(f.InstitutionID) {
 		if (f.SchemeID == "" || a.SchemeID == f.SchemeID) &&
@@ -150,16 +180,30 @@ func (q Queries) History(f HistoryFilter, p Page) ([]*model.Assessment, bool) {
 			all = append(all, a)
 		}
 	}
+	if f.Audience.PublishedOnly {
+		var shown []*model.Assessment
+		for _, a := range all {
+			r, err := q.store.Round(ctx, a.RoundID)
+			if err != nil {
+				return nil, false, err
+			}
+			if f.Audience.admits(r) == nil {
+				shown = append(shown, a)
+			}
+		}
+		all = shown
+	}
 	sort.Slice(all, func(i, j int) bool { return HistoryKey(all[i]) < HistoryKey(all[j]) })
-	return pageOf(all, HistoryKey, p)
+	page, more := pageOf(all, HistoryKey, p)
+	return page, more, nil
 }
 
 // HistoryKey is the page key of a record in History.
 func HistoryKey(a *model.Assessment) string { return yearSchemeKey(a.Year, a.SchemeID) }
 
 // Revisions lists a record's revisions after revision after, oldest first.
-func (q Queries) Revisions(ctx context.Context, roundID, institutionID string, after uint64, size int) ([]*model.Assessment, bool, error) {
-	r, err := q.store.Round(ctx, roundID)
+func (q Queries) Revisions(ctx context.Context, au Audience, roundID, institutionID string, after uint64, size int) ([]*model.Assessment, bool, error) {
+	r, err := q.round(ctx, au, roundID)
 	if err != nil {
 		return nil, false, err
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"strconv"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -71,7 +72,7 @@ func (s *Server) CorrectPublishedAssessment(ctx context.Context, req *assessment
 
 // GetAssessment implements AssessmentService.
 func (s *Server) GetAssessment(ctx context.Context, req *assessmentv1.GetAssessmentRequest) (*assessmentv1.GetAssessmentResponse, error) {
-	a, err := s.app.Queries.Assessment(ctx, req.GetRoundId(), req.GetInstitutionId(), req.GetRevision())
+	a, err := s.app.Queries.Assessment(ctx, audience(ctx), req.GetRoundId(), req.GetInstitutionId(), req.GetRevision())
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func (s *Server) ListAssessments(ctx context.Context, req *assessmentv1.ListAsse
 	if err != nil {
 		return nil, err
 	}
-	f := app.AssessmentFilter{RoundID: req.GetRoundId(), ProvinceCode: req.GetProvinceCode(), BandCodes: req.GetBandCodes()}
+	f := app.AssessmentFilter{Audience: audience(ctx), RoundID: req.GetRoundId(), ProvinceCode: req.GetProvinceCode(), BandCodes: req.GetBandCodes()}
 	for _, k := range req.GetKinds() {
 		f.Kinds = append(f.Kinds, model.Kind(k))
 	}
@@ -102,14 +103,17 @@ func (s *Server) ListAssessments(ctx context.Context, req *assessmentv1.ListAsse
 }
 
 // ListInstitutionHistory implements AssessmentService.
-func (s *Server) ListInstitutionHistory(_ context.Context, req *assessmentv1.ListInstitutionHistoryRequest) (*assessmentv1.ListInstitutionHistoryResponse, error) {
+func (s *Server) ListInstitutionHistory(ctx context.Context, req *assessmentv1.ListInstitutionHistoryRequest) (*assessmentv1.ListInstitutionHistoryResponse, error) {
 	p, fp, err := page(req, func(r *assessmentv1.ListInstitutionHistoryRequest) { r.PageSize, r.PageToken = 0, "" })
 	if err != nil {
 		return nil, err
 	}
-	got, more := s.app.Queries.History(app.HistoryFilter{
+	got, more, err := s.app.Queries.History(ctx, app.HistoryFilter{Audience: audience(ctx),
 		InstitutionID: req.GetInstitutionId(), SchemeID: req.GetSchemeId(), YearFrom: req.GetYearFrom(), YearTo: req.GetYearTo(),
 	}, p)
+	if err != nil {
+		return nil, err
+	}
 	return &assessmentv1.ListInstitutionHistoryResponse{
 		Assessments:   convert.AssessmentsToProto(got),
 		NextPageToken: nextToken(fp, more, func() string { return app.HistoryKey(got[len(got)-1]) }),
@@ -123,7 +127,7 @@ func (s *Server) ListAssessmentRevisions(ctx context.Context, req *assessmentv1.
 		return nil, err
 	}
 	after, _ := strconv.ParseUint(p.After, 10, 64)
-	got, more, err := s.app.Queries.Revisions(ctx, req.GetRoundId(), req.GetInstitutionId(), after, p.Size)
+	got, more, err := s.app.Queries.Revisions(ctx, audience(ctx), req.GetRoundId(), req.GetInstitutionId(), after, p.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -131,4 +135,11 @@ func (s *Server) ListAssessmentRevisions(ctx context.Context, req *assessmentv1.
 		Assessments:   convert.AssessmentsToProto(got),
 		NextPageToken: nextToken(fp, more, func() string { return strconv.FormatUint(got[len(got)-1].Revision, 10) }),
 	}, nil
+}
+
+// audience is who the caller is to the read queries: a caller the policy
+// admitted by a published-only permission alone sees published rounds only.
+func audience(ctx context.Context) app.Audience {
+	lacking, only := auth.PublishedOnly(ctx)
+	return app.Audience{PublishedOnly: only, Lacking: lacking}
 }

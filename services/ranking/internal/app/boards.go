@@ -15,6 +15,7 @@ type ListBoards struct {
 	Year      int32
 	PeerGroup string // "": every peer group
 	Scope     string // "": every scope
+	Audience  Audience
 }
 
 // ListBoardsHandler lists boards.
@@ -28,10 +29,14 @@ func NewListBoardsHandler(b Boards, n Names) ListBoardsHandler {
 	return ListBoardsHandler{boards: b, names: n}
 }
 
-// Handle lists the boards by peer group, then scope (national first).
+// Handle lists the boards by peer group, then scope (national first);
+// PermissionDenied when the audience may not see the round.
 func (h ListBoardsHandler) Handle(ctx context.Context, q ListBoards) ([]Board, error) {
 	r, infos, err := h.boards.Boards(ctx, q.Scheme, q.Year)
 	if err != nil {
+		return nil, err
+	}
+	if err := q.Audience.admit(r); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(infos, func(a, b board.BoardInfo) int {

@@ -13,6 +13,7 @@ type GetLeaderboard struct {
 	Board    BoardKey
 	PageSize int    // 0: pagetoken.DefaultPageSize
 	After    string // the previous page's Next, "" for the first page
+	Audience Audience
 }
 
 // Leaderboard is one page of a board.
@@ -51,7 +52,8 @@ func NewGetLeaderboardHandler(b Boards, n Names) GetLeaderboardHandler {
 	return GetLeaderboardHandler{boards: b, names: n}
 }
 
-// Handle reads the page.
+// Handle reads the page; PermissionDenied when the audience may not see the
+// round.
 func (h GetLeaderboardHandler) Handle(ctx context.Context, q GetLeaderboard) (Leaderboard, error) {
 	var cur *board.Cursor
 	if q.After != "" {
@@ -69,6 +71,11 @@ func (h GetLeaderboardHandler) Handle(ctx context.Context, q GetLeaderboard) (Le
 	id := board.ID(k.PeerGroup, k.Scope)
 	p, err := h.boards.Page(ctx, k.Scheme, k.Year, id, size, cur)
 	if err != nil {
+		return Leaderboard{}, err
+	}
+	// Before checkBoard: which peer groups a provisional round has is
+	// itself provisional.
+	if err := q.Audience.admit(p.Round); err != nil {
 		return Leaderboard{}, err
 	}
 	if err := checkBoard(k, p.Round, p.Group); err != nil {

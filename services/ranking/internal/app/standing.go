@@ -12,6 +12,7 @@ type GetStanding struct {
 	Scheme        string
 	Year          int32
 	InstitutionID string
+	Audience      Audience
 }
 
 // Standing is an institution's record in a round and its place on each of
@@ -56,10 +57,15 @@ func NewGetStandingHandler(b Boards, n Names) GetStandingHandler {
 }
 
 // Handle reads the standing; NotFound when the institution has no record in
-// the round.
+// the round, PermissionDenied when the audience may not see the round.
 func (h GetStandingHandler) Handle(ctx context.Context, q GetStanding) (Standing, error) {
 	st, err := h.boards.Standing(ctx, q.Scheme, q.Year, q.InstitutionID)
 	if err != nil {
+		return Standing{}, err
+	}
+	// Before the NotFound: whether an institution has a provisional record
+	// is itself provisional.
+	if err := q.Audience.admit(st.Round); err != nil {
 		return Standing{}, err
 	}
 	if !st.Found {
@@ -79,15 +85,18 @@ func (h GetStandingHandler) Handle(ctx context.Context, q GetStanding) (Standing
 	if st.Entry.Scored {
 		out.Score = board.FormatScore(st.Entry.Score, st.Round.Precision)
 	}
-	if out.Standings, err = standingsOf(ctx, describer{h.names}, st); err != nil {
+	if out.Standings, err = standingsOf(ctx, describer{h.names}, st, q.Audience); err != nil {
 		return Standing{}, err
 	}
 	return out, nil
 }
 
 // standingsOf builds the board standings of one round's record (none for a
-// band-only record: it is on no ranking).
-func standingsOf(ctx context.Context, d describer, st *board.Standing) ([]BoardStanding, error) {
+// band-only record: it is on no ranking). A previous round the audience may
+// not see is left out of the comparison: its ranks and score are
+// provisional, so the previous figures stay empty and the movement
+// unspecified (not NEW: the institution may well have been ranked then).
+func standingsOf(ctx context.Context, d describer, st *board.Standing, a Audience) ([]BoardStanding, error) {
 	if !st.Entry.Scored {
 		return nil, nil
 	}
@@ -98,10 +107,12 @@ func standingsOf(ctx context.Context, d describer, st *board.Standing) ([]BoardS
 			return nil, err
 		}
 		rank := b.Higher + 1
-		s := BoardStanding{
-			Board: bd, Rank: rank, OutOf: b.Count, Percentile: board.Percentile(b.Lower, b.Count),
-			PreviousYear: st.PrevYear, PreviousRank: b.PrevRank, PreviousOutOf: b.PrevCount,
+		s := BoardStanding{Board: bd, Rank: rank, OutOf: b.Count, Percentile: board.Percentile(b.Lower, b.Count)}
+		if st.PrevYear != 0 && !a.sees(st.PrevRound) {
+			out = append(out, s)
+			continue
 		}
+		s.PreviousYear, s.PreviousRank, s.PreviousOutOf = st.PrevYear, b.PrevRank, b.PrevCount
 		if st.PrevEntry != nil && st.PrevEntry.Scored && b.PrevRank > 0 {
 			s.PreviousScore = board.FormatScore(st.PrevEntry.Score, st.PrevRound.Precision)
 		}

@@ -10,7 +10,8 @@ import (
 
 // GetStatistics asks for a board's statistics.
 type GetStatistics struct {
-	Board BoardKey
+	Board    BoardKey
+	Audience Audience
 }
 
 // Statistics of one board; the figures are "" on an empty board.
@@ -53,12 +54,16 @@ func NewGetStatisticsHandler(b Boards, n Names) GetStatisticsHandler {
 	return GetStatisticsHandler{boards: b, names: n}
 }
 
-// Handle reads the statistics.
+// Handle reads the statistics; PermissionDenied when the audience may not
+// see the round.
 func (h GetStatisticsHandler) Handle(ctx context.Context, q GetStatistics) (Statistics, error) {
 	k := q.Board
 	id := board.ID(k.PeerGroup, k.Scope)
 	st, err := h.boards.Statistics(ctx, k.Scheme, k.Year, id)
 	if err != nil {
+		return Statistics{}, err
+	}
+	if err := q.Audience.admit(st.Round); err != nil {
 		return Statistics{}, err
 	}
 	if err := checkBoard(k, st.Round, st.Group); err != nil {

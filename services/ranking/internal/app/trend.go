@@ -15,6 +15,7 @@ type GetInstitutionTrend struct {
 	InstitutionID string
 	YearFrom      int32
 	YearTo        int32
+	Audience      Audience
 }
 
 // Trend is an institution's record round by round, oldest first.
@@ -52,7 +53,10 @@ func NewGetInstitutionTrendHandler(b Boards, n Names) GetInstitutionTrendHandler
 }
 
 // Handle reads the trend; NotFound when the scheme has no rounds, or the
-// institution is neither in the registry nor in any round.
+// institution is neither in the registry nor in any round. The rounds the
+// audience may not see are left out, not refused: a trend spans rounds, and
+// the published ones are the published-only reader's whole trend. Score
+// changes are then against the previous point shown.
 func (h GetInstitutionTrendHandler) Handle(ctx context.Context, q GetInstitutionTrend) (Trend, error) {
 	years, err := h.boards.Years(ctx, q.Scheme, 0, 0)
 	if err != nil {
@@ -71,10 +75,10 @@ func (h GetInstitutionTrendHandler) Handle(ctx context.Context, q GetInstitution
 		if err != nil {
 			return Trend{}, err
 		}
-		if !st.Found {
+		if !st.Found || !q.Audience.sees(st.Round) {
 			continue
 		}
-		pt, err := h.point(ctx, y, st, prev)
+		pt, err := h.point(ctx, y, st, prev, q.Audience)
 		if err != nil {
 			return Trend{}, err
 		}
@@ -82,6 +86,12 @@ func (h GetInstitutionTrendHandler) Handle(ctx context.Context, q GetInstitution
 		out.Name = st.Entry.Name
 		prev = st
 	}
+	return h.named(ctx, q, out)
+}
+
+// named gives the trend the institution's current name; an institution
+// the registry does not know needs at least one point to exist.
+func (h GetInstitutionTrendHandler) named(ctx context.Context, q GetInstitutionTrend, out Trend) (Trend, error) {
 	in, found, err := h.names.Institution(ctx, q.InstitutionID)
 	if err != nil {
 		return Trend{}, err
@@ -89,13 +99,15 @@ func (h GetInstitutionTrendHandler) Handle(ctx context.Context, q GetInstitution
 	switch {
 	case found:
 		out.Name = in.Name
+	case len(out.Points) == 0 && q.Audience.PublishedOnly:
+		return Trend{}, fault.NotFoundf("institution %q is not in the registry and has no record in a published round of scheme %q", q.InstitutionID, q.Scheme)
 	case len(out.Points) == 0:
 		return Trend{}, fault.NotFoundf("institution %q is not in the registry and has no record in scheme %q", q.InstitutionID, q.Scheme)
 	}
 	return out, nil
 }
 
-func (h GetInstitutionTrendHandler) point(ctx context.Context, y int32, st, prev *board.Standing) (TrendPoint, error) {
+func (h GetInstitutionTrendHandler) point(ctx context.Context, y int32, st, prev *board.Standing, a Audience) (TrendPoint, error) {
 	pt := TrendPoint{
 		Year: y, RoundID: st.Round.ID, SchemeVersion: st.Round.Version, Final: st.Round.Final,
 		BandCode: st.Entry.Band, BandLabel: st.Band.Label, BandZone: st.Band.Zone, Basis: st.Entry.Basis,
@@ -107,7 +119,7 @@ func (h GetInstitutionTrendHandler) point(ctx context.Context, y int32, st, prev
 		}
 	}
 	var err error
-	pt.Standings, err = standingsOf(ctx, describer{h.names}, st)
+	pt.Standings, err = standingsOf(ctx, describer{h.names}, st, a)
 	return pt, err
 }
 

@@ -14,6 +14,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"github.com/predikat-id/predikat/services/ranking/internal/app"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
@@ -51,7 +52,7 @@ func (s *Server) GetLeaderboard(ctx context.Context, req *rankingv1.GetLeaderboa
 	if err != nil {
 		return nil, err
 	}
-	lb, err := s.leaderboard.Handle(ctx, app.GetLeaderboard{Board: boardKey(req.GetBoard()), PageSize: int(req.GetPageSize()), After: after})
+	lb, err := s.leaderboard.Handle(ctx, app.GetLeaderboard{Board: boardKey(req.GetBoard()), PageSize: int(req.GetPageSize()), After: after, Audience: audience(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func (s *Server) GetLeaderboard(ctx context.Context, req *rankingv1.GetLeaderboa
 
 // GetStanding implements RankingService.
 func (s *Server) GetStanding(ctx context.Context, req *rankingv1.GetStandingRequest) (*rankingv1.GetStandingResponse, error) {
-	st, err := s.standing.Handle(ctx, app.GetStanding{Scheme: req.GetSchemeId(), Year: req.GetYear(), InstitutionID: req.GetInstitutionId()})
+	st, err := s.standing.Handle(ctx, app.GetStanding{Scheme: req.GetSchemeId(), Year: req.GetYear(), InstitutionID: req.GetInstitutionId(), Audience: audience(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func (s *Server) GetStanding(ctx context.Context, req *rankingv1.GetStandingRequ
 
 // GetStatistics implements RankingService.
 func (s *Server) GetStatistics(ctx context.Context, req *rankingv1.GetStatisticsRequest) (*rankingv1.GetStatisticsResponse, error) {
-	st, err := s.statistics.Handle(ctx, app.GetStatistics{Board: boardKey(req.GetBoard())})
+	st, err := s.statistics.Handle(ctx, app.GetStatistics{Board: boardKey(req.GetBoard()), Audience: audience(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +108,7 @@ func (s *Server) GetStatistics(ctx context.Context, req *rankingv1.GetStatistics
 func (s *Server) GetInstitutionTrend(ctx context.Context, req *rankingv1.GetInstitutionTrendRequest) (*rankingv1.GetInstitutionTrendResponse, error) {
 	tr, err := s.trend.Handle(ctx, app.GetInstitutionTrend{
 		Scheme: req.GetSchemeId(), InstitutionID: req.GetInstitutionId(), YearFrom: req.GetYearFrom(), YearTo: req.GetYearTo(),
+		Audience: audience(ctx),
 	})
 	if err != nil {
 		return nil, err
@@ -124,7 +126,7 @@ func (s *Server) GetInstitutionTrend(ctx context.Context, req *rankingv1.GetInst
 
 // ListBoards implements RankingService.
 func (s *Server) ListBoards(ctx context.Context, req *rankingv1.ListBoardsRequest) (*rankingv1.ListBoardsResponse, error) {
-	boards, err := s.list.Handle(ctx, app.ListBoards{Scheme: req.GetSchemeId(), Year: req.GetYear(), PeerGroup: req.GetPeerGroup(), Scope: req.GetScope()})
+	boards, err := s.list.Handle(ctx, app.ListBoards{Scheme: req.GetSchemeId(), Year: req.GetYear(), PeerGroup: req.GetPeerGroup(), Scope: req.GetScope(), Audience: audience(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +148,14 @@ func (s *Server) RebuildBoards(ctx context.Context, req *rankingv1.RebuildBoards
 		ReportedBandRecords: res.ReportedBand, StreamSequence: res.StreamSequence, LayoutVersion: int32(res.LayoutVersion),
 		Elapsed: durationpb.New(res.Elapsed),
 	}, nil
+}
+
+// audience is who the call is for, as authorization left it: a caller
+// admitted by the method's published-only permission alone sees FINAL
+// rounds only (the application layer applies the rule).
+func audience(ctx context.Context) app.Audience {
+	lacking, only := auth.PublishedOnly(ctx)
+	return app.Audience{PublishedOnly: only, Lacking: lacking}
 }
 
 func boardKey(k *rankingv1.BoardKey) app.BoardKey {

@@ -419,28 +419,31 @@ func (s *Store) Sweep(ctx context.Context, keepGens []GenRef) error {
 			live[tag+"|"+gen] = true
 		}
 	}
-	return s.unlinkMatching(ctx, "rk:*", func(key string) bool {
-		if key == LayoutKey || key == MarkKey {
-			return false
-		}
-		rest, ok := strings.CutPrefix(key, Base)
-		if !ok {
-			return true // another layout version
-		}
-		if !strings.HasPrefix(rest, "{") {
-			return false // genseq, seq, rounds, years:*, pending
-		}
-		end := strings.Index(rest, "}")
-		if end < 0 {
-			return true
-		}
-		tag, tail := rest[:end+1], rest[end+1:]
-		if tail == keyRound || tail == keyFences || tail == keyFenceCheck {
-			return false
-		}
-		gen, _, ok := strings.Cut(strings.TrimPrefix(tail, ":g"), ":")
-		return !ok || !live[tag+"|"+gen]
-	})
+	return s.unlinkMatching(ctx, "rk:*", func(key string) bool { return sweeps(key, live) })
+}
+
+// sweeps reports whether Sweep deletes key, given the live generations.
+func sweeps(key string, live map[string]bool) bool {
+	if key == LayoutKey || key == MarkKey {
+		return false
+	}
+	rest, ok := strings.CutPrefix(key, Base)
+	if !ok {
+		return true // another layout version
+	}
+	if !strings.HasPrefix(rest, "{") {
+		return false // genseq, seq, rounds, years:*, pending
+	}
+	end := strings.Index(rest, "}")
+	if end < 0 {
+		return true
+	}
+	tag, tail := rest[:end+1], rest[end+1:]
+	if tail == keyRound || tail == keyFences || tail == keyFenceCheck {
+		return false
+	}
+	gen, _, ok := strings.Cut(strings.TrimPrefix(tail, ":g"), ":")
+	return !ok || !live[tag+"|"+gen]
 }
 
 func (s *Store) unlinkMatching(ctx context.Context, pattern string, del func(string) bool) error {

@@ -1864,7 +1864,7 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x1cASSESSMENT_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ASSESSMENT_BASIS_COMPUTED\x10\x01\x12#\n" +
 	"\x1fASSESSMENT_BASIS_REPORTED_TOTAL\x10\x02\x12\"\n" +
-	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\x95\x16\n" +
+	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\xa9\x17\n" +
 	"\x11AssessmentService\x12z\n" +
 	"\vListSchemes\x12*.predikat.assessment.v1.ListSchemesRequest\x1a+.predikat.assessment.v1.ListSchemesResponse\"\x12\xc2\xf3\x18\x0e\n" +
 	"\fschemes.read\x12\x7f\n" +
@@ -1889,22 +1889,22 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x10RecordAssessment\x12/.predikat.assessment.v1.RecordAssessmentRequest\x1a0.predikat.assessment.v1.RecordAssessmentResponse\"2\xc2\xf3\x18.\n" +
 	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\xc7\x01\n" +
 	"\x1aCorrectPublishedAssessment\x129.predikat.assessment.v1.CorrectPublishedAssessmentRequest\x1a:.predikat.assessment.v1.CorrectPublishedAssessmentResponse\"2\xc2\xf3\x18.\n" +
-	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\x9e\x01\n" +
-	"\rGetAssessment\x12,.predikat.assessment.v1.GetAssessmentRequest\x1a-.predikat.assessment.v1.GetAssessmentResponse\"0\xc2\xf3\x18,\n" +
-	"\x10assessments.read\x12\bround_id\x1a\x0einstitution_id\x12\x94\x01\n" +
-	"\x0fListAssessments\x12..predikat.assessment.v1.ListAssessmentsRequest\x1a/.predikat.assessment.v1.ListAssessmentsResponse\" \xc2\xf3\x18\x1c\n" +
-	"\x10assessments.read\x12\bround_id\x12\xba\x01\n" +
-	"\x16ListInstitutionHistory\x125.predikat.assessment.v1.ListInstitutionHistoryRequest\x1a6.predikat.assessment.v1.ListInstitutionHistoryResponse\"1\xc2\xf3\x18-\n" +
-	"\x10assessments.read\x12\tscheme_id\x1a\x0einstitution_id\x12\xbc\x01\n" +
-	"\x17ListAssessmentRevisions\x126.predikat.assessment.v1.ListAssessmentRevisionsRequest\x1a7.predikat.assessment.v1.ListAssessmentRevisionsResponse\"0\xc2\xf3\x18,\n" +
-	"\x10assessments.read\x12\bround_id\x1a\x0einstitution_id\x12\x93\x01\n" +
+	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\xba\x01\n" +
+	"\rGetAssessment\x12,.predikat.assessment.v1.GetAssessmentRequest\x1a-.predikat.assessment.v1.GetAssessmentResponse\"L\xc2\xf3\x18H\n" +
+	"\x10assessments.read\x12\bround_id\x1a\x0einstitution_id\"\x1aassessments.read.published\x12\xbf\x01\n" +
+	"\x0fListAssessments\x12..predikat.assessment.v1.ListAssessmentsRequest\x1a/.predikat.assessment.v1.ListAssessmentsResponse\"K\xc2\xf3\x18G\n" +
+	"\x10assessments.read\x12\bround_id\"\x1aassessments.read.published*\rprovince_code\x12\xd6\x01\n" +
+	"\x16ListInstitutionHistory\x125.predikat.assessment.v1.ListInstitutionHistoryRequest\x1a6.predikat.assessment.v1.ListInstitutionHistoryResponse\"M\xc2\xf3\x18I\n" +
+	"\x10assessments.read\x12\tscheme_id\x1a\x0einstitution_id\"\x1aassessments.read.published\x12\xd8\x01\n" +
+	"\x17ListAssessmentRevisions\x126.predikat.assessment.v1.ListAssessmentRevisionsRequest\x1a7.predikat.assessment.v1.ListAssessmentRevisionsResponse\"L\xc2\xf3\x18H\n" +
+	"\x10assessments.read\x12\bround_id\x1a\x0einstitution_id\"\x1aassessments.read.published\x12\x93\x01\n" +
 	"\n" +
 	"GrantAward\x12).predikat.assessment.v1.GrantAwardRequest\x1a*.predikat.assessment.v1.GrantAwardResponse\".\xc2\xf3\x18*\n" +
-	"\rawards.manage\x12\tscheme_id\x1a\x0einstitution_id\x12{\n" +
-	"\vRevokeAward\x12*.predikat.assessment.v1.RevokeAwardRequest\x1a+.predikat.assessment.v1.RevokeAwardResponse\"\x13\xc2\xf3\x18\x0f\n" +
-	"\rawards.manage\x12p\n" +
-	"\bGetAward\x12'.predikat.assessment.v1.GetAwardRequest\x1a(.predikat.assessment.v1.GetAwardResponse\"\x11\xc2\xf3\x18\r\n" +
-	"\vawards.read\x12\x91\x01\n" +
+	"\rawards.manage\x12\tscheme_id\x1a\x0einstitution_id\x12\x85\x01\n" +
+	"\vRevokeAward\x12*.predikat.assessment.v1.RevokeAwardRequest\x1a+.predikat.assessment.v1.RevokeAwardResponse\"\x1d\xc2\xf3\x18\x19\n" +
+	"\rawards.manage2\baward_id\x12z\n" +
+	"\bGetAward\x12'.predikat.assessment.v1.GetAwardRequest\x1a(.predikat.assessment.v1.GetAwardResponse\"\x1b\xc2\xf3\x18\x17\n" +
+	"\vawards.read2\baward_id\x12\x91\x01\n" +
 	"\n" +
 	"ListAwards\x12).predikat.assessment.v1.ListAwardsRequest\x1a*.predikat.assessment.v1.ListAwardsResponse\",\xc2\xf3\x18(\n" +
 	"\vawards.read\x12\tscheme_id\x1a\x0einstitution_idBMZKgithub.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1;assessmentv1b\x06proto3"

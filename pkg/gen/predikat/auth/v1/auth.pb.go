@@ -38,8 +38,24 @@ type Access struct {
 	// The request field naming the institution the call acts on, for
 	// bindings scoped to institutions (an institution's own account).
 	InstitutionField string `protobuf:"bytes,3,opt,name=institution_field,json=institutionField,proto3" json:"institution_field,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// A permission that also admits the call, limited to published results,
+	// e.g. "boards.read.published": a caller holding it but not permission
+	// sees published rounds and FINAL boards only, and is refused anything
+	// provisional with PermissionDenied naming permission. Empty: the call
+	// has no published-only form.
+	PublishedPermission string `protobuf:"bytes,4,opt,name=published_permission,json=publishedPermission,proto3" json:"published_permission,omitempty"`
+	// The request field naming the region the call acts on, for bindings
+	// scoped to provinces: a region code ("63.01") or a board scope ("63",
+	// "00" for national), read as its province. A call that names no region
+	// but an institution (institution_field) is placed in the institution's
+	// province, looked up in the registry, when a binding needs it.
+	RegionField string `protobuf:"bytes,5,opt,name=region_field,json=regionField,proto3" json:"region_field,omitempty"`
+	// The request field naming an award, for bindings scoped to schemes,
+	// institutions or provinces: the service places the award by its round's
+	// scheme and its institution when a binding needs it.
+	AwardField    string `protobuf:"bytes,6,opt,name=award_field,json=awardField,proto3" json:"award_field,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Access) Reset() {
@@ -93,6 +109,27 @@ func (x *Access) GetInstitutionField() string {
 	return ""
 }
 
+func (x *Access) GetPublishedPermission() string {
+	if x != nil {
+		return x.PublishedPermission
+	}
+	return ""
+}
+
+func (x *Access) GetRegionField() string {
+	if x != nil {
+		return x.RegionField
+	}
+	return ""
+}
+
+func (x *Access) GetAwardField() string {
+	if x != nil {
+		return x.AwardField
+	}
+	return ""
+}
+
 var file_predikat_auth_v1_auth_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -116,13 +153,17 @@ var File_predikat_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_predikat_auth_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x1bpredikat/auth/v1/auth.proto\x12\x10predikat.auth.v1\x1a google/protobuf/descriptor.proto\"x\n" +
+	"\x1bpredikat/auth/v1/auth.proto\x12\x10predikat.auth.v1\x1a google/protobuf/descriptor.proto\"\xef\x01\n" +
 	"\x06Access\x12\x1e\n" +
 	"\n" +
 	"permission\x18\x01 \x01(\tR\n" +
 	"permission\x12!\n" +
 	"\fscheme_field\x18\x02 \x01(\tR\vschemeField\x12+\n" +
-	"\x11institution_field\x18\x03 \x01(\tR\x10institutionField:R\n" +
+	"\x11institution_field\x18\x03 \x01(\tR\x10institutionField\x121\n" +
+	"\x14published_permission\x18\x04 \x01(\tR\x13publishedPermission\x12!\n" +
+	"\fregion_field\x18\x05 \x01(\tR\vregionField\x12\x1f\n" +
+	"\vaward_field\x18\x06 \x01(\tR\n" +
+	"awardField:R\n" +
 	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\v2\x18.predikat.auth.v1.AccessR\x06accessBAZ?github.com/predikat-id/predikat/pkg/gen/predikat/auth/v1;authv1b\x06proto3"
 
 var (

@@ -1970,19 +1970,19 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\vMOVEMENT_UP\x10\x01\x12\x11\n" +
 	"\rMOVEMENT_DOWN\x10\x02\x12\x11\n" +
 	"\rMOVEMENT_SAME\x10\x03\x12\x10\n" +
-	"\fMOVEMENT_NEW\x10\x042\xee\x06\n" +
-	"\x0eRankingService\x12\x8d\x01\n" +
-	"\x0eGetLeaderboard\x12*.predikat.ranking.v1.GetLeaderboardRequest\x1a+.predikat.ranking.v1.GetLeaderboardResponse\"\"\xc2\xf3\x18\x1e\n" +
-	"\vboards.read\x12\x0fboard.scheme_id\x12\x8e\x01\n" +
-	"\vGetStanding\x12'.predikat.ranking.v1.GetStandingRequest\x1a(.predikat.ranking.v1.GetStandingResponse\",\xc2\xf3\x18(\n" +
-	"\vboards.read\x12\tscheme_id\x1a\x0einstitution_id\x12\x8a\x01\n" +
-	"\rGetStatistics\x12).predikat.ranking.v1.GetStatisticsRequest\x1a*.predikat.ranking.v1.GetStatisticsResponse\"\"\xc2\xf3\x18\x1e\n" +
-	"\vboards.read\x12\x0fboard.scheme_id\x12\xa6\x01\n" +
-	"\x13GetInstitutionTrend\x12/.predikat.ranking.v1.GetInstitutionTrendRequest\x1a0.predikat.ranking.v1.GetInstitutionTrendResponse\",\xc2\xf3\x18(\n" +
-	"\vboards.read\x12\tscheme_id\x1a\x0einstitution_id\x12{\n" +
+	"\fMOVEMENT_NEW\x10\x042\x83\b\n" +
+	"\x0eRankingService\x12\xb1\x01\n" +
+	"\x0eGetLeaderboard\x12*.predikat.ranking.v1.GetLeaderboardRequest\x1a+.predikat.ranking.v1.GetLeaderboardResponse\"F\xc2\xf3\x18B\n" +
+	"\vboards.read\x12\x0fboard.scheme_id\"\x15boards.read.published*\vboard.scope\x12\xa5\x01\n" +
+	"\vGetStanding\x12'.predikat.ranking.v1.GetStandingRequest\x1a(.predikat.ranking.v1.GetStandingResponse\"C\xc2\xf3\x18?\n" +
+	"\vboards.read\x12\tscheme_id\x1a\x0einstitution_id\"\x15boards.read.published\x12\xae\x01\n" +
+	"\rGetStatistics\x12).predikat.ranking.v1.GetStatisticsRequest\x1a*.predikat.ranking.v1.GetStatisticsResponse\"F\xc2\xf3\x18B\n" +
+	"\vboards.read\x12\x0fboard.scheme_id\"\x15boards.read.published*\vboard.scope\x12\xbd\x01\n" +
+	"\x13GetInstitutionTrend\x12/.predikat.ranking.v1.GetInstitutionTrendRequest\x1a0.predikat.ranking.v1.GetInstitutionTrendResponse\"C\xc2\xf3\x18?\n" +
+	"\vboards.read\x12\tscheme_id\x1a\x0einstitution_id\"\x15boards.read.published\x12\x99\x01\n" +
 	"\n" +
-	"ListBoards\x12&.predikat.ranking.v1.ListBoardsRequest\x1a'.predikat.ranking.v1.ListBoardsResponse\"\x1c\xc2\xf3\x18\x18\n" +
-	"\vboards.read\x12\tscheme_id\x12\x87\x01\n" +
+	"ListBoards\x12&.predikat.ranking.v1.ListBoardsRequest\x1a'.predikat.ranking.v1.ListBoardsResponse\":\xc2\xf3\x186\n" +
+	"\vboards.read\x12\tscheme_id\"\x15boards.read.published*\x05scope\x12\x87\x01\n" +
 	"\rRebuildBoards\x12).predikat.ranking.v1.RebuildBoardsRequest\x1a*.predikat.ranking.v1.RebuildBoardsResponse\"\x1f\xc2\xf3\x18\x1b\n" +
 	"\x0eboards.rebuild\x12\tscheme_idBGZEgithub.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1;rankingv1b\x06proto3"
 
