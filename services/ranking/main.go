@@ -29,6 +29,7 @@ func main() {
 	flag.StringVar(&cfg.RegistryAddr, "registry", config.Env("PREDIKAT_REGISTRY_ADDR", config.DefaultRegistry), "registry gRPC address, for names (env PREDIKAT_REGISTRY_ADDR)")
 	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of the streams if this service creates them: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
 	cfg.Security.Flags(flag.CommandLine)
+	cfg.Metrics.Flags(flag.CommandLine)
 	flag.Parse()
 
 	cfg.Logger = config.Logger()

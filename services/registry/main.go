@@ -23,6 +23,7 @@ func main() {
 	natsAuth.Flags(flag.CommandLine, "registry")
 	flag.IntVar(&cfg.Replicas, "replicas", config.EnvInt("PREDIKAT_REPLICAS", 1), "replicas of each KV bucket: 3 on a NATS cluster (env PREDIKAT_REPLICAS)")
 	cfg.Security.Flags(flag.CommandLine)
+	cfg.Metrics.Flags(flag.CommandLine)
 	flag.Parse()
 
 	cfg.Logger = config.Logger()

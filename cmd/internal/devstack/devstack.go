@@ -42,6 +42,12 @@ type Options struct {
 	OnReady func(Addrs)
 }
 
+// MetricsAddrs are where the dev stack's services serve Prometheus
+// metrics (/metrics), beside their gRPC ports.
+var MetricsAddrs = map[string]string{
+	stack.Registry: "127.0.0.1:9091", stack.Assessment: "127.0.0.1:9092", stack.Ranking: "127.0.0.1:9093",
+}
+
 // Addrs are the bound addresses of a running stack.
 type Addrs stack.Addrs
 
@@ -76,7 +82,7 @@ func Run(ctx context.Context, o Options) error {
 	st, err := stack.Start(ctx, stack.Options{
 		Mode: stack.InProcess, DataDir: o.DataDir, NATSHost: o.NATSHost, NATSPort: o.NATSPort, NATSSync: true,
 		NATSName: "predikat-dev", RedisURL: o.RedisURL, RegistryAddr: o.RegistryAddr, AssessmentAddr: o.AssessmentAddr,
-		RankingAddr: o.RankingAddr, Logger: log,
+		RankingAddr: o.RankingAddr, Logger: log, MetricsAddrs: MetricsAddrs,
 	})
 	if err != nil {
 		return err
@@ -124,6 +130,8 @@ func printSummary(out io.Writer, dataDir string, a Addrs) {
 	fmt.Fprintf(out, "  registry    %-22s predikat.registry.v1.RegistryService\n", a.Registry)
 	fmt.Fprintf(out, "  assessment  %-22s predikat.assessment.v1.AssessmentService\n", a.Assessment)
 	fmt.Fprintf(out, "  ranking     %-22s predikat.ranking.v1.RankingService\n", a.Ranking)
+	fmt.Fprintf(out, "  metrics     http://%s/metrics (registry), %s (assessment), %s (ranking)\n",
+		MetricsAddrs[stack.Registry], MetricsAddrs[stack.Assessment], MetricsAddrs[stack.Ranking])
 	pki := filepath.Join(dataDir, "pki")
 	fmt.Fprintf(out, "\nEvery port is TLS-only and every call is checked against %s.\n", filepath.Join(pki, "policy.yaml"))
 	fmt.Fprintf(out, "Dev credentials in %s: ca.pem, admin.pem (the CLI's default), reader.pem,\n", pki)

@@ -115,6 +115,9 @@ func (s *Services) flags(name, addr, registryAddr string) []string {
 	if nc.CAFile != "" {
 		args = append(args, "--nats-ca", nc.CAFile)
 	}
+	if m := s.o.MetricsAddrs[name]; m != "" {
+		args = append(args, "--metrics-addr", m)
+	}
 	sec := security.Dev(s.o.PKI, name)
 	return append(args, "--tls-cert", sec.CertFile, "--tls-key", sec.KeyFile, "--tls-ca", sec.CAFile,
 		"--policy", sec.PolicyFile, "--policy-poll", sec.PolicyPoll.String(),

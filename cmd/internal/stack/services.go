@@ -17,6 +17,7 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/security"
@@ -92,6 +93,9 @@ type ServicesOptions struct {
 	// directory that Stop removes. Every port is TLS-only and every call is
 	// checked against the policy, in tests as in production.
 	PKI *devpki.Files
+	// MetricsAddrs, by service name, is where each serves /metrics (a
+	// service not named serves none).
+	MetricsAddrs map[string]string
 	// OnServing, if set, is called with a service's name and address as it
 	// begins to serve, before Start returns. In process it runs inside the
 	// service's own OnServing, so before anyone can query it: a test sees
@@ -263,11 +267,13 @@ func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 	switch name {
 	case Registry:
 		return func(ctx context.Context, up func(string)) error {
-			return registry.Run(ctx, registry.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Replicas: 1, Logger: log, OnServing: up})
+			return registry.Run(ctx, registry.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Replicas: 1, Logger: log, OnServing: up,
+				Metrics: metrics.Config{Addr: s.o.MetricsAddrs[name]}})
 		}, nil
 	case Assessment:
 		return func(ctx context.Context, up func(string)) error {
-			return assessment.Run(ctx, assessment.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+			return assessment.Run(ctx, assessment.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up,
+				Metrics: metrics.Config{Addr: s.o.MetricsAddrs[name]}})
 		}, nil
 	case Ranking:
 		rdb, err := s.rankingRedis()
@@ -275,7 +281,8 @@ func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 			return nil, err
 		}
 		return func(ctx context.Context, up func(string)) error {
-			return ranking.Run(ctx, ranking.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Redis: rdb, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up})
+			return ranking.Run(ctx, ranking.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Redis: rdb, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up,
+				Metrics: metrics.Config{Addr: s.o.MetricsAddrs[name]}})
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown service %q", name)

@@ -45,6 +45,9 @@ type Options struct {
 	RedisURL string
 	// The services' gRPC addresses; empty (or port 0) picks a free port.
 	RegistryAddr, AssessmentAddr, RankingAddr string
+	// MetricsAddrs, by service, is where each serves /metrics (none when
+	// not named).
+	MetricsAddrs map[string]string
 	Logger                                    *slog.Logger
 	// ProcessOutput, ProcessLogLevel and ReadyTimeout: see ServicesOptions.
 	ProcessOutput   io.Writer
@@ -117,7 +120,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.svcs, err = NewServices(ctx, ServicesOptions{Mode: o.Mode, NATSURL: s.NATS, NATSTLS: s.nats.TLS, RedisAddr: s.Redis, Logger: o.Logger,
-		PKI: s.pki, ClientName: o.NATSName, ProcessOutput: o.ProcessOutput, ProcessLogLevel: o.ProcessLogLevel, ReadyTimeout: o.ReadyTimeout})
+		PKI: s.pki, ClientName: o.NATSName, ProcessOutput: o.ProcessOutput, ProcessLogLevel: o.ProcessLogLevel, ReadyTimeout: o.ReadyTimeout,
+		MetricsAddrs: o.MetricsAddrs})
 	if err != nil {
 		return nil, err
 	}

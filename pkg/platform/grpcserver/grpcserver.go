@@ -26,11 +26,13 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	protovalidatemw "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/protovalidate"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -77,6 +79,10 @@ type Options struct {
 	// plaintext port: Kubernetes' gRPC probes present no client
 	// certificate and speak no TLS. Port 0 picks a free one (HealthAddr()).
 	HealthAddr string
+	// Metrics, when set, receives the per-method RPC metrics (started,
+	// handled by code, handling time), counted outside authorization so a
+	// refused call shows with its code.
+	Metrics prometheus.Registerer
 }
 
 // Server is a *grpc.Server with the shared interceptors, health and
@@ -89,6 +95,7 @@ type Server struct {
 	drainTimeout time.Duration
 	healthAddr   string       // where the probe port listens; "" for none
 	probe        *grpc.Server // the probe port's server, nil without one
+	rpcMetrics   *grpcprom.ServerMetrics
 
 	mu        sync.Mutex
 	serving   bool     // the status SetServing last asked for
@@ -143,6 +150,18 @@ func New(opts Options) (*Server, error) {
 		return c.Service != healthpb.Health_ServiceDesc.ServiceName
 	})
 	logger := slogAdapter(log)
+	var rpcMetrics *grpcprom.ServerMetrics
+	unaryOuter := []grpc.UnaryServerInterceptor{recovery.UnaryServerInterceptor(recoveryOpt)}
+	streamOuter := []grpc.StreamServerInterceptor{recovery.StreamServerInterceptor(recoveryOpt)}
+	if opts.Metrics != nil {
+		rpcMetrics = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
+			grpcprom.WithHistogramBuckets([]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10})))
+		if err := opts.Metrics.Register(rpcMetrics); err != nil {
+			return nil, fmt.Errorf("grpcserver %s: register RPC metrics: %w", opts.Name, err)
+		}
+		unaryOuter = append(unaryOuter, rpcMetrics.UnaryServerInterceptor())
+		streamOuter = append(streamOuter, rpcMetrics.StreamServerInterceptor())
+	}
 
 	serverOpts := []grpc.ServerOption{
 		// Order matters: the first interceptor is the outermost. Recovery is
@@ -151,16 +170,16 @@ func New(opts Options) (*Server, error) {
 		// process; validation is innermost so invalid requests are still
 		// logged with their InvalidArgument code.
 		grpc.ChainUnaryInterceptor(slices.Concat(
+			unaryOuter,
 			[]grpc.UnaryServerInterceptor{
-				recovery.UnaryServerInterceptor(recoveryOpt),
 				selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), notHealth),
 			},
 			opts.Unary,
 			[]grpc.UnaryServerInterceptor{protovalidatemw.UnaryServerInterceptor(validator)},
 		)...),
 		grpc.ChainStreamInterceptor(slices.Concat(
+			streamOuter,
 			[]grpc.StreamServerInterceptor{
-				recovery.StreamServerInterceptor(recoveryOpt),
 				selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, logOpts...), notHealth),
 			},
 			opts.Stream,
@@ -195,6 +214,7 @@ func New(opts Options) (*Server, error) {
 		health:       health.NewServer(),
 		drainTimeout: drain,
 		healthAddr:   opts.HealthAddr,
+		rpcMetrics:   rpcMetrics,
 	}
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	if opts.HealthAddr != "" {
@@ -297,6 +317,11 @@ func (s *Server) ServeListener(ctx context.Context, lis net.Listener) error {
 	s.mu.Unlock()
 	// Catch services registered directly on GRPC() since the last sync.
 	s.syncHealth()
+	if s.rpcMetrics != nil {
+		// Every method shows from the start, at zero, so a rate or an
+		// alert has a series before the first call.
+		s.rpcMetrics.InitializeMetrics(s.grpc)
+	}
 
 	if err := s.serveProbe(ctx); err != nil {
 		_ = lis.Close()

@@ -21,6 +21,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
@@ -47,6 +48,8 @@ type Config struct {
 	RegistryAddr string
 	// Logger for everything the service says.
 	Logger *slog.Logger
+	// Metrics is where /metrics is served (empty: nowhere).
+	Metrics metrics.Config
 	// OnServing, if set, is called with the bound address once the service
 	// answers and its view is complete.
 	OnServing func(addr string)
@@ -87,7 +90,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
 	}
-	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger}
+	mreg := metrics.NewRegistry()
+	metrics.Connected(mreg, "nats", cfg.NATS.IsConnected)
+	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)
 	if err != nil {
@@ -108,6 +113,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	mreg.MustRegister(roundsCollector{uc})
+	if err := cfg.Metrics.Start(ctx, mreg, log); err != nil {
+		return fmt.Errorf("assessment: %w", err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis) }()
 	go reg.Run(ctx)

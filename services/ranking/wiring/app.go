@@ -27,6 +27,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
 	"github.com/predikat-id/predikat/services/ranking/internal/app"
@@ -69,6 +70,8 @@ type Config struct {
 	Replicas int
 	// Logger for everything the service says.
 	Logger *slog.Logger
+	// Metrics is where /metrics is served (empty: nowhere).
+	Metrics metrics.Config
 	// OnServing, if set, is called with the bound address once the service
 	// answers: the boards are in Redis and current with the log (rebuilt
 	// from it, or the consumers caught up).
@@ -111,7 +114,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("ranking: %w", err)
 	}
-	gopts := grpcserver.Options{Name: "ranking", Logger: cfg.Logger}
+	reg := metrics.NewRegistry()
+	m := newRankingMetrics(reg)
+	gopts := grpcserver.Options{Name: "ranking", Logger: cfg.Logger, Metrics: reg}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)
 	if err != nil {
@@ -126,7 +131,12 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cancel()
 	st := store.New(rdb)
 	coord := rebuild.NewCoordinator(ctx, rebuild.NewBuilder(js, st, log), log)
+	coord.OnRebuilt(m.rebuilt)
 	cons := consumer.New(js, st, coord, log)
+	cons.OnApplied(m.appliedBatch)
+	if err := cfg.Metrics.Start(ctx, reg, log); err != nil {
+		return fmt.Errorf("ranking: %w", err)
+	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		rankingv1.RegisterRankingServiceServer(r, server.New(st, names.New(nm), rebuilder{coord}))
 	})
@@ -142,7 +152,7 @@ func Run(ctx context.Context, cfg Config) error {
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis) }()
 
-	sup := &supervisor{log: log, js: js, st: st, coord: coord, cons: cons, gs: gs, replicas: cfg.Replicas,
+	sup := &supervisor{log: log, js: js, st: st, coord: coord, cons: cons, gs: gs, replicas: cfg.Replicas, metrics: m,
 		onServing: func() {
 			log.Info("ranking ready", "addr", lis.Addr().String())
 			if cfg.OnServing != nil {
@@ -172,6 +182,7 @@ type supervisor struct {
 	cons      *consumer.Consumer
 	gs        *grpcserver.Server
 	replicas  int
+	metrics   *rankingMetrics
 	onServing func()
 
 	serving   atomic.Bool
@@ -180,6 +191,11 @@ type supervisor struct {
 }
 
 func (s *supervisor) setServing(ok bool) {
+	v := 0.0
+	if ok {
+		v = 1
+	}
+	s.metrics.serving.Set(v)
 	if s.serving.Swap(ok) != ok {
 		s.gs.SetServing(ok)
 	}
@@ -258,6 +274,7 @@ func (s *supervisor) check(ctx context.Context) {
 		return
 	}
 	rep := s.cons.Watch(ctx, state.Applied, state.Rebuilding)
+	s.metrics.watched(rep)
 	ok := s.judge(rep)
 	if rep.Rebuild() {
 		_ = s.rebuild(ctx, "a consumer stayed stalled after its subscription was re-created")

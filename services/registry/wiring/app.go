@@ -5,6 +5,7 @@
 package wiring
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	"context"
 	"fmt"
 	"github.com/predikat-id/predikat/pkg/platform/security"
@@ -18,6 +19,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/services/registry/internal/app"
 	"github.com/predikat-id/predikat/services/registry/internal/index"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
@@ -42,6 +44,8 @@ type Config struct {
 	Replicas int
 	// Logger for everything the service says.
 	Logger *slog.Logger
+	// Metrics is where /metrics is served (empty: nowhere).
+	Metrics metrics.Config
 	// OnServing, if set, is called with the bound address once the service
 	// answers and its index is complete.
 	OnServing func(addr string)
@@ -66,7 +70,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	gopts := grpcserver.Options{Name: "registry", Logger: cfg.Logger}
+	reg := metrics.NewRegistry()
+	metrics.Connected(reg, "nats", cfg.NATS.IsConnected)
+	gopts := grpcserver.Options{Name: "registry", Logger: cfg.Logger, Metrics: reg}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)
 	if err != nil {
@@ -90,6 +96,11 @@ func Run(ctx context.Context, cfg Config) error {
 		})))
 	})
 	if err := security.CheckDeclared(gs.GRPC()); err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: metrics.Namespace, Subsystem: "registry", Name: "index_institutions",
+		Help: "Institutions in the registry's in-memory index."}, func() float64 { return float64(idx.Len()) }))
+	if err := cfg.Metrics.Start(ctx, reg, log); err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
 	served := make(chan error, 1)

@@ -79,7 +79,13 @@ type Consumer struct {
 	// beforeApply, when set (tests only), runs before every batch is
 	// applied: a test blocks it to stall the consumer.
 	beforeApply func(ctx context.Context, stream string)
+	// onApplied, when set (OnApplied), is told of every batch applied.
+	onApplied func(stream string, n int, took time.Duration)
 }
+
+// OnApplied sets, before Run, what is told of every batch applied: the
+// stream, the events and how long applying took (metrics).
+func (c *Consumer) OnApplied(fn func(stream string, n int, took time.Duration)) { c.onApplied = fn }
 
 // lane is one stream's delivery path, kept across subscriptions: messages
 // a stopped subscription handed over are still applied and acknowledged.
@@ -381,6 +387,7 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 		c.beforeApply(ctx, s.stream)
 	}
 	lastProgress := time.Now()
+	started := lastProgress
 	ok := c.retry(ctx, log, func() error {
 		if time.Since(lastProgress) > inProgress {
 			for _, it := range items {
@@ -392,6 +399,9 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 	})
 	if !ok {
 		return false
+	}
+	if c.onApplied != nil {
+		c.onApplied(s.stream, len(items), time.Since(started))
 	}
 	if s.stream == events.Rounds && !c.checkFences(ctx, items, log) {
 		return false

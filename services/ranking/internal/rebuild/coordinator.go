@@ -14,9 +14,10 @@ import (
 // running one to end and then starts its own. A rebuild runs on the
 // coordinator's context, so it finishes even if the caller goes away.
 type Coordinator struct {
-	base context.Context
-	b    *Builder
-	log  *slog.Logger
+	base      context.Context
+	b         *Builder
+	log       *slog.Logger
+	onRebuilt func(Result, error)
 
 	gate sync.RWMutex
 
@@ -82,11 +83,18 @@ func (c *Coordinator) Rebuild(ctx context.Context, f Filter) (Result, error) {
 	}
 }
 
+// OnRebuilt, when set before the first rebuild, is told the outcome of
+// every rebuild (metrics).
+func (c *Coordinator) OnRebuilt(fn func(Result, error)) { c.onRebuilt = fn }
+
 func (c *Coordinator) run(j *job) {
 	c.log.Info("rebuilding boards from the assessment log", "rounds", j.f.String())
 	c.gate.Lock()
 	j.res, j.err = c.b.Run(c.base, j.f)
 	c.gate.Unlock()
+	if c.onRebuilt != nil {
+		c.onRebuilt(j.res, j.err)
+	}
 	if j.err != nil {
 		c.log.Warn("board rebuild failed", "rounds", j.f.String(), "err", j.err)
 	} else {
