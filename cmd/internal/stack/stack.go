@@ -48,7 +48,7 @@ type Options struct {
 	// MetricsAddrs, by service, is where each serves /metrics (none when
 	// not named).
 	MetricsAddrs map[string]string
-	Logger                                    *slog.Logger
+	Logger       *slog.Logger
 	// ProcessOutput, ProcessLogLevel and ReadyTimeout: see ServicesOptions.
 	ProcessOutput   io.Writer
 	ProcessLogLevel string

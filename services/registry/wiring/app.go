@@ -5,10 +5,10 @@
 package wiring
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
 	"context"
 	"fmt"
 	"github.com/predikat-id/predikat/pkg/platform/security"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net"
 	"time"

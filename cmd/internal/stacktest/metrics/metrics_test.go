@@ -84,7 +84,7 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 	}
 	for i, in := range insts {
 		if _, err := asm.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: "ombudsman-2024", InstitutionId: in.ID,
-			Input: &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: []string{"96.52", "88.10"}[i]}},
+			Input:     &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: []string{"96.52", "88.10"}[i]}},
 			RequestId: "m-" + in.ID}); err != nil {
 			t.Fatal(err)
 		}
