@@ -217,6 +217,20 @@ func New(opts Options) (*Server, error) {
 		rpcMetrics:   rpcMetrics,
 	}
 	healthpb.RegisterHealthServer(s.grpc, s.health)
+	if opts.Metrics != nil {
+		// What the probes see, for alerts on a service not serving.
+		serving := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "predikat_serving",
+			Help: "1 while the service's gRPC health is SERVING."}, func() float64 {
+			resp, err := s.health.Check(context.Background(), &healthpb.HealthCheckRequest{})
+			if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+				return 1
+			}
+			return 0
+		})
+		if err := opts.Metrics.Register(serving); err != nil {
+			return nil, fmt.Errorf("grpcserver %s: register serving metric: %w", opts.Name, err)
+		}
+	}
 	if opts.HealthAddr != "" {
 		s.probe = grpc.NewServer()
 		healthpb.RegisterHealthServer(s.probe, s.health)

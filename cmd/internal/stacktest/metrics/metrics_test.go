@@ -6,12 +6,19 @@ package metrics_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"gopkg.in/yaml.v3"
 
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/cmd/internal/stacktest"
@@ -151,6 +158,97 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	// Once the watchdog has set the consumer gauges (waited for above).
+	t.Run("every alert and dashboard query names served metrics", func(t *testing.T) {
+		var bodies []string
+		for _, a := range maddrs {
+			bodies = append(bodies, scrape(t, a))
+		}
+		checkMonitoring(t, strings.Join(bodies, "\n"))
+	})
+}
+
+// monitoring is the repository's monitoring directory.
+const monitoring = "../../../../deploy/kubernetes/monitoring"
+
+// checkMonitoring parses every alert rule and dashboard query with the
+// PromQL parser and wants each metric it selects among the served ones
+// (a histogram's series by their _bucket, _sum and _count names).
+func checkMonitoring(t *testing.T, served string) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, line := range strings.Split(served, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, _, _ := strings.Cut(line, " ")
+		name, _, _ = strings.Cut(name, "{")
+		names[name] = true
+	}
+	exprs := map[string]string{}
+	var rule struct {
+		Spec struct {
+			Groups []struct {
+				Rules []struct {
+					Alert, Expr string
+				}
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(monitoring, "prometheusrule.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &rule); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rule.Spec.Groups {
+		for _, r := range g.Rules {
+			exprs["alert "+r.Alert] = r.Expr
+		}
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if b, err = os.ReadFile(filepath.Join(monitoring, "grafana-dashboard.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range dash.Panels {
+		for i, tg := range p.Targets {
+			exprs[fmt.Sprintf("panel %q query %d", p.Title, i)] = tg.Expr
+		}
+	}
+	if len(exprs) < 10 {
+		t.Fatalf("only %d queries found", len(exprs))
+	}
+	for where, expr := range exprs {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+		if err != nil {
+			t.Errorf("%s: %v", where, err)
+			continue
+		}
+		selected := 0
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			vs, ok := n.(*parser.VectorSelector)
+			if !ok {
+				return nil
+			}
+			selected++
+			if !names[vs.Name] {
+				t.Errorf("%s selects %s, which no service serves", where, vs.Name)
+			}
+			return nil
+		})
+		if selected == 0 {
+			t.Errorf("%s selects no metric", where)
 		}
 	}
 }
