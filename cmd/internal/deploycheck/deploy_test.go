@@ -1,76 +1,49 @@
 // Package deploycheck holds tests of the shipped Kubernetes manifests that
-// need no cluster: what `kubectl delete -k` of each kustomization would
-// delete, and that none of it owns the system of record's volumes.
+// need no cluster: every kustomization builds (with kustomize's own Go API,
+// as `kubectl kustomize` does), and what `kubectl delete -k` of each would
+// delete owns none of the system of record's volumes.
 package deploycheck
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 const kube = "../../../deploy/kubernetes"
 
-// object is what the checks read of a manifest.
-type object struct {
-	Kind     string `yaml:"kind"`
-	Metadata struct {
-		Name string `yaml:"name"`
-	} `yaml:"metadata"`
-	Spec struct {
-		VolumeClaimTemplates []any `yaml:"volumeClaimTemplates"`
-		Retention            *struct {
-			WhenDeleted string `yaml:"whenDeleted"`
-			WhenScaled  string `yaml:"whenScaled"`
-		} `yaml:"persistentVolumeClaimRetentionPolicy"`
-	} `yaml:"spec"`
-}
-
-// objects lists the objects a kustomization directory applies (and so
-// deletes): its resources, following directories recursively. Generated
-// ConfigMaps and patches add or change no kinds that matter here.
-func objects(t *testing.T, dir string) []object {
+// build runs kustomize on one directory of deploy/kubernetes: generators,
+// patches and all, offline.
+func build(t *testing.T, dir string) []*resource.Resource {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	abs, err := filepath.Abs(filepath.Join(kube, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var k struct {
-		Resources []string `yaml:"resources"`
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), abs)
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
-	if err := yaml.Unmarshal(b, &k); err != nil {
-		t.Fatalf("%s: %v", dir, err)
+	return m.Resources()
+}
+
+// retains reports whether a StatefulSet keeps its volume claims when it is
+// deleted and when it is scaled down.
+func retains(r *resource.Resource) (bool, error) {
+	claims, err := r.GetFieldValue("spec.volumeClaimTemplates")
+	if err != nil || claims == nil {
+		return true, nil //nolint:nilerr // no volumes, nothing to retain
 	}
-	var out []object
-	for _, r := range k.Resources {
-		p := filepath.Join(dir, r)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			out = append(out, objects(t, p)...)
-			continue
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		for {
-			var o object
-			if err := dec.Decode(&o); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			if o.Kind != "" {
-				out = append(out, o)
-			}
+	for _, f := range []string{"whenDeleted", "whenScaled"} {
+		v, err := r.GetString("spec.persistentVolumeClaimRetentionPolicy." + f)
+		if err != nil || v != "Retain" {
+			return false, nil //nolint:nilerr // a missing policy is the finding
 		}
 	}
-	return out
+	return true, nil
 }
 
 // What an operator deletes with `kubectl delete -k` of the base, an
@@ -78,27 +51,34 @@ func objects(t *testing.T, dir string) []object {
 // volume, and every StatefulSet with volumes retains them when deleted or
 // scaled down: the NATS JetStream volumes, the system of record, survive.
 func TestDeleteKeepsTheSystemOfRecord(t *testing.T) {
-	dirs := []string{"base", "overlays/dev", "monitoring"}
-	for _, d := range dirs {
-		objs := objects(t, filepath.Join(kube, d))
-		if len(objs) == 0 {
+	for _, d := range []string{"base", "overlays/dev", "monitoring"} {
+		res := build(t, d)
+		if len(res) == 0 {
 			t.Errorf("%s: no objects", d)
 		}
-		for _, o := range objs {
-			switch o.Kind {
+		for _, r := range res {
+			switch r.GetKind() {
 			case "Namespace", "PersistentVolumeClaim", "PersistentVolume":
-				t.Errorf("%s: `kubectl delete -k` would delete %s %s", d, o.Kind, o.Metadata.Name)
+				t.Errorf("%s: `kubectl delete -k` would delete %s %s", d, r.GetKind(), r.GetName())
 			case "StatefulSet":
-				r := o.Spec.Retention
-				if len(o.Spec.VolumeClaimTemplates) > 0 && (r == nil || r.WhenDeleted != "Retain" || r.WhenScaled != "Retain") {
-					t.Errorf("%s: StatefulSet %s does not retain its volumes when deleted and scaled (persistentVolumeClaimRetentionPolicy)", d, o.Metadata.Name)
+				if ok, _ := retains(r); !ok {
+					t.Errorf("%s: StatefulSet %s does not retain its volumes when deleted and scaled (persistentVolumeClaimRetentionPolicy)", d, r.GetName())
 				}
+			}
+			if r.GetKind() != "Namespace" && r.GetNamespace() != "predikat" {
+				t.Errorf("%s: %s %s is in namespace %q, not predikat", d, r.GetKind(), r.GetName(), r.GetNamespace())
 			}
 		}
 	}
-	// The Namespace has a kustomization of its own, applied once.
-	ns := objects(t, filepath.Join(kube, "namespace/dev"))
-	if len(ns) != 1 || ns[0].Kind != "Namespace" || ns[0].Metadata.Name != "predikat" {
-		t.Errorf("deploy/kubernetes/namespace: %+v, want the Namespace predikat alone", ns)
+	// The Namespace has kustomizations of its own, applied once.
+	for _, d := range []string{"namespace", "namespace-dev"} {
+		ns := build(t, d)
+		if len(ns) != 1 || ns[0].GetKind() != "Namespace" || ns[0].GetName() != "predikat" {
+			t.Errorf("%s: %d objects, want the Namespace predikat alone", d, len(ns))
+		}
+	}
+	dev := build(t, "namespace-dev")
+	if v := dev[0].GetLabels()["pod-security.kubernetes.io/enforce"]; v != "restricted" {
+		t.Errorf("namespace-dev enforces %q, want restricted", v)
 	}
 }
