@@ -3,6 +3,7 @@ package wiring
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,14 +49,5 @@ func (c roundsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func roundState(s model.RoundState) string {
-	switch s {
-	case model.RoundOpen:
-		return "open"
-	case model.RoundClosed:
-		return "closed"
-	case model.RoundPublished:
-		return "published"
-	}
-	return "unknown"
-}
+// roundState is the state as a label: open, closed, published.
+func roundState(s model.RoundState) string { return strings.ToLower(s.String()) }

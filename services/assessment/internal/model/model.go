@@ -184,3 +184,16 @@ type Institution struct {
 
 // Region is one region of the registry; ProvinceCode is "" for a province.
 type Region struct{ Code, Name, ProvinceCode string }
+
+// String is the state as the contract names it: OPEN, CLOSED, PUBLISHED.
+func (s RoundState) String() string {
+	switch s {
+	case RoundOpen:
+		return "OPEN"
+	case RoundClosed:
+		return "CLOSED"
+	case RoundPublished:
+		return "PUBLISHED"
+	}
+	return "ROUND_STATE_UNSPECIFIED"
+}

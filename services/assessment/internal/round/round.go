@@ -79,14 +79,4 @@ func Publish(r model.Round, now time.Time) (next model.Round, changed bool, err 
 	return model.Round{}, false, fault.Preconditionf("round %s is OPEN: close it (CloseRound) before publishing, so no record arrives during publication", r.ID)
 }
 
-func stateName(s model.RoundState) string {
-	switch s {
-	case model.RoundOpen:
-		return "OPEN"
-	case model.RoundClosed:
-		return "CLOSED"
-	case model.RoundPublished:
-		return "PUBLISHED"
-	}
-	return "ROUND_STATE_UNSPECIFIED"
-}
+func stateName(s model.RoundState) string { return s.String() }
