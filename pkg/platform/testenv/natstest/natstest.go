@@ -155,3 +155,25 @@ func (s *Server) start() error {
 	}
 	return err
 }
+
+// StartWithoutJetStream starts a bare server whose JetStream is not on yet,
+// as while a cluster forms, and connects to it; the caller turns JetStream
+// on (EnableJetStream) when its test needs it. Both stop when the test ends.
+func StartWithoutJetStream(t testing.TB) (*server.Server, *nats.Conn) {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return srv, nc
+}
