@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"go.opentelemetry.io/otel/codes"
 )
 
 // Filter selects awards; empty fields match everything. Kind is a subject
@@ -58,7 +59,13 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filte
 			_ = m.Term()
 			return
 		}
-		if err := handle(ctx, ev); err != nil {
+		// The handler runs inside a span continuing the trace that granted
+		// or revoked the award; its own spans join that trace.
+		hctx, span := events.StartConsume(ctx, "awardfeed deliver", events.Awards, m.Subject(), m.Headers())
+		defer span.End()
+		if err := handle(hctx, ev); err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "handler failed; redelivered")
 			_ = m.NakWithDelay(time.Second)
 			return
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/telemetry"
 	"github.com/predikat-id/predikat/services/assessment/wiring"
 )
 
@@ -38,6 +39,11 @@ func main() {
 }
 
 func run(ctx context.Context, cfg wiring.Config, natsURL string, natsAuth natsx.ClientAuth) error {
+	flush, err := telemetry.Setup(ctx, "predikat-assessment", cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer flush.Flush(cfg.Logger)
 	natsOpts, err := natsAuth.Options()
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/config"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/telemetry"
 	"github.com/predikat-id/predikat/services/ranking/wiring"
 )
 
@@ -43,6 +44,11 @@ func main() {
 }
 
 func run(ctx context.Context, cfg wiring.Config, natsURL string, natsAuth natsx.ClientAuth) error {
+	flush, err := telemetry.Setup(ctx, "predikat-ranking", cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer flush.Flush(cfg.Logger)
 	rdb, err := redisx.NewClient(cfg.RedisURL, redisx.Options{ClientName: "predikat-ranking"})
 	if err != nil {
 		return fmt.Errorf("redis at %s: %w", cfg.RedisURL, err)

@@ -17,6 +17,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/config"
+	"github.com/predikat-id/predikat/pkg/platform/telemetry"
 )
 
 // Options says where the stack keeps its data and listens. Zero values mean
@@ -79,6 +80,13 @@ func (o *Options) defaults() {
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
 	log := o.Logger
+	// One process, one tracer provider: OTEL_TRACES_EXPORTER=console (or an
+	// OTLP endpoint) shows every trace of the stack.
+	flush, err := telemetry.Setup(ctx, "predikat-dev", log)
+	if err != nil {
+		return err
+	}
+	defer flush.Flush(log)
 	st, err := stack.Start(ctx, stack.Options{
 		Mode: stack.InProcess, DataDir: o.DataDir, NATSHost: o.NATSHost, NATSPort: o.NATSPort, NATSSync: true,
 		NATSName: "predikat-dev", RedisURL: o.RedisURL, RegistryAddr: o.RegistryAddr, AssessmentAddr: o.AssessmentAddr,

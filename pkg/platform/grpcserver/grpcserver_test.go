@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -628,4 +632,47 @@ func TestDialList(t *testing.T) {
 			t.Fatalf("GetRegion with one address down: %v", err)
 		}
 	}
+}
+
+// A call in a sampled trace leaves its trace id as the exemplar of the
+// latency bucket it fell in: the dashboard links a slow bucket to a trace.
+func TestLatencyExemplarsCarryTheTraceID(t *testing.T) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	prev, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() {
+		otel.SetTracerProvider(prev)
+		otel.SetTextMapPropagator(prevProp)
+		_ = tp.Shutdown(context.Background())
+	})
+
+	reg := prometheus.NewRegistry()
+	h := start(t, grpcserver.Options{Metrics: reg})
+	h.srv.SetServing(true)
+	ctx, span := tp.Tracer("test").Start(context.Background(), "caller")
+	if _, err := registryv1.NewRegistryServiceClient(h.conn).GetRegion(ctx, &registryv1.GetRegionRequest{Code: "63"}); err != nil {
+		t.Fatal(err)
+	}
+	span.End()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := span.SpanContext().TraceID().String()
+	for _, mf := range mfs {
+		if mf.GetName() != "grpc_server_handling_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, b := range m.GetHistogram().GetBucket() {
+				for _, l := range b.GetExemplar().GetLabel() {
+					if l.GetName() == "trace_id" && l.GetValue() == want {
+						return
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("no grpc_server_handling_seconds bucket has the exemplar trace_id=%s", want)
 }

@@ -140,7 +140,7 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fin
 	if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
 		return nil, false, err
 	}
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(expect))
+	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(expect))
 	if err != nil || ack.Duplicate {
 		got, err := s.notAppended(ctx, subject, a, correctsRevision, ack, err)
 		return got, false, err
@@ -273,7 +273,7 @@ func (s *Store) PublishCorrected(ctx context.Context, ev *eventsv1.RoundCorrecte
 	if err != nil {
 		return err
 	}
-	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+	if _, err := events.Publish(ctx, s.js, msg); err != nil {
 		return unavailable("publish RoundCorrected", err)
 	}
 	return nil

@@ -37,7 +37,7 @@ func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award, fingerprint st
 	if fingerprint != "" {
 		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
 	}
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	switch {
 	case natsx.IsWrongLastSequence(err), err == nil && ack.Duplicate:
 		got, gerr := s.storedAward(ctx, awardSubject(events.Granted, a))
@@ -94,7 +94,7 @@ func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessme
 	if err != nil {
 		return nil, err
 	}
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	if natsx.IsWrongLastSequence(err) {
 		// Revoked concurrently (another replica): that revocation stands.
 		if err := s.SyncAwards(ctx); err != nil {

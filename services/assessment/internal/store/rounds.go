@@ -181,7 +181,7 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 	if err != nil {
 		return err
 	}
-	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+	if _, err := events.Publish(ctx, s.js, msg); err != nil {
 		return unavailable("announce round change", err)
 	}
 	return nil
@@ -202,7 +202,7 @@ func (s *Store) Announce(ctx context.Context, r *assessmentv1.Round, awardCount 
 	if err != nil {
 		return err
 	}
-	_, err = s.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+	_, err = events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	if err != nil && !natsx.IsWrongLastSequence(err) {
 		return unavailable("publish RoundPublished", err)
 	}

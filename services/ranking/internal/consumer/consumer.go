@@ -24,6 +24,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
@@ -381,6 +384,8 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 	if len(items) == 0 {
 		return ctx.Err() == nil
 	}
+	applied := false
+	defer endSpans(startSpans(ctx, s, items), &applied)
 	if c.beforeApply != nil {
 		// Outside the coordinator's lock: a blocked test hook must not
 		// block a rebuild as well.
@@ -400,6 +405,7 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 	if !ok {
 		return false
 	}
+	applied = true
 	if c.onApplied != nil {
 		c.onApplied(s.stream, len(items), time.Since(started))
 	}
@@ -419,6 +425,28 @@ func (c *Consumer) process(ctx context.Context, s source, batch []jetstream.Msg,
 		_ = it.msg.Ack()
 	}
 	return true
+}
+
+// startSpans starts one span per event, a child of the call that wrote
+// it: the trace of a RecordAssessment or a PublishRound ends in the apply
+// here.
+func startSpans(ctx context.Context, s source, items []item) []trace.Span {
+	spans := make([]trace.Span, len(items))
+	for i, it := range items {
+		_, spans[i] = events.StartConsume(ctx, "ranking apply", s.stream, it.msg.Subject(), it.msg.Headers())
+		spans[i].SetAttributes(attribute.Int("predikat.ranking.batch", len(items)))
+	}
+	return spans
+}
+
+// endSpans ends the spans of a batch, as failed unless *applied.
+func endSpans(spans []trace.Span, applied *bool) {
+	for _, sp := range spans {
+		if !*applied {
+			sp.SetStatus(codes.Error, "not applied: the consumer stopped")
+		}
+		sp.End()
+	}
 }
 
 // checkFences makes the boards agree with the fences the round events
