@@ -1,33 +1,19 @@
-// Package deploycheck holds tests of the shipped Kubernetes manifests that
-// need no cluster: every kustomization builds (with kustomize's own Go API,
-// as `kubectl kustomize` does), and what `kubectl delete -k` of each would
-// delete owns none of the system of record's volumes.
 package deploycheck
 
 import (
-	"path/filepath"
 	"testing"
 
-	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resource"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-const kube = "../../../deploy/kubernetes"
-
-// build runs kustomize on one directory of deploy/kubernetes: generators,
-// patches and all, offline.
+// build is Build, failing the test on an error.
 func build(t *testing.T, dir string) []*resource.Resource {
 	t.Helper()
-	abs, err := filepath.Abs(filepath.Join(kube, dir))
+	res, err := Build(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), abs)
-	if err != nil {
-		t.Fatalf("kustomize build %s: %v", dir, err)
-	}
-	return m.Resources()
+	return res
 }
 
 // retains reports whether a StatefulSet keeps its volume claims when it is
@@ -51,7 +37,7 @@ func retains(r *resource.Resource) (bool, error) {
 // volume, and every StatefulSet with volumes retains them when deleted or
 // scaled down: the NATS JetStream volumes, the system of record, survive.
 func TestDeleteKeepsTheSystemOfRecord(t *testing.T) {
-	for _, d := range []string{"base", "overlays/dev", "monitoring"} {
+	for _, d := range []string{"base", "overlays/dev", "overlays/prod", "monitoring", "gateway"} {
 		res := build(t, d)
 		if len(res) == 0 {
 			t.Errorf("%s: no objects", d)
