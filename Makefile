@@ -49,12 +49,16 @@ check-generated: ## fail if the committed generated code differs from what the p
 	@echo "generated code is up to date"
 
 .PHONY: lint
-lint: ## buf lint (STANDARD), gofmt, golangci-lint (.golangci.yml: govet, staticcheck, errcheck, unused, gocyclo, funlen)
+lint: lint-manifests ## buf lint (STANDARD), gofmt, golangci-lint (.golangci.yml: govet, staticcheck, errcheck, unused, gocyclo, funlen), the Kubernetes manifests
 	go tool buf lint
 	@bad=$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' || true); \
 	  if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	@# One module at a time: golangci-lint reads packages of the module it runs in.
 	@for m in $(MODULES); do echo "golangci-lint $$m"; (cd $$m && go tool golangci-lint run ./...) || exit 1; done
+
+.PHONY: lint-manifests
+lint-manifests: ## build every kustomization of deploy/kubernetes and decode each object strictly into its pinned API type, offline
+	go test -count=1 ./cmd/internal/deploycheck/
 
 .PHONY: breaking
 breaking: ## buf breaking against the API of the last release (proto/release/api.binpb, the tag in proto/release/VERSION)

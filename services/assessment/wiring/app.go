@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/backoff"
@@ -92,6 +93,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	mreg := metrics.NewRegistry()
 	metrics.Connected(mreg, "nats", cfg.NATS.IsConnected)
+	// The streams and the bucket this service writes: no leader, no write.
+	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds)...)
 	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)

@@ -72,6 +72,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	reg := metrics.NewRegistry()
 	metrics.Connected(reg, "nats", cfg.NATS.IsConnected)
+	// The buckets this service writes: no leader, no write.
+	metrics.Streams(reg, js, "KV_"+store.BucketInstitutions, "KV_"+store.BucketIdentities, "KV_"+store.BucketRegions, "KV_"+store.BucketRequests)
 	gopts := grpcserver.Options{Name: "registry", Logger: cfg.Logger, Metrics: reg}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)
