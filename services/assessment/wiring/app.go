@@ -95,6 +95,7 @@ func Run(ctx context.Context, cfg Config) error {
 	metrics.Connected(mreg, "nats", cfg.NATS.IsConnected)
 	// The streams and the bucket this service writes: no leader, no write.
 	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds)...)
+	st.OnAwardPublished(awardMetrics(mreg))
 	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
@@ -51,3 +52,25 @@ func (c roundsCollector) Collect(ch chan<- prometheus.Metric) {
 
 // roundState is the state as a label: open, closed, published.
 func roundState(s model.RoundState) string { return strings.ToLower(s.String()) }
+
+// awardMetrics counts the award events this process stored and how long
+// each publication took until JetStream acknowledged it: the moment every
+// subscriber can receive the award.
+func awardMetrics(reg prometheus.Registerer) func(verb events.AwardVerb, took time.Duration) {
+	published := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "assessment",
+		Name: "award_events_total", Help: "Award events stored by this process (a retry's duplicate is not counted), by event: granted, revoked."},
+		[]string{"event"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: metrics.Namespace, Subsystem: "assessment",
+		Name: "award_publish_seconds", Help: "Publication of an award event until JetStream acknowledged it (fsynced, replicated).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"event"})
+	reg.MustRegister(published, latency)
+	for _, v := range []events.AwardVerb{events.Granted, events.Revoked} {
+		// Present at zero from the start: a rate over a missing series is no rate.
+		published.WithLabelValues(string(v))
+		latency.WithLabelValues(string(v))
+	}
+	return func(verb events.AwardVerb, took time.Duration) {
+		published.WithLabelValues(string(verb)).Inc()
+		latency.WithLabelValues(string(verb)).Observe(took.Seconds())
+	}
+}

@@ -116,6 +116,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	reg := metrics.NewRegistry()
 	m := newRankingMetrics(reg)
+	metrics.Connected(reg, "nats", cfg.NATS.IsConnected)
+	// Asked at each scrape: a PING answered within half a second.
+	metrics.Connected(reg, "redis", func() bool {
+		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		return rdb.Ping(pctx).Err() == nil
+	})
 	gopts := grpcserver.Options{Name: "ranking", Logger: cfg.Logger, Metrics: reg}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)

@@ -131,6 +131,8 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 			`predikat_jetstream_stream_replicas_current{stream="AWARDS"} 1`,
 			`predikat_jetstream_stream_messages{stream="ASSESSMENTS"} 2`,
 			`predikat_jetstream_stream_leader{stream="KV_assessment_rounds"} 1`,
+			`predikat_assessment_award_events_total{event="granted"} 0`,
+			`predikat_assessment_award_publish_seconds_count{event="revoked"} 0`,
 			"predikat_nats_connected 1",
 		},
 		stack.Ranking: {
@@ -143,6 +145,8 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 			`predikat_ranking_rebuilds_total{result="ok"} `,
 			`predikat_ranking_rebuild_seconds_count `,
 			"predikat_ranking_serving 1",
+			"predikat_nats_connected 1",
+			"predikat_redis_connected 1",
 		},
 	}
 	for name, lines := range want {
@@ -167,6 +171,26 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	// Publishing the round grants awards: counted, with the time each
+	// publication took.
+	if _, err := asm.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: "ombudsman-2024"}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := asm.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: "ombudsman-2024",
+		Ceremony: &assessmentv1.Ceremony{Name: "Penganugerahan Predikat Kepatuhan 2024", Place: "Banjarmasin", Date: "2024-12-11"}})
+	if err != nil || pub.GetAwardsGranted() == 0 {
+		t.Fatalf("publish: %v, %v", pub, err)
+	}
+	body := scrape(t, maddrs[stack.Assessment])
+	for _, l := range []string{
+		fmt.Sprintf(`predikat_assessment_award_events_total{event="granted"} %d`, pub.GetAwardsGranted()),
+		fmt.Sprintf(`predikat_assessment_award_publish_seconds_count{event="granted"} %d`, pub.GetAwardsGranted()),
+		`predikat_assessment_award_events_total{event="revoked"} 0`,
+	} {
+		if !strings.Contains(body, l) {
+			t.Errorf("assessment /metrics lacks %q after the round was published", l)
 		}
 	}
 	// Once the watchdog has set the consumer gauges (waited for above).

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sort"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/events"
@@ -37,6 +38,7 @@ func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award, fingerprint st
 	if fingerprint != "" {
 		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
 	}
+	started := time.Now()
 	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	switch {
 	case natsx.IsWrongLastSequence(err), err == nil && ack.Duplicate:
@@ -45,8 +47,20 @@ func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award, fingerprint st
 	case err != nil:
 		return Granted{}, false, unavailable("grant award", err)
 	}
+	s.awardPublished(events.Granted, time.Since(started))
 	s.readOwnWrite(ctx, s.view.awardsFeed, ack.Sequence)
 	return Granted{Award: a, Fingerprint: fingerprint}, true, nil
+}
+
+// OnAwardPublished sets, before use, what is told of every award event
+// this process stored (not a retry's duplicate): granted or revoked, and
+// how long the publication took until JetStream acknowledged it (metrics).
+func (s *Store) OnAwardPublished(fn func(verb events.AwardVerb, took time.Duration)) { s.onAward = fn }
+
+func (s *Store) awardPublished(verb events.AwardVerb, took time.Duration) {
+	if s.onAward != nil {
+		s.onAward(verb, took)
+	}
 }
 
 // Granted is an award as granted, with the fingerprint of the request that
@@ -94,6 +108,7 @@ func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessme
 	if err != nil {
 		return nil, err
 	}
+	started := time.Now()
 	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(0))
 	if natsx.IsWrongLastSequence(err) {
 		// Revoked concurrently (another replica): that revocation stands.
@@ -105,6 +120,7 @@ func (s *Store) Revoke(ctx context.Context, id, reason, actor string) (*assessme
 	if err != nil {
 		return nil, unavailable("revoke award", err)
 	}
+	s.awardPublished(events.Revoked, time.Since(started))
 	s.readOwnWrite(ctx, s.view.awardsFeed, ack.Sequence)
 	return next, nil
 }

@@ -34,6 +34,7 @@ type Store struct {
 	fences      fences
 	log         *slog.Logger
 	now         func() time.Time
+	onAward     func(verb events.AwardVerb, took time.Duration)
 }
 
 // Open creates or updates the bucket and streams this service owns.
