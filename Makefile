@@ -93,3 +93,13 @@ chaos: deps ## the fault-injection suite: a 3-node NATS cluster, Redis and the s
 .PHONY: bench-go
 bench-go: ## the Go micro-benchmarks (scoring, decimals, board updates, standings)
 	go test -run '^$$' -bench . -benchtime 2000x $(PACKAGES)
+
+.PHONY: regions
+regions: ## refresh the built-in regions from the npm package idn-area-data (IDN_AREA_DATA=4.0.1); ODbL data, licence kept beside it
+	@test -n "$(IDN_AREA_DATA)" || { echo "usage: make regions IDN_AREA_DATA=4.0.1"; exit 2; }
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	(cd $$tmp && npm pack --silent idn-area-data@$(IDN_AREA_DATA) >/dev/null && tar xzf idn-area-data-$(IDN_AREA_DATA).tgz) && \
+	cp $$tmp/package/data/provinces.csv $$tmp/package/data/regencies.csv $$tmp/package/data/LICENSE.md services/registry/internal/region/data/ && \
+	sed -i 's/^Version: .*/Version: $(IDN_AREA_DATA)/' services/registry/internal/region/data/README.md
+	go test ./services/registry/internal/region/
+

@@ -306,7 +306,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			// An unknown or malformed flag is a usage error (exit 2).
+			return nil, &usageError{msg: err.Error()}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

@@ -116,6 +116,44 @@ func (f *fakeServer) GetInstitution(ctx context.Context, req *registryv1.GetInst
 	return &registryv1.GetInstitutionResponse{Institution: in}, nil
 }
 
+func (f *fakeServer) ListRegions(ctx context.Context, req *registryv1.ListRegionsRequest) (*registryv1.ListRegionsResponse, error) {
+	f.seen(ctx)
+	all := []*registryv1.Region{
+		{Code: "63", Name: "Kalimantan Selatan", Level: registryv1.RegionLevel_REGION_LEVEL_PROVINCE, ParentCode: "00", ProvinceCode: "63", Builtin: true},
+		{Code: "63.06", Name: "Hulu Sungai Selatan", Level: registryv1.RegionLevel_REGION_LEVEL_REGENCY, ParentCode: "63", ProvinceCode: "63", Builtin: true},
+	}
+	var out []*registryv1.Region
+	for _, r := range all {
+		if req.GetLevel() == 0 || r.GetLevel() == req.GetLevel() {
+			out = append(out, r)
+		}
+	}
+	return &registryv1.ListRegionsResponse{Regions: out}, nil
+}
+
+func (f *fakeServer) CreateRegion(ctx context.Context, req *registryv1.CreateRegionRequest) (*registryv1.CreateRegionResponse, error) {
+	f.seen(ctx)
+	return &registryv1.CreateRegionResponse{Region: &registryv1.Region{Code: req.GetCode(), Name: req.GetName(),
+		Level: registryv1.RegionLevel_REGION_LEVEL_REGENCY, ParentCode: req.GetCode()[:2], ProvinceCode: req.GetCode()[:2]}}, nil
+}
+
+func TestRegions(t *testing.T) {
+	app, _, out, errOut := newTestApp(t)
+	if code := app.Run(context.Background(), []string{"regions", "list", "--level", "regency"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := out.String(); !strings.Contains(got, "63.06  Hulu Sungai Selatan  regency  63        built in") || strings.Contains(got, "Kalimantan Selatan") {
+		t.Errorf("regions list --level regency:\n%s", got)
+	}
+	out.Reset()
+	if code := app.Run(context.Background(), []string{"regions", "add", "64.12", "Contoh Baru"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := out.String(); got != "added 64.12 Contoh Baru (regency of 64)\n" {
+		t.Errorf("regions add: %q", got)
+	}
+}
+
 func newTestApp(t *testing.T) (*App, *fakeServer, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	f := &fakeServer{records: map[string]*assessmentv1.RecordAssessmentRequest{}, existing: map[string]*registryv1.Institution{}}
@@ -205,6 +243,9 @@ func TestErrorsAndUsage(t *testing.T) {
 		{"awards grant --institution x --title y", 2, "missing --ceremony"},
 		{"rounds publish r --place here", 2, "--place and --date describe a ceremony"},
 		{"assessments import nothere.csv --round ombudsman-2024", 1, "nothere.csv: no such file"},
+		{"board --bogus", 2, "flag provided but not defined: -bogus"},
+		{"regions list --level county", 2, `--level "county": want national, province, regency or city`},
+		{"regions add 64.12", 2, "missing CODE and NAME"},
 	}
 	for _, c := range cases {
 		t.Run(c.args, func(t *testing.T) {

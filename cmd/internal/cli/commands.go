@@ -38,6 +38,24 @@ under another id is an error naming the line.`,
 		setup: cmdInstitutionsImport,
 	},
 	{
+		path: "regions list", uses: useRegistry, read: true,
+		summary: "list the regions (Kemendagri codes): provinces, regencies, cities",
+		about: `Lists the regions the registry knows, by code: the 38 provinces and their
+514 regencies and cities built in (idn-area-data, under the ODbL), and any
+added since. --province 63 gives the province and its regencies and cities.`,
+		examples: []string{"predikat regions list --level province", "predikat regions list --province 63", "predikat regions list --json"},
+		setup:    cmdRegionsList,
+	},
+	{
+		path: "regions add", args: "CODE NAME", uses: useRegistry,
+		summary: "add a region (a new regency or city) by its Kemendagri code",
+		about: `Adds a region the built-in catalog lacks, such as a regency created after
+it: the code says the level ("64" province, "64.12" regency, "64.75" city)
+and its province must exist. A code that exists is refused.`,
+		examples: []string{`predikat regions add 64.12 "Contoh Baru"`},
+		setup:    cmdRegionsAdd,
+	},
+	{
 		path: "institutions list", uses: useRegistry, read: true,
 		summary: "list institutions (by province, region, kind, words)",
 		about: `Lists registered institutions ordered by name, every page.

@@ -92,6 +92,20 @@ func TestRegions(t *testing.T) {
 	if n := len(all.GetRegions()); n != 38 {
 		t.Fatalf("provinces = %d, want 38", n)
 	}
+	// Every Kemendagri region: 38 provinces and 514 regencies and cities;
+	// the national level on its own.
+	every, err := r.client.ListRegions(ctx, &registryv1.ListRegionsRequest{})
+	if err != nil || len(every.GetRegions()) != 552 {
+		t.Fatalf("ListRegions = %d regions, %v; want 552", len(every.GetRegions()), err)
+	}
+	national, err := r.client.ListRegions(ctx, &registryv1.ListRegionsRequest{Level: registryv1.RegionLevel_REGION_LEVEL_NATIONAL})
+	if err != nil || len(national.GetRegions()) != 1 || national.GetRegions()[0].GetCode() != "00" {
+		t.Fatalf("national level = %v, %v", national, err)
+	}
+	bandung, err := r.client.GetRegion(ctx, &registryv1.GetRegionRequest{Code: "32.04"})
+	if err != nil || bandung.GetRegion().GetName() != "Bandung" || bandung.GetRegion().GetProvinceCode() != "32" {
+		t.Fatalf("GetRegion 32.04 = %v, %v", bandung, err)
+	}
 	kalsel, err := r.client.ListRegions(ctx, &registryv1.ListRegionsRequest{ProvinceCode: "63"})
 	if err != nil {
 		t.Fatal(err)
@@ -108,12 +122,12 @@ func TestRegions(t *testing.T) {
 	_, err = r.client.GetRegion(ctx, &registryv1.GetRegionRequest{Code: "6306"})
 	wantCode(t, err, codes.InvalidArgument, "code")
 
-	created, err := r.client.CreateRegion(ctx, &registryv1.CreateRegionRequest{Code: "64.01", Name: "Paser"})
+	created, err := r.client.CreateRegion(ctx, &registryv1.CreateRegionRequest{Code: "64.04", Name: "Contoh"})
 	if err != nil || created.GetRegion().GetLevel() != registryv1.RegionLevel_REGION_LEVEL_REGENCY {
 		t.Fatalf("CreateRegion = %v, %v", created, err)
 	}
-	_, err = r.client.CreateRegion(ctx, &registryv1.CreateRegionRequest{Code: "64.01", Name: "Paser"})
-	wantCode(t, err, codes.AlreadyExists, "64.01")
+	_, err = r.client.CreateRegion(ctx, &registryv1.CreateRegionRequest{Code: "64.04", Name: "Contoh"})
+	wantCode(t, err, codes.AlreadyExists, "64.04")
 	_, err = r.client.CreateRegion(ctx, &registryv1.CreateRegionRequest{Code: "97.01", Name: "Nowhere"})
 	wantCode(t, err, codes.FailedPrecondition, "97")
 }
@@ -390,7 +404,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 	ns := natstest.Start(t)
 	r := startReplica(t, ns)
 	create(t, r.client, "pemkab-hss", hssGov())
-	if _, err := r.client.CreateRegion(ctxT(t), &registryv1.CreateRegionRequest{Code: "64.01", Name: "Paser"}); err != nil {
+	if _, err := r.client.CreateRegion(ctxT(t), &registryv1.CreateRegionRequest{Code: "64.04", Name: "Contoh"}); err != nil {
 		t.Fatal(err)
 	}
 	r.stop()
@@ -404,7 +418,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 	if len(list.GetInstitutions()) != 1 {
 		t.Fatalf("index after restart has %d institutions", len(list.GetInstitutions()))
 	}
-	if _, err := r2.client.GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "64.01"}); err != nil {
+	if _, err := r2.client.GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "64.04"}); err != nil {
 		t.Fatalf("created region lost: %v", err)
 	}
 }

@@ -63,7 +63,7 @@ func TestCreateInstitutionRejects(t *testing.T) {
 		"blank name":       {func(c *CreateInstitution) { c.Name = " " }, fault.Invalid},
 		"no region":        {func(c *CreateInstitution) { c.RegionCode = "" }, fault.Invalid},
 		"malformed region": {func(c *CreateInstitution) { c.RegionCode = "63.6" }, fault.Invalid},
-		"unknown region":   {func(c *CreateInstitution) { c.RegionCode = "64.01" }, fault.NotFound},
+		"unknown region":   {func(c *CreateInstitution) { c.RegionCode = "64.04" }, fault.NotFound},
 		"wrong level":      {func(c *CreateInstitution) { c.RegionCode = "63" }, fault.Invalid},
 		"no kind":          {func(c *CreateInstitution) { c.Kind = institution.KindUnspecified }, fault.Invalid},
 		"head term":        {func(c *CreateInstitution) { c.Head.TermEnd = "2020-01-01" }, fault.Invalid},
@@ -217,14 +217,14 @@ func TestRegions(t *testing.T) {
 	if _, err := a.GetRegion.Handle(ctx, GetRegion{Code: "6"}); !fault.Is(err, fault.Invalid) {
 		t.Errorf("malformed code: %v", err)
 	}
-	if _, err := a.GetRegion.Handle(ctx, GetRegion{Code: "64.01"}); !fault.Is(err, fault.NotFound) {
+	if _, err := a.GetRegion.Handle(ctx, GetRegion{Code: "64.04"}); !fault.Is(err, fault.NotFound) {
 		t.Errorf("unknown code: %v", err)
 	}
-	r, err := a.CreateRegion.Handle(ctx, CreateRegion{Code: "64.01", Name: " Paser "})
-	if err != nil || r.Name != "Paser" || r.Level != region.LevelRegency || r.Builtin {
+	r, err := a.CreateRegion.Handle(ctx, CreateRegion{Code: "64.04", Name: " Contoh "})
+	if err != nil || r.Name != "Contoh" || r.Level != region.LevelRegency || r.Builtin {
 		t.Fatalf("create: %+v %v", r, err)
 	}
-	if _, err := a.CreateRegion.Handle(ctx, CreateRegion{Code: "64.01", Name: "Paser"}); !fault.Is(err, fault.Exists) {
+	if _, err := a.CreateRegion.Handle(ctx, CreateRegion{Code: "64.04", Name: "Contoh"}); !fault.Is(err, fault.Exists) {
 		t.Errorf("twice: %v", err)
 	}
 	if _, err := a.CreateRegion.Handle(ctx, CreateRegion{Code: "64.02", Name: " "}); !fault.Is(err, fault.Invalid) {

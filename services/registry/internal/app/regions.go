@@ -76,7 +76,9 @@ type ListRegionsHandler struct {
 // Handle returns the matching regions ordered by code.
 func (h ListRegionsHandler) Handle(_ context.Context, q ListRegions) []*region.Region {
 	return h.index.Regions(func(r *region.Region) bool {
-		return (q.Level == region.LevelUnspecified || r.Level == q.Level) &&
+		// Unfiltered means the Kemendagri regions: the national level is
+		// Predikat's own, listed when asked for by level.
+		return (q.Level == region.LevelUnspecified && r.Level != region.LevelNational || r.Level == q.Level) &&
 			(q.ProvinceCode == "" || r.ProvinceCode == q.ProvinceCode)
 	})
 }

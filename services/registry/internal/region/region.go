@@ -9,8 +9,10 @@ import (
 	_ "embed"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/predikat-id/predikat/pkg/events"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
@@ -121,23 +123,53 @@ func New(code, name string, builtin bool) (*Region, error) {
 	}, nil
 }
 
-//go:embed regions.csv
-var catalogCSV []byte
+// The Kemendagri codes of every province, regency and city, from the
+// idn-area-data package under the ODbL (data/README.md says where from and
+// how to refresh them).
+//
+//go:embed data/provinces.csv
+var provincesCSV []byte
 
-// Builtin returns the built-in catalog ordered by code. The data file is
-// embedded, so a broken file fails the tests, never a running server.
+//go:embed data/regencies.csv
+var regenciesCSV []byte
+
+// Builtin returns the built-in catalog ordered by code: the national level
+// (00), the 38 provinces and the 514 regencies and cities. The data files
+// are embedded, so a broken file fails the tests, never a running server.
 func Builtin() ([]*Region, error) {
-	rows, err := csv.NewReader(bytes.NewReader(catalogCSV)).ReadAll()
+	nat, err := New(National, "Indonesia", true)
 	if err != nil {
-		return nil, fmt.Errorf("regions.csv: %w", err)
+		return nil, err
 	}
-	out := make([]*Region, 0, len(rows))
-	for i, row := range rows[1:] {
-		r, err := New(row[0], row[1], true)
+	out := []*Region{nat}
+	for _, f := range []struct {
+		name string
+		body []byte
+		cols []string
+	}{
+		{"provinces.csv", provincesCSV, []string{"code", "name"}},
+		{"regencies.csv", regenciesCSV, []string{"code", "province_code", "name"}},
+	} {
+		rows, err := csv.NewReader(bytes.NewReader(f.body)).ReadAll()
 		if err != nil {
-			return nil, fmt.Errorf("regions.csv line %d: %w", i+2, err)
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
-		out = append(out, r)
+		if len(rows) == 0 || !slices.Equal(rows[0], f.cols) {
+			return nil, fmt.Errorf("%s: header %v, want %v", f.name, rows[:min(1, len(rows))], f.cols)
+		}
+		for i, row := range rows[1:] {
+			code, name := row[0], row[len(row)-1]
+			// The level says "regency": "Kabupaten Banjar" is stored as
+			// "Banjar", as it always was; a city keeps "Kota".
+			r, err := New(code, strings.TrimPrefix(name, "Kabupaten "), true)
+			if err == nil && len(row) == 3 && r.ProvinceCode != row[1] {
+				err = fmt.Errorf("province %s, but the code says %s", row[1], r.ProvinceCode)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s line %d: %w", f.name, i+2, err)
+			}
+			out = append(out, r)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, nil

@@ -56,6 +56,23 @@ func TestBuiltinCatalog(t *testing.T) {
 	if kalsel != 13 {
 		t.Errorf("Kalimantan Selatan regencies and cities = %d, want 13", kalsel)
 	}
+	// Every province and every regency and city of idn-area-data 4.0.1,
+	// and the national level.
+	levels := map[Level]int{}
+	names := map[string]string{}
+	for _, r := range rs {
+		levels[r.Level]++
+		names[r.Code] = r.Name
+	}
+	if levels[LevelNational] != 1 || levels[LevelRegency]+levels[LevelCity] != 514 || levels[LevelCity] != 98 {
+		t.Errorf("levels %v: want 1 national, 38 provinces, 514 regencies and cities of which 98 cities", levels)
+	}
+	for code, want := range map[string]string{"32.04": "Bandung", "32.73": "Kota Bandung", "63.06": "Hulu Sungai Selatan",
+		"63.71": "Kota Banjarmasin", "96": "Papua Barat Daya", "11": "Aceh", "00": "Indonesia"} {
+		if names[code] != want {
+			t.Errorf("%s is %q, want %q", code, names[code], want)
+		}
+	}
 }
 
 func TestContains(t *testing.T) {

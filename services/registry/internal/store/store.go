@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
@@ -51,6 +52,7 @@ type Config struct {
 // Records are stored as API messages (pbconv translates), so the stored
 // format is the published schema.
 type Store struct {
+	js                   jetstream.JetStream
 	inst, ident, regions jetstream.KeyValue
 	requests             jetstream.KeyValue
 	idx                  *index.Index
@@ -75,7 +77,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, idx *index.In
 			Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 		}, natsx.LogTo(log))
 	}
-	s := &Store{idx: idx, log: log,
+	s := &Store{js: js, idx: idx, log: log,
 		applied: map[string]*natsx.Progress{BucketInstitutions: {}, BucketRegions: {}}}
 	var err error
 	if s.inst, err = kv(BucketInstitutions, "Predikat registry: institutions by id", cfg.History); err != nil {
@@ -103,18 +105,57 @@ func (s *Store) seedRegions(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("built-in regions: %w", err)
 	}
+	have, err := s.regionKeys(ctx)
+	if err != nil {
+		return err
+	}
+	// Only what is missing, all at once: each publication is its own
+	// key-value create (expected last sequence 0), so what is stored — a
+	// region seeded by another replica starting at the same time, or one an
+	// operator added — is left alone, and a first start does not wait for
+	// 553 round trips in a row.
+	var pending []jetstream.PubAckFuture
 	for _, r := range builtin {
+		if have[r.Code] {
+			continue
+		}
 		b, err := proto.Marshal(pbconv.Region(r))
 		if err != nil {
 			return fmt.Errorf("encode region %s: %w", r.Code, err)
 		}
-		// Create, not Put: a second replica starting at the same time, or a
-		// restart, leaves what is there alone.
-		if _, err := s.regions.Create(ctx, r.Code, b); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+		msg := nats.NewMsg("$KV." + BucketRegions + "." + r.Code)
+		msg.Data = b
+		f, err := s.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(0))
+		if err != nil {
 			return fmt.Errorf("seed region %s: %w", r.Code, err)
+		}
+		pending = append(pending, f)
+	}
+	for _, f := range pending {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			if !natsx.IsWrongLastSequence(err) {
+				return fmt.Errorf("seed region %s: %w", f.Msg().Subject, err)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	return nil
+}
+
+// regionKeys are the codes the regions bucket holds.
+func (s *Store) regionKeys(ctx context.Context) (map[string]bool, error) {
+	lister, err := s.regions.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list regions: %w", err)
+	}
+	have := map[string]bool{}
+	for k := range lister.Keys() {
+		have[k] = true
+	}
+	return have, nil
 }
 
 // Start runs the watchers that keep the index current until ctx ends. It

@@ -815,7 +815,9 @@ func (x *GetRegionResponse) GetRegion() *Region {
 // ListRegionsRequest filters regions.
 type ListRegionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only regions of this level; unspecified means all.
+	// Only regions of this level; unspecified means every Kemendagri region
+	// (the 38 provinces and their 514 regencies and cities), without the
+	// national level, which REGION_LEVEL_NATIONAL lists.
 	Level RegionLevel `protobuf:"varint,1,opt,name=level,proto3,enum=predikat.registry.v1.RegionLevel" json:"level,omitempty"`
 	// Only the regions inside this province (its regencies and cities, and
 	// the province itself); empty means all.
