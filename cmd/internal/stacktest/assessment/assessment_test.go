@@ -224,6 +224,12 @@ func TestComputedTotalAndBadInput(t *testing.T) {
 	}
 	_, err = s.record(r.GetId(), "polres-hss", reported("100.01"), 0, "bad-1")
 	wantCode(t, err, codes.InvalidArgument, "100.01")
+	// A malformed decimal is told the rule, not a regular expression.
+	_, err = s.record(r.GetId(), "polres-hss", reported("96,521x"), 0, "bad-1b")
+	wantCode(t, err, codes.InvalidArgument, "must be a decimal number such as 96.52 or 96,52")
+	if strings.Contains(err.Error(), "[0-9]") {
+		t.Errorf("the message shows a pattern: %v", err)
+	}
 	_, err = s.record(r.GetId(), "nobody", reported("90"), 0, "bad-2")
 	wantCode(t, err, codes.NotFound, "nobody")
 	_, err = s.record("ombudsman-2023", "pemkab-hss", reported("90"), 0, "bad-3")

@@ -149,6 +149,11 @@ func TestTwoReplicasPublishingAtOnceGrantEachAwardOnce(t *testing.T) {
 		t.Fatalf("replicas granted %d + %d, want %d in all", granted[0], granted[1], kalselAwards)
 	}
 	s.wantOnce(kalselAwards)
+	// The round counts the awards it gave.
+	got, err := s.svc.GetRound(ctxT(t), &assessmentv1.GetRoundRequest{RoundId: r.GetId()})
+	if err != nil || got.GetRound().GetAwardCount() != kalselAwards {
+		t.Fatalf("round award_count = %d, %v; want %d", got.GetRound().GetAwardCount(), err, kalselAwards)
+	}
 }
 
 func TestOfflineSubscriberReceivesEveryAward(t *testing.T) {

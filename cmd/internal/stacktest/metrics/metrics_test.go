@@ -188,6 +188,7 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 		fmt.Sprintf(`predikat_assessment_award_events_total{event="granted"} %d`, pub.GetAwardsGranted()),
 		fmt.Sprintf(`predikat_assessment_award_publish_seconds_count{event="granted"} %d`, pub.GetAwardsGranted()),
 		`predikat_assessment_award_events_total{event="revoked"} 0`,
+		fmt.Sprintf(`predikat_assessment_round_awards{scheme="ombudsman",state="published",year="2024"} %d`, pub.GetAwardsGranted()),
 	} {
 		if !strings.Contains(body, l) {
 			t.Errorf("assessment /metrics lacks %q after the round was published", l)

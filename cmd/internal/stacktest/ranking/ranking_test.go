@@ -706,6 +706,15 @@ func TestErrors(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument, "nationally")
 	_, err = e.client.GetLeaderboard(ctx, &rankingv1.GetLeaderboardRequest{Board: key(2024, "pemda", "6")})
 	wantCode(t, err, codes.InvalidArgument, "scope")
+	// A scope that is neither national nor a province: no such board, not
+	// an empty one.
+	_, err = e.client.GetLeaderboard(ctx, &rankingv1.GetLeaderboardRequest{Board: key(2024, "pemda", "99")})
+	wantCode(t, err, codes.NotFound, `scope "99" is neither "00"`)
+	_, err = e.client.GetStatistics(ctx, &rankingv1.GetStatisticsRequest{Board: key(2024, "pemda", "99")})
+	wantCode(t, err, codes.NotFound, `scope "99"`)
+	if _, err := e.client.GetLeaderboard(ctx, &rankingv1.GetLeaderboardRequest{Board: key(2024, "pemda", "32")}); err != nil {
+		t.Errorf("an empty board of a real province: %v", err)
+	}
 	_, err = e.client.GetLeaderboard(ctx, &rankingv1.GetLeaderboardRequest{Board: key(2024, "pemda", "63"), PageSize: 1001})
 	wantCode(t, err, codes.InvalidArgument, "page_size")
 	_, err = e.client.GetStanding(ctx, &rankingv1.GetStandingRequest{InstitutionId: "polres-hss", SchemeId: "ombudsman", Year: 2024})

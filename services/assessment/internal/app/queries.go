@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
@@ -234,9 +236,28 @@ type AwardFilter struct {
 	State                            model.AwardState
 }
 
-// Awards lists awards by id (the page key).
+// Awards lists awards newest ceremony first (AwardKey, the page key): the
+// order of an institution's award history and of a ceremony's programme.
 func (q Queries) Awards(f AwardFilter, p Page) ([]*model.Award, bool) {
-	return q.store.Awards(p.After, p.Size, f.keep)
+	all, _ := q.store.Awards("", math.MaxInt, f.keep)
+	sort.Slice(all, func(i, j int) bool { return AwardKey(all[i]) < AwardKey(all[j]) })
+	return pageOf(all, AwardKey, p)
+}
+
+// AwardKey orders awards newest first: by the ceremony's date (the grant's
+// own date for an award without a ceremony), then the latest granted,
+// then by id. The key sorts ascending in that order, so it is the page key.
+func AwardKey(a *model.Award) string {
+	date := a.GrantTime.UTC().Format(time.DateOnly)
+	if a.Ceremony != nil && a.Ceremony.Date != "" {
+		date = a.Ceremony.Date
+	}
+	day, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		day = a.GrantTime.UTC()
+	}
+	const far = 1 << 40 // beyond any date's day number, so the difference stays positive
+	return fmt.Sprintf("%013d|%020d|%s", far-day.Unix()/86400, math.MaxInt64-a.GrantTime.UnixNano(), a.ID)
 }
 
 func (f AwardFilter) keep(a *model.Award) bool {

@@ -58,6 +58,6 @@ func (s *Server) ListAwards(_ context.Context, req *assessmentv1.ListAwardsReque
 	got, more := s.app.Queries.Awards(f, p)
 	return &assessmentv1.ListAwardsResponse{
 		Awards:        convert.AwardsToProto(got),
-		NextPageToken: nextToken(fp, more, func() string { return got[len(got)-1].ID }),
+		NextPageToken: nextToken(fp, more, func() string { return app.AwardKey(got[len(got)-1]) }),
 	}, nil
 }

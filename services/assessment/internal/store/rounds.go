@@ -73,6 +73,7 @@ func (s *Store) withCounts(ctx context.Context, r *assessmentv1.Round) (*assessm
 	}
 	out.RevisionCount = int32(revs)
 	out.CorrectionCount = int32(s.view.correctionCount(r.GetId()))
+	out.AwardCount = int32(s.view.awardCount(r.GetId()))
 	return out, nil
 }
 

@@ -182,6 +182,20 @@ func (v *View) History(institutionID string) []*assessmentv1.Assessment {
 	return out
 }
 
+// awardCount is how many awards of the round stand (granted, not
+// revoked), rule and manual alike.
+func (v *View) awardCount(roundID string) int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	n := 0
+	for _, a := range v.awards {
+		if a.GetRoundId() == roundID && a.GetState() == assessmentv1.AwardState_AWARD_STATE_GRANTED {
+			n++
+		}
+	}
+	return n
+}
+
 func (v *View) correctionCount(roundID string) int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()

@@ -76,7 +76,8 @@ func (d describer) scopeName(ctx context.Context, scope string) (string, error) 
 		return "", err
 	}
 	if n == "" {
-		return scope, nil
+		// Not a board that is empty: a board that cannot exist.
+		return "", fault.NotFoundf("scope %q is neither \"00\" (the national board) nor the code of a province, such as \"63\" (ListRegions lists them)", scope)
 	}
 	return n, nil
 }

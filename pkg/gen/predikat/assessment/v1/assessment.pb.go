@@ -1717,22 +1717,25 @@ var File_predikat_assessment_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"'predikat/assessment/v1/assessment.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"predikat/assessment/v1/award.proto\x1a#predikat/assessment/v1/common.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\x1a#predikat/registry/v1/registry.proto\"\x80\x01\n" +
+	"'predikat/assessment/v1/assessment.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"predikat/assessment/v1/award.proto\x1a#predikat/assessment/v1/common.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\x1a#predikat/registry/v1/registry.proto\"\x96\x02\n" +
 	"\x0eDimensionScore\x122\n" +
-	"\x04code\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^[a-z][a-z0-9_-]{0,31}$R\x04code\x12:\n" +
-	"\x05score\x18\x02 \x01(\tB$\xbaH!r\x1f2\x1d^[0-9]{1,6}([.,][0-9]{1,6})?$R\x05score\"]\n" +
+	"\x04code\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^[a-z][a-z0-9_-]{0,31}$R\x04code\x12\xcf\x01\n" +
+	"\x05score\x18\x02 \x01(\tB\xb8\x01\xbaH\xb4\x01\xba\x01\xb0\x01\n" +
+	"\adecimal\x12vmust be a decimal number such as 96.52 or 96,52: 1 to 6 digits, then optionally a point or a comma and 1 to 6 decimals\x1a-this.matches('^[0-9]{1,6}([.,][0-9]{1,6})?$')R\x05score\"]\n" +
 	"\x0fDimensionScores\x12J\n" +
 	"\x06scores\x18\x01 \x03(\v2&.predikat.assessment.v1.DimensionScoreB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10@R\x06scores\"\xa7\x01\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10@R\x06scores\"\xd5\x02\n" +
 	"\n" +
 	"Adjustment\x122\n" +
-	"\x04code\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^[a-z][a-z0-9_-]{0,31}$R\x04code\x12A\n" +
-	"\x06amount\x18\x02 \x01(\tB)\xbaH&r$2\"^[+-]?[0-9]{1,6}([.,][0-9]{1,6})?$R\x06amount\x12\"\n" +
+	"\x04code\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^[a-z][a-z0-9_-]{0,31}$R\x04code\x12\xee\x01\n" +
+	"\x06amount\x18\x02 \x01(\tB\xd5\x01\xbaH\xd1\x01\xba\x01\xcd\x01\n" +
+	"\adecimal\x12\x8d\x01must be a decimal number with an optional sign, such as -2.50 or +1,25: 1 to 6 digits, then optionally a point or a comma and 1 to 6 decimals\x1a2this.matches('^[+-]?[0-9]{1,6}([.,][0-9]{1,6})?$')R\x06amount\x12\"\n" +
 	"\x06reason\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"\xbe\x05\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"\xd4\x06\n" +
 	"\x0fAssessmentInput\x12T\n" +
-	"\x10dimension_scores\x18\x01 \x01(\v2'.predikat.assessment.v1.DimensionScoresH\x00R\x0fdimensionScores\x12M\n" +
-	"\x0ereported_total\x18\x02 \x01(\tB$\xbaH!r\x1f2\x1d^[0-9]{1,6}([.,][0-9]{1,6})?$H\x00R\rreportedTotal\x12O\n" +
+	"\x10dimension_scores\x18\x01 \x01(\v2'.predikat.assessment.v1.DimensionScoresH\x00R\x0fdimensionScores\x12\xe2\x01\n" +
+	"\x0ereported_total\x18\x02 \x01(\tB\xb8\x01\xbaH\xb4\x01\xba\x01\xb0\x01\n" +
+	"\adecimal\x12vmust be a decimal number such as 96.52 or 96,52: 1 to 6 digits, then optionally a point or a comma and 1 to 6 decimals\x1a-this.matches('^[0-9]{1,6}([.,][0-9]{1,6})?$')H\x00R\rreportedTotal\x12O\n" +
 	"\rreported_band\x18\x03 \x01(\tB(\xbaH%r#2!^[A-Za-z0-9][A-Za-z0-9_+-]{0,15}$H\x00R\freportedBand\x12N\n" +
 	"\vadjustments\x18\x04 \x03(\v2\".predikat.assessment.v1.AdjustmentB\b\xbaH\x05\x92\x01\x02\x10\x10R\vadjustments\x12.\n" +
 	"\vrespondents\x18\x05 \x01(\x05B\f\xbaH\t\x1a\a\x18\x80\xc2\xd7/(\x00R\vrespondents\x12\x1e\n" +

@@ -116,8 +116,9 @@ type AssessmentServiceClient interface {
 	RevokeAward(ctx context.Context, in *RevokeAwardRequest, opts ...grpc.CallOption) (*RevokeAwardResponse, error)
 	// GetAward returns one award.
 	GetAward(ctx context.Context, in *GetAwardRequest, opts ...grpc.CallOption) (*GetAwardResponse, error)
-	// ListAwards lists awards with filters; by institution it is the
-	// institution's award history.
+	// ListAwards lists awards with filters, newest ceremony first (an award
+	// without a ceremony on the day it was granted; on one day the latest
+	// granted first); by institution it is the institution's award history.
 	ListAwards(ctx context.Context, in *ListAwardsRequest, opts ...grpc.CallOption) (*ListAwardsResponse, error)
 }
 
@@ -395,8 +396,9 @@ type AssessmentServiceServer interface {
 	RevokeAward(context.Context, *RevokeAwardRequest) (*RevokeAwardResponse, error)
 	// GetAward returns one award.
 	GetAward(context.Context, *GetAwardRequest) (*GetAwardResponse, error)
-	// ListAwards lists awards with filters; by institution it is the
-	// institution's award history.
+	// ListAwards lists awards with filters, newest ceremony first (an award
+	// without a ceremony on the day it was granted; on one day the latest
+	// granted first); by institution it is the institution's award history.
 	ListAwards(context.Context, *ListAwardsRequest) (*ListAwardsResponse, error)
 	mustEmbedUnimplementedAssessmentServiceServer()
 }

@@ -1110,8 +1110,7 @@ const file_predikat_assessment_v1_award_proto_rawDesc = "" +
 	"\n" +
 	"grant_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\tgrantTime\x12;\n" +
 	"\vrevoke_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"revokeTime\"\xc0\n" +
-	"\n" +
+	"revokeTime\"\xec\v\n" +
 	"\x11GrantAwardRequest\x12R\n" +
 	"\x0einstitution_id\x18\x01 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\rinstitutionId\x12 \n" +
 	"\x05title\x18\x02 \x01(\tB\n" +
@@ -1119,8 +1118,9 @@ const file_predikat_assessment_v1_award_proto_rawDesc = "" +
 	"\bceremony\x18\x03 \x01(\v2 .predikat.assessment.v1.CeremonyB\x06\xbaH\x03\xc8\x01\x01R\bceremony\x12F\n" +
 	"\fpresented_by\x18\x04 \x01(\v2#.predikat.assessment.v1.PresentedByR\vpresentedBy\x12H\n" +
 	"\tscheme_id\x18\x05 \x01(\tB+\xbaH(r&2$^([a-z]([a-z0-9-]{0,30}[a-z0-9])?)?$R\bschemeId\x12\"\n" +
-	"\x04year\x18\x06 \x01(\x05B\x0e\xbaH\v\xd8\x01\x01\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\x12=\n" +
-	"\x05score\x18\a \x01(\tB'\xbaH$r\"2 ^([0-9]{1,6}([.,][0-9]{1,6})?)?$R\x05score\x12H\n" +
+	"\x04year\x18\x06 \x01(\x05B\x0e\xbaH\v\xd8\x01\x01\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\x12\xe8\x01\n" +
+	"\x05score\x18\a \x01(\tB\xd1\x01\xbaH\xcd\x01\xba\x01\xc9\x01\n" +
+	"\adecimal\x12\x80\x01must be a decimal number such as 96.52 or 96,52: 1 to 6 digits, then optionally a point or a comma and 1 to 6 decimals, or empty\x1a;this == '' || this.matches('^[0-9]{1,6}([.,][0-9]{1,6})?$')R\x05score\x12H\n" +
 	"\tband_code\x18\b \x01(\tB+\xbaH(r&2$^([A-Za-z0-9][A-Za-z0-9_+-]{0,15})?$R\bbandCode\x12\x1f\n" +
 	"\x04rank\x18\t \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x8d\x06(\x00R\x04rank\x12J\n" +
 	"\n" +

@@ -42,8 +42,9 @@ const (
 // rank and the next rank skips (1, 2, 2, 4). Records with only a reported
 // band are counted in statistics but never placed on a board.
 //
-// Status codes: NotFound for a scheme, year (no round), peer group or
-// institution that does not exist; InvalidArgument for a scope the peer
+// Status codes: NotFound for a scheme, year (no round), peer group,
+// institution or scope (neither "00" nor a province) that does not exist;
+// InvalidArgument for a scope the peer
 // group has no boards for; Unavailable when Redis or registry cannot be
 // reached (bounded timeouts, never a hang) or while boards are rebuilt at
 // start.
@@ -151,8 +152,9 @@ func (c *rankingServiceClient) RebuildBoards(ctx context.Context, in *RebuildBoa
 // rank and the next rank skips (1, 2, 2, 4). Records with only a reported
 // band are counted in statistics but never placed on a board.
 //
-// Status codes: NotFound for a scheme, year (no round), peer group or
-// institution that does not exist; InvalidArgument for a scope the peer
+// Status codes: NotFound for a scheme, year (no round), peer group,
+// institution or scope (neither "00" nor a province) that does not exist;
+// InvalidArgument for a scope the peer
 // group has no boards for; Unavailable when Redis or registry cannot be
 // reached (bounded timeouts, never a hang) or while boards are rebuilt at
 // start.
