@@ -119,7 +119,8 @@ func TestKalselOmbudsman2024(t *testing.T) {
 	for _, bc := range st.GetBandCounts() {
 		bands = append(bands, fmt.Sprintf("%s %s %d/%d", bc.GetBandCode(), bc.GetBandLabel(), bc.GetCount(), bc.GetReportedBandCount()))
 	}
-	if got := strings.Join(bands, ", "); got != "A Kualitas Tertinggi 6/0, B Kualitas Tinggi 1/1" {
+	// Every band of the scheme, in its order, zeros included.
+	if got := strings.Join(bands, ", "); got != "A Kualitas Tertinggi 6/0, B Kualitas Tinggi 1/1, C Kualitas Sedang 0/0, D Kualitas Rendah 0/0, E Kualitas Terendah 0/0" {
 		t.Fatalf("band counts = %s", got)
 	}
 	if zc := st.GetZoneCounts(); len(zc) != 3 || zc[0].GetZone() != assessmentv1.BandZone_BAND_ZONE_GREEN || zc[0].GetCount() != 7 || zc[1].GetCount() != 0 {
@@ -758,4 +759,46 @@ func TestErrors(t *testing.T) {
 		return nil
 	})
 	_ = events.Assessments
+}
+
+// Band counts list every band of the scheme in its order, zeros included,
+// applied live and rebuilt alike; a round recorded before events carried
+// the band table still answers with the bands it saw.
+func TestBandCountsFollowTheScheme(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.reg.Create(t, pemkabHSS, pemprovKalsel)
+	e.start(nil)
+	e.pub.Record(t,
+		rt.Rec{Year: 2023, Inst: pemkabHSS, Total: "60.00", WithoutBands: true},
+		rt.Rec{Year: 2023, Inst: pemprovKalsel, Total: "90.00", WithoutBands: true},
+		rt.Rec{Year: 2024, Inst: pemkabHSS, Total: "60.00"})
+	e.waitCount(key(2023, "pemda", "63"), 2)
+	e.waitCount(key(2024, "pemda", "63"), 1)
+	counts := func(year int32) string {
+		st, err := e.client.GetStatistics(ctxT(t), &rankingv1.GetStatisticsRequest{Board: key(year, "pemda", "63")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, bc := range st.GetBandCounts() {
+			out = append(out, fmt.Sprintf("%s %d", bc.GetBandCode(), bc.GetCount()))
+		}
+		return strings.Join(out, ", ")
+	}
+	check := func(when string) {
+		t.Helper()
+		if got := counts(2024); got != "A 0, B 0, C 1, D 0, E 0" {
+			t.Errorf("%s: 2024 band counts %s", when, got)
+		}
+		if got := counts(2023); got != "A 1, C 1" {
+			t.Errorf("%s: 2023 (events without the table) band counts %s", when, got)
+		}
+	}
+	check("applied")
+	if _, err := e.client.RebuildBoards(ctxT(t), &rankingv1.RebuildBoardsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCount(key(2024, "pemda", "63"), 1)
+	check("rebuilt")
 }

@@ -152,6 +152,20 @@ type Rec struct {
 	// RoundRevision is the OPEN round revision the record was decided on
 	// (0: none stated).
 	RoundRevision uint64
+	// WithoutBands leaves out the scheme's band table, as events were
+	// written before they carried it.
+	WithoutBands bool
+}
+
+// OmbudsmanBands is the 2022-2024 band table, best first, as events carry
+// it.
+func OmbudsmanBands() []*assessmentv1.Band {
+	var out []*assessmentv1.Band
+	for _, h := range []int64{8800, 7800, 5400, 3200, 0} {
+		c, l, z := OmbudsmanBand(h)
+		out = append(out, &assessmentv1.Band{Code: c, Label: l, Zone: z})
+	}
+	return out
 }
 
 // Event builds the AssessmentRecorded of r.
@@ -183,11 +197,15 @@ func (p *Publisher) Event(r Rec) *eventsv1.AssessmentRecorded {
 		a.Basis, a.BandCode = assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND, r.Band
 		a.BandLabel, a.BandZone = BandLabel(r.Band)
 	}
-	return &eventsv1.AssessmentRecorded{
+	ev := &eventsv1.AssessmentRecorded{
 		EventId: fmt.Sprintf("%s/%s/%s", roundID, r.Inst.ID, req), EventTime: now, Assessment: a,
 		PeerGroups: GroupsFor(r.Inst.Kind), Scale: &assessmentv1.Scale{Min: "0.00", Max: "100.00", Precision: 2},
 		RoundRevision: r.RoundRevision,
 	}
+	if !r.WithoutBands {
+		ev.Bands = OmbudsmanBands()
+	}
+	return ev
 }
 
 // Stored publishes one record and returns its stream sequence.

@@ -161,6 +161,15 @@ func (v *Version) Band(code string) (*assessmentv1.Band, bool) {
 	return nil, false
 }
 
+// Bands returns the version's bands, best first; shared, do not modify.
+func (v *Version) Bands() []*assessmentv1.Band {
+	out := make([]*assessmentv1.Band, len(v.bands))
+	for i, b := range v.bands {
+		out[i] = b.band
+	}
+	return out
+}
+
 // BandCodes returns the band codes, best first, for messages.
 func (v *Version) BandCodes() []string {
 	codes := make([]string, len(v.bands))

@@ -211,7 +211,7 @@ func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessmen
 		return nil, false, fmt.Errorf("scheme of the record: %w", err)
 	}
 	kind := registryv1.InstitutionKind(req.Assessment.Institution.Kind)
-	ev := &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale()}
+	ev := &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale(), Bands: v.Bands()}
 	var prev *stored
 	if req.Tip.Latest != nil {
 		prev = &stored{ev: &eventsv1.AssessmentRecorded{Assessment: convert.AssessmentToProto(req.Tip.Latest)}, seq: req.Tip.Position,

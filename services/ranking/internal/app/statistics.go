@@ -111,14 +111,21 @@ func bandCounts(st *board.BoardStats) ([]BandCount, []ZoneCount) {
 	return bands, zc
 }
 
-// bandOrder lists the round's bands best first. The events name each
-// record's band but not the scheme's whole band table, so the order is
-// inferred: by the best score seen in each band, bands seen only on
-// band-only records last (by code).
+// bandOrder lists the round's bands best first: in the scheme's order
+// when the events carried its band table (every band of the scheme is then
+// known, counted or not). Rounds recorded before events carried it know
+// only the bands seen, in an order inferred from the best score seen in
+// each, bands seen only on band-only records last (by code).
 func bandOrder(st *board.BoardStats) []string {
 	codes := make([]string, 0, len(st.Bands))
-	for code := range st.Bands {
+	ordered := true
+	for code, b := range st.Bands {
 		codes = append(codes, code)
+		ordered = ordered && b.Order > 0
+	}
+	if ordered {
+		slices.SortFunc(codes, func(a, b string) int { return cmp.Compare(st.Bands[a].Order, st.Bands[b].Order) })
+		return codes
 	}
 	slices.SortFunc(codes, func(a, b string) int {
 		ma, oka := st.BandMax[a]

@@ -123,4 +123,7 @@ type Band struct {
 	Code  string
 	Label string
 	Zone  Zone
+	// Order is the band's place in the scheme, 1 for the best; 0 when the
+	// events did not carry the scheme's band table (written before it).
+	Order int
 }

@@ -46,6 +46,9 @@ type Record struct {
 	Entry         Entry
 	BandInfo      Band
 	Groups        []Group // the scheme's peer groups the institution is in
+	// Bands is the scheme version's band table, best first (empty for an
+	// event written before events carried it).
+	Bands []Band
 }
 
 // ErrPoison marks an event that can never be applied (malformed, or a
@@ -77,6 +80,12 @@ func FromEvent(ev *eventsv1.AssessmentRecorded, seq uint64) (Record, error) {
 		return Record{}, fmt.Errorf("%w: %s in %s has no band", ErrPoison, r.Institution, r.RoundID)
 	}
 	r.Precision = max(precision, 0)
+	for i, b := range ev.GetBands() {
+		r.Bands = append(r.Bands, Band{Code: b.GetCode(), Label: b.GetLabel(), Zone: Zone(b.GetZone()), Order: i + 1})
+		if b.GetCode() == r.BandInfo.Code {
+			r.BandInfo.Order = i + 1
+		}
+	}
 	r.Groups, e.Boards = groupsOf(ev.GetPeerGroups(), e.ProvinceCode)
 	r.Entry = e
 	return r, nil

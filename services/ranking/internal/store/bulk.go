@@ -116,6 +116,9 @@ func (b *Bulk) Add(ctx context.Context, r board.Record) error {
 		br.groups[g.Code] = EncodeGroup(g)
 	}
 	br.bands[r.BandInfo.Code] = EncodeBand(r.BandInfo)
+	for _, b := range r.Bands {
+		br.bands[b.Code] = EncodeBand(b)
+	}
 	if e.Scored {
 		if m, ok := br.bandmax[e.Band]; !ok || e.Score > m {
 			br.bandmax[e.Band] = e.Score

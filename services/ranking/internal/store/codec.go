@@ -119,7 +119,9 @@ func DecodeGroup(code, v string) (board.Group, error) {
 
 // EncodeBand is a band's value in the round's bands hash: label, tab, zone
 // as a number.
-func EncodeBand(b board.Band) string { return clean(b.Label) + "\t" + strconv.Itoa(int(b.Zone)) }
+func EncodeBand(b board.Band) string {
+	return clean(b.Label) + "\t" + strconv.Itoa(int(b.Zone)) + "\t" + strconv.Itoa(b.Order)
+}
 
 // DecodeBand is the inverse of EncodeBand. An empty value is a band the
 // round has no meta for.
@@ -127,12 +129,20 @@ func DecodeBand(code, v string) (board.Band, error) {
 	if v == "" {
 		return board.Band{Code: code}, nil
 	}
-	label, zone, _ := strings.Cut(v, "\t")
+	label, rest, _ := strings.Cut(v, "\t")
+	// "label\tzone", or "label\tzone\torder" since bands have an order.
+	zone, order, _ := strings.Cut(rest, "\t")
 	z, err := strconv.Atoi(zone)
 	if err != nil {
 		return board.Band{Code: code, Label: label}, fmt.Errorf("stored band %q: zone %q: %w", code, zone, err)
 	}
-	return board.Band{Code: code, Label: label, Zone: board.Zone(z)}, nil
+	b := board.Band{Code: code, Label: label, Zone: board.Zone(z)}
+	if order != "" {
+		if b.Order, err = strconv.Atoi(order); err != nil {
+			return b, fmt.Errorf("stored band %q: order %q: %w", code, order, err)
+		}
+	}
+	return b, nil
 }
 
 // square returns u*u as a decimal string; |u| <= board.MaxUnscaled keeps it

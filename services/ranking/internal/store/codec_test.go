@@ -80,13 +80,17 @@ func TestGroupAndBandCodec(t *testing.T) {
 	if _, err := DecodeGroup("pemda", "x\t1,y"); err == nil {
 		t.Fatal("malformed scope decoded")
 	}
-	b := board.Band{Code: "A", Label: "Kualitas Tertinggi", Zone: board.ZoneGreen}
-	if EncodeBand(b) != "Kualitas Tertinggi\t1" {
+	b := board.Band{Code: "A", Label: "Kualitas Tertinggi", Zone: board.ZoneGreen, Order: 1}
+	if EncodeBand(b) != "Kualitas Tertinggi\t1\t1" {
 		t.Fatalf("stored band %q", EncodeBand(b))
 	}
 	bb, err := DecodeBand("A", EncodeBand(b))
 	if err != nil || bb != b {
 		t.Fatalf("band = %+v, %v", bb, err)
+	}
+	// Written before bands had an order: read without one.
+	if old, err := DecodeBand("A", "Kualitas Tertinggi\t1"); err != nil || old != (board.Band{Code: "A", Label: "Kualitas Tertinggi", Zone: board.ZoneGreen}) {
+		t.Fatalf("band of the earlier layout = %+v, %v", old, err)
 	}
 	if _, err := DecodeBand("A", "label\tgreen"); err == nil {
 		t.Fatal("malformed zone decoded")

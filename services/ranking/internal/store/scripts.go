@@ -125,7 +125,17 @@ if new.score ~= '' then
   local m = redis.call('HGET', P .. {{bandmax}}, ARGV[13])
   if (not m) or tonumber(m) < tonumber(new.score) then redis.call('HSET', P .. {{bandmax}}, ARGV[13], new.score) end
 end
-for i = 17, #ARGV, 2 do redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1]) end
+-- ARGV[17] groups (code, meta pairs) follow, then the scheme's band table
+-- (code, meta pairs), which overrides the record's own band meta.
+local i = 18
+for _ = 1, tonumber(ARGV[17]) do
+  redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i < #ARGV do
+  redis.call('HSET', P .. {{bands}}, ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
 return {{OK}}
 `)
 

@@ -145,8 +145,12 @@ func (o Outcome) String() string {
 func applyArgs(r board.Record, floor uint64) []any {
 	args := []any{layout, Base, Tag(r.Scheme, r.Year), RoundKey(r.Scheme, r.Year), r.Scheme, r.Year, r.Institution,
 		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo), floor, r.RoundRevision}
+	args = append(args, len(r.Groups))
 	for _, g := range r.Groups {
 		args = append(args, g.Code, EncodeGroup(g))
+	}
+	for _, b := range r.Bands {
+		args = append(args, b.Code, EncodeBand(b))
 	}
 	return args
 }

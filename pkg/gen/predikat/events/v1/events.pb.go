@@ -194,6 +194,10 @@ type AssessmentRecorded struct {
 	// from that revision, the record counts only if its stream sequence is
 	// at or below the fence the close settled; one above it was refused.
 	RoundRevision uint64 `protobuf:"varint,6,opt,name=round_revision,json=roundRevision,proto3" json:"round_revision,omitempty"`
+	// The scheme version's bands, best first, so a reader can count every
+	// band of the round (zeros included) in the scheme's order. Events
+	// written before this field have none.
+	Bands         []*v11.Band `protobuf:"bytes,7,rep,name=bands,proto3" json:"bands,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -268,6 +272,13 @@ func (x *AssessmentRecorded) GetRoundRevision() uint64 {
 		return x.RoundRevision
 	}
 	return 0
+}
+
+func (x *AssessmentRecorded) GetBands() []*v11.Band {
+	if x != nil {
+		return x.Bands
+	}
+	return nil
 }
 
 // RoundChanged: a round was created, closed or reopened. Publication is
@@ -842,7 +853,7 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x124\n" +
 	"\x04type\x18\x03 \x01(\x0e2 .predikat.registry.v1.ChangeTypeR\x04type\x12C\n" +
 	"\vinstitution\x18\x04 \x01(\v2!.predikat.registry.v1.InstitutionR\vinstitution\x12A\n" +
-	"\x0echanged_fields\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\rchangedFields\"\xce\x02\n" +
+	"\x0echanged_fields\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\rchangedFields\"\x82\x03\n" +
 	"\x12AssessmentRecorded\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -853,7 +864,8 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\vpeer_groups\x18\x04 \x03(\v2!.predikat.assessment.v1.PeerGroupR\n" +
 	"peerGroups\x123\n" +
 	"\x05scale\x18\x05 \x01(\v2\x1d.predikat.assessment.v1.ScaleR\x05scale\x12%\n" +
-	"\x0eround_revision\x18\x06 \x01(\x04R\rroundRevision\"\xa7\x02\n" +
+	"\x0eround_revision\x18\x06 \x01(\x04R\rroundRevision\x122\n" +
+	"\x05bands\x18\a \x03(\v2\x1c.predikat.assessment.v1.BandR\x05bands\"\xa7\x02\n" +
 	"\fRoundChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -939,8 +951,9 @@ var file_predikat_events_v1_events_proto_goTypes = []any{
 	(*v11.Assessment)(nil),        // 13: predikat.assessment.v1.Assessment
 	(*v11.PeerGroup)(nil),         // 14: predikat.assessment.v1.PeerGroup
 	(*v11.Scale)(nil),             // 15: predikat.assessment.v1.Scale
-	(*v11.Round)(nil),             // 16: predikat.assessment.v1.Round
-	(*v11.Award)(nil),             // 17: predikat.assessment.v1.Award
+	(*v11.Band)(nil),              // 16: predikat.assessment.v1.Band
+	(*v11.Round)(nil),             // 17: predikat.assessment.v1.Round
+	(*v11.Award)(nil),             // 18: predikat.assessment.v1.Award
 }
 var file_predikat_events_v1_events_proto_depIdxs = []int32{
 	9,  // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
@@ -951,23 +964,24 @@ var file_predikat_events_v1_events_proto_depIdxs = []int32{
 	13, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
 	14, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
 	15, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
-	9,  // 8: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
-	0,  // 9: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
-	16, // 10: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
-	4,  // 11: predikat.events.v1.RoundChanged.fences:type_name -> predikat.events.v1.AssessmentFence
-	9,  // 12: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
-	16, // 13: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
-	4,  // 14: predikat.events.v1.RoundPublished.fences:type_name -> predikat.events.v1.AssessmentFence
-	9,  // 15: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
-	9,  // 16: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
-	17, // 17: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
-	9,  // 18: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
-	17, // 19: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	16, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
+	9,  // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
+	0,  // 10: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
+	17, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
+	4,  // 12: predikat.events.v1.RoundChanged.fences:type_name -> predikat.events.v1.AssessmentFence
+	9,  // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
+	17, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
+	4,  // 15: predikat.events.v1.RoundPublished.fences:type_name -> predikat.events.v1.AssessmentFence
+	9,  // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
+	9,  // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
+	18, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
+	9,  // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
+	18, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_predikat_events_v1_events_proto_init() }

@@ -1136,8 +1136,9 @@ type GetStatisticsResponse struct {
 	Max string `protobuf:"bytes,7,opt,name=max,proto3" json:"max,omitempty"`
 	// Population standard deviation.
 	Stddev string `protobuf:"bytes,8,opt,name=stddev,proto3" json:"stddev,omitempty"`
-	// Counts per band, in the scheme's band order (best first), including
-	// bands with 0.
+	// Counts per band: every band of the scheme version in its order (best
+	// first), bands with 0 included. A round recorded before events carried
+	// the scheme's band table lists the bands it saw, best score first.
 	BandCounts []*BandCount `protobuf:"bytes,9,rep,name=band_counts,json=bandCounts,proto3" json:"band_counts,omitempty"`
 	// Counts per zone, for schemes with zones; empty otherwise.
 	ZoneCounts    []*ZoneCount `protobuf:"bytes,10,rep,name=zone_counts,json=zoneCounts,proto3" json:"zone_counts,omitempty"`
