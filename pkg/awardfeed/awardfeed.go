@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
@@ -40,15 +41,29 @@ type Subscription struct {
 // the next Subscribe with the same name continues where this one stopped.
 func (s *Subscription) Stop() { s.cc.Stop() }
 
+// Option changes how Subscribe creates its consumer.
+type Option func(*jetstream.ConsumerConfig)
+
+// ExpireAfter lets the server delete the durable consumer once no
+// subscriber has used it for d: a watch nobody runs again does not stay
+// on the server forever. Zero keeps it until deleted.
+func ExpireAfter(d time.Duration) Option {
+	return func(c *jetstream.ConsumerConfig) { c.InactiveThreshold = d }
+}
+
 // Subscribe creates (or resumes) the durable consumer named name and calls
 // handle for each event in order of the stream, until ctx ends or Stop. An event is acknowledged when
 // handle returns nil; an error redelivers it after a short delay.
-func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filter, handle func(context.Context, Event) error) (*Subscription, error) {
-	cons, err := js.CreateOrUpdateConsumer(ctx, events.Awards, jetstream.ConsumerConfig{
+func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filter, handle func(context.Context, Event) error, opts ...Option) (*Subscription, error) {
+	cfg := jetstream.ConsumerConfig{
 		Durable: name, Description: "award subscriber " + name, FilterSubjects: f.Subjects(),
 		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait: 30 * time.Second, MaxAckPending: 256,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, events.Awards, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("award subscriber %s: %w", name, err)
 	}
@@ -81,6 +96,53 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filte
 	// The subscription lives as long as ctx: no handler runs after it ends.
 	context.AfterFunc(ctx, cc.Stop)
 	return &Subscription{cc: cc}, nil
+}
+
+// Live calls handle for each award event published from now on, over plain
+// NATS subscriptions to f's subjects: no consumer is left on the server,
+// nothing granted earlier is delivered, and an event published while the
+// connection is down is missed. Subscribe is the one that misses nothing.
+// It runs until ctx ends; handle's errors are returned.
+func Live(ctx context.Context, nc *nats.Conn, f Filter, handle func(context.Context, Event) error) error {
+	ch := make(chan *nats.Msg, 256)
+	for _, subj := range f.Subjects() {
+		sub, err := nc.ChanSubscribe(subj, ch)
+		if err != nil {
+			return fmt.Errorf("award watch on %s: %w", subj, err)
+		}
+		defer func() { _ = sub.Unsubscribe() }()
+	}
+	// The subscriptions are in place on the server before Live reports
+	// nothing: what is granted from here on is delivered.
+	if err := nc.Flush(); err != nil {
+		return fmt.Errorf("award watch: %w", err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-ch:
+			ev := Event{Subject: m.Subject}
+			body, err := events.Decode(m.Subject, m.Header, m.Data)
+			if err != nil {
+				continue // a message this version cannot read
+			}
+			switch b := body.(type) {
+			case *eventsv1.AwardGranted:
+				ev.Granted = b
+			case *eventsv1.AwardRevoked:
+				ev.Revoked = b
+			default:
+				continue
+			}
+			hctx, span := events.StartConsume(ctx, "awardfeed deliver", events.Awards, m.Subject, m.Header)
+			err = handle(hctx, ev)
+			span.End()
+			if err != nil {
+				return err
+			}
+		}
+	}
 }
 
 func decode(m jetstream.Msg) (Event, error) {

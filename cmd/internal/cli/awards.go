@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	"github.com/predikat-id/predikat/pkg/awardfeed"
@@ -179,8 +181,10 @@ func cmdAwardsWatch(fs *flag.FlagSet, s *session) func(context.Context, []string
 	kind := fs.String("kind", "", "only this institution kind: "+importfile.KindTokens)
 	fs.StringVar(&f.InstitutionID, "institution", "", "only this institution")
 	fs.BoolVar(&f.IncludeRevoked, "revoked", false, "also print revocations")
-	name := fs.String("name", "", "durable consumer name (default: the NATS user's name, the one durable a subscriber user may use; derived from $USER and the filter for a NATS without users or as admin)")
-	nf := defineNATSFlags(fs, s.app)
+	name := fs.String("name", "", "watch through the durable consumer of this name: a later run with the same name first shows what was granted meanwhile")
+	durable := fs.Bool("durable", false, "watch through a durable consumer of the default name: the NATS user's own (the one a subscriber user may use), or one derived from you and the filter for a NATS without users or as admin")
+	expire := fs.Duration("expire", 30*24*time.Hour, "a durable consumer nobody has used for this long is deleted by the server (0: kept until \"awards unwatch\")")
+	nf := defineNATSFlags(fs, s.app, devNATSSubscriber)
 	return func(ctx context.Context, args []string) error {
 		if err := needArgs(args, 0, ""); err != nil {
 			return err
@@ -201,12 +205,36 @@ func cmdAwardsWatch(fs *flag.FlagSet, s *session) func(context.Context, []string
 				return usagef("%q cannot be part of a subject filter", tok)
 			}
 		}
-		if *name == "" {
-			*name = nf.durable(s.actor, f)
-		} else if !durablePattern.MatchString(*name) {
+		switch {
+		case *name != "" && !durablePattern.MatchString(*name):
 			return usagef("--name %q: letters, digits, '-' and '_' only", *name)
+		case *name == "" && *durable:
+			*name = nf.durable(s.actor, f)
 		}
-		return s.watch(ctx, f, *name, nf.auth())
+		return s.watch(ctx, f, *name, *expire, nf.auth())
+	}
+}
+
+func cmdAwardsUnwatch(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
+	name := fs.String("name", "", "the durable consumer to delete (required)")
+	nf := defineNATSFlags(fs, s.app, "admin")
+	return func(ctx context.Context, args []string) error {
+		if err := needArgs(args, 0, ""); err != nil {
+			return err
+		}
+		if err := required("name", *name); err != nil {
+			return err
+		}
+		return s.withJetStream(ctx, nf.auth(), func(js jetstream.JetStream) error {
+			if err := js.DeleteConsumer(ctx, events.Awards, *name); err != nil {
+				if errors.Is(err, jetstream.ErrConsumerNotFound) {
+					return fmt.Errorf("no durable award watch named %q", *name)
+				}
+				return fmt.Errorf("delete the award watch %q: %w (deleting takes a NATS user allowed to: --nats-user admin)", *name, err)
+			}
+			_, err := fmt.Fprintf(s.out, "deleted the award watch %q\n", *name)
+			return err
+		})
 	}
 }
 
@@ -218,10 +246,10 @@ type natsFlags struct {
 	pki, user, passwordFile, ca string
 }
 
-func defineNATSFlags(fs *flag.FlagSet, a *App) *natsFlags {
+func defineNATSFlags(fs *flag.FlagSet, a *App, user string) *natsFlags {
 	nf := &natsFlags{}
 	a.pkiFlag(fs, &nf.pki)
-	fs.StringVar(&nf.user, "nats-user", a.env("PREDIKAT_NATS_USER", devNATSSubscriber), "NATS user (env PREDIKAT_NATS_USER)")
+	fs.StringVar(&nf.user, "nats-user", a.env("PREDIKAT_NATS_USER", user), "NATS user (env PREDIKAT_NATS_USER)")
 	fs.StringVar(&nf.passwordFile, "nats-password-file", a.env("PREDIKAT_NATS_PASSWORD_FILE", ""),
 		"file with the NATS user's password; default nats-<user>.pass of --pki when it exists (env PREDIKAT_NATS_PASSWORD_FILE)")
 	fs.StringVar(&nf.ca, "nats-ca", a.env("PREDIKAT_NATS_CA", ""),
@@ -286,7 +314,19 @@ func DurableName(actor string, f awardfeed.Filter) string {
 	return "predikat-cli-" + user + "-" + hex.EncodeToString(sum[:6])
 }
 
-func (s *session) watch(ctx context.Context, f awardfeed.Filter, name string, creds natsx.ClientAuth) error {
+// withJetStream connects to NATS with creds and runs fn.
+func (s *session) withJetStream(ctx context.Context, creds natsx.ClientAuth, fn func(jetstream.JetStream) error) error {
+	return s.withNATS(ctx, creds, func(nc *nats.Conn) error {
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		return fn(js)
+	})
+}
+
+// withNATS connects to NATS with creds and runs fn.
+func (s *session) withNATS(ctx context.Context, creds natsx.ClientAuth, fn func(*nats.Conn) error) error {
 	log := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts, err := creds.Options()
 	if err != nil {
@@ -302,10 +342,12 @@ func (s *session) watch(ctx context.Context, f awardfeed.Filter, name string, cr
 		return fmt.Errorf("cannot reach NATS at %s as %q (%v). Is the stack running (make run)? Otherwise set --nats or PREDIKAT_NATS_URL, and the credentials (--pki, --nats-user, --nats-password-file, --nats-ca)", s.natsURL, creds.User, err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	return fn(nc)
+}
+
+// watch prints award events: live (no consumer kept on the server, nothing
+// replayed) without a name, through the durable consumer name otherwise.
+func (s *session) watch(ctx context.Context, f awardfeed.Filter, name string, expire time.Duration, creds natsx.ClientAuth) error {
 	var mu sync.Mutex
 	handle := func(_ context.Context, ev awardfeed.Event) error {
 		mu.Lock()
@@ -325,12 +367,22 @@ func (s *session) watch(ctx context.Context, f awardfeed.Filter, name string, cr
 		_, err := fmt.Fprintln(s.out, shown)
 		return err
 	}
-	fmt.Fprintf(s.err, "watching %s as %q; Ctrl-C stops, the same command later shows what was granted meanwhile\n", strings.Join(f.Subjects(), " "), name)
-	sub, err := awardfeed.Subscribe(ctx, js, name, f, handle)
-	if err != nil {
-		return fmt.Errorf("%w (the AWARDS stream is created by the assessment service: is it running?)", err)
-	}
-	<-ctx.Done()
-	sub.Stop()
-	return nil
+	return s.withNATS(ctx, creds, func(nc *nats.Conn) error {
+		if name == "" {
+			fmt.Fprintf(s.err, "watching %s live; Ctrl-C stops. Awards granted while nobody watches are not shown: --durable or --name keeps a consumer that catches up\n", strings.Join(f.Subjects(), " "))
+			return awardfeed.Live(ctx, nc, f, handle)
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.err, "watching %s as %q; Ctrl-C stops, the same command later shows what was granted meanwhile (\"predikat awards unwatch --name %s\" deletes it)\n", strings.Join(f.Subjects(), " "), name, name)
+		sub, err := awardfeed.Subscribe(ctx, js, name, f, handle, awardfeed.ExpireAfter(expire))
+		if err != nil {
+			return fmt.Errorf("%w (the AWARDS stream is created by the assessment service: is it running?)", err)
+		}
+		<-ctx.Done()
+		sub.Stop()
+		return nil
+	})
 }

@@ -216,18 +216,33 @@ title and ceremony, so running the same command twice grants once.
 	},
 	{
 		path: "awards watch", uses: useNATS, read: true,
-		summary: "print awards as they are granted, and those granted while away",
-		about: `Prints every award as it is granted, from a durable NATS consumer on the
-AWARDS stream. The consumer is named after you and the filter (or --name),
-so when you run the same watch again you first get the awards granted while
-you were away, then new ones. The first run starts with every award so far.
-Ctrl-C stops it. With --json: one AwardGranted (or AwardRevoked) per line.`,
+		summary: "print awards as they are granted (live, or catching up with --durable)",
+		about: `Prints every award as it is granted. By default the watch is live: plain
+NATS subscriptions to the award subjects, nothing left on the server, and
+nothing shown that was granted while nobody watched.
+
+--durable (or --name NAME) watches through a durable consumer on the AWARDS
+stream instead: run the same watch again and you first get the awards
+granted while you were away, then new ones (the first run starts with every
+award so far). Its default name is the NATS user's own (the one consumer a
+subscriber user may use). The server deletes a durable consumer nobody has
+used for --expire (30 days); "predikat awards unwatch --name NAME" deletes
+it now. Ctrl-C stops. With --json: one AwardGranted (or AwardRevoked) per
+line.`,
 		examples: []string{
 			"predikat awards watch --province 63",
 			"predikat awards watch --scheme ombudsman --year 2024 --kind kantah",
+			"predikat awards watch --durable --province 63",
 			"predikat awards watch --institution pemkab-hss --revoked --name hss-desk",
 		},
 		setup: cmdAwardsWatch,
+	},
+	{
+		path: "awards unwatch", uses: useNATS,
+		summary:  "delete a durable award watch (its consumer on the server)",
+		about:    `Deletes the durable consumer of "awards watch --name NAME". Deleting takes a NATS user allowed to (the dev admin by default): a subscriber user may not delete consumers.`,
+		examples: []string{"predikat awards unwatch --name hss-desk"},
+		setup:    cmdAwardsUnwatch,
 	},
 	{
 		path:    "token",

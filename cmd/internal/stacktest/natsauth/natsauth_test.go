@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -269,7 +270,7 @@ func TestNATSAuthorization(t *testing.T) {
 			}
 			return ""
 		}, Dial: grpcserver.Dial}
-		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--nats", st.NATS}) }()
+		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--durable", "--nats", st.NATS}) }()
 		deadline := time.Now().Add(15 * time.Second)
 		for !strings.Contains(out.String(), "granted") {
 			if time.Now().After(deadline) {
@@ -287,6 +288,61 @@ func TestNATSAuthorization(t *testing.T) {
 			t.Errorf("the watch's durable consumer: %v", err)
 		} else if c.CachedInfo().AckFloor.Stream == 0 {
 			t.Error("the watch acknowledged nothing")
+		}
+	})
+
+	t.Run("a live awards watch shows new awards and leaves no consumer", func(t *testing.T) {
+		consumers := func() []string {
+			var names []string
+			stream, err := adminJS.Stream(ctxT(t), events.Awards)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := stream.ConsumerNames(ctxT(t))
+			for n := range l.Name() {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			return names
+		}
+		before := consumers()
+		var out syncBuffer
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan int, 1)
+		app := &cli.App{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
+			if k == "PREDIKAT_PKI" {
+				return pki.Dir
+			}
+			return ""
+		}, Dial: grpcserver.Dial}
+		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--province", "63", "--nats", st.NATS}) }()
+		waitFor := func(what string) {
+			deadline := time.Now().Add(15 * time.Second)
+			for !strings.Contains(out.String(), what) {
+				if time.Now().After(deadline) {
+					cancel()
+					t.Fatalf("awards watch never printed %q: %s", what, out.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		waitFor("live")
+		if strings.Contains(out.String(), "Reformasi Birokrasi") {
+			t.Fatalf("a live watch replayed history: %s", out.String())
+		}
+		if _, err := assessmentv1.NewAssessmentServiceClient(ac).GrantAward(ctxT(t), &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss",
+			Title:     "Penghargaan Pelayanan Publik 2025",
+			Ceremony:  &assessmentv1.Ceremony{Name: "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan", Place: "Banjarmasin", Date: "2026-04-17"},
+			RequestId: "natsauth-live"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("Penghargaan Pelayanan Publik 2025")
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("awards watch exited %d: %s", code, out.String())
+		}
+		if after := consumers(); !slices.Equal(after, before) {
+			t.Errorf("consumers on AWARDS %v after a live watch, %v before", after, before)
 		}
 	})
 
