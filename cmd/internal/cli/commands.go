@@ -68,6 +68,31 @@ and its province must exist. A code that exists is refused.`,
 		setup: cmdInstitutionsList,
 	},
 	{
+		path: "institutions get", args: "ID", uses: useRegistry, read: true,
+		summary:  "show one institution: name, kind, region, parent, head, aliases, revision",
+		examples: []string{"predikat institutions get pemkab-hss", "predikat institutions get pemkab-hss --json"},
+		setup:    cmdInstitutionsGet,
+	},
+	{
+		path: "institutions update", args: "ID", uses: useRegistry,
+		summary: "change an institution's name, region, parent, head or aliases",
+		about: `Changes the fields given, and only those, at the revision just read: a change
+made meanwhile by someone else is refused (Aborted), never overwritten. A new
+head moves the previous one to the past heads, so awards keep the head in
+office on their day.`,
+		examples: []string{
+			`predikat institutions update pemkab-hss --head-name "Syafrudin Noor" --head-title Bupati --head-term-start 2025-02-20`,
+			`predikat institutions update pemkab-hss --aliases "Pemkab HSS;Kabupaten HSS"`,
+		},
+		setup: cmdInstitutionsUpdate,
+	},
+	{
+		path: "institutions retire", args: "ID", uses: useRegistry,
+		summary:  "retire an institution (it keeps its history; it takes no new records)",
+		examples: []string{`predikat institutions retire kantah-lama --reason "merged into kantah-tanah-laut"`},
+		setup:    cmdInstitutionsRetire,
+	},
+	{
 		path: "rounds create", uses: useAssessment,
 		summary: "open the round of a scheme for a year",
 		about: `Opens the round of a scheme for a year (id "<scheme>-<year>"), applying the
@@ -134,6 +159,21 @@ line and the field.`,
 		summary:  "list the records of a round",
 		examples: []string{"predikat assessments list --round ombudsman-2024", "predikat assessments list --round sakip-2024 --province 63 --json"},
 		setup:    cmdAssessmentsList,
+	},
+	{
+		path: "assessments correct", uses: useAssessment,
+		summary: "correct a record: a new revision with its reason (awards follow)",
+		about: `Records a corrected result for an institution in a round as a new revision
+with its reason; the earlier revisions stay. Of a published round the
+correction re-ranks and reconciles its awards (granted and revoked are
+printed). --revision is the revision corrected, by default the current one:
+a correction made meanwhile by someone else is refused, never overwritten.
+Sent twice, the same correction is one revision.`,
+		examples: []string{
+			`predikat assessments correct --round ombudsman-2024 --institution polres-hss --total 96,64 --reason "typo in the published table"`,
+			`predikat assessments correct --round sakip-2024 --institution pemkab-hss --band A --revision 2 --reason "LHE revised"`,
+		},
+		setup: cmdAssessmentsCorrect,
 	},
 	{
 		path: "board", uses: useRanking, read: true,
