@@ -93,6 +93,35 @@ office on their day.`,
 		setup:    cmdInstitutionsRetire,
 	},
 	{
+		path: "schemes list", uses: useAssessment, read: true,
+		summary:  "list the scheme versions: years, scale, bands, built in or registered",
+		examples: []string{"predikat schemes list", "predikat schemes list --scheme ombudsman", "predikat schemes list --year 2026"},
+		setup:    cmdSchemesList,
+	},
+	{
+		path: "schemes show", args: "SCHEME", uses: useAssessment, read: true,
+		summary: "print a scheme version as JSON: the file format \"schemes add\" takes",
+		about: `Prints one version of a scheme (the latest, or --version, or the one in
+force in --year) as the JSON of predikat.assessment.v1.Scheme: the format of
+the built-in files and of "predikat schemes add". Start a new version from
+it: change version, first_year, last_year and the rules, cite the source.`,
+		examples: []string{"predikat schemes show ombudsman", "predikat schemes show pekppp --version 2023 > pekppp-2026.json"},
+		setup:    cmdSchemesShow,
+	},
+	{
+		path: "schemes add", args: "FILE.json", uses: useAssessment,
+		summary: "register a new scheme version at run time (scheme registrar)",
+		about: `Registers a scheme version from a JSON file (the format "schemes show"
+prints). It is checked by the rules of the built-in files (weights sum to
+100, bands cover the scale without gap or overlap, years do not overlap
+another version of the scheme), an error naming the field and the rule;
+then stored in JetStream and usable for a round at once, on every replica
+and after any restart. A version never changes once registered: a fix is a
+new version. Registering the same file again changes nothing.`,
+		examples: []string{"predikat schemes add pekppp-2026.json"},
+		setup:    cmdSchemesAdd,
+	},
+	{
 		path: "rounds create", uses: useAssessment,
 		summary: "open the round of a scheme for a year",
 		about: `Opens the round of a scheme for a year (id "<scheme>-<year>"), applying the

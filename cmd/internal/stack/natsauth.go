@@ -29,7 +29,7 @@ const RankingRedisBase = "rk:v2:"
 // KV buckets, as the services name them (services/*/internal/store).
 var (
 	registryBuckets   = []string{"registry_institutions", "registry_identities", "registry_regions", "registry_requests"}
-	assessmentBuckets = []string{"assessment_rounds"}
+	assessmentBuckets = []string{"assessment_rounds", "assessment_schemes"}
 )
 
 // streamRead is what a reader of stream needs of the JetStream API:

@@ -22,6 +22,7 @@ var roles = []role{
 	{"registry-editor", []string{"registry.read", "registry.regions.write", "registry.institutions.write"}},
 	{"assessor", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "assessments.compute", "assessments.record"}},
 	{"round-manager", []string{"schemes.read", "rounds.read", "rounds.manage", "registry.read"}},
+	{"scheme-registrar", []string{"schemes.read", "schemes.register"}},
 	{"award-officer", []string{"awards.read", "awards.manage", "registry.read"}},
 	{"operator", []string{"boards.rebuild", "boards.read"}},
 	{"service", []string{"registry.read", "registry.watch"}},

@@ -117,6 +117,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The versions registered at run time join the built-in ones before the
+	// service listens; those another replica registers later join as they
+	// are stored.
+	if err := st.WatchSchemes(ctx, func(p *assessmentv1.Scheme) { addRegistered(cat, p, log) }); err != nil {
+		return fmt.Errorf("assessment: %w", err)
+	}
 	mreg.MustRegister(roundsCollector{uc})
 	if err := cfg.Metrics.Start(ctx, mreg, log); err != nil {
 		return fmt.Errorf("assessment: %w", err)
@@ -170,5 +176,19 @@ func finishPublications(ctx context.Context, uc *app.App, log *slog.Logger) {
 	})
 	if err != nil && ctx.Err() == nil {
 		log.Error("round publications left unfinished", "err", err)
+	}
+}
+
+// addRegistered adds a stored scheme version to the catalog. One that no
+// longer fits (a built-in version of a later release covering its years)
+// is logged and left out rather than stopping the service: rounds of other
+// schemes must go on.
+func addRegistered(cat *scheme.Catalog, p *assessmentv1.Scheme, log *slog.Logger) {
+	v, err := scheme.NewVersion(p, "registered "+p.GetId()+" "+p.GetVersion())
+	if err == nil {
+		_, err = cat.Add(v)
+	}
+	if err != nil {
+		log.Error("registered scheme version not used", "scheme", p.GetId(), "version", p.GetVersion(), "err", err)
 	}
 }

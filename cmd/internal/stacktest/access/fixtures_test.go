@@ -133,6 +133,21 @@ func assessmentFixtures() []fixture {
 			check: func(_ *env, m proto.Message) error {
 				return want(m.(*assessmentv1.GetSchemeResponse).GetScheme() != nil, "no scheme")
 			}},
+		{method: asmSvc + "RegisterSchemeVersion", role: "scheme-registrar", effect: logged,
+			req: func(t *testing.T, e *env) proto.Message {
+				// PEKPPP's 2023 rules again for 2026, as a new version.
+				got, err := e.asm.GetScheme(ctxT(t), &assessmentv1.GetSchemeRequest{SchemeId: "pekppp", Selector: &assessmentv1.GetSchemeRequest_Version{Version: "2023"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := proto.Clone(got.GetScheme()).(*assessmentv1.Scheme)
+				s.Version, s.FirstYear, s.LastYear, s.Provisional, s.Caveat = "2026-uji", 2026, 2026, true, "access test"
+				return &assessmentv1.RegisterSchemeVersionRequest{Scheme: s}
+			},
+			check: func(_ *env, m proto.Message) error {
+				s := m.(*assessmentv1.RegisterSchemeVersionResponse).GetScheme()
+				return errors.Join(want(s.GetVersion() == "2026-uji", "not registered"), actorIs(s.GetRegisteredBy(), "scheme-registrar"))
+			}},
 		{method: asmSvc + "CreateRound", role: "round-manager", effect: logged,
 			req: static(&assessmentv1.CreateRoundRequest{SchemeId: "ombudsman", Year: 2023, CollectionStart: "2023-03-01", CollectionEnd: "2023-11-30"}),
 			check: func(_ *env, m proto.Message) error {

@@ -16,6 +16,7 @@ type App struct {
 	FinishPublications FinishPublicationsHandler
 	GrantAward         GrantAwardHandler
 	RevokeAward        RevokeAwardHandler
+	RegisterScheme     RegisterSchemeHandler
 	Queries            Queries
 }
 
@@ -33,6 +34,7 @@ func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock) *App {
 		FinishPublications: FinishPublicationsHandler{store: st, rules: rules},
 		GrantAward:         GrantAwardHandler{catalog: cat, store: st, registry: reg},
 		RevokeAward:        RevokeAwardHandler{store: st},
+		RegisterScheme:     RegisterSchemeHandler{catalog: cat, store: st},
 		Queries:            Queries{catalog: cat, store: st},
 	}
 }

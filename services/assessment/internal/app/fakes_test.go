@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"sort"
 	"sync"
 	"time"
@@ -13,8 +14,9 @@ import (
 // fakeStore keeps everything in memory: the app's own Store port, so the
 // use cases are tested without storage.
 type fakeStore struct {
-	mu     sync.Mutex
-	rounds map[string]model.Round
+	mu      sync.Mutex
+	schemes map[string]*scheme.Version
+	rounds  map[string]model.Round
 	// publications and announced (award counts) by round id.
 	publications map[string]PublishRound
 	announced    map[string]int32
@@ -299,3 +301,17 @@ func (f *fakeRegistry) Region(_ context.Context, code string) (model.Region, err
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
+
+func (f *fakeStore) RegisterScheme(_ context.Context, v *scheme.Version) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.schemes == nil {
+		f.schemes = map[string]*scheme.Version{}
+	}
+	key := v.ID() + "." + v.Label()
+	if _, ok := f.schemes[key]; ok {
+		return false, nil
+	}
+	f.schemes[key] = v
+	return true, nil
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 )
 
 // ErrRoundMoved is what an append returns when the round changed after the
@@ -110,6 +111,14 @@ type Store interface {
 	RoundStore
 	AssessmentStore
 	AwardStore
+	SchemeStore
+}
+
+// SchemeStore keeps the scheme versions registered at run time.
+type SchemeStore interface {
+	// RegisterScheme stores v once: false when the same version with the
+	// same content is stored already; fault.Exists for other content.
+	RegisterScheme(ctx context.Context, v *scheme.Version) (bool, error)
 }
 
 // Registry answers institution and region lookups.

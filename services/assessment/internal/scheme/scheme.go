@@ -20,13 +20,17 @@
 package scheme
 
 import (
+	"sync"
+
 	"embed"
 	"fmt"
+	"google.golang.org/protobuf/proto"
 	"io/fs"
 	"path"
 	"slices"
 	"strings"
 
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 )
@@ -36,6 +40,9 @@ var embedded embed.FS
 
 // Catalog is the validated set of scheme versions.
 type Catalog struct {
+	// Versions registered at run time are added under mu; a Version itself
+	// never changes.
+	mu       sync.RWMutex
 	versions []*Version            // ordered by scheme id, then first year
 	byID     map[string][]*Version // scheme id -> versions ordered by first year
 }
@@ -75,24 +82,90 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 	if len(c.versions) == 0 {
 		return nil, fmt.Errorf("scheme data: no <id>-<version>.json files")
 	}
-	slices.SortFunc(c.versions, func(a, b *Version) int {
+	sortVersions(c.versions)
+	for _, v := range c.versions {
+		if err := c.fits(v); err != nil {
+			return nil, err
+		}
+		c.byID[v.p.GetId()] = append(c.byID[v.p.GetId()], v)
+	}
+	return c, nil
+}
+
+func sortVersions(vs []*Version) {
+	slices.SortFunc(vs, func(a, b *Version) int {
 		if n := strings.Compare(a.p.GetId(), b.p.GetId()); n != 0 {
 			return n
 		}
 		return int(a.p.GetFirstYear()) - int(b.p.GetFirstYear())
 	})
-	for _, v := range c.versions {
-		id := v.p.GetId()
-		for _, other := range c.byID[id] {
-			if yearsOverlap(v, other) {
-				return nil, &DataError{File: v.file, Field: "first_year", Reason: fmt.Sprintf(
-					"years %s overlap version %q in %s (%s): one version per scheme and year",
-					v.yearRange(), other.p.GetVersion(), other.file, other.yearRange())}
-			}
+}
+
+// fits checks v against the versions of its scheme: one version per
+// scheme and year.
+func (c *Catalog) fits(v *Version) error {
+	for _, other := range c.byID[v.p.GetId()] {
+		if yearsOverlap(v, other) {
+			return &DataError{File: v.file, Field: "first_year", Reason: fmt.Sprintf(
+				"years %s overlap version %q in %s (%s): one version per scheme and year",
+				v.yearRange(), other.p.GetVersion(), other.file, other.yearRange())}
 		}
-		c.byID[id] = append(c.byID[id], v)
 	}
-	return c, nil
+	return nil
+}
+
+// Add adds a version registered at run time. The same version again (same
+// id, label and content) is no change (false); another version with that
+// label is fault.Exists, for a version never changes once registered (a
+// fix is a new version); years overlapping another version of the scheme
+// are fault.FailedPrecondition.
+func (c *Catalog) Add(v *Version) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.checkAddLocked(v); err != nil || c.hasLocked(v) {
+		return false, err
+	}
+	c.versions = append(c.versions, v)
+	sortVersions(c.versions)
+	c.byID[v.p.GetId()] = append(c.byID[v.p.GetId()], v)
+	sortVersions(c.byID[v.p.GetId()])
+	return true, nil
+}
+
+// CheckAdd is what Add would refuse, without adding.
+func (c *Catalog) CheckAdd(v *Version) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.checkAddLocked(v)
+}
+
+func (c *Catalog) hasLocked(v *Version) bool {
+	for _, other := range c.byID[v.p.GetId()] {
+		if other.p.GetVersion() == v.p.GetVersion() {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Catalog) checkAddLocked(v *Version) error {
+	for _, other := range c.byID[v.p.GetId()] {
+		if other.p.GetVersion() != v.p.GetVersion() {
+			continue
+		}
+		if SameContent(other.p, v.p) {
+			return nil
+		}
+		where := "a built-in version"
+		if other.registered {
+			where = "registered"
+		}
+		return fault.Existsf("scheme %s version %q already exists (%s) with other content: a version never changes once it exists; register the fix as a new version", v.p.GetId(), v.p.GetVersion(), where)
+	}
+	if err := c.fits(v); err != nil {
+		return fault.Preconditionf("%s", err.(*DataError).Reason)
+	}
+	return nil
 }
 
 func yearsOverlap(a, b *Version) bool {
@@ -112,6 +185,8 @@ func yearsOverlap(a, b *Version) bool {
 // versions under which the kind is eligible). The slice is new; the versions
 // are shared and immutable.
 func (c *Catalog) List(schemeID string, year int32, kind registryv1.InstitutionKind) []*Version {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	var out []*Version
 	for _, v := range c.versions {
 		if (schemeID == "" || v.p.GetId() == schemeID) &&
@@ -125,6 +200,12 @@ func (c *Catalog) List(schemeID string, year int32, kind registryv1.InstitutionK
 
 // SchemeIDs returns the ids of the schemes in the catalog, sorted.
 func (c *Catalog) SchemeIDs() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.idsLocked()
+}
+
+func (c *Catalog) idsLocked() []string {
 	ids := make([]string, 0, len(c.byID))
 	for id := range c.byID {
 		ids = append(ids, id)
@@ -137,6 +218,8 @@ func (c *Catalog) SchemeIDs() []string {
 // "2022"). An unknown scheme or version is a fault.NotFound naming what
 // exists.
 func (c *Catalog) Get(schemeID, version string) (*Version, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	vs, err := c.scheme(schemeID)
 	if err != nil {
 		return nil, err
@@ -152,6 +235,8 @@ func (c *Catalog) Get(schemeID, version string) (*Version, error) {
 // ForYear returns the version of a scheme in force in year. None is a
 // fault.NotFound naming the versions that exist and their years.
 func (c *Catalog) ForYear(schemeID string, year int32) (*Version, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	vs, err := c.scheme(schemeID)
 	if err != nil {
 		return nil, err
@@ -167,7 +252,7 @@ func (c *Catalog) ForYear(schemeID string, year int32) (*Version, error) {
 func (c *Catalog) scheme(schemeID string) ([]*Version, error) {
 	vs, ok := c.byID[schemeID]
 	if !ok {
-		return nil, fault.NotFoundf("scheme %q not found; schemes: %s", schemeID, strings.Join(c.SchemeIDs(), ", "))
+		return nil, fault.NotFoundf("scheme %q not found; schemes: %s", schemeID, strings.Join(c.idsLocked(), ", "))
 	}
 	return vs, nil
 }
@@ -193,4 +278,15 @@ func (e *DataError) Error() string {
 		return fmt.Sprintf("scheme data %s: %s", e.File, e.Reason)
 	}
 	return fmt.Sprintf("scheme data %s: %s: %s", e.File, e.Field, e.Reason)
+}
+
+// SameContent reports whether two versions say the same, whoever
+// registered them and when.
+func SameContent(a, b *assessmentv1.Scheme) bool {
+	strip := func(p *assessmentv1.Scheme) *assessmentv1.Scheme {
+		c := proto.Clone(p).(*assessmentv1.Scheme)
+		c.RegisteredBy, c.RegisterTime = "", nil
+		return c
+	}
+	return proto.Equal(strip(a), strip(b))
 }

@@ -41,7 +41,7 @@ func keys(vs []*Version) []string {
 func TestLoadEmbeddedCatalog(t *testing.T) {
 	c := load(t)
 	got := strings.Join(keys(c.List("", 0, anyKind)), " ")
-	want := "berakhlak-2023 mpp-2023 ombudsman-2013 ombudsman-2022 pekppp-2023 rb-2020 rb-2023 sakip-2022 skm-2017"
+	want := "berakhlak-2023 mpp-2023 ombudsman-2013 ombudsman-2022 ombudsman-2025 pekppp-2023 rb-2020 rb-2023 sakip-2022 skm-2017"
 	if got != want {
 		t.Fatalf("versions = %s\nwant       %s", got, want)
 	}
@@ -53,7 +53,9 @@ func TestLoadEmbeddedCatalog(t *testing.T) {
 		if p.GetSourceNote() == "" {
 			t.Errorf("%s: no source_note", v)
 		}
-		if p.GetProvisional() != (v.ID() == "mpp" || v.ID() == "berakhlak") {
+		// Provisional where the rules are not all published: MPP and
+		// BerAKHLAK edges, the Ombudsman's 2025 opinion edges.
+		if p.GetProvisional() != (v.ID() == "mpp" || v.ID() == "berakhlak" || v.String() == "ombudsman 2025") {
 			t.Errorf("%s: provisional = %v", v, p.GetProvisional())
 		}
 		if v.File() != v.ID()+"-"+v.Label()+".json" {
@@ -101,7 +103,7 @@ func TestListFilters(t *testing.T) {
 	}{
 		{"", 2024, anyKind, "berakhlak-2023 mpp-2023 ombudsman-2022 pekppp-2023 rb-2023 sakip-2022 skm-2017"},
 		{"", 2021, anyKind, "ombudsman-2013 rb-2020 skm-2017"},
-		{"ombudsman", 0, anyKind, "ombudsman-2013 ombudsman-2022"},
+		{"ombudsman", 0, anyKind, "ombudsman-2013 ombudsman-2022 ombudsman-2025"},
 		{"ombudsman", 2013, anyKind, "ombudsman-2013"},
 		{"", 2024, mall, "mpp-2023 skm-2017"},
 		{"", 2024, landOffice, "ombudsman-2022 skm-2017"},
@@ -123,7 +125,7 @@ func TestGetAndForYear(t *testing.T) {
 		want   string
 	}{
 		{"ombudsman", 2013, "2013"}, {"ombudsman", 2021, "2013"}, {"ombudsman", 2022, "2022"},
-		{"ombudsman", 2024, "2022"}, {"rb", 2022, "2020"}, {"rb", 2023, "2023"}, {"rb", 2099, "2023"},
+		{"ombudsman", 2024, "2022"}, {"ombudsman", 2025, "2025"}, {"rb", 2022, "2020"}, {"rb", 2023, "2023"}, {"rb", 2099, "2023"},
 		{"pekppp", 2025, "2023"}, {"sakip", 2024, "2022"}, {"mpp", 2023, "2023"}, {"skm", 2024, "2017"},
 	} {
 		v, err := c.ForYear(tc.scheme, tc.year)
@@ -137,7 +139,7 @@ func TestGetAndForYear(t *testing.T) {
 	}{
 		{func() (*Version, error) { return c.Get("ombudsman", "2019") }, []string{`no version "2019"`, "2013 (2013-2021)", "2022 (2022-2024)"}},
 		{func() (*Version, error) { return c.Get("ombudsmen", "2022") }, []string{`"ombudsmen" not found`, "berakhlak, mpp, ombudsman, pekppp, rb, sakip, skm"}},
-		{func() (*Version, error) { return c.ForYear("ombudsman", 2025) }, []string{"in force in 2025", "2022 (2022-2024)"}},
+		{func() (*Version, error) { return c.ForYear("ombudsman", 2026) }, []string{"in force in 2026", "2022 (2022-2024)"}},
 		{func() (*Version, error) { return c.ForYear("pekppp", 2022) }, []string{"in force in 2022", "2023 (2023-2025)"}},
 		{func() (*Version, error) { return c.ForYear("x", 2024) }, []string{`"x" not found`}},
 	} {

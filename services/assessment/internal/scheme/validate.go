@@ -41,8 +41,9 @@ var hundred = decimal.FromInt(100)
 
 // checker collects the context of one file's validation.
 type checker struct {
-	file string
-	prec int
+	file  string
+	named bool // a file, whose name must be "<id>-<version>.json"
+	prec  int
 }
 
 func (c *checker) fail(field, format string, args ...any) error {
@@ -89,8 +90,18 @@ func parseVersion(file string, data []byte) (*Version, error) {
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(data, p); err != nil {
 		return nil, &DataError{File: file, Reason: "not a valid scheme: " + err.Error()}
 	}
-	c := &checker{file: file}
-	v := &Version{p: p, file: file}
+	return check(&checker{file: file, named: true}, &Version{p: p, file: file})
+}
+
+// NewVersion validates a scheme version given at run time (registered
+// through the API, or read back from where registered versions are
+// stored) by the same rules as the built-in files; origin names it in
+// errors. p is kept: the caller must not modify it afterwards.
+func NewVersion(p *assessmentv1.Scheme, origin string) (*Version, error) {
+	return check(&checker{file: origin}, &Version{p: p, file: origin, registered: true})
+}
+
+func check(c *checker, v *Version) (*Version, error) {
 	for _, step := range []func(*checker, *Version) error{
 		checkHeader, checkScale, checkDimensions, checkBands, checkKinds, checkPeerGroups,
 		checkAdjustmentRules, checkAwardRules,
@@ -110,7 +121,7 @@ func checkHeader(c *checker, v *Version) error {
 	case !versionPattern.MatchString(p.GetVersion()):
 		return c.fail("version", "%q is not a version label (lowercase letters, digits, hyphens, up to 32)", p.GetVersion())
 	}
-	if want := p.GetId() + "-" + p.GetVersion() + ".json"; c.file != want {
+	if want := p.GetId() + "-" + p.GetVersion() + ".json"; c.named && c.file != want {
 		return c.fail("id", "id %q and version %q do not match the file name (want %s)", p.GetId(), p.GetVersion(), want)
 	}
 	for _, f := range []struct{ field, value string }{
@@ -124,6 +135,10 @@ func checkHeader(c *checker, v *Version) error {
 	if p.GetProvisional() && strings.TrimSpace(p.GetCaveat()) == "" {
 		return c.fail("caveat", "is required for a provisional version: say which rules are unpublished")
 	}
+	return checkYears(c, p)
+}
+
+func checkYears(c *checker, p *assessmentv1.Scheme) error {
 	first, last := p.GetFirstYear(), p.GetLastYear()
 	switch {
 	case first < 2000 || first > 2100:

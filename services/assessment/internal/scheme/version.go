@@ -23,7 +23,12 @@ type Version struct {
 	peerByKind  map[registryv1.InstitutionKind][]*assessmentv1.PeerGroup
 	peerByCode  map[string]*assessmentv1.PeerGroup
 	adjustments []AdjustmentRule
+	registered  bool // added at run time, not a built-in file
 }
+
+// Registered reports whether the version was added at run time rather than
+// built in.
+func (v *Version) Registered() bool { return v.registered }
 
 // Dimension is a weighted dimension of a version, weight pre-parsed.
 type Dimension struct {

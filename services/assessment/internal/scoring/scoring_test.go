@@ -78,6 +78,15 @@ var edges = map[string][]struct{ total, band string }{
 		{"53.99", "D"}, {"53.98", "D"}, {"32.01", "D"}, {"32.00", "D"},
 		{"31.99", "E"}, {"31.98", "E"}, {"0.01", "E"}, {"0.00", "E"}, {"-0.01", ""},
 	},
+	// The 2022 edges carried over (provisional: see the file's caveat),
+	// with the opinion's category words as codes.
+	"ombudsman-2025": {
+		{"100.01", ""}, {"100.00", "tertinggi"}, {"99.99", "tertinggi"}, {"88.01", "tertinggi"}, {"88.00", "tertinggi"},
+		{"87.99", "tinggi"}, {"87.98", "tinggi"}, {"78.01", "tinggi"}, {"78.00", "tinggi"},
+		{"77.99", "sedang"}, {"77.98", "sedang"}, {"54.01", "sedang"}, {"54.00", "sedang"},
+		{"53.99", "rendah"}, {"53.98", "rendah"}, {"32.01", "rendah"}, {"32.00", "rendah"},
+		{"31.99", "terendah"}, {"31.98", "terendah"}, {"0.01", "terendah"}, {"0.00", "terendah"}, {"-0.01", ""},
+	},
 	"sakip-2022": aaTable("100", "99.99"),
 	"rb-2020":    aaTable("100", "99.99"),
 	"rb-2023":    aaTable("120", "119.99"),

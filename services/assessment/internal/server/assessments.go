@@ -2,13 +2,20 @@ package server
 
 import (
 	"context"
-	"github.com/predikat-id/predikat/pkg/platform/auth"
+	"errors"
 	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
 	"github.com/predikat-id/predikat/services/assessment/internal/convert"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 )
 
 // ListSchemes implements AssessmentService.
@@ -27,6 +34,25 @@ func (s *Server) GetScheme(_ context.Context, req *assessmentv1.GetSchemeRequest
 		return nil, err
 	}
 	return &assessmentv1.GetSchemeResponse{Scheme: v.Proto()}, nil
+}
+
+// RegisterSchemeVersion implements AssessmentService.
+func (s *Server) RegisterSchemeVersion(ctx context.Context, req *assessmentv1.RegisterSchemeVersionRequest) (*assessmentv1.RegisterSchemeVersionResponse, error) {
+	p := proto.Clone(req.GetScheme()).(*assessmentv1.Scheme)
+	p.RegisteredBy, p.RegisterTime = actor(ctx), timestamppb.Now()
+	v, err := scheme.NewVersion(p, "scheme")
+	if err != nil {
+		var de *scheme.DataError
+		if errors.As(err, &de) {
+			return nil, fault.Invalidf("scheme.%s: %s", strings.TrimPrefix(de.Field, "."), de.Reason)
+		}
+		return nil, err
+	}
+	res, err := s.app.RegisterScheme.Handle(ctx, app.RegisterScheme{Version: v})
+	if err != nil {
+		return nil, err
+	}
+	return &assessmentv1.RegisterSchemeVersionResponse{Scheme: res.Version.Proto(), Created: res.Created}, nil
 }
 
 // ComputeAssessment implements AssessmentService.

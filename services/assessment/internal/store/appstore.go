@@ -337,3 +337,8 @@ func (p *AppStore) Awards(after string, limit int, keep func(*model.Award) bool)
 	}
 	return out, more
 }
+
+// RegisterScheme stores a scheme version registered at run time.
+func (p *AppStore) RegisterScheme(ctx context.Context, v *scheme.Version) (bool, error) {
+	return p.s.RegisterScheme(ctx, v.Proto())
+}

@@ -22,6 +22,11 @@ import (
 // BucketRounds holds one key per round id.
 const BucketRounds = "assessment_rounds"
 
+// BucketSchemes holds the scheme versions registered at run time, keyed
+// "<scheme id>.<version>", each a protobuf predikat.assessment.v1.Scheme
+// written once (a version never changes; a fix is a new version).
+const BucketSchemes = "assessment_schemes"
+
 // Source is the CloudEvents source of everything this service publishes.
 const Source = events.SourceAssessment
 
@@ -29,6 +34,7 @@ const Source = events.SourceAssessment
 type Store struct {
 	js          jetstream.JetStream
 	rounds      jetstream.KeyValue
+	schemes     jetstream.KeyValue
 	assessments jetstream.Stream
 	view        *View
 	fences      fences
@@ -46,6 +52,12 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 	var err error
 	if s.rounds, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
 		Bucket: BucketRounds, Description: "Predikat assessment rounds by id", History: 16,
+		Storage: jetstream.FileStorage, Replicas: replicas,
+	}); err != nil {
+		return nil, err
+	}
+	if s.schemes, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket: BucketSchemes, Description: "Predikat scheme versions registered at run time", History: 1,
 		Storage: jetstream.FileStorage, Replicas: replicas,
 	}); err != nil {
 		return nil, err

@@ -1867,12 +1867,14 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x1cASSESSMENT_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ASSESSMENT_BASIS_COMPUTED\x10\x01\x12#\n" +
 	"\x1fASSESSMENT_BASIS_REPORTED_TOTAL\x10\x02\x12\"\n" +
-	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\xa9\x17\n" +
+	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\xd3\x18\n" +
 	"\x11AssessmentService\x12z\n" +
 	"\vListSchemes\x12*.predikat.assessment.v1.ListSchemesRequest\x1a+.predikat.assessment.v1.ListSchemesResponse\"\x12\xc2\xf3\x18\x0e\n" +
 	"\fschemes.read\x12\x7f\n" +
 	"\tGetScheme\x12(.predikat.assessment.v1.GetSchemeRequest\x1a).predikat.assessment.v1.GetSchemeResponse\"\x1d\xc2\xf3\x18\x19\n" +
-	"\fschemes.read\x12\tscheme_id\x12\x86\x01\n" +
+	"\fschemes.read\x12\tscheme_id\x12\xa7\x01\n" +
+	"\x15RegisterSchemeVersion\x124.predikat.assessment.v1.RegisterSchemeVersionRequest\x1a5.predikat.assessment.v1.RegisterSchemeVersionResponse\"!\xc2\xf3\x18\x1d\n" +
+	"\x10schemes.register\x12\tscheme.id\x12\x86\x01\n" +
 	"\vCreateRound\x12*.predikat.assessment.v1.CreateRoundRequest\x1a+.predikat.assessment.v1.CreateRoundResponse\"\x1e\xc2\xf3\x18\x1a\n" +
 	"\rrounds.manage\x12\tscheme_id\x12z\n" +
 	"\bGetRound\x12'.predikat.assessment.v1.GetRoundRequest\x1a(.predikat.assessment.v1.GetRoundResponse\"\x1b\xc2\xf3\x18\x17\n" +
@@ -1954,28 +1956,30 @@ var file_predikat_assessment_v1_assessment_proto_goTypes = []any{
 	(v1.InstitutionKind)(0),                    // 24: predikat.registry.v1.InstitutionKind
 	(*ListSchemesRequest)(nil),                 // 25: predikat.assessment.v1.ListSchemesRequest
 	(*GetSchemeRequest)(nil),                   // 26: predikat.assessment.v1.GetSchemeRequest
-	(*CreateRoundRequest)(nil),                 // 27: predikat.assessment.v1.CreateRoundRequest
-	(*GetRoundRequest)(nil),                    // 28: predikat.assessment.v1.GetRoundRequest
-	(*ListRoundsRequest)(nil),                  // 29: predikat.assessment.v1.ListRoundsRequest
-	(*CloseRoundRequest)(nil),                  // 30: predikat.assessment.v1.CloseRoundRequest
-	(*ReopenRoundRequest)(nil),                 // 31: predikat.assessment.v1.ReopenRoundRequest
-	(*PublishRoundRequest)(nil),                // 32: predikat.assessment.v1.PublishRoundRequest
-	(*GrantAwardRequest)(nil),                  // 33: predikat.assessment.v1.GrantAwardRequest
-	(*RevokeAwardRequest)(nil),                 // 34: predikat.assessment.v1.RevokeAwardRequest
-	(*GetAwardRequest)(nil),                    // 35: predikat.assessment.v1.GetAwardRequest
-	(*ListAwardsRequest)(nil),                  // 36: predikat.assessment.v1.ListAwardsRequest
-	(*ListSchemesResponse)(nil),                // 37: predikat.assessment.v1.ListSchemesResponse
-	(*GetSchemeResponse)(nil),                  // 38: predikat.assessment.v1.GetSchemeResponse
-	(*CreateRoundResponse)(nil),                // 39: predikat.assessment.v1.CreateRoundResponse
-	(*GetRoundResponse)(nil),                   // 40: predikat.assessment.v1.GetRoundResponse
-	(*ListRoundsResponse)(nil),                 // 41: predikat.assessment.v1.ListRoundsResponse
-	(*CloseRoundResponse)(nil),                 // 42: predikat.assessment.v1.CloseRoundResponse
-	(*ReopenRoundResponse)(nil),                // 43: predikat.assessment.v1.ReopenRoundResponse
-	(*PublishRoundResponse)(nil),               // 44: predikat.assessment.v1.PublishRoundResponse
-	(*GrantAwardResponse)(nil),                 // 45: predikat.assessment.v1.GrantAwardResponse
-	(*RevokeAwardResponse)(nil),                // 46: predikat.assessment.v1.RevokeAwardResponse
-	(*GetAwardResponse)(nil),                   // 47: predikat.assessment.v1.GetAwardResponse
-	(*ListAwardsResponse)(nil),                 // 48: predikat.assessment.v1.ListAwardsResponse
+	(*RegisterSchemeVersionRequest)(nil),       // 27: predikat.assessment.v1.RegisterSchemeVersionRequest
+	(*CreateRoundRequest)(nil),                 // 28: predikat.assessment.v1.CreateRoundRequest
+	(*GetRoundRequest)(nil),                    // 29: predikat.assessment.v1.GetRoundRequest
+	(*ListRoundsRequest)(nil),                  // 30: predikat.assessment.v1.ListRoundsRequest
+	(*CloseRoundRequest)(nil),                  // 31: predikat.assessment.v1.CloseRoundRequest
+	(*ReopenRoundRequest)(nil),                 // 32: predikat.assessment.v1.ReopenRoundRequest
+	(*PublishRoundRequest)(nil),                // 33: predikat.assessment.v1.PublishRoundRequest
+	(*GrantAwardRequest)(nil),                  // 34: predikat.assessment.v1.GrantAwardRequest
+	(*RevokeAwardRequest)(nil),                 // 35: predikat.assessment.v1.RevokeAwardRequest
+	(*GetAwardRequest)(nil),                    // 36: predikat.assessment.v1.GetAwardRequest
+	(*ListAwardsRequest)(nil),                  // 37: predikat.assessment.v1.ListAwardsRequest
+	(*ListSchemesResponse)(nil),                // 38: predikat.assessment.v1.ListSchemesResponse
+	(*GetSchemeResponse)(nil),                  // 39: predikat.assessment.v1.GetSchemeResponse
+	(*RegisterSchemeVersionResponse)(nil),      // 40: predikat.assessment.v1.RegisterSchemeVersionResponse
+	(*CreateRoundResponse)(nil),                // 41: predikat.assessment.v1.CreateRoundResponse
+	(*GetRoundResponse)(nil),                   // 42: predikat.assessment.v1.GetRoundResponse
+	(*ListRoundsResponse)(nil),                 // 43: predikat.assessment.v1.ListRoundsResponse
+	(*CloseRoundResponse)(nil),                 // 44: predikat.assessment.v1.CloseRoundResponse
+	(*ReopenRoundResponse)(nil),                // 45: predikat.assessment.v1.ReopenRoundResponse
+	(*PublishRoundResponse)(nil),               // 46: predikat.assessment.v1.PublishRoundResponse
+	(*GrantAwardResponse)(nil),                 // 47: predikat.assessment.v1.GrantAwardResponse
+	(*RevokeAwardResponse)(nil),                // 48: predikat.assessment.v1.RevokeAwardResponse
+	(*GetAwardResponse)(nil),                   // 49: predikat.assessment.v1.GetAwardResponse
+	(*ListAwardsResponse)(nil),                 // 50: predikat.assessment.v1.ListAwardsResponse
 }
 var file_predikat_assessment_v1_assessment_proto_depIdxs = []int32{
 	1,  // 0: predikat.assessment.v1.DimensionScores.scores:type_name -> predikat.assessment.v1.DimensionScore
@@ -2004,44 +2008,46 @@ var file_predikat_assessment_v1_assessment_proto_depIdxs = []int32{
 	5,  // 23: predikat.assessment.v1.ListAssessmentRevisionsResponse.assessments:type_name -> predikat.assessment.v1.Assessment
 	25, // 24: predikat.assessment.v1.AssessmentService.ListSchemes:input_type -> predikat.assessment.v1.ListSchemesRequest
 	26, // 25: predikat.assessment.v1.AssessmentService.GetScheme:input_type -> predikat.assessment.v1.GetSchemeRequest
-	27, // 26: predikat.assessment.v1.AssessmentService.CreateRound:input_type -> predikat.assessment.v1.CreateRoundRequest
-	28, // 27: predikat.assessment.v1.AssessmentService.GetRound:input_type -> predikat.assessment.v1.GetRoundRequest
-	29, // 28: predikat.assessment.v1.AssessmentService.ListRounds:input_type -> predikat.assessment.v1.ListRoundsRequest
-	30, // 29: predikat.assessment.v1.AssessmentService.CloseRound:input_type -> predikat.assessment.v1.CloseRoundRequest
-	31, // 30: predikat.assessment.v1.AssessmentService.ReopenRound:input_type -> predikat.assessment.v1.ReopenRoundRequest
-	32, // 31: predikat.assessment.v1.AssessmentService.PublishRound:input_type -> predikat.assessment.v1.PublishRoundRequest
-	6,  // 32: predikat.assessment.v1.AssessmentService.ComputeAssessment:input_type -> predikat.assessment.v1.ComputeAssessmentRequest
-	8,  // 33: predikat.assessment.v1.AssessmentService.RecordAssessment:input_type -> predikat.assessment.v1.RecordAssessmentRequest
-	10, // 34: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:input_type -> predikat.assessment.v1.CorrectPublishedAssessmentRequest
-	12, // 35: predikat.assessment.v1.AssessmentService.GetAssessment:input_type -> predikat.assessment.v1.GetAssessmentRequest
-	14, // 36: predikat.assessment.v1.AssessmentService.ListAssessments:input_type -> predikat.assessment.v1.ListAssessmentsRequest
-	16, // 37: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:input_type -> predikat.assessment.v1.ListInstitutionHistoryRequest
-	18, // 38: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:input_type -> predikat.assessment.v1.ListAssessmentRevisionsRequest
-	33, // 39: predikat.assessment.v1.AssessmentService.GrantAward:input_type -> predikat.assessment.v1.GrantAwardRequest
-	34, // 40: predikat.assessment.v1.AssessmentService.RevokeAward:input_type -> predikat.assessment.v1.RevokeAwardRequest
-	35, // 41: predikat.assessment.v1.AssessmentService.GetAward:input_type -> predikat.assessment.v1.GetAwardRequest
-	36, // 42: predikat.assessment.v1.AssessmentService.ListAwards:input_type -> predikat.assessment.v1.ListAwardsRequest
-	37, // 43: predikat.assessment.v1.AssessmentService.ListSchemes:output_type -> predikat.assessment.v1.ListSchemesResponse
-	38, // 44: predikat.assessment.v1.AssessmentService.GetScheme:output_type -> predikat.assessment.v1.GetSchemeResponse
-	39, // 45: predikat.assessment.v1.AssessmentService.CreateRound:output_type -> predikat.assessment.v1.CreateRoundResponse
-	40, // 46: predikat.assessment.v1.AssessmentService.GetRound:output_type -> predikat.assessment.v1.GetRoundResponse
-	41, // 47: predikat.assessment.v1.AssessmentService.ListRounds:output_type -> predikat.assessment.v1.ListRoundsResponse
-	42, // 48: predikat.assessment.v1.AssessmentService.CloseRound:output_type -> predikat.assessment.v1.CloseRoundResponse
-	43, // 49: predikat.assessment.v1.AssessmentService.ReopenRound:output_type -> predikat.assessment.v1.ReopenRoundResponse
-	44, // 50: predikat.assessment.v1.AssessmentService.PublishRound:output_type -> predikat.assessment.v1.PublishRoundResponse
-	7,  // 51: predikat.assessment.v1.AssessmentService.ComputeAssessment:output_type -> predikat.assessment.v1.ComputeAssessmentResponse
-	9,  // 52: predikat.assessment.v1.AssessmentService.RecordAssessment:output_type -> predikat.assessment.v1.RecordAssessmentResponse
-	11, // 53: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:output_type -> predikat.assessment.v1.CorrectPublishedAssessmentResponse
-	13, // 54: predikat.assessment.v1.AssessmentService.GetAssessment:output_type -> predikat.assessment.v1.GetAssessmentResponse
-	15, // 55: predikat.assessment.v1.AssessmentService.ListAssessments:output_type -> predikat.assessment.v1.ListAssessmentsResponse
-	17, // 56: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:output_type -> predikat.assessment.v1.ListInstitutionHistoryResponse
-	19, // 57: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:output_type -> predikat.assessment.v1.ListAssessmentRevisionsResponse
-	45, // 58: predikat.assessment.v1.AssessmentService.GrantAward:output_type -> predikat.assessment.v1.GrantAwardResponse
-	46, // 59: predikat.assessment.v1.AssessmentService.RevokeAward:output_type -> predikat.assessment.v1.RevokeAwardResponse
-	47, // 60: predikat.assessment.v1.AssessmentService.GetAward:output_type -> predikat.assessment.v1.GetAwardResponse
-	48, // 61: predikat.assessment.v1.AssessmentService.ListAwards:output_type -> predikat.assessment.v1.ListAwardsResponse
-	43, // [43:62] is the sub-list for method output_type
-	24, // [24:43] is the sub-list for method input_type
+	27, // 26: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:input_type -> predikat.assessment.v1.RegisterSchemeVersionRequest
+	28, // 27: predikat.assessment.v1.AssessmentService.CreateRound:input_type -> predikat.assessment.v1.CreateRoundRequest
+	29, // 28: predikat.assessment.v1.AssessmentService.GetRound:input_type -> predikat.assessment.v1.GetRoundRequest
+	30, // 29: predikat.assessment.v1.AssessmentService.ListRounds:input_type -> predikat.assessment.v1.ListRoundsRequest
+	31, // 30: predikat.assessment.v1.AssessmentService.CloseRound:input_type -> predikat.assessment.v1.CloseRoundRequest
+	32, // 31: predikat.assessment.v1.AssessmentService.ReopenRound:input_type -> predikat.assessment.v1.ReopenRoundRequest
+	33, // 32: predikat.assessment.v1.AssessmentService.PublishRound:input_type -> predikat.assessment.v1.PublishRoundRequest
+	6,  // 33: predikat.assessment.v1.AssessmentService.ComputeAssessment:input_type -> predikat.assessment.v1.ComputeAssessmentRequest
+	8,  // 34: predikat.assessment.v1.AssessmentService.RecordAssessment:input_type -> predikat.assessment.v1.RecordAssessmentRequest
+	10, // 35: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:input_type -> predikat.assessment.v1.CorrectPublishedAssessmentRequest
+	12, // 36: predikat.assessment.v1.AssessmentService.GetAssessment:input_type -> predikat.assessment.v1.GetAssessmentRequest
+	14, // 37: predikat.assessment.v1.AssessmentService.ListAssessments:input_type -> predikat.assessment.v1.ListAssessmentsRequest
+	16, // 38: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:input_type -> predikat.assessment.v1.ListInstitutionHistoryRequest
+	18, // 39: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:input_type -> predikat.assessment.v1.ListAssessmentRevisionsRequest
+	34, // 40: predikat.assessment.v1.AssessmentService.GrantAward:input_type -> predikat.assessment.v1.GrantAwardRequest
+	35, // 41: predikat.assessment.v1.AssessmentService.RevokeAward:input_type -> predikat.assessment.v1.RevokeAwardRequest
+	36, // 42: predikat.assessment.v1.AssessmentService.GetAward:input_type -> predikat.assessment.v1.GetAwardRequest
+	37, // 43: predikat.assessment.v1.AssessmentService.ListAwards:input_type -> predikat.assessment.v1.ListAwardsRequest
+	38, // 44: predikat.assessment.v1.AssessmentService.ListSchemes:output_type -> predikat.assessment.v1.ListSchemesResponse
+	39, // 45: predikat.assessment.v1.AssessmentService.GetScheme:output_type -> predikat.assessment.v1.GetSchemeResponse
+	40, // 46: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:output_type -> predikat.assessment.v1.RegisterSchemeVersionResponse
+	41, // 47: predikat.assessment.v1.AssessmentService.CreateRound:output_type -> predikat.assessment.v1.CreateRoundResponse
+	42, // 48: predikat.assessment.v1.AssessmentService.GetRound:output_type -> predikat.assessment.v1.GetRoundResponse
+	43, // 49: predikat.assessment.v1.AssessmentService.ListRounds:output_type -> predikat.assessment.v1.ListRoundsResponse
+	44, // 50: predikat.assessment.v1.AssessmentService.CloseRound:output_type -> predikat.assessment.v1.CloseRoundResponse
+	45, // 51: predikat.assessment.v1.AssessmentService.ReopenRound:output_type -> predikat.assessment.v1.ReopenRoundResponse
+	46, // 52: predikat.assessment.v1.AssessmentService.PublishRound:output_type -> predikat.assessment.v1.PublishRoundResponse
+	7,  // 53: predikat.assessment.v1.AssessmentService.ComputeAssessment:output_type -> predikat.assessment.v1.ComputeAssessmentResponse
+	9,  // 54: predikat.assessment.v1.AssessmentService.RecordAssessment:output_type -> predikat.assessment.v1.RecordAssessmentResponse
+	11, // 55: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:output_type -> predikat.assessment.v1.CorrectPublishedAssessmentResponse
+	13, // 56: predikat.assessment.v1.AssessmentService.GetAssessment:output_type -> predikat.assessment.v1.GetAssessmentResponse
+	15, // 57: predikat.assessment.v1.AssessmentService.ListAssessments:output_type -> predikat.assessment.v1.ListAssessmentsResponse
+	17, // 58: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:output_type -> predikat.assessment.v1.ListInstitutionHistoryResponse
+	19, // 59: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:output_type -> predikat.assessment.v1.ListAssessmentRevisionsResponse
+	47, // 60: predikat.assessment.v1.AssessmentService.GrantAward:output_type -> predikat.assessment.v1.GrantAwardResponse
+	48, // 61: predikat.assessment.v1.AssessmentService.RevokeAward:output_type -> predikat.assessment.v1.RevokeAwardResponse
+	49, // 62: predikat.assessment.v1.AssessmentService.GetAward:output_type -> predikat.assessment.v1.GetAwardResponse
+	50, // 63: predikat.assessment.v1.AssessmentService.ListAwards:output_type -> predikat.assessment.v1.ListAwardsResponse
+	44, // [44:64] is the sub-list for method output_type
+	24, // [24:44] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
 	24, // [24:24] is the sub-list for extension extendee
 	0,  // [0:24] is the sub-list for field type_name

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AssessmentService_ListSchemes_FullMethodName                = "/predikat.assessment.v1.AssessmentService/ListSchemes"
 	AssessmentService_GetScheme_FullMethodName                  = "/predikat.assessment.v1.AssessmentService/GetScheme"
+	AssessmentService_RegisterSchemeVersion_FullMethodName      = "/predikat.assessment.v1.AssessmentService/RegisterSchemeVersion"
 	AssessmentService_CreateRound_FullMethodName                = "/predikat.assessment.v1.AssessmentService/CreateRound"
 	AssessmentService_GetRound_FullMethodName                   = "/predikat.assessment.v1.AssessmentService/GetRound"
 	AssessmentService_ListRounds_FullMethodName                 = "/predikat.assessment.v1.AssessmentService/ListRounds"
@@ -68,6 +69,15 @@ type AssessmentServiceClient interface {
 	// GetScheme returns one scheme version, by exact version or by the year
 	// it is in force.
 	GetScheme(ctx context.Context, in *GetSchemeRequest, opts ...grpc.CallOption) (*GetSchemeResponse, error)
+	// RegisterSchemeVersion adds a scheme version at run time, checked by the
+	// rules of the built-in files: InvalidArgument names the field and the
+	// rule broken; FailedPrecondition, years overlapping another version of
+	// the scheme; AlreadyExists, the label exists with other content (a
+	// version never changes: a fix is a new version). The same version again
+	// is no change (created false). Stored durably in JetStream and usable
+	// for a round at once, on every replica; a round pins the version it was
+	// created with.
+	RegisterSchemeVersion(ctx context.Context, in *RegisterSchemeVersionRequest, opts ...grpc.CallOption) (*RegisterSchemeVersionResponse, error)
 	// CreateRound opens the round of a scheme for a year, applying the scheme
 	// version in force that year unless one is named.
 	CreateRound(ctx context.Context, in *CreateRoundRequest, opts ...grpc.CallOption) (*CreateRoundResponse, error)
@@ -144,6 +154,16 @@ func (c *assessmentServiceClient) GetScheme(ctx context.Context, in *GetSchemeRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetSchemeResponse)
 	err := c.cc.Invoke(ctx, AssessmentService_GetScheme_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) RegisterSchemeVersion(ctx context.Context, in *RegisterSchemeVersionRequest, opts ...grpc.CallOption) (*RegisterSchemeVersionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterSchemeVersionResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_RegisterSchemeVersion_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -348,6 +368,15 @@ type AssessmentServiceServer interface {
 	// GetScheme returns one scheme version, by exact version or by the year
 	// it is in force.
 	GetScheme(context.Context, *GetSchemeRequest) (*GetSchemeResponse, error)
+	// RegisterSchemeVersion adds a scheme version at run time, checked by the
+	// rules of the built-in files: InvalidArgument names the field and the
+	// rule broken; FailedPrecondition, years overlapping another version of
+	// the scheme; AlreadyExists, the label exists with other content (a
+	// version never changes: a fix is a new version). The same version again
+	// is no change (created false). Stored durably in JetStream and usable
+	// for a round at once, on every replica; a round pins the version it was
+	// created with.
+	RegisterSchemeVersion(context.Context, *RegisterSchemeVersionRequest) (*RegisterSchemeVersionResponse, error)
 	// CreateRound opens the round of a scheme for a year, applying the scheme
 	// version in force that year unless one is named.
 	CreateRound(context.Context, *CreateRoundRequest) (*CreateRoundResponse, error)
@@ -415,6 +444,9 @@ func (UnimplementedAssessmentServiceServer) ListSchemes(context.Context, *ListSc
 }
 func (UnimplementedAssessmentServiceServer) GetScheme(context.Context, *GetSchemeRequest) (*GetSchemeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetScheme not implemented")
+}
+func (UnimplementedAssessmentServiceServer) RegisterSchemeVersion(context.Context, *RegisterSchemeVersionRequest) (*RegisterSchemeVersionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterSchemeVersion not implemented")
 }
 func (UnimplementedAssessmentServiceServer) CreateRound(context.Context, *CreateRoundRequest) (*CreateRoundResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateRound not implemented")
@@ -520,6 +552,24 @@ func _AssessmentService_GetScheme_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AssessmentServiceServer).GetScheme(ctx, req.(*GetSchemeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AssessmentService_RegisterSchemeVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterSchemeVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).RegisterSchemeVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_RegisterSchemeVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).RegisterSchemeVersion(ctx, req.(*RegisterSchemeVersionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -844,6 +894,10 @@ var AssessmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetScheme",
 			Handler:    _AssessmentService_GetScheme_Handler,
+		},
+		{
+			MethodName: "RegisterSchemeVersion",
+			Handler:    _AssessmentService_RegisterSchemeVersion_Handler,
 		},
 		{
 			MethodName: "CreateRound",

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -243,7 +244,12 @@ type Scheme struct {
 	Caveat string `protobuf:"bytes,17,opt,name=caveat,proto3" json:"caveat,omitempty"`
 	// Where the rules come from, and where sources disagree, which reading
 	// was taken (e.g. "SKM C upper edge 76.60, not 76.66").
-	SourceNote    string `protobuf:"bytes,18,opt,name=source_note,json=sourceNote,proto3" json:"source_note,omitempty"`
+	SourceNote string `protobuf:"bytes,18,opt,name=source_note,json=sourceNote,proto3" json:"source_note,omitempty"`
+	// Output only. Who registered the version at run time (the authenticated
+	// principal) and when; empty for a built-in version. Ignored on input.
+	RegisteredBy string `protobuf:"bytes,19,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	// Output only: when the version was registered.
+	RegisterTime  *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -402,6 +408,20 @@ func (x *Scheme) GetSourceNote() string {
 		return x.SourceNote
 	}
 	return ""
+}
+
+func (x *Scheme) GetRegisteredBy() string {
+	if x != nil {
+		return x.RegisteredBy
+	}
+	return ""
+}
+
+func (x *Scheme) GetRegisterTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RegisterTime
+	}
+	return nil
 }
 
 // Scale is the range and precision of a scheme's scores.
@@ -1310,11 +1330,114 @@ func (x *GetSchemeResponse) GetScheme() *Scheme {
 	return nil
 }
 
+// RegisterSchemeVersionRequest carries a scheme version in the format of
+// the built-in files (this message, as JSON: "predikat schemes add FILE").
+type RegisterSchemeVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version: id, version label, years, scale, dimensions, bands, peer
+	// groups, rules and source, checked as the built-in files are.
+	Scheme        *Scheme `protobuf:"bytes,1,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterSchemeVersionRequest) Reset() {
+	*x = RegisterSchemeVersionRequest{}
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterSchemeVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterSchemeVersionRequest) ProtoMessage() {}
+
+func (x *RegisterSchemeVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterSchemeVersionRequest.ProtoReflect.Descriptor instead.
+func (*RegisterSchemeVersionRequest) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RegisterSchemeVersionRequest) GetScheme() *Scheme {
+	if x != nil {
+		return x.Scheme
+	}
+	return nil
+}
+
+// RegisterSchemeVersionResponse returns the version as registered.
+type RegisterSchemeVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version, its decimals in canonical form.
+	Scheme *Scheme `protobuf:"bytes,1,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	// False when this very version was registered before (a retry).
+	Created       bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterSchemeVersionResponse) Reset() {
+	*x = RegisterSchemeVersionResponse{}
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterSchemeVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterSchemeVersionResponse) ProtoMessage() {}
+
+func (x *RegisterSchemeVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterSchemeVersionResponse.ProtoReflect.Descriptor instead.
+func (*RegisterSchemeVersionResponse) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RegisterSchemeVersionResponse) GetScheme() *Scheme {
+	if x != nil {
+		return x.Scheme
+	}
+	return nil
+}
+
+func (x *RegisterSchemeVersionResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
 var File_predikat_assessment_v1_scheme_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a#predikat/registry/v1/registry.proto\"\x89\x06\n" +
+	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/registry/v1/registry.proto\"\xef\x06\n" +
 	"\x06Scheme\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
@@ -1342,7 +1465,9 @@ const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\vprovisional\x18\x10 \x01(\bR\vprovisional\x12\x16\n" +
 	"\x06caveat\x18\x11 \x01(\tR\x06caveat\x12\x1f\n" +
 	"\vsource_note\x18\x12 \x01(\tR\n" +
-	"sourceNote\"]\n" +
+	"sourceNote\x12#\n" +
+	"\rregistered_by\x18\x13 \x01(\tR\fregisteredBy\x12?\n" +
+	"\rregister_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime\"]\n" +
 	"\x05Scale\x12\x10\n" +
 	"\x03min\x18\x01 \x01(\tR\x03min\x12\x10\n" +
 	"\x03max\x18\x02 \x01(\tR\x03max\x12\x1c\n" +
@@ -1404,7 +1529,12 @@ const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\x04year\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fH\x00R\x04yearB\x11\n" +
 	"\bselector\x12\x05\xbaH\x02\b\x01\"K\n" +
 	"\x11GetSchemeResponse\x126\n" +
-	"\x06scheme\x18\x01 \x01(\v2\x1e.predikat.assessment.v1.SchemeR\x06scheme*c\n" +
+	"\x06scheme\x18\x01 \x01(\v2\x1e.predikat.assessment.v1.SchemeR\x06scheme\"^\n" +
+	"\x1cRegisterSchemeVersionRequest\x12>\n" +
+	"\x06scheme\x18\x01 \x01(\v2\x1e.predikat.assessment.v1.SchemeB\x06\xbaH\x03\xc8\x01\x01R\x06scheme\"q\n" +
+	"\x1dRegisterSchemeVersionResponse\x126\n" +
+	"\x06scheme\x18\x01 \x01(\v2\x1e.predikat.assessment.v1.SchemeR\x06scheme\x12\x18\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated*c\n" +
 	"\bBandZone\x12\x19\n" +
 	"\x15BAND_ZONE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fBAND_ZONE_GREEN\x10\x01\x12\x14\n" +
@@ -1434,50 +1564,56 @@ func file_predikat_assessment_v1_scheme_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_assessment_v1_scheme_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_predikat_assessment_v1_scheme_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_predikat_assessment_v1_scheme_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_predikat_assessment_v1_scheme_proto_goTypes = []any{
-	(BandZone)(0),               // 0: predikat.assessment.v1.BandZone
-	(ScopeKind)(0),              // 1: predikat.assessment.v1.ScopeKind
-	(AwardBasisKind)(0),         // 2: predikat.assessment.v1.AwardBasisKind
-	(*Scheme)(nil),              // 3: predikat.assessment.v1.Scheme
-	(*Scale)(nil),               // 4: predikat.assessment.v1.Scale
-	(*Dimension)(nil),           // 5: predikat.assessment.v1.Dimension
-	(*SubDimension)(nil),        // 6: predikat.assessment.v1.SubDimension
-	(*Bound)(nil),               // 7: predikat.assessment.v1.Bound
-	(*Band)(nil),                // 8: predikat.assessment.v1.Band
-	(*PeerGroup)(nil),           // 9: predikat.assessment.v1.PeerGroup
-	(*AwardRule)(nil),           // 10: predikat.assessment.v1.AwardRule
-	(*AdjustmentRule)(nil),      // 11: predikat.assessment.v1.AdjustmentRule
-	(*ListSchemesRequest)(nil),  // 12: predikat.assessment.v1.ListSchemesRequest
-	(*ListSchemesResponse)(nil), // 13: predikat.assessment.v1.ListSchemesResponse
-	(*GetSchemeRequest)(nil),    // 14: predikat.assessment.v1.GetSchemeRequest
-	(*GetSchemeResponse)(nil),   // 15: predikat.assessment.v1.GetSchemeResponse
-	(v1.InstitutionKind)(0),     // 16: predikat.registry.v1.InstitutionKind
+	(BandZone)(0),                         // 0: predikat.assessment.v1.BandZone
+	(ScopeKind)(0),                        // 1: predikat.assessment.v1.ScopeKind
+	(AwardBasisKind)(0),                   // 2: predikat.assessment.v1.AwardBasisKind
+	(*Scheme)(nil),                        // 3: predikat.assessment.v1.Scheme
+	(*Scale)(nil),                         // 4: predikat.assessment.v1.Scale
+	(*Dimension)(nil),                     // 5: predikat.assessment.v1.Dimension
+	(*SubDimension)(nil),                  // 6: predikat.assessment.v1.SubDimension
+	(*Bound)(nil),                         // 7: predikat.assessment.v1.Bound
+	(*Band)(nil),                          // 8: predikat.assessment.v1.Band
+	(*PeerGroup)(nil),                     // 9: predikat.assessment.v1.PeerGroup
+	(*AwardRule)(nil),                     // 10: predikat.assessment.v1.AwardRule
+	(*AdjustmentRule)(nil),                // 11: predikat.assessment.v1.AdjustmentRule
+	(*ListSchemesRequest)(nil),            // 12: predikat.assessment.v1.ListSchemesRequest
+	(*ListSchemesResponse)(nil),           // 13: predikat.assessment.v1.ListSchemesResponse
+	(*GetSchemeRequest)(nil),              // 14: predikat.assessment.v1.GetSchemeRequest
+	(*GetSchemeResponse)(nil),             // 15: predikat.assessment.v1.GetSchemeResponse
+	(*RegisterSchemeVersionRequest)(nil),  // 16: predikat.assessment.v1.RegisterSchemeVersionRequest
+	(*RegisterSchemeVersionResponse)(nil), // 17: predikat.assessment.v1.RegisterSchemeVersionResponse
+	(v1.InstitutionKind)(0),               // 18: predikat.registry.v1.InstitutionKind
+	(*timestamppb.Timestamp)(nil),         // 19: google.protobuf.Timestamp
 }
 var file_predikat_assessment_v1_scheme_proto_depIdxs = []int32{
 	4,  // 0: predikat.assessment.v1.Scheme.scale:type_name -> predikat.assessment.v1.Scale
 	5,  // 1: predikat.assessment.v1.Scheme.dimensions:type_name -> predikat.assessment.v1.Dimension
 	8,  // 2: predikat.assessment.v1.Scheme.bands:type_name -> predikat.assessment.v1.Band
-	16, // 3: predikat.assessment.v1.Scheme.eligible_kinds:type_name -> predikat.registry.v1.InstitutionKind
+	18, // 3: predikat.assessment.v1.Scheme.eligible_kinds:type_name -> predikat.registry.v1.InstitutionKind
 	9,  // 4: predikat.assessment.v1.Scheme.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
 	10, // 5: predikat.assessment.v1.Scheme.award_rules:type_name -> predikat.assessment.v1.AwardRule
 	11, // 6: predikat.assessment.v1.Scheme.adjustment_rules:type_name -> predikat.assessment.v1.AdjustmentRule
-	6,  // 7: predikat.assessment.v1.Dimension.sub_dimensions:type_name -> predikat.assessment.v1.SubDimension
-	0,  // 8: predikat.assessment.v1.Band.zone:type_name -> predikat.assessment.v1.BandZone
-	7,  // 9: predikat.assessment.v1.Band.lower:type_name -> predikat.assessment.v1.Bound
-	7,  // 10: predikat.assessment.v1.Band.upper:type_name -> predikat.assessment.v1.Bound
-	16, // 11: predikat.assessment.v1.PeerGroup.kinds:type_name -> predikat.registry.v1.InstitutionKind
-	1,  // 12: predikat.assessment.v1.PeerGroup.scopes:type_name -> predikat.assessment.v1.ScopeKind
-	2,  // 13: predikat.assessment.v1.AwardRule.kind:type_name -> predikat.assessment.v1.AwardBasisKind
-	1,  // 14: predikat.assessment.v1.AwardRule.scope:type_name -> predikat.assessment.v1.ScopeKind
-	16, // 15: predikat.assessment.v1.ListSchemesRequest.eligible_kind:type_name -> predikat.registry.v1.InstitutionKind
-	3,  // 16: predikat.assessment.v1.ListSchemesResponse.schemes:type_name -> predikat.assessment.v1.Scheme
-	3,  // 17: predikat.assessment.v1.GetSchemeResponse.scheme:type_name -> predikat.assessment.v1.Scheme
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	19, // 7: predikat.assessment.v1.Scheme.register_time:type_name -> google.protobuf.Timestamp
+	6,  // 8: predikat.assessment.v1.Dimension.sub_dimensions:type_name -> predikat.assessment.v1.SubDimension
+	0,  // 9: predikat.assessment.v1.Band.zone:type_name -> predikat.assessment.v1.BandZone
+	7,  // 10: predikat.assessment.v1.Band.lower:type_name -> predikat.assessment.v1.Bound
+	7,  // 11: predikat.assessment.v1.Band.upper:type_name -> predikat.assessment.v1.Bound
+	18, // 12: predikat.assessment.v1.PeerGroup.kinds:type_name -> predikat.registry.v1.InstitutionKind
+	1,  // 13: predikat.assessment.v1.PeerGroup.scopes:type_name -> predikat.assessment.v1.ScopeKind
+	2,  // 14: predikat.assessment.v1.AwardRule.kind:type_name -> predikat.assessment.v1.AwardBasisKind
+	1,  // 15: predikat.assessment.v1.AwardRule.scope:type_name -> predikat.assessment.v1.ScopeKind
+	18, // 16: predikat.assessment.v1.ListSchemesRequest.eligible_kind:type_name -> predikat.registry.v1.InstitutionKind
+	3,  // 17: predikat.assessment.v1.ListSchemesResponse.schemes:type_name -> predikat.assessment.v1.Scheme
+	3,  // 18: predikat.assessment.v1.GetSchemeResponse.scheme:type_name -> predikat.assessment.v1.Scheme
+	3,  // 19: predikat.assessment.v1.RegisterSchemeVersionRequest.scheme:type_name -> predikat.assessment.v1.Scheme
+	3,  // 20: predikat.assessment.v1.RegisterSchemeVersionResponse.scheme:type_name -> predikat.assessment.v1.Scheme
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_predikat_assessment_v1_scheme_proto_init() }
@@ -1495,7 +1631,7 @@ func file_predikat_assessment_v1_scheme_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_assessment_v1_scheme_proto_rawDesc), len(file_predikat_assessment_v1_scheme_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
