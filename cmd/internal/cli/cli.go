@@ -280,7 +280,13 @@ func (a *App) run(ctx context.Context, sp *spec, rest []string) int {
 		line(a.Stderr, "Run \"predikat %s -h\" for usage.", sp.path)
 		return 2
 	}
-	line(a.Stderr, "predikat %s: %s", sp.path, errorText(err))
+	// A message of several lines (every problem of a file) keeps them,
+	// each made printable on its own.
+	msg := strings.Split(errorText(err), "\n")
+	line(a.Stderr, "predikat %s: %s", sp.path, msg[0])
+	for _, m := range msg[1:] {
+		line(a.Stderr, "%s", m)
+	}
 	return 1
 }
 

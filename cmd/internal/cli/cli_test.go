@@ -288,59 +288,6 @@ func writeFile(t *testing.T, name, body string) string {
 	return p
 }
 
-func TestAssessmentsImportIsRepeatable(t *testing.T) {
-	app, f, out, errOut := newTestApp(t)
-	path := writeFile(t, "ombudsman-2024.csv", `institution_id,total,band,source_title,source_url,source_date,notes
-pemkab-hss,"96,52",,Kalsel Raih Prestasi,,2024-12-12,
-polres-hss,"96,64",,Kalsel Raih Prestasi,,2024-12-12,
-`)
-	// Flags after the file, as people type them.
-	args := []string{"assessments", "import", path, "--round", "ombudsman-2024"}
-	if code := app.Run(context.Background(), args); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if !strings.HasSuffix(out.String(), ": 2 recorded, 0 unchanged in ombudsman-2024\n") {
-		t.Errorf("first import: %s", out)
-	}
-	ids := len(f.records)
-	out.Reset()
-	if code := app.Run(context.Background(), args); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if !strings.HasSuffix(out.String(), ": 0 recorded, 2 unchanged in ombudsman-2024\n") || len(f.records) != ids {
-		t.Errorf("second import: %s (%d request ids, was %d)", out, len(f.records), ids)
-	}
-	for _, r := range f.records {
-		if r.GetInstitutionId() == "pemkab-hss" && r.GetInput().GetReportedTotal() != "96.52" {
-			t.Errorf("sent total %q", r.GetInput().GetReportedTotal())
-		}
-	}
-}
-
-func TestAssessmentsImportErrors(t *testing.T) {
-	app, f, _, errOut := newTestApp(t)
-	path := writeFile(t, "r.csv", "institution_id,total,band\npemkab-hss,90,\npolres-hss,9x,\n")
-	if code := app.Run(context.Background(), []string{"assessments", "import", "--round", "ombudsman-2024", path}); code != 1 {
-		t.Errorf("exit %d", code)
-	}
-	if want := path + `:3: total: "9x" is not a decimal number`; !strings.Contains(errOut.String(), want) {
-		t.Errorf("stderr = %q, want %q", errOut, want)
-	}
-	if f.calls != 0 {
-		t.Errorf("%d calls made for a file with an error; want none", f.calls)
-	}
-
-	// A service error names the line and carries the status.
-	errOut.Reset()
-	path = writeFile(t, "r.csv", "institution_id,band\npemkab-hss,A\nunknown,A\n")
-	if code := app.Run(context.Background(), []string{"assessments", "import", "--round", "ombudsman-2024", path}); code != 1 {
-		t.Errorf("exit %d", code)
-	}
-	if want := path + ":3: unknown: institution unknown not found (NotFound)"; !strings.Contains(errOut.String(), want) {
-		t.Errorf("stderr = %q, want %q", errOut, want)
-	}
-}
-
 func TestInstitutionsImport(t *testing.T) {
 	app, f, out, errOut := newTestApp(t)
 	f.existing["pemkab-hss"] = &registryv1.Institution{Id: "pemkab-hss", Name: "Pemerintah Kabupaten Hulu Sungai Selatan",

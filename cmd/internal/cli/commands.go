@@ -164,22 +164,31 @@ are copied onto every award granted.`,
 		setup:    cmdRoundsList,
 	},
 	{
-		path: "assessments import", args: "FILE.csv", uses: useAssessment,
-		summary: "record a round's published results from a CSV file (repeatable)",
-		about: `Records the results of one round from a CSV file. Columns (header line
-required): institution_id, total, band, source_title, source_publisher,
-source_url, source_date, source_note, notes, respondents; institution_id and
-one of total/band are required. Each line gives exactly one of a total
-(Indonesian decimal comma accepted: quote it, "96,52") or a band ("BB").
+		path: "assessments import", args: "FILE.csv", uses: useRegistry | useAssessment,
+		summary: "record a round's published table from a CSV file, in one step (repeatable)",
+		about: `Records a round's published results from a CSV file, separated by commas or
+semicolons (as a spreadsheet saves CSV in the Indonesian locale: "96,52"
+needs no quotes then). Columns (header line required):
+  institution_id, or institution (a registered name or alias, e.g. "Pemkab
+    Hulu Sungai Selatan") with kind and region_code (a province such as 63
+    is enough) where a name is not unique;
+  total, band, or one column per dimension of the round's scheme version
+    (named by its code: "predikat schemes show"), one of them per line;
+  source_title, source_publisher, source_url, source_date, source_note,
+  notes, respondents.
 
-Each line's request id is derived from the round, the institution and the
-line's content, so importing the same file again records nothing new. A
+The file is checked whole before anything is written: every line parsed,
+every institution matched, every figure computed by the service (scale,
+precision, bands, eligibility), every existing record compared. Every
+problem is listed with its line, and then nothing is written. --dry-run
+stops there. Each line is then recorded under a request id derived from its
+content: an import stopped part-way (a crash, Ctrl-C, a lost connection) is
+finished by running the same command again, and no line counts twice. A
 changed line for an institution that already has a record is refused: that
-is a correction, with a reason, not an import. An error names the file, the
-line and the field.`,
+is a correction ("predikat assessments correct"), not an import.`,
 		examples: []string{
 			"predikat assessments import ombudsman-2024.csv --round ombudsman-2024",
-			"predikat assessments import results.csv --round sakip-2024 --dry-run",
+			"predikat assessments import hasil-opini-2025.csv --round ombudsman-2025 --dry-run",
 		},
 		setup: cmdAssessmentsImport,
 	},

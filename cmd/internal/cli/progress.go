@@ -11,18 +11,19 @@ import (
 // progress bar (on a terminal only: logs and pipes get the summary alone).
 const progressThreshold = 50
 
-// progress draws "label [#####.....] 120/500  24%" on one terminal line.
+// progress draws "label [#####.....] 120/500  24%  85/s  0:04 left" on
+// one terminal line.
 type progress struct {
 	w           io.Writer
 	label       string
 	total, done int
-	last        time.Time
+	start, last time.Time
 	on          bool
 	drawn       bool // the cursor is at the end of a drawn bar
 }
 
 func newProgress(w io.Writer, enabled bool, label string, total int) *progress {
-	return &progress{w: w, label: label, total: total, on: enabled && total > progressThreshold}
+	return &progress{w: w, label: label, total: total, start: time.Now(), on: enabled && total > progressThreshold}
 }
 
 func (p *progress) step() {
@@ -32,7 +33,7 @@ func (p *progress) step() {
 	}
 	if now := time.Now(); p.done == p.total || now.Sub(p.last) >= 100*time.Millisecond {
 		p.last, p.drawn = now, true
-		fmt.Fprint(p.w, "\r"+progressLine(p.label, p.done, p.total, 30))
+		fmt.Fprint(p.w, "\r"+progressLine(p.label, p.done, p.total, 30)+rateLine(p.done, p.total, now.Sub(p.start)))
 	}
 }
 
@@ -51,4 +52,14 @@ func progressLine(label string, done, total, width int) string {
 	}
 	filled := done * width / total
 	return fmt.Sprintf("%s [%s%s] %d/%d %3d%%", label, strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, done*100/total)
+}
+
+// rateLine is the rate so far and the time the rest takes at that rate.
+func rateLine(done, total int, took time.Duration) string {
+	if done == 0 || took <= 0 {
+		return ""
+	}
+	rate := float64(done) / took.Seconds()
+	left := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
+	return fmt.Sprintf("  %.0f/s  %d:%02d left", rate, int(left.Minutes()), int(left.Seconds())%60)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
@@ -162,6 +163,9 @@ Pemerintah Daerah · Kalimantan Selatan  1/14      100.00  2023: 1/14 (95.10)  s
 }
 
 func TestProgressLine(t *testing.T) {
+	if got := rateLine(120, 480, 2*time.Second); got != "  60/s  0:06 left" {
+		t.Errorf("rate = %q", got)
+	}
 	if got := progressLine("ombudsman-2024", 120, 480, 20); got != "ombudsman-2024 [#####...............] 120/480  25%" {
 		t.Errorf("progress = %q", got)
 	}
@@ -177,7 +181,7 @@ func TestProgressLine(t *testing.T) {
 		p.step()
 	}
 	p.finish()
-	if out := b.String(); !strings.HasPrefix(out, "\rx [") || !strings.HasSuffix(out, "51/51 100%\n") {
+	if out := b.String(); !strings.HasPrefix(out, "\rx [") || !strings.Contains(out, "51/51 100%  ") || !strings.HasSuffix(out, " left\n") {
 		t.Errorf("bar = %q", out)
 	}
 }

@@ -4,13 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 func cmdRoundsCreate(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
@@ -197,47 +194,6 @@ func nonZero(n int) string {
 		return ""
 	}
 	return fmt.Sprint(n)
-}
-
-func (s *session) importAssessments(ctx context.Context, path, roundID string, dry bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	rows, err := importfile.ParseAssessments(path, f, roundID)
-	if err != nil {
-		return err
-	}
-	if dry {
-		fmt.Fprintf(s.out, "%s: %d records for %s, well-formed (nothing recorded)\n", path, len(rows), roundID)
-		return nil
-	}
-	// Fail early, and clearly, on an unknown round.
-	if _, err := s.asm.GetRound(ctx, &assessmentv1.GetRoundRequest{RoundId: roundID}); err != nil {
-		return err
-	}
-	bar := newProgress(s.err, s.progress, roundID, len(rows))
-	defer bar.finish()
-	recorded, unchanged := 0, 0
-	for _, row := range rows {
-		resp, err := s.asm.RecordAssessment(ctx, row.Request(roundID))
-		if err != nil {
-			if status.Code(err) == codes.Aborted {
-				return fmt.Errorf("%s:%d: %s: %w; the institution already has a record with other figures: a changed line is a correction, not an import", path, row.Line, row.InstitutionID, err)
-			}
-			return fmt.Errorf("%s:%d: %s: %w", path, row.Line, row.InstitutionID, err)
-		}
-		if resp.GetCreated() {
-			recorded++
-		} else {
-			unchanged++
-		}
-		bar.step()
-	}
-	bar.finish()
-	fmt.Fprintf(s.out, "%s: %d recorded, %d unchanged in %s\n", path, recorded, unchanged, roundID)
-	return nil
 }
 
 // ceremony holds the ceremony and presenter flags shared by publish and

@@ -168,7 +168,7 @@ func parseRound(i int, spec roundSpec) (Round, error) {
 	if err != nil {
 		return Round{}, fmt.Errorf("data/rounds.json: round %s: %w", rd.ID(), err)
 	}
-	if rd.Assessments, err = importfile.ParseAssessments("data/assessments/"+spec.Assessments, r, rd.ID()); err != nil {
+	if rd.Assessments, err = importfile.ParseAssessments("data/assessments/"+spec.Assessments, r, nil); err != nil {
 		return Round{}, err
 	}
 	return rd, nil

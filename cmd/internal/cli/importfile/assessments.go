@@ -3,90 +3,153 @@ package importfile
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 )
 
-// Assessment columns: institution_id, and a total or a band per line (the
-// header needs at least one of the two columns). The source_* columns name
-// where the figure was published.
+// Assessment columns. The institution is named by institution_id, or by
+// name ("institution", a registered name or alias) narrowed by kind and
+// region_code when a name is not unique; then per line a total, a band or
+// a score per dimension (a column named after each dimension code of the
+// round's scheme version). The source_* columns name where the figure was
+// published.
 var (
-	AssessmentColumns         = []string{"institution_id"}
-	AssessmentOptionalColumns = []string{"total", "band", "source_title", "source_publisher", "source_url", "source_date", "source_note", "notes", "respondents"}
+	AssessmentOptionalColumns = []string{"institution_id", "institution", "kind", "region_code", "total", "band",
+		"source_title", "source_publisher", "source_url", "source_date", "source_note", "notes", "respondents"}
 )
 
 var bandPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_+-]{0,15}$`)
 
 // AssessmentRow is one line of a results file.
 type AssessmentRow struct {
-	Line          int
+	File string
+	Line int
+	// InstitutionID is the line's institution_id, or the id the name was
+	// matched to (Match).
 	InstitutionID string
-	Input         *assessmentv1.AssessmentInput
-	// RequestID is derived from the round, the institution and the line's
-	// content, so importing the same file again records nothing new.
-	RequestID string
+	// Name, Kind and RegionCode name the institution when the line has no
+	// id.
+	Name       string
+	Kind       registryv1.InstitutionKind
+	RegionCode string
+	Input      *assessmentv1.AssessmentInput
+}
+
+// RequestID is derived from the round, the institution and the line's
+// content, so importing the same file again records nothing new, and a
+// run stopped part-way is finished by running it again.
+func (r AssessmentRow) RequestID(roundID string) string {
+	return AssessmentRequestID(roundID, r.InstitutionID, r.Input)
 }
 
 // Request is the RecordAssessment call for the row.
 func (r AssessmentRow) Request(roundID string) *assessmentv1.RecordAssessmentRequest {
-	return &assessmentv1.RecordAssessmentRequest{RoundId: roundID, InstitutionId: r.InstitutionID, Input: r.Input, RequestId: r.RequestID}
+	return &assessmentv1.RecordAssessmentRequest{RoundId: roundID, InstitutionId: r.InstitutionID, Input: r.Input, RequestId: r.RequestID(roundID)}
+}
+
+// Problems are every fault found in a file, each naming its line: a file
+// is checked whole, and reported whole, before anything is written.
+type Problems []error
+
+func (p Problems) Error() string {
+	const shown = 20
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problems, nothing written:", len(p))
+	for i, e := range p {
+		if i == shown {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(p)-shown)
+			break
+		}
+		b.WriteString("\n  " + e.Error())
+	}
+	return b.String()
 }
 
 // ParseAssessments reads a file of published results for one round: per
-// line an institution and exactly one of a total ("96,52" or "96.52") or a
-// band ("BB"), with its source. Totals are checked as exact decimals here;
-// the scale and band codes of the scheme are checked by the service.
-func ParseAssessments(file string, r io.Reader, roundID string) ([]AssessmentRow, error) {
-	t, err := ReadTable(file, r, AssessmentColumns, AssessmentOptionalColumns)
+// line an institution and exactly one of a total ("96,52" or "96.52"), a
+// band ("BB") or the scores of every dimension (columns named dims), with
+// its source. Totals are checked as exact decimals here; the scale and
+// band codes of the scheme are checked by the service. Every faulty line is
+// reported (Problems), not only the first.
+func ParseAssessments(file string, r io.Reader, dims []string) ([]AssessmentRow, error) {
+	t, err := ReadTable(file, r, nil, append(slices.Clone(AssessmentOptionalColumns), dims...))
 	if err != nil {
 		return nil, err
 	}
-	hasTotal, hasBand := false, false
+	has := map[string]bool{}
 	for _, c := range t.Columns {
-		hasTotal = hasTotal || c == "total"
-		hasBand = hasBand || c == "band"
+		has[c] = true
 	}
-	if !hasTotal && !hasBand {
-		return nil, &Error{File: file, Line: 1, Msg: "header: needs a \"total\" or a \"band\" column (or both)"}
+	dimCols := 0
+	for _, d := range dims {
+		if has[d] {
+			dimCols++
+		}
 	}
-	rows := make([]AssessmentRow, 0, len(t.Records))
-	lineOf := map[string]int{}
+	switch {
+	case !has["institution_id"] && !has["institution"]:
+		return nil, &Error{File: file, Line: 1, Msg: "header: needs an \"institution_id\" or an \"institution\" (name) column"}
+	case !has["total"] && !has["band"] && dimCols == 0:
+		return nil, &Error{File: file, Line: 1, Msg: "header: needs a \"total\" or a \"band\" column, or a column per dimension (" + strings.Join(dims, ", ") + ")"}
+	case dimCols > 0 && dimCols < len(dims):
+		return nil, &Error{File: file, Line: 1, Msg: "header: dimension columns need every dimension of the scheme: " + strings.Join(dims, ", ")}
+	}
+	var rows []AssessmentRow
+	var problems Problems
 	for _, rec := range t.Records {
-		row, err := assessmentRow(rec, roundID)
+		row, err := assessmentRow(rec, dims[:min(len(dims), dimCols)])
 		if err != nil {
-			return nil, err
+			problems = append(problems, err)
+			continue
 		}
-		if prev, dup := lineOf[row.InstitutionID]; dup {
-			return nil, rec.Errorf("institution_id", "%q is already on line %d: one line per institution and round", row.InstitutionID, prev)
-		}
-		lineOf[row.InstitutionID] = rec.Line
 		rows = append(rows, row)
+	}
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	return rows, nil
 }
 
-func assessmentRow(rec Record, roundID string) (AssessmentRow, error) {
-	id := rec.Get("institution_id")
-	if err := checkInstitutionID(rec, id); err != nil {
-		return AssessmentRow{}, err
+func assessmentRow(rec Record, dims []string) (AssessmentRow, error) {
+	row := AssessmentRow{File: rec.File, Line: rec.Line, InstitutionID: rec.Get("institution_id"), Name: strings.TrimSpace(rec.Get("institution")),
+		RegionCode: rec.Get("region_code")}
+	switch {
+	case row.InstitutionID != "":
+		if err := checkInstitutionID(rec, row.InstitutionID); err != nil {
+			return AssessmentRow{}, err
+		}
+	case row.Name == "":
+		return AssessmentRow{}, rec.Errorf("institution", "required: an institution_id or a name")
+	}
+	if k := rec.Get("kind"); k != "" {
+		kind, err := ParseKind(k)
+		if err != nil {
+			return AssessmentRow{}, rec.Errorf("kind", "%v", err)
+		}
+		row.Kind = kind
 	}
 	in := &assessmentv1.AssessmentInput{Notes: rec.Get("notes")}
 	// One reader per column or group of columns, in a fixed order: a line
 	// with several faults always reports the same one.
 	for _, read := range []func(Record, *assessmentv1.AssessmentInput) error{
-		readResult, readNotes, readRespondents, readSource,
+		func(rec Record, in *assessmentv1.AssessmentInput) error { return readResult(rec, in, dims) },
+		readNotes, readRespondents, readSource,
 	} {
 		if err := read(rec, in); err != nil {
 			return AssessmentRow{}, err
 		}
 	}
-	return AssessmentRow{Line: rec.Line, InstitutionID: id, Input: in, RequestID: AssessmentRequestID(roundID, id, in)}, nil
+	row.Input = in
+	return row, nil
 }
 
 func checkInstitutionID(rec Record, id string) error {
@@ -99,14 +162,26 @@ func checkInstitutionID(rec Record, id string) error {
 	return nil
 }
 
-// readResult sets the line's result: exactly one of a total or a band.
-func readResult(rec Record, in *assessmentv1.AssessmentInput) error {
+// readResult sets the line's result: exactly one of a total, a band or a
+// score for every dimension.
+func readResult(rec Record, in *assessmentv1.AssessmentInput, dims []string) error {
 	total, band := rec.Get("total"), rec.Get("band")
+	scores, missing, err := readDimensions(rec, dims)
+	if err != nil {
+		return err
+	}
+	given := count(total != "", band != "", len(scores) > 0)
 	switch {
-	case total != "" && band != "":
+	case total != "" && band != "" && len(scores) == 0:
 		return bothTotalAndBand(rec, total, band)
+	case given > 1:
+		return rec.Errorf("total", "give one of a total, a band or the dimension scores, not several")
+	case len(scores) > 0 && len(missing) > 0:
+		return rec.Errorf(missing[0], "missing: a line with dimension scores needs every dimension (%s)", strings.Join(missing, ", "))
+	case len(scores) > 0:
+		in.Result = &assessmentv1.AssessmentInput_DimensionScores{DimensionScores: &assessmentv1.DimensionScores{Scores: scores}}
 	case total != "":
-		t, err := parseTotal(rec, total)
+		t, err := parseDecimal(rec, "total", total)
 		if err != nil {
 			return err
 		}
@@ -121,9 +196,39 @@ func readResult(rec Record, in *assessmentv1.AssessmentInput) error {
 		if !rec.Has("total") {
 			field = "band"
 		}
-		return rec.Errorf(field, "missing: each line needs a total or a band")
+		return rec.Errorf(field, "missing: each line needs a total, a band or the dimension scores")
 	}
 	return nil
+}
+
+func count(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// readDimensions reads the dimension columns: the scores given, and the
+// dimensions without one.
+func readDimensions(rec Record, dims []string) ([]*assessmentv1.DimensionScore, []string, error) {
+	var scores []*assessmentv1.DimensionScore
+	var missing []string
+	for _, d := range dims {
+		v := rec.Get(d)
+		if v == "" {
+			missing = append(missing, d)
+			continue
+		}
+		score, err := parseDecimal(rec, d, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		scores = append(scores, &assessmentv1.DimensionScore{Code: d, Score: score})
+	}
+	return scores, missing, nil
 }
 
 // bothTotalAndBand is the error for a line with a total and a band. Two
@@ -136,17 +241,18 @@ func bothTotalAndBand(rec Record, total, band string) error {
 	return rec.Errorf("band", "give a total or a band, not both (the band is derived from the total)")
 }
 
-// parseTotal checks a total as an exact decimal and returns it normalized.
-func parseTotal(rec Record, total string) (string, error) {
-	d, err := decimal.Parse(total)
+// parseDecimal checks a figure as an exact decimal and returns it
+// normalized.
+func parseDecimal(rec Record, col, v string) (string, error) {
+	d, err := decimal.Parse(v)
 	if err != nil {
-		return "", rec.Errorf("total", "%q is not a decimal number (write 96,52 or 96.52; quote a value with a comma)", total)
+		return "", rec.Errorf(col, "%q is not a decimal number (write 96,52 or 96.52; with commas as separators, quote it)", v)
 	}
 	if d.Sign() < 0 {
-		return "", rec.Errorf("total", "%q is negative", total)
+		return "", rec.Errorf(col, "%q is negative", v)
 	}
 	if d.Scale() > 6 {
-		return "", rec.Errorf("total", "%q has more than 6 decimals", total)
+		return "", rec.Errorf(col, "%q has more than 6 decimals", v)
 	}
 	return d.String(), nil
 }
@@ -217,6 +323,11 @@ func AssessmentRequestID(roundID, institutionID string, in *assessmentv1.Assessm
 	parts := []string{"assessment/v1", roundID, institutionID, in.GetReportedTotal(), strings.ToUpper(in.GetReportedBand()),
 		strconv.Itoa(int(in.GetRespondents())), in.GetNotes(),
 		in.GetSource().GetTitle(), in.GetSource().GetPublisher(), in.GetSource().GetUrl(), in.GetSource().GetPublishedDate(), in.GetSource().GetNote()}
+	// Dimension scores came later: lines without them keep the ids they
+	// always had, so a file imported before is still recognised.
+	for _, d := range in.GetDimensionScores().GetScores() {
+		parts = append(parts, "dim:"+d.GetCode()+"="+d.GetScore())
+	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return "import-" + hex.EncodeToString(sum[:16])
 }

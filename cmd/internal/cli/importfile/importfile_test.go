@@ -14,7 +14,7 @@ pemkab-hss,"96,52",,Kalsel Raih Prestasi,https://kalselhits.com/x,2024-12-12,top
 polres-hss,96.64,,,,,
 pemko-banjarmasin,,bb,,,,band only
 `
-	rows, err := ParseAssessments("ombudsman-2024.csv", strings.NewReader(file), "ombudsman-2024")
+	rows, err := ParseAssessments("ombudsman-2024.csv", strings.NewReader(file), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,31 +43,31 @@ pemko-banjarmasin,,bb,,,,band only
 }
 
 func TestAssessmentRequestIDIsDeterministic(t *testing.T) {
-	parse := func(round, body string) AssessmentRow {
+	parse := func(round, body string) roundRow {
 		t.Helper()
-		rows, err := ParseAssessments("f.csv", strings.NewReader("institution_id,total,band,notes\n"+body), round)
+		rows, err := ParseAssessments("f.csv", strings.NewReader("institution_id,total,band,notes\n"+body), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return rows[0]
+		return roundRow{AssessmentRow: rows[0], Round: round}
 	}
 	a := parse("ombudsman-2024", `pemkab-hss,"96,52",,x`)
 	b := parse("ombudsman-2024", "\n# a comment\npemkab-hss, 96.52 ,,x")
-	if a.RequestID != b.RequestID {
-		t.Errorf("same content, different ids: %s %s", a.RequestID, b.RequestID)
+	if a.id() != b.id() {
+		t.Errorf("same content, different ids: %s %s", a.id(), b.id())
 	}
-	for name, other := range map[string]AssessmentRow{
+	for name, other := range map[string]roundRow{
 		"round":  parse("ombudsman-2023", `pemkab-hss,"96,52",,x`),
 		"total":  parse("ombudsman-2024", `pemkab-hss,"96,53",,x`),
 		"notes":  parse("ombudsman-2024", `pemkab-hss,"96,52",,y`),
 		"entity": parse("ombudsman-2024", `polres-hss,"96,52",,x`),
 	} {
-		if other.RequestID == a.RequestID {
+		if other.id() == a.id() {
 			t.Errorf("a different %s gives the same request id", name)
 		}
 	}
-	if len(a.RequestID) > 128 || strings.ContainsAny(a.RequestID, " /") {
-		t.Errorf("request id %q does not fit the API pattern", a.RequestID)
+	if len(a.id()) > 128 || strings.ContainsAny(a.id(), " /") {
+		t.Errorf("request id %q does not fit the API pattern", a.id())
 	}
 }
 
@@ -81,26 +81,29 @@ func TestParseAssessmentsErrorsNameFileLineAndField(t *testing.T) {
 		{"unquoted comma", "institution_id,total,band\npemkab-hss,96,52\n", `r.csv:2: band: give a total or a band, not both; 96,52 looks like a decimal comma: quote it, "96,52"`},
 		{"extra field", "institution_id,total,band\npemkab-hss,96,52,\n", "r.csv:2: 4 fields, but the header has 3 columns"},
 		{"negative", "institution_id,total\npemkab-hss,-1\n", `r.csv:2: total: "-1" is negative`},
-		{"missing id", "institution_id,total\n,90\n", "r.csv:2: institution_id: required"},
+		{"missing id", "institution_id,total\n,90\n", "r.csv:2: institution: required: an institution_id or a name"},
 		{"bad id", "institution_id,total\nPemkab HSS,90\n", `r.csv:2: institution_id: "Pemkab HSS" is not an institution id`},
-		{"duplicate", "institution_id,total\npemkab-hss,90\npemkab-hss,91\n", `r.csv:3: institution_id: "pemkab-hss" is already on line 2`},
 		{"bad date", "institution_id,total,source_date\npemkab-hss,90,12/12/2024\n", `r.csv:2: source_date: "12/12/2024" is not a date`},
 		{"bad url", "institution_id,total,source_url\npemkab-hss,90,kalselhits.com\n", `r.csv:2: source_url:`},
 		{"bad band", "institution_id,band\npemkab-hss,A B\n", `r.csv:2: band: "A B" is not a band code`},
 		{"unknown column", "institution_id,totl\n", `r.csv:1: header: unknown column "totl"`},
 		{"no result column", "institution_id,notes\n", `r.csv:1: header: needs a "total" or a "band" column`},
-		{"missing id column", "total\n90\n", `r.csv:1: header: missing column "institution_id"`},
+		{"missing id column", "total\n90\n", `r.csv:1: header: needs an "institution_id" or an "institution" (name) column`},
 		{"empty", "", "r.csv: empty file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseAssessments("r.csv", strings.NewReader(c.body), "ombudsman-2024")
+			_, err := ParseAssessments("r.csv", strings.NewReader(c.body), nil)
 			if err == nil {
 				t.Fatalf("no error, want %q", c.want)
 			}
 			var fe *Error
-			if !errors.As(err, &fe) {
-				t.Fatalf("error %T is not an *Error", err)
+			var ps Problems
+			if !errors.As(err, &fe) && !errors.As(err, &ps) {
+				t.Fatalf("error %T is neither an *Error nor Problems", err)
+			}
+			if errors.As(err, &ps) {
+				err = ps[0]
 			}
 			if !strings.HasPrefix(err.Error(), c.want) {
 				t.Errorf("error = %q\nwant prefix %q", err, c.want)
@@ -187,3 +190,11 @@ func TestParseKinds(t *testing.T) {
 		t.Error("unspecified accepted")
 	}
 }
+
+// roundRow pairs a parsed row with the round it is imported into.
+type roundRow struct {
+	AssessmentRow
+	Round string
+}
+
+func (r roundRow) id() string { return r.RequestID(r.Round) }

@@ -9,6 +9,7 @@
 package importfile
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -68,12 +69,47 @@ type Table struct {
 // be present, and every column must be in required or optional (a typo in a
 // header is an error, not a silently ignored column). Lines starting with
 // '#' are comments and blank lines are skipped; line numbers stay those of
-// the file. Fields are trimmed; quote a field that holds a comma ("96,52").
+// the file. Fields are trimmed. The separator is a comma or a semicolon,
+// whichever the header line uses (a spreadsheet saved as CSV in the
+// Indonesian locale writes semicolons, so "96,52" needs no quotes there);
+// with commas, quote a field that holds one ("96,52").
 func ReadTable(file string, r io.Reader, required, optional []string) (*Table, error) {
-	cr := csv.NewReader(r)
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{File: file, Msg: err.Error()}
+	}
+	cr := csv.NewReader(bytes.NewReader(body))
+	cr.Comma = Separator(body)
 	cr.Comment = '#'
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
+	t, err := readHeader(cr, file, required, optional)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		fields, err := cr.Read()
+		if err == io.EOF {
+			return t, nil
+		}
+		if err != nil {
+			return nil, csvError(file, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(fields) != len(t.Columns) {
+			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("%d fields, but the header has %d columns (with commas as separators, quote a field that contains one, e.g. \"96,52\")", len(fields), len(t.Columns))}
+		}
+		rec := Record{File: file, Line: line, values: make(map[string]string, len(fields))}
+		for i, f := range fields {
+			rec.values[t.Columns[i]] = strings.TrimSpace(f)
+		}
+		t.Records = append(t.Records, rec)
+	}
+}
+
+// readHeader reads the header line: known, unique, named columns, every
+// required one present.
+func readHeader(cr *csv.Reader, file string, required, optional []string) (*Table, error) {
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &Error{File: file, Msg: "empty file: the first line must name the columns (" + strings.Join(required, ",") + ")"}
@@ -102,24 +138,35 @@ func ReadTable(file string, r io.Reader, required, optional []string) (*Table, e
 			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("header: missing column %q (required: %s)", req, strings.Join(required, ", "))}
 		}
 	}
-	for {
-		fields, err := cr.Read()
-		if err == io.EOF {
-			return t, nil
+	return t, nil
+}
+
+// Separator is the field separator of a CSV file: ';' when its first line
+// that is not a comment holds more semicolons than commas outside quotes,
+// ',' otherwise.
+func Separator(body []byte) rune {
+	for _, line := range strings.Split(string(body), "\n") {
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
 		}
-		if err != nil {
-			return nil, csvError(file, err)
+		commas, semis, quoted := 0, 0, false
+		for _, c := range line {
+			switch {
+			case c == '"':
+				quoted = !quoted
+			case quoted:
+			case c == ',':
+				commas++
+			case c == ';':
+				semis++
+			}
 		}
-		line, _ := cr.FieldPos(0)
-		if len(fields) != len(t.Columns) {
-			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("%d fields, but the header has %d columns (quote a field that contains a comma, e.g. \"96,52\")", len(fields), len(t.Columns))}
+		if semis > commas {
+			return ';'
 		}
-		rec := Record{File: file, Line: line, values: make(map[string]string, len(fields))}
-		for i, f := range fields {
-			rec.values[t.Columns[i]] = strings.TrimSpace(f)
-		}
-		t.Records = append(t.Records, rec)
+		return ','
 	}
+	return ','
 }
 
 func csvError(file string, err error) error {

@@ -6,7 +6,10 @@ package clitest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/predikat-id/predikat/cmd/internal/cli"
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 )
@@ -175,6 +179,166 @@ func writeJSON(t *testing.T, dir, name string, m proto.Message) string {
 	}
 	path := dir + "/" + name
 	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// institutionsTable is every regency and city government of Indonesia, as
+// an Indonesian-locale spreadsheet saves it (semicolons).
+func institutionsTable(t *testing.T, e env) (string, []*registryv1.Region) {
+	t.Helper()
+	cc, err := e.st.Dial(e.st.Registry, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	resp, err := registryv1.NewRegistryServiceClient(cc).ListRegions(t.Context(), &registryv1.ListRegionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("id;name;kind;region_code\n")
+	var regions []*registryv1.Region
+	for _, r := range resp.GetRegions() {
+		switch r.GetLevel() {
+		case registryv1.RegionLevel_REGION_LEVEL_REGENCY:
+			fmt.Fprintf(&b, "pemkab-%s;Pemerintah Kabupaten %s;pemkab;%s\n", strings.ReplaceAll(r.GetCode(), ".", "-"), r.GetName(), r.GetCode())
+		case registryv1.RegionLevel_REGION_LEVEL_CITY:
+			fmt.Fprintf(&b, "pemkot-%s;Pemerintah %s;pemkot;%s\n", strings.ReplaceAll(r.GetCode(), ".", "-"), r.GetName(), r.GetCode())
+		default:
+			continue
+		}
+		regions = append(regions, r)
+	}
+	return b.String(), regions
+}
+
+// resultsTable is a results table of every regency and city government by
+// name, not id, with its province, semicolons and decimal commas. The
+// figures are synthetic (test data): never published, never awarded.
+func resultsTable(regions []*registryv1.Region, edit func(i int, line string) string) string {
+	var b strings.Builder
+	b.WriteString("institution;kind;region_code;total;source_note\n")
+	for i, r := range regions {
+		name, kind := "Pemkab "+r.GetName(), "pemkab"
+		if r.GetLevel() == registryv1.RegionLevel_REGION_LEVEL_CITY {
+			name, kind = "Pemkot "+strings.TrimPrefix(r.GetName(), "Kota "), "pemkot"
+		}
+		u := 6000 + (i*373)%4000
+		line := fmt.Sprintf("%s;%s;%s;%d,%02d;synthetic test data", name, kind, r.GetProvinceCode(), u/100, u%100)
+		if edit != nil {
+			line = edit(i, line)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func (e env) count(round string) (n int, revisions map[uint64]int) {
+	e.t.Helper()
+	cc, err := e.st.Dial(e.st.Assessment, "admin")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cc.Close()
+	c := assessmentv1.NewAssessmentServiceClient(cc)
+	revisions = map[uint64]int{}
+	req := &assessmentv1.ListAssessmentsRequest{RoundId: round, PageSize: 1000}
+	for {
+		resp, err := c.ListAssessments(e.t.Context(), req)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, a := range resp.GetAssessments() {
+			n++
+			revisions[a.GetRevision()]++
+		}
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+			return n, revisions
+		}
+	}
+}
+
+// A published table of every regency and city (514 lines, names instead of
+// ids, semicolons, decimal commas) imports in one command; the same table
+// with bad lines writes nothing and lists them; an import killed part-way
+// (kill -9 of the CLI) is finished by running it again, every line once.
+func TestImportPublishedTable(t *testing.T) {
+	dir := t.TempDir()
+	st, err := stack.Start(t.Context(), stack.Options{Mode: stack.InProcess, DataDir: dir, NATSSync: true, Logger: natstest.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := env{t: t, st: st}
+	insts, regions := institutionsTable(t, e)
+	if len(regions) != 514 {
+		t.Fatalf("%d regencies and cities", len(regions))
+	}
+	e.ok("514 created", "institutions", "import", write(t, dir, "pemda.csv", insts))
+	e.ok("ombudsman-2024", "rounds", "create", "--scheme", "ombudsman", "--year", "2024")
+	e.ok("ombudsman-2023", "rounds", "create", "--scheme", "ombudsman", "--year", "2023")
+
+	// Bad lines: every one listed, nothing written.
+	bad := write(t, dir, "bad.csv", resultsTable(regions, func(i int, line string) string {
+		switch i {
+		case 100:
+			return strings.Replace(line, ";synthetic", "1;synthetic", 1) // 3 decimals
+		case 300:
+			return "Pemkab Tidak Ada;pemkab;63;80,00;x"
+		}
+		return line
+	}))
+	code, out := e.run("assessments", "import", bad, "--round", "ombudsman-2023")
+	if code != 1 || !strings.Contains(out, "2 problems, nothing written") || !strings.Contains(out, "bad.csv:102:") || !strings.Contains(out, "bad.csv:302: institution: no registered institution is named \"Pemkab Tidak Ada\"") {
+		t.Errorf("a table with two bad lines: exit %d\n%s", code, out)
+	}
+	if n, _ := e.count("ombudsman-2023"); n != 0 {
+		t.Errorf("%d records written from a table with bad lines", n)
+	}
+
+	good := write(t, dir, "ombudsman-2024.csv", resultsTable(regions, nil))
+	e.ok("514 to record, 0 already recorded (nothing written)", "assessments", "import", good, "--round", "ombudsman-2024", "--dry-run")
+
+	// The CLI killed part-way, as a process.
+	bin := filepath.Join(dir, "predikat")
+	if b, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/predikat-id/predikat/cmd/predikat").CombinedOutput(); err != nil {
+		t.Fatalf("build predikat: %v\n%s", err, b)
+	}
+	cmd := exec.CommandContext(t.Context(), bin, "assessments", "import", good, "--round", "ombudsman-2024")
+	cmd.Env = append(os.Environ(), "PREDIKAT_PKI="+st.PKI().Dir, "PREDIKAT_REGISTRY_ADDR="+st.Registry, "PREDIKAT_ASSESSMENT_ADDR="+st.Assessment)
+	var cliOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &cliOut, &cliOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := 0
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if n, _ := e.count("ombudsman-2024"); n >= 20 {
+			_ = cmd.Process.Kill() // SIGKILL: no clean-up of any kind
+			killedAt = n
+			break
+		}
+	}
+	_ = cmd.Wait()
+	n, _ := e.count("ombudsman-2024")
+	if killedAt == 0 || n >= 514 {
+		t.Fatalf("the import was not stopped part-way (killed at %d, %d stored):\n%s", killedAt, n, cliOut.String())
+	}
+	out = e.ok("all 514 lines stored", "assessments", "import", good, "--round", "ombudsman-2024")
+	n, revs := e.count("ombudsman-2024")
+	if n != 514 || revs[1] != 514 {
+		t.Errorf("after the second run: %d records, revisions %v; want 514 at revision 1", n, revs)
+	}
+	t.Logf("killed with %d of 514 stored; the second run: %s", killedAt, strings.TrimSpace(out))
+	e.ok("0 recorded, 514 already recorded", "assessments", "import", good, "--round", "ombudsman-2024")
+}
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
