@@ -89,7 +89,7 @@ var edges = map[string][]struct{ total, band string }{
 	},
 	"sakip-2022": aaTable("100", "99.99"),
 	"rb-2020":    aaTable("100", "99.99"),
-	"rb-2023":    aaTable("120", "119.99"),
+	"rb-2023":    aaTable("100", "99.99"),
 	"pekppp-2023": {
 		{"5.01", ""}, {"5.00", "A"}, {"4.99", "A"}, {"4.52", "A"}, {"4.51", "A"},
 		{"4.50", "A-"}, {"4.49", "A-"}, {"4.02", "A-"}, {"4.01", "A-"},
@@ -289,14 +289,14 @@ func TestComputed(t *testing.T) {
 			weighted: "90.60", total: "90.60", band: "AA",
 		},
 		{
-			name: "rb 2023 general plus tematik",
-			v:    version(t, "rb", "2023"), in: adjust(scores("general=85.00"), "rb-tematik", "6.25"),
-			weighted: "85.00", total: "91.25", band: "AA",
+			name: "rb 2023 general",
+			v:    version(t, "rb", "2023"), in: scores("general=91.25"),
+			weighted: "91.25", total: "91.25", band: "AA",
 		},
 		{
-			name: "rb 2023 at the top of the scale",
-			v:    version(t, "rb", "2023"), in: adjust(scores("general=100"), "rb-tematik", "20"),
-			weighted: "100.00", total: "120.00", band: "AA",
+			name: "rb 2023 at the top of the published scale",
+			v:    version(t, "rb", "2023"), in: scores("general=100"),
+			weighted: "100.00", total: "100.00", band: "AA",
 		},
 		{
 			// 4.80×24 + 4.50×25 + 4.20×18 + 4.00×11 + 5.00×10 + 3.90×12
@@ -442,7 +442,9 @@ func TestInvalidInput(t *testing.T) {
 		{"adjustment not a decimal", omb, adjust(full(), "tindakan-korektif", "lima"), []string{`"lima" is not a decimal`}},
 		{"adjustment without reason", omb, &assessmentv1.AssessmentInput{Result: full().Result,
 			Adjustments: []*assessmentv1.Adjustment{{Code: "tindakan-korektif", Amount: "-1"}}}, []string{"reason is required"}},
-		{"rb tematik above 20", version(t, "rb", "2023"), adjust(scores("general=90"), "rb-tematik", "20.01"), []string{"20.01", "0.00 to 20.00"}},
+		// The published RB index is 0-100: nothing above it grades.
+		{"rb total above 100", version(t, "rb", "2023"), reportedTotal("101.25"), []string{"101.25", "outside the scale 0.00-100.00"}},
+		{"rb tematik is no adjustment", version(t, "rb", "2023"), adjust(scores("general=90"), "rb-tematik", "6.25"), []string{"rb 2023 has no adjustment rules"}},
 		{"adjustment on a version without rules", version(t, "sakip", "2022"),
 			adjust(scores("perencanaan=80", "pengukuran=80", "pelaporan=80", "evaluasi-internal=80"), "x", "-1"), []string{"sakip 2022 has no adjustment rules"}},
 		{"dimension scores without dimensions", version(t, "mpp", "2023"), scores("dampak=80"), []string{"mpp 2023 has no dimensions"}},
