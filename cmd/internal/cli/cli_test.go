@@ -288,31 +288,6 @@ func writeFile(t *testing.T, name, body string) string {
 	return p
 }
 
-func TestInstitutionsImport(t *testing.T) {
-	app, f, out, errOut := newTestApp(t)
-	f.existing["pemkab-hss"] = &registryv1.Institution{Id: "pemkab-hss", Name: "Pemerintah Kabupaten Hulu Sungai Selatan",
-		Kind: registryv1.InstitutionKind_INSTITUTION_KIND_REGENCY_GOVERNMENT, RegionCode: "63.06"}
-	path := writeFile(t, "kalsel.csv", `id,name,kind,region_code,parent_id,head_name,head_title,head_term_start,aliases
-pemkab-hss,Pemerintah Kabupaten Hulu Sungai Selatan,pemkab,63.06,,,,,Pemkab HSS
-polres-hss,Kepolisian Resor Hulu Sungai Selatan,polres,63.06,,,,,Polres HSS
-`)
-	if code := app.Run(context.Background(), []string{"institutions", "import", path}); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if !strings.HasSuffix(out.String(), ": 1 created, 1 unchanged\n") {
-		t.Errorf("import: %s", out)
-	}
-
-	// The same name under another id is an error naming the line.
-	path = writeFile(t, "dup.csv", "id,name,kind,region_code\nhss-2,Duplikat,pemkab,63.06\n")
-	if code := app.Run(context.Background(), []string{"institutions", "import", path}); code != 1 {
-		t.Errorf("exit %d", code)
-	}
-	if want := path + `:2: hss-2: pemkab "Duplikat" in region 63.06 is already registered as "other-id" (AlreadyExists)`; !strings.Contains(errOut.String(), want) {
-		t.Errorf("stderr = %q\nwant %q", errOut, want)
-	}
-}
-
 func TestParseInterspersed(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	round := fs.String("round", "", "")

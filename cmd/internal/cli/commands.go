@@ -28,9 +28,13 @@ kind is one of ` + importfile.KindTokens + `; region_code is the
 Kemendagri code ("00" national, "63" province, "63.06" regency, "63.71" city).
 Parents listed in the file are registered before their children.
 
-The import is repeatable: an institution whose id is already registered
-counts as unchanged (it is not updated). The same kind, region and name
-under another id is an error naming the line.`,
+Commas or semicolons (as a spreadsheet saves CSV in the Indonesian locale).
+The file is checked whole against the registry first (every region known,
+every parent in the file or registered, no name already registered under
+another id): every problem is listed with its line, and then nothing is
+registered. The import is repeatable, and an interrupted one is finished by
+running it again: an institution whose id is already registered counts as
+unchanged (it is not updated).`,
 		examples: []string{
 			"predikat institutions import kalsel.csv",
 			"predikat institutions import kalsel.csv --dry-run",

@@ -208,7 +208,7 @@ func TestCredentialFlags(t *testing.T) {
 // TestMissingPKI: without a dev PKI a call fails saying how to get one, and
 // what needs no call still works.
 func TestMissingPKI(t *testing.T) {
-	app, _, out, errOut := newTestApp(t)
+	app, _, _, errOut := newTestApp(t)
 	app.Credentials = nil
 	app.Getenv = func(k string) string { return map[string]string{"PREDIKAT_PKI": filepath.Join(t.TempDir(), "none")}[k] }
 	if code := app.Run(context.Background(), strings.Fields(boardArgs)); code != 1 {
@@ -216,14 +216,6 @@ func TestMissingPKI(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "ca.pem") || !strings.Contains(errOut.String(), "make run") {
 		t.Errorf("stderr = %q", errOut)
-	}
-	errOut.Reset()
-	path := writeFile(t, "i.csv", "id,name,kind,region_code\npemkab-hss,Pemerintah Kabupaten Hulu Sungai Selatan,pemkab,63.06\n")
-	if code := app.Run(context.Background(), []string{"institutions", "import", path, "--dry-run"}); code != 0 {
-		t.Errorf("--dry-run without a PKI: exit %d: %s", code, errOut)
-	}
-	if !strings.Contains(out.String(), "well-formed") {
-		t.Errorf("--dry-run: %s", out)
 	}
 	errOut.Reset()
 	if code := app.Run(context.Background(), []string{"institutions", "import"}); code != 2 || !strings.Contains(errOut.String(), "missing FILE.csv") {

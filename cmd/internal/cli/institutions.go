@@ -125,8 +125,13 @@ func (s *session) importInstitutions(ctx context.Context, path string, dry bool)
 	if err != nil {
 		return err
 	}
+	known, err := s.checkInstitutions(ctx, path, rows)
+	if err != nil {
+		return err
+	}
 	if dry {
-		fmt.Fprintf(s.out, "%s: %d institutions, well-formed (nothing registered)\n", path, len(rows))
+		fmt.Fprintf(s.out, "%s: %d institutions checked with the registry: %d to register, %d already registered (nothing registered)\n",
+			path, len(rows), len(rows)-known, known)
 		return nil
 	}
 	bar := newProgress(s.err, s.progress, "institutions", len(rows))
@@ -179,4 +184,59 @@ func institutionDiff(want, have *registryv1.Institution) string {
 		d = append(d, "head")
 	}
 	return strings.Join(d, ", ")
+}
+
+// checkInstitutions checks a whole file against the registry before the
+// first write: every region known, every parent in the file or
+// registered, no name already registered under another id. Every problem
+// is listed (and nothing is written); it returns how many ids are
+// registered already.
+func (s *session) checkInstitutions(ctx context.Context, path string, rows []importfile.InstitutionRow) (int, error) {
+	regions, err := s.reg.ListRegions(ctx, &registryv1.ListRegionsRequest{})
+	if err != nil {
+		return 0, err
+	}
+	region := map[string]bool{"00": true}
+	for _, r := range regions.GetRegions() {
+		region[r.GetCode()] = true
+	}
+	insts, err := s.allInstitutions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	byID := map[string]bool{}
+	byIdentity := map[string]string{}
+	identity := func(in *registryv1.Institution) string {
+		return fmt.Sprintf("%d|%s|%s", in.GetKind(), in.GetRegionCode(), importfile.NormalizeName(in.GetName()))
+	}
+	for _, in := range insts {
+		byID[in.GetId()] = true
+		byIdentity[identity(in)] = in.GetId()
+	}
+	inFile := map[string]bool{}
+	for _, row := range rows {
+		inFile[row.Request.GetInstitutionId()] = true
+	}
+	var problems importfile.Problems
+	known := 0
+	for _, row := range rows {
+		in, id := row.Request.GetInstitution(), row.Request.GetInstitutionId()
+		if !region[in.GetRegionCode()] {
+			problems = append(problems, fmt.Errorf("%s:%d: region_code: %q is not a region the registry knows (predikat regions list; predikat regions add)", path, row.Line, in.GetRegionCode()))
+		}
+		if p := in.GetParentId(); p != "" && !inFile[p] && !byID[p] {
+			problems = append(problems, fmt.Errorf("%s:%d: parent_id: %q is neither in the file nor registered", path, row.Line, p))
+		}
+		switch other, taken := byIdentity[identity(in)]; {
+		case byID[id]:
+			known++
+		case taken && other != id:
+			problems = append(problems, fmt.Errorf("%s:%d: %s %q in region %s is already registered as %q", path, row.Line,
+				kindText(in.GetKind()), in.GetName(), in.GetRegionCode(), other))
+		}
+	}
+	if len(problems) > 0 {
+		return 0, problems
+	}
+	return known, nil
 }

@@ -276,7 +276,25 @@ func TestImportPublishedTable(t *testing.T) {
 	if len(regions) != 514 {
 		t.Fatalf("%d regencies and cities", len(regions))
 	}
+	e.ok("514 to register, 0 already registered", "institutions", "import", write(t, dir, "pemda.csv", insts), "--dry-run")
 	e.ok("514 created", "institutions", "import", write(t, dir, "pemda.csv", insts))
+	// A file with faults registers nothing, not even its good lines, and
+	// lists every fault.
+	code, out := e.run("institutions", "import", write(t, dir, "faulty.csv", "id;name;kind;region_code;parent_id\n"+
+		"pemkab-99-01;Pemerintah Kabupaten Nowhere;pemkab;99.01;\n"+
+		"pemkab-11-01-b;Pemkab Aceh Selatan;pemkab;11.01;\n"+
+		"polres-x;Polres X;polres;11.01;nobody\n"+
+		"pemkot-baru;Pemerintah Kota Baru;pemkot;11.71;\n"))
+	for _, want := range []string{"3 problems, nothing written", `faulty.csv:2: region_code: "99.01" is not a region`,
+		`faulty.csv:3: pemkab "Pemkab Aceh Selatan" in region 11.01 is already registered as "pemkab-11-01"`,
+		`faulty.csv:4: parent_id: "nobody" is neither in the file nor registered`} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("institutions import of a faulty file: exit %d, want %q:\n%s", code, want, out)
+		}
+	}
+	if code, _ := e.run("institutions", "get", "pemkot-baru"); code != 1 {
+		t.Error("a good line of a faulty file was registered")
+	}
 	e.ok("ombudsman-2024", "rounds", "create", "--scheme", "ombudsman", "--year", "2024")
 	e.ok("ombudsman-2023", "rounds", "create", "--scheme", "ombudsman", "--year", "2023")
 
@@ -290,7 +308,7 @@ func TestImportPublishedTable(t *testing.T) {
 		}
 		return line
 	}))
-	code, out := e.run("assessments", "import", bad, "--round", "ombudsman-2023")
+	code, out = e.run("assessments", "import", bad, "--round", "ombudsman-2023")
 	if code != 1 || !strings.Contains(out, "2 problems, nothing written") || !strings.Contains(out, "bad.csv:102:") || !strings.Contains(out, "bad.csv:302: institution: no registered institution is named \"Pemkab Tidak Ada\"") {
 		t.Errorf("a table with two bad lines: exit %d\n%s", code, out)
 	}
