@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -277,15 +276,6 @@ func TestHelp(t *testing.T) {
 			t.Errorf("board -h lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-func writeFile(t *testing.T, name, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func TestParseInterspersed(t *testing.T) {
