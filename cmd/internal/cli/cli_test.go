@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
