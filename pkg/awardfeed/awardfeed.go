@@ -124,16 +124,8 @@ func Live(ctx context.Context, nc *nats.Conn, f Filter, handle func(context.Cont
 		case m := <-ch:
 			ev := Event{Subject: m.Subject}
 			body, err := events.Decode(m.Subject, m.Header, m.Data)
-			if err != nil {
+			if err != nil || setAward(&ev, body) != nil {
 				continue // a message this version cannot read
-			}
-			switch b := body.(type) {
-			case *eventsv1.AwardGranted:
-				ev.Granted = b
-			case *eventsv1.AwardRevoked:
-				ev.Revoked = b
-			default:
-				continue
 			}
 			hctx, span := events.StartConsume(ctx, "awardfeed deliver", events.Awards, m.Subject, m.Header)
 			err = handle(hctx, ev)
@@ -155,13 +147,18 @@ func decode(m jetstream.Msg) (Event, error) {
 	if err != nil {
 		return ev, err
 	}
+	return ev, setAward(&ev, body)
+}
+
+// setAward puts an award event's body in ev.
+func setAward(ev *Event, body events.Event) error {
 	switch b := body.(type) {
 	case *eventsv1.AwardGranted:
 		ev.Granted = b
 	case *eventsv1.AwardRevoked:
 		ev.Revoked = b
 	default:
-		return ev, fmt.Errorf("message on %s: %s is not an award event", m.Subject(), events.TypeOf(b))
+		return fmt.Errorf("message on %s: %s is not an award event", ev.Subject, events.TypeOf(b))
 	}
-	return ev, nil
+	return nil
 }

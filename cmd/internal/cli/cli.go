@@ -445,6 +445,16 @@ func (s *session) emit(m proto.Message) error {
 
 // none tells the user (on stderr, so scripts read an empty stdout) that
 // nothing matched.
+// emitAll prints each message of list as protojson, one per line.
+func emitAll[M proto.Message](s *session, list []M) error {
+	for _, m := range list {
+		if err := s.emit(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *session) none(what string) error {
 	if !s.json {
 		fmt.Fprintln(s.err, "no "+what)

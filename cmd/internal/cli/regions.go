@@ -44,12 +44,7 @@ func cmdRegionsList(fs *flag.FlagSet, s *session) func(context.Context, []string
 			return s.none("regions match")
 		}
 		if s.json {
-			for _, r := range resp.GetRegions() {
-				if err := s.emit(r); err != nil {
-					return err
-				}
-			}
-			return nil
+			return emitAll(s, resp.GetRegions())
 		}
 		return renderRegions(s.out, resp.GetRegions())
 	}

@@ -29,12 +29,7 @@ func cmdSchemesList(fs *flag.FlagSet, s *session) func(context.Context, []string
 			return s.none("scheme versions match")
 		}
 		if s.json {
-			for _, v := range resp.GetSchemes() {
-				if err := s.emit(v); err != nil {
-					return err
-				}
-			}
-			return nil
+			return emitAll(s, resp.GetSchemes())
 		}
 		return renderSchemes(s.out, resp.GetSchemes())
 	}

@@ -56,6 +56,16 @@ func connect(t *testing.T, st *stack.Stack, user string) *nats.Conn {
 	return nc
 }
 
+// cliApp is the predikat CLI writing to out, with the stack's PKI.
+func cliApp(pki string, out *syncBuffer) *cli.App {
+	return &cli.App{Stdout: out, Stderr: out, Dial: grpcserver.Dial, Getenv: func(k string) string {
+		if k == "PREDIKAT_PKI" {
+			return pki
+		}
+		return ""
+	}}
+}
+
 // dial connects once, without retries, with opts: for the clients that
 // must be refused.
 func dial(url string, opts ...nats.Option) error {
@@ -264,12 +274,7 @@ func TestNATSAuthorization(t *testing.T) {
 		var out syncBuffer
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan int, 1)
-		app := &cli.App{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
-			if k == "PREDIKAT_PKI" {
-				return pki.Dir
-			}
-			return ""
-		}, Dial: grpcserver.Dial}
+		app := cliApp(pki.Dir, &out)
 		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--durable", "--nats", st.NATS}) }()
 		deadline := time.Now().Add(15 * time.Second)
 		for !strings.Contains(out.String(), "granted") {
@@ -309,12 +314,7 @@ func TestNATSAuthorization(t *testing.T) {
 		var out syncBuffer
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan int, 1)
-		app := &cli.App{Stdout: &out, Stderr: &out, Getenv: func(k string) string {
-			if k == "PREDIKAT_PKI" {
-				return pki.Dir
-			}
-			return ""
-		}, Dial: grpcserver.Dial}
+		app := cliApp(pki.Dir, &out)
 		go func() { done <- app.Run(ctx, []string{"awards", "watch", "--province", "63", "--nats", st.NATS}) }()
 		waitFor := func(what string) {
 			deadline := time.Now().Add(15 * time.Second)
