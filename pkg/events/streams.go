@@ -41,5 +41,9 @@ func StreamConfig(name string, replicas int) jetstream.StreamConfig {
 		Name: name, Subjects: []string{streamSubjects[name]}, Storage: jetstream.FileStorage, Replicas: replicas,
 		Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
 		Duplicates: DedupWindow, DenyDelete: true, DenyPurge: true,
+		// Records of a table arrive as atomic batches (all stored, or
+		// none): BatchRecordAssessments. Streams created before are
+		// updated to it when the assessment service starts.
+		AllowAtomicPublish: name == Assessments,
 	}
 }

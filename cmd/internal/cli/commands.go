@@ -185,9 +185,12 @@ The file is checked whole before anything is written: every line parsed,
 every institution matched, every figure computed by the service (scale,
 precision, bands, eligibility), every existing record compared. Every
 problem is listed with its line, and then nothing is written. --dry-run
-stops there. Each line is then recorded under a request id derived from its
-content: an import stopped part-way (a crash, Ctrl-C, a lost connection) is
-finished by running the same command again, and no line counts twice. A
+stops there. The lines are then recorded in atomic batches (--batch lines,
+each stored whole or not at all), each line under a request id derived from
+its content: an import stopped part-way (a crash, Ctrl-C, a lost
+connection) is finished by running the same command again, and no line
+counts twice. A caller whose access is scoped to provinces or institutions
+records line by line. A
 changed line for an institution that already has a record is refused: that
 is a correction ("predikat assessments correct"), not an import.`,
 		examples: []string{

@@ -10,6 +10,8 @@ import (
 	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // importAssessments records a round's published table in one step. The
@@ -21,7 +23,7 @@ import (
 // recorded, each under a request id derived from its content: a run
 // stopped part-way (a crash, a kill, a lost connection) is finished by
 // running the same command again, and no line is ever counted twice.
-func (s *session) importAssessments(ctx context.Context, path, roundID string, dry bool) error {
+func (s *session) importAssessments(ctx context.Context, path, roundID string, dry bool, batch int) error {
 	body, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -53,7 +55,7 @@ func (s *session) importAssessments(ctx context.Context, path, roundID string, d
 			path, len(rows), roundID, len(plan.todo), plan.unchanged)
 		return nil
 	}
-	return s.writeAssessments(ctx, path, roundID, plan)
+	return s.writeAssessments(ctx, path, roundID, plan, batch)
 }
 
 // assessmentPlan is what a checked file will write.
@@ -121,25 +123,52 @@ func (s *session) planAssessments(ctx context.Context, r *assessmentv1.Round, sc
 	return plan, nil
 }
 
-// writeAssessments records the planned lines, with progress, and says how
-// far it got when it stops.
-func (s *session) writeAssessments(ctx context.Context, path, roundID string, plan *assessmentPlan) error {
+// writeAssessments records the planned lines in atomic batches of up to
+// batch lines (each stored whole or not at all), with progress, and says
+// how far it got when it stops. A caller whose access is scoped to
+// institutions or provinces may not send batches: its lines go one by one.
+func (s *session) writeAssessments(ctx context.Context, path, roundID string, plan *assessmentPlan, batch int) error {
 	bar := newProgress(s.err, s.progress, roundID, len(plan.todo))
 	defer bar.finish()
 	recorded, unchanged := 0, plan.unchanged
-	for _, row := range plan.todo {
-		resp, err := s.asm.RecordAssessment(ctx, row.Request(roundID))
-		if err != nil {
-			bar.finish()
-			return fmt.Errorf("%s:%d: %s: %w\n%d of %d lines are stored; run the same command again to record the rest (stored lines are not recorded twice)",
-				path, row.Line, row.InstitutionID, err, recorded+unchanged, plan.total)
-		}
-		if resp.GetCreated() {
+	count := func(created bool) {
+		if created {
 			recorded++
 		} else {
 			unchanged++
 		}
 		bar.step()
+	}
+	stopped := func(row importfile.AssessmentRow, err error) error {
+		bar.finish()
+		return fmt.Errorf("%s:%d: %s: %w\n%d of %d lines are stored; run the same command again to record the rest (stored lines are not recorded twice)",
+			path, row.Line, row.InstitutionID, err, recorded+unchanged, plan.total)
+	}
+	for start := 0; start < len(plan.todo); start += batch {
+		chunk := plan.todo[start:min(start+batch, len(plan.todo))]
+		req := &assessmentv1.BatchRecordAssessmentsRequest{RoundId: roundID}
+		for _, row := range chunk {
+			r := row.Request(roundID)
+			req.Records = append(req.Records, &assessmentv1.BatchRecord{InstitutionId: r.GetInstitutionId(), Input: r.GetInput(), RequestId: r.GetRequestId()})
+		}
+		resp, err := s.asm.BatchRecordAssessments(ctx, req)
+		if status.Code(err) == codes.PermissionDenied {
+			batch = 1 // one by one from here: the same request ids
+			for _, row := range chunk {
+				one, err := s.asm.RecordAssessment(ctx, row.Request(roundID))
+				if err != nil {
+					return stopped(row, err)
+				}
+				count(one.GetCreated())
+			}
+			continue
+		}
+		if err != nil {
+			return stopped(chunk[0], err)
+		}
+		for _, res := range resp.GetResults() {
+			count(res.GetCreated())
+		}
 	}
 	bar.finish()
 	fmt.Fprintf(s.out, "%s: %d recorded, %d already recorded in %s: all %d lines stored\n", path, recorded, unchanged, roundID, plan.total)

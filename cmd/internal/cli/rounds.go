@@ -132,6 +132,7 @@ func cmdRoundsList(fs *flag.FlagSet, s *session) func(context.Context, []string)
 func cmdAssessmentsImport(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
 	round := fs.String("round", "", "round id, e.g. ombudsman-2024 (required)")
 	dry := fs.Bool("dry-run", false, "check the file without recording anything")
+	batch := fs.Int("batch", 500, "lines per atomic batch (each stored whole or not at all), 1 to 1000")
 	return func(ctx context.Context, args []string) error {
 		if err := needArgs(args, 1, "FILE.csv"); err != nil {
 			return err
@@ -139,7 +140,10 @@ func cmdAssessmentsImport(fs *flag.FlagSet, s *session) func(context.Context, []
 		if err := required("round", *round); err != nil {
 			return err
 		}
-		return s.importAssessments(ctx, args[0], *round, *dry)
+		if *batch < 1 || *batch > 1000 {
+			return usagef("--batch %d: 1 to 1000 lines", *batch)
+		}
+		return s.importAssessments(ctx, args[0], *round, *dry, *batch)
 	}
 }
 

@@ -176,6 +176,13 @@ func assessmentFixtures() []fixture {
 				r := m.(*assessmentv1.RecordAssessmentResponse)
 				return errors.Join(want(r.GetCreated(), "not created"), actorIs(r.GetAssessment().GetRecordedBy(), "assessor"))
 			}},
+		{method: asmSvc + "BatchRecordAssessments", role: "assessor", effect: logged,
+			req: static(&assessmentv1.BatchRecordAssessmentsRequest{RoundId: round23, Records: []*assessmentv1.BatchRecord{
+				{InstitutionId: "polres-hss", Input: &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: "90.00"}}, RequestId: "access-batch-1"}}}),
+			check: func(_ *env, m proto.Message) error {
+				rs := m.(*assessmentv1.BatchRecordAssessmentsResponse).GetResults()
+				return errors.Join(want(len(rs) == 1 && rs[0].GetCreated(), "not recorded"), actorIs(rs[0].GetAssessment().GetRecordedBy(), "assessor"))
+			}},
 		{method: asmSvc + "GetAssessment", role: "assessor",
 			req: static(&assessmentv1.GetAssessmentRequest{RoundId: round24, InstitutionId: "pemkab-hss"}),
 			check: func(_ *env, m proto.Message) error {

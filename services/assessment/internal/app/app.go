@@ -7,6 +7,7 @@ import (
 // App holds every use case of the service, wired to the same ports.
 type App struct {
 	RecordAssessment  RecordAssessmentHandler
+	BatchRecord       BatchRecordHandler
 	CorrectAssessment CorrectAssessmentHandler
 	CreateRound       CreateRoundHandler
 	CloseRound        CloseRoundHandler
@@ -26,6 +27,7 @@ func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock) *App {
 	rec := recorder{catalog: cat, store: st, registry: reg}
 	return &App{
 		RecordAssessment:   RecordAssessmentHandler{rec: rec},
+		BatchRecord:        BatchRecordHandler{rec: rec},
 		CorrectAssessment:  CorrectAssessmentHandler{rec: rec, store: st, rules: rules},
 		CreateRound:        CreateRoundHandler{catalog: cat, store: st},
 		CloseRound:         CloseRoundHandler{store: st, clock: clock},

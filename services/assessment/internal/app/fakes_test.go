@@ -315,3 +315,17 @@ func (f *fakeStore) RegisterScheme(_ context.Context, v *scheme.Version) (bool, 
 	f.schemes[key] = v
 	return true, nil
 }
+
+// AppendBatch appends in order; the fake has no partial failure to undo.
+func (f *fakeStore) AppendBatch(ctx context.Context, as []Append, fence model.Round) ([]*model.Assessment, error) {
+	out := make([]*model.Assessment, len(as))
+	for i, a := range as {
+		a.Fence = fence
+		got, _, err := f.Append(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = got
+	}
+	return out, nil
+}

@@ -36,6 +36,25 @@ func (s *Server) GetScheme(_ context.Context, req *assessmentv1.GetSchemeRequest
 	return &assessmentv1.GetSchemeResponse{Scheme: v.Proto()}, nil
 }
 
+// BatchRecordAssessments implements AssessmentService.
+func (s *Server) BatchRecordAssessments(ctx context.Context, req *assessmentv1.BatchRecordAssessmentsRequest) (*assessmentv1.BatchRecordAssessmentsResponse, error) {
+	cmd := app.BatchRecord{RoundID: req.GetRoundId(), Records: make([]app.RecordAssessment, len(req.GetRecords()))}
+	by := actor(ctx)
+	for i, r := range req.GetRecords() {
+		cmd.Records[i] = app.RecordAssessment{RoundID: req.GetRoundId(), InstitutionID: r.GetInstitutionId(),
+			Input: convert.InputFromProto(r.GetInput()), RequestID: r.GetRequestId(), By: by}
+	}
+	res, err := s.app.BatchRecord.Handle(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	out := &assessmentv1.BatchRecordAssessmentsResponse{Results: make([]*assessmentv1.RecordAssessmentResponse, len(res))}
+	for i, r := range res {
+		out.Results[i] = &assessmentv1.RecordAssessmentResponse{Assessment: convert.AssessmentToProto(r.Assessment), Created: r.Created}
+	}
+	return out, nil
+}
+
 // RegisterSchemeVersion implements AssessmentService.
 func (s *Server) RegisterSchemeVersion(ctx context.Context, req *assessmentv1.RegisterSchemeVersionRequest) (*assessmentv1.RegisterSchemeVersionResponse, error) {
 	p := proto.Clone(req.GetScheme()).(*assessmentv1.Scheme)

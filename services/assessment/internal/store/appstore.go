@@ -221,6 +221,35 @@ func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessmen
 	return got.model(), created, err
 }
 
+// AppendBatch implements app.AssessmentStore.
+func (p *AppStore) AppendBatch(ctx context.Context, reqs []app.Append, fence model.Round) ([]*model.Assessment, error) {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	items := make([]BatchItem, len(reqs))
+	for i, req := range reqs {
+		a := convert.AssessmentToProto(&req.Assessment)
+		v, err := p.catalog.Get(a.GetSchemeId(), a.GetSchemeVersion())
+		if err != nil {
+			return nil, fmt.Errorf("scheme of the record: %w", err)
+		}
+		kind := registryv1.InstitutionKind(req.Assessment.Institution.Kind)
+		items[i] = BatchItem{Event: &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale(), Bands: v.Bands()},
+			Fingerprint: req.Assessment.RequestFingerprint, Expect: req.Tip.Position}
+	}
+	got, err := p.s.AppendBatch(ctx, items, fence.Revision)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Assessment, len(got))
+	for i, st := range got {
+		out[i] = st.model()
+	}
+	return out, nil
+}
+
 // Assessment implements app.AssessmentStore.
 func (p *AppStore) Assessment(ctx context.Context, key app.RecordKey, roundID string, revision uint64) (*model.Assessment, error) {
 	ctx, done, err := p.s.guard(ctx)

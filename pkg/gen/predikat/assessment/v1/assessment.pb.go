@@ -1713,6 +1713,171 @@ func (x *ListAssessmentRevisionsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// BatchRecordAssessmentsRequest is a batch of new records of one round.
+type BatchRecordAssessmentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The OPEN round, e.g. "ombudsman-2024".
+	RoundId string `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	// The records, 1 to 1,000, one per institution.
+	Records       []*BatchRecord `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchRecordAssessmentsRequest) Reset() {
+	*x = BatchRecordAssessmentsRequest{}
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchRecordAssessmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchRecordAssessmentsRequest) ProtoMessage() {}
+
+func (x *BatchRecordAssessmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchRecordAssessmentsRequest.ProtoReflect.Descriptor instead.
+func (*BatchRecordAssessmentsRequest) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BatchRecordAssessmentsRequest) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *BatchRecordAssessmentsRequest) GetRecords() []*BatchRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+// BatchRecord is one new record of a batch.
+type BatchRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The institution.
+	InstitutionId string `protobuf:"bytes,1,opt,name=institution_id,json=institutionId,proto3" json:"institution_id,omitempty"`
+	// The result, as in RecordAssessment.
+	Input *AssessmentInput `protobuf:"bytes,2,opt,name=input,proto3" json:"input,omitempty"`
+	// Idempotency key of this record.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchRecord) Reset() {
+	*x = BatchRecord{}
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchRecord) ProtoMessage() {}
+
+func (x *BatchRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchRecord.ProtoReflect.Descriptor instead.
+func (*BatchRecord) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *BatchRecord) GetInstitutionId() string {
+	if x != nil {
+		return x.InstitutionId
+	}
+	return ""
+}
+
+func (x *BatchRecord) GetInput() *AssessmentInput {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *BatchRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// BatchRecordAssessmentsResponse answers every record, in order.
+type BatchRecordAssessmentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per record of the request, in its order.
+	Results       []*RecordAssessmentResponse `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchRecordAssessmentsResponse) Reset() {
+	*x = BatchRecordAssessmentsResponse{}
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchRecordAssessmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchRecordAssessmentsResponse) ProtoMessage() {}
+
+func (x *BatchRecordAssessmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchRecordAssessmentsResponse.ProtoReflect.Descriptor instead.
+func (*BatchRecordAssessmentsResponse) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BatchRecordAssessmentsResponse) GetResults() []*RecordAssessmentResponse {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_predikat_assessment_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
@@ -1862,12 +2027,22 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"\x8f\x01\n" +
 	"\x1fListAssessmentRevisionsResponse\x12D\n" +
 	"\vassessments\x18\x01 \x03(\v2\".predikat.assessment.v1.AssessmentR\vassessments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x9b\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb9\x01\n" +
+	"\x1dBatchRecordAssessmentsRequest\x12L\n" +
+	"\bround_id\x18\x01 \x01(\tB1\xbaH.r,2*^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$R\aroundId\x12J\n" +
+	"\arecords\x18\x02 \x03(\v2#.predikat.assessment.v1.BatchRecordB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\arecords\"\xe8\x01\n" +
+	"\vBatchRecord\x12R\n" +
+	"\x0einstitution_id\x18\x01 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\rinstitutionId\x12E\n" +
+	"\x05input\x18\x02 \x01(\v2'.predikat.assessment.v1.AssessmentInputB\x06\xbaH\x03\xc8\x01\x01R\x05input\x12>\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\"l\n" +
+	"\x1eBatchRecordAssessmentsResponse\x12J\n" +
+	"\aresults\x18\x01 \x03(\v20.predikat.assessment.v1.RecordAssessmentResponseR\aresults*\x9b\x01\n" +
 	"\x0fAssessmentBasis\x12 \n" +
 	"\x1cASSESSMENT_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ASSESSMENT_BASIS_COMPUTED\x10\x01\x12#\n" +
 	"\x1fASSESSMENT_BASIS_REPORTED_TOTAL\x10\x02\x12\"\n" +
-	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\xd3\x18\n" +
+	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\x81\x1a\n" +
 	"\x11AssessmentService\x12z\n" +
 	"\vListSchemes\x12*.predikat.assessment.v1.ListSchemesRequest\x1a+.predikat.assessment.v1.ListSchemesResponse\"\x12\xc2\xf3\x18\x0e\n" +
 	"\fschemes.read\x12\x7f\n" +
@@ -1892,7 +2067,9 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x11ComputeAssessment\x120.predikat.assessment.v1.ComputeAssessmentRequest\x1a1.predikat.assessment.v1.ComputeAssessmentResponse\"$\xc2\xf3\x18 \n" +
 	"\x13assessments.compute\x12\tscheme_id\x12\xa9\x01\n" +
 	"\x10RecordAssessment\x12/.predikat.assessment.v1.RecordAssessmentRequest\x1a0.predikat.assessment.v1.RecordAssessmentResponse\"2\xc2\xf3\x18.\n" +
-	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\xc7\x01\n" +
+	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\xab\x01\n" +
+	"\x16BatchRecordAssessments\x125.predikat.assessment.v1.BatchRecordAssessmentsRequest\x1a6.predikat.assessment.v1.BatchRecordAssessmentsResponse\"\"\xc2\xf3\x18\x1e\n" +
+	"\x12assessments.record\x12\bround_id\x12\xc7\x01\n" +
 	"\x1aCorrectPublishedAssessment\x129.predikat.assessment.v1.CorrectPublishedAssessmentRequest\x1a:.predikat.assessment.v1.CorrectPublishedAssessmentResponse\"2\xc2\xf3\x18.\n" +
 	"\x12assessments.record\x12\bround_id\x1a\x0einstitution_id\x12\xba\x01\n" +
 	"\rGetAssessment\x12,.predikat.assessment.v1.GetAssessmentRequest\x1a-.predikat.assessment.v1.GetAssessmentResponse\"L\xc2\xf3\x18H\n" +
@@ -1927,7 +2104,7 @@ func file_predikat_assessment_v1_assessment_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_assessment_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_predikat_assessment_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_predikat_assessment_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_predikat_assessment_v1_assessment_proto_goTypes = []any{
 	(AssessmentBasis)(0),                       // 0: predikat.assessment.v1.AssessmentBasis
 	(*DimensionScore)(nil),                     // 1: predikat.assessment.v1.DimensionScore
@@ -1949,108 +2126,116 @@ var file_predikat_assessment_v1_assessment_proto_goTypes = []any{
 	(*ListInstitutionHistoryResponse)(nil),     // 17: predikat.assessment.v1.ListInstitutionHistoryResponse
 	(*ListAssessmentRevisionsRequest)(nil),     // 18: predikat.assessment.v1.ListAssessmentRevisionsRequest
 	(*ListAssessmentRevisionsResponse)(nil),    // 19: predikat.assessment.v1.ListAssessmentRevisionsResponse
-	(*Source)(nil),                             // 20: predikat.assessment.v1.Source
-	(*InstitutionSnapshot)(nil),                // 21: predikat.assessment.v1.InstitutionSnapshot
-	(BandZone)(0),                              // 22: predikat.assessment.v1.BandZone
-	(*timestamppb.Timestamp)(nil),              // 23: google.protobuf.Timestamp
-	(v1.InstitutionKind)(0),                    // 24: predikat.registry.v1.InstitutionKind
-	(*ListSchemesRequest)(nil),                 // 25: predikat.assessment.v1.ListSchemesRequest
-	(*GetSchemeRequest)(nil),                   // 26: predikat.assessment.v1.GetSchemeRequest
-	(*RegisterSchemeVersionRequest)(nil),       // 27: predikat.assessment.v1.RegisterSchemeVersionRequest
-	(*CreateRoundRequest)(nil),                 // 28: predikat.assessment.v1.CreateRoundRequest
-	(*GetRoundRequest)(nil),                    // 29: predikat.assessment.v1.GetRoundRequest
-	(*ListRoundsRequest)(nil),                  // 30: predikat.assessment.v1.ListRoundsRequest
-	(*CloseRoundRequest)(nil),                  // 31: predikat.assessment.v1.CloseRoundRequest
-	(*ReopenRoundRequest)(nil),                 // 32: predikat.assessment.v1.ReopenRoundRequest
-	(*PublishRoundRequest)(nil),                // 33: predikat.assessment.v1.PublishRoundRequest
-	(*GrantAwardRequest)(nil),                  // 34: predikat.assessment.v1.GrantAwardRequest
-	(*RevokeAwardRequest)(nil),                 // 35: predikat.assessment.v1.RevokeAwardRequest
-	(*GetAwardRequest)(nil),                    // 36: predikat.assessment.v1.GetAwardRequest
-	(*ListAwardsRequest)(nil),                  // 37: predikat.assessment.v1.ListAwardsRequest
-	(*ListSchemesResponse)(nil),                // 38: predikat.assessment.v1.ListSchemesResponse
-	(*GetSchemeResponse)(nil),                  // 39: predikat.assessment.v1.GetSchemeResponse
-	(*RegisterSchemeVersionResponse)(nil),      // 40: predikat.assessment.v1.RegisterSchemeVersionResponse
-	(*CreateRoundResponse)(nil),                // 41: predikat.assessment.v1.CreateRoundResponse
-	(*GetRoundResponse)(nil),                   // 42: predikat.assessment.v1.GetRoundResponse
-	(*ListRoundsResponse)(nil),                 // 43: predikat.assessment.v1.ListRoundsResponse
-	(*CloseRoundResponse)(nil),                 // 44: predikat.assessment.v1.CloseRoundResponse
-	(*ReopenRoundResponse)(nil),                // 45: predikat.assessment.v1.ReopenRoundResponse
-	(*PublishRoundResponse)(nil),               // 46: predikat.assessment.v1.PublishRoundResponse
-	(*GrantAwardResponse)(nil),                 // 47: predikat.assessment.v1.GrantAwardResponse
-	(*RevokeAwardResponse)(nil),                // 48: predikat.assessment.v1.RevokeAwardResponse
-	(*GetAwardResponse)(nil),                   // 49: predikat.assessment.v1.GetAwardResponse
-	(*ListAwardsResponse)(nil),                 // 50: predikat.assessment.v1.ListAwardsResponse
+	(*BatchRecordAssessmentsRequest)(nil),      // 20: predikat.assessment.v1.BatchRecordAssessmentsRequest
+	(*BatchRecord)(nil),                        // 21: predikat.assessment.v1.BatchRecord
+	(*BatchRecordAssessmentsResponse)(nil),     // 22: predikat.assessment.v1.BatchRecordAssessmentsResponse
+	(*Source)(nil),                             // 23: predikat.assessment.v1.Source
+	(*InstitutionSnapshot)(nil),                // 24: predikat.assessment.v1.InstitutionSnapshot
+	(BandZone)(0),                              // 25: predikat.assessment.v1.BandZone
+	(*timestamppb.Timestamp)(nil),              // 26: google.protobuf.Timestamp
+	(v1.InstitutionKind)(0),                    // 27: predikat.registry.v1.InstitutionKind
+	(*ListSchemesRequest)(nil),                 // 28: predikat.assessment.v1.ListSchemesRequest
+	(*GetSchemeRequest)(nil),                   // 29: predikat.assessment.v1.GetSchemeRequest
+	(*RegisterSchemeVersionRequest)(nil),       // 30: predikat.assessment.v1.RegisterSchemeVersionRequest
+	(*CreateRoundRequest)(nil),                 // 31: predikat.assessment.v1.CreateRoundRequest
+	(*GetRoundRequest)(nil),                    // 32: predikat.assessment.v1.GetRoundRequest
+	(*ListRoundsRequest)(nil),                  // 33: predikat.assessment.v1.ListRoundsRequest
+	(*CloseRoundRequest)(nil),                  // 34: predikat.assessment.v1.CloseRoundRequest
+	(*ReopenRoundRequest)(nil),                 // 35: predikat.assessment.v1.ReopenRoundRequest
+	(*PublishRoundRequest)(nil),                // 36: predikat.assessment.v1.PublishRoundRequest
+	(*GrantAwardRequest)(nil),                  // 37: predikat.assessment.v1.GrantAwardRequest
+	(*RevokeAwardRequest)(nil),                 // 38: predikat.assessment.v1.RevokeAwardRequest
+	(*GetAwardRequest)(nil),                    // 39: predikat.assessment.v1.GetAwardRequest
+	(*ListAwardsRequest)(nil),                  // 40: predikat.assessment.v1.ListAwardsRequest
+	(*ListSchemesResponse)(nil),                // 41: predikat.assessment.v1.ListSchemesResponse
+	(*GetSchemeResponse)(nil),                  // 42: predikat.assessment.v1.GetSchemeResponse
+	(*RegisterSchemeVersionResponse)(nil),      // 43: predikat.assessment.v1.RegisterSchemeVersionResponse
+	(*CreateRoundResponse)(nil),                // 44: predikat.assessment.v1.CreateRoundResponse
+	(*GetRoundResponse)(nil),                   // 45: predikat.assessment.v1.GetRoundResponse
+	(*ListRoundsResponse)(nil),                 // 46: predikat.assessment.v1.ListRoundsResponse
+	(*CloseRoundResponse)(nil),                 // 47: predikat.assessment.v1.CloseRoundResponse
+	(*ReopenRoundResponse)(nil),                // 48: predikat.assessment.v1.ReopenRoundResponse
+	(*PublishRoundResponse)(nil),               // 49: predikat.assessment.v1.PublishRoundResponse
+	(*GrantAwardResponse)(nil),                 // 50: predikat.assessment.v1.GrantAwardResponse
+	(*RevokeAwardResponse)(nil),                // 51: predikat.assessment.v1.RevokeAwardResponse
+	(*GetAwardResponse)(nil),                   // 52: predikat.assessment.v1.GetAwardResponse
+	(*ListAwardsResponse)(nil),                 // 53: predikat.assessment.v1.ListAwardsResponse
 }
 var file_predikat_assessment_v1_assessment_proto_depIdxs = []int32{
 	1,  // 0: predikat.assessment.v1.DimensionScores.scores:type_name -> predikat.assessment.v1.DimensionScore
 	2,  // 1: predikat.assessment.v1.AssessmentInput.dimension_scores:type_name -> predikat.assessment.v1.DimensionScores
 	3,  // 2: predikat.assessment.v1.AssessmentInput.adjustments:type_name -> predikat.assessment.v1.Adjustment
-	20, // 3: predikat.assessment.v1.AssessmentInput.source:type_name -> predikat.assessment.v1.Source
-	21, // 4: predikat.assessment.v1.Assessment.institution:type_name -> predikat.assessment.v1.InstitutionSnapshot
+	23, // 3: predikat.assessment.v1.AssessmentInput.source:type_name -> predikat.assessment.v1.Source
+	24, // 4: predikat.assessment.v1.Assessment.institution:type_name -> predikat.assessment.v1.InstitutionSnapshot
 	0,  // 5: predikat.assessment.v1.Assessment.basis:type_name -> predikat.assessment.v1.AssessmentBasis
 	1,  // 6: predikat.assessment.v1.Assessment.dimension_scores:type_name -> predikat.assessment.v1.DimensionScore
 	3,  // 7: predikat.assessment.v1.Assessment.adjustments:type_name -> predikat.assessment.v1.Adjustment
-	22, // 8: predikat.assessment.v1.Assessment.band_zone:type_name -> predikat.assessment.v1.BandZone
-	20, // 9: predikat.assessment.v1.Assessment.source:type_name -> predikat.assessment.v1.Source
-	23, // 10: predikat.assessment.v1.Assessment.record_time:type_name -> google.protobuf.Timestamp
+	25, // 8: predikat.assessment.v1.Assessment.band_zone:type_name -> predikat.assessment.v1.BandZone
+	23, // 9: predikat.assessment.v1.Assessment.source:type_name -> predikat.assessment.v1.Source
+	26, // 10: predikat.assessment.v1.Assessment.record_time:type_name -> google.protobuf.Timestamp
 	4,  // 11: predikat.assessment.v1.ComputeAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
 	0,  // 12: predikat.assessment.v1.ComputeAssessmentResponse.basis:type_name -> predikat.assessment.v1.AssessmentBasis
-	22, // 13: predikat.assessment.v1.ComputeAssessmentResponse.band_zone:type_name -> predikat.assessment.v1.BandZone
+	25, // 13: predikat.assessment.v1.ComputeAssessmentResponse.band_zone:type_name -> predikat.assessment.v1.BandZone
 	4,  // 14: predikat.assessment.v1.RecordAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
 	5,  // 15: predikat.assessment.v1.RecordAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
 	4,  // 16: predikat.assessment.v1.CorrectPublishedAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
 	5,  // 17: predikat.assessment.v1.CorrectPublishedAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
 	5,  // 18: predikat.assessment.v1.GetAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
-	24, // 19: predikat.assessment.v1.ListAssessmentsRequest.kinds:type_name -> predikat.registry.v1.InstitutionKind
+	27, // 19: predikat.assessment.v1.ListAssessmentsRequest.kinds:type_name -> predikat.registry.v1.InstitutionKind
 	0,  // 20: predikat.assessment.v1.ListAssessmentsRequest.bases:type_name -> predikat.assessment.v1.AssessmentBasis
 	5,  // 21: predikat.assessment.v1.ListAssessmentsResponse.assessments:type_name -> predikat.assessment.v1.Assessment
 	5,  // 22: predikat.assessment.v1.ListInstitutionHistoryResponse.assessments:type_name -> predikat.assessment.v1.Assessment
 	5,  // 23: predikat.assessment.v1.ListAssessmentRevisionsResponse.assessments:type_name -> predikat.assessment.v1.Assessment
-	25, // 24: predikat.assessment.v1.AssessmentService.ListSchemes:input_type -> predikat.assessment.v1.ListSchemesRequest
-	26, // 25: predikat.assessment.v1.AssessmentService.GetScheme:input_type -> predikat.assessment.v1.GetSchemeRequest
-	27, // 26: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:input_type -> predikat.assessment.v1.RegisterSchemeVersionRequest
-	28, // 27: predikat.assessment.v1.AssessmentService.CreateRound:input_type -> predikat.assessment.v1.CreateRoundRequest
-	29, // 28: predikat.assessment.v1.AssessmentService.GetRound:input_type -> predikat.assessment.v1.GetRoundRequest
-	30, // 29: predikat.assessment.v1.AssessmentService.ListRounds:input_type -> predikat.assessment.v1.ListRoundsRequest
-	31, // 30: predikat.assessment.v1.AssessmentService.CloseRound:input_type -> predikat.assessment.v1.CloseRoundRequest
-	32, // 31: predikat.assessment.v1.AssessmentService.ReopenRound:input_type -> predikat.assessment.v1.ReopenRoundRequest
-	33, // 32: predikat.assessment.v1.AssessmentService.PublishRound:input_type -> predikat.assessment.v1.PublishRoundRequest
-	6,  // 33: predikat.assessment.v1.AssessmentService.ComputeAssessment:input_type -> predikat.assessment.v1.ComputeAssessmentRequest
-	8,  // 34: predikat.assessment.v1.AssessmentService.RecordAssessment:input_type -> predikat.assessment.v1.RecordAssessmentRequest
-	10, // 35: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:input_type -> predikat.assessment.v1.CorrectPublishedAssessmentRequest
-	12, // 36: predikat.assessment.v1.AssessmentService.GetAssessment:input_type -> predikat.assessment.v1.GetAssessmentRequest
-	14, // 37: predikat.assessment.v1.AssessmentService.ListAssessments:input_type -> predikat.assessment.v1.ListAssessmentsRequest
-	16, // 38: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:input_type -> predikat.assessment.v1.ListInstitutionHistoryRequest
-	18, // 39: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:input_type -> predikat.assessment.v1.ListAssessmentRevisionsRequest
-	34, // 40: predikat.assessment.v1.AssessmentService.GrantAward:input_type -> predikat.assessment.v1.GrantAwardRequest
-	35, // 41: predikat.assessment.v1.AssessmentService.RevokeAward:input_type -> predikat.assessment.v1.RevokeAwardRequest
-	36, // 42: predikat.assessment.v1.AssessmentService.GetAward:input_type -> predikat.assessment.v1.GetAwardRequest
-	37, // 43: predikat.assessment.v1.AssessmentService.ListAwards:input_type -> predikat.assessment.v1.ListAwardsRequest
-	38, // 44: predikat.assessment.v1.AssessmentService.ListSchemes:output_type -> predikat.assessment.v1.ListSchemesResponse
-	39, // 45: predikat.assessment.v1.AssessmentService.GetScheme:output_type -> predikat.assessment.v1.GetSchemeResponse
-	40, // 46: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:output_type -> predikat.assessment.v1.RegisterSchemeVersionResponse
-	41, // 47: predikat.assessment.v1.AssessmentService.CreateRound:output_type -> predikat.assessment.v1.CreateRoundResponse
-	42, // 48: predikat.assessment.v1.AssessmentService.GetRound:output_type -> predikat.assessment.v1.GetRoundResponse
-	43, // 49: predikat.assessment.v1.AssessmentService.ListRounds:output_type -> predikat.assessment.v1.ListRoundsResponse
-	44, // 50: predikat.assessment.v1.AssessmentService.CloseRound:output_type -> predikat.assessment.v1.CloseRoundResponse
-	45, // 51: predikat.assessment.v1.AssessmentService.ReopenRound:output_type -> predikat.assessment.v1.ReopenRoundResponse
-	46, // 52: predikat.assessment.v1.AssessmentService.PublishRound:output_type -> predikat.assessment.v1.PublishRoundResponse
-	7,  // 53: predikat.assessment.v1.AssessmentService.ComputeAssessment:output_type -> predikat.assessment.v1.ComputeAssessmentResponse
-	9,  // 54: predikat.assessment.v1.AssessmentService.RecordAssessment:output_type -> predikat.assessment.v1.RecordAssessmentResponse
-	11, // 55: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:output_type -> predikat.assessment.v1.CorrectPublishedAssessmentResponse
-	13, // 56: predikat.assessment.v1.AssessmentService.GetAssessment:output_type -> predikat.assessment.v1.GetAssessmentResponse
-	15, // 57: predikat.assessment.v1.AssessmentService.ListAssessments:output_type -> predikat.assessment.v1.ListAssessmentsResponse
-	17, // 58: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:output_type -> predikat.assessment.v1.ListInstitutionHistoryResponse
-	19, // 59: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:output_type -> predikat.assessment.v1.ListAssessmentRevisionsResponse
-	47, // 60: predikat.assessment.v1.AssessmentService.GrantAward:output_type -> predikat.assessment.v1.GrantAwardResponse
-	48, // 61: predikat.assessment.v1.AssessmentService.RevokeAward:output_type -> predikat.assessment.v1.RevokeAwardResponse
-	49, // 62: predikat.assessment.v1.AssessmentService.GetAward:output_type -> predikat.assessment.v1.GetAwardResponse
-	50, // 63: predikat.assessment.v1.AssessmentService.ListAwards:output_type -> predikat.assessment.v1.ListAwardsResponse
-	44, // [44:64] is the sub-list for method output_type
-	24, // [24:44] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	21, // 24: predikat.assessment.v1.BatchRecordAssessmentsRequest.records:type_name -> predikat.assessment.v1.BatchRecord
+	4,  // 25: predikat.assessment.v1.BatchRecord.input:type_name -> predikat.assessment.v1.AssessmentInput
+	9,  // 26: predikat.assessment.v1.BatchRecordAssessmentsResponse.results:type_name -> predikat.assessment.v1.RecordAssessmentResponse
+	28, // 27: predikat.assessment.v1.AssessmentService.ListSchemes:input_type -> predikat.assessment.v1.ListSchemesRequest
+	29, // 28: predikat.assessment.v1.AssessmentService.GetScheme:input_type -> predikat.assessment.v1.GetSchemeRequest
+	30, // 29: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:input_type -> predikat.assessment.v1.RegisterSchemeVersionRequest
+	31, // 30: predikat.assessment.v1.AssessmentService.CreateRound:input_type -> predikat.assessment.v1.CreateRoundRequest
+	32, // 31: predikat.assessment.v1.AssessmentService.GetRound:input_type -> predikat.assessment.v1.GetRoundRequest
+	33, // 32: predikat.assessment.v1.AssessmentService.ListRounds:input_type -> predikat.assessment.v1.ListRoundsRequest
+	34, // 33: predikat.assessment.v1.AssessmentService.CloseRound:input_type -> predikat.assessment.v1.CloseRoundRequest
+	35, // 34: predikat.assessment.v1.AssessmentService.ReopenRound:input_type -> predikat.assessment.v1.ReopenRoundRequest
+	36, // 35: predikat.assessment.v1.AssessmentService.PublishRound:input_type -> predikat.assessment.v1.PublishRoundRequest
+	6,  // 36: predikat.assessment.v1.AssessmentService.ComputeAssessment:input_type -> predikat.assessment.v1.ComputeAssessmentRequest
+	8,  // 37: predikat.assessment.v1.AssessmentService.RecordAssessment:input_type -> predikat.assessment.v1.RecordAssessmentRequest
+	20, // 38: predikat.assessment.v1.AssessmentService.BatchRecordAssessments:input_type -> predikat.assessment.v1.BatchRecordAssessmentsRequest
+	10, // 39: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:input_type -> predikat.assessment.v1.CorrectPublishedAssessmentRequest
+	12, // 40: predikat.assessment.v1.AssessmentService.GetAssessment:input_type -> predikat.assessment.v1.GetAssessmentRequest
+	14, // 41: predikat.assessment.v1.AssessmentService.ListAssessments:input_type -> predikat.assessment.v1.ListAssessmentsRequest
+	16, // 42: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:input_type -> predikat.assessment.v1.ListInstitutionHistoryRequest
+	18, // 43: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:input_type -> predikat.assessment.v1.ListAssessmentRevisionsRequest
+	37, // 44: predikat.assessment.v1.AssessmentService.GrantAward:input_type -> predikat.assessment.v1.GrantAwardRequest
+	38, // 45: predikat.assessment.v1.AssessmentService.RevokeAward:input_type -> predikat.assessment.v1.RevokeAwardRequest
+	39, // 46: predikat.assessment.v1.AssessmentService.GetAward:input_type -> predikat.assessment.v1.GetAwardRequest
+	40, // 47: predikat.assessment.v1.AssessmentService.ListAwards:input_type -> predikat.assessment.v1.ListAwardsRequest
+	41, // 48: predikat.assessment.v1.AssessmentService.ListSchemes:output_type -> predikat.assessment.v1.ListSchemesResponse
+	42, // 49: predikat.assessment.v1.AssessmentService.GetScheme:output_type -> predikat.assessment.v1.GetSchemeResponse
+	43, // 50: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:output_type -> predikat.assessment.v1.RegisterSchemeVersionResponse
+	44, // 51: predikat.assessment.v1.AssessmentService.CreateRound:output_type -> predikat.assessment.v1.CreateRoundResponse
+	45, // 52: predikat.assessment.v1.AssessmentService.GetRound:output_type -> predikat.assessment.v1.GetRoundResponse
+	46, // 53: predikat.assessment.v1.AssessmentService.ListRounds:output_type -> predikat.assessment.v1.ListRoundsResponse
+	47, // 54: predikat.assessment.v1.AssessmentService.CloseRound:output_type -> predikat.assessment.v1.CloseRoundResponse
+	48, // 55: predikat.assessment.v1.AssessmentService.ReopenRound:output_type -> predikat.assessment.v1.ReopenRoundResponse
+	49, // 56: predikat.assessment.v1.AssessmentService.PublishRound:output_type -> predikat.assessment.v1.PublishRoundResponse
+	7,  // 57: predikat.assessment.v1.AssessmentService.ComputeAssessment:output_type -> predikat.assessment.v1.ComputeAssessmentResponse
+	9,  // 58: predikat.assessment.v1.AssessmentService.RecordAssessment:output_type -> predikat.assessment.v1.RecordAssessmentResponse
+	22, // 59: predikat.assessment.v1.AssessmentService.BatchRecordAssessments:output_type -> predikat.assessment.v1.BatchRecordAssessmentsResponse
+	11, // 60: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:output_type -> predikat.assessment.v1.CorrectPublishedAssessmentResponse
+	13, // 61: predikat.assessment.v1.AssessmentService.GetAssessment:output_type -> predikat.assessment.v1.GetAssessmentResponse
+	15, // 62: predikat.assessment.v1.AssessmentService.ListAssessments:output_type -> predikat.assessment.v1.ListAssessmentsResponse
+	17, // 63: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:output_type -> predikat.assessment.v1.ListInstitutionHistoryResponse
+	19, // 64: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:output_type -> predikat.assessment.v1.ListAssessmentRevisionsResponse
+	50, // 65: predikat.assessment.v1.AssessmentService.GrantAward:output_type -> predikat.assessment.v1.GrantAwardResponse
+	51, // 66: predikat.assessment.v1.AssessmentService.RevokeAward:output_type -> predikat.assessment.v1.RevokeAwardResponse
+	52, // 67: predikat.assessment.v1.AssessmentService.GetAward:output_type -> predikat.assessment.v1.GetAwardResponse
+	53, // 68: predikat.assessment.v1.AssessmentService.ListAwards:output_type -> predikat.assessment.v1.ListAwardsResponse
+	48, // [48:69] is the sub-list for method output_type
+	27, // [27:48] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_predikat_assessment_v1_assessment_proto_init() }
@@ -2077,7 +2262,7 @@ func file_predikat_assessment_v1_assessment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_assessment_v1_assessment_proto_rawDesc), len(file_predikat_assessment_v1_assessment_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,7 @@ const (
 	AssessmentService_PublishRound_FullMethodName               = "/predikat.assessment.v1.AssessmentService/PublishRound"
 	AssessmentService_ComputeAssessment_FullMethodName          = "/predikat.assessment.v1.AssessmentService/ComputeAssessment"
 	AssessmentService_RecordAssessment_FullMethodName           = "/predikat.assessment.v1.AssessmentService/RecordAssessment"
+	AssessmentService_BatchRecordAssessments_FullMethodName     = "/predikat.assessment.v1.AssessmentService/BatchRecordAssessments"
 	AssessmentService_CorrectPublishedAssessment_FullMethodName = "/predikat.assessment.v1.AssessmentService/CorrectPublishedAssessment"
 	AssessmentService_GetAssessment_FullMethodName              = "/predikat.assessment.v1.AssessmentService/GetAssessment"
 	AssessmentService_ListAssessments_FullMethodName            = "/predikat.assessment.v1.AssessmentService/ListAssessments"
@@ -104,6 +105,17 @@ type AssessmentServiceClient interface {
 	// AssessmentRecorded. The same request_id returns the same stored record;
 	// reused for a different request it is AlreadyExists.
 	RecordAssessment(ctx context.Context, in *RecordAssessmentRequest, opts ...grpc.CallOption) (*RecordAssessmentResponse, error)
+	// BatchRecordAssessments records up to 1,000 new records (revision 1) of
+	// one OPEN round as one atomic JetStream batch: every record is stored,
+	// or none is. Each record keeps its own request_id: a record stored
+	// before under the same id is answered as stored (created false), so a
+	// batch sent again after a lost answer records nothing twice. A record
+	// for an institution that already has one with another request is
+	// Aborted (a correction goes one by one, with its reason), and any
+	// invalid record refuses the whole batch, its index named. As a batch
+	// names many institutions, a binding scoped to institutions or provinces
+	// does not admit it: such callers record one by one.
+	BatchRecordAssessments(ctx context.Context, in *BatchRecordAssessmentsRequest, opts ...grpc.CallOption) (*BatchRecordAssessmentsResponse, error)
 	// CorrectPublishedAssessment corrects a record of a PUBLISHED round with a
 	// mandatory reason. It emits AssessmentRecorded (after_publication set) and
 	// RoundCorrected, and re-evaluates the round's rule awards: awards the
@@ -244,6 +256,16 @@ func (c *assessmentServiceClient) RecordAssessment(ctx context.Context, in *Reco
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordAssessmentResponse)
 	err := c.cc.Invoke(ctx, AssessmentService_RecordAssessment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *assessmentServiceClient) BatchRecordAssessments(ctx context.Context, in *BatchRecordAssessmentsRequest, opts ...grpc.CallOption) (*BatchRecordAssessmentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchRecordAssessmentsResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_BatchRecordAssessments_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -403,6 +425,17 @@ type AssessmentServiceServer interface {
 	// AssessmentRecorded. The same request_id returns the same stored record;
 	// reused for a different request it is AlreadyExists.
 	RecordAssessment(context.Context, *RecordAssessmentRequest) (*RecordAssessmentResponse, error)
+	// BatchRecordAssessments records up to 1,000 new records (revision 1) of
+	// one OPEN round as one atomic JetStream batch: every record is stored,
+	// or none is. Each record keeps its own request_id: a record stored
+	// before under the same id is answered as stored (created false), so a
+	// batch sent again after a lost answer records nothing twice. A record
+	// for an institution that already has one with another request is
+	// Aborted (a correction goes one by one, with its reason), and any
+	// invalid record refuses the whole batch, its index named. As a batch
+	// names many institutions, a binding scoped to institutions or provinces
+	// does not admit it: such callers record one by one.
+	BatchRecordAssessments(context.Context, *BatchRecordAssessmentsRequest) (*BatchRecordAssessmentsResponse, error)
 	// CorrectPublishedAssessment corrects a record of a PUBLISHED round with a
 	// mandatory reason. It emits AssessmentRecorded (after_publication set) and
 	// RoundCorrected, and re-evaluates the round's rule awards: awards the
@@ -471,6 +504,9 @@ func (UnimplementedAssessmentServiceServer) ComputeAssessment(context.Context, *
 }
 func (UnimplementedAssessmentServiceServer) RecordAssessment(context.Context, *RecordAssessmentRequest) (*RecordAssessmentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordAssessment not implemented")
+}
+func (UnimplementedAssessmentServiceServer) BatchRecordAssessments(context.Context, *BatchRecordAssessmentsRequest) (*BatchRecordAssessmentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchRecordAssessments not implemented")
 }
 func (UnimplementedAssessmentServiceServer) CorrectPublishedAssessment(context.Context, *CorrectPublishedAssessmentRequest) (*CorrectPublishedAssessmentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CorrectPublishedAssessment not implemented")
@@ -718,6 +754,24 @@ func _AssessmentService_RecordAssessment_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssessmentService_BatchRecordAssessments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchRecordAssessmentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).BatchRecordAssessments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_BatchRecordAssessments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).BatchRecordAssessments(ctx, req.(*BatchRecordAssessmentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AssessmentService_CorrectPublishedAssessment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CorrectPublishedAssessmentRequest)
 	if err := dec(in); err != nil {
@@ -930,6 +984,10 @@ var AssessmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordAssessment",
 			Handler:    _AssessmentService_RecordAssessment_Handler,
+		},
+		{
+			MethodName: "BatchRecordAssessments",
+			Handler:    _AssessmentService_BatchRecordAssessments_Handler,
 		},
 		{
 			MethodName: "CorrectPublishedAssessment",

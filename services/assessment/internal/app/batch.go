@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/round"
+)
+
+// BatchRecord records new records of one OPEN round together: every record
+// is stored or none is. Each carries its own request id, as a
+// RecordAssessment would (the same fingerprint): a record stored before
+// under its id, by a batch or alone, is answered as stored.
+type BatchRecord struct {
+	RoundID string
+	Records []RecordAssessment
+}
+
+// BatchRecordHandler is the BatchRecordAssessments use case.
+type BatchRecordHandler struct{ rec recorder }
+
+// Handle records the batch and answers every record in its order.
+func (h BatchRecordHandler) Handle(ctx context.Context, cmd BatchRecord) ([]Recorded, error) {
+	seen := map[string]int{}
+	for i, c := range cmd.Records {
+		if err := c.checkText(); err != nil {
+			return nil, fmt.Errorf("records[%d] (%s): %w", i, c.InstitutionID, err)
+		}
+		if j, dup := seen[c.InstitutionID]; dup {
+			return nil, fault.Invalidf("records[%d]: institution %s is already records[%d]: one record per institution in a batch", i, c.InstitutionID, j)
+		}
+		seen[c.InstitutionID] = i
+	}
+	for range maxFenceRetries {
+		out, err := h.try(ctx, cmd)
+		if !errors.Is(err, ErrRoundMoved) {
+			return out, err
+		}
+	}
+	return nil, fault.Conflictf("round %s is changing concurrently; try again", cmd.RoundID)
+}
+
+// try decides every record on the round as it is now, then stores the new
+// ones in one batch.
+func (h BatchRecordHandler) try(ctx context.Context, cmd BatchRecord) ([]Recorded, error) {
+	rc := h.rec
+	r, err := rc.store.Round(ctx, cmd.RoundID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Recorded, len(cmd.Records))
+	var todo []Append
+	var at []int
+	for i, c := range cmd.Records {
+		c.RoundID = cmd.RoundID
+		fp := c.fingerprint(false)
+		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: c.InstitutionID}
+		tip, err := rc.store.Tip(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if tip.Latest != nil {
+			// Stored before: a retry is answered, anything else is a
+			// correction, which goes one by one with its reason.
+			done, _, err := rc.replayOr(ctx, key, c.RequestID, fp, fault.Conflictf(
+				"records[%d]: %s already has a record (revision %d) from another request: a correction goes one by one (RecordAssessment with corrects_revision and a reason)",
+				i, c.InstitutionID, tip.Latest.Revision))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = Recorded{Assessment: done}
+			continue
+		}
+		if err := round.CheckRecordable(r); err != nil {
+			return nil, err
+		}
+		a, err := rc.compose(ctx, r, c, false)
+		if err != nil {
+			return nil, fmt.Errorf("records[%d] (%s): %w", i, c.InstitutionID, err)
+		}
+		a.RequestFingerprint = fp
+		todo = append(todo, Append{Assessment: a, Tip: tip, Fence: r})
+		at = append(at, i)
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	stored, err := rc.store.AppendBatch(ctx, todo, r)
+	if err != nil {
+		return nil, err
+	}
+	for j, a := range stored {
+		out[at[j]] = Recorded{Assessment: a, Created: true}
+	}
+	return out, nil
+}
