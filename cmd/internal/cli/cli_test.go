@@ -289,3 +289,18 @@ func TestParseInterspersed(t *testing.T) {
 		t.Errorf("positional %q, round %q, dry %v", pos, *round, *dry)
 	}
 }
+
+func TestBatchIndexNamesTheRefusedLine(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{status.Error(codes.InvalidArgument, "records[3] (pemkab-hss): reported total 100.01 is outside the scale"), 3},
+		{status.Error(codes.Aborted, "records[12]: polres-001 already has a record"), 0}, // past the chunk: the first
+		{status.Error(codes.Unavailable, "NATS is unreachable"), 0},
+	} {
+		if got := batchIndex(c.err, 10); got != c.want {
+			t.Errorf("%v: %d, want %d", c.err, got, c.want)
+		}
+	}
+}

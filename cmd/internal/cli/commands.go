@@ -189,8 +189,10 @@ stops there. The lines are then recorded in atomic batches (--batch lines,
 each stored whole or not at all), each line under a request id derived from
 its content: an import stopped part-way (a crash, Ctrl-C, a lost
 connection) is finished by running the same command again, and no line
-counts twice. A caller whose access is scoped to provinces or institutions
-records line by line. A
+counts twice. What changes while the file is written (the round closed, an
+institution retired meanwhile) stops it at a batch: the batches before stay
+stored, and the same command finishes once the cause is fixed. A caller
+whose access is scoped to provinces or institutions records line by line. A
 changed line for an institution that already has a record is refused: that
 is a correction ("predikat assessments correct"), not an import.`,
 		examples: []string{

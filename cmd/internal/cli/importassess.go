@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 
 	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -144,30 +146,35 @@ func (s *session) writeAssessments(ctx context.Context, path, roundID string, pl
 		return fmt.Errorf("%s:%d: %s: %w\n%d of %d lines are stored; run the same command again to record the rest (stored lines are not recorded twice)",
 			path, row.Line, row.InstitutionID, err, recorded+unchanged, plan.total)
 	}
-	for start := 0; start < len(plan.todo); start += batch {
+	oneByOne := false
+	for start := 0; start < len(plan.todo); {
 		chunk := plan.todo[start:min(start+batch, len(plan.todo))]
-		req := &assessmentv1.BatchRecordAssessmentsRequest{RoundId: roundID}
-		for _, row := range chunk {
-			r := row.Request(roundID)
-			req.Records = append(req.Records, &assessmentv1.BatchRecord{InstitutionId: r.GetInstitutionId(), Input: r.GetInput(), RequestId: r.GetRequestId()})
-		}
-		resp, err := s.asm.BatchRecordAssessments(ctx, req)
-		if status.Code(err) == codes.PermissionDenied {
-			batch = 1 // one by one from here: the same request ids
+		start += len(chunk)
+		if !oneByOne {
+			req := &assessmentv1.BatchRecordAssessmentsRequest{RoundId: roundID}
 			for _, row := range chunk {
-				one, err := s.asm.RecordAssessment(ctx, row.Request(roundID))
-				if err != nil {
-					return stopped(row, err)
-				}
-				count(one.GetCreated())
+				r := row.Request(roundID)
+				req.Records = append(req.Records, &assessmentv1.BatchRecord{InstitutionId: r.GetInstitutionId(), Input: r.GetInput(), RequestId: r.GetRequestId()})
 			}
-			continue
+			resp, err := s.asm.BatchRecordAssessments(ctx, req)
+			switch {
+			case status.Code(err) == codes.PermissionDenied:
+				oneByOne = true // from here on, with the same request ids
+			case err != nil:
+				return stopped(chunk[batchIndex(err, len(chunk))], err)
+			default:
+				for _, res := range resp.GetResults() {
+					count(res.GetCreated())
+				}
+				continue
+			}
 		}
-		if err != nil {
-			return stopped(chunk[0], err)
-		}
-		for _, res := range resp.GetResults() {
-			count(res.GetCreated())
+		for _, row := range chunk {
+			one, err := s.asm.RecordAssessment(ctx, row.Request(roundID))
+			if err != nil {
+				return stopped(row, err)
+			}
+			count(one.GetCreated())
 		}
 	}
 	bar.finish()
@@ -207,4 +214,17 @@ func (s *session) roundRecords(ctx context.Context, roundID string) (map[string]
 			return out, nil
 		}
 	}
+}
+
+var recordIndex = regexp.MustCompile(`records\[(\d+)\]`)
+
+// batchIndex is the record a batch refusal names ("records[3] ..."), so
+// the error shows that line of the file; the first when it names none.
+func batchIndex(err error, n int) int {
+	if m := recordIndex.FindStringSubmatch(status.Convert(err).Message()); m != nil {
+		if i, convErr := strconv.Atoi(m[1]); convErr == nil && i < n {
+			return i
+		}
+	}
+	return 0
 }

@@ -18,3 +18,15 @@ func IsWrongLastSequence(err error) bool {
 	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
+
+// errCodeBatchDuplicate is the server's refusal of an atomic batch holding
+// a message id it has stored inside its de-duplication window.
+const errCodeBatchDuplicate = 10201
+
+// IsBatchDuplicate reports whether an atomic batch was refused because a
+// message id in it was stored before (a batch sent again after its answer
+// was lost, or a record refused and sent again under its id).
+func IsBatchDuplicate(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeBatchDuplicate
+}

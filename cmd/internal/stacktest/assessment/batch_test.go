@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	harness "github.com/predikat-id/predikat/cmd/internal/stack"
@@ -169,4 +171,50 @@ func newServerWithOldStream(t *testing.T) *natstest.Server {
 		t.Fatal(err)
 	}
 	return ns
+}
+
+// Two versions of a scheme with overlapping years registered at the same
+// moment: the store decides them one after the other, so exactly one is
+// registered, on every replica.
+func TestConcurrentOverlappingSchemeVersions(t *testing.T) {
+	s := newStack(t)
+	got, err := s.svc.GetScheme(ctxT(t), &assessmentv1.GetSchemeRequest{SchemeId: "pekppp", Selector: &assessmentv1.GetSchemeRequest_Version{Version: "2023"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		v := proto.Clone(got.GetScheme()).(*assessmentv1.Scheme)
+		v.Version, v.FirstYear, v.LastYear = fmt.Sprintf("2026-v%d", i), 2026, 2026
+		go func() {
+			_, err := s.svc.RegisterSchemeVersion(ctxT(t), &assessmentv1.RegisterSchemeVersionRequest{Scheme: v})
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range n {
+		err := <-errs
+		switch status.Code(err) {
+		case codes.OK:
+			ok++
+		case codes.FailedPrecondition, codes.Aborted:
+		default:
+			t.Errorf("a racing registration: %v", err)
+		}
+	}
+	list, err := s.svc.ListSchemes(ctxT(t), &assessmentv1.ListSchemesRequest{SchemeId: "pekppp", Year: 2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != 1 || len(list.GetSchemes()) != 1 {
+		t.Fatalf("%d registrations succeeded, %d versions in force in 2026; want exactly one", ok, len(list.GetSchemes()))
+	}
+	// After a restart the same one, from the store.
+	s.svcStop()
+	s.startAssessment()
+	again, err := s.svc.ListSchemes(ctxT(t), &assessmentv1.ListSchemesRequest{SchemeId: "pekppp", Year: 2026})
+	if err != nil || len(again.GetSchemes()) != 1 || again.GetSchemes()[0].GetVersion() != list.GetSchemes()[0].GetVersion() {
+		t.Fatalf("after a restart: %v, %v", again, err)
+	}
 }

@@ -35,11 +35,14 @@ func (h BatchRecordHandler) Handle(ctx context.Context, cmd BatchRecord) ([]Reco
 	}
 	for range maxFenceRetries {
 		out, err := h.try(ctx, cmd)
-		if !errors.Is(err, ErrRoundMoved) {
+		// The round, or a record, moved while the batch was decided or
+		// stored: decide again on what is stored now (a batch that did
+		// commit is then answered from its records).
+		if !errors.Is(err, ErrRoundMoved) && !errors.Is(err, ErrBatchMoved) {
 			return out, err
 		}
 	}
-	return nil, fault.Conflictf("round %s is changing concurrently; try again", cmd.RoundID)
+	return nil, fault.Conflictf("round %s or its records are changing concurrently; send the batch again (records stored meanwhile are answered, not stored twice)", cmd.RoundID)
 }
 
 // try decides every record on the round as it is now, then stores the new

@@ -18,6 +18,12 @@ import (
 // again, since the change may have closed it.
 var ErrRoundMoved = errors.New("round changed since it was read")
 
+// ErrBatchMoved is what a batch append returns when a record of it moved
+// while the batch was stored (another write to its subject, or the batch
+// itself committed once already with its answer lost): the caller reads
+// the records again and decides again.
+var ErrBatchMoved = errors.New("a record of the batch moved while it was stored")
+
 // RecordKey names one institution's record in the round of a scheme and year.
 type RecordKey struct {
 	SchemeID      string

@@ -168,15 +168,19 @@ func (c *Catalog) checkAddLocked(v *Version) error {
 	return nil
 }
 
-func yearsOverlap(a, b *Version) bool {
+func yearsOverlap(a, b *Version) bool { return YearsOverlap(a.p, b.p) }
+
+// YearsOverlap reports whether two versions are in force in a common year
+// (a last year of 0 is open-ended): one version per scheme and year.
+func YearsOverlap(a, b *assessmentv1.Scheme) bool {
 	const open = int32(1<<31 - 1)
-	end := func(v *Version) int32 {
-		if v.p.GetLastYear() == 0 {
+	end := func(p *assessmentv1.Scheme) int32 {
+		if p.GetLastYear() == 0 {
 			return open
 		}
-		return v.p.GetLastYear()
+		return p.GetLastYear()
 	}
-	return a.p.GetFirstYear() <= end(b) && b.p.GetFirstYear() <= end(a)
+	return a.GetFirstYear() <= end(b) && b.GetFirstYear() <= end(a)
 }
 
 // List returns the versions matching every given filter, ordered by scheme

@@ -12,8 +12,8 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
-	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/services/assessment/internal/app"
 )
 
 // BatchItem is one new record of an atomic batch: its event, the request
@@ -54,8 +54,10 @@ func (s *Store) AppendBatch(ctx context.Context, items []BatchItem, fence uint64
 	}
 	ack, err := s.publishBatch(ctx, msgs)
 	switch {
-	case natsx.IsWrongLastSequence(err):
-		return nil, fault.Conflictf("a record of the batch changed while it was being stored; send the batch again (records stored meanwhile are answered, not stored twice)")
+	case natsx.IsWrongLastSequence(err), natsx.IsBatchDuplicate(err):
+		// A record moved, or one was stored under its id already (this
+		// batch committed, its answer lost): reading again answers it.
+		return nil, fmt.Errorf("%w: %w", app.ErrBatchMoved, err)
 	case err != nil:
 		return nil, unavailable("store the batch", err)
 	}

@@ -22,9 +22,10 @@ import (
 // BucketRounds holds one key per round id.
 const BucketRounds = "assessment_rounds"
 
-// BucketSchemes holds the scheme versions registered at run time, keyed
-// "<scheme id>.<version>", each a protobuf predikat.assessment.v1.Scheme
-// written once (a version never changes; a fix is a new version).
+// BucketSchemes holds the scheme versions registered at run time: one key
+// per scheme id, all its registered versions in one protobuf
+// ListSchemesResponse changed only by compare-and-set (a version never
+// changes once in it; a fix is a new version).
 const BucketSchemes = "assessment_schemes"
 
 // Source is the CloudEvents source of everything this service publishes.
@@ -57,13 +58,19 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 		return nil, err
 	}
 	if s.schemes, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
-		Bucket: BucketSchemes, Description: "Predikat scheme versions registered at run time", History: 1,
+		Bucket: BucketSchemes, Description: "Predikat scheme versions registered at run time", History: 16,
 		Storage: jetstream.FileStorage, Replicas: replicas,
 	}); err != nil {
 		return nil, err
 	}
 	if s.assessments, err = natsx.EnsureStream(ctx, js, events.StreamConfig(events.Assessments, replicas)); err != nil {
 		return nil, err
+	}
+	// A server before 2.12 drops the setting silently and would store a
+	// batch's records one by one: refuse to start rather than break "all
+	// or none".
+	if !s.assessments.CachedInfo().Config.AllowAtomicPublish {
+		return nil, fmt.Errorf("stream %s does not allow atomic batches: NATS 2.12 or newer is needed (BatchRecordAssessments stores a batch whole or not at all)", events.Assessments)
 	}
 	for _, name := range []string{events.Rounds, events.Awards} {
 		if _, err = natsx.EnsureStream(ctx, js, events.StreamConfig(name, replicas)); err != nil {
