@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mreg := metrics.NewRegistry()
 	metrics.Connected(mreg, "nats", cfg.NATS.IsConnected)
 	// The streams and the bucket this service writes: no leader, no write.
-	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds)...)
+	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds, "KV_"+store.BucketSchemes)...)
 	st.OnAwardPublished(awardMetrics(mreg))
 	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
 	sec.Apply(&gopts)
