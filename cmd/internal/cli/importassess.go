@@ -184,36 +184,24 @@ func (s *session) writeAssessments(ctx context.Context, path, roundID string, pl
 
 // allInstitutions lists every registered institution.
 func (s *session) allInstitutions(ctx context.Context) ([]*registryv1.Institution, error) {
-	var all []*registryv1.Institution
-	req := &registryv1.ListInstitutionsRequest{PageSize: 1000}
-	for {
-		resp, err := s.reg.ListInstitutions(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, resp.GetInstitutions()...)
-		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-			return all, nil
-		}
-	}
+	return allPages(ctx, &registryv1.ListInstitutionsRequest{PageSize: 1000},
+		func(r *registryv1.ListInstitutionsRequest, t string) { r.PageToken = t },
+		s.reg.ListInstitutions, (*registryv1.ListInstitutionsResponse).GetInstitutions)
 }
 
 // roundRecords is the current record of every institution in a round.
 func (s *session) roundRecords(ctx context.Context, roundID string) (map[string]*assessmentv1.Assessment, error) {
-	out := map[string]*assessmentv1.Assessment{}
-	req := &assessmentv1.ListAssessmentsRequest{RoundId: roundID, PageSize: 1000}
-	for {
-		resp, err := s.asm.ListAssessments(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range resp.GetAssessments() {
-			out[a.GetInstitutionId()] = a
-		}
-		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-			return out, nil
-		}
+	all, err := allPages(ctx, &assessmentv1.ListAssessmentsRequest{RoundId: roundID, PageSize: 1000},
+		func(r *assessmentv1.ListAssessmentsRequest, t string) { r.PageToken = t },
+		s.asm.ListAssessments, (*assessmentv1.ListAssessmentsResponse).GetAssessments)
+	if err != nil {
+		return nil, err
 	}
+	out := make(map[string]*assessmentv1.Assessment, len(all))
+	for _, a := range all {
+		out[a.GetInstitutionId()] = a
+	}
+	return out, nil
 }
 
 var recordIndex = regexp.MustCompile(`records\[(\d+)\]`)

@@ -3,10 +3,10 @@ package importfile
 import (
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/predikat-id/predikat/pkg/events"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fold"
 )
 
 // Matcher finds the registered institution a line names: by id, or by name
@@ -40,9 +40,10 @@ var shortForms = map[string]string{
 	"kab": "kabupaten", "prov": "provinsi", "kemen": "kementerian",
 }
 
-// NormalizeName is the form names are compared in.
+// NormalizeName is the form names are compared in: the registry's own
+// (fold.Name) with the short forms written out.
 func NormalizeName(s string) string {
-	fields := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	fields := strings.Fields(fold.Name(s))
 	for i, f := range fields {
 		if long, ok := shortForms[f]; ok {
 			fields[i] = long

@@ -26,10 +26,6 @@ type Version struct {
 	registered  bool // added at run time, not a built-in file
 }
 
-// Registered reports whether the version was added at run time rather than
-// built in.
-func (v *Version) Registered() bool { return v.registered }
-
 // Dimension is a weighted dimension of a version, weight pre-parsed.
 type Dimension struct {
 	Code   string

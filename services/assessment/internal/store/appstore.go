@@ -205,13 +205,10 @@ func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessmen
 		return nil, false, err
 	}
 	defer done()
-	a := convert.AssessmentToProto(&req.Assessment)
-	v, err := p.catalog.Get(a.GetSchemeId(), a.GetSchemeVersion())
+	ev, err := p.recorded(req)
 	if err != nil {
-		return nil, false, fmt.Errorf("scheme of the record: %w", err)
+		return nil, false, err
 	}
-	kind := registryv1.InstitutionKind(req.Assessment.Institution.Kind)
-	ev := &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale(), Bands: v.Bands()}
 	var prev *stored
 	if req.Tip.Latest != nil {
 		prev = &stored{ev: &eventsv1.AssessmentRecorded{Assessment: convert.AssessmentToProto(req.Tip.Latest)}, seq: req.Tip.Position,
@@ -219,6 +216,18 @@ func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessmen
 	}
 	got, created, err := p.s.Append(ctx, ev, req.Assessment.RequestFingerprint, req.CorrectsRevision, prev, req.Tip.Position, req.Fence.Revision)
 	return got.model(), created, err
+}
+
+// recorded is the event of a revision to append: the record with what of
+// its scheme version a consumer needs (peer groups, scale, band table).
+func (p *AppStore) recorded(req app.Append) (*eventsv1.AssessmentRecorded, error) {
+	a := convert.AssessmentToProto(&req.Assessment)
+	v, err := p.catalog.Get(a.GetSchemeId(), a.GetSchemeVersion())
+	if err != nil {
+		return nil, fmt.Errorf("scheme of the record: %w", err)
+	}
+	kind := registryv1.InstitutionKind(req.Assessment.Institution.Kind)
+	return &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale(), Bands: v.Bands()}, nil
 }
 
 // AppendBatch implements app.AssessmentStore.
@@ -230,14 +239,11 @@ func (p *AppStore) AppendBatch(ctx context.Context, reqs []app.Append, fence mod
 	defer done()
 	items := make([]BatchItem, len(reqs))
 	for i, req := range reqs {
-		a := convert.AssessmentToProto(&req.Assessment)
-		v, err := p.catalog.Get(a.GetSchemeId(), a.GetSchemeVersion())
+		ev, err := p.recorded(req)
 		if err != nil {
-			return nil, fmt.Errorf("scheme of the record: %w", err)
+			return nil, err
 		}
-		kind := registryv1.InstitutionKind(req.Assessment.Institution.Kind)
-		items[i] = BatchItem{Event: &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale(), Bands: v.Bands()},
-			Fingerprint: req.Assessment.RequestFingerprint, Expect: req.Tip.Position}
+		items[i] = BatchItem{Event: ev, Fingerprint: req.Assessment.RequestFingerprint, Expect: req.Tip.Position}
 	}
 	got, err := p.s.AppendBatch(ctx, items, fence.Revision)
 	if err != nil {

@@ -88,11 +88,7 @@ func (s *Store) registeredSchemes(ctx context.Context, id string) (*assessmentv1
 // version is handed over again with every later registration of its
 // scheme (adding it again changes nothing).
 func (s *Store) WatchSchemes(ctx context.Context, add func(*assessmentv1.Scheme)) error {
-	w, err := s.schemes.WatchAll(ctx)
-	if err != nil {
-		return unavailable("watch scheme versions", err)
-	}
-	handle := func(e jetstream.KeyValueEntry) {
+	err := natsx.WatchKV(ctx, s.schemes, func(e jetstream.KeyValueEntry) {
 		if e.Operation() != jetstream.KeyValuePut {
 			return
 		}
@@ -104,28 +100,9 @@ func (s *Store) WatchSchemes(ctx context.Context, add func(*assessmentv1.Scheme)
 		for _, p := range list.GetSchemes() {
 			add(p)
 		}
+	})
+	if err != nil {
+		return unavailable("watch scheme versions", err)
 	}
-	for e := range w.Updates() {
-		if e == nil { // the stored ones are all delivered
-			break
-		}
-		handle(e)
-	}
-	go func() {
-		defer func() { _ = w.Stop() }()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e != nil {
-					handle(e)
-				}
-			}
-		}
-	}()
 	return nil
 }

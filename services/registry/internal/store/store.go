@@ -195,46 +195,19 @@ func (s *Store) Start(ctx context.Context) error {
 	return s.reclaimIdentities(ctx)
 }
 
-// watch follows one bucket for the life of ctx. The KV watcher is an
-// ordered consumer: after a NATS restart it resubscribes by itself from where
-// it was, so the loop only ends with ctx.
+// watch follows one bucket for the life of ctx, and reports on ready once
+// its stored records are in the index.
 func (s *Store) watch(ctx context.Context, kv jetstream.KeyValue, bucket string, apply func(uint64, []byte) error, ready chan<- error) {
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		ready <- fmt.Errorf("watch %s: %w", bucket, err)
-		return
-	}
-	// Stopping a watcher only unsubscribes; the watch is over either way.
-	defer func() { _ = w.Stop() }()
-	signalled := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-w.Updates():
-			if !ok {
-				if !signalled {
-					ready <- fmt.Errorf("watch %s: closed before the initial values", bucket)
-				}
-				return
+	ready <- natsx.WatchKV(ctx, kv, func(e jetstream.KeyValueEntry) {
+		if e.Operation() == jetstream.KeyValuePut {
+			if err := apply(e.Revision(), e.Value()); err != nil {
+				// A record we cannot decode is a bug or foreign data: skip
+				// it loudly rather than stop following the bucket.
+				s.log.Error("undecodable registry record", "bucket", bucket, "key", e.Key(), "revision", e.Revision(), "err", err)
 			}
-			if e == nil { // end of the initial values
-				if !signalled {
-					signalled = true
-					ready <- nil
-				}
-				continue
-			}
-			if e.Operation() == jetstream.KeyValuePut {
-				if err := apply(e.Revision(), e.Value()); err != nil {
-					// A record we cannot decode is a bug or foreign data: skip
-					// it loudly rather than stop following the bucket.
-					s.log.Error("undecodable registry record", "bucket", bucket, "key", e.Key(), "revision", e.Revision(), "err", err)
-				}
-			}
-			s.applied[bucket].Mark(e.Revision())
 		}
-	}
+		s.applied[bucket].Mark(e.Revision())
+	})
 }
 
 // readOwnWrite waits (briefly) until this replica's index shows revision rev.
