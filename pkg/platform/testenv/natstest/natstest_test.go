@@ -22,6 +22,11 @@ func TestStartAndUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// SUB is sent asynchronously; the publish goes through another
+	// connection, so wait until the server has registered the interest.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Conn(t).Publish("hello", []byte("world")); err != nil {
 		t.Fatal(err)
 	}
