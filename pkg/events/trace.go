@@ -91,3 +91,27 @@ func Publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts ...j
 	span.SetAttributes(attribute.String("messaging.nats.stream", ack.Stream), attribute.Int64("messaging.nats.sequence", int64(ack.Sequence)))
 	return ack, nil
 }
+
+// PublishBatch runs publish, which stores msgs as one atomic batch, inside
+// one producer span named after the batch's event type, with the span's
+// trace context in every message. The atomic publish itself lives with the
+// NATS helpers (pkg/platform/natsx), which this package does not import.
+func PublishBatch[A any](ctx context.Context, msgs []*nats.Msg, publish func(context.Context, []*nats.Msg) (A, error)) (A, error) {
+	typ := ""
+	if len(msgs) > 0 {
+		typ = msgs[0].Header.Get(HeaderType)
+	}
+	ctx, span := otel.Tracer(tracerName).Start(ctx, "publish batch "+typ,
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.Int("messaging.batch.message_count", len(msgs))))
+	defer span.End()
+	for _, m := range msgs {
+		InjectTrace(ctx, m)
+	}
+	ack, err := publish(ctx, msgs)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return ack, err
+}

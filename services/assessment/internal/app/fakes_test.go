@@ -219,6 +219,19 @@ func (f *fakeStore) PublishCorrected(_ context.Context, c Correction) error {
 	return nil
 }
 
+func (f *fakeStore) GrantAll(ctx context.Context, awards []model.Award, each func(*model.Award, bool) error) error {
+	for _, a := range awards {
+		got, created, err := f.Grant(ctx, a)
+		if err != nil {
+			return err
+		}
+		if err := each(got, created); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (f *fakeStore) Grant(_ context.Context, a model.Award) (*model.Award, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -109,6 +109,9 @@ type AwardStore interface {
 	// Grant stores an award exactly once by id; created says whether this
 	// call was the one.
 	Grant(ctx context.Context, a model.Award) (stored *model.Award, created bool, err error)
+	// GrantAll grants rule awards as Grant does, in as few writes as it
+	// can, telling each one to each in order; an error from each stops it.
+	GrantAll(ctx context.Context, awards []model.Award, each func(stored *model.Award, created bool) error) error
 	Revoke(ctx context.Context, id, reason, actor string) (*model.Award, error)
 	// SyncAwards waits until the award view holds every stored award.
 	SyncAwards(ctx context.Context) error

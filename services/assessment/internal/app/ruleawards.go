@@ -95,6 +95,7 @@ func (ra ruleAwards) grant(ctx context.Context, r model.Round, ceremony *model.C
 	if err != nil {
 		return 0, 0, err
 	}
+	todo := make([]model.Award, 0, len(awards))
 	for _, a := range awards {
 		if _, err := ra.store.Award(a.ID); err == nil {
 			existing++
@@ -104,22 +105,20 @@ func (ra ruleAwards) grant(ctx context.Context, r model.Round, ceremony *model.C
 		if err := refreshHead(ctx, ra.registry, a); err != nil {
 			return granted, existing, err
 		}
-		_, created, err := ra.store.Grant(ctx, *a)
-		if err != nil {
-			return granted, existing, err
-		}
+		todo = append(todo, *a)
+	}
+	err = ra.store.GrantAll(ctx, todo, func(_ *model.Award, created bool) error {
 		if !created {
 			existing++
-			continue
+			return nil
 		}
 		granted++
 		if ra.afterGrant != nil {
-			if err := ra.afterGrant(granted); err != nil {
-				return granted, existing, err
-			}
+			return ra.afterGrant(granted)
 		}
-	}
-	return granted, existing, nil
+		return nil
+	})
+	return granted, existing, err
 }
 
 // forKey is what a rule award is for. Awards are matched by it, not by id:

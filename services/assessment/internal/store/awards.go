@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"sort"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -28,15 +30,9 @@ func awardSubject(verb events.AwardVerb, a *assessmentv1.Award) string {
 // that asked for a manual award ("" for a rule award), stored with it and
 // returned with the award found stored.
 func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award, fingerprint string) (Granted, bool, error) {
-	a.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
-	a.GrantTime = timestamppb.New(s.now())
-	ev := &eventsv1.AwardGranted{EventId: a.GetId(), EventTime: a.GetGrantTime(), Award: a}
-	msg, err := events.NewMsg(awardSubject(events.Granted, a), Source, a.GetInstitution().GetId(), ev)
+	msg, err := grantMsg(a, fingerprint, s.now())
 	if err != nil {
 		return Granted{}, false, err
-	}
-	if fingerprint != "" {
-		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
 	}
 	started := time.Now()
 	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(0))
@@ -50,6 +46,128 @@ func (s *Store) Grant(ctx context.Context, a *assessmentv1.Award, fingerprint st
 	s.awardPublished(events.Granted, time.Since(started))
 	s.readOwnWrite(ctx, s.view.awardsFeed, ack.Sequence)
 	return Granted{Award: a, Fingerprint: fingerprint}, true, nil
+}
+
+// grantMsg marks a granted at now and returns its AwardGranted message.
+func grantMsg(a *assessmentv1.Award, fingerprint string, now time.Time) (*nats.Msg, error) {
+	a.State = assessmentv1.AwardState_AWARD_STATE_GRANTED
+	a.GrantTime = timestamppb.New(now)
+	ev := &eventsv1.AwardGranted{EventId: a.GetId(), EventTime: a.GetGrantTime(), Award: a}
+	msg, err := events.NewMsg(awardSubject(events.Granted, a), Source, a.GetInstitution().GetId(), ev)
+	if err != nil {
+		return nil, err
+	}
+	if fingerprint != "" {
+		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
+	}
+	return msg, nil
+}
+
+// grantChunk is how many awards one atomic batch grants. JetStream writes
+// an atomic batch in one go, so a publication of hundreds of awards costs a
+// few writes instead of one fsync and one round trip per award; a chunk
+// is kept small enough that its first award does not wait long for its
+// last (each subscriber sees an award only once its whole batch is
+// stored).
+const grantChunk = 50
+
+// grantChunkOverride, above 0, replaces grantChunk: tests of a publication
+// interrupted between two batches need a round of a few awards to take
+// several.
+var grantChunkOverride atomic.Int32
+
+// SetGrantChunk sets how many awards one atomic batch grants (0: the
+// default). Only tests set it.
+func SetGrantChunk(n int32) { grantChunkOverride.Store(n) }
+
+func chunkSize() int {
+	if n := grantChunkOverride.Load(); n > 0 {
+		return int(n)
+	}
+	return grantChunk
+}
+
+// GrantAll grants rule awards (no request fingerprint) exactly once each,
+// as Grant does, in atomic batches of grantChunk, and tells each to each in
+// order: the award as stored and whether this call stored it. Every message
+// still expects its own subject empty, so an award granted meanwhile (by
+// another replica, or by a call whose answer was lost) refuses its batch
+// whole; that batch is then granted one by one, and each award finds its
+// own. An error from each stops there, as a crash would.
+func (s *Store) GrantAll(ctx context.Context, awards []*assessmentv1.Award, each func(g Granted, created bool) error) error {
+	atomic, err := s.awardsAtomic(ctx)
+	if err != nil {
+		return err
+	}
+	var last uint64
+	size := chunkSize()
+	for start := 0; start < len(awards); start += size {
+		chunk := awards[start:min(start+size, len(awards))]
+		if !atomic || len(chunk) == 1 {
+			if err := s.grantEach(ctx, chunk, each); err != nil {
+				return err
+			}
+			continue
+		}
+		msgs := make([]*nats.Msg, len(chunk))
+		now := s.now()
+		for i, a := range chunk {
+			if msgs[i], err = grantMsg(a, "", now); err != nil {
+				return err
+			}
+			msgs[i].Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+		}
+		started := time.Now()
+		ack, err := events.PublishBatch(ctx, msgs, func(ctx context.Context, msgs []*nats.Msg) (natsx.BatchAck, error) {
+			ctx, cancel := context.WithTimeout(ctx, callTimeout)
+			defer cancel()
+			return natsx.PublishAtomic(ctx, s.js.Conn(), msgs)
+		})
+		switch {
+		case natsx.IsWrongLastSequence(err), natsx.IsBatchDuplicate(err):
+			if err := s.grantEach(ctx, chunk, each); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			return unavailable("grant awards", err)
+		}
+		took := time.Since(started)
+		last = ack.Last
+		for _, a := range chunk {
+			s.awardPublished(events.Granted, took)
+			if err := each(Granted{Award: a}, true); err != nil {
+				return err
+			}
+		}
+	}
+	if last > 0 {
+		s.readOwnWrite(ctx, s.view.awardsFeed, last)
+	}
+	return nil
+}
+
+func (s *Store) grantEach(ctx context.Context, awards []*assessmentv1.Award, each func(Granted, bool) error) error {
+	for _, a := range awards {
+		g, created, err := s.Grant(ctx, a, "")
+		if err != nil {
+			return err
+		}
+		if err := each(g, created); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// awardsAtomic says whether the AWARDS stream takes atomic batches (a
+// stream the service could not update to them is granted one by one).
+func (s *Store) awardsAtomic(ctx context.Context) (bool, error) {
+	st, err := s.js.Stream(ctx, events.Awards)
+	if err != nil {
+		return false, unavailable("read awards stream", err)
+	}
+	return st.CachedInfo().Config.AllowAtomicPublish, nil
 }
 
 // OnAwardPublished sets, before use, what is told of every award event
