@@ -19,6 +19,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/backoff"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -49,7 +50,18 @@ type Client struct {
 	inst    map[string]*registryv1.Institution // nil value: not in the registry
 	regions map[string]*registryv1.Region
 	loaded  time.Time // when regions were last listed
+
+	// changes counts every change of what the cache answers (see
+	// Changes).
+	changes atomic.Uint64
 }
+
+// Changes is a counter that moves whenever an answer of the cache may have
+// changed: an institution or region stored, dropped or replaced, the watch
+// lost or back. A caller that keeps something built from names (a cached
+// response) keeps it only while the counter has not moved since it read
+// them.
+func (c *Client) Changes() uint64 { return c.changes.Load() }
 
 // New returns a client over a connection to the registry.
 func New(cc grpc.ClientConnInterface, log *slog.Logger) *Client {
@@ -104,6 +116,7 @@ func (c *Client) setLive(live bool) {
 	}
 	c.stale = !live && (c.stale || c.live || len(c.inst) > 0)
 	c.live = live
+	c.changes.Add(1)
 }
 
 // follow reads the registry's snapshot into the cache, then keeps it
@@ -154,6 +167,7 @@ func (c *Client) endSnapshot(seen map[string]bool) {
 			delete(c.inst, id)
 		}
 	}
+	c.changes.Add(1)
 	c.mu.Unlock()
 	c.setLive(true)
 }
@@ -172,6 +186,7 @@ func (c *Client) put(id string, in *registryv1.Institution) {
 		}
 	}
 	c.inst[id] = in
+	c.changes.Add(1)
 }
 
 // Institutions returns the institutions with the given ids that the registry
@@ -296,6 +311,7 @@ func (c *Client) Region(ctx context.Context, code string) (*registryv1.Region, e
 	for _, r := range resp.GetRegions() {
 		c.regions[r.GetCode()] = r
 	}
+	c.changes.Add(1)
 	c.loaded = time.Now()
 	r = c.regions[code]
 	c.mu.Unlock()
