@@ -84,11 +84,12 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, name string, f Filte
 			_ = m.NakWithDelay(time.Second)
 			return
 		}
-		// Acknowledged with a context of its own: the handler's work is done,
-		// and its acknowledgement must not be lost to ctx ending meanwhile.
-		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = m.DoubleAck(actx)
+		// Acknowledged without waiting for the server's answer: a round
+		// trip per award would make the subscriber, not the publication,
+		// set the pace of the feed (a round's awards arrive in bursts). An
+		// acknowledgement lost on the way is redelivered after AckWait,
+		// which at-least-once delivery allows (Redelivered is set).
+		_ = m.Ack()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("award subscriber %s: %w", name, err)

@@ -42,10 +42,8 @@ func StreamConfig(name string, replicas int) jetstream.StreamConfig {
 		Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
 		Duplicates: DedupWindow, DenyDelete: true, DenyPurge: true,
 		// Records of a table arrive as atomic batches (all stored, or
-		// none): BatchRecordAssessments; a publication's rule awards are
-		// granted in atomic batches too, a few writes instead of one per
-		// award. Streams created before are updated to it when the
-		// assessment service starts.
-		AllowAtomicPublish: name == Assessments || name == Awards,
+		// none): BatchRecordAssessments. Streams created before are
+		// updated to it when the assessment service starts.
+		AllowAtomicPublish: name == Assessments,
 	}
 }

@@ -73,6 +73,19 @@ func StartConsume(ctx context.Context, name, stream, subject string, header nats
 // trace context in m's headers: the write's trace continues in every
 // consumer of the event.
 func Publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	span := StartPublish(ctx, m)
+	ack, err := js.PublishMsg(ctx, m, opts...)
+	EndPublish(span, ack, err)
+	if err != nil {
+		return nil, err //nolint:wrapcheck // the callers say what they published
+	}
+	return ack, nil
+}
+
+// StartPublish starts the producer span of publishing m and writes its
+// trace context into m's headers; EndPublish ends it with the outcome. For
+// a publish whose acknowledgement arrives later (PublishMsgAsync).
+func StartPublish(ctx context.Context, m *nats.Msg) trace.Span {
 	ctx, span := otel.Tracer(tracerName).Start(ctx, "publish "+m.Header.Get(HeaderType),
 		trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
@@ -80,38 +93,17 @@ func Publish(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts ...j
 			attribute.String("messaging.destination.name", m.Subject),
 			attribute.String("messaging.message.id", m.Header.Get(HeaderID)),
 		))
-	defer span.End()
 	InjectTrace(ctx, m)
-	ack, err := js.PublishMsg(ctx, m, opts...)
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-		return nil, err //nolint:wrapcheck // the callers say what they published
-	}
-	span.SetAttributes(attribute.String("messaging.nats.stream", ack.Stream), attribute.Int64("messaging.nats.sequence", int64(ack.Sequence)))
-	return ack, nil
+	return span
 }
 
-// PublishBatch runs publish, which stores msgs as one atomic batch, inside
-// one producer span named after the batch's event type, with the span's
-// trace context in every message. The atomic publish itself lives with the
-// NATS helpers (pkg/platform/natsx), which this package does not import.
-func PublishBatch[A any](ctx context.Context, msgs []*nats.Msg, publish func(context.Context, []*nats.Msg) (A, error)) (A, error) {
-	typ := ""
-	if len(msgs) > 0 {
-		typ = msgs[0].Header.Get(HeaderType)
-	}
-	ctx, span := otel.Tracer(tracerName).Start(ctx, "publish batch "+typ,
-		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.Int("messaging.batch.message_count", len(msgs))))
+// EndPublish ends a span StartPublish started.
+func EndPublish(span trace.Span, ack *jetstream.PubAck, err error) {
 	defer span.End()
-	for _, m := range msgs {
-		InjectTrace(ctx, m)
-	}
-	ack, err := publish(ctx, msgs)
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
+		return
 	}
-	return ack, err
+	span.SetAttributes(attribute.String("messaging.nats.stream", ack.Stream), attribute.Int64("messaging.nats.sequence", int64(ack.Sequence)))
 }

@@ -2,7 +2,7 @@ package wiring
 
 import "github.com/predikat-id/predikat/services/assessment/internal/store"
 
-// SetGrantBatch sets how many rule awards one atomic write grants (0: the
-// default). Tests of a publication interrupted between two writes make a
-// round of a few awards take several; the service never calls it.
-func SetGrantBatch(n int32) { store.SetGrantChunk(n) }
+// SetGrantWindow sets how many rule-award grants a publication has in
+// flight at once (0: the default). Tests of a publication interrupted
+// between two grants send them one at a time; the service never calls it.
+func SetGrantWindow(n int32) { store.SetGrantWindow(n) }

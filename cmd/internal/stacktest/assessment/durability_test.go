@@ -23,14 +23,14 @@ import (
 var errKilled = errors.New("killed in the middle of the publication")
 
 // interruptPublicationsAfter restarts the assessment service so that its
-// PublishRound stops after granting n awards (0: never), which it grants in
-// atomic writes of n: the stop falls between two writes, as a kill there
-// would. The returned function lets the same service publish uninterrupted
-// from then on.
+// PublishRound stops after granting n awards (0: never), which it grants
+// one at a time: the stop falls between two grants, as a kill there would.
+// The returned function lets the same service publish uninterrupted from
+// then on.
 func (s *stack) interruptPublicationsAfter(n int32) (disarm func()) {
 	s.t.Helper()
-	wiring.SetGrantBatch(n)
-	s.t.Cleanup(func() { wiring.SetGrantBatch(0) })
+	wiring.SetGrantWindow(1)
+	s.t.Cleanup(func() { wiring.SetGrantWindow(0) })
 	var armed atomic.Bool
 	armed.Store(n > 0)
 	f := func(granted int32) error {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -63,82 +65,88 @@ func grantMsg(a *assessmentv1.Award, fingerprint string, now time.Time) (*nats.M
 	return msg, nil
 }
 
-// grantChunk is how many awards one atomic batch grants. JetStream writes
-// an atomic batch in one go, so a publication of hundreds of awards costs a
-// few writes instead of one fsync and one round trip per award; a chunk
-// is kept small enough that its first award does not wait long for its
-// last (each subscriber sees an award only once its whole batch is
-// stored).
-const grantChunk = 50
+// grantWindow is how many grants of a publication are in flight at once.
+// JetStream stores a stream's messages one at a time and, with sync writes,
+// fsyncs each: a publication's awards cost one write each however they are
+// sent. Sent one by one, each also waits a round trip; with a few in
+// flight the round trips overlap the writes. With many, each award would
+// wait behind the writes of all those before it, and reach subscribers
+// later. (An atomic batch is worse on both counts: a fixed cost of several
+// milliseconds on this disk, and every award waits for its whole batch.)
+const grantWindow = 3
 
-// grantChunkOverride, above 0, replaces grantChunk: tests of a publication
-// interrupted between two batches need a round of a few awards to take
-// several.
-var grantChunkOverride atomic.Int32
+// grantWindowOverride, above 0, replaces grantWindow: tests of a
+// publication interrupted between two grants send them one at a time.
+var grantWindowOverride atomic.Int32
 
-// SetGrantChunk sets how many awards one atomic batch grants (0: the
+// SetGrantWindow sets how many grants are in flight at once (0: the
 // default). Only tests set it.
-func SetGrantChunk(n int32) { grantChunkOverride.Store(n) }
+func SetGrantWindow(n int32) { grantWindowOverride.Store(n) }
 
-func chunkSize() int {
-	if n := grantChunkOverride.Load(); n > 0 {
+func window() int {
+	if n := grantWindowOverride.Load(); n > 0 {
 		return int(n)
 	}
-	return grantChunk
+	return grantWindow
+}
+
+// grantFlight is one grant sent and not yet acknowledged.
+type grantFlight struct {
+	award   *assessmentv1.Award
+	ack     jetstream.PubAckFuture
+	span    trace.Span
+	started time.Time
 }
 
 // GrantAll grants rule awards (no request fingerprint) exactly once each,
-// as Grant does, in atomic batches of grantChunk, and tells each to each in
-// order: the award as stored and whether this call stored it. Every message
-// still expects its own subject empty, so an award granted meanwhile (by
-// another replica, or by a call whose answer was lost) refuses its batch
-// whole; that batch is then granted one by one, and each award finds its
-// own. An error from each stops there, as a crash would.
+// as Grant does, with a few grants in flight at once, and tells each to
+// each in order: the award as stored and whether this call stored it (an
+// award granted meanwhile, by another replica or by a call whose answer was
+// lost, is found stored). An error from each stops there, as a crash would;
+// grants still in flight then land or not, and a resumed publication finds
+// them either way.
 func (s *Store) GrantAll(ctx context.Context, awards []*assessmentv1.Award, each func(g Granted, created bool) error) error {
-	atomic, err := s.awardsAtomic(ctx)
-	if err != nil {
-		return err
-	}
+	var queue []grantFlight
 	var last uint64
-	size := chunkSize()
-	for start := 0; start < len(awards); start += size {
-		chunk := awards[start:min(start+size, len(awards))]
-		if !atomic || len(chunk) == 1 {
-			if err := s.grantEach(ctx, chunk, each); err != nil {
-				return err
-			}
-			continue
-		}
-		msgs := make([]*nats.Msg, len(chunk))
-		now := s.now()
-		for i, a := range chunk {
-			if msgs[i], err = grantMsg(a, "", now); err != nil {
-				return err
-			}
-			msgs[i].Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
-		}
-		started := time.Now()
-		ack, err := events.PublishBatch(ctx, msgs, func(ctx context.Context, msgs []*nats.Msg) (natsx.BatchAck, error) {
-			ctx, cancel := context.WithTimeout(ctx, callTimeout)
-			defer cancel()
-			return natsx.PublishAtomic(ctx, s.js.Conn(), msgs)
-		})
+	settle := func(f grantFlight) error {
+		ack, err := awaitAck(ctx, f.ack)
+		events.EndPublish(f.span, ack, err)
 		switch {
-		case natsx.IsWrongLastSequence(err), natsx.IsBatchDuplicate(err):
-			if err := s.grantEach(ctx, chunk, each); err != nil {
-				return err
+		case natsx.IsWrongLastSequence(err), err == nil && ack.Duplicate:
+			got, gerr := s.storedAward(ctx, awardSubject(events.Granted, f.award))
+			if gerr != nil {
+				return gerr
 			}
-			continue
+			return each(got, false)
 		case err != nil:
-			return unavailable("grant awards", err)
+			return unavailable("grant award", err)
 		}
-		took := time.Since(started)
-		last = ack.Last
-		for _, a := range chunk {
-			s.awardPublished(events.Granted, took)
-			if err := each(Granted{Award: a}, true); err != nil {
+		s.awardPublished(events.Granted, time.Since(f.started))
+		last = max(last, ack.Sequence)
+		return each(Granted{Award: f.award}, true)
+	}
+	for _, a := range awards {
+		if len(queue) == window() {
+			if err := settle(queue[0]); err != nil {
 				return err
 			}
+			queue = queue[1:]
+		}
+		msg, err := grantMsg(a, "", s.now())
+		if err != nil {
+			return err
+		}
+		span := events.StartPublish(ctx, msg)
+		fut, err := s.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(0))
+		if err != nil {
+			events.EndPublish(span, nil, err)
+			return unavailable("grant award", err)
+		}
+		queue = append(queue, grantFlight{award: a, ack: fut, span: span, started: time.Now()})
+	}
+	for _, f := range queue {
+		if err := settle(f); err != nil {
+			return err
 		}
 	}
 	if last > 0 {
@@ -147,27 +155,21 @@ func (s *Store) GrantAll(ctx context.Context, awards []*assessmentv1.Award, each
 	return nil
 }
 
-func (s *Store) grantEach(ctx context.Context, awards []*assessmentv1.Award, each func(Granted, bool) error) error {
-	for _, a := range awards {
-		g, created, err := s.Grant(ctx, a, "")
-		if err != nil {
-			return err
-		}
-		if err := each(g, created); err != nil {
-			return err
-		}
+// awaitAck waits for an asynchronous publish's acknowledgement, at most
+// callTimeout.
+func awaitAck(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
+	t := time.NewTimer(callTimeout)
+	defer t.Stop()
+	select {
+	case ack := <-f.Ok():
+		return ack, nil
+	case err := <-f.Err():
+		return nil, err
+	case <-t.C:
+		return nil, fmt.Errorf("no acknowledgement within %s", callTimeout)
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return nil
-}
-
-// awardsAtomic says whether the AWARDS stream takes atomic batches (a
-// stream the service could not update to them is granted one by one).
-func (s *Store) awardsAtomic(ctx context.Context) (bool, error) {
-	st, err := s.js.Stream(ctx, events.Awards)
-	if err != nil {
-		return false, unavailable("read awards stream", err)
-	}
-	return st.CachedInfo().Config.AllowAtomicPublish, nil
 }
 
 // OnAwardPublished sets, before use, what is told of every award event
