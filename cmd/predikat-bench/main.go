@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -19,54 +20,100 @@ import (
 )
 
 const usage = `Usage: predikat-bench [flags]
+       predikat-bench --compare a.json b.json
 
 Starts its own stack on free ports in a temporary directory (it can run beside
 "make run"), measures throughput and p50/p99 latency of each hot path at 1 and
-50 concurrent callers next to a baseline measured in the same run (a bare gRPC
-echo, a raw JetStream publish, raw Redis commands), prints one table and
-writes the same rows as JSON for comparison across commits. A full run takes
-a few minutes and about 2 GB of memory (the 1,000,000-entry boards).
+50 concurrent callers next to baselines measured in the same run (a gRPC echo
+through the services' server chain and a bare one, a raw JetStream publish and
+atomic batch, raw Redis commands, a raw stream read), judges each against its
+target, prints one table and writes the same rows as JSON for comparison
+across commits. A full run takes about five minutes and 2-3 GB of memory (the
+1,000,000-entry boards) and runs each service as its own process, so each
+service's heap is measured; --quick runs them in this process.
+
+--compare prints two JSON reports side by side, row by row: each run's ratio
+and result, and the change.
 
 Examples:
   go run ./cmd/predikat-bench
   go run ./cmd/predikat-bench --quick
   go run ./cmd/predikat-bench --profile .bench/pprof
   go run ./cmd/predikat-bench --quick --processes
+  go run ./cmd/predikat-bench --compare old.json .bench/results.json
 
 Flags:
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:])
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("predikat-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	quick := fs.Bool("quick", false, "smaller sizes and shorter cells (no 1,000,000-entry boards)")
+	quick := fs.Bool("quick", false, "smaller sizes and shorter cells (no 1,000,000-entry boards), services in this process")
 	jsonPath := fs.String("out", bench.DefaultJSONPath, "where the rows are written as JSON")
 	profile := fs.String("profile", "", "directory for a CPU profile of each operation")
-	processes := fs.Bool("processes", false, "run each service as its own OS process (built with go build), so each has its own memory figures")
+	processes := fs.Bool("processes", false, "run each service as its own OS process (the default of a full run)")
+	inProcess := fs.Bool("in-process", false, "run the services in this process (the default of --quick)")
+	compare := fs.Bool("compare", false, "print the two JSON reports named as arguments side by side")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
+	if *compare {
+		if fs.NArg() != 2 {
+			fmt.Fprintln(stderr, "predikat-bench: --compare takes two JSON reports: predikat-bench --compare a.json b.json")
+			return 2
+		}
+		return compareReports(fs.Arg(0), fs.Arg(1), stdout, stderr)
+	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "predikat-bench: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "predikat-bench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	err := bench.Run(ctx, bench.Options{Out: os.Stdout, JSONPath: *jsonPath, Quick: *quick, ProfileDir: *profile, Processes: *processes,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if *processes && *inProcess {
+		fmt.Fprintln(stderr, "predikat-bench: --processes and --in-process exclude each other")
+		return 2
+	}
+	// A full run measures each service's memory, which needs each in its
+	// own process; --quick keeps them in this process, where they start
+	// faster (no build).
+	procs := (!*quick || *processes) && !*inProcess
+	err := bench.Run(ctx, bench.Options{Out: stdout, JSONPath: *jsonPath, Quick: *quick, ProfileDir: *profile, Processes: procs,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "predikat-bench:", err)
+		fmt.Fprintln(stderr, "predikat-bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// compareReports prints two runs side by side; it fails only on a report
+// it cannot read.
+func compareReports(a, b string, stdout, stderr io.Writer) int {
+	ra, err := bench.LoadReport(a)
+	if err != nil {
+		fmt.Fprintln(stderr, "predikat-bench:", err)
+		return 1
+	}
+	rb, err := bench.LoadReport(b)
+	if err != nil {
+		fmt.Fprintln(stderr, "predikat-bench:", err)
+		return 1
+	}
+	if err := bench.Compare(stdout, ra, rb, a, b); err != nil {
+		fmt.Fprintln(stderr, "predikat-bench:", err)
 		return 1
 	}
 	return 0

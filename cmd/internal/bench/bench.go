@@ -87,29 +87,44 @@ type plan struct {
 	prevBoard    int   // entries of each board's previous round (movement)
 	rebuilds     []int // rebuild sizes, each one of boards
 	fanout       int   // institutions in the published round
+	batches      []int // BatchRecordAssessments sizes: the first at every caller count, the others at one caller
 	cell         budget
 	callers      []int
 	setupCallers int
+	// repeatBudget bounds the time spent measuring disturbed cells again.
+	repeatBudget time.Duration
+	// cellTimeout bounds one cell: one stuck past it is reported in its
+	// row, and the run goes on.
+	cellTimeout time.Duration
 }
 
 func fullPlan() *plan {
 	return &plan{institutions: 10_000, boards: []int{1_000, 100_000, 1_000_000}, prevBoard: 1_000,
-		rebuilds: []int{100_000, 1_000_000}, fanout: 500, cell: budget{dur: 1500 * time.Millisecond}, callers: []int{1, 50}, setupCallers: 32}
+		rebuilds: []int{100_000, 1_000_000}, fanout: 500, batches: []int{100, 500}, cell: budget{dur: time.Second}, callers: []int{1, 50}, setupCallers: 32,
+		repeatBudget: 45 * time.Second, cellTimeout: 2 * time.Minute}
 }
 
 func quickPlan() *plan {
 	p := fullPlan()
-	p.boards, p.rebuilds, p.cell = []int{1_000, 100_000}, []int{100_000}, budget{dur: 750 * time.Millisecond}
+	p.boards, p.rebuilds, p.batches, p.cell = []int{1_000, 100_000}, []int{100_000}, []int{100}, budget{dur: 300 * time.Millisecond}
+	p.repeatBudget = 8 * time.Second
 	return p
 }
 
 // Targets: what each operation must reach against its baseline.
 const (
-	targetRecordVsEcho   = 0.40
-	targetQueryVsEcho    = 0.50
-	targetStandingGrowth = 1.5
-	targetRebuildRate    = 50_000
-	targetFanoutP99      = 10 * time.Millisecond
+	targetRecordVsPublish = 0.70 // RecordAssessment, of a raw JetStream sync publish
+	targetRecordGrowth    = 1.2  // RecordAssessment's cost with the board records stored, over an empty stream's
+	targetBatchVsAtomic   = 0.50 // BatchRecordAssessments records/s, of a raw atomic batch's
+	targetQueryVsEcho     = 0.50 // GetLeaderboard and GetStanding, of the echo through the server chain
+	targetQueryGrowth     = 1.5  // p50 on the largest board over the smallest
+	targetRebuildVsRead   = 0.80 // RebuildBoards, of the raw stream read
+	targetFanoutVsRaw     = 3.0  // award publish->receive p99, over the raw publish->receive p99
+	targetFanoutP99       = 10 * time.Millisecond
+	targetLastAward       = 250 * time.Millisecond
+	targetAssessmentHeap  = 300 // MB, the assessment service's heap at 1M records
+	targetRankingHeap     = 200 // MB, the ranking service's heap at 1M records
+	memoryTargetRecords   = 1_000_000
 )
 
 // Run starts a private stack, measures every operation against its
@@ -134,7 +149,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		}
 	}
 	start := time.Now()
-	r := &runner{o: o, p: p, log: o.Logger, rep: newReport(start, o.Quick)}
+	r := &runner{o: o, p: p, log: o.Logger, rep: newReport(start, o.Quick), rpt: repeats{left: p.repeatBudget}}
 	if p.cell.ops > 0 {
 		r.rep.CellBudget = fmt.Sprintf("%d calls per subject (+%d warm-up), in %d interleaved slices", p.cell.ops, p.cell.ops/10, rounds)
 	} else {
@@ -149,6 +164,9 @@ func Run(ctx context.Context, o Options) (err error) {
 	if o.Processes {
 		mode = harness.Processes
 	}
+	if p.cellTimeout == 0 {
+		p.cellTimeout = 2 * time.Minute
+	}
 	s, err := newStack(ctx, r.log, svcLog, mode)
 	if err != nil {
 		return err
@@ -158,35 +176,60 @@ func Run(ctx context.Context, o Options) (err error) {
 	return r.steps(ctx)
 }
 
-// steps runs the setup and every group of cells, in order.
+// steps runs the setup and every group of cells, in order. A cell that
+// fails is reported in its row and the run goes on; only a setup that
+// fails, a service that died or an interrupted run end it.
 func (r *runner) steps(ctx context.Context) error {
 	s := r.s
+	if err := r.setup(ctx); err != nil {
+		if ferr := s.failed(); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		return fmt.Errorf("bench setup: %w", err)
+	}
 	for _, step := range []struct {
 		name string
 		fn   func(context.Context) error
 	}{
-		{"setup", r.setup},
 		{"RecordAssessment", r.recordGroup},
+		{"BatchRecordAssessments", r.batchGroup},
 		{"GetLeaderboard", r.leaderboardGroup},
 		{"GetStanding", r.standingGroup},
 		{"ListInstitutions", r.listGroup},
+		{"atomic batch", r.fsyncGroup},
 		{"award fan-out", r.fanoutGroup},
-		{"rebuild", r.rebuildGroup},
+		{"RebuildBoards", r.rebuildGroup},
 	} {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := step.fn(ctx); err != nil {
-			if ferr := s.failed(); ferr != nil {
-				err = errors.Join(err, ferr)
+			if err := r.failRow(ctx, step.name, 0, 0, err); err != nil {
+				return fmt.Errorf("bench %s: %w", step.name, err)
 			}
-			return fmt.Errorf("bench %s: %w", step.name, err)
 		}
 	}
+	r.memoryRows(ctx)
 	for name, mb := range s.memory() {
 		r.rep.Setup["rss_end_mb_"+name] = mb
 	}
 	return s.failed()
+}
+
+// failRow reports a cell that could not be measured in its row, so the
+// run goes on; it returns the error when the run cannot (interrupted, or
+// a service died).
+func (r *runner) failRow(ctx context.Context, op string, size, callers int, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	if ferr := r.s.failed(); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	r.log.Warn("bench: not measured", "operation", op, "size", size, "callers", callers, "err", err)
+	r.otherCPU, r.gcs, r.attempts, r.disturbed = -1, 0, 0, false
+	r.add(Row{Operation: op, Size: size, Callers: callers, Error: err.Error()})
+	return nil
 }
 
 // report writes the table and the JSON report of a run that ended with
@@ -241,35 +284,87 @@ type runner struct {
 	otherCPU  float64  // percent of the machine other processes took during the last cell
 	gcs       int      // garbage collections during the last cell
 	scriptUs  float64  // Redis µs per EVALSHA during the last cell
+	attempts  int      // times the last cell was measured
+	disturbed bool     // the attempt kept of the last cell was disturbed
+	rpt       repeats  // what is left of the run's budget for repeated cells
+	stored    int      // records in ASSESSMENTS besides the cells' own (0 before the board records go in)
+
+	schemes map[int32]*schemeInfo // the scheme version of each year recorded besides the record round's
+	pairs   *pairPool             // BatchRecordAssessments: institution-round pairs not yet recorded
+	empty   map[int]recordCell    // RecordAssessment on the empty stream, by callers
 }
 
-// setup builds the data in two phases. First, on a NATS server without
-// sync writes, the registry gets its institutions and the board records go
-// straight into ASSESSMENTS as the assessment service would write them
-// (with sync writes the server fsyncs every message: a million records
-// would take minutes of a run that must fit in five). Then the server
-// restarts on the same store with sync writes, as the dev stack runs it,
-// and every service starts on it: the registry loads its index, the
-// assessment service its view of every record, the ranking service
-// rebuilds every board from the stream. Everything measured afterwards
-// runs with sync writes.
+// setup builds the data. First, on a NATS server without sync writes, the
+// registry gets its institutions. Then the server restarts with sync
+// writes, as production runs it, every service starts on it with no
+// assessment stored, and RecordAssessment is measured on that empty
+// stream. Then, without sync writes again, the board records go straight
+// into ASSESSMENTS as the assessment service would write them (with sync
+// writes the server fsyncs every message: a million records would take
+// minutes of a run that must fit in six). Finally the server restarts on
+// the same store with sync writes and every service starts on it: the
+// registry loads its index, the assessment service its view of every
+// record, the ranking service rebuilds every board from the stream.
+// Everything measured runs with sync writes.
 func (r *runner) setup(ctx context.Context) error {
 	s := r.s
-	r.log.Info("bench: preparing data on a private NATS (without sync writes)", "dir", s.dir)
+	r.log.Info("bench: preparing data on a private NATS (without sync writes)", "dir", s.dir, "services", s.mode)
 	if err := s.startNATS(ctx, false); err != nil {
 		return err
 	}
+	t := time.Now()
 	if err := s.startCore(ctx); err != nil {
 		return err
 	}
-	t := time.Now()
+	r.rep.Setup["start_services_s"] = round2(time.Since(t).Seconds())
+	t = time.Now()
 	var err error
 	r.log.Info("bench: registering institutions", "n", r.p.institutions)
 	if r.insts, err = registerInstitutions(ctx, s.registry, r.p.institutions, r.p.setupCallers); err != nil {
 		return err
 	}
 	r.rep.Setup["register_institutions_s"] = round2(time.Since(t).Seconds())
-	if r.si, err = loadScheme(ctx, s.assessment, schemeYear); err != nil {
+	if err := r.loadSchemes(ctx); err != nil {
+		return err
+	}
+	prov, err := s.registry.ListRegions(ctx, &registryv1.ListRegionsRequest{Level: registryv1.RegionLevel_REGION_LEVEL_PROVINCE})
+	if err != nil {
+		return err
+	}
+	r.provinces = map[string]string{}
+	for _, p := range prov.GetRegions() {
+		r.provinces[p.GetCode()] = p.GetName()
+	}
+	s.stopServices()
+	s.stopNATS()
+
+	if err := r.emptyPhase(ctx); err != nil {
+		return err
+	}
+
+	// The services stop while the records go in: the assessment service
+	// loads them all when it starts again, as after any restart.
+	s.stopServices()
+	s.stopNATS()
+	if err := s.startNATS(ctx, false); err != nil {
+		return err
+	}
+	total, err := r.publishRecords(ctx)
+	if err != nil {
+		return err
+	}
+	r.stored = total
+	if err := r.restart(ctx, total); err != nil {
+		return err
+	}
+	return r.finishSetup(ctx)
+}
+
+// loadSchemes reads the scheme versions the run records against: the
+// record round's, and each free year's for the batches.
+func (r *runner) loadSchemes(ctx context.Context) error {
+	var err error
+	if r.si, err = loadScheme(ctx, r.s.assessment, schemeYear); err != nil {
 		return err
 	}
 	for _, g := range r.si.groups {
@@ -282,25 +377,51 @@ func (r *runner) setup(ctx context.Context) error {
 	if r.group == "" {
 		return errors.New("no national peer group for land offices in the scheme")
 	}
-	prov, err := s.registry.ListRegions(ctx, &registryv1.ListRegionsRequest{Level: registryv1.RegionLevel_REGION_LEVEL_PROVINCE})
-	if err != nil {
+	if len(r.si.dimensions) == 0 {
+		return fmt.Errorf("scheme %s %d has no dimensions to record", schemeID, schemeYear)
+	}
+	r.schemes = map[int32]*schemeInfo{}
+	for _, y := range slices.Concat(fanoutYears, spareFanoutYears, batchYears) {
+		if r.schemes[y], err = loadScheme(ctx, r.s.assessment, y); err != nil {
+			return err
+		}
+	}
+	r.pairs = newPairPool(batchYears, len(r.insts))
+	return nil
+}
+
+// emptyPhase starts NATS with sync writes and every service on a store
+// that holds the institutions and no assessment, opens the rounds the
+// cells write to, and measures RecordAssessment there.
+func (r *runner) emptyPhase(ctx context.Context) error {
+	s := r.s
+	r.log.Info("bench: NATS with sync writes, no assessment stored; starting redis-server, echo and every service")
+	if err := s.startNATS(ctx, true); err != nil {
 		return err
 	}
-	r.provinces = map[string]string{}
-	for _, p := range prov.GetRegions() {
-		r.provinces[p.GetCode()] = p.GetName()
-	}
-	// The services stop while the records go in: the assessment service
-	// loads them all when it starts again, as after any restart.
-	s.stopServices()
-	total, err := r.publishRecords(ctx)
-	if err != nil {
+	if err := s.startRedisAndEcho(); err != nil {
 		return err
 	}
-	if err := r.restart(ctx, total); err != nil {
+	if err := s.startCore(ctx); err != nil {
 		return err
 	}
-	return r.finishSetup(ctx)
+	if err := s.startRanking(ctx); err != nil {
+		return err
+	}
+	years := append([]int32{schemeYear}, fanoutYears...)
+	years = append(years, spareFanoutYears...)
+	years = append(years, batchYears...)
+	for _, y := range years {
+		if _, err := s.assessment.CreateRound(ctx, &assessmentv1.CreateRoundRequest{SchemeId: schemeID, Year: y, Title: "bench"}); err != nil {
+			return fmt.Errorf("create round %s-%d: %w", schemeID, y, err)
+		}
+	}
+	r.revs = make([]uint64, len(r.insts))
+	r.empty = map[int]recordCell{}
+	if err := r.recordCells(ctx, true); err != nil {
+		return err
+	}
+	return nil
 }
 
 // publishRecords writes every board's records straight into ASSESSMENTS
@@ -322,20 +443,17 @@ func (r *runner) publishRecords(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// restart brings NATS back with sync writes and starts Redis, the echo
-// server and every service on it, the ranking service last (its start-up
-// rebuilds every board from the stream).
+// restart brings NATS back with sync writes and starts every service on
+// it, the ranking service last (its start-up rebuilds every board from
+// the stream).
 func (r *runner) restart(ctx context.Context, total int) error {
 	s := r.s
 	s.stopNATS()
 	syncDisks()
 
-	r.log.Info("bench: restarting NATS with sync writes; starting redis-server, echo, registry and assessment", "services", s.mode)
+	r.log.Info("bench: restarting NATS with sync writes; starting registry and assessment", "services", s.mode)
 	t := time.Now()
 	if err := s.startNATS(ctx, true); err != nil {
-		return err
-	}
-	if err := s.startRedisAndEcho(); err != nil {
 		return err
 	}
 	if err := s.startCore(ctx); err != nil {
@@ -351,16 +469,9 @@ func (r *runner) restart(ctx context.Context, total int) error {
 	return nil
 }
 
-// finishSetup opens the rounds the cells write to and records the
-// environment and the memory after setup.
+// finishSetup records the environment and the memory after setup.
 func (r *runner) finishSetup(ctx context.Context) error {
 	s := r.s
-	for _, y := range append([]int32{schemeYear}, fanoutYears...) {
-		if _, err := s.assessment.CreateRound(ctx, &assessmentv1.CreateRoundRequest{SchemeId: schemeID, Year: y, Title: "bench"}); err != nil {
-			return fmt.Errorf("create round %s-%d: %w", schemeID, y, err)
-		}
-	}
-	r.revs = make([]uint64, len(r.insts))
 	r.rep.Env = environment(ctx, s)
 	// Setup's garbage is not the cells' to collect.
 	runtime.GC()
@@ -376,22 +487,44 @@ func (r *runner) finishSetup(ctx context.Context) error {
 
 // cell measures an operation beside its baselines at one concurrency,
 // interleaved (see compare), and, when profiles are asked for, profiles
-// the operation alone afterwards.
+// the operation alone afterwards. A cell that other processes disturbed
+// is measured again within the run's budget (see repeats); the least
+// disturbed attempt is kept and the rows say how many were made.
 func (r *runner) cell(ctx context.Context, size, callers int, op subject, baselines ...subject) ([]stats, string, error) {
 	subs := append([]subject{op}, baselines...)
-	w := watchCPU()
-	calls0, usec0 := r.scriptStats(ctx)
-	gc0 := gcCycles()
-	sts, err := compare(ctx, callers, r.p.cell, subs)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s (%s, %d callers): %w", op.name, sizeString(size), callers, err)
+	type measured struct {
+		sts      []stats
+		gcs      int
+		scriptUs float64
 	}
-	r.otherCPU = w.otherPercent()
-	r.gcs = int(gcCycles() - gc0)
-	r.scriptUs = 0
-	if calls1, usec1 := r.scriptStats(ctx); calls1 > calls0 {
-		r.scriptUs = float64(usec1-usec0) / float64(calls1-calls0)
+	var tries []attempt[measured]
+	for {
+		t0 := time.Now()
+		w := watchCPU()
+		calls0, usec0 := r.scriptStats(ctx)
+		gc0 := gcCycles()
+		cctx, cancel := context.WithTimeout(ctx, r.p.cellTimeout)
+		sts, err := compare(cctx, callers, r.p.cell, subs)
+		cancel()
+		if err != nil {
+			return nil, "", fmt.Errorf("%s (%s, %d callers): %w", op.name, sizeString(size), callers, err)
+		}
+		m := measured{sts: sts, gcs: int(gcCycles() - gc0)}
+		if calls1, usec1 := r.scriptStats(ctx); calls1 > calls0 {
+			m.scriptUs = float64(usec1-usec0) / float64(calls1-calls0)
+		}
+		other := w.otherPercent()
+		tries = append(tries, attempt[measured]{m, other})
+		if !r.rpt.again(other, len(tries)) {
+			break
+		}
+		r.rpt.spend(time.Since(t0))
+		r.log.Info("bench: disturbed, measuring again", "operation", op.name, "size", size, "callers", callers, "other_cpu_pct", int(other))
 	}
+	kept := leastDisturbed(tries)
+	sts := kept.val.sts
+	r.otherCPU, r.gcs, r.scriptUs = kept.other, kept.val.gcs, kept.val.scriptUs
+	r.attempts, r.disturbed = len(tries), disturbed(kept.other)
 	for k, st := range sts {
 		r.log.Info("bench: measured", "subject", subs[k].name, "size", size, "callers", callers,
 			"ops_per_s", int(st.OpsPerSec), "p50", st.P50, "p99", st.P99)
@@ -406,6 +539,12 @@ func (r *runner) cell(ctx context.Context, size, callers int, op subject, baseli
 	return sts, prof, nil
 }
 
+// measured sets the per-cell fields of a measurement taken outside cell
+// (fan-out, rebuild).
+func (r *runner) measured(other float64, gcs, attempts int) {
+	r.otherCPU, r.gcs, r.scriptUs, r.attempts, r.disturbed = other, gcs, 0, attempts, disturbed(other)
+}
+
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
 
 func slug(name string, size, callers int) string {
@@ -416,13 +555,28 @@ func slug(name string, size, callers int) string {
 	return fmt.Sprintf("%s-c%d", s, callers)
 }
 
-// echo is the baseline every operation is judged against: a unary call
-// that does nothing, through the same client and server machinery.
+// echo is the baseline the reads are judged against: a unary call that
+// does nothing, through the same client and server machinery (TLS,
+// authentication and authorization, metrics, logging, validation,
+// tracing).
 func (r *runner) echo() subject {
-	return subject{"gRPC echo", func(ctx context.Context, _, _ int) error {
+	return subject{echoName, func(ctx context.Context, _, _ int) error {
 		return r.s.echo.Invoke(ctx, echoMethod, &emptypb.Empty{}, new(emptypb.Empty))
 	}}
 }
+
+// bareEcho is the same call on a gRPC server with TLS and nothing else:
+// the table shows what the server chain costs.
+func (r *runner) bareEcho() subject {
+	return subject{bareEchoName, func(ctx context.Context, _, _ int) error {
+		return r.s.bareEcho.Invoke(ctx, echoMethod, &emptypb.Empty{}, new(emptypb.Empty))
+	}}
+}
+
+const (
+	echoName     = "gRPC echo"
+	bareEchoName = "bare gRPC echo"
+)
 
 // versus makes a row comparing an operation's throughput with a baseline's;
 // target > 0 is the least ratio that passes.
@@ -447,6 +601,10 @@ func (r *runner) add(rows ...Row) {
 		rows[i].OtherCPU = round2(r.otherCPU)
 		rows[i].RedisScriptUs = round2(r.scriptUs)
 		rows[i].GCCycles = r.gcs
+		if r.attempts > 1 {
+			rows[i].Attempts = r.attempts
+		}
+		rows[i].Disturbed = r.disturbed
 	}
 	r.rep.Rows = append(r.rep.Rows, rows...)
 	r.scriptUs = 0
@@ -506,40 +664,101 @@ func environment(ctx context.Context, s *stack) map[string]string {
 
 // ---- RecordAssessment ----
 
-func (r *runner) recordGroup(ctx context.Context) error {
-	// The raw JetStream baseline: a synchronous publish of the same event
-	// to a stream with the same settings as ASSESSMENTS, on the same server.
+// recordCell is what a RecordAssessment cell measured, for the cost
+// growth row.
+type recordCell struct{ op, publish stats }
+
+const (
+	recordName      = "RecordAssessment"
+	recordEmptyName = "RecordAssessment, empty stream"
+	publishName     = "JetStream sync publish"
+)
+
+// ensurePublishStream is the raw JetStream baselines' stream: the
+// settings of ASSESSMENTS, on the same server, under other subjects.
+func (r *runner) ensurePublishStream(ctx context.Context, name, subjects string) error {
 	cfg := events.StreamConfig(events.Assessments, 1)
-	cfg.Name, cfg.Subjects = "BENCH_PUBLISH", []string{"bench.publish.>"}
-	if _, err := natsx.EnsureStream(ctx, r.s.js, cfg); err != nil {
-		return err
-	}
+	cfg.Name, cfg.Subjects = name, []string{subjects}
+	_, err := natsx.EnsureStream(ctx, r.s.js, cfg)
+	return err
+}
+
+// publishSubject is the raw baseline of a record: a synchronous publish of
+// the same event to a stream with the settings of ASSESSMENTS.
+func (r *runner) publishSubject(tag string, callers int) (subject, error) {
 	tmpl, err := events.NewMsg("bench.publish.x", "/predikat/assessment", r.insts[0].id,
 		r.si.recordedEvent(schemeID, schemeYear, r.insts[0], 9000, time.Now()))
 	if err != nil {
+		return subject{}, err
+	}
+	return subject{publishName, func(ctx context.Context, w, i int) error {
+		m := &nats.Msg{Subject: fmt.Sprintf("bench.publish.%s.%d.%d.%d", tag, callers, w, i), Data: tmpl.Data, Header: nats.Header{}}
+		for k, v := range tmpl.Header {
+			m.Header[k] = v
+		}
+		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s-%d-%d-%d", tag, callers, w, i))
+		_, err := r.s.js.PublishMsg(ctx, m)
+		return err
+	}}, nil
+}
+
+func (r *runner) recordGroup(ctx context.Context) error { return r.recordCells(ctx, false) }
+
+// recordCells measures RecordAssessment at every caller count beside a raw
+// synchronous publish and the echo: on the empty stream (empty), or with
+// the board records stored, then with the growth of its cost between the
+// two.
+func (r *runner) recordCells(ctx context.Context, empty bool) error {
+	tag, op := "full", recordName
+	size := r.stored
+	if empty {
+		tag, op, size = "empty", recordEmptyName, 0
+	}
+	if err := r.ensurePublishStream(ctx, "BENCH_PUBLISH", "bench.publish.>"); err != nil {
 		return err
 	}
 	for _, c := range r.p.callers {
 		if c > len(r.insts) {
 			return fmt.Errorf("%d callers need at least as many institutions", c)
 		}
-		pub := subject{"JetStream sync publish", func(ctx context.Context, w, i int) error {
-			m := &nats.Msg{Subject: fmt.Sprintf("bench.publish.%d.%d.%d", c, w, i), Data: tmpl.Data, Header: nats.Header{}}
-			for k, v := range tmpl.Header {
-				m.Header[k] = v
-			}
-			m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%d-%d-%d", c, w, i))
-			_, err := r.s.js.PublishMsg(ctx, m)
-			return err
-		}}
-		sts, prof, err := r.cell(ctx, 0, c, subject{"RecordAssessment", r.recordCall(c)}, r.echo(), pub)
+		pub, err := r.publishSubject(tag, c)
 		if err != nil {
 			return err
 		}
-		r.add(versus("RecordAssessment", 0, c, sts[0], "gRPC echo", sts[1], targetRecordVsEcho, prof),
-			versus("RecordAssessment", 0, c, sts[0], "JetStream sync publish", sts[2], 0, prof))
+		sts, prof, err := r.cell(ctx, size, c, subject{op, r.recordCall(c)}, pub, r.echo())
+		if err != nil {
+			if err := r.failRow(ctx, op, size, c, err); err != nil {
+				return err
+			}
+			continue
+		}
+		r.add(versus(op, size, c, sts[0], publishName, sts[1], targetRecordVsPublish, prof),
+			versus(op, size, c, sts[0], echoName, sts[2], 0, prof))
+		if empty {
+			r.empty[c] = recordCell{op: sts[0], publish: sts[1]}
+			continue
+		}
+		if before, ok := r.empty[c]; ok {
+			r.add(recordGrowthRow(size, c, before, recordCell{op: sts[0], publish: sts[1]}))
+		}
 	}
 	return nil
+}
+
+// recordGrowthRow judges RecordAssessment's cost with the board records
+// stored against its cost on the empty stream. Cost is time per call
+// (1/ops/s: every call of the cell counts, where p50 at 50 callers is
+// mostly queueing), each against the raw publish of its own cell, so a
+// machine that is slower in one phase than in the other moves both.
+func recordGrowthRow(size, callers int, before, after recordCell) Row {
+	norm, raw := costGrowth(before.op.OpsPerSec, before.publish.OpsPerSec, after.op.OpsPerSec, after.publish.OpsPerSec)
+	ok := norm > 0 && norm <= targetRecordGrowth
+	return Row{Operation: "RecordAssessment cost growth", Size: size, Callers: callers, Ops: after.op.Ops, OpsSec: after.op.OpsPerSec,
+		P50us: us(after.op.P50), P99us: us(after.op.P99), Baseline: recordEmptyName, BaselineOpsSec: before.op.OpsPerSec,
+		BaselineP50us: us(before.op.P50), BaselineP99us: us(before.op.P99), Ratio: norm, RatioKind: ratioCost,
+		Target: fmt.Sprintf("<= %.1fx", targetRecordGrowth), Pass: &ok,
+		Note: fmt.Sprintf("time per call with %d records stored over the empty stream's, each against its cell's raw publish; unnormalised %.2fx, raw publish %.0f/s then %.0f/s",
+			size, raw, before.publish.OpsPerSec, after.publish.OpsPerSec)}
 }
 
 // recordCall records (then corrects) institutions: caller w owns those
@@ -568,15 +787,16 @@ func (r *runner) recordCall(callers int) call {
 	}
 }
 
-// input is dimension scores from lo to lo+39.99, varied by institution and
-// revision.
-func (r *runner) input(j, rev, lo int) *assessmentv1.AssessmentInput {
-	ds := &assessmentv1.DimensionScores{}
-	for k, d := range r.si.dimensions {
-		ds.Scores = append(ds.Scores, &assessmentv1.DimensionScore{Code: d,
-			Score: fmt.Sprintf("%d.%02d", lo+(j+rev+k)%(100-lo), (j*7+rev*13+k)%100)})
+// input is dimension scores from lo to lo+39.99 in the record round's
+// scheme, varied by institution and revision.
+func (r *runner) input(j, rev, lo int) *assessmentv1.AssessmentInput { return r.si.input(j, rev, lo) }
+
+// schemeOf is the scheme version of a year the run records in.
+func (r *runner) schemeOf(year int32) *schemeInfo {
+	if si := r.schemes[year]; si != nil {
+		return si
 	}
-	return &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_DimensionScores{DimensionScores: ds}}
+	return r.si
 }
 
 // ---- GetLeaderboard and GetStanding ----
@@ -597,35 +817,127 @@ func (r *runner) boardKey(ctx context.Context, n int) (string, error) {
 	return key, nil
 }
 
+// page is one GetLeaderboard page to measure: the top 10, or 10 entries
+// from the middle of the board.
+type page struct {
+	name  string
+	start int // rank - 1 of its first entry
+}
+
+// pages are the pages measured on a board of n entries.
+func pages(n int) []page {
+	return []page{{"GetLeaderboard top 10", 0}, {"GetLeaderboard middle 10", n / 2}}
+}
+
+// leaderboardSubject checks a page of the board of n entries once and
+// returns it as a subject to measure, with the Redis read of the same
+// range.
+func (r *runner) leaderboardSubject(ctx context.Context, n int, pg page) (lb, zr subject, err error) {
+	key, err := r.boardKey(ctx, n)
+	if err != nil {
+		return subject{}, subject{}, err
+	}
+	bk := &rankingv1.BoardKey{SchemeId: boardScheme(n), Year: boardYear, PeerGroup: r.group, Scope: "00"}
+	token, err := r.pageToken(ctx, bk, pg.start)
+	if err != nil {
+		return subject{}, subject{}, err
+	}
+	req := &rankingv1.GetLeaderboardRequest{Board: bk, PageSize: 10, PageToken: token}
+	resp, err := r.s.ranking.GetLeaderboard(ctx, req)
+	if err != nil {
+		return subject{}, subject{}, err
+	}
+	if resp.GetTotalEntries() != int32(n) || len(resp.GetEntries()) != 10 {
+		return subject{}, subject{}, fmt.Errorf("GetLeaderboard %s from %d: %d of %d entries; want 10 of %d", boardScheme(n), pg.start, len(resp.GetEntries()), resp.GetTotalEntries(), n)
+	}
+	if pg.start == 0 && resp.GetEntries()[0].GetInstitutionId() != instID(0) {
+		return subject{}, subject{}, fmt.Errorf("GetLeaderboard %s: first %s, want %s", boardScheme(n), resp.GetEntries()[0].GetInstitutionId(), instID(0))
+	}
+	lb = subject{fmt.Sprintf("%s %s", pg.name, sizeString(n)), func(ctx context.Context, _, _ int) error {
+		_, err := r.s.ranking.GetLeaderboard(ctx, req)
+		return err
+	}}
+	from := int64(pg.start)
+	zr = subject{fmt.Sprintf("Redis ZREVRANGE %d %d", from, from+9), func(ctx context.Context, _, _ int) error {
+		return r.s.benchRDB.ZRevRangeWithScores(ctx, key, from, from+9).Err()
+	}}
+	return lb, zr, nil
+}
+
+// pageToken pages through a board from the top, as a client would, to
+// the token of the page that starts at entry start (0: the first page).
+func (r *runner) pageToken(ctx context.Context, bk *rankingv1.BoardKey, start int) (string, error) {
+	token := ""
+	for at := 0; at < start; {
+		size := min(1000, start-at)
+		resp, err := r.s.ranking.GetLeaderboard(ctx, &rankingv1.GetLeaderboardRequest{Board: bk, PageSize: int32(size), PageToken: token})
+		if err != nil {
+			return "", fmt.Errorf("page to entry %d of %s: %w", start, bk.GetSchemeId(), err)
+		}
+		if len(resp.GetEntries()) != size || resp.GetNextPageToken() == "" {
+			return "", fmt.Errorf("page to entry %d of %s: a page of %d entries at %d, no next page", start, bk.GetSchemeId(), len(resp.GetEntries()), at)
+		}
+		at += size
+		token = resp.GetNextPageToken()
+	}
+	return token, nil
+}
+
 func (r *runner) leaderboardGroup(ctx context.Context) error {
-	for _, n := range r.p.boards {
-		key, err := r.boardKey(ctx, n)
-		if err != nil {
-			return err
-		}
-		req := &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: boardScheme(n), Year: boardYear, PeerGroup: r.group, Scope: "00"}, PageSize: 10}
-		resp, err := r.s.ranking.GetLeaderboard(ctx, req)
-		if err != nil {
-			return err
-		}
-		if resp.GetTotalEntries() != int32(n) || len(resp.GetEntries()) != 10 || resp.GetEntries()[0].GetInstitutionId() != instID(0) {
-			return fmt.Errorf("GetLeaderboard %s: %d of %d entries; want 10 of %d, first %s",
-				boardScheme(n), len(resp.GetEntries()), resp.GetTotalEntries(), n, instID(0))
-		}
-		lb := subject{"GetLeaderboard top 10", func(ctx context.Context, _, _ int) error {
-			_, err := r.s.ranking.GetLeaderboard(ctx, req)
-			return err
-		}}
-		zr := subject{"Redis ZREVRANGE 0 9", func(ctx context.Context, _, _ int) error {
-			return r.s.benchRDB.ZRevRangeWithScores(ctx, key, 0, 9).Err()
-		}}
-		for _, c := range r.p.callers {
-			sts, prof, err := r.cell(ctx, n, c, lb, r.echo(), zr)
+	small, large := r.p.boards[0], r.p.boards[len(r.p.boards)-1]
+	for k, name := range []string{pages(0)[0].name, pages(0)[1].name} {
+		// The growth target compares the largest board with the smallest,
+		// measured side by side in the largest board's cells.
+		var smallest *subject
+		for _, n := range r.p.boards {
+			t := time.Now()
+			lb, zr, err := r.leaderboardSubject(ctx, n, pages(n)[k])
 			if err != nil {
+				if err := r.failRow(ctx, name, n, 0, err); err != nil {
+					return err
+				}
+				continue
+			}
+			if k > 0 {
+				r.rep.Setup["page_to_middle_"+strings.ToLower(sizeString(n))+"_s"] = round2(time.Since(t).Seconds())
+			}
+			if n == small {
+				smallest = &lb
+			}
+			var growth *subject
+			if n == large && large != small {
+				growth = smallest
+			}
+			if err := r.queryCells(ctx, name, n, lb, zr, growth); err != nil {
 				return err
 			}
-			r.add(versus(lb.name, n, c, sts[0], "gRPC echo", sts[1], targetQueryVsEcho, prof),
-				versus(lb.name, n, c, sts[0], zr.name, sts[2], 0, prof))
+		}
+	}
+	return nil
+}
+
+// queryCells measures a read on a board of n entries for every caller
+// count, against the echo through the server chain (judged), the bare
+// echo and the Redis command underneath, and, when growth is set, against
+// the same read on the smallest board.
+func (r *runner) queryCells(ctx context.Context, op string, n int, q, zr subject, growth *subject) error {
+	for _, c := range r.p.callers {
+		subs := []subject{r.echo(), r.bareEcho(), zr}
+		if growth != nil {
+			subs = append(subs, *growth)
+		}
+		sts, prof, err := r.cell(ctx, n, c, q, subs...)
+		if err != nil {
+			if err := r.failRow(ctx, op, n, c, err); err != nil {
+				return err
+			}
+			continue
+		}
+		r.add(versus(op, n, c, sts[0], echoName, sts[1], targetQueryVsEcho, prof),
+			versus(op, n, c, sts[0], bareEchoName, sts[2], 0, prof),
+			versus(op, n, c, sts[0], zr.name, sts[3], 0, prof))
+		if len(sts) > 4 {
+			r.add(growthRow(op+" p50 growth", n, c, sts[0], growth.name, sts[4], prof))
 		}
 	}
 	return nil
@@ -640,15 +952,40 @@ func (r *runner) standingGroup(ctx context.Context) error {
 	for _, n := range r.p.boards {
 		var growth *subject
 		if n == large && large != small {
-			// The growth target compares the largest board with the
-			// smallest, measured side by side.
 			growth = &smallest
 		}
-		if err := r.standingBoard(ctx, n, growth); err != nil {
-			return err
+		gs, err := r.standingSubject(ctx, n)
+		if err == nil {
+			var key string
+			if key, err = r.boardKey(ctx, n); err == nil {
+				target := instID(boardTarget)
+				zr := subject{"Redis ZREVRANK", func(ctx context.Context, _, _ int) error {
+					return r.s.benchRDB.ZRevRank(ctx, key, target).Err()
+				}}
+				err = r.queryCells(ctx, "GetStanding", n, gs, zr, growth)
+			}
+		}
+		if err != nil {
+			if err := r.failRow(ctx, "GetStanding", n, 0, err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// growthRow compares an operation's p50 on the largest board (a) with
+// the smallest (b), measured in the same cell.
+func growthRow(op string, large, callers int, a stats, baseline string, b stats, prof string) Row {
+	row := Row{Operation: op, Size: large, Callers: callers, Ops: a.Ops, OpsSec: a.OpsPerSec, P50us: us(a.P50), P99us: us(a.P99),
+		Baseline: baseline, BaselineOpsSec: b.OpsPerSec, BaselineP50us: us(b.P50), BaselineP99us: us(b.P99),
+		RatioKind: ratioLatency, Target: fmt.Sprintf("<= %.1fx", targetQueryGrowth), Profile: prof}
+	if b.P50 > 0 {
+		row.Ratio = float64(a.P50) / float64(b.P50)
+	}
+	ok := row.Ratio > 0 && row.Ratio <= targetQueryGrowth
+	row.Pass = &ok
+	return row
 }
 
 // standingSubject checks GetStanding of the target on the board of n
@@ -667,54 +1004,6 @@ func (r *runner) standingSubject(ctx context.Context, n int) (subject, error) {
 		_, err := r.s.ranking.GetStanding(ctx, req)
 		return err
 	}}, nil
-}
-
-// standingBoard measures GetStanding on the board of n institutions for
-// every caller count, against the echo and ZREVRANK and, when growth is
-// set, against the smallest board's GetStanding.
-func (r *runner) standingBoard(ctx context.Context, n int, growth *subject) error {
-	target := instID(boardTarget)
-	key, err := r.boardKey(ctx, n)
-	if err != nil {
-		return err
-	}
-	gs, err := r.standingSubject(ctx, n)
-	if err != nil {
-		return err
-	}
-	zr := subject{"Redis ZREVRANK", func(ctx context.Context, _, _ int) error {
-		return r.s.benchRDB.ZRevRank(ctx, key, target).Err()
-	}}
-	for _, c := range r.p.callers {
-		subs := []subject{r.echo(), zr}
-		if growth != nil {
-			subs = append(subs, *growth)
-		}
-		sts, prof, err := r.cell(ctx, n, c, gs, subs...)
-		if err != nil {
-			return err
-		}
-		r.add(versus("GetStanding", n, c, sts[0], "gRPC echo", sts[1], targetQueryVsEcho, prof),
-			versus("GetStanding", n, c, sts[0], zr.name, sts[2], 0, prof))
-		if len(sts) > 3 {
-			r.add(standingGrowthRow(n, c, sts[0], growth.name, sts[3], prof))
-		}
-	}
-	return nil
-}
-
-// standingGrowthRow compares GetStanding's p50 on the largest board (a)
-// with the smallest (b), measured in the same cell.
-func standingGrowthRow(large, callers int, a stats, baseline string, b stats, prof string) Row {
-	row := Row{Operation: "GetStanding p50 growth", Size: large, Callers: callers, Ops: a.Ops, OpsSec: a.OpsPerSec, P50us: us(a.P50), P99us: us(a.P99),
-		Baseline: baseline, BaselineOpsSec: b.OpsPerSec, BaselineP50us: us(b.P50), BaselineP99us: us(b.P99),
-		RatioKind: "latency", Target: fmt.Sprintf("<= %.1fx", targetStandingGrowth), Profile: prof}
-	if b.P50 > 0 {
-		row.Ratio = float64(a.P50) / float64(b.P50)
-	}
-	ok := row.Ratio > 0 && row.Ratio <= targetStandingGrowth
-	row.Pass = &ok
-	return row
 }
 
 // ---- ListInstitutions ----
@@ -745,7 +1034,10 @@ func (r *runner) listGroup(ctx context.Context) error {
 	for _, c := range r.p.callers {
 		sts, prof, err := r.cell(ctx, len(r.insts), c, li, r.echo())
 		if err != nil {
-			return err
+			if err := r.failRow(ctx, li.name, len(r.insts), c, err); err != nil {
+				return err
+			}
+			continue
 		}
 		row := versus(li.name, len(r.insts), c, sts[0], "gRPC echo", sts[1], 0, prof)
 		if c == r.p.callers[0] {
@@ -759,17 +1051,29 @@ func (r *runner) listGroup(ctx context.Context) error {
 // ---- award fan-out ----
 
 // fanoutYears are the rounds published for the fan-out: each is a round
-// of band-A records, its awards pooled for the percentiles.
-var fanoutYears = []int32{fanoutYear, fanoutYear - 1}
+// of band-A records, its awards pooled for the percentiles. A publication
+// that other processes disturbed is published again on one of the spare
+// years (a round is published once).
+var (
+	fanoutYears      = []int32{fanoutYear, fanoutYear - 1}
+	spareFanoutYears = []int32{2021, 2020}
+)
 
 // fanout is one publication as a subscriber saw it.
 type fanout struct {
+	year        int32
 	awards      int
 	call        time.Duration // the PublishRound call
 	first, last time.Duration // from the call to the first and last award received
 	delays      []time.Duration
-	gcs         int // garbage collections of the process meanwhile
+	gcs         int     // garbage collections of the process meanwhile
+	other       float64 // percent of the machine other processes took meanwhile
 }
+
+const (
+	fanoutName    = "award publish -> receive"
+	rawFanoutName = "raw JetStream publish -> receive"
+)
 
 func (r *runner) fanoutGroup(ctx context.Context) error {
 	n := min(r.p.fanout, len(r.insts))
@@ -777,37 +1081,58 @@ func (r *runner) fanoutGroup(ctx context.Context) error {
 	if r.o.ProfileDir != "" {
 		prof = filepath.Join(r.o.ProfileDir, slug("award fan-out", n, 1)+".pprof")
 	}
+	if err := r.ensureRawAwards(ctx); err != nil {
+		return err
+	}
 	var (
-		runs   []fanout
-		delays []time.Duration
-		parts  []string
-		other  float64
-		gcs    int
+		runs, dropped []fanout
+		delays, raw   []time.Duration
+		parts         []string
+		other         float64
+		gcs, attempts int
 	)
+	spare := slices.Clone(spareFanoutYears)
 	for i, y := range fanoutYears {
 		p := ""
 		if i == 0 {
 			p = prof
 		}
-		w := watchCPU()
-		f, err := r.fanoutOnce(ctx, y, n, p)
-		if err != nil {
-			return err
+		for {
+			// The raw baseline right before each publication, so both see
+			// the machine as it is.
+			rd, err := r.rawFanout(ctx, n, fmt.Sprintf("%d-%d", y, attempts))
+			if err != nil {
+				return err
+			}
+			attempts++
+			f, err := r.fanoutOnce(ctx, y, n, p)
+			if err != nil {
+				return err
+			}
+			if disturbed(f.other) && len(spare) > 0 && r.rpt.left > 0 {
+				r.rpt.spend(f.call + time.Second)
+				r.log.Info("bench: fan-out disturbed, publishing another round", "round", y, "other_cpu_pct", int(f.other), "next", spare[0])
+				dropped = append(dropped, f)
+				y, spare, p = spare[0], spare[1:], ""
+				continue
+			}
+			raw = append(raw, rd...)
+			other = max(other, f.other)
+			gcs += f.gcs
+			runs = append(runs, f)
+			delays = append(delays, f.delays...)
+			st := summarize(slices.Clone(f.delays), 0)
+			parts = append(parts, fmt.Sprintf("%s-%d: %d awards, call %s, first %s, last %s, p99 %s, max %s, %d GC, other cpu %.0f%%", schemeID, f.year, f.awards,
+				f.call.Round(time.Millisecond), f.first.Round(10*time.Microsecond), f.last.Round(time.Millisecond), st.P99.Round(10*time.Microsecond), st.Max.Round(10*time.Microsecond), f.gcs, f.other))
+			r.log.Info("bench: fan-out", "round", f.year, "awards", f.awards, "first", f.first, "last", f.last, "p99", st.P99, "max", st.Max)
+			break
 		}
-		other = max(other, w.otherPercent())
-		gcs += f.gcs
-		runs = append(runs, f)
-		delays = append(delays, f.delays...)
-		st := summarize(f.delays, 0)
-		parts = append(parts, fmt.Sprintf("%s-%d: %d awards, call %s, first %s, last %s, p99 %s, max %s, %d GC", schemeID, y, f.awards,
-			f.call.Round(time.Millisecond), f.first.Round(10*time.Microsecond), f.last.Round(time.Millisecond), st.P99.Round(10*time.Microsecond), st.Max.Round(10*time.Microsecond), f.gcs))
-		r.log.Info("bench: fan-out", "round", y, "awards", f.awards, "first", f.first, "last", f.last, "p99", st.P99, "max", st.Max)
 	}
-	r.otherCPU, r.gcs = other, gcs
-	// The median publication (the upper one) for first and last; every
-	// award for the percentiles.
+	r.measured(other, gcs, attempts)
+	// The slower publication for first and last (the target holds for
+	// every publication); every award for the percentiles.
 	slices.SortFunc(runs, func(a, b fanout) int { return cmp.Compare(a.last, b.last) })
-	med := runs[len(runs)/2]
+	worst := runs[len(runs)-1]
 	total := 0
 	var span time.Duration
 	for _, f := range runs {
@@ -815,25 +1140,122 @@ func (r *runner) fanoutGroup(ctx context.Context) error {
 		span += f.last
 	}
 	ds := summarize(delays, span)
-	pass := ds.P99 < targetFanoutP99
-	note := fmt.Sprintf("%d publications of %d institutions, first and last of the median one (the slower of two): %s", len(runs), n, strings.Join(parts, "; "))
+	rs := summarize(raw, 0)
+	note := fmt.Sprintf("%d publications of %d institutions, first and last of the slower one: %s", len(runs), n, strings.Join(parts, "; "))
+	if len(dropped) > 0 {
+		note += fmt.Sprintf("; %d disturbed publication(s) published again on another round", len(dropped))
+	}
+	lastOK := worst.last <= targetLastAward
+	ratioOK := judgeFanout(ds.P99, rs.P99)
+	row := Row{Operation: fanoutName, Size: total, Callers: 1, Ops: ds.Ops, OpsSec: ds.OpsPerSec, P50us: us(ds.P50), P99us: us(ds.P99),
+		Baseline: rawFanoutName, BaselineOpsSec: rs.OpsPerSec, BaselineP50us: us(rs.P50), BaselineP99us: us(rs.P99), RatioKind: ratioLatencyP99,
+		Target: fmt.Sprintf("p99 <= %.0fx, < %s", targetFanoutVsRaw, targetFanoutP99), Pass: &ratioOK, Profile: prof,
+		Note: fmt.Sprintf("raw: %d messages published one by one (sync) to a stream with the AWARDS settings, received by a durable pull consumer as pkg/awardfeed's; p99 %s, max %s",
+			rs.Ops, rs.P99.Round(10*time.Microsecond), rs.Max.Round(10*time.Microsecond))}
+	if rs.P99 > 0 {
+		row.Ratio = float64(ds.P99) / float64(rs.P99)
+	}
 	r.add(
-		Row{Operation: "PublishRound -> first award", Size: n, Callers: 1, Ops: len(runs), P50us: us(med.first), Profile: prof, Note: note},
-		Row{Operation: "PublishRound -> last award", Size: n, Callers: 1, Ops: len(runs), P50us: us(med.last), OpsSec: float64(med.awards) / med.last.Seconds(), Profile: prof},
-		Row{Operation: "award publish -> receive", Size: total, Callers: 1, Ops: ds.Ops, OpsSec: ds.OpsPerSec, P50us: us(ds.P50), P99us: us(ds.P99),
-			Target: fmt.Sprintf("p99 < %s", targetFanoutP99), Pass: &pass, Profile: prof},
+		Row{Operation: "PublishRound -> first award", Size: n, Callers: 1, Ops: len(runs), P50us: us(worst.first), Profile: prof, Note: note},
+		Row{Operation: "PublishRound -> last award", Size: n, Callers: 1, Ops: len(runs), P50us: us(worst.last), OpsSec: float64(worst.awards) / worst.last.Seconds(),
+			Target: fmt.Sprintf("<= %s", targetLastAward), Pass: &lastOK, Profile: prof},
+		row,
 	)
 	return nil
+}
+
+// judgeFanout is the fan-out's target: the award's publish->receive p99 at
+// most targetFanoutVsRaw times the raw one's, and under targetFanoutP99.
+func judgeFanout(p99, rawP99 time.Duration) bool {
+	return p99 > 0 && rawP99 > 0 && float64(p99) <= targetFanoutVsRaw*float64(rawP99) && p99 < targetFanoutP99
+}
+
+// ensureRawAwards is the raw fan-out baseline's stream: the settings of
+// AWARDS under other subjects.
+func (r *runner) ensureRawAwards(ctx context.Context) error {
+	cfg := events.StreamConfig(events.Awards, 1)
+	cfg.Name, cfg.Subjects = "BENCH_AWARDS", []string{"bench.awards.>"}
+	_, err := natsx.EnsureStream(ctx, r.s.js, cfg)
+	return err
+}
+
+// rawFanout publishes n messages one by one (synchronous publishes, each
+// stored and fsynced before the next) to the raw awards stream and
+// receives them through a durable pull consumer configured as
+// pkg/awardfeed configures its own (explicit acks, 256 pending, each
+// message double-acked by the handler): each message's delay is its
+// receipt minus the moment its publish began.
+func (r *runner) rawFanout(ctx context.Context, n int, tag string) ([]time.Duration, error) {
+	js := r.s.js
+	subj := "bench.awards." + tag
+	cons, err := js.CreateOrUpdateConsumer(ctx, "BENCH_AWARDS", jetstream.ConsumerConfig{
+		Durable: "bench-raw-" + tag, FilterSubject: subj + ".>", AckPolicy: jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy, AckWait: 30 * time.Second, MaxAckPending: 256, InactiveThreshold: time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("raw fan-out consumer: %w", err)
+	}
+	sent := make([]time.Time, n)
+	var (
+		mu     sync.Mutex
+		delays []time.Duration
+		done   = make(chan struct{})
+	)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		at := time.Now()
+		i, err := strconv.Atoi(m.Headers().Get("Bench-Seq"))
+		if err == nil && i >= 0 && i < n {
+			mu.Lock()
+			delays = append(delays, at.Sub(sent[i]))
+			if len(delays) == n {
+				close(done)
+			}
+			mu.Unlock()
+		}
+		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = m.DoubleAck(actx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("raw fan-out consumer: %w", err)
+	}
+	defer cc.Stop()
+	// A body of an award's size.
+	body, err := events.NewMsg("bench.awards.x", "/predikat/assessment", r.insts[0].id, r.si.recordedEvent(schemeID, schemeYear, r.insts[0], 9000, time.Now()))
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		m := &nats.Msg{Subject: fmt.Sprintf("%s.%d", subj, i), Data: body.Data, Header: nats.Header{}}
+		m.Header.Set("Bench-Seq", strconv.Itoa(i))
+		mu.Lock()
+		sent[i] = time.Now()
+		mu.Unlock()
+		if _, err := js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(0)); err != nil {
+			return nil, fmt.Errorf("raw fan-out publish %d: %w", i, err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		return nil, fmt.Errorf("raw fan-out: %d of %d messages received within a minute", len(delays), n)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Clone(delays), nil
 }
 
 // fanoutOnce records n band-A assessments in the round of year, closes it,
 // subscribes with pkg/awardfeed and publishes it.
 func (r *runner) fanoutOnce(ctx context.Context, year int32, n int, prof string) (fanout, error) {
 	round := fmt.Sprintf("%s-%d", schemeID, year)
+	si := r.schemeOf(year)
 	r.log.Info("bench: recording a round of band-A assessments to publish", "round", round, "n", n)
 	err := parallel(ctx, n, r.p.setupCallers, func(ctx context.Context, j int) error {
 		_, err := r.s.assessment.RecordAssessment(ctx, &assessmentv1.RecordAssessmentRequest{RoundId: round, InstitutionId: r.insts[j].id,
-			Input: r.input(j, 0, 90), RequestId: fmt.Sprintf("fanout-%d", j)})
+			Input: si.input(j, 0, 90), RequestId: fmt.Sprintf("fanout-%d", j)})
 		return err
 	})
 	if err != nil {
@@ -872,6 +1294,7 @@ func (r *runner) fanoutOnce(ctx context.Context, year int32, n int, prof string)
 	}
 	defer stop()
 	gc0 := gcCycles()
+	w := watchCPU()
 	t0 := time.Now()
 	resp, err := r.s.assessment.PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: round})
 	call := time.Since(t0)
@@ -898,7 +1321,7 @@ func (r *runner) fanoutOnce(ctx context.Context, year int32, n int, prof string)
 	stop()
 	mu.Lock()
 	defer mu.Unlock()
-	f := fanout{awards: want, call: call, first: receipts[0].at.Sub(t0), last: receipts[0].at.Sub(t0), gcs: int(gcCycles() - gc0)}
+	f := fanout{year: year, awards: want, call: call, first: receipts[0].at.Sub(t0), last: receipts[0].at.Sub(t0), gcs: int(gcCycles() - gc0), other: w.otherPercent()}
 	for _, x := range receipts {
 		f.first, f.last = min(f.first, x.at.Sub(t0)), max(f.last, x.at.Sub(t0))
 		f.delays = append(f.delays, x.at.Sub(x.granted))
@@ -942,87 +1365,143 @@ const rebuildRuns = 3
 
 func (r *runner) rebuildGroup(ctx context.Context) error {
 	for _, n := range r.p.rebuilds {
-		prof := ""
-		if r.o.ProfileDir != "" {
-			prof = filepath.Join(r.o.ProfileDir, slug("RebuildBoards", n, 1)+".pprof")
-		}
-		runs := 1
-		if n <= 200_000 {
-			runs = rebuildRuns
-		}
-		type result struct {
-			resp  *rankingv1.RebuildBoardsResponse
-			rate  float64
-			wall  time.Duration
-			other float64
-			gcs   int
-		}
-		var res []result
-		for i := range runs {
-			p := ""
-			if i == 0 {
-				p = prof
-			}
-			stop, err := startProfile(p)
-			if err != nil {
+		if err := r.rebuildOne(ctx, n); err != nil {
+			if err := r.failRow(ctx, "RebuildBoards", n, 1, err); err != nil {
 				return err
 			}
-			cctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-			w := watchCPU()
-			gc0 := gcCycles()
-			t0 := time.Now()
-			resp, err := r.s.ranking.RebuildBoards(cctx, &rankingv1.RebuildBoardsRequest{SchemeId: boardScheme(n), Year: boardYear})
-			wall := time.Since(t0)
-			cancel()
-			stop()
-			if err != nil {
-				return fmt.Errorf("RebuildBoards %s: %w", boardScheme(n), err)
-			}
-			if resp.GetAssessmentsRead() != int64(n) {
-				return fmt.Errorf("RebuildBoards %s read %d assessments, want %d", boardScheme(n), resp.GetAssessmentsRead(), n)
-			}
-			res = append(res, result{resp, float64(n) / resp.GetElapsed().AsDuration().Seconds(), wall, w.otherPercent(), int(gcCycles() - gc0)})
 		}
-		var rates []string
-		for _, x := range res {
-			rates = append(rates, fmt.Sprintf("%d (%d GC)", int(x.rate+0.5), x.gcs))
-		}
-		slices.SortFunc(res, func(a, b result) int { return cmp.Compare(a.rate, b.rate) })
-		med := res[len(res)/2]
-		r.otherCPU, r.gcs = med.other, med.gcs
-
-		// Baseline: the same snapshot read from the stream (last message
-		// per subject, ephemeral consumer) with nothing done with it, as
-		// many times as the rebuild ran.
-		var reads []stats
-		for range runs {
-			read, err := readLastPerSubject(ctx, r.s.js, events.AssessmentFilter(boardScheme(n), boardYear))
-			if err != nil {
-				return err
-			}
-			if read.Ops != n {
-				return fmt.Errorf("stream read of %s: %d messages, want %d", boardScheme(n), read.Ops, n)
-			}
-			reads = append(reads, read)
-		}
-		slices.SortFunc(reads, func(a, b stats) int { return cmp.Compare(a.OpsPerSec, b.OpsPerSec) })
-		read := reads[len(reads)/2]
-		pass := med.rate >= targetRebuildRate
-		note := fmt.Sprintf("ops/s is assessments/s; p50 is the whole rebuild (%d boards, %d entries; call %s)",
-			med.resp.GetBoardsWritten(), med.resp.GetEntriesWritten(), med.wall.Round(time.Millisecond))
-		if runs > 1 {
-			note += fmt.Sprintf("; median of %d runs, assessments/s: %s", runs, strings.Join(rates, ", "))
-		}
-		row := Row{Operation: "RebuildBoards", Size: n, Callers: 1, Ops: n, OpsSec: med.rate, P50us: us(med.resp.GetElapsed().AsDuration()),
-			Baseline: "stream read, last per subject", BaselineOpsSec: read.OpsPerSec, BaselineP50us: us(read.Elapsed),
-			RatioKind: "throughput", Target: fmt.Sprintf(">= %d/s", targetRebuildRate), Pass: &pass, Profile: prof, Note: note}
-		if read.OpsPerSec > 0 {
-			row.Ratio = med.rate / read.OpsPerSec
-		}
-		r.add(row)
-		r.log.Info("bench: rebuilt", "n", n, "assessments_per_s", rates, "stream_read_per_s", int(read.OpsPerSec))
 	}
 	return nil
+}
+
+// rebuildOne measures RebuildBoards of the round of n records against the
+// same snapshot read from the stream. A rebuild that other processes
+// disturbed runs once more, within the run's budget for repeats.
+func (r *runner) rebuildOne(ctx context.Context, n int) error {
+	prof := ""
+	if r.o.ProfileDir != "" {
+		prof = filepath.Join(r.o.ProfileDir, slug("RebuildBoards", n, 1)+".pprof")
+	}
+	res, err := r.rebuildRuns(ctx, n, prof)
+	if err != nil {
+		return err
+	}
+	var rates []string
+	for _, x := range res {
+		rates = append(rates, fmt.Sprintf("%d (%d GC, other cpu %.0f%%)", int(x.rate+0.5), x.gcs, x.other))
+	}
+	attempts := len(res)
+	// A single rebuild measured again keeps its least disturbed run;
+	// several runs, their median.
+	if n > 200_000 && len(res) > 1 {
+		as := make([]attempt[rebuildRun], len(res))
+		for i, x := range res {
+			as[i] = attempt[rebuildRun]{x, x.other}
+		}
+		res = []rebuildRun{leastDisturbed(as).val}
+	}
+	slices.SortFunc(res, func(a, b rebuildRun) int { return cmp.Compare(a.rate, b.rate) })
+	med := res[len(res)/2]
+	r.measured(med.other, med.gcs, attempts)
+
+	read, err := r.streamRead(ctx, n, len(res))
+	if err != nil {
+		return err
+	}
+	ratio := 0.0
+	if read.OpsPerSec > 0 {
+		ratio = med.rate / read.OpsPerSec
+	}
+	pass := ratio >= targetRebuildVsRead
+	note := fmt.Sprintf("ops/s is assessments/s; p50 is the whole rebuild (%d boards, %d entries; call %s)",
+		med.resp.GetBoardsWritten(), med.resp.GetEntriesWritten(), med.wall.Round(time.Millisecond))
+	if attempts > 1 {
+		note += fmt.Sprintf("; %d runs, assessments/s: %s", attempts, strings.Join(rates, ", "))
+	}
+	r.add(Row{Operation: "RebuildBoards", Size: n, Callers: 1, Ops: n, OpsSec: med.rate, P50us: us(med.resp.GetElapsed().AsDuration()),
+		Baseline: "stream read, last per subject", BaselineOpsSec: read.OpsPerSec, BaselineP50us: us(read.Elapsed),
+		Ratio: ratio, RatioKind: ratioThroughput, Target: fmt.Sprintf(">= %.0f%%", 100*targetRebuildVsRead), Pass: &pass, Profile: prof, Note: note})
+	r.log.Info("bench: rebuilt", "n", n, "assessments_per_s", rates, "stream_read_per_s", int(read.OpsPerSec))
+	return nil
+}
+
+// rebuildRun is one RebuildBoards call as measured.
+type rebuildRun struct {
+	resp  *rankingv1.RebuildBoardsResponse
+	rate  float64 // assessments/s, by the service's own elapsed time
+	wall  time.Duration
+	other float64 // percent of the machine other processes took meanwhile
+	gcs   int
+}
+
+// rebuildRuns rebuilds the round of n records: rebuildRuns times when it
+// is small enough for a garbage collection to weigh on a single run,
+// else once; a last run that was disturbed is followed by another.
+func (r *runner) rebuildRuns(ctx context.Context, n int, prof string) ([]rebuildRun, error) {
+	runs := 1
+	if n <= 200_000 {
+		runs = rebuildRuns
+	}
+	base := runs
+	var res []rebuildRun
+	for i := 0; i < runs; i++ {
+		p := ""
+		if i == 0 {
+			p = prof
+		}
+		x, err := r.rebuildOnce(ctx, n, p)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, x)
+		if i == runs-1 && r.rpt.again(x.other, runs-base+1) {
+			r.rpt.spend(x.wall)
+			r.log.Info("bench: rebuild disturbed, running it again", "n", n, "other_cpu_pct", int(x.other))
+			runs++
+		}
+	}
+	return res, nil
+}
+
+func (r *runner) rebuildOnce(ctx context.Context, n int, prof string) (rebuildRun, error) {
+	stop, err := startProfile(prof)
+	if err != nil {
+		return rebuildRun{}, err
+	}
+	defer stop()
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	w := watchCPU()
+	gc0 := gcCycles()
+	t0 := time.Now()
+	resp, err := r.s.ranking.RebuildBoards(cctx, &rankingv1.RebuildBoardsRequest{SchemeId: boardScheme(n), Year: boardYear})
+	wall := time.Since(t0)
+	if err != nil {
+		return rebuildRun{}, fmt.Errorf("RebuildBoards %s: %w", boardScheme(n), err)
+	}
+	if resp.GetAssessmentsRead() != int64(n) {
+		return rebuildRun{}, fmt.Errorf("RebuildBoards %s read %d assessments, want %d", boardScheme(n), resp.GetAssessmentsRead(), n)
+	}
+	return rebuildRun{resp, float64(n) / resp.GetElapsed().AsDuration().Seconds(), wall, w.otherPercent(), int(gcCycles() - gc0)}, nil
+}
+
+// streamRead is the rebuild's baseline: the same snapshot read from the
+// stream (last message per subject, ephemeral consumer) with nothing done
+// with it, times times, the median.
+func (r *runner) streamRead(ctx context.Context, n, times int) (stats, error) {
+	var reads []stats
+	for range times {
+		read, err := readLastPerSubject(ctx, r.s.js, events.AssessmentFilter(boardScheme(n), boardYear))
+		if err != nil {
+			return stats{}, err
+		}
+		if read.Ops != n {
+			return stats{}, fmt.Errorf("stream read of %s: %d messages, want %d", boardScheme(n), read.Ops, n)
+		}
+		reads = append(reads, read)
+	}
+	slices.SortFunc(reads, func(a, b stats) int { return cmp.Compare(a.OpsPerSec, b.OpsPerSec) })
+	return reads[len(reads)/2], nil
 }
 
 // readLastPerSubject reads the last message of every subject matching

@@ -28,7 +28,7 @@ func TestSmoke(t *testing.T) {
 	profiles := filepath.Join(t.TempDir(), "pprof")
 	err := Run(ctx, Options{Out: &out, JSONPath: path, Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		ProfileDir: profiles,
-		plan: &plan{institutions: 120, boards: []int{200, 2_000}, prevBoard: 50, rebuilds: []int{2_000}, fanout: 30,
+		plan: &plan{institutions: 120, boards: []int{200, 2_000}, prevBoard: 50, rebuilds: []int{2_000}, fanout: 30, batches: []int{5},
 			cell: budget{ops: 60}, callers: []int{1, 4}, setupCallers: 8}})
 	t.Log("\n" + out.String())
 	if err != nil {
@@ -43,35 +43,56 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{}
+	baselines := map[string]bool{}
 	for _, r := range rep.Rows {
 		want[r.Operation]++
-		if r.Operation != "PublishRound -> first award" && r.Operation != "PublishRound -> last award" && r.P50us <= 0 {
+		baselines[r.Baseline] = true
+		if r.Error != "" {
+			t.Errorf("row %s (%d, %d callers) not measured: %s", r.Operation, r.Size, r.Callers, r.Error)
+		}
+		if r.Operation != "PublishRound -> first award" && r.Operation != "PublishRound -> last award" && r.RatioKind != ratioMemory && r.P50us <= 0 {
 			t.Errorf("row %+v has no latency", r)
 		}
-		if strings.HasPrefix(r.Operation, "GetStanding") || strings.HasPrefix(r.Operation, "GetLeaderboard") || r.Operation == "RecordAssessment" {
-			if r.OpsSec <= 0 || r.BaselineOpsSec <= 0 || r.Ratio <= 0 || (r.Target != "" && r.Pass == nil) {
+		if strings.HasPrefix(r.Operation, "GetStanding") || strings.HasPrefix(r.Operation, "GetLeaderboard") || strings.HasPrefix(r.Operation, "RecordAssessment") ||
+			r.Operation == batchName || r.Operation == fanoutName {
+			// The fan-out's baseline is a latency: it has no rate.
+			if r.OpsSec <= 0 || (r.BaselineOpsSec <= 0 && r.Operation != fanoutName) || r.Ratio <= 0 || (r.Target != "" && r.Pass == nil) {
 				t.Errorf("row %+v is incomplete", r)
 			}
-			if r.Profile == "" {
+			switch {
+			case r.Operation == "RecordAssessment cost growth":
+				// Computed from two cells, each with its profile.
+			case r.Profile == "":
 				t.Errorf("row %+v has no profile", r)
-			} else if _, err := os.Stat(r.Profile); err != nil {
-				t.Errorf("profile: %v", err)
+			default:
+				if _, err := os.Stat(r.Profile); err != nil {
+					t.Errorf("profile: %v", err)
+				}
 			}
 		}
 	}
-	// 2 callers: RecordAssessment x2 baselines; 2 boards x 2 baselines each
-	// for leaderboard and standing, plus the growth rows.
-	for op, n := range map[string]int{"RecordAssessment": 4, "GetLeaderboard top 10": 8, "GetStanding": 8, "GetStanding p50 growth": 2,
-		"ListInstitutions": 2, "PublishRound -> first award": 1, "PublishRound -> last award": 1, "award publish -> receive": 1, "RebuildBoards": 1} {
+	// 2 callers: RecordAssessment x2 baselines, on the empty stream and
+	// with the board records, and its growth; the batch against the raw
+	// batch and the record; 2 boards x 3 baselines each for the two pages
+	// and the standing, plus the growth rows.
+	for op, n := range map[string]int{recordEmptyName: 4, recordName: 4, "RecordAssessment cost growth": 2, batchName: 4,
+		"GetLeaderboard top 10": 12, "GetLeaderboard top 10 p50 growth": 2, "GetLeaderboard middle 10": 12, "GetLeaderboard middle 10 p50 growth": 2,
+		"GetStanding": 12, "GetStanding p50 growth": 2, "ListInstitutions": 2, "JetStream atomic batch of 5 vs publishes": 2,
+		"PublishRound -> first award": 1, "PublishRound -> last award": 1, fanoutName: 1, "RebuildBoards": 1, "heap, every service in process": 1} {
 		if want[op] != n {
 			t.Errorf("%d rows of %q, want %d", want[op], op, n)
+		}
+	}
+	for _, b := range []string{echoName, bareEchoName, publishName, "JetStream atomic batch of 5", rawFanoutName, "stream read, last per subject", recordEmptyName} {
+		if !baselines[b] {
+			t.Errorf("no row against %q", b)
 		}
 	}
 	if !strings.Contains(out.String(), "GetStanding p50 growth") || !strings.Contains(out.String(), "JSON in "+path) {
 		t.Errorf("table:\n%s", out.String())
 	}
-	for _, name := range []string{"recordassessment-c4", "getleaderboard-top-10-2k-c1", "getstanding-2k-c4", "listinstitutions-120-c1",
-		"award-fan-out-30-c1", "rebuildboards-2k-c1"} {
+	for _, name := range []string{"recordassessment-2300-c4", "recordassessment-empty-stream-c1", "getleaderboard-top-10-2k-c1", "getleaderboard-middle-10-200-c4",
+		"getstanding-2k-c4", "listinstitutions-120-c1", "batchrecordassessments-of-5-c4", "award-fan-out-30-c1", "rebuildboards-2k-c1"} {
 		if _, err := os.Stat(filepath.Join(profiles, name+".pprof")); err != nil {
 			t.Errorf("profile: %v", err)
 		}
@@ -96,7 +117,7 @@ func TestSmokeProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "results.json")
 	err := Run(ctx, Options{Out: &out, JSONPath: path, Processes: true,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		plan: &plan{institutions: 60, boards: []int{200}, prevBoard: 50, rebuilds: []int{200}, fanout: 10,
+		plan: &plan{institutions: 60, boards: []int{200}, prevBoard: 50, rebuilds: []int{200}, fanout: 10, batches: []int{5},
 			cell: budget{ops: 20}, callers: []int{1}, setupCallers: 4}})
 	t.Log("\n" + out.String())
 	if err != nil {
@@ -117,6 +138,23 @@ func TestSmokeProcesses(t *testing.T) {
 		if rep.Setup["rss_after_setup_mb_"+name] == nil {
 			t.Errorf("no memory of %s: setup %v", name, rep.Setup)
 		}
+	}
+	heaps := 0
+	for _, r := range rep.Rows {
+		if r.Error != "" {
+			t.Errorf("row %s (%d, %d callers) not measured: %s", r.Operation, r.Size, r.Callers, r.Error)
+		}
+		if strings.HasPrefix(r.Operation, "heap, ") {
+			heaps++
+			// Each process reports its heap in use; a live heap once it
+			// has collected garbage.
+			if r.HeapInuseMB <= 0 || r.RSSMB <= 0 {
+				t.Errorf("memory row %+v", r)
+			}
+		}
+	}
+	if heaps != 3 {
+		t.Errorf("%d memory rows, want one per service", heaps)
 	}
 }
 

@@ -134,10 +134,25 @@ func loadScheme(ctx context.Context, asm assessmentv1.AssessmentServiceClient, y
 			si.groups = append(si.groups, g)
 		}
 	}
-	if len(si.groups) == 0 || si.scale.GetPrecision() != 2 || len(si.dimensions) == 0 {
-		return nil, fmt.Errorf("scheme %s %s: want a 2-decimal scale, dimensions and a peer group for land offices", schemeID, si.version)
+	if len(si.groups) == 0 || si.scale.GetPrecision() != 2 {
+		return nil, fmt.Errorf("scheme %s %s: want a 2-decimal scale and a peer group for land offices", schemeID, si.version)
 	}
 	return si, nil
+}
+
+// input is a record's result: dimension scores from lo to lo+39.99 (or,
+// in a version that scores no dimensions, a reported total in that
+// range), varied by institution and revision.
+func (si *schemeInfo) input(j, rev, lo int) *assessmentv1.AssessmentInput {
+	score := func(k int) string { return fmt.Sprintf("%d.%02d", lo+(j+rev+k)%(100-lo), (j*7+rev*13+k)%100) }
+	if len(si.dimensions) == 0 {
+		return &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: score(0)}}
+	}
+	ds := &assessmentv1.DimensionScores{}
+	for k, d := range si.dimensions {
+		ds.Scores = append(ds.Scores, &assessmentv1.DimensionScore{Code: d, Score: score(k)})
+	}
+	return &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_DimensionScores{DimensionScores: ds}}
 }
 
 // band finds the band of a total in hundredths.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -156,6 +157,11 @@ func drive(ctx context.Context, callers int, b budget, next []int, fn call) ([]t
 				err := fn(ctx, w, next[w])
 				d := time.Since(t0)
 				next[w]++
+				if errors.Is(err, errPoolDry) {
+					// Nothing left to record: this caller stops, the
+					// calls made until then count.
+					break
+				}
 				if err != nil {
 					if ctx.Err() == nil {
 						cancel(fmt.Errorf("caller %d, call %d: %w", w, next[w]-1, err))

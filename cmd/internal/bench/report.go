@@ -63,6 +63,22 @@ type Row struct {
 	// service, the NATS server and the harness) ran while the row was
 	// measured.
 	GCCycles int `json:"gc_cycles"`
+	// Attempts is how many times the row's cell was measured when it was
+	// more than once: a cell that other processes disturbed (OtherCPU
+	// above disturbedCPU) is measured again, a bounded number of times,
+	// and the row keeps the least disturbed attempt.
+	Attempts int `json:"attempts,omitempty"`
+	// Disturbed is set when even the attempt kept was disturbed: read the
+	// row with care.
+	Disturbed bool `json:"disturbed,omitempty"`
+	// Error is why the cell could not be measured; the run went on.
+	Error string `json:"error,omitempty"`
+	// Memory rows (a service in its own process): the heap the last
+	// garbage collection found live (GODEBUG=gctrace), and the in-use heap
+	// and resident memory read at the end of the run.
+	HeapLiveMB  float64 `json:"heap_live_mb,omitempty"`
+	HeapInuseMB float64 `json:"heap_inuse_mb,omitempty"`
+	RSSMB       float64 `json:"rss_mb,omitempty"`
 }
 
 // Report is what the JSON file holds.
@@ -135,47 +151,23 @@ func (r *Report) writeJSON(path string) error {
 func (r *Report) writeTable(w io.Writer) error {
 	// Built by hand rather than with text/tabwriter: text columns stay
 	// left-aligned and numbers right-aligned.
-	head := []string{"operation", "size", "callers", "ops/s", "p50", "p99", "baseline", "baseline ops/s", "ratio", "target", "result", "other cpu", "gc"}
-	right := []bool{false, true, true, true, true, true, false, true, true, false, false, true, true}
+	head := []string{"operation", "size", "callers", "ops/s", "p50", "p99", "baseline", "baseline ops/s", "ratio", "target", "result", "other cpu", "gc", "runs"}
+	right := []bool{false, true, true, true, true, true, false, true, true, false, false, true, true, false}
 	rows := [][]string{head}
 	for _, x := range r.Rows {
 		rows = append(rows, []string{
 			x.Operation, sizeString(x.Size), strconv.Itoa(x.Callers), rate(x.OpsSec), micros(x.P50us), micros(x.P99us),
-			x.Baseline, rate(x.BaselineOpsSec), ratioString(x), x.Target, passString(x.Pass), percent(x.OtherCPU), strconv.Itoa(x.GCCycles),
+			x.Baseline, rate(x.BaselineOpsSec), ratioString(x), x.Target, resultString(x), percent(x.OtherCPU), strconv.Itoa(x.GCCycles), runsString(x),
 		})
 	}
-	width := make([]int, len(head))
-	for _, row := range rows {
-		for i, c := range row {
-			width[i] = max(width[i], len([]rune(c)))
-		}
-	}
 	var b strings.Builder
-	for n, row := range rows {
-		var line strings.Builder
-		for i, c := range row {
-			pad := strings.Repeat(" ", width[i]-len([]rune(c)))
-			if right[i] {
-				line.WriteString(pad + c)
-			} else {
-				line.WriteString(c + pad)
-			}
-			if i < len(row)-1 {
-				line.WriteString("  ")
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
-		if n == 0 {
-			total := len(width)*2 - 2
-			for _, wd := range width {
-				total += wd
-			}
-			b.WriteString(strings.Repeat("-", total) + "\n")
-		}
-	}
+	writeAligned(&b, rows, right)
 	for _, x := range r.Rows {
 		if x.Note != "" {
 			fmt.Fprintf(&b, "  %s (%s, %d callers): %s\n", x.Operation, sizeString(x.Size), x.Callers, x.Note)
+		}
+		if x.Error != "" {
+			fmt.Fprintf(&b, "  %s (%s, %d callers) not measured: %s\n", x.Operation, sizeString(x.Size), x.Callers, x.Error)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -216,14 +208,59 @@ func micros(us float64) string {
 	return strconv.FormatFloat(us/1e6, 'f', 2, 64) + "s"
 }
 
+// The kinds of ratio a row can have.
+const (
+	ratioThroughput = "throughput"  // ops/s over the baseline's ops/s
+	ratioLatency    = "latency"     // p50 over the baseline's p50
+	ratioLatencyP99 = "latency_p99" // p99 over the baseline's p99
+	ratioCost       = "cost"        // time per call over the baseline's, each against its own same-cell baseline
+	ratioMemory     = "memory"      // no ratio: the row's value is a heap in MB
+)
+
 func ratioString(x Row) string {
+	if x.RatioKind == ratioMemory {
+		if v := memoryValue(x); v > 0 {
+			return strconv.FormatFloat(v, 'f', 0, 64) + " MB"
+		}
+		return "-"
+	}
 	if x.Ratio == 0 {
 		return "-"
 	}
-	if x.RatioKind == "latency" {
+	switch x.RatioKind {
+	case ratioLatency, ratioLatencyP99, ratioCost:
 		return strconv.FormatFloat(x.Ratio, 'f', 2, 64) + "x"
 	}
 	return strconv.FormatFloat(100*x.Ratio, 'f', 0, 64) + "%"
+}
+
+// memoryValue is the heap a memory row is judged on: the live heap after
+// the last garbage collection when known, else the heap in use.
+func memoryValue(x Row) float64 {
+	if x.HeapLiveMB > 0 {
+		return x.HeapLiveMB
+	}
+	return x.HeapInuseMB
+}
+
+func resultString(x Row) string {
+	if x.Error != "" {
+		return "ERROR"
+	}
+	return passString(x.Pass)
+}
+
+// runsString says how often a disturbed cell was measured, and whether
+// the attempt kept was still disturbed.
+func runsString(x Row) string {
+	s := ""
+	if x.Attempts > 1 {
+		s = strconv.Itoa(x.Attempts)
+	}
+	if x.Disturbed {
+		s = strings.TrimSpace(s + " disturbed")
+	}
+	return s
 }
 
 func percent(v float64) string {

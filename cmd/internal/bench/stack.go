@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/predikat-id/predikat/pkg/platform/auth"
-	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"github.com/predikat-id/predikat/pkg/platform/security"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -23,14 +21,18 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/grpc/credentials"
 
 	harness "github.com/predikat-id/predikat/cmd/internal/stack"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 )
 
 // stack is the harness's own Predikat, started by cmd/internal/stack: an
@@ -69,10 +71,40 @@ type stack struct {
 
 	regAddr, echoAddr string
 
+	gcTraces     map[string]*gcTrace // Processes: each service's garbage collections
+	metricsAddrs map[string]string   // Processes: each service's /metrics
+
 	registry   registryv1.RegistryServiceClient
 	assessment assessmentv1.AssessmentServiceClient
 	ranking    rankingv1.RankingServiceClient
-	echo       *grpc.ClientConn // the echo baseline
+	echo       *grpc.ClientConn // the echo baseline: the services' server chain
+	bareEcho   *grpc.ClientConn // the echo on a gRPC server without the chain
+}
+
+// gcTraceOf is the writer of a service process's output: its garbage
+// collector's trace is kept, the rest goes to the log.
+func (s *stack) gcTraceOf(name string) io.Writer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gcTraces == nil {
+		s.gcTraces = map[string]*gcTrace{}
+	}
+	t := s.gcTraces[name]
+	if t == nil {
+		t = &gcTrace{next: logWriter{s.svcLog}}
+		s.gcTraces[name] = t
+	}
+	return t
+}
+
+// freeAddr is a free port of 127.0.0.1.
+func freeAddr() (string, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("free port: %w", err)
+	}
+	defer lis.Close()
+	return lis.Addr().String(), nil
 }
 
 func newStack(ctx context.Context, log, svcLog *slog.Logger, mode harness.Mode) (*stack, error) {
@@ -142,6 +174,21 @@ func (s *stack) services(ctx context.Context) (*harness.Services, error) {
 	}
 	o := harness.ServicesOptions{Mode: s.mode, NATSURL: s.nats.URL, NATSTLS: s.nats.TLS, Logger: s.svcLog, ClientName: "predikat-bench-services",
 		BinDir: binDir, ProcessOutput: logWriter{s.svcLog}, ProcessLogLevel: "warn", ReadyTimeout: 10 * time.Minute, PKI: s.pki}
+	if s.mode == harness.Processes {
+		// Each process reports its heap: its garbage collector's trace
+		// (the live heap of every collection) and its /metrics.
+		o.ProcessEnv = []string{"GODEBUG=gctrace=1"}
+		o.ProcessOutputFor = s.gcTraceOf
+		o.MetricsAddrs = map[string]string{}
+		for _, name := range harness.All {
+			addr, err := freeAddr()
+			if err != nil {
+				return nil, err
+			}
+			o.MetricsAddrs[name] = addr
+		}
+		s.metricsAddrs = o.MetricsAddrs
+	}
 	if s.redis != nil {
 		o.RedisAddr = s.redis.Addr
 	}
@@ -178,22 +225,31 @@ func (s *stack) startRedisAndEcho() error {
 	if s.benchRDB, err = redisx.NewClient(s.redis.Addr, redisx.Options{ClientName: "predikat-bench"}); err != nil {
 		return err
 	}
-	// The baseline: a gRPC server on the same bootstrap (TLS 1.3 with the
-	// caller's certificate, recovery, logging and validation interceptors,
-	// health, reflection) serving one method that returns its empty
-	// request. Not health Check: the bootstrap leaves health checks out of
-	// its request logging, so they skip an interceptor every service call
-	// goes through. The echo declares no access rule, so it runs without
-	// the authorization step the services add.
-	tlsCfg, err := auth.ServerTLS(s.pki.ServiceCert("registry"), s.pki.ServiceKey("registry"), s.pki.CA())
-	if err != nil {
-		return fmt.Errorf("echo server TLS: %w", err)
+	// The baseline: a gRPC server built as the services build theirs
+	// (grpcserver.New with the security options of security.Config.Server:
+	// TLS 1.3 with the caller's certificate, recovery, RPC metrics,
+	// logging, authentication and authorization against the policy,
+	// validation, the OpenTelemetry stats handler) serving one method that
+	// returns its empty request. Its access rule is boards.read, unscoped
+	// (see echoDescriptor). Not health Check: the bootstrap leaves health
+	// checks out of logging and authorization.
+	if err := registerEchoDescriptor(); err != nil {
+		return err
 	}
-	es, err := grpcserver.New(grpcserver.Options{Name: "echo", Logger: s.svcLog, TLS: tlsCfg})
+	sec, err := security.Dev(s.pki, "registry").Server(s.ctx, s.svcLog)
+	if err != nil {
+		return fmt.Errorf("echo server security: %w", err)
+	}
+	gopts := grpcserver.Options{Name: "echo", Logger: s.svcLog, Metrics: metrics.NewRegistry()}
+	sec.Apply(&gopts)
+	es, err := grpcserver.New(gopts)
 	if err != nil {
 		return err
 	}
 	es.Register(func(r grpc.ServiceRegistrar) { r.RegisterService(&echoDesc, echoServer{}) })
+	if err := security.CheckDeclared(es.GRPC()); err != nil {
+		return fmt.Errorf("echo server: %w", err)
+	}
 	lis, err := new(net.ListenConfig).Listen(s.ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("echo server: %w", err)
@@ -209,34 +265,31 @@ func (s *stack) startRedisAndEcho() error {
 		return nil
 	})
 	s.echo = s.dial(s.echoAddr)
+
+	// The second baseline: the same method on a bare gRPC server, with
+	// the same TLS and nothing else, so the table shows what the chain
+	// costs.
+	tlsCfg, err := auth.ServerTLS(s.pki.ServiceCert("registry"), s.pki.ServiceKey("registry"), s.pki.CA())
+	if err != nil {
+		return fmt.Errorf("bare echo server TLS: %w", err)
+	}
+	bare := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsCfg)))
+	bare.RegisterService(&echoDesc, echoServer{})
+	blis, err := new(net.ListenConfig).Listen(s.ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("bare echo server: %w", err)
+	}
+	s.echoG.Go(func() error {
+		context.AfterFunc(s.ctx, bare.Stop)
+		if err := bare.Serve(blis); err != nil && s.ctx.Err() == nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, fmt.Errorf("bare echo: %w", err))
+			s.mu.Unlock()
+		}
+		return nil
+	})
+	s.bareEcho = s.dial(blis.Addr().String())
 	return nil
-}
-
-// echoMethod is the echo baseline's one method.
-const echoMethod = "/predikat.bench.v1.EchoService/Echo"
-
-type echoServer struct{}
-
-// echoDesc is written by hand, as protoc-gen-go-grpc would generate it for
-// `service EchoService { rpc Echo(google.protobuf.Empty) returns
-// (google.protobuf.Empty); }`.
-var echoDesc = grpc.ServiceDesc{
-	ServiceName: "predikat.bench.v1.EchoService",
-	HandlerType: (*any)(nil),
-	Methods: []grpc.MethodDesc{{
-		MethodName: "Echo",
-		Handler: func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-			in := new(emptypb.Empty)
-			if err := dec(in); err != nil {
-				return nil, err
-			}
-			echo := func(context.Context, any) (any, error) { return in, nil }
-			if interceptor == nil {
-				return echo(ctx, in)
-			}
-			return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: echoServer{}, FullMethod: echoMethod}, echo)
-		},
-	}},
 }
 
 // startRanking starts the ranking service and waits until it serves: its
@@ -292,13 +345,15 @@ func (s *stack) asyncFailures() error {
 // first (the registry outlives its watchers).
 func (s *stack) stopServices() {
 	for _, cc := range s.conns {
-		if cc != s.echo {
+		if cc != s.echo && cc != s.bareEcho {
 			_ = cc.Close()
 		}
 	}
 	s.conns = nil
-	if s.echo != nil {
-		s.conns = append(s.conns, s.echo)
+	for _, cc := range []*grpc.ClientConn{s.echo, s.bareEcho} {
+		if cc != nil {
+			s.conns = append(s.conns, cc)
+		}
 	}
 	if s.svcs == nil {
 		return

@@ -73,10 +73,15 @@ func (s *Services) startProcess(name, addr, registryAddr string) (string, error)
 	if s.o.ProcessLogLevel != "" {
 		cmd.Env = append(cmd.Env, "PREDIKAT_LOG_LEVEL="+s.o.ProcessLogLevel)
 	}
+	cmd.Env = append(cmd.Env, s.o.ProcessEnv...)
 	tail := &tailBuffer{}
 	var out io.Writer = tail
-	if s.o.ProcessOutput != nil {
-		out = io.MultiWriter(tail, s.o.ProcessOutput)
+	procOut := s.o.ProcessOutput
+	if s.o.ProcessOutputFor != nil {
+		procOut = s.o.ProcessOutputFor(name)
+	}
+	if procOut != nil {
+		out = io.MultiWriter(tail, procOut)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	setDeathSignal(cmd)

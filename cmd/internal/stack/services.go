@@ -86,6 +86,12 @@ type ServicesOptions struct {
 	ProcessOutput io.Writer
 	// ProcessLogLevel is the processes' PREDIKAT_LOG_LEVEL (empty: inherited).
 	ProcessLogLevel string
+	// ProcessEnv is added to the processes' environment (e.g. GODEBUG).
+	ProcessEnv []string
+	// ProcessOutputFor, if set, receives the named service process's
+	// output instead of ProcessOutput (the bench reads each process's
+	// garbage collector trace on its own).
+	ProcessOutputFor func(name string) io.Writer
 	// ReadyTimeout bounds the wait for a service to serve (0: a minute).
 	ReadyTimeout time.Duration
 	// PKI holds the certificates, the token key and the policy the services
