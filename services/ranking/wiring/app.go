@@ -31,6 +31,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
 	"github.com/predikat-id/predikat/services/ranking/internal/app"
+	"github.com/predikat-id/predikat/services/ranking/internal/cache"
 	"github.com/predikat-id/predikat/services/ranking/internal/consumer"
 	"github.com/predikat-id/predikat/services/ranking/internal/names"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
@@ -72,6 +73,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics is where /metrics is served (empty: nowhere).
 	Metrics metrics.Config
+	// Cache sizes the cache of read answers.
+	Cache CacheConfig
 	// OnServing, if set, is called with the bound address once the service
 	// answers: the boards are in Redis and current with the log (rebuilt
 	// from it, or the consumers caught up).
@@ -138,14 +141,13 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cancel()
 	st := store.New(rdb)
 	coord := rebuild.NewCoordinator(ctx, rebuild.NewBuilder(js, st, log), log)
-	coord.OnRebuilt(m.rebuilt)
 	cons := consumer.New(js, st, coord, log)
-	cons.OnApplied(m.appliedBatch)
+	srv, watch := readPath(cfg.Cache, nm, js, st, coord, cons, m, log)
 	if err := cfg.Metrics.Start(ctx, reg, log); err != nil {
 		return fmt.Errorf("ranking: %w", err)
 	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
-		rankingv1.RegisterRankingServiceServer(r, server.New(st, names.New(nm), rebuilder{coord}))
+		rankingv1.RegisterRankingServiceServer(r, srv)
 	})
 	if err := security.CheckDeclared(gs.GRPC()); err != nil {
 		return fmt.Errorf("ranking: %w", err)
@@ -155,6 +157,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer wg.Wait()
 	defer cancel()
 	wg.Go(func() { nm.Run(ctx) })
+	wg.Go(func() { watch(ctx) })
 
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis) }()
@@ -378,6 +381,34 @@ func (s *supervisor) updateServing(rebuilt, current bool) {
 		s.announced = true
 		s.onServing()
 	}
+}
+
+// readPath builds the handlers, with the answer cache unless it is off,
+// and has every change this replica makes to the boards (a batch of
+// events applied, a rebuild) move the cache's epoch at once; other
+// replicas' changes reach it through the watcher, which watch runs.
+func readPath(cc CacheConfig, nm *registryclient.Client, js jetstream.JetStream, st *store.Store, coord *rebuild.Coordinator, cons *consumer.Consumer,
+	m *rankingMetrics, log *slog.Logger,
+) (srv *server.Server, watch func(context.Context)) {
+	ccfg := cc.withDefaults()
+	fresh := cache.NewFreshness(ccfg.MaxLag, nm.Changes)
+	coord.OnRebuilt(func(res rebuild.Result, err error) {
+		fresh.Invalidate() // even a failed rebuild may have swapped some rounds
+		m.rebuilt(res, err)
+	})
+	cons.OnApplied(func(stream string, n int, took time.Duration) {
+		fresh.Invalidate()
+		m.appliedBatch(stream, n, took)
+	})
+	var opts []server.Option
+	watch = func(context.Context) {}
+	if !ccfg.Off {
+		opts = append(opts, server.WithCache(fresh, ccfg.MaxBytes))
+		watch = cacheWatcher(ccfg, fresh, js, st, log).Run
+	}
+	srv = server.New(st, names.New(nm), rebuilder{coord}, opts...)
+	m.cacheStats(srv, fresh)
+	return srv, watch
 }
 
 // rebuilder is the coordinator as the application layer's Rebuilder.

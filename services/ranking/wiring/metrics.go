@@ -6,13 +6,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/predikat-id/predikat/pkg/platform/metrics"
+	"github.com/predikat-id/predikat/services/ranking/internal/cache"
 	"github.com/predikat-id/predikat/services/ranking/internal/consumer"
 	"github.com/predikat-id/predikat/services/ranking/internal/rebuild"
+	"github.com/predikat-id/predikat/services/ranking/internal/server"
 )
 
 // rankingMetrics is what only the ranking service knows: how far its
 // consumers trail the streams, how long applying takes, and its rebuilds.
 type rankingMetrics struct {
+	reg                   prometheus.Registerer
 	lag, pending, stalled *prometheus.GaugeVec
 	serving               prometheus.Gauge
 	applySeconds          *prometheus.HistogramVec
@@ -25,6 +28,7 @@ type rankingMetrics struct {
 func newRankingMetrics(reg prometheus.Registerer) *rankingMetrics {
 	const sub = "ranking"
 	m := &rankingMetrics{
+		reg: reg,
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metrics.Namespace, Subsystem: sub, Name: "consumer_lag",
 			Help: "Events of the stream not yet applied to the boards: its last sequence minus the one Redis applied (the consumer's pending count while the stream is not read)."}, []string{"stream"}),
 		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metrics.Namespace, Subsystem: sub, Name: "consumer_pending",
@@ -84,4 +88,40 @@ func (m *rankingMetrics) rebuilt(res rebuild.Result, err error) {
 	m.rebuilds.WithLabelValues("ok").Inc()
 	m.rebuildSeconds.Observe(res.Elapsed.Seconds())
 	m.rebuildEntries.Set(float64(res.EntriesWritten))
+}
+
+// cacheStats exports the answer caches' counters, read at each scrape.
+func (m *rankingMetrics) cacheStats(srv *server.Server, f *cache.Freshness) {
+	const sub = "ranking"
+	stat := func(read string, pick func(cache.Stats) float64) func() float64 {
+		return func() float64 {
+			l, s, ok := srv.CacheStats()
+			if !ok {
+				return 0
+			}
+			if read == "leaderboard" {
+				return pick(l)
+			}
+			return pick(s)
+		}
+	}
+	for _, read := range []string{"leaderboard", "standing"} {
+		labels := prometheus.Labels{"read": read}
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: sub, Name: "answer_cache_hits_total", ConstLabels: labels,
+				Help: "Reads answered from the replica's answer cache."}, stat(read, func(s cache.Stats) float64 { return float64(s.Hits) })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: sub, Name: "answer_cache_misses_total", ConstLabels: labels,
+				Help: "Reads answered from Redis: not cached, out of date, or the cache bypassed."}, stat(read, func(s cache.Stats) float64 { return float64(s.Misses) })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: metrics.Namespace, Subsystem: sub, Name: "answer_cache_bytes", ConstLabels: labels,
+				Help: "Estimated memory held by the answer cache."}, stat(read, func(s cache.Stats) float64 { return float64(s.Bytes) })),
+		)
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: metrics.Namespace, Subsystem: sub, Name: "answer_cache_usable",
+		Help: "1 while cached answers may be served: the watcher confirmed within the allowed lag that every change to the boards was seen."},
+		func() float64 {
+			if f.Usable() {
+				return 1
+			}
+			return 0
+		}))
 }

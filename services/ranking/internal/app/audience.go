@@ -27,3 +27,8 @@ func (a Audience) admit(r board.Round) error {
 	}
 	return fault.Deniedf("%s %d boards are provisional (the round is not published): they need permission %q", r.Scheme, r.Year, a.Lacking)
 }
+
+// Admit is admit for callers outside the application layer that keep an
+// answer and serve it again: the audience is judged on every call, with
+// the round as the answer was read.
+func (a Audience) Admit(r board.Round) error { return a.admit(r) }

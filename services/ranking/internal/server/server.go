@@ -18,6 +18,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"github.com/predikat-id/predikat/services/ranking/internal/app"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
+	"github.com/predikat-id/predikat/services/ranking/internal/cache"
 )
 
 // Server implements predikat.ranking.v1.RankingService.
@@ -29,11 +30,21 @@ type Server struct {
 	trend       app.GetInstitutionTrendHandler
 	list        app.ListBoardsHandler
 	rebuild     app.RebuildBoardsHandler
+	answers     *answers // nil: no cache
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithCache keeps GetLeaderboard and GetStanding answers in memory, up to
+// maxBytes, served again while f vouches for them (see package cache).
+func WithCache(f *cache.Freshness, maxBytes int64) Option {
+	return func(s *Server) { s.answers = newAnswers(f, maxBytes) }
 }
 
 // New returns the handlers over the application layer's ports.
-func New(b app.Boards, n app.Names, rb app.Rebuilder) *Server {
-	return &Server{
+func New(b app.Boards, n app.Names, rb app.Rebuilder, opts ...Option) *Server {
+	s := &Server{
 		leaderboard: app.NewGetLeaderboardHandler(b, n),
 		standing:    app.NewGetStandingHandler(b, n),
 		statistics:  app.NewGetStatisticsHandler(b, n),
@@ -41,20 +52,34 @@ func New(b app.Boards, n app.Names, rb app.Rebuilder) *Server {
 		list:        app.NewListBoardsHandler(b, n),
 		rebuild:     app.NewRebuildBoardsHandler(rb),
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // GetLeaderboard implements RankingService.
 func (s *Server) GetLeaderboard(ctx context.Context, req *rankingv1.GetLeaderboardRequest) (*rankingv1.GetLeaderboardResponse, error) {
+	if s.answers == nil {
+		resp, _, err := s.getLeaderboard(ctx, req, audience(ctx))
+		return resp, err
+	}
+	return s.answers.leaderboardGet(ctx, req, audience(ctx), s.getLeaderboard)
+}
+
+// getLeaderboard reads a page; the round it belongs to is what a cached
+// copy is admitted by.
+func (s *Server) getLeaderboard(ctx context.Context, req *rankingv1.GetLeaderboardRequest, a app.Audience) (*rankingv1.GetLeaderboardResponse, board.Round, error) {
 	// A page token belongs to its board: the fingerprint is the request
 	// without its paging fields.
 	fp := pagetoken.Fingerprint(&rankingv1.GetLeaderboardRequest{Board: req.GetBoard()})
 	after, err := pagetoken.Decode(req.GetPageToken(), fp)
 	if err != nil {
-		return nil, err
+		return nil, board.Round{}, err
 	}
-	lb, err := s.leaderboard.Handle(ctx, app.GetLeaderboard{Board: boardKey(req.GetBoard()), PageSize: int(req.GetPageSize()), After: after, Audience: audience(ctx)})
+	lb, err := s.leaderboard.Handle(ctx, app.GetLeaderboard{Board: boardKey(req.GetBoard()), PageSize: int(req.GetPageSize()), After: after, Audience: a})
 	if err != nil {
-		return nil, err
+		return nil, board.Round{}, err
 	}
 	resp := &rankingv1.GetLeaderboardResponse{Board: boardProto(lb.Board), TotalEntries: int32(lb.TotalEntries)}
 	for _, e := range lb.Entries {
@@ -67,20 +92,29 @@ func (s *Server) GetLeaderboard(ctx context.Context, req *rankingv1.GetLeaderboa
 	if lb.Next != "" {
 		resp.NextPageToken = pagetoken.Encode(fp, lb.Next)
 	}
-	return resp, nil
+	return resp, board.Round{Scheme: lb.Board.Key.Scheme, Year: lb.Board.Key.Year, Final: lb.Board.Final}, nil
 }
 
 // GetStanding implements RankingService.
 func (s *Server) GetStanding(ctx context.Context, req *rankingv1.GetStandingRequest) (*rankingv1.GetStandingResponse, error) {
-	st, err := s.standing.Handle(ctx, app.GetStanding{Scheme: req.GetSchemeId(), Year: req.GetYear(), InstitutionID: req.GetInstitutionId(), Audience: audience(ctx)})
-	if err != nil {
-		return nil, err
+	if s.answers == nil {
+		resp, _, err := s.getStanding(ctx, req, audience(ctx))
+		return resp, err
 	}
+	return s.answers.standingGet(ctx, req, audience(ctx), s.getStanding)
+}
+
+func (s *Server) getStanding(ctx context.Context, req *rankingv1.GetStandingRequest, a app.Audience) (*rankingv1.GetStandingResponse, board.Round, error) {
+	st, err := s.standing.Handle(ctx, app.GetStanding{Scheme: req.GetSchemeId(), Year: req.GetYear(), InstitutionID: req.GetInstitutionId(), Audience: a})
+	if err != nil {
+		return nil, board.Round{}, err
+	}
+	r := board.Round{Scheme: req.GetSchemeId(), Year: req.GetYear(), Final: st.Final}
 	return &rankingv1.GetStandingResponse{
 		InstitutionId: st.InstitutionID, Name: st.Name, RoundId: st.RoundID, State: state(st.Final),
 		BandCode: st.BandCode, BandLabel: st.BandLabel, BandZone: zone(st.BandZone), Basis: basis(st.Basis), Score: st.Score,
 		Standings: standings(st.Standings),
-	}, nil
+	}, r, nil
 }
 
 // GetStatistics implements RankingService.

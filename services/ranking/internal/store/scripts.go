@@ -391,4 +391,31 @@ end
 return {{{OK}}, meta, redis.call('HGETALL', P .. {{groups}}), out}
 `)
 
-var allScripts = []*redis.Script{applyScript, roundScript, bumpScript, releaseScript, refreshScript, swapScript, standingScript, pageScript, statsScript, boardsScript}
+// versionScript tells whether the boards may have changed since it was last
+// asked: the layout, whether a rebuild holds the boards, the applied
+// sequences and each round's generation and meta, as one text that moves
+// with any of them.
+//
+// ARGV: 1 layout, 2 base.
+// Returns {text, settled}: settled is 1 when boards of this layout are
+// there and no rebuild holds them.
+var versionScript = script(`
+local base = ARGV[2]
+local layout = redis.call('GET', {{layoutKey}}) or ''
+local mark = redis.call('EXISTS', {{markKey}})
+local out = {layout, tostring(mark)}
+local seq = redis.call('HGETALL', base .. {{seq}})
+for i = 1, #seq do out[#out + 1] = seq[i] end
+local rounds = redis.call('SMEMBERS', base .. {{rounds}})
+table.sort(rounds)
+for _, rk in ipairs(rounds) do
+  local m = redis.call('HMGET', base .. '{' .. rk .. '}' .. {{round}}, {{gen}}, {{state}}, {{id}}, {{version}}, {{precision}})
+  out[#out + 1] = rk
+  for i = 1, #m do out[#out + 1] = m[i] or '' end
+end
+local settled = 0
+if layout == ARGV[1] and mark == 0 then settled = 1 end
+return {table.concat(out, '|'), settled}
+`)
+
+var allScripts = []*redis.Script{applyScript, roundScript, bumpScript, releaseScript, refreshScript, swapScript, standingScript, pageScript, statsScript, boardsScript, versionScript}

@@ -475,6 +475,20 @@ func (s *Store) unlinkMatching(ctx context.Context, pattern string, del func(str
 	}
 }
 
+// Version is a text that changes whenever the boards may have changed
+// (layout, rebuild mark, applied sequences, each round's generation and
+// meta), and whether they are settled: boards of this layout are there and
+// no rebuild holds them.
+func (s *Store) Version(ctx context.Context) (string, bool, error) {
+	v, err := versionScript.Run(ctx, s.rdb, nil, layout, Base).Slice()
+	if err != nil {
+		return "", false, Unavailable(err)
+	}
+	d := &replyDecoder{}
+	text, settled := d.str(v, 0), d.int(v, 1) == 1
+	return text, settled, d.err
+}
+
 // Years lists the years with a round of scheme within [from, to] (0: open).
 func (s *Store) Years(ctx context.Context, scheme string, from, to int32) ([]int32, error) {
 	lo, hi := "-inf", "+inf"

@@ -1,0 +1,133 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
+	"github.com/predikat-id/predikat/pkg/platform/redisx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
+	"github.com/predikat-id/predikat/services/ranking/internal/app"
+	"github.com/predikat-id/predikat/services/ranking/internal/cache"
+	"github.com/predikat-id/predikat/services/ranking/internal/server"
+	"github.com/predikat-id/predikat/services/ranking/internal/store"
+)
+
+// BenchmarkReads compares the ways of answering GetLeaderboard (top 10,
+// and a page in the middle) and GetStanding, without the gRPC transport,
+// on a board of 1,000 entries, one caller and many:
+//
+//   - redis: today's handler, one Lua script per call plus the handler's
+//     work (decoding, names, the response);
+//   - onetrip: the floor of any design that reads Redis on every call: one
+//     EVALSHA of a script that reads the page (ZREVRANGE WITHSCORES and an
+//     HMGET of its entries), nothing decoded;
+//   - cached: the answer cache, confirmed, every call a hit.
+//
+//	go test -run '^$' -bench Reads -benchtime 2s ./internal/server/
+func BenchmarkReads(b *testing.B) {
+	redisx.LogTo(slog.New(slog.DiscardHandler))
+	rs := redistest.Start(b)
+	rdb, err := redisx.NewClient(rs.Addr(), redisx.Options{ReadTimeout: 30 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rdb.Close() })
+	st := store.New(rdb)
+	ctx := context.Background()
+	if ok, err := st.AcquireMark(ctx, "bench", time.Hour); !ok || err != nil {
+		b.Fatal(ok, err)
+	}
+	if _, err := st.Swap(ctx, "bench", true, nil, 0, 0); err != nil {
+		b.Fatal(err)
+	}
+	const n = 1000
+	scheme := "bench1000"
+	buildBoards(b, st, scheme, n, benchTarget)
+	nm := benchNames{benchTarget.id: app.Institution{Name: benchTarget.name, Kind: 5, RegionCode: benchTarget.region}}
+	plain := server.New(st, nm, nil)
+	f := cache.NewFreshness(time.Hour, nil)
+	f.Confirm(time.Now())
+	cached := server.New(st, nm, nil, server.WithCache(f, 32<<20))
+
+	top := &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: scheme, Year: 2024, PeerGroup: "pemda", Scope: "00"}, PageSize: 10}
+	mid := proto(top)
+	// A page in the middle: follow the tokens half way down.
+	for range n / 2 / 10 {
+		resp, err := plain.GetLeaderboard(ctx, mid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mid = proto(top)
+		mid.PageToken = resp.GetNextPageToken()
+	}
+	stand := &rankingv1.GetStandingRequest{InstitutionId: benchTarget.id, SchemeId: scheme, Year: 2024}
+
+	tag := store.Tag(scheme, 2024)
+	gen, err := rdb.HGet(ctx, store.Base+tag+":round", "gen").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prefix := store.GenPrefix(tag, gen)
+	onetrip := redis.NewScript(`
+local l = redis.call('ZREVRANGE', KEYS[1], 0, 9, 'WITHSCORES')
+local ids = {}
+for i = 1, #l, 2 do ids[#ids + 1] = l[i] end
+return {l, redis.call('HMGET', KEYS[2], unpack(ids))}`)
+	if err := onetrip.Load(ctx, rdb).Err(); err != nil {
+		b.Fatal(err)
+	}
+
+	reads := []struct {
+		name string
+		call func(*server.Server) error
+	}{
+		{"leaderboard-top10", func(s *server.Server) error { _, err := s.GetLeaderboard(ctx, top); return err }},
+		{"leaderboard-middle", func(s *server.Server) error { _, err := s.GetLeaderboard(ctx, mid); return err }},
+		{"standing", func(s *server.Server) error { _, err := s.GetStanding(ctx, stand); return err }},
+	}
+	for _, par := range []int{1, 50} {
+		run := func(b *testing.B, fn func() error) {
+			if err := fn(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			if par == 1 {
+				for b.Loop() {
+					if err := fn(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return
+			}
+			b.SetParallelism(par)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := fn(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		for _, r := range reads {
+			b.Run(fmt.Sprintf("%s/redis/c%d", r.name, par), func(b *testing.B) { run(b, func() error { return r.call(plain) }) })
+			b.Run(fmt.Sprintf("%s/cached/c%d", r.name, par), func(b *testing.B) { run(b, func() error { return r.call(cached) }) })
+		}
+		b.Run(fmt.Sprintf("onetrip/c%d", par), func(b *testing.B) {
+			run(b, func() error {
+				return onetrip.EvalSha(ctx, rdb, []string{prefix + "z:pemda:00", prefix + "e"}).Err()
+			})
+		})
+	}
+}
+
+func proto(r *rankingv1.GetLeaderboardRequest) *rankingv1.GetLeaderboardRequest {
+	return &rankingv1.GetLeaderboardRequest{Board: r.GetBoard(), PageSize: r.GetPageSize(), PageToken: r.GetPageToken()}
+}
