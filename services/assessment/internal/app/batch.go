@@ -33,23 +33,26 @@ func (h BatchRecordHandler) Handle(ctx context.Context, cmd BatchRecord) ([]Reco
 		}
 		seen[c.InstitutionID] = i
 	}
+	fresh := false
 	for range maxFenceRetries {
-		out, err := h.try(ctx, cmd)
+		out, err := h.try(ctx, cmd, fresh)
 		// The round, or a record, moved while the batch was decided or
 		// stored: decide again on what is stored now (a batch that did
-		// commit is then answered from its records).
+		// commit is then answered from its records), read from the
+		// stream, since this replica's view may be what was behind.
 		if !errors.Is(err, ErrRoundMoved) && !errors.Is(err, ErrBatchMoved) {
 			return out, err
 		}
+		fresh = fresh || errors.Is(err, ErrBatchMoved)
 	}
 	return nil, fault.Conflictf("round %s or its records are changing concurrently; send the batch again (records stored meanwhile are answered, not stored twice)", cmd.RoundID)
 }
 
 // try decides every record on the round as it is now, then stores the new
 // ones in one batch.
-func (h BatchRecordHandler) try(ctx context.Context, cmd BatchRecord) ([]Recorded, error) {
+func (h BatchRecordHandler) try(ctx context.Context, cmd BatchRecord, fresh bool) ([]Recorded, error) {
 	rc := h.rec
-	r, err := rc.store.Round(ctx, cmd.RoundID)
+	r, err := rc.round(ctx, cmd.RoundID, round.CheckRecordable)
 	if err != nil {
 		return nil, err
 	}
@@ -60,16 +63,24 @@ func (h BatchRecordHandler) try(ctx context.Context, cmd BatchRecord) ([]Recorde
 		c.RoundID = cmd.RoundID
 		fp := c.fingerprint(false)
 		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: c.InstitutionID}
-		tip, err := rc.store.Tip(ctx, key)
+		tip, err := rc.store.Tip(ctx, key, r, c.RequestID, fresh)
 		if err != nil {
 			return nil, err
 		}
-		if tip.Latest != nil {
+		if tip.Same != nil {
+			done, _, err := replayed(tip.Same, c.RequestID, fp)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = Recorded{Assessment: done}
+			continue
+		}
+		if tip.Revision > 0 {
 			// Stored before: a retry is answered, anything else is a
 			// correction, which goes one by one with its reason.
 			done, _, err := rc.replayOr(ctx, key, c.RequestID, fp, fault.Conflictf(
 				"records[%d]: %s already has a record (revision %d) from another request: a correction goes one by one (RecordAssessment with corrects_revision and a reason)",
-				i, c.InstitutionID, tip.Latest.Revision))
+				i, c.InstitutionID, tip.Revision))
 			if err != nil {
 				return nil, err
 			}

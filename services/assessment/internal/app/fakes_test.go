@@ -50,6 +50,11 @@ func (f *fakeStore) Round(_ context.Context, id string) (model.Round, error) {
 	return r, nil
 }
 
+// CachedRound is the round as stored: the fake has no replica to lag.
+func (f *fakeStore) CachedRound(ctx context.Context, id string) (model.Round, error) {
+	return f.Round(ctx, id)
+}
+
 func (f *fakeStore) RoundWithCounts(ctx context.Context, id string) (model.Round, error) {
 	return f.Round(ctx, id)
 }
@@ -123,14 +128,19 @@ func (f *fakeStore) Announced(_ context.Context, r model.Round) (bool, error) {
 	return ok, nil
 }
 
-func (f *fakeStore) Tip(_ context.Context, key RecordKey) (Tip, error) {
+func (f *fakeStore) Tip(_ context.Context, key RecordKey, _ model.Round, requestID string, _ bool) (Tip, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	revs := f.records[key]
 	if len(revs) == 0 {
 		return Tip{}, nil
 	}
-	return Tip{Latest: revs[len(revs)-1], Position: uint64(len(revs))}, nil
+	latest := revs[len(revs)-1]
+	t := Tip{Revision: latest.Revision, Position: uint64(len(revs))}
+	if latest.RequestID == requestID {
+		t.Same = latest
+	}
+	return t, nil
 }
 
 func (f *fakeStore) FindRequest(_ context.Context, key RecordKey, requestID string) (*model.Assessment, error) {
@@ -184,12 +194,12 @@ func (f *fakeStore) Revisions(context.Context, RecordKey, uint64, int) ([]*model
 	return nil, false, nil
 }
 
-func (f *fakeStore) Records(string, string, int, func(*model.Assessment) bool) ([]*model.Assessment, bool) {
-	return nil, false
+func (f *fakeStore) Records(context.Context, string, string, int, RecordFilter) ([]*model.Assessment, bool, error) {
+	return nil, false, nil
 }
 
 // History is every institution's latest record in each round it has one.
-func (f *fakeStore) History(institutionID string) []*model.Assessment {
+func (f *fakeStore) History(_ context.Context, institutionID string) ([]*model.Assessment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []*model.Assessment
@@ -198,7 +208,7 @@ func (f *fakeStore) History(institutionID string) []*model.Assessment {
 			out = append(out, revs[len(revs)-1])
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (f *fakeStore) Frozen(_ context.Context, r model.Round) ([]*model.Assessment, error) {

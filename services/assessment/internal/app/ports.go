@@ -7,6 +7,8 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
@@ -31,11 +33,36 @@ type RecordKey struct {
 	InstitutionID string
 }
 
-// Tip is the latest revision of a record as read (nil Latest: no record
-// yet) and its position in storage, which an append expects unchanged.
+// Tip is the latest revision of a record as read and its position in
+// storage, which an append expects unchanged. It may be read from this
+// replica's view, which can be behind: the append's expected position then
+// fails and the store decides again on the record as stored.
 type Tip struct {
-	Latest   *model.Assessment
+	// Revision is the latest revision that counts (0: no record yet).
+	Revision uint64
+	// Position is where the record's last write sits in storage.
 	Position uint64
+	// Same is that latest revision when the request asked about stored it
+	// (a retry), nil otherwise.
+	Same *model.Assessment
+}
+
+// RecordFilter selects records of a round by what a listing filters on;
+// zero fields match all.
+type RecordFilter struct {
+	Kinds        []model.Kind
+	ProvinceCode string
+	// BandCodes are upper case; a record's band matches in any case.
+	BandCodes []string
+	Bases     []model.Basis
+}
+
+// Keep says whether a record of that kind, province, band and basis passes.
+func (f RecordFilter) Keep(kind model.Kind, provinceCode, bandCode string, basis model.Basis) bool {
+	return (len(f.Kinds) == 0 || slices.Contains(f.Kinds, kind)) &&
+		(f.ProvinceCode == "" || provinceCode == f.ProvinceCode) &&
+		(len(f.BandCodes) == 0 || slices.Contains(f.BandCodes, strings.ToUpper(bandCode))) &&
+		(len(f.Bases) == 0 || slices.Contains(f.Bases, basis))
 }
 
 // Append asks to store Assessment as the next revision after Tip, if the
@@ -61,6 +88,12 @@ type Correction struct {
 type RoundStore interface {
 	// Round returns a round as stored (no counts), with its revision.
 	Round(ctx context.Context, id string) (model.Round, error)
+	// CachedRound returns a round as this replica last saw it (no counts),
+	// with its revision: maybe behind the stored one, never older than a
+	// Round this replica read or a transition it made. A decision on it
+	// holds because an append checks its round revision after the write;
+	// a refusal must not rest on it alone.
+	CachedRound(ctx context.Context, id string) (model.Round, error)
 	// RoundWithCounts returns a round with its counts.
 	RoundWithCounts(ctx context.Context, id string) (model.Round, error)
 	CreateRound(ctx context.Context, r model.Round) (model.Round, error)
@@ -83,7 +116,10 @@ type RoundStore interface {
 
 // AssessmentStore keeps records and their revisions.
 type AssessmentStore interface {
-	Tip(ctx context.Context, key RecordKey) (Tip, error)
+	// Tip returns the latest revision of a record for a decision on round
+	// r, and the stored revision itself when requestID stored it. Unless
+	// fresh, it may come from this replica's view (see Tip).
+	Tip(ctx context.Context, key RecordKey, r model.Round, requestID string, fresh bool) (Tip, error)
 	// FindRequest returns the revision a request id stored, or nil.
 	FindRequest(ctx context.Context, key RecordKey, requestID string) (*model.Assessment, error)
 	// Append stores a revision exactly once per request id; created is
@@ -96,8 +132,12 @@ type AssessmentStore interface {
 	// Assessment returns the latest revision (0) or a given one.
 	Assessment(ctx context.Context, key RecordKey, roundID string, revision uint64) (*model.Assessment, error)
 	Revisions(ctx context.Context, key RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error)
-	Records(roundID, after string, limit int, keep func(*model.Assessment) bool) ([]*model.Assessment, bool)
-	History(institutionID string) []*model.Assessment
+	// Records returns the latest records of a round passing f, ordered by
+	// institution id after the id after, at most limit, and whether more
+	// follow.
+	Records(ctx context.Context, roundID, after string, limit int, f RecordFilter) ([]*model.Assessment, bool, error)
+	// History returns an institution's latest record in every round.
+	History(ctx context.Context, institutionID string) ([]*model.Assessment, error)
 	// Frozen returns the latest record of every institution in a round,
 	// complete as of the call.
 	Frozen(ctx context.Context, r model.Round) ([]*model.Assessment, error)

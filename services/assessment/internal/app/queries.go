@@ -154,13 +154,7 @@ func (q Queries) Assessments(ctx context.Context, f AssessmentFilter, p Page) ([
 	for i, b := range f.BandCodes {
 		bands[i] = strings.ToUpper(b)
 	}
-	page, more := q.store.Records(f.RoundID, p.After, p.Size, func(a *model.Assessment) bool {
-		return (len(f.Kinds) == 0 || slices.Contains(f.Kinds, a.Institution.Kind)) &&
-			(f.ProvinceCode == "" || a.Institution.ProvinceCode == f.ProvinceCode) &&
-			(len(bands) == 0 || slices.Contains(bands, strings.ToUpper(a.BandCode))) &&
-			(len(f.Bases) == 0 || slices.Contains(f.Bases, a.Basis))
-	})
-	return page, more, nil
+	return q.store.Records(ctx, f.RoundID, p.After, p.Size, RecordFilter{Kinds: f.Kinds, ProvinceCode: f.ProvinceCode, BandCodes: bands, Bases: f.Bases})
 }
 
 // HistoryFilter selects an institution's records; zero fields match all.
@@ -175,8 +169,12 @@ type HistoryFilter struct {
 // first; the page key is HistoryKey. A published-only audience sees the
 // published rounds alone.
 func (q Queries) History(ctx context.Context, f HistoryFilter, p Page) ([]*model.Assessment, bool, error) {
+	latest, err := q.store.History(ctx, f.InstitutionID)
+	if err != nil {
+		return nil, false, err
+	}
 	var all []*model.Assessment
-	for _, a := range q.store.History(f.InstitutionID) {
+	for _, a := range latest {
 		if (f.SchemeID == "" || a.SchemeID == f.SchemeID) &&
 			(f.YearFrom == 0 || a.Year >= f.YearFrom) && (f.YearTo == 0 || a.Year <= f.YearTo) {
 			all = append(all, a)

@@ -57,48 +57,60 @@ func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(
 		return nil, false, err
 	}
 	fp := cmd.fingerprint(afterPublication)
-	r, err := rc.store.Round(ctx, cmd.RoundID)
-	if err != nil {
-		return nil, false, err
-	}
-	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}
-	tip, err := rc.store.Tip(ctx, key)
-	if err != nil {
-		return nil, false, err
-	}
-	// A retry gets its first answer, whatever happened to the round since.
-	if tip.Latest != nil && tip.Latest.RequestID == cmd.RequestID {
-		return replayed(tip.Latest, cmd.RequestID, fp)
-	}
-	if err := check(r); err != nil {
-		return rc.replayOr(ctx, key, cmd.RequestID, fp, err)
-	}
-	a, err := rc.compose(ctx, r, cmd, afterPublication)
-	if err != nil {
-		return nil, false, err
-	}
-	a.RequestFingerprint = fp
-	req := Append{Assessment: a, CorrectsRevision: cmd.CorrectsRevision, Tip: tip, Fence: r}
+	var composed *model.Assessment
 	for range maxFenceRetries {
-		stored, created, err := rc.store.Append(ctx, req)
-		if !errors.Is(err, ErrRoundMoved) {
-			if err == nil && !created {
-				// The store found this request id stored already (a
-				// concurrent retry, or one in JetStream's window).
-				return replayed(stored, cmd.RequestID, fp)
+		r, err := rc.round(ctx, cmd.RoundID, check)
+		if err != nil {
+			return nil, false, err
+		}
+		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}
+		tip, err := rc.store.Tip(ctx, key, r, cmd.RequestID, false)
+		if err != nil {
+			return nil, false, err
+		}
+		// A retry gets its first answer, whatever happened to the round since.
+		if tip.Same != nil {
+			return replayed(tip.Same, cmd.RequestID, fp)
+		}
+		if err := check(r); err != nil {
+			return rc.replayOr(ctx, key, cmd.RequestID, fp, err)
+		}
+		if composed == nil {
+			// The round's scheme version and year never change, so what
+			// is computed holds for any revision of the round.
+			a, err := rc.compose(ctx, r, cmd, afterPublication)
+			if err != nil {
+				return nil, false, err
 			}
-			return stored, created, err
+			a.RequestFingerprint = fp
+			composed = &a
 		}
-		// The round changed while this record was computed: decide again
-		// on the round as it is now.
-		if req.Fence, err = rc.store.Round(ctx, cmd.RoundID); err != nil {
-			return nil, false, err
+		stored, created, err := rc.store.Append(ctx, Append{Assessment: *composed, CorrectsRevision: cmd.CorrectsRevision, Tip: tip, Fence: r})
+		if errors.Is(err, ErrRoundMoved) {
+			// The round changed while this record was computed: decide
+			// again on the round as it is now (its record too: a close
+			// in between may have refused the latest revision).
+			continue
 		}
-		if err := check(req.Fence); err != nil {
-			return nil, false, err
+		if err == nil && !created {
+			// The store found this request id stored already (a
+			// concurrent retry, or one in JetStream's window).
+			return replayed(stored, cmd.RequestID, fp)
 		}
+		return stored, created, err
 	}
 	return nil, false, fault.Conflictf("round %s is changing concurrently; try again", cmd.RoundID)
+}
+
+// round reads the round a record is decided on: as this replica last saw
+// it, which an append checks after the write; a refusal rests on the round
+// as stored, since the replica's copy may be behind.
+func (rc recorder) round(ctx context.Context, id string, check func(model.Round) error) (model.Round, error) {
+	r, err := rc.store.CachedRound(ctx, id)
+	if err != nil || check(r) == nil {
+		return r, err
+	}
+	return rc.store.Round(ctx, id)
 }
 
 // replayOr answers a retry of a request that has since been superseded with

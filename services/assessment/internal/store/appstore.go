@@ -161,8 +161,37 @@ func subjectOf(key app.RecordKey) string {
 	return events.AssessmentSubject(key.SchemeID, key.Year, key.InstitutionID)
 }
 
-// Tip implements app.AssessmentStore.
-func (p *AppStore) Tip(ctx context.Context, key app.RecordKey) (app.Tip, error) {
+// CachedRound implements app.RoundStore.
+func (p *AppStore) CachedRound(ctx context.Context, id string) (model.Round, error) {
+	if r, ok := p.s.roundCache.get(id); ok {
+		return r, nil
+	}
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return model.Round{}, err
+	}
+	defer done()
+	return p.s.cachedRound(ctx, id)
+}
+
+// Tip implements app.AssessmentStore. From the view, it costs nothing: the
+// append's expected sequence checks it. The stream is read when fresh, for
+// a retry of the latest revision (whether that revision counts is the
+// stream's to say: a close's fence may have refused it since this replica
+// kept it) and for a record decided on an earlier OPEN revision of the
+// round (a fence of that revision may leave it out).
+func (p *AppStore) Tip(ctx context.Context, key app.RecordKey, r model.Round, requestID string, fresh bool) (app.Tip, error) {
+	if !fresh {
+		sl, ok := p.s.view.assessment(r.ID, key.InstitutionID)
+		switch {
+		case !ok:
+			return app.Tip{}, nil
+		case sl.roundRevision != 0 && sl.roundRevision != r.Revision:
+		case sl.request == p.s.view.requestHash(requestID):
+		default:
+			return app.Tip{Revision: sl.revision, Position: sl.seq}, nil
+		}
+	}
 	ctx, done, err := p.s.guard(ctx)
 	if err != nil {
 		return app.Tip{}, err
@@ -172,7 +201,11 @@ func (p *AppStore) Tip(ctx context.Context, key app.RecordKey) (app.Tip, error) 
 	if err != nil {
 		return app.Tip{}, err
 	}
-	return app.Tip{Latest: st.model(), Position: seq}, nil
+	t := app.Tip{Revision: st.revision(), Position: seq}
+	if st != nil && st.ev.GetAssessment().GetRequestId() == requestID {
+		t.Same = st.model()
+	}
+	return t, nil
 }
 
 // model is the revision as the application layer sees it; nil for none.
@@ -209,12 +242,7 @@ func (p *AppStore) Append(ctx context.Context, req app.Append) (*model.Assessmen
 	if err != nil {
 		return nil, false, err
 	}
-	var prev *stored
-	if req.Tip.Latest != nil {
-		prev = &stored{ev: &eventsv1.AssessmentRecorded{Assessment: convert.AssessmentToProto(req.Tip.Latest)}, seq: req.Tip.Position,
-			fingerprint: req.Tip.Latest.RequestFingerprint}
-	}
-	got, created, err := p.s.Append(ctx, ev, req.Assessment.RequestFingerprint, req.CorrectsRevision, prev, req.Tip.Position, req.Fence.Revision)
+	got, created, err := p.s.Append(ctx, ev, req.Assessment.RequestFingerprint, req.CorrectsRevision, req.Tip.Revision, req.Tip.Position, req.Fence.Revision)
 	return got.model(), created, err
 }
 
@@ -278,15 +306,53 @@ func (p *AppStore) Revisions(ctx context.Context, key app.RecordKey, after uint6
 	return convert.AssessmentsFromProto(page), more, err
 }
 
-// Records implements app.AssessmentStore.
-func (p *AppStore) Records(roundID, after string, limit int, keep func(*model.Assessment) bool) ([]*model.Assessment, bool) {
-	page, more := p.s.view.Records(roundID, after, limit, func(a *assessmentv1.Assessment) bool { return keep(convert.AssessmentFromProto(a)) })
-	return convert.AssessmentsFromProto(page), more
+// Records implements app.AssessmentStore: the view picks the page, the
+// stream has the records.
+func (p *AppStore) Records(ctx context.Context, roundID, after string, limit int, f app.RecordFilter) ([]*model.Assessment, bool, error) {
+	page, more := p.s.view.page(roundID, after, limit, func(kind int32, province, band string, basis uint8) bool {
+		return f.Keep(model.Kind(kind), province, band, model.Basis(basis))
+	})
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
+	seqs := make([]uint64, len(page))
+	for i, pl := range page {
+		seqs[i] = pl.seq
+	}
+	got, err := p.s.loadAll(ctx, seqs)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]*model.Assessment, len(got))
+	for i, st := range got {
+		out[i] = st.model()
+	}
+	return out, more, nil
 }
 
 // History implements app.AssessmentStore.
-func (p *AppStore) History(institutionID string) []*model.Assessment {
-	return convert.AssessmentsFromProto(p.s.view.History(institutionID))
+func (p *AppStore) History(ctx context.Context, institutionID string) ([]*model.Assessment, error) {
+	latest := p.s.view.history(institutionID)
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	seqs := make([]uint64, 0, len(latest))
+	for _, sl := range latest {
+		seqs = append(seqs, sl.seq)
+	}
+	got, err := p.s.loadAll(ctx, seqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Assessment, len(got))
+	for i, st := range got {
+		out[i] = st.model()
+	}
+	return out, nil
 }
 
 // Frozen implements app.AssessmentStore.

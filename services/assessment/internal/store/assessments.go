@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -99,58 +101,92 @@ func (s *Store) revisions(ctx context.Context, subject string, visit func(*store
 	}
 }
 
+// maxTipRetries bounds how often an append is decided again because the
+// record's tip moved under it (another writer, or a view behind the stream).
+const maxTipRetries = 5
+
 // Append stores ev.Assessment as the next revision of its record, if the
 // record is still at correctsRevision (0: no record yet), with the request's
-// fingerprint beside its request id. prev is the latest revision as the
-// caller read it (nil: none); the append expects it still latest. The same
-// request id returns the revision it stored before, with created false: from
-// JetStream's de-duplication inside its window, from the stored request ids
-// after it. Whether that was the same request is the caller's to decide, by
-// the fingerprint returned with it.
-//
-// expect is the subject's last sequence as the caller read it (it differs
-// from prev's when a refused revision follows prev).
+// fingerprint beside its request id. current is the latest revision that
+// counts and expect the subject's last sequence, as the caller read them
+// (they differ when a refused revision follows the latest); the publish
+// expects that sequence still last, which is the optimistic concurrency
+// check: the caller may have read them from this replica's view, which can
+// be behind the stream, and when the publish or the revision disagrees the
+// append reads the record from the stream and decides again. The same
+// request id returns the revision it stored before, with created false:
+// from JetStream's de-duplication inside its window, from the stored
+// request ids after it. Whether that was the same request is the caller's
+// to decide, by the fingerprint returned with it.
 //
 // fence is the revision of the round the caller decided on: the round may
 // have been closed while the caller was computing, and then the append
 // returns app.ErrRoundMoved. A close can still land between that check and
 // the append; then the revision counts only if it is inside the close's
 // fence, and is refused otherwise.
-func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fingerprint string, correctsRevision uint64, prev *stored, expect, fence uint64) (*stored, bool, error) {
+func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fingerprint string, correctsRevision, current, expect, fence uint64) (*stored, bool, error) {
 	a := ev.GetAssessment()
 	subject := events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
-	if prev != nil && prev.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
-		return prev, false, nil // a retry of the latest revision
-	}
 	if !a.GetAfterPublication() {
 		ev.RoundRevision = fence
 	}
-	current := prev.revision()
-	if correctsRevision != current {
-		old, err := s.superseded(ctx, subject, a, current, correctsRevision)
-		return old, false, err
+	for range maxTipRetries {
+		if correctsRevision != current {
+			// Only the stream says the record moved on: the caller's
+			// tip may come from a view that is behind.
+			now, seq, err := s.tip(ctx, subject)
+			if err != nil {
+				return nil, false, err
+			}
+			if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
+				return now, false, nil
+			}
+			if now.revision() != correctsRevision {
+				old, err := s.superseded(ctx, subject, a, now.revision(), correctsRevision)
+				return old, false, err
+			}
+			current, expect = now.revision(), seq
+		}
+		msg, err := s.nextRevision(ev, subject, current)
+		if err != nil {
+			return nil, false, err
+		}
+		if fingerprint != "" {
+			msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
+		}
+		if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
+			return nil, false, err
+		}
+		ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(expect))
+		if natsx.IsWrongLastSequence(err) {
+			// Someone appended first, or the tip was read from a view
+			// behind the stream: if it was this very request (a
+			// concurrent retry), that is the answer; otherwise decide
+			// again on the record as the stream has it.
+			now, seq, err := s.tip(ctx, subject)
+			if err != nil {
+				return nil, false, err
+			}
+			if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
+				return now, false, nil
+			}
+			current, expect = now.revision(), seq
+			continue
+		}
+		if err != nil || ack.Duplicate {
+			got, err := s.notAppended(ctx, a, ack, err)
+			return got, false, err
+		}
+		st := &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}
+		if err := s.checkInside(ctx, st, subject); err != nil {
+			return nil, false, err
+		}
+		// The caller reads its own write on this replica: the view shows
+		// it now, not once its consumer gets there.
+		s.view.putAssessment(*st.entry())
+		return st, true, nil
 	}
-	msg, err := s.nextRevision(ev, subject, current)
-	if err != nil {
-		return nil, false, err
-	}
-	if fingerprint != "" {
-		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
-	}
-	if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
-		return nil, false, err
-	}
-	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(expect))
-	if err != nil || ack.Duplicate {
-		got, err := s.notAppended(ctx, subject, a, correctsRevision, ack, err)
-		return got, false, err
-	}
-	st := &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}
-	if err := s.checkInside(ctx, st, subject); err != nil {
-		return nil, false, err
-	}
-	s.readOwnWrite(ctx, s.view.assessmentsFeed, ack.Sequence)
-	return st, true, nil
+	return nil, false, fault.Conflictf("the record of %s in round %s is changing concurrently; try again", a.GetInstitutionId(), a.GetRoundId())
 }
 
 // checkInside makes sure a revision just stored counts: the round is still
@@ -173,6 +209,8 @@ func (s *Store) checkInside(ctx context.Context, st *stored, subject string) err
 	if err != nil || st.seq <= fence {
 		return err
 	}
+	// The view's consumer may not have delivered the refused revision
+	// yet; once it has, nothing puts it back.
 	s.readOwnWrite(ctx, s.view.assessmentsFeed, st.seq)
 	prev, err := s.latestCounted(ctx, subject)
 	if err != nil {
@@ -218,13 +256,15 @@ func (s *Store) nextRevision(ev *eventsv1.AssessmentRecorded, subject string, cu
 }
 
 // checkFence fails with app.ErrRoundMoved when the round is no longer at the
-// revision the caller decided on.
+// revision the caller decided on, as far as this replica knows: it saves a
+// write that would be refused, but what decides is the check after the
+// append (checkInside), which reads the round as stored.
 func (s *Store) checkFence(ctx context.Context, roundID string, fence uint64) error {
-	_, rev, err := s.loadRound(ctx, roundID)
+	r, err := s.cachedRound(ctx, roundID)
 	if err != nil {
 		return err
 	}
-	if rev != fence {
+	if r.Revision != fence {
 		return app.ErrRoundMoved
 	}
 	return nil
@@ -232,27 +272,11 @@ func (s *Store) checkFence(ctx context.Context, roundID string, fence uint64) er
 
 // notAppended answers a publish that stored nothing new: it failed (pubErr),
 // or JetStream recognised a retry (ack.Duplicate).
-func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1.Assessment, correctsRevision uint64, ack *jetstream.PubAck, pubErr error) (*stored, error) {
-	switch {
-	case natsx.IsWrongLastSequence(pubErr):
-		// Someone else appended first. If it was this very request (a
-		// concurrent retry), that is the answer; otherwise the caller lost.
-		now, err := s.last(ctx, subject)
-		if err != nil {
-			return nil, err
-		}
-		if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
-			return now, nil
-		}
-		return nil, staleRecord(a, now.revision(), correctsRevision)
-	case pubErr != nil:
+func (s *Store) notAppended(ctx context.Context, a *assessmentv1.Assessment, ack *jetstream.PubAck, pubErr error) (*stored, error) {
+	if pubErr != nil {
 		return nil, unavailable("append assessment", pubErr)
 	}
-	m, err := s.assessments.GetMsg(ctx, ack.Sequence)
-	if err != nil {
-		return nil, unavailable("read de-duplicated assessment", err)
-	}
-	st, err := decode(m)
+	st, err := s.load(ctx, ack.Sequence)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +288,59 @@ func (s *Store) notAppended(ctx context.Context, subject string, a *assessmentv1
 		return nil, errRefused(a.GetRoundId(), a.GetInstitutionId())
 	}
 	return st, nil
+}
+
+// load reads the revision stored at sequence seq. A stored message never
+// changes (the stream denies deletes and purges), so any sequence the view
+// names can be read back as it was.
+func (s *Store) load(ctx context.Context, seq uint64) (*stored, error) {
+	m, err := s.assessments.GetMsg(ctx, seq)
+	if err != nil {
+		return nil, unavailable("read assessment", err)
+	}
+	return decode(m)
+}
+
+// loadParallel bounds how many reads loadAll keeps in flight.
+const loadParallel = 16
+
+// loadAll reads the revisions at seqs, in their order, several at a time.
+func (s *Store) loadAll(ctx context.Context, seqs []uint64) ([]*stored, error) {
+	out := make([]*stored, len(seqs))
+	if len(seqs) == 0 {
+		return out, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64
+		mu   sync.Mutex
+		ferr error
+	)
+	for range min(loadParallel, len(seqs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(seqs) {
+					return
+				}
+				st, err := s.load(ctx, seqs[i])
+				if err != nil {
+					mu.Lock()
+					if ferr == nil {
+						ferr = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				out[i] = st
+			}
+		})
+	}
+	wg.Wait()
+	return out, ferr
 }
 
 // PublishCorrected announces a correction of a published round.

@@ -299,12 +299,6 @@ func (s *Store) Awards(after string, limit int, keep func(*assessmentv1.Award) b
 	return all, false
 }
 
-// RoundRecords returns the latest record of every institution in a round.
-func (s *Store) RoundRecords(roundID string) []*assessmentv1.Assessment {
-	out, _ := s.view.Records(roundID, "", int(^uint(0)>>1), func(*assessmentv1.Assessment) bool { return true })
-	return out
-}
-
 // Frozen returns the latest record of every institution in a round that
 // counts, after making sure this replica's view holds everything the stream
 // has for the round (records written through another replica included). A
@@ -320,8 +314,12 @@ func (s *Store) Frozen(ctx context.Context, r *assessmentv1.Round) ([]*assessmen
 	if err := s.view.assessmentsFeed.WaitApplied(ctx, last); err != nil {
 		return nil, unavailable("catch up with round results", err)
 	}
+	entries, err := s.loadEntries(ctx, r.GetId())
+	if err != nil {
+		return nil, err
+	}
 	var out []*assessmentv1.Assessment
-	for _, e := range s.view.entries(r.GetId()) {
+	for _, e := range entries {
 		counted, err := s.counted(ctx, r, e)
 		if err != nil {
 			return nil, err

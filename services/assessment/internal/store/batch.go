@@ -73,7 +73,11 @@ func (s *Store) AppendBatch(ctx context.Context, items []BatchItem, fence uint64
 		}
 		return nil, err
 	}
-	s.readOwnWrite(ctx, s.view.assessmentsFeed, ack.Last)
+	// The caller reads its own writes on this replica: the view shows
+	// them now, not once its consumer gets there.
+	for _, st := range out {
+		s.view.putAssessment(*st.entry())
+	}
 	return out, nil
 }
 

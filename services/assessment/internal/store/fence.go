@@ -129,29 +129,6 @@ func (s *Store) refused(ctx context.Context, st *stored) (bool, error) {
 	return st.seq > fence, nil
 }
 
-// loadFences fills the cache with every settled fence, so the view can
-// leave out refused revisions as it loads without asking NATS for each.
-func (s *Store) loadFences(ctx context.Context) error {
-	lister, err := s.rounds.ListKeysFiltered(ctx, "fence.>")
-	if err != nil {
-		return unavailable("list round fences", err)
-	}
-	for key := range lister.Keys() {
-		parts := strings.Split(key, ".")
-		if len(parts) != 3 {
-			continue
-		}
-		rev, err := strconv.ParseUint(parts[2], 10, 64)
-		if err != nil {
-			continue
-		}
-		if _, _, err := s.storedFence(ctx, parts[1], rev); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // roundFences lists every fence settled for a round, by the OPEN revision
 // each close replaced, for the round events: readers that keep their own
 // view of the results (the ranking service) leave out what they refuse.

@@ -13,6 +13,7 @@ import (
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/services/assessment/internal/convert"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -25,7 +26,7 @@ func (s *Store) CreateRound(ctx context.Context, r *assessmentv1.Round) (*assess
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.rounds.Create(ctx, r.GetId(), b)
+	rev, err := s.rounds.Create(ctx, r.GetId(), b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		// The announcement of an earlier create may have been cut short:
 		// repeat it (same event id, so at most one lands).
@@ -37,6 +38,7 @@ func (s *Store) CreateRound(ctx context.Context, r *assessmentv1.Round) (*assess
 	if err != nil {
 		return nil, unavailable("create round", err)
 	}
+	s.roundCache.put(convert.RoundFromProto(r, rev))
 	if err := s.announce(ctx, r, eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CREATED, "", 0); err != nil {
 		return nil, err
 	}
@@ -57,6 +59,7 @@ func (s *Store) loadRound(ctx context.Context, id string) (*assessmentv1.Round, 
 	if err := proto.Unmarshal(e.Value(), &r); err != nil {
 		return nil, 0, fmt.Errorf("decode round %s: %w", id, err)
 	}
+	s.roundCache.put(convert.RoundFromProto(&r, e.Revision()))
 	return &r, e.Revision(), nil
 }
 
@@ -141,6 +144,8 @@ func (s *Store) Transition(ctx context.Context, id, reason string, apply func(*a
 		if err != nil {
 			return nil, false, unavailable("update round", err)
 		}
+		// Records on this replica see the change at once.
+		s.roundCache.put(convert.RoundFromProto(next, newRev))
 		if cur.GetState() == assessmentv1.RoundState_ROUND_STATE_OPEN {
 			// Settled right after the close, the fence leaves out as few
 			// records in flight as it can; whoever needs it later settles

@@ -39,6 +39,7 @@ type Store struct {
 	assessments jetstream.Stream
 	view        *View
 	fences      fences
+	roundCache  roundCache
 	log         *slog.Logger
 	now         func() time.Time
 	onAward     func(verb events.AwardVerb, took time.Duration)
@@ -84,8 +85,10 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 // once everything stored before the call is in the view. (Publications a
 // crash interrupted are the application's to finish, once it runs.)
 func (s *Store) Start(ctx context.Context) error {
-	if err := s.loadFences(ctx); err != nil {
-		return fmt.Errorf("load round fences: %w", err)
+	// Every fence settled so far is known before the view loads, so it
+	// leaves out refused revisions without asking NATS for each.
+	if err := s.watchRounds(ctx); err != nil {
+		return fmt.Errorf("watch rounds and their fences: %w", err)
 	}
 	if err := s.view.follow(ctx, s.js, s.log, s.viewEntry(ctx)); err != nil {
 		return fmt.Errorf("load assessments view: %w", err)
@@ -115,6 +118,9 @@ func (s *Store) viewEntry(ctx context.Context) func(*stored) *entry {
 // readOwnWrite waits briefly until the view shows stream sequence seq, so a
 // caller lists what it has just written.
 func (s *Store) readOwnWrite(ctx context.Context, feed *natsx.Follower, seq uint64) {
+	if feed == nil {
+		return // not following yet: no consumer to wait for
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := feed.WaitApplied(ctx, seq); err != nil {

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,10 +19,19 @@ import (
 // View is this replica's index of the latest revision of every record, by
 // round and institution, and of every award. It is derived from the streams
 // and rebuilt at every start, so it never needs a migration.
+//
+// Of a record it keeps only what decisions and listings need (a slot, a few
+// dozen bytes); the record itself stays in the stream and is read by its
+// sequence when a listing, a retry or a publication needs it. Holding every
+// decoded record instead cost over a kilobyte per record: at a million
+// records, most of the service's heap and most of its GC work.
 type View struct {
 	mu      sync.RWMutex
-	byRound map[string]map[string]entry
-	awards  map[string]*assessmentv1.Award
+	byRound map[string]map[string]slot
+	// codes interns the band and province codes the slots refer to.
+	codes  codes
+	seed   maphash.Seed
+	awards map[string]*assessmentv1.Award
 	// fingerprints holds, by award id, the fingerprint of the GrantAward
 	// request that granted it, for awards granted with one.
 	fingerprints map[string]string
@@ -28,17 +39,64 @@ type View struct {
 	assessmentsFeed, awardsFeed *natsx.Follower
 }
 
-// entry is the latest revision of a record and where it sits: its stream
-// sequence and the OPEN round revision it was decided on (0: a correction,
-// or stored before that was kept), which say whether a close's fence
-// leaves it out.
+// slot is what the view keeps of the latest revision of a record: where it
+// sits (its stream sequence), the OPEN round revision it was decided on (0:
+// a correction, or stored before that was kept; with the sequence it says
+// whether a close's fence leaves it out), its revision, a hash of its
+// request id (a retry of the latest revision is recognised without reading
+// it), and what listings filter on.
+type slot struct {
+	seq, roundRevision, revision uint64
+	request                      uint64
+	kind                         int32
+	band, province               uint32
+	basis                        uint8
+	afterPublication             bool
+}
+
+// entry is a revision read in full, with where it sits.
 type entry struct {
 	a                  *assessmentv1.Assessment
 	seq, roundRevision uint64
 }
 
+// codes interns short strings (band and province codes): a slot holds a
+// number, not a string header and its bytes.
+type codes struct {
+	names []string
+	index map[string]uint32
+}
+
+func (c *codes) of(name string) uint32 {
+	if i, ok := c.index[name]; ok {
+		return i
+	}
+	if c.index == nil {
+		c.index = map[string]uint32{}
+	}
+	i := uint32(len(c.names))
+	c.names = append(c.names, name)
+	c.index[name] = i
+	return i
+}
+
+func (c *codes) name(i uint32) string { return c.names[i] }
+
 func newView() *View {
-	return &View{byRound: map[string]map[string]entry{}, awards: map[string]*assessmentv1.Award{}, fingerprints: map[string]string{}}
+	return &View{byRound: map[string]map[string]slot{}, seed: maphash.MakeSeed(),
+		awards: map[string]*assessmentv1.Award{}, fingerprints: map[string]string{}}
+}
+
+// requestHash is how a slot names the request that stored it.
+func (v *View) requestHash(requestID string) uint64 { return maphash.String(v.seed, requestID) }
+
+// slotOf is what the view keeps of a; call with v.mu held for writing.
+func (v *View) slotOf(a *assessmentv1.Assessment, seq, roundRevision uint64) slot {
+	return slot{
+		seq: seq, roundRevision: roundRevision, revision: a.GetRevision(), request: v.requestHash(a.GetRequestId()),
+		kind: int32(a.GetInstitution().GetKind()), band: v.codes.of(a.GetBandCode()), province: v.codes.of(a.GetInstitution().GetProvinceCode()),
+		basis: uint8(a.GetBasis()), afterPublication: a.GetAfterPublication(),
+	}
 }
 
 // putAssessment keeps the later of what the view holds and e. A revision
@@ -47,13 +105,14 @@ func newView() *View {
 func (v *View) putAssessment(e entry) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	m := v.byRound[e.a.GetRoundId()]
+	roundID, inst := e.a.GetRoundId(), e.a.GetInstitutionId()
+	m := v.byRound[roundID]
 	if m == nil {
-		m = map[string]entry{}
-		v.byRound[e.a.GetRoundId()] = m
+		m = map[string]slot{}
+		v.byRound[roundID] = m
 	}
-	if cur, ok := m[e.a.GetInstitutionId()]; !ok || cur.seq < e.seq {
-		m[e.a.GetInstitutionId()] = e
+	if cur, ok := m[inst]; !ok || cur.seq < e.seq {
+		m[strings.Clone(inst)] = v.slotOf(e.a, e.seq, e.roundRevision)
 	}
 }
 
@@ -66,16 +125,77 @@ func (v *View) replaceAssessment(roundID, institutionID string, e *entry) {
 		delete(v.byRound[roundID], institutionID)
 		return
 	}
-	v.byRound[roundID][institutionID] = *e
+	m := v.byRound[roundID]
+	if m == nil {
+		m = map[string]slot{}
+		v.byRound[roundID] = m
+	}
+	m[strings.Clone(institutionID)] = v.slotOf(e.a, e.seq, e.roundRevision)
 }
 
-// entries returns the round's records with their positions.
-func (v *View) entries(roundID string) []entry {
+// assessment returns the slot of a record; ok is false when the view has none.
+func (v *View) assessment(roundID, institutionID string) (slot, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	out := make([]entry, 0, len(v.byRound[roundID]))
-	for _, e := range v.byRound[roundID] {
-		out = append(out, e)
+	sl, ok := v.byRound[roundID][institutionID]
+	return sl, ok
+}
+
+// placed is a slot with the institution it belongs to.
+type placed struct {
+	institutionID string
+	slot
+}
+
+// slots returns the round's records with their positions, in no order.
+func (v *View) slots(roundID string) []placed {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]placed, 0, len(v.byRound[roundID]))
+	for id, sl := range v.byRound[roundID] {
+		out = append(out, placed{id, sl})
+	}
+	return out
+}
+
+// page returns the slots of a round's latest records passing keep, ordered
+// by institution id, after the id `after`, at most limit, and whether more
+// follow.
+func (v *View) page(roundID, after string, limit int, keep func(kind int32, province, band string, basis uint8) bool) ([]placed, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	m := v.byRound[roundID]
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	var out []placed
+	for _, id := range ids {
+		sl := m[id]
+		if !keep(sl.kind, v.codes.name(sl.province), v.codes.name(sl.band), sl.basis) {
+			continue
+		}
+		if len(out) == limit {
+			return out, true
+		}
+		out = append(out, placed{id, sl})
+	}
+	return out, false
+}
+
+// history returns the slot of one institution's latest record in every
+// round, by round id.
+func (v *View) history(institutionID string) map[string]slot {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := map[string]slot{}
+	for roundID, m := range v.byRound {
+		if sl, ok := m[institutionID]; ok {
+			out[roundID] = sl
+		}
 	}
 	return out
 }
@@ -141,47 +261,6 @@ func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Log
 	return err
 }
 
-// Records returns the latest records of a round passing keep, ordered by
-// institution id, after the id `after`, at most limit, and whether more follow.
-func (v *View) Records(roundID, after string, limit int, keep func(*assessmentv1.Assessment) bool) ([]*assessmentv1.Assessment, bool) {
-	v.mu.RLock()
-	m := v.byRound[roundID]
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		if id > after {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	var out []*assessmentv1.Assessment
-	more := false
-	for _, id := range ids {
-		if !keep(m[id].a) {
-			continue
-		}
-		if len(out) == limit {
-			more = true
-			break
-		}
-		out = append(out, m[id].a)
-	}
-	v.mu.RUnlock()
-	return out, more
-}
-
-// History returns the latest record of one institution in every round.
-func (v *View) History(institutionID string) []*assessmentv1.Assessment {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	var out []*assessmentv1.Assessment
-	for _, m := range v.byRound {
-		if e, ok := m[institutionID]; ok {
-			out = append(out, e.a)
-		}
-	}
-	return out
-}
-
 // awardCount is how many awards of the round stand (granted, not
 // revoked), rule and manual alike.
 func (v *View) awardCount(roundID string) int {
@@ -200,10 +279,30 @@ func (v *View) correctionCount(roundID string) int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	n := 0
-	for _, e := range v.byRound[roundID] {
-		if e.a.GetAfterPublication() {
+	for _, sl := range v.byRound[roundID] {
+		if sl.afterPublication {
 			n++
 		}
 	}
 	return n
+}
+
+// loadEntries reads in full the latest record of every institution in a
+// round, as the view holds it: one read of the stream per record, several
+// at a time.
+func (s *Store) loadEntries(ctx context.Context, roundID string) ([]entry, error) {
+	slots := s.view.slots(roundID)
+	seqs := make([]uint64, len(slots))
+	for i, pl := range slots {
+		seqs[i] = pl.seq
+	}
+	got, err := s.loadAll(ctx, seqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]entry, len(got))
+	for i, st := range got {
+		out[i] = entry{a: st.ev.GetAssessment(), seq: st.seq, roundRevision: slots[i].roundRevision}
+	}
+	return out, nil
 }
