@@ -31,22 +31,47 @@ const (
 
 // EncodeEntry returns the stored form of an entry.
 func EncodeEntry(e board.Entry) string {
-	score, sq := "", ""
+	return string(AppendEntry(nil, &e))
+}
+
+// AppendEntry appends the stored form of an entry to dst (EncodeEntry
+// without an allocation per entry, for the bulk writer).
+func AppendEntry(dst []byte, e *board.Entry) []byte {
+	const sep = '\t'
+	dst = strconv.AppendUint(dst, e.Revision, 10)
+	dst = append(dst, sep)
 	if e.Scored {
-		score, sq = strconv.FormatInt(e.Score, 10), square(e.Score)
+		dst = strconv.AppendInt(dst, e.Score, 10)
+		dst = append(dst, sep)
+		dst = appendSquare(dst, e.Score)
+	} else {
+		dst = append(dst, sep)
 	}
-	var f [entryFields]string
-	f[fieldRevision] = strconv.FormatUint(e.Revision, 10)
-	f[fieldScore], f[fieldSumSq] = score, sq
-	f[fieldBand] = clean(e.Band)
-	f[fieldBasis] = strconv.Itoa(int(e.Basis))
-	f[fieldBoards] = strings.Join(e.Boards, ",")
-	f[fieldSeq] = strconv.FormatUint(e.Seq, 10)
-	f[fieldTime] = strconv.FormatInt(e.TimeMs, 10)
-	f[fieldName] = clean(e.Name)
-	f[fieldKind] = strconv.Itoa(int(e.Kind))
-	f[fieldRegionCode], f[fieldRegionName], f[fieldProvince] = clean(e.RegionCode), clean(e.RegionName), clean(e.ProvinceCode)
-	return strings.Join(f[:], "\t")
+	dst = append(dst, sep)
+	dst = appendClean(dst, e.Band)
+	dst = append(dst, sep)
+	dst = strconv.AppendInt(dst, int64(e.Basis), 10)
+	dst = append(dst, sep)
+	for i, id := range e.Boards {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, id...)
+	}
+	dst = append(dst, sep)
+	dst = strconv.AppendUint(dst, e.Seq, 10)
+	dst = append(dst, sep)
+	dst = strconv.AppendInt(dst, e.TimeMs, 10)
+	dst = append(dst, sep)
+	dst = appendClean(dst, e.Name)
+	dst = append(dst, sep)
+	dst = strconv.AppendInt(dst, int64(e.Kind), 10)
+	dst = append(dst, sep)
+	dst = appendClean(dst, e.RegionCode)
+	dst = append(dst, sep)
+	dst = appendClean(dst, e.RegionName)
+	dst = append(dst, sep)
+	return appendClean(dst, e.ProvinceCode)
 }
 
 // DecodeEntry is the inverse of EncodeEntry.
@@ -145,11 +170,23 @@ func DecodeBand(code, v string) (board.Band, error) {
 	return b, nil
 }
 
-// square returns u*u as a decimal string; |u| <= board.MaxUnscaled keeps it
-// in an int64, but big.Int states the intent.
-func square(u int64) string {
+// appendSquare appends u*u in decimal. |u| <= board.MaxUnscaled keeps the
+// square in an int64; a larger u (never stored: EncodeScore refuses it)
+// still gets its exact square.
+func appendSquare(dst []byte, u int64) []byte {
+	if u <= board.MaxUnscaled && u >= -board.MaxUnscaled {
+		return strconv.AppendInt(dst, u*u, 10)
+	}
 	b := big.NewInt(u)
-	return b.Mul(b, b).String()
+	return b.Mul(b, b).Append(dst, 10)
+}
+
+// appendClean appends clean(s).
+func appendClean(dst []byte, s string) []byte {
+	if !strings.ContainsAny(s, "\t\n\r") {
+		return append(dst, s...)
+	}
+	return append(dst, clean(s)...)
 }
 
 // clean keeps the field separators of the encodings out of free text.
