@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,14 +197,16 @@ func (b *Builder) prepare(ctx context.Context, f Filter) (seqA, seqR uint64, rou
 // close's fence refused is replaced by the latest one that counts.
 func (b *Builder) readAssessments(ctx context.Context, f Filter, rounds map[string]*roundInfo, bulk *store.Bulk, res *Result) error {
 	var refused []string
+	d := &fastDecoder{}
+	round := roundCache{rounds: rounds}
 	_, err := lastPerSubject(ctx, b.js, events.Assessments, []string{events.AssessmentFilter(f.Scheme, f.Year)}, func(m jetstream.Msg, seq uint64) error {
 		res.AssessmentsRead++
-		r, ok := b.decodeAssessment(m, seq)
+		r, ok := b.decodeAssessment(d, m, seq)
 		if !ok {
 			res.Skipped++
 			return nil
 		}
-		if rounds[store.RoundKey(r.Scheme, r.Year)].refuses(r) {
+		if round.of(r.Scheme, r.Year).refuses(r) {
 			refused = append(refused, m.Subject())
 			return nil
 		}
@@ -213,7 +216,7 @@ func (b *Builder) readAssessments(ctx context.Context, f Filter, rounds map[stri
 		return err
 	}
 	for _, subject := range refused {
-		r, ok, err := b.latestCounted(ctx, subject, rounds)
+		r, ok, err := b.latestCounted(ctx, d, subject, rounds)
 		if err != nil {
 			return err
 		}
@@ -226,14 +229,31 @@ func (b *Builder) readAssessments(ctx context.Context, f Filter, rounds map[stri
 	return nil
 }
 
+// roundCache finds a record's round, remembering the last one: records
+// come round by round.
+type roundCache struct {
+	rounds map[string]*roundInfo
+	scheme string
+	year   int32
+	last   *roundInfo
+}
+
+func (c *roundCache) of(scheme string, year int32) *roundInfo {
+	if c.scheme != scheme || c.year != year || c.scheme == "" {
+		c.scheme, c.year = strings.Clone(scheme), year
+		c.last = c.rounds[store.RoundKey(scheme, year)]
+	}
+	return c.last
+}
+
 // latestCounted reads one record's revisions and returns the latest that
 // no fence refuses (ok false: none). Only a record whose latest revision
 // was refused comes here, which is rare: reading its history is fine.
-func (b *Builder) latestCounted(ctx context.Context, subject string, rounds map[string]*roundInfo) (board.Record, bool, error) {
+func (b *Builder) latestCounted(ctx context.Context, d *fastDecoder, subject string, rounds map[string]*roundInfo) (board.Record, bool, error) {
 	var best board.Record
 	found := false
 	err := readSubject(ctx, b.js, events.Assessments, subject, 0, func(m jetstream.Msg, seq uint64) error {
-		r, ok := b.decodeAssessment(m, seq)
+		r, ok := b.decodeAssessment(d, m, seq)
 		if ok && !rounds[store.RoundKey(r.Scheme, r.Year)].refuses(r) {
 			best, found = r, true
 		}
@@ -243,8 +263,12 @@ func (b *Builder) latestCounted(ctx context.Context, subject string, rounds map[
 }
 
 // decodeAssessment turns one assessment message into a board record; an
-// event that can never be placed is logged and reported as not ok.
-func (b *Builder) decodeAssessment(m jetstream.Msg, seq uint64) (board.Record, bool) {
+// event that can never be placed is logged and reported as not ok. The
+// record's strings may view the message's body (see fastDecoder).
+func (b *Builder) decodeAssessment(d *fastDecoder, m jetstream.Msg, seq uint64) (board.Record, bool) {
+	if r, ok := d.decode(m.Data(), seq); ok {
+		return r, true
+	}
 	var ev eventsv1.AssessmentRecorded
 	if err := proto.Unmarshal(m.Data(), &ev); err != nil {
 		b.log.Error("rebuild: undecodable assessment event skipped", "subject", m.Subject(), "seq", seq, "err", err)

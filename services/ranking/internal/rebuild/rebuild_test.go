@@ -47,9 +47,14 @@ func newFixture(tb testing.TB) *fixture {
 // kinds; every tenth institution gets a correction, every twentieth is
 // band-only.
 func (f *fixture) events(scheme string, year int32, n int) []*eventsv1.AssessmentRecorded {
+	return f.eventsFrom(scheme, year, 0, n)
+}
+
+// eventsFrom is events for institutions lo to hi-1.
+func (f *fixture) eventsFrom(scheme string, year int32, lo, hi int) []*eventsv1.AssessmentRecorded {
 	kinds := []rt.Inst{{Kind: rt.Pemkab}, {Kind: rt.Pemkot}, {Kind: rt.Polres}, {Kind: rt.Kantah}}
-	out := make([]*eventsv1.AssessmentRecorded, 0, n+n/10)
-	for i := range n {
+	out := make([]*eventsv1.AssessmentRecorded, 0, (hi-lo)+(hi-lo)/10+1)
+	for i := lo; i < hi; i++ {
 		in := kinds[i%4]
 		in.ID = fmt.Sprintf("i-%07d", i)
 		in.Name = "Institution " + in.ID
