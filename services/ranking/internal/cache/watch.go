@@ -66,7 +66,7 @@ func (w *Watcher) look(ctx context.Context, st *watchState) {
 			w.F.Unconfirm()
 			st.ok = false
 			if !st.failing && ctx.Err() == nil && w.Log != nil {
-				w.Log.Warn("answer cache bypassed: cannot tell whether the boards changed", "err", err)
+				w.Log.Info("answer cache bypassed: cannot tell whether the boards changed", "err", err)
 			}
 			st.failing = true
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/internal/app"
+	"github.com/predikat-id/predikat/services/ranking/internal/board"
 	"github.com/predikat-id/predikat/services/ranking/internal/cache"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
 	"github.com/predikat-id/predikat/services/ranking/internal/store"
@@ -27,6 +29,9 @@ import (
 //   - onetrip: the floor of any design that reads Redis on every call: one
 //     EVALSHA of a script that reads the page (ZREVRANGE WITHSCORES and an
 //     HMGET of its entries), nothing decoded;
+//   - replies: the Redis replies kept in memory (what client-side caching
+//     of Redis would save at best: no round trip, nothing decoded), the
+//     handler's work (names, ordering, the response) done on every call;
 //   - cached: the answer cache, confirmed, every call a hit.
 //
 //	go test -run '^$' -bench Reads -benchtime 2s ./internal/server/
@@ -54,6 +59,7 @@ func BenchmarkReads(b *testing.B) {
 	f := cache.NewFreshness(time.Hour, nil)
 	f.Confirm(time.Now())
 	cached := server.New(st, nm, nil, server.WithCache(f, 32<<20))
+	replies := server.New(&memoBoards{boardsPort: st, pages: map[string]*board.TiePage{}, standings: map[string]*board.Standing{}}, nm, nil)
 
 	top := &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: scheme, Year: 2024, PeerGroup: "pemda", Scope: "00"}, PageSize: 10}
 	mid := proto(top)
@@ -118,6 +124,7 @@ return {l, redis.call('HMGET', KEYS[2], unpack(ids))}`)
 		}
 		for _, r := range reads {
 			b.Run(fmt.Sprintf("%s/redis/c%d", r.name, par), func(b *testing.B) { run(b, func() error { return r.call(plain) }) })
+			b.Run(fmt.Sprintf("%s/replies/c%d", r.name, par), func(b *testing.B) { run(b, func() error { return r.call(replies) }) })
 			b.Run(fmt.Sprintf("%s/cached/c%d", r.name, par), func(b *testing.B) { run(b, func() error { return r.call(cached) }) })
 		}
 		b.Run(fmt.Sprintf("onetrip/c%d", par), func(b *testing.B) {
@@ -130,4 +137,49 @@ return {l, redis.call('HMGET', KEYS[2], unpack(ids))}`)
 
 func proto(r *rankingv1.GetLeaderboardRequest) *rankingv1.GetLeaderboardRequest {
 	return &rankingv1.GetLeaderboardRequest{Board: r.GetBoard(), PageSize: r.GetPageSize(), PageToken: r.GetPageToken()}
+}
+
+type boardsPort = app.Boards
+
+// memoBoards keeps every page and standing read, forever: the store's
+// replies as a client-side cache of Redis would hold them, already decoded.
+type memoBoards struct {
+	boardsPort
+	mu        sync.Mutex
+	pages     map[string]*board.TiePage
+	standings map[string]*board.Standing
+}
+
+func (m *memoBoards) Page(ctx context.Context, scheme string, year int32, boardID string, size int, cur *board.Cursor) (*board.TiePage, error) {
+	key := fmt.Sprint(scheme, year, boardID, size, cur)
+	m.mu.Lock()
+	p, ok := m.pages[key]
+	m.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := m.boardsPort.Page(ctx, scheme, year, boardID, size, cur)
+	if err == nil {
+		m.mu.Lock()
+		m.pages[key] = p
+		m.mu.Unlock()
+	}
+	return p, err
+}
+
+func (m *memoBoards) Standing(ctx context.Context, scheme string, year int32, inst string) (*board.Standing, error) {
+	key := fmt.Sprint(scheme, year, inst)
+	m.mu.Lock()
+	s, ok := m.standings[key]
+	m.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := m.boardsPort.Standing(ctx, scheme, year, inst)
+	if err == nil {
+		m.mu.Lock()
+		m.standings[key] = s
+		m.mu.Unlock()
+	}
+	return s, err
 }
