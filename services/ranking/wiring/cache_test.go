@@ -122,7 +122,7 @@ func summary(resp *rankingv1.GetLeaderboardResponse) string {
 	return s
 }
 
-// await reads until the page is want; it returns how many reads it took.
+// await reads until the page is want.
 func (r *replica) await(t *testing.T, want string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -154,7 +154,7 @@ func (r *replica) awaitUsable(t *testing.T, want bool) {
 	}
 }
 
-// hits reads the page twice and reports whether the second read was
+// cachedRead reads the page twice and reports whether the second read was
 // answered from the cache.
 func (r *replica) cachedRead(t *testing.T) bool {
 	t.Helper()
@@ -211,6 +211,21 @@ func TestCachedReadsFollowOtherReplicas(t *testing.T) {
 	b.awaitUsable(t, true)
 	if !b.cachedRead(t) {
 		t.Fatal("not cached again after the change")
+	}
+
+	// The round is published: the board b had cached as provisional is
+	// FINAL (who may read it is judged by that, on every call).
+	pub.PublishRound(t, "ombudsman", 2024)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := b.top(t)
+		if err == nil && resp.GetBoard().GetState() == rankingv1.BoardState_BOARD_STATE_FINAL {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b's board never became FINAL: %v, %v", resp.GetBoard(), err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 
 	// A name changed in the registry: the very next read shows it.
