@@ -277,18 +277,19 @@ type runner struct {
 	log *slog.Logger
 	rep *Report
 
-	insts     []institution
-	si        *schemeInfo
-	provinces map[string]string
-	group     string   // the land offices' national peer group, e.g. "kantah"
-	revs      []uint64 // RecordAssessment: each institution's current revision
-	otherCPU  float64  // percent of the machine other processes took during the last cell
-	gcs       int      // garbage collections during the last cell
-	scriptUs  float64  // Redis µs per EVALSHA during the last cell
-	attempts  int      // times the last cell was measured
-	disturbed bool     // the attempt kept of the last cell was disturbed
-	rpt       repeats  // what is left of the run's budget for repeated cells
-	stored    int      // records in ASSESSMENTS besides the cells' own (0 before the board records go in)
+	insts        []institution
+	si           *schemeInfo
+	provinces    map[string]string
+	group        string   // the land offices' national peer group, e.g. "kantah"
+	revs         []uint64 // RecordAssessment: each institution's current revision
+	otherCPU     float64  // percent of the machine other processes took during the last cell
+	gcs          int      // garbage collections during the last cell
+	scriptUs     float64  // Redis µs per EVALSHA during the last cell
+	attempts     int      // times the last cell was measured
+	disturbed    bool     // the attempt kept of the last cell was disturbed
+	rpt          repeats  // what is left of the run's budget for repeated cells
+	stored       int      // records in ASSESSMENTS besides the cells' own (0 before the board records go in)
+	startRetries int      // services started once more after a failed start
 
 	schemes map[int32]*schemeInfo // the scheme version of each year recorded besides the record round's
 	pairs   *pairPool             // BatchRecordAssessments: institution-round pairs not yet recorded
@@ -403,10 +404,10 @@ func (r *runner) emptyPhase(ctx context.Context) error {
 	if err := s.startRedisAndEcho(); err != nil {
 		return err
 	}
-	if err := s.startCore(ctx); err != nil {
+	if err := r.startServices(ctx, true, false); err != nil {
 		return err
 	}
-	if err := s.startRanking(ctx); err != nil {
+	if err := r.startServices(ctx, false, true); err != nil {
 		return err
 	}
 	years := append([]int32{schemeYear}, fanoutYears...)
@@ -423,6 +424,35 @@ func (r *runner) emptyPhase(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// startServices starts the registry and the assessment service (core)
+// and the ranking service (ranking). A start that fails (a service that
+// did not come up in time on a busy machine, with a million records to
+// load) is tried once more on fresh services, every one of them, as an
+// orchestrator restarts a pod that failed its start.
+func (r *runner) startServices(ctx context.Context, core, ranking bool) error {
+	start := func() error {
+		if core {
+			if err := r.s.startCore(ctx); err != nil {
+				return err
+			}
+		}
+		if ranking {
+			return r.s.startRanking(ctx)
+		}
+		return nil
+	}
+	err := start()
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	r.log.Warn("bench: a service did not start; starting the services once more", "err", err)
+	r.startRetries++
+	r.rep.Setup["service_start_retries"] = r.startRetries
+	r.s.dropServices()
+	core = true
+	return start()
 }
 
 // publishRecords writes every board's records straight into ASSESSMENTS
@@ -457,13 +487,13 @@ func (r *runner) restart(ctx context.Context, total int) error {
 	if err := s.startNATS(ctx, true); err != nil {
 		return err
 	}
-	if err := s.startCore(ctx); err != nil {
+	if err := r.startServices(ctx, true, false); err != nil {
 		return err
 	}
 	r.rep.Setup["restart_load_views_s"] = round2(time.Since(t).Seconds())
 	r.log.Info("bench: starting the ranking service (start-up rebuild of every board)", "records", total)
 	t = time.Now()
-	if err := s.startRanking(ctx); err != nil {
+	if err := r.startServices(ctx, false, true); err != nil {
 		return err
 	}
 	r.rep.Setup["ranking_start_rebuild_s"] = round2(time.Since(t).Seconds())

@@ -6,4 +6,4 @@ import "time"
 
 func cpuTicks() (busy, total, ours int64, ok bool) { return 0, 0, 0, false }
 
-func processCPU() (self, children time.Duration) { return 0, 0 }
+func processCPU() (self, redis time.Duration) { return 0, 0 }

@@ -34,9 +34,9 @@ type Row struct {
 	BaselineOpsSec float64 `json:"baseline_ops_per_sec,omitempty"`
 	BaselineP50us  float64 `json:"baseline_p50_us,omitempty"`
 	BaselineP99us  float64 `json:"baseline_p99_us,omitempty"`
-	// CPU per call of this process (client, services and the embedded NATS
-	// server together) and of the redis-server, for the operation and the
-	// baseline.
+	// CPU per call of the stack (the harness's client, the embedded NATS
+	// server and the services, in this process or as its child processes)
+	// and of the redis-server, for the operation and the baseline.
 	CPUus           float64 `json:"cpu_us_per_op,omitempty"`
 	RedisCPUus      float64 `json:"redis_cpu_us_per_op,omitempty"`
 	BaselineCPUus   float64 `json:"baseline_cpu_us_per_op,omitempty"`

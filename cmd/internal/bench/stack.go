@@ -367,6 +367,19 @@ func (s *stack) stopServices() {
 	s.svcs = nil
 }
 
+// dropServices stops every service and forgets how they ended: a start
+// that failed is tried again on fresh services, and its failure is not the
+// run's.
+func (s *stack) dropServices() {
+	s.mu.Lock()
+	n := len(s.errs)
+	s.mu.Unlock()
+	s.stopServices()
+	s.mu.Lock()
+	s.errs = s.errs[:n]
+	s.mu.Unlock()
+}
+
 // memory is the resident memory of each service process, in MiB (Processes
 // mode; in process the services share the harness's heap).
 func (s *stack) memory() map[string]int {
