@@ -62,6 +62,10 @@ type bulkBatch struct {
 	zadds [][]bulkMember
 	keysH []string
 	keysZ []string
+	// what write builds the commands with, kept for the next batch
+	strs   []string
+	args   []any
+	scores []byte
 }
 
 // span is a slice of a batch's arena.
@@ -90,9 +94,9 @@ type bulkRound struct {
 	bandmax map[string]int64
 	// what the previous record said about groups and bands: the same
 	// slices (or equal ones) are not encoded again
-	lastGroups []board.Group
-	lastBands  []board.Band
-	written    map[string]board.Band // the band each value of bands encodes
+	lastBands     []board.Band
+	written       map[string]board.Band  // the band each value of bands encodes
+	writtenGroups map[string]board.Group // the group each value of groups encodes
 
 	pending []bulkField // entries of the batch being filled
 }
@@ -142,7 +146,7 @@ func (b *Bulk) round(ctx context.Context, scheme string, year int32) (*bulkRound
 		return nil, err
 	}
 	r := &bulkRound{rk: rk, gen: gen, prefix: GenPrefix(tag, gen), boards: map[string]*bulkBoard{},
-		groups: map[string]string{}, bands: map[string]string{}, bandmax: map[string]int64{}, written: map[string]board.Band{},
+		groups: map[string]string{}, bands: map[string]string{}, bandmax: map[string]int64{}, written: map[string]board.Band{}, writtenGroups: map[string]board.Group{},
 		rec: board.Record{Scheme: scheme, Year: year, RoundID: board.RoundID(scheme, year), Precision: -1}}
 	b.rounds[rk] = r
 	b.last = r
@@ -245,14 +249,15 @@ func count(m map[string]int64, k string) {
 // noteGroupsAndBands records the round's peer groups and bands the record
 // carries, with the outcome of writing every record's in turn (the last
 // record naming a band or group wins; within a record, the band table wins
-// over the record's own band). Every record of a round carries the same
+// over the record's own band). The records of a round carry the same few
 // groups and table, so only what changes the outcome is encoded.
 func (br *bulkRound) noteGroupsAndBands(r *board.Record) {
-	if !sameGroups(br.lastGroups, r.Groups) {
-		for _, g := range r.Groups {
-			br.groups[strings.Clone(g.Code)] = EncodeGroup(g)
+	for _, g := range r.Groups {
+		if w, ok := br.writtenGroups[g.Code]; !ok || !sameGroup(w, g) {
+			g = cloneGroup(g)
+			br.writtenGroups[g.Code] = g
+			br.groups[g.Code] = EncodeGroup(g)
 		}
-		br.lastGroups = cloneGroups(r.Groups)
 	}
 	// The table's codes were written with the table's values when the
 	// table was last seen, and nothing else writes them while it stays
@@ -282,18 +287,12 @@ func (br *bulkRound) setBand(bd board.Band) {
 	br.bands[bd.Code] = EncodeBand(bd)
 }
 
-func sameGroups(a, b []board.Group) bool {
-	return slices.EqualFunc(a, b, func(x, y board.Group) bool {
-		return x.Code == y.Code && x.Name == y.Name && slices.Equal(x.Scopes, y.Scopes)
-	})
+func sameGroup(x, y board.Group) bool {
+	return x.Code == y.Code && x.Name == y.Name && slices.Equal(x.Scopes, y.Scopes)
 }
 
-func cloneGroups(gs []board.Group) []board.Group {
-	out := make([]board.Group, len(gs))
-	for i, g := range gs {
-		out[i] = board.Group{Code: strings.Clone(g.Code), Name: strings.Clone(g.Name), Scopes: slices.Clone(g.Scopes)}
-	}
-	return out
+func cloneGroup(g board.Group) board.Group {
+	return board.Group{Code: strings.Clone(g.Code), Name: strings.Clone(g.Name), Scopes: slices.Clone(g.Scopes)}
 }
 
 func cloneBand(bd board.Band) board.Band {
@@ -336,15 +335,43 @@ func (b *Bulk) Flush(ctx context.Context) error {
 // write sends one batch: each round's entries, then each board's members
 // in score order, in commands of at most bulkCommandArgs pairs.
 func (b *Bulk) write(ctx context.Context, bt *bulkBatch) error {
+	// Every argument is a *string into strs (go-redis writes one without
+	// boxing it: no allocation per argument), and every command's
+	// arguments a slice of args; both are sized first so they never move.
+	n := 0
+	for _, fs := range bt.hsets {
+		n += 2*len(fs) + 2*((len(fs)+bulkCommandArgs-1)/bulkCommandArgs)
+	}
+	members := 0
+	for _, ms := range bt.zadds {
+		members += len(ms)
+		n += 2*len(ms) + 2*((len(ms)+bulkCommandArgs-1)/bulkCommandArgs)
+	}
+	if cap(bt.strs) < n {
+		bt.strs, bt.args = make([]string, 0, n), make([]any, 0, n)
+	}
+	// Scores are exact integers, written as such (never through a float's
+	// formatting), each at most 20 bytes: scores never grows, so the
+	// strings viewing it stay put.
+	if cap(bt.scores) < 20*members {
+		bt.scores = make([]byte, 0, 20*members)
+	}
+	strs, args, scores := bt.strs[:0], bt.args[:0], bt.scores[:0]
+	arg := func(s string) {
+		strs = append(strs, s)
+		args = append(args, &strs[len(strs)-1])
+	}
 	pipe := b.s.rdb.Pipeline()
 	for i, fs := range bt.hsets {
 		for part := range slices.Chunk(fs, bulkCommandArgs) {
-			args := make([]any, 0, 2+2*len(part))
-			args = append(args, "hset", bt.keysH[i])
+			start := len(args)
+			arg("hset")
+			arg(bt.keysH[i])
 			for _, f := range part {
-				args = append(args, bt.str(f.field), bt.str(f.value))
+				arg(bt.str(f.field))
+				arg(bt.str(f.value))
 			}
-			pipe.Do(ctx, args...)
+			pipe.Do(ctx, args[start:]...)
 		}
 	}
 	for i, ms := range bt.zadds {
@@ -357,21 +384,20 @@ func (b *Bulk) write(ctx context.Context, bt *bulkBatch) error {
 			return bytes.Compare(bt.bytes(x.member), bt.bytes(y.member))
 		})
 		for part := range slices.Chunk(ms, bulkCommandArgs) {
-			args := make([]any, 0, 2+2*len(part))
-			args = append(args, "zadd", bt.keysZ[i])
-			scores := make([]byte, 0, 12*len(part))
+			start := len(args)
+			arg("zadd")
+			arg(bt.keysZ[i])
 			for _, m := range part {
-				// Scores are exact integers: written as such, never through
-				// a float's formatting. scores does not grow past its
-				// capacity, so the strings viewing it stay put.
-				start := len(scores)
+				at := len(scores)
 				scores = strconv.AppendInt(scores, m.score, 10)
-				args = append(args, unsafeString(scores[start:]), bt.str(m.member))
+				arg(unsafeString(scores[at:]))
+				arg(bt.str(m.member))
 			}
-			pipe.Do(ctx, args...)
+			pipe.Do(ctx, args[start:]...)
 		}
 	}
 	_, err := pipe.Exec(ctx)
+	clear(args) // let go of the pointers until the batch is used again
 	return err
 }
 
@@ -393,6 +419,17 @@ func (b *Bulk) Wait() error {
 		return d.err
 	}
 	bt := d.b
+	// Hand the written pairs' slices back for the next batch to fill.
+	for i, br := range bt.hashes {
+		if br.pending == nil {
+			br.pending = bt.hsets[i][:0]
+		}
+	}
+	for i, bb := range bt.boards {
+		if bb.pending == nil {
+			bb.pending = bt.zadds[i][:0]
+		}
+	}
 	bt.arena = bt.arena[:0]
 	bt.records = 0
 	clear(bt.hsets) // let the pairs go; the slices are reused below
