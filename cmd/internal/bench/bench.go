@@ -108,6 +108,7 @@ func fullPlan() *plan {
 func quickPlan() *plan {
 	p := fullPlan()
 	p.boards, p.rebuilds, p.batches, p.cell = []int{1_000, 100_000}, []int{100_000}, []int{100}, budget{dur: 250 * time.Millisecond}
+	p.institutions = 5_000
 	p.repeatBudget = 8 * time.Second
 	return p
 }
@@ -1445,7 +1446,7 @@ func (r *runner) rebuildOne(ctx context.Context, n int) error {
 	if r.o.ProfileDir != "" {
 		prof = filepath.Join(r.o.ProfileDir, slug("RebuildBoards", n, 1)+".pprof")
 	}
-	res, err := r.rebuildRuns(ctx, n, prof)
+	res, err := r.rebuilds(ctx, n, prof)
 	if err != nil {
 		return err
 	}
@@ -1497,12 +1498,13 @@ type rebuildRun struct {
 	gcs   int
 }
 
-// rebuildRuns rebuilds the round of n records: rebuildRuns times when it
-// is small enough for a garbage collection to weigh on a single run,
-// else once; a last run that was disturbed is followed by another.
-func (r *runner) rebuildRuns(ctx context.Context, n int, prof string) ([]rebuildRun, error) {
+// rebuilds rebuilds the round of n records: rebuildRuns times when it is
+// small enough for a garbage collection to weigh on a single run (once in
+// a quick run), else once; a last run that was disturbed is followed by
+// another.
+func (r *runner) rebuilds(ctx context.Context, n int, prof string) ([]rebuildRun, error) {
 	runs := 1
-	if n <= 200_000 {
+	if n <= 200_000 && !r.o.Quick {
 		runs = rebuildRuns
 	}
 	base := runs
