@@ -29,7 +29,7 @@ func TestSmoke(t *testing.T) {
 	err := Run(ctx, Options{Out: &out, JSONPath: path, Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		ProfileDir: profiles,
 		plan: &plan{institutions: 120, boards: []int{200, 2_000}, prevBoard: 50, rebuilds: []int{2_000}, fanout: 30, batches: []int{5},
-			cell: budget{ops: 60}, callers: []int{1, 4}, setupCallers: 8}})
+			cell: budget{ops: 40}, callers: []int{1, 4}, setupCallers: 8}})
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)
