@@ -1,7 +1,6 @@
 package rebuild
 
 import (
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -105,10 +104,8 @@ func schemaOf(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]
 // well-formed tags and values, UTF-8 in every string, the same in every
 // nested message and packed list. Fields it does not know are skipped as
 // proto skips them (kept as unknown), as are known fields sent with
-// another wire type. Fields numbered in later are left out: the caller
-// checks them (the decoder checks peer groups and band tables only when
-// it has not met the same bytes before).
-func valid(b []byte, s *schema, depth int, later ...protowire.Number) bool {
+// another wire type.
+func valid(b []byte, s *schema, depth int) bool {
 	if depth > 100 {
 		return false // proto's limit is far higher: the slow path decides
 	}
@@ -134,9 +131,6 @@ func valid(b []byte, s *schema, depth int, later ...protowire.Number) bool {
 			return false
 		}
 		b = b[n:]
-		if slices.Contains(later, num) {
-			continue
-		}
 		if !validValue(v, check, s.subs[num], depth) {
 			return false
 		}
@@ -285,9 +279,12 @@ var (
 	bandReads  = readsOf(map[protowire.Number]protowire.Type{bdCode: protowire.BytesType, bdLabel: protowire.BytesType, bdZone: protowire.VarintType})
 )
 
-// walk calls fn with every field of b that r reads; false on a malformed
-// message, a read field of the wrong type, or when fn says so.
-func walk(b []byte, r reads, fn func(wireField) bool) bool {
+// walk calls fn with every field of b that r reads and checks the others
+// as valid does (s is b's schema): false on a malformed message, a read
+// field of the wrong type, a string that is not UTF-8, or when fn says so.
+// A read message field is fn's to check: it walks it with its own schema
+// (peer groups and band tables are checked when they are decoded).
+func walk(b []byte, r reads, s *schema, fn func(wireField) bool) bool {
 	for len(b) > 0 {
 		f, rest, ok := next(b)
 		if !ok {
@@ -295,12 +292,38 @@ func walk(b []byte, r reads, fn func(wireField) bool) bool {
 		}
 		b = rest
 		read, ok := r.wanted(f)
-		if !ok || (read && !fn(f)) {
+		if !ok {
 			return false
+		}
+		check := checkNone
+		if int(f.num) < len(s.kinds) {
+			check = s.kinds[f.num]
+		}
+		switch {
+		case read && check == checkString && !utf8.Valid(f.bs):
+			return false
+		case read:
+			if !fn(f) {
+				return false
+			}
+		case f.typ == protowire.BytesType && check != checkNone:
+			if !validValue(f.bs, check, s.subs[f.num], 1) {
+				return false
+			}
 		}
 	}
 	return true
 }
+
+// The schemas of the messages walk reads.
+var (
+	assessmentSchema = eventSchema.subs[evAssessment]
+	snapshotSchema   = assessmentSchema.subs[asInstitution]
+	timeSchema       = eventSchema.subs[evTime]
+	scaleSchema      = eventSchema.subs[evScale]
+	groupSchema      = eventSchema.subs[evPeerGroups]
+	bandSchema       = eventSchema.subs[evBands]
+)
 
 // view is a string viewing b: the record's strings view the message body,
 // which nobody writes to (Bulk.Add copies what it keeps).
@@ -315,7 +338,7 @@ func view(b []byte) string {
 // AsTime().UnixMilli() computes it.
 func timestamp(b []byte) (int64, bool) {
 	var sec, nanos int64
-	ok := walk(b, timeReads, func(f wireField) bool {
+	ok := walk(b, timeReads, timeSchema, func(f wireField) bool {
 		if f.num == tsSeconds {
 			sec = int64(f.v)
 		} else {
@@ -360,7 +383,7 @@ func (p *eventParts) set(f wireField) bool {
 			return false
 		}
 		p.hasScale, p.precision = true, 0
-		return walk(f.bs, scaleReads, func(f wireField) bool { p.precision = int(int32(f.v)); return true })
+		return walk(f.bs, scaleReads, scaleSchema, func(f wireField) bool { p.precision = int(int32(f.v)); return true })
 	case evRoundRevision:
 		p.roundRevision = f.v
 	case evPeerGroups:
@@ -462,19 +485,16 @@ func (p *snapshotParts) set(f wireField) bool {
 // decode reads one AssessmentRecorded body stored at sequence seq; ok false
 // means the slow path decides.
 func (d *fastDecoder) decode(data []byte, seq uint64) (board.Record, bool) {
-	if !valid(data, eventSchema, 0, evPeerGroups, evBands) {
-		return board.Record{}, false
-	}
 	ev := eventParts{precision: -1}
-	if !walk(data, eventReads, ev.set) || !ev.hasA {
+	if !walk(data, eventReads, eventSchema, ev.set) || !ev.hasA {
 		return board.Record{}, false
 	}
 	var a assessmentParts
-	if !walk(ev.assessment, assessmentReads, a.set) || a.scheme == "" || a.year == 0 || a.institution == "" {
+	if !walk(ev.assessment, assessmentReads, assessmentSchema, a.set) || a.scheme == "" || a.year == 0 || a.institution == "" {
 		return board.Record{}, false
 	}
 	var in snapshotParts
-	if !walk(a.snapshot, snapshotReads, in.set) {
+	if !walk(a.snapshot, snapshotReads, snapshotSchema, in.set) {
 		return board.Record{}, false
 	}
 	r, ok := d.record(&ev, &a, &in, seq)
@@ -587,11 +607,11 @@ func (d *fastDecoder) bandTable(parts [][]byte) ([]board.Band, bool) {
 	}
 	var bands []board.Band
 	for i, p := range parts {
-		if !valid(p, eventSchema.subs[evBands], 1) {
+		if !valid(p, bandSchema, 1) {
 			return nil, false
 		}
 		b := board.Band{Order: i + 1}
-		if !walk(p, bandReads, func(f wireField) bool {
+		if !walk(p, bandReads, bandSchema, func(f wireField) bool {
 			switch f.num {
 			case bdCode:
 				b.Code = string(f.bs)
@@ -632,7 +652,7 @@ func (d *fastDecoder) peerGroups(parts [][]byte) (*groupSet, bool) {
 	}
 	var groups []board.Group
 	for _, p := range parts {
-		if !valid(p, eventSchema.subs[evPeerGroups], 1) {
+		if !valid(p, groupSchema, 1) {
 			return nil, false
 		}
 		g, ok := peerGroup(p)

@@ -98,7 +98,7 @@ func sampleEvents() []*eventsv1.AssessmentRecorded {
 	return out
 }
 
-func marshal(t testing.TB, ev *eventsv1.AssessmentRecorded) []byte {
+func marshal(t testing.TB, ev proto.Message) []byte {
 	t.Helper()
 	b, err := proto.Marshal(ev)
 	if err != nil {
@@ -156,12 +156,31 @@ func TestFastDecoderMatchesFromEvent(t *testing.T) {
 	}
 	// Invalid UTF-8 anywhere, even in a field the boards do not use, makes
 	// proto refuse the event: so must the fast decoder.
-	ev2 := proto.Clone(ev).(*eventsv1.AssessmentRecorded)
-	ev2.GetAssessment().Notes = "\xff"
-	bad, err := proto.MarshalOptions{}.Marshal(ev2)
-	if err == nil {
-		if checkSame(t, d, bad, 7) {
-			t.Fatal("invalid UTF-8 in notes accepted")
+	withA := func(extra func([]byte) []byte) []byte {
+		rest := proto.Clone(ev).(*eventsv1.AssessmentRecorded)
+		rest.Assessment = nil
+		b := marshal(t, rest)
+		b = protowire.AppendTag(b, evAssessment, protowire.BytesType)
+		return protowire.AppendBytes(b, extra(marshal(t, ev.GetAssessment())))
+	}
+	if !checkSame(t, d, withA(func(a []byte) []byte { return a }), 7) {
+		t.Fatal("a rebuilt body was declined")
+	}
+	for name, body := range map[string][]byte{
+		"notes": withA(func(a []byte) []byte {
+			return protowire.AppendString(protowire.AppendTag(a, 16, protowire.BytesType), "\xff")
+		}),
+		"a dimension score's code": withA(func(a []byte) []byte {
+			ds := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "\xc3")
+			return protowire.AppendBytes(protowire.AppendTag(a, 8, protowire.BytesType), ds)
+		}),
+		"the institution id": withA(func(a []byte) []byte {
+			return protowire.AppendString(protowire.AppendTag(a, asInstitutionID, protowire.BytesType), "x\xff")
+		}),
+		"the event id": protowire.AppendString(protowire.AppendTag(append([]byte{}, data...), 1, protowire.BytesType), "\xff"),
+	} {
+		if checkSame(t, d, body, 7) {
+			t.Fatalf("invalid UTF-8 in %s accepted", name)
 		}
 	}
 }

@@ -123,6 +123,24 @@ func (h *heapPeak) end() uint64 {
 	return h.peak.Load()
 }
 
+// heapProfile writes the allocations so far to $REBUILD_MEMPROFILE.<name>
+// when set: "go tool pprof -sample_index alloc_space -base <base> <after>"
+// shows what the first rebuild allocated.
+func heapProfile(tb testing.TB, name string) {
+	path := os.Getenv("REBUILD_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	fh, err := os.Create(path + "." + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer fh.Close()
+	if err := pprof.Lookup("allocs").WriteTo(fh, 0); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // profile writes a CPU profile of the first rebuild to $REBUILD_CPUPROFILE
 // when set; the returned stop may be called more than once.
 func profile(tb testing.TB) func() {
@@ -189,6 +207,7 @@ func BenchmarkRebuildVsRead(b *testing.B) {
 			h := watchHeap()
 			stop := func() {}
 			if i == 0 {
+				heapProfile(b, "base")
 				stop = profile(b)
 				b.StartTimer()
 			}
@@ -196,6 +215,7 @@ func BenchmarkRebuildVsRead(b *testing.B) {
 			if i == 0 {
 				b.StopTimer()
 				stop()
+				heapProfile(b, "after")
 			}
 			p := h.end()
 			s1, r1 := cpuNow(b, f.st.Client())

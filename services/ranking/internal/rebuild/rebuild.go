@@ -479,25 +479,88 @@ func lastPerSubject(ctx context.Context, js jetstream.JetStream, stream string, 
 		return 0, fmt.Errorf("read %s: %w", stream, err)
 	}
 	defer it.Stop()
+	// One goroutine pulls the messages, this one hands them to fn: the
+	// read goes on while fn decodes and buffers (the two use a core each),
+	// and at most readAhead batches wait between them.
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan []seqMsg, readAhead)
+	free := make(chan []seqMsg, readAhead+1)
+	var readErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(batches)
+		readErr = readInto(rctx, it, stream, pending, batches, free)
+	})
 	n := 0
-	for uint64(n) < pending {
-		if err := ctx.Err(); err != nil {
-			return n, context.Cause(ctx)
+	var fnErr error
+	for batch := range batches {
+		for _, sm := range batch {
+			if fnErr != nil {
+				break
+			}
+			n++
+			if fnErr = fn(sm.m, sm.seq); fnErr != nil {
+				cancel(fnErr)
+			}
 		}
-		m, err := it.Next(jetstream.NextMaxWait(stallTimeout))
-		if err != nil {
-			return n, fmt.Errorf("read %s after %d of %d messages: %w", stream, n, pending, err)
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			return n, fmt.Errorf("read %s: %w", stream, err)
-		}
-		n++
-		if err := fn(m, md.Sequence.Stream); err != nil {
-			return n, err
+		clear(batch)
+		select {
+		case free <- batch[:0]:
+		default:
 		}
 	}
-	return n, nil
+	wg.Wait()
+	if fnErr != nil {
+		return n, fnErr
+	}
+	return n, readErr
+}
+
+// A reader hands messages over in batches of readBatch, at most readAhead
+// of them ahead of their consumer.
+const (
+	readBatch = 256
+	readAhead = 8
+)
+
+type seqMsg struct {
+	m   jetstream.Msg
+	seq uint64
+}
+
+// readInto reads pending messages from it into batches sent on out,
+// reusing the batches free gives back.
+func readInto(ctx context.Context, it jetstream.MessagesContext, stream string, pending uint64, out chan<- []seqMsg, free <-chan []seqMsg) error {
+	for got := uint64(0); got < pending; {
+		var batch []seqMsg
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]seqMsg, 0, readBatch)
+		}
+		for len(batch) < readBatch && got < pending {
+			if err := ctx.Err(); err != nil {
+				return context.Cause(ctx)
+			}
+			m, err := it.Next(jetstream.NextMaxWait(stallTimeout))
+			if err != nil {
+				return fmt.Errorf("read %s after %d of %d messages: %w", stream, got, pending, err)
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("read %s: %w", stream, err)
+			}
+			batch = append(batch, seqMsg{m, md.Sequence.Stream})
+			got++
+		}
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
 }
 
 // readSubject calls fn with every message of one subject from sequence
