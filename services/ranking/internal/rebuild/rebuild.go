@@ -474,7 +474,11 @@ func lastPerSubject(ctx context.Context, js jetstream.JetStream, stream string, 
 	if pending == 0 {
 		return 0, nil
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	// A stall is the server's heartbeats missing for stallTimeout (two of
+	// them): Next then fails. Next arms its heartbeat timer anyway; a
+	// deadline of our own on every Next would be a second timer per message.
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096), jetstream.PullHeartbeat(stallTimeout/2),
+		jetstream.WithMessagesErrOnMissingHeartbeat(true))
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", stream, err)
 	}
@@ -543,7 +547,7 @@ func readInto(ctx context.Context, it jetstream.MessagesContext, stream string, 
 			if err := ctx.Err(); err != nil {
 				return context.Cause(ctx)
 			}
-			m, err := it.Next(jetstream.NextMaxWait(stallTimeout))
+			m, err := it.Next()
 			if err != nil {
 				return fmt.Errorf("read %s after %d of %d messages: %w", stream, got, pending, err)
 			}
