@@ -30,8 +30,12 @@ import (
 type fastDecoder struct {
 	// decoded peer groups and band tables by their wire bytes (an
 	// institution's groups depend on its kind: a round has a few sets)
-	groups  map[string]*groupSet
-	tables  map[string][]board.Band
+	groups    map[string]*groupSet
+	tables    map[string][]board.Band
+	lastTable struct {
+		key   []byte
+		bands []board.Band
+	}
 	key     []byte // scratch
 	roundID struct {
 		scheme string
@@ -598,11 +602,27 @@ func (d *fastDecoder) rawKey(parts [][]byte) []byte {
 	return d.key
 }
 
+// sameKey reports whether key is rawKey(parts), without building it.
+func sameKey(key []byte, parts [][]byte) bool {
+	for _, p := range parts {
+		n, k := protowire.ConsumeVarint(key)
+		if k < 0 || n != uint64(len(p)) || len(key)-k < len(p) || string(key[k:k+len(p)]) != string(p) {
+			return false
+		}
+		key = key[k+len(p):]
+	}
+	return len(key) == 0
+}
+
 // bandTable returns the decoded band table, from the cache when it was
-// decoded before.
+// decoded before. A round has one table: the last one is tried first.
 func (d *fastDecoder) bandTable(parts [][]byte) ([]board.Band, bool) {
+	if d.lastTable.key != nil && sameKey(d.lastTable.key, parts) {
+		return d.lastTable.bands, true
+	}
 	key := d.rawKey(parts)
 	if t, ok := d.tables[string(key)]; ok {
+		d.lastTable.key, d.lastTable.bands = append(d.lastTable.key[:0], key...), t
 		return t, true
 	}
 	var bands []board.Band
@@ -630,6 +650,7 @@ func (d *fastDecoder) bandTable(parts [][]byte) ([]board.Band, bool) {
 		d.tables = map[string][]board.Band{}
 	}
 	d.tables[string(key)] = bands
+	d.lastTable.key, d.lastTable.bands = append(d.lastTable.key[:0], key...), bands
 	return bands, true
 }
 
