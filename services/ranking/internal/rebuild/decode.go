@@ -21,12 +21,13 @@ import (
 // decodes peer groups and band tables (a round has a few of each) once.
 //
 // It is exact or it declines: a body it accepts is one proto.Unmarshal
-// accepts too (the same wire checks and UTF-8 checks of every string, on
-// the whole event, see valid), and the record is the one board.FromEvent
-// makes of it (rate_test.go and decode_test.go compare both on every
-// record). Anything else (an event FromEvent refuses, a message field sent
-// twice, which proto merges) is left to the slow path, which logs and
-// skips exactly as before.
+// accepts too (the same wire checks, and UTF-8 checks of every string of
+// the whole event, read or not: see walk and valid), and the record is the
+// one board.FromEvent makes of it (decode_test.go compares both on
+// samples, damaged bodies and a fuzz target). Anything else (an event
+// FromEvent refuses, a message field sent twice, which proto merges, a
+// field in another wire type than the schema's) is left to the slow path,
+// which logs and skips exactly as before.
 type fastDecoder struct {
 	// decoded peer groups and band tables by their wire bytes (an
 	// institution's groups depend on its kind: a round has a few sets)
