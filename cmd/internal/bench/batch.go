@@ -122,7 +122,7 @@ func (r *runner) batchCell(ctx context.Context, k, c int) error {
 		}
 		return nil
 	}}
-	raw, err := r.atomicSubject(k, fmt.Sprintf("c%d", c))
+	raw, err := r.atomicSubject(k, fmt.Sprintf("k%d-c%d", k, c))
 	if err != nil {
 		return err
 	}
@@ -184,13 +184,17 @@ func (r *runner) fsyncGroup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	one, err := r.publishSubject("fsync1", 1)
+	one, err := r.publishSubject("fsync-one", 1)
+	if err != nil {
+		return err
+	}
+	single, err := r.publishSubject("fsync-each", 1)
 	if err != nil {
 		return err
 	}
 	each := subject{fmt.Sprintf("%d sync publishes", k), func(ctx context.Context, w, i int) error {
 		for j := range k {
-			if err := one.fn(ctx, w, i*k+j+1<<20); err != nil {
+			if err := single.fn(ctx, w, i*k+j); err != nil {
 				return err
 			}
 		}

@@ -536,7 +536,7 @@ func (r *runner) cell(ctx context.Context, size, callers int, op subject, baseli
 		calls0, usec0 := r.scriptStats(ctx)
 		gc0 := gcCycles()
 		cctx, cancel := context.WithTimeout(ctx, r.p.cellTimeout)
-		sts, err := compare(cctx, callers, r.p.cell, subs)
+		sts, err := compare(cctx, callers, r.p.cell, attemptSubjects(subs, len(tries)))
 		cancel()
 		if err != nil {
 			return nil, "", fmt.Errorf("%s (%s, %d callers): %w", op.name, sizeString(size), callers, err)
@@ -570,6 +570,27 @@ func (r *runner) cell(ctx context.Context, size, callers int, op subject, baseli
 	}
 	return sts, prof, nil
 }
+
+// attemptSubjects gives the calls of a cell's attempt numbers of their
+// own: a call that must be unique (a message id, a subject) stays unique
+// when a disturbed cell is measured again. Without it, a raw publish
+// measured again would be answered from JetStream's de-duplication, never
+// written.
+func attemptSubjects(subs []subject, attempt int) []subject {
+	if attempt == 0 {
+		return subs
+	}
+	out := make([]subject, len(subs))
+	for k, s := range subs {
+		fn, off := s.fn, attempt<<attemptShift
+		out[k] = subject{s.name, func(ctx context.Context, w, i int) error { return fn(ctx, w, i+off) }}
+	}
+	return out
+}
+
+// attemptShift spaces the call numbers of a cell's attempts: far more
+// calls than a cell makes, and below the profiler's range (1<<30).
+const attemptShift = 26
 
 // measured sets the per-cell fields of a measurement taken outside cell
 // (fan-out, rebuild).

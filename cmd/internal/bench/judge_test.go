@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -245,5 +246,29 @@ func TestCompare(t *testing.T) {
 	}
 	if _, err := LoadReport(filepath.Join(dir, "missing.json")); !os.IsNotExist(err) {
 		t.Errorf("a missing file: %v", err)
+	}
+}
+
+// A cell measured again must not repeat its calls' numbers: they make
+// message ids unique, and a repeated id is answered by JetStream's
+// de-duplication without a write.
+func TestAttemptsCallNumbersDiffer(t *testing.T) {
+	seen := map[int]int{}
+	sub := subject{"publish", func(_ context.Context, _, i int) error {
+		seen[i]++
+		return nil
+	}}
+	for a := range maxAttempts {
+		if _, err := compare(context.Background(), 1, budget{ops: 40}, attemptSubjects([]subject{sub}, a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, n := range seen {
+		if n > 1 {
+			t.Fatalf("call number %d made %d times", i, n)
+		}
+	}
+	if len(seen) != maxAttempts*(40+4) {
+		t.Errorf("%d calls, want %d", len(seen), maxAttempts*44)
 	}
 }
