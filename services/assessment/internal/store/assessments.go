@@ -201,7 +201,7 @@ func (s *Store) checkInside(ctx context.Context, st *stored, subject string) err
 		return nil
 	}
 	a := st.ev.GetAssessment()
-	r, rev, err := s.loadRound(ctx, a.GetRoundId())
+	r, rev, err := s.freshRound(ctx, a.GetRoundId())
 	if err != nil || rev == rr {
 		return err
 	}

@@ -142,7 +142,7 @@ func benchRecord(ctx context.Context, r replica, inst string, rev uint64) error 
 	return nil
 }
 
-func benchServer(b *testing.B, dir string, sync bool) (stop func(), js jetstream.JetStream) {
+func benchServer(b testing.TB, dir string, sync bool) (stop func(), js jetstream.JetStream) {
 	srv, err := natsx.StartEmbedded(natsx.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: dir, SyncAlways: sync,
 		ServerName: "bench", AllowAnonymous: true}, natstest.Logger(b))
 	if err != nil {
@@ -269,4 +269,77 @@ func slice(b *testing.B, name string, d time.Duration, revs []uint64, op func(co
 	}
 	wg.Wait()
 	return n.Load(), time.Since(start)
+}
+
+// BenchmarkBatchVsAtomic measures BatchRecordAssessments' use case (100
+// new records of a round) and a bare atomic batch of 100 of the same
+// events, in alternating slices, and reports the ratio of their records/s
+// (the target: at least 0.5):
+//
+//	go test -run '^$' -bench BatchVsAtomic -benchtime 20x ./services/assessment/internal/store
+func BenchmarkBatchVsAtomic(b *testing.B) {
+	const size = 100
+	ctx := context.Background()
+	stop, js := benchServer(b, b.TempDir(), true)
+	b.Cleanup(stop)
+	r := openReplica(b, js, true)
+	if _, err := r.app.CreateRound.Handle(ctx, app.CreateRound{SchemeID: "ombudsman", Year: 2024, By: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	cfg := events.StreamConfig(events.Assessments, 1)
+	cfg.Name, cfg.Subjects = "BENCH_BATCH", []string{"bench.batch.>"}
+	if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
+		b.Fatal(err)
+	}
+	tmpl, err := events.NewMsg("bench.batch.x", Source, "kab-x", sampleRecorded(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var batches atomic.Int64
+	batch := func(ctx context.Context, _ string, _ uint64) error {
+		n := batches.Add(1)
+		cmd := app.BatchRecord{RoundID: "ombudsman-2024", Records: make([]app.RecordAssessment, size)}
+		for i := range cmd.Records {
+			cmd.Records[i] = app.RecordAssessment{InstitutionID: fmt.Sprintf("kab-b%d-%d", n, i),
+				Input: model.Input{ReportedTotal: fmt.Sprintf("%d.%02d", 60+i%40, i)}, RequestID: fmt.Sprintf("batch-%d-%d", n, i), By: "bench"}
+		}
+		got, err := r.app.BatchRecord.Handle(ctx, cmd)
+		if err == nil && (len(got) != size || !got[0].Created) {
+			err = fmt.Errorf("batch %d: %d records answered, first created %v", n, len(got), got[0].Created)
+		}
+		return err
+	}
+	atomicBatch := func(ctx context.Context, _ string, _ uint64) error {
+		n := batches.Add(1)
+		msgs := make([]*nats.Msg, size)
+		for i := range msgs {
+			m := &nats.Msg{Subject: fmt.Sprintf("bench.batch.%d.%d", n, i), Data: tmpl.Data, Header: nats.Header{}}
+			for k, v := range tmpl.Header {
+				m.Header[k] = v
+			}
+			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+			m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("atomic-%d-%d", n, i))
+			msgs[i] = m
+		}
+		_, err := natsx.PublishAtomic(ctx, js.Conn(), msgs)
+		return err
+	}
+	for _, callers := range []int{1, 50} {
+		b.Run(fmt.Sprintf("c%d", callers), func(b *testing.B) {
+			revs := [2][]uint64{make([]uint64, callers), make([]uint64, callers)}
+			var ops [2]int64
+			var took [2]time.Duration
+			for b.Loop() {
+				for k, op := range []func(context.Context, string, uint64) error{batch, atomicBatch} {
+					n, d := slice(b, fmt.Sprintf("batch-c%d", callers), 200*time.Millisecond, revs[k], op)
+					ops[k] += n
+					took[k] += d
+				}
+			}
+			recRate, pubRate := size*float64(ops[0])/took[0].Seconds(), size*float64(ops[1])/took[1].Seconds()
+			b.ReportMetric(recRate, "records/s")
+			b.ReportMetric(pubRate, "atomic-records/s")
+			b.ReportMetric(recRate/pubRate, "ratio")
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -306,4 +307,41 @@ func sampleAssessment(i int) *assessmentv1.Assessment {
 		panic(err)
 	}
 	return &out
+}
+
+// Records share their reads of the round after the append, but each sees
+// the round as stored after its own call began: never a read that started
+// before (it could miss the close that refuses the record).
+func TestFreshRoundSeesEveryChangeBeforeTheCall(t *testing.T) {
+	a, _, _ := twoReplicas(t)
+	ctx := context.Background()
+	e, err := a.st.rounds.Get(ctx, "ombudsman-2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 20 {
+		wg.Go(func() {
+			for i := range 20 {
+				written := uint64(0)
+				if (w+i)%3 == 0 {
+					// Rewrite the round as it is: a new revision.
+					var err error
+					if written, err = a.st.rounds.Put(ctx, "ombudsman-2024", e.Value()); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				_, rev, err := a.st.freshRound(ctx, "ombudsman-2024")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if rev < written {
+					t.Errorf("fresh read returned revision %d after revision %d was written", rev, written)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -40,6 +40,7 @@ type Store struct {
 	view        *View
 	fences      fences
 	roundCache  roundCache
+	roundReads  roundReads
 	log         *slog.Logger
 	now         func() time.Time
 	onAward     func(verb events.AwardVerb, took time.Duration)
