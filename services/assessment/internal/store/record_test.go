@@ -345,3 +345,29 @@ func TestFreshRoundSeesEveryChangeBeforeTheCall(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The view's consumer skips what the view already holds (a revision its
+// writer put there, or an older one) and applies everything else.
+func TestViewHoldsItsOwnWrites(t *testing.T) {
+	v := newView()
+	a := sampleAssessment(7)
+	a.RoundId, a.SchemeId, a.Year = "ombudsman-2024", "ombudsman", 2024
+	v.putAssessment(entry{a: a, seq: 5})
+	subject := events.AssessmentSubject("ombudsman", 2024, a.GetInstitutionId())
+	for _, c := range []struct {
+		subject string
+		seq     uint64
+		want    bool
+	}{
+		{subject, 5, true},
+		{subject, 4, true},
+		{subject, 6, false},
+		{events.AssessmentSubject("ombudsman", 2023, a.GetInstitutionId()), 5, false},
+		{events.AssessmentSubject("ombudsman", 2024, "kab-other"), 5, false},
+		{"predikat.assessment.recorded.broken", 1, false},
+	} {
+		if got := v.holds(c.subject, c.seq); got != c.want {
+			t.Errorf("holds(%s, %d) = %v, want %v", c.subject, c.seq, got, c.want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/services/assessment/internal/round"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -141,6 +142,18 @@ func (v *View) assessment(roundID, institutionID string) (slot, bool) {
 	return sl, ok
 }
 
+// holds says whether the view already holds the revision stored at seq on
+// subject, or a later one: its writer on this replica put it in the view
+// when the write was acknowledged, so the consumer need not decode it.
+func (v *View) holds(subject string, seq uint64) bool {
+	k, err := events.ParseAssessmentSubject(subject)
+	if err != nil {
+		return false
+	}
+	sl, ok := v.assessment(round.ID(k.Scheme, k.Year), k.InstitutionID)
+	return ok && sl.seq >= seq
+}
+
 // placed is a slot with the institution it belongs to.
 type placed struct {
 	institutionID string
@@ -221,6 +234,9 @@ func (v *View) putAward(a *assessmentv1.Award, fingerprint string) {
 func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, accepted func(*stored) *entry) error {
 	var err error
 	v.assessmentsFeed, err = natsx.Follow(ctx, js, events.Assessments, []string{events.AssessmentRecordedAll}, jetstream.DeliverLastPerSubjectPolicy, func(m jetstream.Msg) {
+		if md, err := m.Metadata(); err == nil && v.holds(m.Subject(), md.Sequence.Stream) {
+			return // this replica wrote it and put it in the view then
+		}
 		var ev eventsv1.AssessmentRecorded
 		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
 			log.Error("undecodable assessment event", "subject", m.Subject(), "err", err)
