@@ -134,59 +134,80 @@ func (s *Store) Append(ctx context.Context, ev *eventsv1.AssessmentRecorded, fin
 		if correctsRevision != current {
 			// Only the stream says the record moved on: the caller's
 			// tip may come from a view that is behind.
-			now, seq, err := s.tip(ctx, subject)
-			if err != nil {
-				return nil, false, err
+			done, now, seq, err := s.retip(ctx, subject, a)
+			if err != nil || done != nil {
+				return done, false, err
 			}
-			if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
-				return now, false, nil
-			}
-			if now.revision() != correctsRevision {
-				old, err := s.superseded(ctx, subject, a, now.revision(), correctsRevision)
+			if now != correctsRevision {
+				old, err := s.superseded(ctx, subject, a, now, correctsRevision)
 				return old, false, err
 			}
-			current, expect = now.revision(), seq
+			current, expect = now, seq
 		}
-		msg, err := s.nextRevision(ev, subject, current)
-		if err != nil {
-			return nil, false, err
+		st, created, moved, err := s.appendAt(ctx, ev, subject, fingerprint, current, expect, fence)
+		if !moved {
+			return st, created, err
 		}
-		if fingerprint != "" {
-			msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
+		// Someone appended first, or the tip was read from a view behind
+		// the stream: if it was this very request (a concurrent retry),
+		// that is the answer; otherwise decide again on the record as
+		// the stream has it.
+		done, now, seq, err := s.retip(ctx, subject, a)
+		if err != nil || done != nil {
+			return done, false, err
 		}
-		if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
-			return nil, false, err
-		}
-		ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(expect))
-		if natsx.IsWrongLastSequence(err) {
-			// Someone appended first, or the tip was read from a view
-			// behind the stream: if it was this very request (a
-			// concurrent retry), that is the answer; otherwise decide
-			// again on the record as the stream has it.
-			now, seq, err := s.tip(ctx, subject)
-			if err != nil {
-				return nil, false, err
-			}
-			if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
-				return now, false, nil
-			}
-			current, expect = now.revision(), seq
-			continue
-		}
-		if err != nil || ack.Duplicate {
-			got, err := s.notAppended(ctx, a, ack, err)
-			return got, false, err
-		}
-		st := &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}
-		if err := s.checkInside(ctx, st, subject); err != nil {
-			return nil, false, err
-		}
-		// The caller reads its own write on this replica: the view shows
-		// it now, not once its consumer gets there.
-		s.view.putAssessment(*st.entry())
-		return st, true, nil
+		current, expect = now, seq
 	}
 	return nil, false, fault.Conflictf("the record of %s in round %s is changing concurrently; try again", a.GetInstitutionId(), a.GetRoundId())
+}
+
+// retip reads a record's tip from the stream for an append that decides
+// again: the latest revision that counts and the subject's last sequence,
+// or done, that revision, when this very request stored it.
+func (s *Store) retip(ctx context.Context, subject string, a *assessmentv1.Assessment) (done *stored, current, expect uint64, err error) {
+	now, seq, err := s.tip(ctx, subject)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if now != nil && now.ev.GetAssessment().GetRequestId() == a.GetRequestId() {
+		return now, 0, 0, nil
+	}
+	return nil, now.revision(), seq, nil
+}
+
+// appendAt publishes ev as the revision after current, expecting the
+// subject's last sequence at expect. moved says the subject was not there
+// (nothing stored); otherwise st is the revision stored: ev itself,
+// created, checked against the close's fence and put in the view, or what
+// the request stored before when JetStream recognised a retry.
+func (s *Store) appendAt(ctx context.Context, ev *eventsv1.AssessmentRecorded, subject, fingerprint string, current, expect, fence uint64) (st *stored, created, moved bool, err error) {
+	a := ev.GetAssessment()
+	msg, err := s.nextRevision(ev, subject, current)
+	if err != nil {
+		return nil, false, false, err
+	}
+	if fingerprint != "" {
+		msg.Header.Set(events.HeaderRequestFingerprint, fingerprint)
+	}
+	if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
+		return nil, false, false, err
+	}
+	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(expect))
+	if natsx.IsWrongLastSequence(err) {
+		return nil, false, true, nil
+	}
+	if err != nil || ack.Duplicate {
+		got, err := s.notAppended(ctx, a, ack, err)
+		return got, false, false, err
+	}
+	st = &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}
+	if err := s.checkInside(ctx, st, subject); err != nil {
+		return nil, false, false, err
+	}
+	// The caller reads its own write on this replica: the view shows it
+	// now, not once its consumer gets there.
+	s.view.putAssessment(*st.entry())
+	return st, true, false, nil
 }
 
 // checkInside makes sure a revision just stored counts: the round is still
