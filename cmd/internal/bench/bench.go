@@ -15,8 +15,12 @@
 // same rows as JSON, for comparison across commits; docs/benchmarks.md
 // explains the rows and where the time goes.
 //
-// In process, client and server share the process and its cores, as the
-// targets below assume; as processes, each service's memory is its own.
+// The services run in this process (Quick, tests) or as their own OS
+// processes (Options.Processes, the default of a full run of
+// cmd/predikat-bench): then each service's heap is its own and is judged.
+// A cell that other processes disturbed is measured again within a
+// bounded budget and marked; a cell that fails is reported in its row and
+// the run goes on.
 package bench
 
 import (
@@ -74,8 +78,8 @@ type Options struct {
 	// perturbed). Named after the row, e.g. getstanding-1m-c50.pprof.
 	ProfileDir string
 	// Processes runs each service as its own OS process (built with go
-	// build), so the report has each one's resident memory; otherwise they
-	// run in this process.
+	// build), so the report has each one's heap and resident memory;
+	// otherwise they run in this process.
 	Processes bool
 
 	plan *plan // tests: tiny sizes
