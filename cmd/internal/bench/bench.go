@@ -1274,7 +1274,7 @@ func (r *runner) ensureRawAwards(ctx context.Context) error {
 // stored and fsynced before the next) to the raw awards stream and
 // receives them through a durable pull consumer configured as
 // pkg/awardfeed configures its own (explicit acks, 256 pending, each
-// message double-acked by the handler): each message's delay is its
+// message acknowledged with Ack by the handler): each message's delay is its
 // receipt minus the moment its publish began.
 func (r *runner) rawFanout(ctx context.Context, n int, tag string) ([]time.Duration, error) {
 	js := r.s.js
@@ -1303,9 +1303,10 @@ func (r *runner) rawFanout(ctx context.Context, n int, tag string) ([]time.Durat
 			}
 			mu.Unlock()
 		}
-		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = m.DoubleAck(actx)
+		// Acknowledged as pkg/awardfeed acknowledges an award, with Ack and
+		// without waiting for the server's answer: the baseline pays what
+		// the feed pays per message, no round trip more or less.
+		_ = m.Ack()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("raw fan-out consumer: %w", err)
