@@ -46,6 +46,9 @@ Flags:
 `
 
 func main() {
+	// A full run re-executes this binary as the process of its echo
+	// baselines.
+	bench.ServeEchoIfAsked()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -700,7 +700,7 @@ func (r *runner) scriptStats(ctx context.Context) (calls, usec int64) {
 
 // environment names what the numbers were measured on.
 func environment(ctx context.Context, s *stack) map[string]string {
-	env := map[string]string{"nats_server": server.VERSION, "services": s.mode.String()}
+	env := map[string]string{"nats_server": server.VERSION, "services": s.mode.String(), "echo": s.echoMode()}
 	if info, err := s.benchRDB.Info(ctx, "server").Result(); err == nil {
 		for line := range strings.Lines(info) {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {

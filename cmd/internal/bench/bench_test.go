@@ -97,7 +97,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("profile: %v", err)
 		}
 	}
-	if rep.Env["redis_server"] == "" || rep.Setup["heap_after_setup_mb"] == nil {
+	if rep.Env["redis_server"] == "" || rep.Env["echo"] != "in-process" || rep.Setup["heap_after_setup_mb"] == nil {
 		t.Errorf("report: env %v, setup %v", rep.Env, rep.Setup)
 	}
 }
@@ -131,7 +131,7 @@ func TestSmokeProcesses(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) == 0 || rep.Env["services"] != "processes" {
+	if len(rep.Rows) == 0 || rep.Env["services"] != "processes" || rep.Env["echo"] != "process" {
 		t.Errorf("report: %d rows, env %v", len(rep.Rows), rep.Env)
 	}
 	for _, name := range []string{"registry", "assessment", "ranking"} {

@@ -84,6 +84,9 @@ func describeRun(r *Report, name string) string {
 	if s := r.Env["services"]; s != "" {
 		mode += ", " + s
 	}
+	if s := r.Env["echo"]; s != "" {
+		mode += ", echo " + s
+	}
 	return fmt.Sprintf("%s (%s, revision %s, %s, %.0fs, other processes %s)", name, r.Start.Format("2006-01-02 15:04"), rev, mode, r.Seconds, percent(r.OtherCPU))
 }
 

@@ -3,9 +3,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -13,6 +17,11 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	authv1 "github.com/predikat-id/predikat/pkg/gen/predikat/auth/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/metrics"
+	"github.com/predikat-id/predikat/pkg/platform/security"
 )
 
 // echoMethod is the echo baseline's one method.
@@ -88,4 +97,69 @@ var echoDesc = grpc.ServiceDesc{
 			return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: echoServer{}, FullMethod: echoMethod}, echo)
 		},
 	}},
+}
+
+// serveEchoes starts the two echo baselines on free ports of 127.0.0.1,
+// served by g until ctx ends; fail reports a server that stopped on its
+// own.
+//
+// The judged one is a gRPC server built as the services build theirs
+// (grpcserver.New with the security options of security.Config.Server:
+// TLS 1.3 with the caller's certificate, recovery, RPC metrics, logging,
+// authentication and authorization against the policy, validation, the
+// OpenTelemetry stats handler) serving one method that returns its empty
+// request. Its access rule is boards.read, unscoped (see
+// registerEchoDescriptor). Not health Check: the bootstrap leaves health
+// checks out of logging and authorization.
+//
+// The bare one is the same method on a gRPC server with the same TLS and
+// nothing else, so the table shows what the chain costs.
+func serveEchoes(ctx context.Context, pki *devpki.Files, log *slog.Logger, g *errgroup.Group, fail func(error)) (chain, bare string, err error) {
+	if err := registerEchoDescriptor(); err != nil {
+		return "", "", err
+	}
+	sec, err := security.Dev(pki, "registry").Server(ctx, log)
+	if err != nil {
+		return "", "", fmt.Errorf("echo server security: %w", err)
+	}
+	gopts := grpcserver.Options{Name: "echo", Logger: log, Metrics: metrics.NewRegistry()}
+	sec.Apply(&gopts)
+	es, err := grpcserver.New(gopts)
+	if err != nil {
+		return "", "", err
+	}
+	es.Register(func(r grpc.ServiceRegistrar) { r.RegisterService(&echoDesc, echoServer{}) })
+	if err := security.CheckDeclared(es.GRPC()); err != nil {
+		return "", "", fmt.Errorf("echo server: %w", err)
+	}
+	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", fmt.Errorf("echo server: %w", err)
+	}
+	es.SetServing(true)
+	g.Go(func() error {
+		if err := es.ServeListener(ctx, lis); err != nil && ctx.Err() == nil {
+			fail(fmt.Errorf("echo: %w", err))
+		}
+		return nil
+	})
+
+	tlsCfg, err := auth.ServerTLS(pki.ServiceCert("registry"), pki.ServiceKey("registry"), pki.CA())
+	if err != nil {
+		return "", "", fmt.Errorf("bare echo server TLS: %w", err)
+	}
+	bs := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsCfg)))
+	bs.RegisterService(&echoDesc, echoServer{})
+	blis, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", fmt.Errorf("bare echo server: %w", err)
+	}
+	g.Go(func() error {
+		context.AfterFunc(ctx, bs.Stop)
+		if err := bs.Serve(blis); err != nil && ctx.Err() == nil {
+			fail(fmt.Errorf("bare echo: %w", err))
+		}
+		return nil
+	})
+	return lis.Addr().String(), blis.Addr().String(), nil
 }

@@ -170,6 +170,12 @@ func (r *Report) writeTable(w io.Writer) error {
 			fmt.Fprintf(&b, "  %s (%s, %d callers) not measured: %s\n", x.Operation, sizeString(x.Size), x.Callers, x.Error)
 		}
 	}
+	switch r.Env["echo"] {
+	case "process":
+		fmt.Fprintf(&b, "  %s and %s: served by a process of their own, as each service is\n", echoName, bareEchoName)
+	case "in-process":
+		fmt.Fprintf(&b, "  %s and %s: served in the harness's process, as the services are\n", echoName, bareEchoName)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

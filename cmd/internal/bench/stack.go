@@ -21,16 +21,12 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	harness "github.com/predikat-id/predikat/cmd/internal/stack"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
-	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/security"
 )
@@ -60,9 +56,11 @@ type stack struct {
 
 	ctx    context.Context // the echo server runs until it ends
 	cancel context.CancelFunc
-	echoG  errgroup.Group
-	svcs   *harness.Services // the running services; nil when stopped
-	conns  []*grpc.ClientConn
+	echoG  errgroup.Group // in process: the echo servers
+	// echoProc is the echo servers' own process (Processes mode).
+	echoProc *echoProcess
+	svcs     *harness.Services // the running services; nil when stopped
+	conns    []*grpc.ClientConn
 
 	mu          sync.Mutex
 	errs        []error // services that stopped on their own
@@ -225,71 +223,38 @@ func (s *stack) startRedisAndEcho() error {
 	if s.benchRDB, err = redisx.NewClient(s.redis.Addr, redisx.Options{ClientName: "predikat-bench"}); err != nil {
 		return err
 	}
-	// The baseline: a gRPC server built as the services build theirs
-	// (grpcserver.New with the security options of security.Config.Server:
-	// TLS 1.3 with the caller's certificate, recovery, RPC metrics,
-	// logging, authentication and authorization against the policy,
-	// validation, the OpenTelemetry stats handler) serving one method that
-	// returns its empty request. Its access rule is boards.read, unscoped
-	// (see echoDescriptor). Not health Check: the bootstrap leaves health
-	// checks out of logging and authorization.
-	if err := registerEchoDescriptor(); err != nil {
+	fail := func(err error) {
+		s.mu.Lock()
+		s.errs = append(s.errs, err)
+		s.mu.Unlock()
+	}
+	var chain, bare string
+	if s.mode == harness.Processes {
+		// The services each run in a process of their own, so a call to
+		// one crosses into another, mostly idle, process (a scheduler
+		// wake-up on each side) that an echo inside the harness never
+		// pays: the echoes run in a process of their own too.
+		s.echoProc, err = startEchoProcess(s.ctx, s.pki, s.svcLog, fail)
+		if err != nil {
+			return err
+		}
+		chain, bare = s.echoProc.chain, s.echoProc.bare
+	} else if chain, bare, err = serveEchoes(s.ctx, s.pki, s.svcLog, &s.echoG, fail); err != nil {
 		return err
 	}
-	sec, err := security.Dev(s.pki, "registry").Server(s.ctx, s.svcLog)
-	if err != nil {
-		return fmt.Errorf("echo server security: %w", err)
-	}
-	gopts := grpcserver.Options{Name: "echo", Logger: s.svcLog, Metrics: metrics.NewRegistry()}
-	sec.Apply(&gopts)
-	es, err := grpcserver.New(gopts)
-	if err != nil {
-		return err
-	}
-	es.Register(func(r grpc.ServiceRegistrar) { r.RegisterService(&echoDesc, echoServer{}) })
-	if err := security.CheckDeclared(es.GRPC()); err != nil {
-		return fmt.Errorf("echo server: %w", err)
-	}
-	lis, err := new(net.ListenConfig).Listen(s.ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("echo server: %w", err)
-	}
-	es.SetServing(true)
-	s.echoAddr = lis.Addr().String()
-	s.echoG.Go(func() error {
-		if err := es.ServeListener(s.ctx, lis); err != nil && s.ctx.Err() == nil {
-			s.mu.Lock()
-			s.errs = append(s.errs, fmt.Errorf("echo: %w", err))
-			s.mu.Unlock()
-		}
-		return nil
-	})
-	s.echo = s.dial(s.echoAddr)
-
-	// The second baseline: the same method on a bare gRPC server, with
-	// the same TLS and nothing else, so the table shows what the chain
-	// costs.
-	tlsCfg, err := auth.ServerTLS(s.pki.ServiceCert("registry"), s.pki.ServiceKey("registry"), s.pki.CA())
-	if err != nil {
-		return fmt.Errorf("bare echo server TLS: %w", err)
-	}
-	bare := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsCfg)))
-	bare.RegisterService(&echoDesc, echoServer{})
-	blis, err := new(net.ListenConfig).Listen(s.ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("bare echo server: %w", err)
-	}
-	s.echoG.Go(func() error {
-		context.AfterFunc(s.ctx, bare.Stop)
-		if err := bare.Serve(blis); err != nil && s.ctx.Err() == nil {
-			s.mu.Lock()
-			s.errs = append(s.errs, fmt.Errorf("bare echo: %w", err))
-			s.mu.Unlock()
-		}
-		return nil
-	})
-	s.bareEcho = s.dial(blis.Addr().String())
+	s.echoAddr = chain
+	s.echo = s.dial(chain)
+	s.bareEcho = s.dial(bare)
 	return nil
+}
+
+// echoMode says where the echo baselines run: in this process, or in one
+// of their own.
+func (s *stack) echoMode() string {
+	if s.echoProc != nil {
+		return "process"
+	}
+	return "in-process"
 }
 
 // startRanking starts the ranking service and waits until it serves: its
@@ -419,6 +384,9 @@ func (s *stack) close() {
 	s.conns = nil
 	s.cancel()
 	_ = s.echoG.Wait()
+	if s.echoProc != nil {
+		s.echoProc.stop()
+	}
 	if s.benchRDB != nil {
 		_ = s.benchRDB.Close()
 	}

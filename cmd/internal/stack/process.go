@@ -243,3 +243,8 @@ func (b *tailBuffer) String() string {
 	}
 	return s
 }
+
+// SetDeathSignal kills cmd's process when the harness dies without
+// stopping it, as the services' processes are: for a process of the
+// harness's own (the bench's echo servers).
+func SetDeathSignal(cmd *exec.Cmd) { setDeathSignal(cmd) }
