@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -176,7 +177,7 @@ func preload(b *testing.B, js jetstream.JetStream, n int) {
 		if _, err := js.PublishMsgAsync(msg); err != nil {
 			b.Fatal(err)
 		}
-		if i%5000 == 4999 {
+		if i%2000 == 1999 { // below the client's 4,000 unacknowledged
 			<-js.PublishAsyncComplete()
 		}
 	}
@@ -341,5 +342,32 @@ func BenchmarkBatchVsAtomic(b *testing.B) {
 			b.ReportMetric(pubRate, "atomic-records/s")
 			b.ReportMetric(recRate/pubRate, "ratio")
 		})
+	}
+}
+
+// BenchmarkStoreHeap reports what the storage of one replica retains once
+// its view holds n records (PREDIKAT_BENCH_PRELOAD, default 100,000): the
+// heap after a GC, less the heap before it started (the embedded NATS
+// server shares this process):
+//
+//	PREDIKAT_BENCH_PRELOAD=1000000 go test -run '^$' -bench StoreHeap -benchtime 1x ./services/assessment/internal/store
+func BenchmarkStoreHeap(b *testing.B) {
+	n, _ := strconv.Atoi(os.Getenv("PREDIKAT_BENCH_PRELOAD"))
+	if n <= 0 {
+		n = 100_000
+	}
+	dir := b.TempDir()
+	stop, js := benchServer(b, dir, false)
+	preload(b, js, n)
+	stop()
+	stop, js = benchServer(b, dir, false)
+	b.Cleanup(stop)
+	for b.Loop() {
+		before := heapAfterGC()
+		r := openReplica(b, js, true)
+		after := heapAfterGC()
+		b.ReportMetric(float64(after-before)/(1<<20), "MB")
+		b.ReportMetric(float64(after-before)/float64(n), "B/record")
+		runtime.KeepAlive(r)
 	}
 }
