@@ -371,3 +371,32 @@ func TestViewHoldsItsOwnWrites(t *testing.T) {
 		}
 	}
 }
+
+// A publication reads the round's records as the view holds them: in one
+// pass of the stream where the stream's last revision is the view's, by
+// sequence where it is not (a view behind the stream keeps its own).
+func TestLoadEntriesReadsWhatTheViewHolds(t *testing.T) {
+	a, b, _ := twoReplicas(t)
+	ctx := context.Background()
+	b.mustRecord(t, "kab-banjar", "80.00", 0, "r1")
+	b.mustRecord(t, "kab-banjar", "81.00", 1, "r2")
+	b.mustRecord(t, "kab-other", "70.00", 0, "r3")
+	a.mustRecord(t, "kab-other", "71.00", 1, "r4") // b's view never learns it
+
+	want := map[string]string{"kab-banjar": "81.00", "kab-other": "70.00"}
+	got, err := b.st.loadEntries(ctx, "ombudsman-2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d", len(got), len(want))
+	}
+	for _, e := range got {
+		if want[e.a.GetInstitutionId()] != e.a.GetTotal() {
+			t.Errorf("%s: total %s, want %s (the view's revision)", e.a.GetInstitutionId(), e.a.GetTotal(), want[e.a.GetInstitutionId()])
+		}
+		if sl, _ := b.st.view.assessment("ombudsman-2024", e.a.GetInstitutionId()); sl.seq != e.seq {
+			t.Errorf("%s: sequence %d, the view's is %d", e.a.GetInstitutionId(), e.seq, sl.seq)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"sort"
@@ -304,21 +305,76 @@ func (v *View) correctionCount(roundID string) int {
 }
 
 // loadEntries reads in full the latest record of every institution in a
-// round, as the view holds it: one read of the stream per record, several
-// at a time.
+// round, as the view holds it. The round's last revisions are read in one
+// pass of the stream (a consumer delivering the last message of each of its
+// subjects); a record whose last message is not the revision the view
+// holds (written since, or refused past a fence) is read by its sequence.
 func (s *Store) loadEntries(ctx context.Context, roundID string) ([]entry, error) {
 	slots := s.view.slots(roundID)
-	seqs := make([]uint64, len(slots))
-	for i, pl := range slots {
-		seqs[i] = pl.seq
+	if len(slots) == 0 {
+		return nil, nil
 	}
-	got, err := s.loadAll(ctx, seqs)
+	last := map[uint64]*stored{}
+	if r, ok := s.roundCache.get(roundID); ok {
+		var err error
+		if last, err = s.lastOfRound(ctx, r.SchemeID, r.Year); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]entry, len(slots))
+	var missing []uint64
+	var at []int
+	for i, pl := range slots {
+		st := last[pl.seq]
+		if st == nil {
+			missing = append(missing, pl.seq)
+			at = append(at, i)
+			continue
+		}
+		out[i] = entry{a: st.ev.GetAssessment(), seq: st.seq, roundRevision: st.ev.GetRoundRevision()}
+	}
+	got, err := s.loadAll(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]entry, len(got))
-	for i, st := range got {
-		out[i] = entry{a: st.ev.GetAssessment(), seq: st.seq, roundRevision: slots[i].roundRevision}
+	for j, st := range got {
+		out[at[j]] = entry{a: st.ev.GetAssessment(), seq: st.seq, roundRevision: st.ev.GetRoundRevision()}
 	}
 	return out, nil
+}
+
+// lastOfRound reads the last message of every subject of a (scheme, year),
+// by sequence: one consumer's pass over the stream instead of a request
+// per record.
+func (s *Store) lastOfRound(ctx context.Context, schemeID string, year int32) (map[uint64]*stored, error) {
+	cons, err := s.js.OrderedConsumer(ctx, events.Assessments, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{events.AssessmentFilter(schemeID, year)}, DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
+	})
+	if err != nil {
+		return nil, unavailable("read round results", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return nil, unavailable("read round results", err)
+	}
+	defer it.Stop()
+	out := map[uint64]*stored{}
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return nil, unavailable("read round results", err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return nil, unavailable("read round results", err)
+		}
+		var ev eventsv1.AssessmentRecorded
+		if err := proto.Unmarshal(m.Data(), &ev); err != nil {
+			return nil, fmt.Errorf("decode assessment at sequence %d: %w", md.Sequence.Stream, err)
+		}
+		out[md.Sequence.Stream] = &stored{ev: &ev, seq: md.Sequence.Stream, fingerprint: m.Headers().Get(events.HeaderRequestFingerprint)}
+		if md.NumPending == 0 {
+			return out, nil
+		}
+	}
 }
