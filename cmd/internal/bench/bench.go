@@ -487,21 +487,30 @@ func (r *runner) restart(ctx context.Context, total int) error {
 	s.stopNATS()
 	syncDisks()
 
-	r.log.Info("bench: restarting NATS with sync writes; starting registry and assessment", "services", s.mode)
+	r.log.Info("bench: restarting NATS with sync writes; starting the registry, then the assessment service (its view of every record) and the ranking service (start-up rebuild of every board) together",
+		"services", s.mode, "records", total)
 	t := time.Now()
 	if err := s.startNATS(ctx, true); err != nil {
 		return err
 	}
-	if err := r.startServices(ctx, true, false); err != nil {
-		return err
-	}
-	r.rep.Setup["restart_load_views_s"] = round2(time.Since(t).Seconds())
-	r.log.Info("bench: starting the ranking service (start-up rebuild of every board)", "records", total)
+	r.rep.Setup["restart_nats_s"] = round2(time.Since(t).Seconds())
 	t = time.Now()
-	if err := r.startServices(ctx, false, true); err != nil {
+	asm, rank, err := s.startAll(ctx)
+	if err != nil && ctx.Err() == nil {
+		// Tried once more on fresh services, as startServices does.
+		r.log.Warn("bench: a service did not start; starting the services once more", "err", err)
+		r.startRetries++
+		r.rep.Setup["service_start_retries"] = r.startRetries
+		s.dropServices()
+		asm, rank, err = s.startAll(ctx)
+	}
+	if err != nil {
 		return err
 	}
-	r.rep.Setup["ranking_start_rebuild_s"] = round2(time.Since(t).Seconds())
+	// Measured from the same moment, the two overlapping.
+	r.rep.Setup["restart_load_views_s"] = round2(asm.Seconds())
+	r.rep.Setup["ranking_start_rebuild_s"] = round2(rank.Seconds())
+	r.rep.Setup["restart_services_s"] = round2(time.Since(t).Seconds())
 	return nil
 }
 
