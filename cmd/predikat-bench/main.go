@@ -30,7 +30,8 @@ atomic batch, raw Redis commands, a raw stream read), judges each against its
 target, prints one table and writes the same rows as JSON for comparison
 across commits. A full run takes about five minutes and 2-3 GB of memory (the
 1,000,000-entry boards) and runs each service as its own process, so each
-service's heap is measured; --quick runs them in this process.
+service's heap is measured, and the two echoes in a process of their own;
+--quick runs them all in this process.
 
 --compare prints two JSON reports side by side, row by row: each run's ratio
 and result, and the change.

@@ -17,7 +17,10 @@
 //
 // The services run in this process (Quick, tests) or as their own OS
 // processes (Options.Processes, the default of a full run of
-// cmd/predikat-bench): then each service's heap is its own and is judged.
+// cmd/predikat-bench): then each service's heap is its own and is judged,
+// and the echo baselines run in a process of their own too (the harness's
+// binary re-executed, see ServeEchoIfAsked), so the echo pays what a call
+// to a service pays for crossing into another process.
 // A cell that other processes disturbed is measured again within a
 // bounded budget and marked; a cell that fails is reported in its row and
 // the run goes on.
