@@ -26,15 +26,18 @@ import (
 //
 //   - redis: today's handler, one Lua script per call plus the handler's
 //     work (decoding, names, the response);
+//
 //   - onetrip: the floor of any design that reads Redis on every call: one
 //     EVALSHA of a script that reads the page (ZREVRANGE WITHSCORES and an
 //     HMGET of its entries), nothing decoded;
+//
 //   - replies: the Redis replies kept in memory (what client-side caching
 //     of Redis would save at best: no round trip, nothing decoded), the
 //     handler's work (names, ordering, the response) done on every call;
+//
 //   - cached: the answer cache, confirmed, every call a hit.
 //
-//	go test -run '^$' -bench Reads -benchtime 2s ./internal/server/
+//     go test -run '^$' -bench Reads -benchtime 2s ./internal/server/
 func BenchmarkReads(b *testing.B) {
 	redisx.LogTo(slog.New(slog.DiscardHandler))
 	rs := redistest.Start(b)
