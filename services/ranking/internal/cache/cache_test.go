@@ -102,12 +102,13 @@ func TestBoundedAndSparesWhatIsUsed(t *testing.T) {
 	cc := New[int](f, budget)
 	hot := "hot-key"
 	cc.Put(f.Ticket(), hot, -1, 100)
+	// Read after every insert: shards are chosen by a seeded hash, so with
+	// reads any sparser a run of inserts landing in the hot key's shard
+	// between two reads would legitimately evict it, now and then.
 	for i := range 10_000 {
 		cc.Put(f.Ticket(), fmt.Sprintf("key-%05d", i), i, 100)
-		if i%8 == 0 {
-			if _, ok := cc.Get(hot); !ok {
-				t.Fatalf("the hot entry was evicted after %d inserts", i)
-			}
+		if _, ok := cc.Get(hot); !ok {
+			t.Fatalf("the hot entry was evicted after %d inserts", i)
 		}
 	}
 	st := cc.Stats()
