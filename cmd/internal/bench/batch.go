@@ -35,10 +35,24 @@ type pairPool struct {
 	n     int // institutions per year
 	year  int // index into years of the year being used
 	next  int // the next institution of that year
+	// share is what the current cell may still take (-1: no limit), so
+	// a cell measured again on a busy machine cannot leave the cells
+	// after it without pairs.
+	share int
 }
 
 func newPairPool(years []int32, institutions int) *pairPool {
-	return &pairPool{years: years, n: institutions}
+	return &pairPool{years: years, n: institutions, share: -1}
+}
+
+// shareFor gives the next cell its fair part of the pairs left: an equal
+// share with the cells after it (cells is how many are left, this one
+// included). What a cell leaves goes to the cells after it.
+func (p *pairPool) shareFor(cells int) {
+	left := p.left()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.share = left / max(cells, 1)
 }
 
 // take returns the year and first institution of k fresh pairs, or false
@@ -46,10 +60,16 @@ func newPairPool(years []int32, institutions int) *pairPool {
 func (p *pairPool) take(k int) (int32, int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.share >= 0 && k > p.share {
+		return 0, 0, false
+	}
 	for p.year < len(p.years) {
 		if p.next+k <= p.n {
 			at := p.next
 			p.next += k
+			if p.share >= 0 {
+				p.share -= k
+			}
 			return p.years[p.year], at, true
 		}
 		p.year, p.next = p.year+1, 0
@@ -77,6 +97,8 @@ func (r *runner) batchGroup(ctx context.Context) error {
 	if err := r.ensurePublishStream(ctx, "BENCH_BATCH", "bench.batch.>"); err != nil {
 		return err
 	}
+	type cell struct{ k, callers int }
+	var cells []cell
 	for i, k := range r.p.batches {
 		if k > len(r.insts) {
 			continue
@@ -86,10 +108,14 @@ func (r *runner) batchGroup(ctx context.Context) error {
 			callers = callers[:1]
 		}
 		for _, c := range callers {
-			if err := r.batchCell(ctx, k, c); err != nil {
-				if err := r.failRow(ctx, batchName, k, c, err); err != nil {
-					return err
-				}
+			cells = append(cells, cell{k, c})
+		}
+	}
+	for i, x := range cells {
+		r.pairs.shareFor(len(cells) - i)
+		if err := r.batchCell(ctx, x.k, x.callers); err != nil {
+			if err := r.failRow(ctx, batchName, x.k, x.callers, err); err != nil {
+				return err
 			}
 		}
 	}

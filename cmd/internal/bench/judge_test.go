@@ -124,6 +124,38 @@ func TestPairPool(t *testing.T) {
 	}
 }
 
+// TestPairPoolShares: a cell measured again cannot take the pairs of the
+// cells after it; what it leaves goes to them.
+func TestPairPoolShares(t *testing.T) {
+	p := newPairPool([]int32{2013, 2014}, 10) // 20 pairs, 3 cells
+	p.shareFor(3)                             // 6
+	n := 0
+	for {
+		if _, _, ok := p.take(2); !ok {
+			break
+		}
+		n++
+	}
+	if n != 3 || p.left() != 14 {
+		t.Errorf("first cell took %d batches of 2, %d left; want 3 and 14", n, p.left())
+	}
+	p.shareFor(2) // 7: the first cell's share used whole
+	if _, _, ok := p.take(2); !ok {
+		t.Fatal("the second cell found no pair")
+	}
+	p.shareFor(1) // what the second cell left: 12
+	n = 0
+	for {
+		if _, _, ok := p.take(2); !ok {
+			break
+		}
+		n++
+	}
+	if n != 6 || p.left() != 0 {
+		t.Errorf("last cell took %d batches of 2, %d left; want 6 and 0", n, p.left())
+	}
+}
+
 func TestGCTrace(t *testing.T) {
 	var rest bytes.Buffer
 	tr := &gcTrace{next: &rest}
