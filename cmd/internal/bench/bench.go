@@ -47,6 +47,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	harness "github.com/predikat-id/predikat/cmd/internal/stack"
@@ -1547,7 +1549,7 @@ func (r *runner) rebuilds(ctx context.Context, n int, prof string) (_ []rebuildR
 	if n <= 200_000 && !r.o.Quick {
 		runs = rebuildRuns
 	}
-	base := runs
+	base, retried := runs, 0
 	var res []rebuildRun
 	for i := 0; i < runs; i++ {
 		p := ""
@@ -1555,6 +1557,15 @@ func (r *runner) rebuilds(ctx context.Context, n int, prof string) (_ []rebuildR
 			p = prof
 		}
 		x, err := r.rebuildOnce(ctx, n, p)
+		if err != nil && status.Code(err) == codes.Unavailable && ctx.Err() == nil && retried == 0 {
+			// The service answers Unavailable, asking to be tried again,
+			// when a rebuild failed on its way (a read of the stream that
+			// stalled on a busy machine): tried once more, as a client
+			// would, and counted as a repeated attempt.
+			r.log.Warn("bench: rebuild failed, trying it once more", "n", n, "err", err)
+			retried++
+			x, err = r.rebuildOnce(ctx, n, "")
+		}
 		if err != nil {
 			return nil, 0, err
 		}
@@ -1565,7 +1576,7 @@ func (r *runner) rebuilds(ctx context.Context, n int, prof string) (_ []rebuildR
 			runs++
 		}
 	}
-	return res, runs - base, nil
+	return res, runs - base + retried, nil
 }
 
 func (r *runner) rebuildOnce(ctx context.Context, n int, prof string) (rebuildRun, error) {
