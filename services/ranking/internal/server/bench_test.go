@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	"github.com/predikat-id/predikat/pkg/platform/redisx"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
@@ -30,24 +32,11 @@ import (
 // The boards are built once per run with pipelined writes (the 1M one
 // takes several seconds and about 470 MB of Redis memory).
 func BenchmarkGetStanding(b *testing.B) {
-	redisx.LogTo(slog.New(slog.DiscardHandler))
-	rs := redistest.Start(b)
-	rdb, err := redisx.NewClient(rs.Addr(), redisx.Options{ReadTimeout: 30 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { rdb.Close() })
-	st := store.New(rdb)
+	rdb, st := benchStore(b)
 	ctx := context.Background()
-	if ok, err := st.AcquireMark(ctx, "bench", time.Hour); !ok || err != nil {
-		b.Fatal(ok, err)
-	}
-	if _, err := st.Swap(ctx, "bench", true, nil, 0, 0); err != nil {
-		b.Fatal(err)
-	}
 
 	target := benchTarget
-	srv := server.New(st, benchNames{target.id: app.Institution{Name: target.name, Kind: 5, RegionCode: target.region}}, nil)
+	srv := server.New(st, targetNames(), nil)
 
 	var built sync.Map
 	for _, n := range []int{1_000, 1_000_000} {
@@ -84,6 +73,56 @@ func BenchmarkGetStanding(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchStore starts a Redis (its client logs discarded) and a store on
+// it, with the first rebuild's swap done so that boards can be built.
+func benchStore(b *testing.B) (*redis.Client, *store.Store) {
+	b.Helper()
+	redisx.LogTo(slog.New(slog.DiscardHandler))
+	rs := redistest.Start(b)
+	rdb, err := redisx.NewClient(rs.Addr(), redisx.Options{ReadTimeout: 30 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rdb.Close() })
+	st := store.New(rdb)
+	ctx := context.Background()
+	if ok, err := st.AcquireMark(ctx, "bench", time.Hour); !ok || err != nil {
+		b.Fatal(ok, err)
+	}
+	if _, err := st.Swap(ctx, "bench", true, nil, 0, 0); err != nil {
+		b.Fatal(err)
+	}
+	return rdb, st
+}
+
+// runCalls checks fn once, then times it: on the benchmark's goroutine
+// for par 1, on par goroutines per CPU otherwise.
+func runCalls(b *testing.B, par int, fn func() error) {
+	b.Helper()
+	if err := fn(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if par == 1 {
+		for b.Loop() {
+			if err := fn(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return
+	}
+	b.SetParallelism(par)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := fn(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // buildBoards writes two rounds (2023 and 2024) of n entries each on one
@@ -127,6 +166,11 @@ var benchTarget = benchInst{id: "bench-target", name: "Pemerintah Kabupaten Hulu
 // benchNames is the registry as the names port sees it once its cache is
 // warm: a map lookup.
 type benchNames map[string]app.Institution
+
+// targetNames knows the benchmarks' target institution only.
+func targetNames() benchNames {
+	return benchNames{benchTarget.id: app.Institution{Name: benchTarget.name, Kind: 5, RegionCode: benchTarget.region}}
+}
 
 func (n benchNames) Institutions(_ context.Context, ids []string) (map[string]app.Institution, error) {
 	out := map[string]app.Institution{}

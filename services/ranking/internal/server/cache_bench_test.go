@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -11,8 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
-	"github.com/predikat-id/predikat/pkg/platform/redisx"
-	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/internal/app"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 	"github.com/predikat-id/predikat/services/ranking/internal/cache"
@@ -39,25 +36,12 @@ import (
 //
 //     go test -run '^$' -bench Reads -benchtime 2s ./internal/server/
 func BenchmarkReads(b *testing.B) {
-	redisx.LogTo(slog.New(slog.DiscardHandler))
-	rs := redistest.Start(b)
-	rdb, err := redisx.NewClient(rs.Addr(), redisx.Options{ReadTimeout: 30 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { rdb.Close() })
-	st := store.New(rdb)
+	rdb, st := benchStore(b)
 	ctx := context.Background()
-	if ok, err := st.AcquireMark(ctx, "bench", time.Hour); !ok || err != nil {
-		b.Fatal(ok, err)
-	}
-	if _, err := st.Swap(ctx, "bench", true, nil, 0, 0); err != nil {
-		b.Fatal(err)
-	}
 	const n = 1000
 	scheme := "bench1000"
 	buildBoards(b, st, scheme, n, benchTarget)
-	nm := benchNames{benchTarget.id: app.Institution{Name: benchTarget.name, Kind: 5, RegionCode: benchTarget.region}}
+	nm := targetNames()
 	plain := server.New(st, nm, nil)
 	f := cache.NewFreshness(time.Hour, nil)
 	f.Confirm(time.Now())
@@ -101,30 +85,7 @@ return {l, redis.call('HMGET', KEYS[2], unpack(ids))}`)
 		{"standing", func(s *server.Server) error { _, err := s.GetStanding(ctx, stand); return err }},
 	}
 	for _, par := range []int{1, 50} {
-		run := func(b *testing.B, fn func() error) {
-			if err := fn(); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			if par == 1 {
-				for b.Loop() {
-					if err := fn(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				return
-			}
-			b.SetParallelism(par)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := fn(); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
+		run := func(b *testing.B, fn func() error) { runCalls(b, par, fn) }
 		for _, r := range reads {
 			b.Run(fmt.Sprintf("%s/redis/c%d", r.name, par), func(b *testing.B) { run(b, func() error { return r.call(plain) }) })
 			b.Run(fmt.Sprintf("%s/replies/c%d", r.name, par), func(b *testing.B) { run(b, func() error { return r.call(replies) }) })

@@ -14,12 +14,8 @@ import (
 
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
-	"github.com/predikat-id/predikat/pkg/platform/redisx"
-	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
-	"github.com/predikat-id/predikat/services/ranking/internal/app"
 	"github.com/predikat-id/predikat/services/ranking/internal/cache"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
-	"github.com/predikat-id/predikat/services/ranking/internal/store"
 )
 
 const echoMethod = "/predikat.bench.v1.EchoService/Echo"
@@ -52,25 +48,12 @@ var echoDesc = grpc.ServiceDesc{
 //
 //	go test -run '^$' -bench GRPCReads -benchtime 2s ./internal/server/
 func BenchmarkGRPCReads(b *testing.B) {
-	redisx.LogTo(slog.New(slog.DiscardHandler))
-	rs := redistest.Start(b)
-	rdb, err := redisx.NewClient(rs.Addr(), redisx.Options{ReadTimeout: 30 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { rdb.Close() })
-	st := store.New(rdb)
+	_, st := benchStore(b)
 	ctx := context.Background()
-	if ok, err := st.AcquireMark(ctx, "bench", time.Hour); !ok || err != nil {
-		b.Fatal(ok, err)
-	}
-	if _, err := st.Swap(ctx, "bench", true, nil, 0, 0); err != nil {
-		b.Fatal(err)
-	}
 	buildBoards(b, st, "bench1000", 1000, benchTarget)
 	f := cache.NewFreshness(time.Hour, nil)
 	f.Confirm(time.Now())
-	nm := benchNames{benchTarget.id: app.Institution{Name: benchTarget.name, Kind: 5, RegionCode: benchTarget.region}}
+	nm := targetNames()
 	gs, err := grpcserver.New(grpcserver.Options{Name: "ranking", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
@@ -110,30 +93,7 @@ func BenchmarkGRPCReads(b *testing.B) {
 	}
 	for _, par := range []int{1, 50} {
 		for _, c := range calls {
-			b.Run(fmt.Sprintf("%s/c%d", c.name, par), func(b *testing.B) {
-				if err := c.call(); err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				if par == 1 {
-					for b.Loop() {
-						if err := c.call(); err != nil {
-							b.Fatal(err)
-						}
-					}
-					return
-				}
-				b.SetParallelism(par)
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := c.call(); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			})
+			b.Run(fmt.Sprintf("%s/c%d", c.name, par), func(b *testing.B) { runCalls(b, par, c.call) })
 		}
 	}
 }
