@@ -68,12 +68,13 @@ func grantMsg(a *assessmentv1.Award, fingerprint string, now time.Time) (*nats.M
 // grantWindow is how many grants of a publication are in flight at once.
 // JetStream stores a stream's messages one at a time and, with sync writes,
 // fsyncs each: a publication's awards cost one write each however they are
-// sent. Sent one by one, each also waits a round trip; with a few in
-// flight the round trips overlap the writes. With many, each award would
-// wait behind the writes of all those before it, and reach subscribers
-// later. (An atomic batch is worse on both counts: a fixed cost of several
+// sent. Sent one by one, each also waits a round trip; with two in flight
+// the round trip of one overlaps the write of the other (the server takes
+// a connection's publishes one after another, so more in flight would not
+// write faster). With many, each award would wait behind the writes of all
+// those before it, and reach subscribers later. (An atomic batch is worse on both counts: a fixed cost of several
 // milliseconds on this disk, and every award waits for its whole batch.)
-const grantWindow = 3
+const grantWindow = 2
 
 // grantWindowOverride, above 0, replaces grantWindow: tests of a
 // publication interrupted between two grants send them one at a time.
