@@ -50,20 +50,7 @@ func sizeOf(m proto.Message) int { return 3*proto.Size(m) + 256 }
 func (a *answers) leaderboardGet(ctx context.Context, req *rankingv1.GetLeaderboardRequest, aud app.Audience,
 	read func(context.Context, *rankingv1.GetLeaderboardRequest, app.Audience) (*rankingv1.GetLeaderboardResponse, board.Round, error),
 ) (*rankingv1.GetLeaderboardResponse, error) {
-	key := leaderboardKey(req)
-	if c, ok := a.leaderboard.Get(key); ok {
-		if err := aud.Admit(c.round); err != nil {
-			return nil, err
-		}
-		return c.resp, nil
-	}
-	t := a.f.Ticket()
-	resp, r, err := read(ctx, req, aud)
-	if err != nil {
-		return nil, err
-	}
-	a.leaderboard.Put(t, key, cached[*rankingv1.GetLeaderboardResponse]{resp: resp, round: r}, sizeOf(resp))
-	return resp, nil
+	return through(ctx, a.f, a.leaderboard, leaderboardKey(req), req, aud, read)
 }
 
 func (a *answers) standingGet(ctx context.Context, req *rankingv1.GetStandingRequest, aud app.Audience,
@@ -71,19 +58,29 @@ func (a *answers) standingGet(ctx context.Context, req *rankingv1.GetStandingReq
 ) (*rankingv1.GetStandingResponse, error) {
 	// The previous round's figures are left out for an audience that may
 	// not see that round: the two audiences get different answers.
-	key := standingKey(req, aud.PublishedOnly)
-	if c, ok := a.standing.Get(key); ok {
-		if err := aud.Admit(c.round); err != nil {
-			return nil, err
+	return through(ctx, a.f, a.standing, standingKey(req, aud.PublishedOnly), req, aud, read)
+}
+
+// through answers from c when it holds key (if the audience may see the
+// round the answer was read from), from read otherwise. The ticket is
+// taken before the read so that a change seen while it runs keeps the
+// answer out of the cache.
+func through[Req any, Resp proto.Message](ctx context.Context, f *cache.Freshness, c *cache.Cache[cached[Resp]], key string,
+	req Req, aud app.Audience, read func(context.Context, Req, app.Audience) (Resp, board.Round, error),
+) (Resp, error) {
+	var none Resp
+	if hit, ok := c.Get(key); ok {
+		if err := aud.Admit(hit.round); err != nil {
+			return none, err
 		}
-		return c.resp, nil
+		return hit.resp, nil
 	}
-	t := a.f.Ticket()
+	t := f.Ticket()
 	resp, r, err := read(ctx, req, aud)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	a.standing.Put(t, key, cached[*rankingv1.GetStandingResponse]{resp: resp, round: r}, sizeOf(resp))
+	c.Put(t, key, cached[Resp]{resp: resp, round: r}, sizeOf(resp))
 	return resp, nil
 }
 
