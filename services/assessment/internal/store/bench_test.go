@@ -33,16 +33,7 @@ import (
 // record must not grow with the stream).
 func BenchmarkRecord(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	if n, _ := strconv.Atoi(os.Getenv("PREDIKAT_BENCH_PRELOAD")); n > 0 {
-		// Loaded without fsync (it would take minutes), measured with it.
-		stop, js := benchServer(b, dir, false)
-		preload(b, js, n)
-		stop()
-	}
-	stop, js := benchServer(b, dir, true)
-	b.Cleanup(stop)
-	r := openReplica(b, js, true)
+	js, r, tmpl := benchRound(b, true, "BENCH_PUBLISH", "bench.publish")
 	if os.Getenv("PREDIKAT_BENCH_CONSUMER") != "" {
 		// A durable consumer acknowledging every record, as the ranking
 		// service's is: its acknowledgements are writes of the server too.
@@ -56,65 +47,86 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		b.Cleanup(cc.Stop)
 	}
+	record := func(ctx context.Context, inst string, rev uint64) error { return benchRecord(ctx, r, inst, rev) }
+	publish := publisher(js, tmpl, "bench.publish.")
+
+	var ids atomic.Int64
+	for _, callers := range []int{1, 50} {
+		b.Run(fmt.Sprintf("c%d/record", callers), func(b *testing.B) { runCallers(b, callers, record, &ids) })
+		b.Run(fmt.Sprintf("c%d/publish", callers), func(b *testing.B) { runCallers(b, callers, publish, &ids) })
+	}
+}
+
+// benchRound is the setup the write benchmarks share: a server that
+// fsyncs every write (holding PREDIKAT_BENCH_PRELOAD records of another
+// round first if preloaded), a replica with the round ombudsman-2024 open,
+// a stream of its own with the settings of ASSESSMENTS on subject.> for
+// bare publishes, and a message of one record to publish there.
+func benchRound(b *testing.B, preloaded bool, stream, subject string) (jetstream.JetStream, replica, *nats.Msg) {
+	b.Helper()
+	ctx := context.Background()
+	dir := b.TempDir()
+	if n, _ := strconv.Atoi(os.Getenv("PREDIKAT_BENCH_PRELOAD")); preloaded && n > 0 {
+		// Loaded without fsync (it would take minutes), measured with it.
+		stop, js := benchServer(b, dir, false)
+		preload(b, js, n)
+		stop()
+	}
+	stop, js := benchServer(b, dir, true)
+	b.Cleanup(stop)
+	r := openReplica(b, js, true)
 	if _, err := r.app.CreateRound.Handle(ctx, app.CreateRound{SchemeID: "ombudsman", Year: 2024, By: "bench"}); err != nil {
 		b.Fatal(err)
 	}
 	cfg := events.StreamConfig(events.Assessments, 1)
-	cfg.Name, cfg.Subjects = "BENCH_PUBLISH", []string{"bench.publish.>"}
+	cfg.Name, cfg.Subjects = stream, []string{subject + ".>"}
 	if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
 		b.Fatal(err)
 	}
-	tmpl, err := events.NewMsg("bench.publish.x", Source, "kab-x", sampleRecorded(0))
+	tmpl, err := events.NewMsg(subject+".x", Source, "kab-x", sampleRecorded(0))
 	if err != nil {
 		b.Fatal(err)
 	}
+	return js, r, tmpl
+}
 
-	var ids atomic.Int64
-	for _, callers := range []int{1, 50} {
-		b.Run(fmt.Sprintf("c%d/record", callers), func(b *testing.B) {
-			b.SetParallelism(max(1, callers/2))
-			if callers == 1 {
-				runOne(b, func(ctx context.Context, inst string, rev uint64) error {
-					return benchRecord(ctx, r, inst, rev)
-				}, &ids)
-				return
-			}
-			b.RunParallel(func(pb *testing.PB) {
-				inst := fmt.Sprintf("kab-%d", ids.Add(1))
-				for rev := uint64(0); pb.Next(); rev++ {
-					if err := benchRecord(ctx, r, inst, rev); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-		b.Run(fmt.Sprintf("c%d/publish", callers), func(b *testing.B) {
-			b.SetParallelism(max(1, callers/2))
-			pub := func(ctx context.Context, inst string, rev uint64) error {
-				m := &nats.Msg{Subject: "bench.publish." + inst, Data: tmpl.Data, Header: nats.Header{}}
-				for k, v := range tmpl.Header {
-					m.Header[k] = v
-				}
-				m.Header.Set(jetstream.MsgIDHeader, inst+"-"+strconv.FormatUint(rev, 10))
-				_, err := js.PublishMsg(ctx, m)
-				return err
-			}
-			if callers == 1 {
-				runOne(b, pub, &ids)
-				return
-			}
-			b.RunParallel(func(pb *testing.PB) {
-				inst := fmt.Sprintf("kab-%d", ids.Add(1))
-				for rev := uint64(0); pb.Next(); rev++ {
-					if err := pub(ctx, inst, rev); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
+// fromTemplate is tmpl (its data shared, its headers copied) on subject.
+func fromTemplate(tmpl *nats.Msg, subject string) *nats.Msg {
+	m := &nats.Msg{Subject: subject, Data: tmpl.Data, Header: nats.Header{}}
+	for k, v := range tmpl.Header {
+		m.Header[k] = v
 	}
+	return m
+}
+
+// publisher publishes tmpl as revision rev of inst, under prefix+inst,
+// and waits for the stream's acknowledgement.
+func publisher(js jetstream.JetStream, tmpl *nats.Msg, prefix string) func(ctx context.Context, inst string, rev uint64) error {
+	return func(ctx context.Context, inst string, rev uint64) error {
+		m := fromTemplate(tmpl, prefix+inst)
+		m.Header.Set(jetstream.MsgIDHeader, inst+"-"+strconv.FormatUint(rev, 10))
+		_, err := js.PublishMsg(ctx, m)
+		return err
+	}
+}
+
+// runCallers times op from callers goroutines (one: the benchmark's own),
+// each on an institution of its own.
+func runCallers(b *testing.B, callers int, op func(ctx context.Context, inst string, rev uint64) error, ids *atomic.Int64) {
+	b.SetParallelism(max(1, callers/2))
+	if callers == 1 {
+		runOne(b, op, ids)
+		return
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		inst := fmt.Sprintf("kab-%d", ids.Add(1))
+		for rev := uint64(0); pb.Next(); rev++ {
+			if err := op(context.Background(), inst, rev); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 func runOne(b *testing.B, op func(ctx context.Context, inst string, rev uint64) error, ids *atomic.Int64) {
@@ -196,56 +208,35 @@ func sampleRecorded(i int) *eventsv1.AssessmentRecorded {
 //
 //	go test -run '^$' -bench RecordVsPublish -benchtime 20x ./services/assessment/internal/store
 func BenchmarkRecordVsPublish(b *testing.B) {
-	ctx := context.Background()
-	dir := b.TempDir()
-	if n, _ := strconv.Atoi(os.Getenv("PREDIKAT_BENCH_PRELOAD")); n > 0 {
-		stop, js := benchServer(b, dir, false)
-		preload(b, js, n)
-		stop()
-	}
-	stop, js := benchServer(b, dir, true)
-	b.Cleanup(stop)
-	r := openReplica(b, js, true)
-	if _, err := r.app.CreateRound.Handle(ctx, app.CreateRound{SchemeID: "ombudsman", Year: 2024, By: "bench"}); err != nil {
-		b.Fatal(err)
-	}
-	cfg := events.StreamConfig(events.Assessments, 1)
-	cfg.Name, cfg.Subjects = "BENCH_PUBLISH", []string{"bench.publish.>"}
-	if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
-		b.Fatal(err)
-	}
-	tmpl, err := events.NewMsg("bench.publish.x", Source, "kab-x", sampleRecorded(0))
-	if err != nil {
-		b.Fatal(err)
-	}
+	js, r, tmpl := benchRound(b, true, "BENCH_PUBLISH", "bench.publish")
 	record := func(ctx context.Context, inst string, rev uint64) error { return benchRecord(ctx, r, inst, rev) }
-	publish := func(ctx context.Context, inst string, rev uint64) error {
-		m := &nats.Msg{Subject: "bench.publish." + inst, Data: tmpl.Data, Header: nats.Header{}}
-		for k, v := range tmpl.Header {
-			m.Header[k] = v
-		}
-		m.Header.Set(jetstream.MsgIDHeader, inst+"-"+strconv.FormatUint(rev, 10))
-		_, err := js.PublishMsg(ctx, m)
-		return err
-	}
+	publish := publisher(js, tmpl, "bench.publish.")
 	for _, callers := range []int{1, 50} {
 		b.Run(fmt.Sprintf("c%d", callers), func(b *testing.B) {
-			revs := [2][]uint64{make([]uint64, callers), make([]uint64, callers)}
-			var ops [2]int64
-			var took [2]time.Duration
-			for b.Loop() {
-				for k, op := range []func(context.Context, string, uint64) error{record, publish} {
-					n, d := slice(b, fmt.Sprintf("c%d", callers), 100*time.Millisecond, revs[k], op)
-					ops[k] += n
-					took[k] += d
-				}
-			}
-			recRate, pubRate := float64(ops[0])/took[0].Seconds(), float64(ops[1])/took[1].Seconds()
-			b.ReportMetric(recRate, "records/s")
-			b.ReportMetric(pubRate, "publishes/s")
-			b.ReportMetric(recRate/pubRate, "ratio")
+			alternate(b, fmt.Sprintf("c%d", callers), callers, 100*time.Millisecond, 1,
+				[2]string{"records/s", "publishes/s"}, [2]func(context.Context, string, uint64) error{record, publish})
 		})
 	}
+}
+
+// alternate runs the two ops in alternating slices of about d, each from
+// callers goroutines, and reports their rates (per records an op) under
+// units, and the first's rate over the second's as the ratio.
+func alternate(b *testing.B, name string, callers int, d time.Duration, per float64, units [2]string, ops [2]func(context.Context, string, uint64) error) {
+	revs := [2][]uint64{make([]uint64, callers), make([]uint64, callers)}
+	var done [2]int64
+	var took [2]time.Duration
+	for b.Loop() {
+		for k, op := range ops {
+			n, t := slice(b, name, d, revs[k], op)
+			done[k] += n
+			took[k] += t
+		}
+	}
+	first, second := per*float64(done[0])/took[0].Seconds(), per*float64(done[1])/took[1].Seconds()
+	b.ReportMetric(first, units[0])
+	b.ReportMetric(second, units[1])
+	b.ReportMetric(first/second, "ratio")
 }
 
 // slice runs op from one goroutine per revs entry for about d and returns how many
@@ -280,22 +271,7 @@ func slice(b *testing.B, name string, d time.Duration, revs []uint64, op func(co
 //	go test -run '^$' -bench BatchVsAtomic -benchtime 20x ./services/assessment/internal/store
 func BenchmarkBatchVsAtomic(b *testing.B) {
 	const size = 100
-	ctx := context.Background()
-	stop, js := benchServer(b, b.TempDir(), true)
-	b.Cleanup(stop)
-	r := openReplica(b, js, true)
-	if _, err := r.app.CreateRound.Handle(ctx, app.CreateRound{SchemeID: "ombudsman", Year: 2024, By: "bench"}); err != nil {
-		b.Fatal(err)
-	}
-	cfg := events.StreamConfig(events.Assessments, 1)
-	cfg.Name, cfg.Subjects = "BENCH_BATCH", []string{"bench.batch.>"}
-	if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
-		b.Fatal(err)
-	}
-	tmpl, err := events.NewMsg("bench.batch.x", Source, "kab-x", sampleRecorded(0))
-	if err != nil {
-		b.Fatal(err)
-	}
+	js, r, tmpl := benchRound(b, false, "BENCH_BATCH", "bench.batch")
 	var batches atomic.Int64
 	batch := func(ctx context.Context, _ string, _ uint64) error {
 		n := batches.Add(1)
@@ -314,10 +290,7 @@ func BenchmarkBatchVsAtomic(b *testing.B) {
 		n := batches.Add(1)
 		msgs := make([]*nats.Msg, size)
 		for i := range msgs {
-			m := &nats.Msg{Subject: fmt.Sprintf("bench.batch.%d.%d", n, i), Data: tmpl.Data, Header: nats.Header{}}
-			for k, v := range tmpl.Header {
-				m.Header[k] = v
-			}
+			m := fromTemplate(tmpl, fmt.Sprintf("bench.batch.%d.%d", n, i))
 			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
 			m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("atomic-%d-%d", n, i))
 			msgs[i] = m
@@ -327,20 +300,8 @@ func BenchmarkBatchVsAtomic(b *testing.B) {
 	}
 	for _, callers := range []int{1, 50} {
 		b.Run(fmt.Sprintf("c%d", callers), func(b *testing.B) {
-			revs := [2][]uint64{make([]uint64, callers), make([]uint64, callers)}
-			var ops [2]int64
-			var took [2]time.Duration
-			for b.Loop() {
-				for k, op := range []func(context.Context, string, uint64) error{batch, atomicBatch} {
-					n, d := slice(b, fmt.Sprintf("batch-c%d", callers), 200*time.Millisecond, revs[k], op)
-					ops[k] += n
-					took[k] += d
-				}
-			}
-			recRate, pubRate := size*float64(ops[0])/took[0].Seconds(), size*float64(ops[1])/took[1].Seconds()
-			b.ReportMetric(recRate, "records/s")
-			b.ReportMetric(pubRate, "atomic-records/s")
-			b.ReportMetric(recRate/pubRate, "ratio")
+			alternate(b, fmt.Sprintf("batch-c%d", callers), callers, 200*time.Millisecond, size,
+				[2]string{"records/s", "atomic-records/s"}, [2]func(context.Context, string, uint64) error{batch, atomicBatch})
 		})
 	}
 }
