@@ -208,6 +208,15 @@ func (p *AppStore) Tip(ctx context.Context, key app.RecordKey, r model.Round, re
 	return t, nil
 }
 
+// models is the revisions as the application layer sees them, in order.
+func models(got []*stored) []*model.Assessment {
+	out := make([]*model.Assessment, len(got))
+	for i, st := range got {
+		out[i] = st.model()
+	}
+	return out
+}
+
 // model is the revision as the application layer sees it; nil for none.
 func (st *stored) model() *model.Assessment {
 	if st == nil {
@@ -277,11 +286,7 @@ func (p *AppStore) AppendBatch(ctx context.Context, reqs []app.Append, fence mod
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.Assessment, len(got))
-	for i, st := range got {
-		out[i] = st.model()
-	}
-	return out, nil
+	return models(got), nil
 }
 
 // Assessment implements app.AssessmentStore.
@@ -325,11 +330,7 @@ func (p *AppStore) Records(ctx context.Context, roundID, after string, limit int
 	if err != nil {
 		return nil, false, err
 	}
-	out := make([]*model.Assessment, len(got))
-	for i, st := range got {
-		out[i] = st.model()
-	}
-	return out, more, nil
+	return models(got), more, nil
 }
 
 // History implements app.AssessmentStore.
@@ -348,11 +349,7 @@ func (p *AppStore) History(ctx context.Context, institutionID string) ([]*model.
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.Assessment, len(got))
-	for i, st := range got {
-		out[i] = st.model()
-	}
-	return out, nil
+	return models(got), nil
 }
 
 // Frozen implements app.AssessmentStore.
