@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
 	"github.com/predikat-id/predikat/services/ranking/internal/board"
 )
@@ -95,17 +97,21 @@ func bulkRec(scheme string, i int, band string, scored bool) board.Record {
 	return r
 }
 
+// newBulk is a store on a Redis of its own and a bulk write on it.
+func newBulk(t *testing.T) (*redis.Client, *Bulk) {
+	t.Helper()
+	rdb := redistest.Start(t).Client(t)
+	return rdb, New(rdb).NewBulk()
+}
+
 // A bulk write of more records than one batch holds leaves in Redis what
 // writing every record in turn would: every entry, every member with its
 // exact score, exact totals and band counts, the groups and bands the last
 // record naming them says (the band table winning over a record's own
 // band), the best score per band.
 func TestBulkWritesWhatEveryRecordSays(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	s := New(rdb)
+	rdb, bulk := newBulk(t)
 	ctx := t.Context()
-	bulk := s.NewBulk()
 	const n = 2*bulkFlushRecords + 123
 	type total struct {
 		n, rn      int64
@@ -222,11 +228,8 @@ func TestBulkWritesWhatEveryRecordSays(t *testing.T) {
 // Add keeps nothing of the record it is given: a caller may reuse the
 // memory its strings view.
 func TestBulkAddCopiesWhatItKeeps(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	s := New(rdb)
+	rdb, bulk := newBulk(t)
 	ctx := t.Context()
-	bulk := s.NewBulk()
 	buf := []byte("inst-xAx:00")
 	view := func(b []byte) string { return unsafeString(b) }
 	r := bulkRec("copy", 1, "A", true)
