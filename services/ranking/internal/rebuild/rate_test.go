@@ -173,12 +173,7 @@ func profile(tb testing.TB) func() {
 //	go test -run '^$' -bench RebuildVsRead -benchtime 1000000x -timeout 30m ./internal/rebuild/
 func BenchmarkRebuildVsRead(b *testing.B) {
 	f := newFixture(b)
-	run := 0
-	b.Run("assessments", func(b *testing.B) {
-		run++
-		scheme := fmt.Sprintf("bench%d", run)
-		n := b.N
-		b.StopTimer()
+	f.benchRounds(b, func(b *testing.B, scheme string, n int) {
 		start := time.Now()
 		f.publishChunked(b, scheme, 2024, n)
 		b.Logf("published %d records in %s", n, time.Since(start).Round(time.Millisecond))

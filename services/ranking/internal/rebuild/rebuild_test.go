@@ -125,18 +125,25 @@ func TestRebuildCountsAndRate(t *testing.T) {
 	}
 }
 
+// benchRounds runs body as the sub-benchmark "assessments", its timer
+// stopped, on a scheme of its own each time the framework runs it with
+// another n (each run publishes a round of n records).
+func (f *fixture) benchRounds(b *testing.B, body func(b *testing.B, scheme string, n int)) {
+	run := 0
+	b.Run("assessments", func(b *testing.B) {
+		run++
+		b.StopTimer()
+		body(b, fmt.Sprintf("bench%d", run), b.N)
+	})
+}
+
 // BenchmarkRebuild rebuilds b.N assessments (ns/op is per assessment) and
 // reports the rate. For the 1,000,000-assessment run:
 //
 //	go test -run '^$' -bench Rebuild -benchtime 1000000x -timeout 30m ./internal/rebuild/
 func BenchmarkRebuild(b *testing.B) {
 	f := newFixture(b)
-	run := 0
-	b.Run("assessments", func(b *testing.B) {
-		run++
-		scheme := fmt.Sprintf("bench%d", run)
-		n := b.N
-		b.StopTimer()
+	f.benchRounds(b, func(b *testing.B, scheme string, n int) {
 		start := time.Now()
 		evs := f.events(scheme, 2024, n)
 		rt.PublishAsync(b, f.js, evs)
