@@ -371,13 +371,7 @@ type eventParts struct {
 func (p *eventParts) set(f wireField) bool {
 	switch f.num {
 	case evTime:
-		if p.hasTime {
-			return false
-		}
-		var ok bool
-		p.hasTime = true
-		p.eventTime, ok = timestamp(f.bs)
-		return ok
+		return setTimeOnce(&p.hasTime, &p.eventTime, f.bs)
 	case evAssessment:
 		if p.hasA {
 			return false
@@ -392,18 +386,33 @@ func (p *eventParts) set(f wireField) bool {
 	case evRoundRevision:
 		p.roundRevision = f.v
 	case evPeerGroups:
-		if p.ngroups == len(p.groups) {
-			return false
-		}
-		p.groups[p.ngroups] = f.bs
-		p.ngroups++
+		return appendPart(&p.groups, &p.ngroups, f.bs)
 	case evBands:
-		if p.nbands == len(p.bands) {
-			return false
-		}
-		p.bands[p.nbands] = f.bs
-		p.nbands++
+		return appendPart(&p.bands, &p.nbands, f.bs)
 	}
+	return true
+}
+
+// setTimeOnce reads a Timestamp field into t; a second one is declined,
+// as proto would merge the two.
+func setTimeOnce(has *bool, t *int64, bs []byte) bool {
+	if *has {
+		return false
+	}
+	var ok bool
+	*has = true
+	*t, ok = timestamp(bs)
+	return ok
+}
+
+// appendPart keeps one more element of a repeated field; past the room
+// there is, the slow path decides.
+func appendPart(parts *[16][]byte, n *int, bs []byte) bool {
+	if *n == len(parts) {
+		return false
+	}
+	parts[*n] = bs
+	*n++
 	return true
 }
 
@@ -439,13 +448,7 @@ func (p *assessmentParts) set(f wireField) bool {
 		}
 		p.hasSnapshot, p.snapshot = true, f.bs
 	case asRecordTime:
-		if p.hasRecordTime {
-			return false
-		}
-		var ok bool
-		p.hasRecordTime = true
-		p.recordTime, ok = timestamp(f.bs)
-		return ok
+		return setTimeOnce(&p.hasRecordTime, &p.recordTime, f.bs)
 	default:
 		p.setNumber(f)
 	}
