@@ -70,6 +70,47 @@ func TestEnsureStreamIsIdempotentAndUpdates(t *testing.T) {
 	}
 }
 
+func TestEnsureStreamUpdatesOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	srv := natstest.Start(t)
+	js := srv.JetStream(t)
+	nc := srv.Conn(t)
+	updated, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.STREAM.UPDATED.AUDIT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := jetstream.StreamConfig{
+		Name: "AUDIT", Subjects: []string{"audit.>"}, Storage: jetstream.FileStorage,
+		Duplicates: time.Hour, DenyDelete: true, DenyPurge: true,
+	}
+	if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
+		t.Fatalf("first ensure: %v", err)
+	}
+	// The same settings again (as every start does): no update at all.
+	if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
+		t.Fatalf("second ensure: %v", err)
+	}
+	if m, err := updated.NextMsg(300 * time.Millisecond); err == nil {
+		t.Fatalf("the same settings updated the stream: %s", m.Data)
+	}
+	// A flag turned on is an update.
+	cfg.AllowAtomicPublish = true
+	s, err := natsx.EnsureStream(ctx, js, cfg)
+	if err != nil {
+		t.Fatalf("ensure with atomic publish: %v", err)
+	}
+	if _, err := updated.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("no update advisory for a changed flag: %v", err)
+	}
+	if !s.CachedInfo().Config.AllowAtomicPublish {
+		t.Fatal("atomic publish not on after the update")
+	}
+}
+
 func TestEnsureStreamErrorNamesStream(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
@@ -124,6 +165,38 @@ func TestEnsureKVIsIdempotentAndUpdates(t *testing.T) {
 	}
 	if string(e.Value()) != "v" {
 		t.Fatalf("value = %q, want v", e.Value())
+	}
+}
+
+func TestEnsureKVUpdatesOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	srv := natstest.Start(t)
+	js := srv.JetStream(t)
+	nc := srv.Conn(t)
+	updated, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.STREAM.UPDATED.KV_rounds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := jetstream.KeyValueConfig{Bucket: "rounds", Description: "rounds by id", History: 16, Storage: jetstream.FileStorage}
+	if _, err := natsx.EnsureKV(ctx, js, cfg); err != nil {
+		t.Fatalf("first ensure: %v", err)
+	}
+	if _, err := natsx.EnsureKV(ctx, js, cfg); err != nil {
+		t.Fatalf("second ensure: %v", err)
+	}
+	if m, err := updated.NextMsg(300 * time.Millisecond); err == nil {
+		t.Fatalf("the same settings updated the bucket: %s", m.Data)
+	}
+	cfg.Description = "rounds by id, with their history"
+	if _, err := natsx.EnsureKV(ctx, js, cfg); err != nil {
+		t.Fatalf("ensure with a new description: %v", err)
+	}
+	if _, err := updated.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("no update advisory for a changed description: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -43,11 +44,48 @@ func ensureStreamOnce(ctx context.Context, js jetstream.JetStream, cfg jetstream
 		cfg.Replicas = max(cfg.Replicas, have.Replicas)
 		cfg.DenyDelete = cfg.DenyDelete || have.DenyDelete
 		cfg.DenyPurge = cfg.DenyPurge || have.DenyPurge
+		if holds(have, cfg) {
+			// Nothing to change, so no update: every start of every
+			// service would otherwise update the stream while others
+			// create consumers on it, and nats-server races between the
+			// two (a data race between fileStore.UpdateConfig and
+			// fileStore.ConsumerStore in 2.15.2).
+			return cur, nil
+		}
 	case !errors.Is(err, jetstream.ErrStreamNotFound):
 		// Not knowing the current settings, an update could lower them.
 		return nil, err
 	}
 	return js.CreateOrUpdateStream(ctx, cfg)
+}
+
+// holdsKV says whether a bucket's stream, configured as have, already is as
+// the settings Predikat's buckets use (description, history, storage,
+// replicas) ask; a bucket config setting anything else is always updated.
+func holdsKV(have jetstream.StreamConfig, want jetstream.KeyValueConfig) bool {
+	rest := want
+	rest.Bucket, rest.Description, rest.History, rest.Storage, rest.Replicas = "", "", 0, 0, 0
+	return reflect.ValueOf(rest).IsZero() &&
+		have.Description == want.Description && have.MaxMsgsPerSubject == int64(max(want.History, 1)) &&
+		have.Storage == want.Storage && have.Replicas == max(want.Replicas, 1)
+}
+
+// holds says whether a stream configured as have already is as want asks:
+// every field want sets (non-zero) is equal in have, and every flag is.
+// Fields want leaves zero are the server's defaults, which have holds
+// filled in.
+func holds(have, want jetstream.StreamConfig) bool {
+	h, w := reflect.ValueOf(have), reflect.ValueOf(want)
+	for i := range w.NumField() {
+		f := w.Field(i)
+		if f.Kind() != reflect.Bool && f.IsZero() {
+			continue
+		}
+		if !reflect.DeepEqual(f.Interface(), h.Field(i).Interface()) {
+			return false
+		}
+	}
+	return true
 }
 
 // EnsureKV creates the key-value bucket described by cfg, or updates it to
@@ -74,7 +112,11 @@ func ensureKVOnce(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 		}
 		cfg.History = max(cfg.History, uint8(st.History()))
 		if info, ok := st.(*jetstream.KeyValueBucketStatus); ok {
-			cfg.Replicas = max(cfg.Replicas, info.StreamInfo().Config.Replicas)
+			have := info.StreamInfo().Config
+			cfg.Replicas = max(cfg.Replicas, have.Replicas)
+			if holdsKV(have, cfg) {
+				return cur, nil // no update: see ensureStreamOnce
+			}
 		}
 	case !errors.Is(err, jetstream.ErrBucketNotFound):
 		// Not knowing the current settings, an update could lower them.
