@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/predikat-id/predikat/pkg/events"
+
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 )
@@ -108,6 +110,42 @@ func TestEnsureStreamUpdatesOnlyWhatChanged(t *testing.T) {
 	}
 	if !s.CachedInfo().Config.AllowAtomicPublish {
 		t.Fatal("atomic publish not on after the update")
+	}
+	// A limit the settings no longer make is taken back.
+	cfg.MaxAge = time.Hour
+	if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
+		t.Fatalf("ensure with MaxAge: %v", err)
+	}
+	if _, err := updated.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("no update advisory for MaxAge: %v", err)
+	}
+	cfg.MaxAge = 0
+	if s, err = natsx.EnsureStream(ctx, js, cfg); err != nil {
+		t.Fatalf("ensure without MaxAge: %v", err)
+	}
+	if _, err := updated.NextMsg(5 * time.Second); err != nil || s.CachedInfo().Config.MaxAge != 0 {
+		t.Fatalf("MaxAge no longer set was kept (%s): %v", s.CachedInfo().Config.MaxAge, err)
+	}
+	// Every stream of Predikat, ensured again as at every start: no update.
+	for _, name := range events.StreamNames() {
+		if _, err := natsx.EnsureStream(ctx, js, events.StreamConfig(name, 1)); err != nil {
+			t.Fatalf("ensure %s: %v", name, err)
+		}
+	}
+	all, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.STREAM.UPDATED.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range events.StreamNames() {
+		if _, err := natsx.EnsureStream(ctx, js, events.StreamConfig(name, 1)); err != nil {
+			t.Fatalf("ensure %s again: %v", name, err)
+		}
+	}
+	if m, err := all.NextMsg(300 * time.Millisecond); err == nil {
+		t.Fatalf("a stream of Predikat ensured unchanged was updated: %s", m.Data)
 	}
 }
 

@@ -70,18 +70,31 @@ func holdsKV(have jetstream.StreamConfig, want jetstream.KeyValueConfig) bool {
 		have.Storage == want.Storage && have.Replicas == max(want.Replicas, 1)
 }
 
-// holds says whether a stream configured as have already is as want asks:
-// every field want sets (non-zero) is equal in have, and every flag is.
-// Fields want leaves zero are the server's defaults, which have holds
-// filled in.
+// holds says whether a stream configured as have already is as want asks.
+// Every field is compared, so that a setting the code no longer makes (a
+// limit once set) is still taken back by the update, except where want
+// leaves the server its default: a zero limit is the server's "none" (0 or
+// -1), a zero de-duplication window the server's two minutes, a nil
+// placement or source the server's choice; the metadata is the server's.
 func holds(have, want jetstream.StreamConfig) bool {
 	h, w := reflect.ValueOf(have), reflect.ValueOf(want)
+	t := w.Type()
 	for i := range w.NumField() {
-		f := w.Field(i)
-		if f.Kind() != reflect.Bool && f.IsZero() {
+		name, wf, hf := t.Field(i).Name, w.Field(i), h.Field(i)
+		switch {
+		case name == "Metadata":
 			continue
-		}
-		if !reflect.DeepEqual(f.Interface(), h.Field(i).Interface()) {
+		case !wf.IsZero() || wf.Kind() == reflect.Bool:
+			if !reflect.DeepEqual(wf.Interface(), hf.Interface()) {
+				return false
+			}
+		case name == "Duplicates", name == "Placement", name == "FirstSeq":
+			continue
+		case wf.CanInt():
+			if hf.Int() != 0 && hf.Int() != -1 {
+				return false
+			}
+		case !hf.IsZero():
 			return false
 		}
 	}

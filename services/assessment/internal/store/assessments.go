@@ -237,7 +237,7 @@ func (s *Store) checkInside(ctx context.Context, st *stored, subject string) err
 	if err != nil {
 		return err
 	}
-	s.view.replaceAssessment(a.GetRoundId(), a.GetInstitutionId(), prev.entry())
+	s.view.replaceAssessment(a.GetRoundId(), a.GetInstitutionId(), st.seq, prev.entry())
 	return errRefused(a.GetRoundId(), a.GetInstitutionId())
 }
 

@@ -400,3 +400,23 @@ func TestLoadEntriesReadsWhatTheViewHolds(t *testing.T) {
 		}
 	}
 }
+
+// A refused revision is replaced in the view by the one before it, but
+// never over a revision stored after it meanwhile (the round reopened and
+// the record written again): that one counts.
+func TestRefusalNeverRollsBackALaterRevision(t *testing.T) {
+	v := newView()
+	a := sampleAssessment(1)
+	prev := &entry{a: a, seq: 10, roundRevision: 1}
+	v.putAssessment(*prev)
+	v.putAssessment(entry{a: a, seq: 20, roundRevision: 1}) // refused past the close
+	v.replaceAssessment(a.GetRoundId(), a.GetInstitutionId(), 20, prev)
+	if sl, _ := v.assessment(a.GetRoundId(), a.GetInstitutionId()); sl.seq != 10 {
+		t.Fatalf("after the refusal the view holds sequence %d, want the revision before it (10)", sl.seq)
+	}
+	v.putAssessment(entry{a: a, seq: 30, roundRevision: 3}) // stored after a reopen
+	v.replaceAssessment(a.GetRoundId(), a.GetInstitutionId(), 20, prev)
+	if sl, _ := v.assessment(a.GetRoundId(), a.GetInstitutionId()); sl.seq != 30 {
+		t.Fatalf("a late refusal rolled the view back to sequence %d, want 30", sl.seq)
+	}
+}

@@ -118,11 +118,16 @@ func (v *View) putAssessment(e entry) {
 	}
 }
 
-// replaceAssessment sets the record of e's institution to e, even when the
-// view holds a later position: the revision there was refused.
-func (v *View) replaceAssessment(roundID, institutionID string, e *entry) {
+// replaceAssessment puts e (nil: none) in place of the revision refused
+// at refusedSeq, unless the view has moved past that revision meanwhile: a
+// revision stored after it (the round reopened and recorded again) counts
+// and must not be rolled back.
+func (v *View) replaceAssessment(roundID, institutionID string, refusedSeq uint64, e *entry) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if cur, ok := v.byRound[roundID][institutionID]; ok && cur.seq > refusedSeq {
+		return
+	}
 	if e == nil {
 		delete(v.byRound[roundID], institutionID)
 		return
