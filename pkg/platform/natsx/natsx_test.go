@@ -238,6 +238,34 @@ func TestEnsureKVUpdatesOnlyWhatChanged(t *testing.T) {
 	}
 }
 
+func TestLeaderReadsKV(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	js := natstest.Start(t).JetStream(t)
+	cfg := jetstream.KeyValueConfig{Bucket: "fences", History: 4, Storage: jetstream.FileStorage}
+	if _, err := natsx.EnsureKV(ctx, js, cfg); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := natsx.LeaderReadsKV(ctx, js, "fences")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "r1", []byte("closed")); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := kv.Get(ctx, "r1"); err != nil || string(e.Value()) != "closed" {
+		t.Fatalf("get = %v, %v", e, err)
+	}
+	// As at the next start: the bucket ensured unchanged keeps direct gets off.
+	if _, err := natsx.EnsureKV(ctx, js, cfg); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_fences")
+	if err != nil || st.CachedInfo().Config.AllowDirect {
+		t.Fatalf("direct gets on after a start (%v)", err)
+	}
+}
+
 func TestEnsureKVErrorNamesBucket(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)

@@ -137,3 +137,29 @@ func ensureKVOnce(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 	}
 	return js.CreateOrUpdateKeyValue(ctx, cfg)
 }
+
+// LeaderReadsKV turns direct gets off on a bucket's stream and binds the
+// bucket again, so that every Get is answered by the stream's leader. A
+// direct get may be answered by any replica, and a follower a moment behind
+// answers with an older value: fine for a cache, wrong for a read a decision
+// rests on without a compare-and-set write after it (nats-server#4710).
+// EnsureKV leaves the setting alone while the bucket's own settings are
+// unchanged; when it does update them, the next call turns it off again.
+func LeaderReadsKV(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
+	name := "KV_" + bucket
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %q: %w", bucket, err)
+	}
+	if cfg := st.CachedInfo().Config; cfg.AllowDirect {
+		cfg.AllowDirect = false
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("bucket %q: turn direct gets off: %w", bucket, err)
+		}
+	}
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %q: %w", bucket, err)
+	}
+	return kv, nil
+}

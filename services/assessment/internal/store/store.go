@@ -53,10 +53,16 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 	}
 	s := &Store{js: js, log: log, now: time.Now, view: newView()}
 	var err error
-	if s.rounds, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
+	if _, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
 		Bucket: BucketRounds, Description: "Predikat assessment rounds by id", History: 16,
 		Storage: jetstream.FileStorage, Replicas: replicas,
 	}); err != nil {
+		return nil, err
+	}
+	// A record's close fence is decided on a read of its round after its
+	// append, with no compare-and-set after it: on a replicated bucket that
+	// read must come from the leader.
+	if s.rounds, err = natsx.LeaderReadsKV(ctx, js, BucketRounds); err != nil {
 		return nil, err
 	}
 	if s.schemes, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
