@@ -22,10 +22,11 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/pkg/platform/security"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 )
 
 // echoMethod is the echo baseline's one method.
-const echoMethod = "/predikat.bench.v1.EchoService/Echo"
+const echoMethod = grpctest.EchoMethod
 
 // echoPermission is the echo's access rule: the permission of the reads it
 // is compared with, without a scope (an empty request names none).
@@ -78,27 +79,6 @@ func registerEchoDescriptor() error {
 
 type echoServer struct{}
 
-// echoDesc is written by hand, as protoc-gen-go-grpc would generate it for
-// the service above.
-var echoDesc = grpc.ServiceDesc{
-	ServiceName: "predikat.bench.v1.EchoService",
-	HandlerType: (*any)(nil),
-	Methods: []grpc.MethodDesc{{
-		MethodName: "Echo",
-		Handler: func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-			in := new(emptypb.Empty)
-			if err := dec(in); err != nil {
-				return nil, err
-			}
-			echo := func(context.Context, any) (any, error) { return in, nil }
-			if interceptor == nil {
-				return echo(ctx, in)
-			}
-			return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: echoServer{}, FullMethod: echoMethod}, echo)
-		},
-	}},
-}
-
 // serveEchoes starts the two echo baselines on free ports of 127.0.0.1,
 // served by g until ctx ends; fail reports a server that stopped on its
 // own.
@@ -128,7 +108,7 @@ func serveEchoes(ctx context.Context, pki *devpki.Files, log *slog.Logger, g *er
 	if err != nil {
 		return "", "", err
 	}
-	es.Register(func(r grpc.ServiceRegistrar) { r.RegisterService(&echoDesc, echoServer{}) })
+	es.Register(func(r grpc.ServiceRegistrar) { r.RegisterService(&grpctest.EchoDesc, echoServer{}) })
 	if err := security.CheckDeclared(es.GRPC()); err != nil {
 		return "", "", fmt.Errorf("echo server: %w", err)
 	}
@@ -149,7 +129,7 @@ func serveEchoes(ctx context.Context, pki *devpki.Files, log *slog.Logger, g *er
 		return "", "", fmt.Errorf("bare echo server TLS: %w", err)
 	}
 	bs := grpc.NewServer(grpc.Creds(credentials.NewTLS(tlsCfg)))
-	bs.RegisterService(&echoDesc, echoServer{})
+	bs.RegisterService(&grpctest.EchoDesc, echoServer{})
 	blis, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", "", fmt.Errorf("bare echo server: %w", err)

@@ -14,30 +14,10 @@ import (
 
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/grpctest"
 	"github.com/predikat-id/predikat/services/ranking/internal/cache"
 	"github.com/predikat-id/predikat/services/ranking/internal/server"
 )
-
-const echoMethod = "/predikat.bench.v1.EchoService/Echo"
-
-var echoDesc = grpc.ServiceDesc{
-	ServiceName: "predikat.bench.v1.EchoService",
-	HandlerType: (*any)(nil),
-	Methods: []grpc.MethodDesc{{
-		MethodName: "Echo",
-		Handler: func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-			in := new(emptypb.Empty)
-			if err := dec(in); err != nil {
-				return nil, err
-			}
-			echo := func(context.Context, any) (any, error) { return in, nil }
-			if interceptor == nil {
-				return echo(ctx, in)
-			}
-			return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: nil, FullMethod: echoMethod}, echo)
-		},
-	}},
-}
 
 // BenchmarkGRPCReads measures cached GetLeaderboard and GetStanding
 // answers through the shared server bootstrap (plaintext, without the
@@ -60,7 +40,7 @@ func BenchmarkGRPCReads(b *testing.B) {
 	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		rankingv1.RegisterRankingServiceServer(r, server.New(st, nm, nil, server.WithCache(f, 32<<20)))
-		r.RegisterService(&echoDesc, struct{}{})
+		r.RegisterService(&grpctest.EchoDesc, struct{}{})
 	})
 	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,7 +67,7 @@ func BenchmarkGRPCReads(b *testing.B) {
 		name string
 		call func() error
 	}{
-		{"echo", func() error { return cc.Invoke(ctx, echoMethod, &emptypb.Empty{}, new(emptypb.Empty)) }},
+		{"echo", func() error { return cc.Invoke(ctx, grpctest.EchoMethod, &emptypb.Empty{}, new(emptypb.Empty)) }},
 		{"leaderboard-top10", func() error { _, err := rk.GetLeaderboard(ctx, top); return err }},
 		{"standing", func() error { _, err := rk.GetStanding(ctx, stand); return err }},
 	}
