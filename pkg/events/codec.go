@@ -45,6 +45,8 @@ const (
 	TypeRoundChanged       = "predikat.events.v1.RoundChanged"
 	TypeRoundPublished     = "predikat.events.v1.RoundPublished"
 	TypeRoundCorrected     = "predikat.events.v1.RoundCorrected"
+	TypeObjectionFiled     = "predikat.events.v1.ObjectionFiled"
+	TypeObjectionDecided   = "predikat.events.v1.ObjectionDecided"
 	TypeAwardGranted       = "predikat.events.v1.AwardGranted"
 	TypeAwardRevoked       = "predikat.events.v1.AwardRevoked"
 	TypeInstitutionChanged = "predikat.events.v1.InstitutionChanged"
@@ -68,6 +70,10 @@ func newEvent(ceType string) (Event, bool) {
 		return &eventsv1.RoundPublished{}, true
 	case TypeRoundCorrected:
 		return &eventsv1.RoundCorrected{}, true
+	case TypeObjectionFiled:
+		return &eventsv1.ObjectionFiled{}, true
+	case TypeObjectionDecided:
+		return &eventsv1.ObjectionDecided{}, true
 	case TypeAwardGranted:
 		return &eventsv1.AwardGranted{}, true
 	case TypeAwardRevoked:

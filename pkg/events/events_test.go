@@ -135,7 +135,7 @@ func TestNewMsgHeadersAndDecode(t *testing.T) {
 // Every CloudEvents type constant names a real message, so a renamed
 // message fails here rather than on a subscriber.
 func TestTypesAreMessages(t *testing.T) {
-	for _, ty := range []string{TypeAssessmentRecorded, TypeRoundChanged, TypeRoundPublished, TypeRoundCorrected, TypeAwardGranted, TypeAwardRevoked, TypeInstitutionChanged} {
+	for _, ty := range []string{TypeAssessmentRecorded, TypeRoundChanged, TypeRoundPublished, TypeRoundCorrected, TypeObjectionFiled, TypeObjectionDecided, TypeAwardGranted, TypeAwardRevoked, TypeInstitutionChanged} {
 		ev, ok := newEvent(ty)
 		if !ok || TypeOf(ev) != ty {
 			t.Errorf("type %s: %v", ty, ev)
@@ -167,4 +167,29 @@ func split(s string) []string {
 		}
 	}
 	return out
+}
+
+// An objection's subject is inside the ROUNDS stream, matched by its
+// round's and its institution's filters and by no other round's, and
+// outside the filters the ranking consumes.
+func TestObjectionSubject(t *testing.T) {
+	subj := RoundObjectionSubject("ombudsman", 2024, "pemkab-hss", "obj-abcdefghijklmnop")
+	if !matches(RoundAll, subj) || !matches(RoundObjectionAll, subj) {
+		t.Fatalf("%s outside ROUNDS", subj)
+	}
+	for _, f := range []string{RoundObjectionFilter("ombudsman", 2024, ""), RoundObjectionFilter("ombudsman", 2024, "pemkab-hss")} {
+		if !matches(f, subj) {
+			t.Errorf("%s does not match %s", f, subj)
+		}
+	}
+	for _, f := range []string{RoundObjectionFilter("ombudsman", 2025, ""), RoundObjectionFilter("sakip", 2024, ""), RoundObjectionFilter("ombudsman", 2024, "pemkab-tapin")} {
+		if matches(f, subj) {
+			t.Errorf("%s matches %s", f, subj)
+		}
+	}
+	for _, f := range RoundStateFilters("", 0) {
+		if matches(f, subj) {
+			t.Errorf("state filter %s matches an objection", f)
+		}
+	}
 }

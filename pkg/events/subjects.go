@@ -36,6 +36,11 @@ const (
 	// scheme, year, institution.
 	RoundCorrectedT   = "predikat.round.corrected.%s.%d.%s"
 	RoundCorrectedAll = "predikat.round.corrected.>"
+	// RoundObjectionT is the one subject of one objection: ObjectionFiled
+	// first (expected subject sequence 0), ObjectionDecided last, so its
+	// last message is its state. scheme, year, institution, objection id.
+	RoundObjectionT   = "predikat.round.objection.%s.%d.%s.%s"
+	RoundObjectionAll = "predikat.round.objection.>"
 
 	AwardAll = "predikat.award.>"
 
@@ -119,6 +124,17 @@ func RoundPublishedSubject(scheme string, year int32) string {
 // RoundCorrectedSubject is where a correction of one published result goes.
 func RoundCorrectedSubject(scheme string, year int32, institutionID string) string {
 	return fmt.Sprintf(RoundCorrectedT, scheme, year, institutionID)
+}
+
+// RoundObjectionSubject is where one objection's filing and decision go.
+func RoundObjectionSubject(scheme string, year int32, institutionID, objectionID string) string {
+	return fmt.Sprintf(RoundObjectionT, scheme, year, institutionID, objectionID)
+}
+
+// RoundObjectionFilter matches the objections of one round, or of one
+// institution in it (institutionID non-empty).
+func RoundObjectionFilter(scheme string, year int32, institutionID string) string {
+	return "predikat.round.objection." + scheme + "." + yearToken(year) + "." + orAny(institutionID) + ".*"
 }
 
 // RoundStateFilters match the changes and publications of one round; empty

@@ -71,11 +71,12 @@ func cmdRoundsReopen(fs *flag.FlagSet, s *session) func(context.Context, []strin
 
 func cmdRoundsPublish(fs *flag.FlagSet, s *session) func(context.Context, []string) error {
 	c := ceremonyFlags(fs)
+	force := fs.String("force-reason", "", "publish although objections are open or a window runs, and why")
 	return func(ctx context.Context, args []string) error {
 		if err := needArgs(args, 1, "ROUND"); err != nil {
 			return err
 		}
-		req := &assessmentv1.PublishRoundRequest{RoundId: args[0]}
+		req := &assessmentv1.PublishRoundRequest{RoundId: args[0], ForceReason: *force}
 		var err error
 		if req.Ceremony, req.PresentedBy, err = c.build(false); err != nil {
 			return err

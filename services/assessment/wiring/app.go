@@ -25,6 +25,8 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/metrics"
 	"github.com/predikat-id/predikat/pkg/platform/registryclient"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
+	"github.com/predikat-id/predikat/services/assessment/internal/calendar"
+	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"github.com/predikat-id/predikat/services/assessment/internal/server"
 	"github.com/predikat-id/predikat/services/assessment/internal/store"
@@ -54,6 +56,10 @@ type Config struct {
 	// OnServing, if set, is called with the bound address once the service
 	// answers and its view is complete.
 	OnServing func(addr string)
+	// Now, if set, is the clock of round transitions and of objection
+	// deadlines (tests run a whole assessment year in seconds); nil is the
+	// wall clock.
+	Now func() time.Time
 }
 
 // PublicationInterrupt, when set before Run, is called after each award a
@@ -86,7 +92,15 @@ func Run(ctx context.Context, cfg Config) error {
 	defer func() { _ = cc.Close() }()
 	reg := registryclient.New(cc, log)
 
-	uc := app.New(cat, st.ForApp(cat), registry{reg}, app.SystemClock{})
+	var clock app.Clock = app.SystemClock{}
+	if cfg.Now != nil {
+		clock = funcClock(cfg.Now)
+	}
+	cal, err := calendar.New()
+	if err != nil {
+		return fmt.Errorf("assessment: holiday calendar: %w", err)
+	}
+	uc := app.New(cat, st.ForApp(cat), registry{reg}, clock, windows{cal})
 	sec, err := cfg.Security.Server(ctx, cfg.Logger, auth.WithProvinces(reg.ProvinceOf), auth.WithAwards(placeAward(uc)))
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
@@ -107,6 +121,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		assessmentv1.RegisterAssessmentServiceServer(r, server.New(uc))
+		assessmentv1.RegisterObjectionServiceServer(r, server.NewObjections(uc))
 	})
 	if err := security.CheckDeclared(gs.GRPC()); err != nil {
 		return fmt.Errorf("assessment: %w", err)
@@ -191,4 +206,24 @@ func addRegistered(cat *scheme.Catalog, p *assessmentv1.Scheme, log *slog.Logger
 	if err != nil {
 		log.Error("registered scheme version not used", "scheme", p.GetId(), "version", p.GetVersion(), "err", err)
 	}
+}
+
+// funcClock is a clock given as a function.
+type funcClock func() time.Time
+
+func (f funcClock) Now() time.Time { return f() }
+
+// windows computes objection windows on the holiday calendar.
+type windows struct{ cal *calendar.Calendar }
+
+func (w windows) Window(close time.Time, provinceCode string, days int32) (objection.Window, error) {
+	if provinceCode == events.National {
+		// National bodies sit in Jakarta: WIB.
+		provinceCode = "31"
+	}
+	end, err := w.cal.Deadline(close, provinceCode, int(days))
+	if err != nil {
+		return objection.Window{}, err
+	}
+	return objection.Window{End: end, Local: calendar.FormatDeadline(end)}, nil
 }

@@ -204,7 +204,7 @@ func (e *env) seed(t *testing.T) {
 	if _, err := e.asm.CloseRound(ctx, &assessmentv1.CloseRoundRequest{RoundId: round24}); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	if _, err := e.asm.PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: round24, Ceremony: ceremony}); err != nil {
+	if _, err := e.asm.PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: round24, ForceReason: "test: published at once", Ceremony: ceremony}); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	e.waitBoard(t, pemda63, 2)

@@ -215,7 +215,7 @@ func assessmentFixtures() []fixture {
 					t.Fatalf("close %s to publish it: %v", round23, err)
 				}
 			},
-			req:   static(&assessmentv1.PublishRoundRequest{RoundId: round23, Ceremony: ceremony}),
+			req:   static(&assessmentv1.PublishRoundRequest{RoundId: round23, ForceReason: "test: published at once", Ceremony: ceremony}),
 			check: roundState(assessmentv1.RoundState_ROUND_STATE_PUBLISHED)},
 		{method: asmSvc + "CorrectPublishedAssessment", role: "assessor", effect: logged,
 			req: static(&assessmentv1.CorrectPublishedAssessmentRequest{RoundId: round24, InstitutionId: "polres-hss", Input: reported("96.70"),

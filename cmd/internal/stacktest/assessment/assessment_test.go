@@ -377,7 +377,7 @@ func TestRoundLifecycleAndPublishedCorrection(t *testing.T) {
 	s.kalsel()
 	r := s.round("ombudsman", 2024)
 	s.mustRecord(r.GetId(), "pemkab-hss", reported("96.52"), 0, "hss")
-	_, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId()})
+	_, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once"})
 	wantCode(t, err, codes.FailedPrecondition, "OPEN")
 	if _, err := s.svc.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: r.GetId()}); err != nil {
 		t.Fatal(err)
@@ -392,7 +392,7 @@ func TestRoundLifecycleAndPublishedCorrection(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 { // publishing twice is allowed and emits RoundPublished once
-		pub, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId()})
+		pub, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once"})
 		if err != nil || pub.GetRound().GetState() != assessmentv1.RoundState_ROUND_STATE_PUBLISHED || pub.GetRound().GetPublishTime() == nil {
 			t.Fatalf("publish = %v, %v", pub, err)
 		}

@@ -68,7 +68,7 @@ const kalselAwards = 4 + 4
 func TestPublishGrantsRuleAwardsOnceEvenWhenRetried(t *testing.T) {
 	s := newStack(t)
 	r := s.closedKalselRound()
-	first, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony,
+	first, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony,
 		PresentedBy: &assessmentv1.PresentedBy{Name: "Hadi Rahman", Office: "Kepala Perwakilan Ombudsman RI Kalsel"}})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestPublishGrantsRuleAwardsOnceEvenWhenRetried(t *testing.T) {
 	if first.GetAwardsGranted() != kalselAwards || first.GetAwardsExisting() != 0 {
 		t.Fatalf("first publish granted %d (existing %d), want %d", first.GetAwardsGranted(), first.GetAwardsExisting(), kalselAwards)
 	}
-	again, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony})
+	again, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony})
 	if err != nil || again.GetAwardsGranted() != 0 || again.GetAwardsExisting() != kalselAwards {
 		t.Fatalf("retried publish = granted %d existing %d, %v", again.GetAwardsGranted(), again.GetAwardsExisting(), err)
 	}
@@ -112,13 +112,13 @@ func TestPublishInterruptedHalfwayIsFinishedByCallingAgain(t *testing.T) {
 	s := newStack(t)
 	r := s.closedKalselRound()
 	disarm := s.interruptPublicationsAfter(3)
-	_, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony})
+	_, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony})
 	if err == nil {
 		t.Fatal("the interrupted publication answered OK")
 	}
 	s.wantInterrupted(r, 3)
 	disarm()
-	pub, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony})
+	pub, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony})
 	if err != nil || pub.GetAwardsGranted() != kalselAwards-3 || pub.GetAwardsExisting() != 3 {
 		t.Fatalf("finishing publish = %v, %v", pub, err)
 	}
@@ -137,7 +137,7 @@ func TestTwoReplicasPublishingAtOnceGrantEachAwardOnce(t *testing.T) {
 	var errs [2]error
 	for i, c := range []assessmentv1.AssessmentServiceClient{first, second} {
 		wg.Go(func() {
-			resp, err := c.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony})
+			resp, err := c.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony})
 			granted[i], errs[i] = resp.GetAwardsGranted(), err
 		})
 	}
@@ -172,7 +172,7 @@ func TestOfflineSubscriberReceivesEveryAward(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub.Stop()
-	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony}); err != nil {
+	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony}); err != nil {
 		t.Fatal(err)
 	}
 	manualReq := &assessmentv1.GrantAwardRequest{InstitutionId: "pemkab-hss", Title: "Penghargaan Indeks Reformasi Birokrasi Tahun 2024, Predikat AA",
@@ -230,7 +230,7 @@ func TestOfflineSubscriberReceivesEveryAward(t *testing.T) {
 func TestCorrectionAfterPublicationMovesRankAwards(t *testing.T) {
 	s := newStack(t)
 	r := s.closedKalselRound()
-	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony}); err != nil {
+	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony}); err != nil {
 		t.Fatal(err)
 	}
 	// An erratum puts Banjar above HSS: the provincial top awards move.

@@ -116,7 +116,7 @@ func TestPublicationKilledHalfwayIsFinishedOnStartUp(t *testing.T) {
 	r := s.closedKalselRound()
 	s.interruptPublicationsAfter(3)
 	presenter := &assessmentv1.PresentedBy{Name: "Hadi Rahman", Office: "Kepala Perwakilan Ombudsman RI Kalsel"}
-	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), Ceremony: ceremony, PresentedBy: presenter}); err == nil {
+	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once", Ceremony: ceremony, PresentedBy: presenter}); err == nil {
 		t.Fatal("the interrupted publication answered OK")
 	}
 	s.wantInterrupted(r, 3)
@@ -178,7 +178,7 @@ func TestRecordRacingCloseIsCountedOrRefused(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId()}); err != nil {
+	if _, err := s.svc.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: r.GetId(), ForceReason: "test: published at once"}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.svc.ListAssessments(ctxT(t), &assessmentv1.ListAssessmentsRequest{RoundId: r.GetId(), PageSize: 100})

@@ -178,7 +178,7 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 	if _, err := asm.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: "ombudsman-2024"}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := asm.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: "ombudsman-2024",
+	pub, err := asm.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: "ombudsman-2024", ForceReason: "test: published at once",
 		Ceremony: &assessmentv1.Ceremony{Name: "Penganugerahan Predikat Kepatuhan 2024", Place: "Banjarmasin", Date: "2024-12-11"}})
 	if err != nil || pub.GetAwardsGranted() == 0 {
 		t.Fatalf("publish: %v, %v", pub, err)

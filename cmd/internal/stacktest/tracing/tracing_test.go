@@ -160,7 +160,7 @@ func TestOneTraceFromTheCallToEveryConsumer(t *testing.T) {
 	}
 	defer sub.Stop()
 	ctx, root = tracer.Start(ctxT(t), "ceremony desk publishes")
-	pub, err := asm.PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: "ombudsman-2024",
+	pub, err := asm.PublishRound(ctx, &assessmentv1.PublishRoundRequest{RoundId: "ombudsman-2024", ForceReason: "test: published at once",
 		Ceremony: &assessmentv1.Ceremony{Name: "Penganugerahan Predikat Kepatuhan 2024", Place: "Banjarmasin", Date: "2024-12-11"}})
 	root.End()
 	if err != nil {

@@ -19,25 +19,32 @@ type App struct {
 	RevokeAward        RevokeAwardHandler
 	RegisterScheme     RegisterSchemeHandler
 	Queries            Queries
+	FileObjection      FileObjectionHandler
+	DecideObjection    DecideObjectionHandler
+	ObjectionQueries   ObjectionQueries
 }
 
 // New wires the use cases.
-func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock) *App {
+func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock, windows Windows) *App {
 	rules := ruleAwards{catalog: cat, store: st, registry: reg}
 	rec := recorder{catalog: cat, store: st, registry: reg}
+	correct := CorrectAssessmentHandler{rec: rec, store: st, rules: rules}
 	return &App{
 		RecordAssessment:   RecordAssessmentHandler{rec: rec},
 		BatchRecord:        BatchRecordHandler{rec: rec},
-		CorrectAssessment:  CorrectAssessmentHandler{rec: rec, store: st, rules: rules},
+		CorrectAssessment:  correct,
 		CreateRound:        CreateRoundHandler{catalog: cat, store: st},
 		CloseRound:         CloseRoundHandler{store: st, clock: clock},
 		ReopenRound:        ReopenRoundHandler{store: st},
-		PublishRound:       PublishRoundHandler{store: st, clock: clock, rules: rules},
+		PublishRound:       PublishRoundHandler{store: st, clock: clock, rules: rules, catalog: cat, windows: windows},
 		FinishPublications: FinishPublicationsHandler{store: st, rules: rules},
 		GrantAward:         GrantAwardHandler{catalog: cat, store: st, registry: reg},
 		RevokeAward:        RevokeAwardHandler{store: st},
 		RegisterScheme:     RegisterSchemeHandler{catalog: cat, store: st},
 		Queries:            Queries{catalog: cat, store: st},
+		FileObjection:      FileObjectionHandler{catalog: cat, store: st, windows: windows, clock: clock},
+		DecideObjection:    DecideObjectionHandler{store: st, clock: clock, rec: rec, correct: correct},
+		ObjectionQueries:   ObjectionQueries{catalog: cat, store: st, windows: windows},
 	}
 }
 

@@ -30,7 +30,7 @@ func setup(t *testing.T) fixture {
 			Head: &model.Head{Name: "Saidi Mansyur", TermStart: "2021-02-26"}, PastHeads: []model.Head{{Name: "Khalilurrahman", TermStart: "2016-02-17", TermEnd: "2021-02-17"}}},
 		"kab-retired": {ID: "kab-retired", Kind: regency, RegionCode: "63.03", Retired: true, RetireReason: "merged"},
 	}}
-	a := New(cat, st, reg, fixedClock{time.Date(2024, 12, 11, 10, 0, 0, 0, time.UTC)})
+	a := New(cat, st, reg, fixedClock{time.Date(2024, 12, 11, 10, 0, 0, 0, time.UTC)}, dayWindows{})
 	r, err := a.CreateRound.Handle(context.Background(), CreateRound{SchemeID: "ombudsman", Year: 2024, By: "tester"})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func publish(t *testing.T, f fixture) Published {
 	if _, err := f.app.CloseRound.Handle(ctx, f.round.ID); err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: f.round.ID, Ceremony: &model.Ceremony{Name: "Penganugerahan", Date: "2019-12-11"}})
+	p, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: f.round.ID, ForceReason: "test: published at once", Ceremony: &model.Ceremony{Name: "Penganugerahan", Date: "2019-12-11"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestPublishGrantsAwardsOnce(t *testing.T) {
 	if p.Round.State != model.RoundPublished || p.AwardsGranted != 1 || p.AwardsExisting != 0 {
 		t.Fatalf("publish = %+v", p)
 	}
-	again, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: f.round.ID})
+	again, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: f.round.ID, ForceReason: "test: published at once"})
 	if err != nil || again.AwardsGranted != 0 || again.AwardsExisting != 1 {
 		t.Fatalf("publishing again grants nothing twice: %+v %v", again, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 )
 
 // fakeStore keeps everything in memory: the app's own Store port, so the
@@ -23,6 +24,7 @@ type fakeStore struct {
 	records      map[RecordKey][]*model.Assessment
 	awards       map[string]*model.Award
 	corrected    []Correction
+	objections   map[string][]model.Objection // by id: every stored state
 	appends      int
 	// beforeAppend runs inside Append before the fence is checked: a round
 	// changing while the caller computed.
@@ -190,8 +192,20 @@ func (f *fakeStore) Assessment(_ context.Context, key RecordKey, _ string, revis
 	return nil, fault.NotFoundf("no record")
 }
 
-func (f *fakeStore) Revisions(context.Context, RecordKey, uint64, int) ([]*model.Assessment, bool, error) {
-	return nil, false, nil
+func (f *fakeStore) Revisions(_ context.Context, key RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*model.Assessment
+	for _, a := range f.records[key] {
+		if a.Revision <= after {
+			continue
+		}
+		if len(out) == limit {
+			return out, true, nil
+		}
+		out = append(out, a)
+	}
+	return out, false, nil
 }
 
 func (f *fakeStore) Records(context.Context, string, string, int, RecordFilter) ([]*model.Assessment, bool, error) {
@@ -351,4 +365,105 @@ func (f *fakeStore) AppendBatch(ctx context.Context, as []Append, fence model.Ro
 		out[i] = got
 	}
 	return out, nil
+}
+
+func (f *fakeStore) FileObjection(_ context.Context, o model.Objection) (model.Objection, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.objections == nil {
+		f.objections = map[string][]model.Objection{}
+	}
+	if h := f.objections[o.ID]; len(h) > 0 {
+		return h[len(h)-1], false, nil
+	}
+	o.Position = 1
+	f.objections[o.ID] = []model.Objection{o}
+	return o, true, nil
+}
+
+func (f *fakeStore) DecideObjection(_ context.Context, o model.Objection) (model.Objection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.objections[o.ID]
+	if uint64(len(h)) != o.Position {
+		return model.Objection{}, fault.Preconditionf("decided meanwhile")
+	}
+	o.Position++
+	f.objections[o.ID] = append(h, o)
+	return o, nil
+}
+
+func (f *fakeStore) Objection(_ context.Context, r model.Round, institutionID, id string) (*model.Objection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.objections[id]
+	if len(h) == 0 || h[0].RoundID != r.ID || h[0].InstitutionID != institutionID {
+		return nil, nil
+	}
+	o := h[len(h)-1]
+	return &o, nil
+}
+
+func (f *fakeStore) Objections(_ context.Context, r model.Round, institutionID string) ([]model.Objection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []model.Objection
+	for _, h := range f.objections {
+		o := h[len(h)-1]
+		if o.RoundID == r.ID && (institutionID == "" || o.InstitutionID == institutionID) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (f *fakeStore) RoundProvinces(_ context.Context, r model.Round) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for key, revs := range f.records {
+		p := revs[len(revs)-1].Institution.ProvinceCode
+		if key.SchemeID == r.SchemeID && key.Year == r.Year && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// dayWindows is a window of whole days after the close, ending at the
+// close's UTC midnight plus days, shifted by the hours of a province's
+// zone as the calendar would (the calendar itself is tested on its own).
+type dayWindows struct{}
+
+func (dayWindows) Window(close time.Time, province string, days int32) (objection.Window, error) {
+	offset := map[string]int{"63": 8, "91": 9}[province]
+	if offset == 0 {
+		offset = 7
+	}
+	zone := time.FixedZone("Z", offset*3600)
+	local := close.In(zone)
+	end := time.Date(local.Year(), local.Month(), local.Day()+int(days)+1, 0, 0, 0, 0, zone)
+	return objection.Window{End: end, Local: end.Format("2006-01-02 15:04 MST")}, nil
+}
+
+// movingClock is a clock a test moves.
+type movingClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *movingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *movingClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
 }

@@ -65,5 +65,6 @@ func (c GrantAward) checkText() error {
 }
 
 func (c PublishRound) checkText() error {
-	return checkFree(append(ceremonyFields("ceremony", c.Ceremony), presenterFields("presented_by", c.PresentedBy)...)...)
+	fs := append(ceremonyFields("ceremony", c.Ceremony), presenterFields("presented_by", c.PresentedBy)...)
+	return checkFree(append(fs, field{"force_reason", c.ForceReason})...)
 }

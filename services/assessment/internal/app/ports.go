@@ -165,6 +165,7 @@ type Store interface {
 	AssessmentStore
 	AwardStore
 	SchemeStore
+	ObjectionStore
 }
 
 // SchemeStore keeps the scheme versions registered at run time.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 )
 
 // PublishRound freezes a CLOSED round and grants its rule awards, presented
@@ -14,6 +16,9 @@ type PublishRound struct {
 	RoundID     string
 	Ceremony    *model.Ceremony
 	PresentedBy *model.PresentedBy
+	// ForceReason publishes although objections are open or a window
+	// runs, and says why.
+	ForceReason string
 }
 
 // Published is the published round (with its counts) and how many rule
@@ -29,14 +34,19 @@ type Published struct {
 // announcement (RoundPublished) comes last, so a subscriber acting on it
 // finds every award granted.
 type PublishRoundHandler struct {
-	store Store
-	clock Clock
-	rules ruleAwards
+	store   Store
+	clock   Clock
+	rules   ruleAwards
+	catalog *scheme.Catalog
+	windows Windows
 }
 
 // Handle publishes the round.
 func (h PublishRoundHandler) Handle(ctx context.Context, cmd PublishRound) (Published, error) {
 	if err := cmd.checkText(); err != nil {
+		return Published{}, err
+	}
+	if err := h.checkObjections(ctx, cmd); err != nil {
 		return Published{}, err
 	}
 	// Kept before the round is frozen: a call cut short after freezing is
@@ -46,12 +56,38 @@ func (h PublishRoundHandler) Handle(ctx context.Context, cmd PublishRound) (Publ
 	}
 	now := h.clock.Now()
 	r, _, err := h.store.Transition(ctx, cmd.RoundID, "", func(r model.Round) (model.Round, bool, error) {
-		return round.Publish(r, now)
+		next, changed, err := round.Publish(r, now)
+		if changed {
+			next.PublishForceReason = cmd.ForceReason
+		}
+		return next, changed, err
 	})
 	if err != nil {
 		return Published{}, err
 	}
 	return h.rules.complete(ctx, r, cmd.Ceremony, cmd.PresentedBy)
+}
+
+// checkObjections refuses a publication while an objection is open or an
+// institution's window runs, unless forced. A round already published
+// passes: a publication cut short is finished by calling again. An
+// objection filed between this check and the freeze is refused by the
+// freeze itself (objections need a CLOSED round) or, when it was stored
+// first, stays OPEN and is decided as a correction of the published round.
+func (h PublishRoundHandler) checkObjections(ctx context.Context, cmd PublishRound) error {
+	r, err := h.store.Round(ctx, cmd.RoundID)
+	if err != nil || r.State != model.RoundClosed || cmd.ForceReason != "" {
+		return err
+	}
+	open, err := openObjections(ctx, h.store, r)
+	if err != nil {
+		return err
+	}
+	last, err := lastWindow(ctx, h.catalog, h.store, h.windows, r)
+	if err != nil {
+		return err
+	}
+	return objection.CheckPublishable(r, open, last, h.clock.Now(), cmd.ForceReason)
 }
 
 // FinishPublicationsHandler finishes, when the service starts, every

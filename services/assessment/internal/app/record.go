@@ -23,6 +23,8 @@ type RecordAssessment struct {
 	Reason           string
 	RequestID        string
 	By               string
+	// ObjectionID is the accepted objection this revision settles.
+	ObjectionID string
 }
 
 // Recorded is the stored revision and whether this call created it.
@@ -168,7 +170,7 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: cmd.InstitutionID, Institution: snap, Result: res, Respondents: cmd.Input.Respondents,
 		Notes: cmd.Input.Notes, Source: cmd.Input.Source, Reason: cmd.Reason, AfterPublication: afterPublication,
-		RequestID: cmd.RequestID, RecordedBy: cmd.By,
+		RequestID: cmd.RequestID, RecordedBy: cmd.By, ObjectionID: cmd.ObjectionID,
 	}, nil
 }
 

@@ -76,6 +76,11 @@ func (c RecordAssessment) fingerprint(afterPublication bool) string {
 	d.num("input.respondents", int64(in.Respondents))
 	d.add("input.notes", in.Notes)
 	d.source("input.source", in.Source)
+	// Only when set, so the digests of requests stored before objections
+	// existed stay what they were.
+	if c.ObjectionID != "" {
+		d.add("objection_id", c.ObjectionID)
+	}
 	return d.sum()
 }
 

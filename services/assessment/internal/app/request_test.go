@@ -175,7 +175,7 @@ func TestFreeTextIsCheckedBeforeAnythingIsWritten(t *testing.T) {
 	if len(f.store.awards) != 0 {
 		t.Fatalf("%d awards after refused text", len(f.store.awards))
 	}
-	_, err = f.app.PublishRound.Handle(ctx, PublishRound{RoundID: f.round.ID, Ceremony: &model.Ceremony{Name: "ok", Place: "\x1b[2J"}})
+	_, err = f.app.PublishRound.Handle(ctx, PublishRound{RoundID: f.round.ID, ForceReason: "test: published at once", Ceremony: &model.Ceremony{Name: "ok", Place: "\x1b[2J"}})
 	check("publish", err, "ceremony.place")
 	_, err = f.app.ReopenRound.Handle(ctx, ReopenRound{RoundID: f.round.ID, Reason: "\ufefflate"})
 	check("reopen", err, "reason")

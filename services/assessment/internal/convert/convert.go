@@ -34,6 +34,7 @@ func RoundToProto(r model.Round) *assessmentv1.Round {
 		AssessmentCount: r.AssessmentCount, RevisionCount: r.RevisionCount, CorrectionCount: r.CorrectionCount,
 		AwardCount: r.AwardCount, SchemeProvisional: r.SchemeProvisional, Notes: r.Notes, CreatedBy: r.CreatedBy,
 		CreateTime: ts(r.CreateTime), CloseTime: ts(r.CloseTime), PublishTime: ts(r.PublishTime),
+		PublishForceReason: r.PublishForceReason,
 	}
 }
 
@@ -45,7 +46,7 @@ func RoundFromProto(r *assessmentv1.Round, revision uint64) model.Round {
 		AssessmentCount: r.GetAssessmentCount(), RevisionCount: r.GetRevisionCount(), CorrectionCount: r.GetCorrectionCount(),
 		AwardCount: r.GetAwardCount(), SchemeProvisional: r.GetSchemeProvisional(), Notes: r.GetNotes(), CreatedBy: r.GetCreatedBy(),
 		CreateTime: fromTS(r.GetCreateTime()), CloseTime: fromTS(r.GetCloseTime()), PublishTime: fromTS(r.GetPublishTime()),
-		Revision: revision,
+		PublishForceReason: r.GetPublishForceReason(), Revision: revision,
 	}
 }
 
@@ -196,7 +197,7 @@ func AssessmentToProto(a *model.Assessment) *assessmentv1.Assessment {
 		RoundId: a.RoundID, SchemeId: a.SchemeID, SchemeVersion: a.SchemeVersion, Year: a.Year, InstitutionId: a.InstitutionID,
 		Institution: SnapshotToProto(a.Institution), Respondents: a.Respondents, Notes: a.Notes, Source: SourceToProto(a.Source),
 		Revision: a.Revision, Reason: a.Reason, AfterPublication: a.AfterPublication, RequestId: a.RequestID,
-		RecordedBy: a.RecordedBy, RecordTime: ts(a.RecordTime),
+		RecordedBy: a.RecordedBy, RecordTime: ts(a.RecordTime), ObjectionId: a.ObjectionID,
 	}
 	FillResult(p, a.Result)
 	return p
@@ -212,7 +213,7 @@ func AssessmentFromProto(p *assessmentv1.Assessment) *model.Assessment {
 		InstitutionID: p.GetInstitutionId(), Institution: SnapshotFromProto(p.GetInstitution()), Result: ResultFromProto(p),
 		Respondents: p.GetRespondents(), Notes: p.GetNotes(), Source: SourceFromProto(p.GetSource()), Revision: p.GetRevision(),
 		Reason: p.GetReason(), AfterPublication: p.GetAfterPublication(), RequestID: p.GetRequestId(),
-		RecordedBy: p.GetRecordedBy(), RecordTime: fromTS(p.GetRecordTime()),
+		RecordedBy: p.GetRecordedBy(), RecordTime: fromTS(p.GetRecordTime()), ObjectionID: p.GetObjectionId(),
 	}
 }
 
@@ -336,4 +337,36 @@ func InstitutionFromProto(p *registryv1.Institution) model.Institution {
 		in.PastHeads = append(in.PastHeads, *HeadFromProto(h))
 	}
 	return in
+}
+
+// ObjectionToProto translates an objection; nil stays nil.
+func ObjectionToProto(o *model.Objection) *assessmentv1.Objection {
+	if o == nil {
+		return nil
+	}
+	return &assessmentv1.Objection{
+		Id: o.ID, RoundId: o.RoundID, InstitutionId: o.InstitutionID, InstitutionName: o.InstitutionName,
+		AgainstRevision: o.AgainstRevision, AgainstTotal: o.AgainstTotal, AgainstBandCode: o.AgainstBandCode,
+		Reasons: o.Reasons, Evidence: o.Evidence, State: assessmentv1.ObjectionState(o.State),
+		FiledBy: o.FiledBy, FileTime: ts(o.FileTime), WindowEnd: ts(o.WindowEnd), WindowEndLocal: o.WindowEndLocal,
+		DecidedBy: o.DecidedBy, DecideTime: ts(o.DecideTime), DecisionReasons: o.DecisionReasons,
+		CorrectionRevision: o.CorrectionRevision, CorrectedTotal: o.CorrectedTotal, CorrectedBandCode: o.CorrectedBandCode,
+	}
+}
+
+// ObjectionFromProto translates a stored objection of the round of scheme
+// and year; the request fields and position are the store's to fill.
+func ObjectionFromProto(p *assessmentv1.Objection, schemeID string, year int32) *model.Objection {
+	if p == nil {
+		return nil
+	}
+	return &model.Objection{
+		ID: p.GetId(), RoundID: p.GetRoundId(), SchemeID: schemeID, Year: year, InstitutionID: p.GetInstitutionId(),
+		InstitutionName: p.GetInstitutionName(), AgainstRevision: p.GetAgainstRevision(), AgainstTotal: p.GetAgainstTotal(),
+		AgainstBandCode: p.GetAgainstBandCode(), Reasons: p.GetReasons(), Evidence: p.GetEvidence(),
+		State: model.ObjectionState(p.GetState()), FiledBy: p.GetFiledBy(), FileTime: fromTS(p.GetFileTime()),
+		WindowEnd: fromTS(p.GetWindowEnd()), WindowEndLocal: p.GetWindowEndLocal(), DecidedBy: p.GetDecidedBy(),
+		DecideTime: fromTS(p.GetDecideTime()), DecisionReasons: p.GetDecisionReasons(),
+		CorrectionRevision: p.GetCorrectionRevision(), CorrectedTotal: p.GetCorrectedTotal(), CorrectedBandCode: p.GetCorrectedBandCode(),
+	}
 }

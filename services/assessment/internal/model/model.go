@@ -56,7 +56,10 @@ type Round struct {
 	SchemeProvisional                     bool
 	Notes, CreatedBy                      string
 	CreateTime, CloseTime, PublishTime    time.Time
-	Revision                              uint64
+	// PublishForceReason says why it was published while objections were
+	// open or a window ran.
+	PublishForceReason string
+	Revision           uint64
 }
 
 // Head is who leads an institution for a term (ISO dates, "" when open).
@@ -131,6 +134,62 @@ type Assessment struct {
 	RequestFingerprint string
 	RecordedBy         string
 	RecordTime         time.Time
+	// ObjectionID is the objection whose acceptance made this revision.
+	ObjectionID string
+}
+
+// ObjectionState is where an objection is.
+type ObjectionState int32
+
+// Objection states, numbered as in the API.
+const (
+	ObjectionOpen     ObjectionState = 1
+	ObjectionAccepted ObjectionState = 2
+	ObjectionRejected ObjectionState = 3
+)
+
+// String names the state as the API does.
+func (s ObjectionState) String() string {
+	switch s {
+	case ObjectionOpen:
+		return "OPEN"
+	case ObjectionAccepted:
+		return "ACCEPTED"
+	case ObjectionRejected:
+		return "REJECTED"
+	}
+	return "UNSPECIFIED"
+}
+
+// Objection is an institution's objection to its provisional result.
+type Objection struct {
+	ID, RoundID, SchemeID         string
+	Year                          int32
+	InstitutionID                 string
+	InstitutionName               string
+	AgainstRevision               uint64
+	AgainstTotal, AgainstBandCode string
+	Reasons                       string
+	Evidence                      []string
+	State                         ObjectionState
+	FiledBy                       string
+	FileTime                      time.Time
+	WindowEnd                     time.Time
+	WindowEndLocal                string
+	DecidedBy                     string
+	DecideTime                    time.Time
+	DecisionReasons               string
+	CorrectionRevision            uint64
+	CorrectedTotal                string
+	CorrectedBandCode             string
+	// The requests that filed and decided it, with their fingerprints: a
+	// retry gets the first answer, another request under the same id is
+	// refused.
+	FileRequestID, FileFingerprint     string
+	DecideRequestID, DecideFingerprint string
+	// Position is where its last message sits on its subject (the
+	// decision expects the filing there).
+	Position uint64
 }
 
 // Ceremony is where and when an award is presented.

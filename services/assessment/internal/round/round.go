@@ -28,6 +28,15 @@ func CheckRecordable(r model.Round) error {
 	return fault.Preconditionf("round %s is in state %s", r.ID, stateName(r.State))
 }
 
+// CheckUnpublished says whether a round takes the correction an accepted
+// objection makes: OPEN or CLOSED, its results still provisional.
+func CheckUnpublished(r model.Round) error {
+	if r.State == model.RoundOpen || r.State == model.RoundClosed {
+		return nil
+	}
+	return fault.Preconditionf("round %s is %s: its results are final; correct them with CorrectPublishedAssessment", r.ID, stateName(r.State))
+}
+
 // CheckCorrectable says whether a round takes CorrectPublishedAssessment.
 func CheckCorrectable(r model.Round) error {
 	if r.State != model.RoundPublished {

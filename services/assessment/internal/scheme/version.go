@@ -215,3 +215,7 @@ func (v *Version) yearRange() string {
 	}
 	return fmt.Sprintf("%d-%d", v.p.GetFirstYear(), v.p.GetLastYear())
 }
+
+// ObjectionWindowDays is how many working days after a close an assessed
+// institution may object to its provisional result; 0: no objections.
+func (v *Version) ObjectionWindowDays() int32 { return v.p.GetObjectionWindowWorkingDays() }

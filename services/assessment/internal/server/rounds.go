@@ -73,6 +73,7 @@ func (s *Server) ReopenRound(ctx context.Context, req *assessmentv1.ReopenRoundR
 func (s *Server) PublishRound(ctx context.Context, req *assessmentv1.PublishRoundRequest) (*assessmentv1.PublishRoundResponse, error) {
 	res, err := s.app.PublishRound.Handle(ctx, app.PublishRound{
 		RoundID: req.GetRoundId(), Ceremony: convert.CeremonyFromProto(req.GetCeremony()), PresentedBy: convert.PresentedByFromProto(req.GetPresentedBy()),
+		ForceReason: req.GetForceReason(),
 	})
 	if err != nil {
 		return nil, err

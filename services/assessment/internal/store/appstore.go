@@ -119,7 +119,7 @@ func (p *AppStore) SavePublication(ctx context.Context, pub app.PublishRound) er
 	}
 	defer done()
 	return p.s.SavePublication(ctx, &assessmentv1.PublishRoundRequest{RoundId: pub.RoundID,
-		Ceremony: convert.CeremonyToProto(pub.Ceremony), PresentedBy: convert.PresentedByToProto(pub.PresentedBy)})
+		Ceremony: convert.CeremonyToProto(pub.Ceremony), PresentedBy: convert.PresentedByToProto(pub.PresentedBy), ForceReason: pub.ForceReason})
 }
 
 // Publication implements app.RoundStore.
@@ -134,7 +134,7 @@ func (p *AppStore) Publication(ctx context.Context, roundID string) (*app.Publis
 		return nil, err
 	}
 	return &app.PublishRound{RoundID: req.GetRoundId(), Ceremony: convert.CeremonyFromProto(req.GetCeremony()),
-		PresentedBy: convert.PresentedByFromProto(req.GetPresentedBy())}, nil
+		PresentedBy: convert.PresentedByFromProto(req.GetPresentedBy()), ForceReason: req.GetForceReason()}, nil
 }
 
 // Announce implements app.RoundStore.

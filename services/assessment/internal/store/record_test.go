@@ -14,6 +14,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
+	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"google.golang.org/protobuf/proto"
@@ -42,6 +43,15 @@ func (registry) Region(_ context.Context, code string) (model.Region, error) {
 type clock struct{}
 
 func (clock) Now() time.Time { return time.Date(2024, 12, 11, 10, 0, 0, 0, time.UTC) }
+
+// weekWindows ends every objection window a week after the close (the
+// calendar is tested on its own).
+type weekWindows struct{}
+
+func (weekWindows) Window(close time.Time, _ string, _ int32) (objection.Window, error) {
+	end := close.Add(7 * 24 * time.Hour)
+	return objection.Window{End: end, Local: end.Format(time.RFC3339)}, nil
+}
 
 // replica is one assessment replica's storage and use cases.
 type replica struct {
@@ -72,7 +82,7 @@ func openReplica(t testing.TB, js jetstream.JetStream, follow bool) replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return replica{st: st, app: app.New(cat, st.ForApp(cat), registry{}, clock{})}
+	return replica{st: st, app: app.New(cat, st.ForApp(cat), registry{}, clock{}, weekWindows{})}
 }
 
 func (r replica) record(t *testing.T, inst, total string, corrects uint64, requestID string) (app.Recorded, error) {

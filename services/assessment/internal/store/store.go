@@ -37,6 +37,7 @@ type Store struct {
 	rounds      jetstream.KeyValue
 	schemes     jetstream.KeyValue
 	assessments jetstream.Stream
+	roundEvents jetstream.Stream
 	view        *View
 	fences      fences
 	roundCache  roundCache
@@ -80,10 +81,11 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 	if !s.assessments.CachedInfo().Config.AllowAtomicPublish {
 		return nil, fmt.Errorf("stream %s does not allow atomic batches: NATS 2.12 or newer is needed (BatchRecordAssessments stores a batch whole or not at all)", events.Assessments)
 	}
-	for _, name := range []string{events.Rounds, events.Awards} {
-		if _, err = natsx.EnsureStream(ctx, js, events.StreamConfig(name, replicas)); err != nil {
-			return nil, err
-		}
+	if s.roundEvents, err = natsx.EnsureStream(ctx, js, events.StreamConfig(events.Rounds, replicas)); err != nil {
+		return nil, err
+	}
+	if _, err = natsx.EnsureStream(ctx, js, events.StreamConfig(events.Awards, replicas)); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -383,3 +383,20 @@ func (s *Store) lastOfRound(ctx context.Context, schemeID string, year int32) (m
 		}
 	}
 }
+
+// provinces returns the distinct province codes of a round's latest
+// records, sorted.
+func (v *View) provinces(roundID string) []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	seen := map[uint32]bool{}
+	var out []string
+	for _, sl := range v.byRound[roundID] {
+		if !seen[sl.province] {
+			seen[sl.province] = true
+			out = append(out, v.codes.name(sl.province))
+		}
+	}
+	sort.Strings(out)
+	return out
+}

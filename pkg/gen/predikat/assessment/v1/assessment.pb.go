@@ -450,7 +450,10 @@ type Assessment struct {
 	// Who made it: the authenticated principal.
 	RecordedBy string `protobuf:"bytes,22,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	// When JetStream stored it.
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// The objection whose acceptance made this revision (its reason is the
+	// reviewer's); empty otherwise.
+	ObjectionId   string `protobuf:"bytes,24,opt,name=objection_id,json=objectionId,proto3" json:"objection_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -644,6 +647,13 @@ func (x *Assessment) GetRecordTime() *timestamppb.Timestamp {
 		return x.RecordTime
 	}
 	return nil
+}
+
+func (x *Assessment) GetObjectionId() string {
+	if x != nil {
+		return x.ObjectionId
+	}
+	return ""
 }
 
 // ComputeAssessmentRequest asks for a dry-run computation.
@@ -1907,7 +1917,7 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x05notes\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x05notes\x126\n" +
 	"\x06source\x18\a \x01(\v2\x1e.predikat.assessment.v1.SourceR\x06source:\xcb\x01\xbaH\xc7\x01\x1a\xc4\x01\n" +
 	"2assessment_input.adjustments_need_dimension_scores\x12Sadjustments apply only to dimension scores (a reported total already includes them)\x1a9size(this.adjustments) == 0 || has(this.dimension_scores)B\x0f\n" +
-	"\x06result\x12\x05\xbaH\x02\b\x01\"\xd3\a\n" +
+	"\x06result\x12\x05\xbaH\x02\b\x01\"\xf6\a\n" +
 	"\n" +
 	"Assessment\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x12\x1b\n" +
@@ -1937,7 +1947,8 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\vrecorded_by\x18\x16 \x01(\tR\n" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordTime\"\xa7\x02\n" +
+	"recordTime\x12!\n" +
+	"\fobjection_id\x18\x18 \x01(\tR\vobjectionId\"\xa7\x02\n" +
 	"\x18ComputeAssessmentRequest\x12E\n" +
 	"\tscheme_id\x18\x01 \x01(\tB(\xbaH%r#2!^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$R\bschemeId\x12G\n" +
 	"\aversion\x18\x02 \x01(\tB+\xbaH(r&2$^[0-9a-z]([0-9a-z-]{0,30}[0-9a-z])?$H\x00R\aversion\x12!\n" +

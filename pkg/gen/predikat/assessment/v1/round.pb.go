@@ -121,9 +121,12 @@ type Round struct {
 	// When it was last closed; absent while never closed.
 	CloseTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	// When it was published; absent until then.
-	PublishTime   *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PublishTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	// Why it was published while objections were open or a window ran;
+	// empty when it waited for them.
+	PublishForceReason string `protobuf:"bytes,19,opt,name=publish_force_reason,json=publishForceReason,proto3" json:"publish_force_reason,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Round) Reset() {
@@ -280,6 +283,13 @@ func (x *Round) GetPublishTime() *timestamppb.Timestamp {
 		return x.PublishTime
 	}
 	return nil
+}
+
+func (x *Round) GetPublishForceReason() string {
+	if x != nil {
+		return x.PublishForceReason
+	}
+	return ""
 }
 
 // CreateRoundRequest opens a round.
@@ -863,7 +873,11 @@ type PublishRoundRequest struct {
 	// award granted. Optional.
 	Ceremony *Ceremony `protobuf:"bytes,2,opt,name=ceremony,proto3" json:"ceremony,omitempty"`
 	// Official presenting the awards; copied onto every rule award. Optional.
-	PresentedBy   *PresentedBy `protobuf:"bytes,3,opt,name=presented_by,json=presentedBy,proto3" json:"presented_by,omitempty"`
+	PresentedBy *PresentedBy `protobuf:"bytes,3,opt,name=presented_by,json=presentedBy,proto3" json:"presented_by,omitempty"`
+	// Publish although an objection is open or an institution's objection
+	// window still runs, and why (kept on the round and in RoundPublished).
+	// Empty: such a round is FailedPrecondition, naming what it waits for.
+	ForceReason   string `protobuf:"bytes,4,opt,name=force_reason,json=forceReason,proto3" json:"force_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -917,6 +931,13 @@ func (x *PublishRoundRequest) GetPresentedBy() *PresentedBy {
 		return x.PresentedBy
 	}
 	return nil
+}
+
+func (x *PublishRoundRequest) GetForceReason() string {
+	if x != nil {
+		return x.ForceReason
+	}
+	return ""
 }
 
 // PublishRoundResponse returns the published round and what was granted.
@@ -987,7 +1008,7 @@ var File_predikat_assessment_v1_round_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_round_proto_rawDesc = "" +
 	"\n" +
-	"\"predikat/assessment/v1/round.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/assessment/v1/common.proto\"\xca\x05\n" +
+	"\"predikat/assessment/v1/round.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/assessment/v1/common.proto\"\xfc\x05\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tscheme_id\x18\x02 \x01(\tR\bschemeId\x12%\n" +
@@ -1011,7 +1032,8 @@ const file_predikat_assessment_v1_round_proto_rawDesc = "" +
 	"createTime\x129\n" +
 	"\n" +
 	"close_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x12=\n" +
-	"\fpublish_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\"\xab\x05\n" +
+	"\fpublish_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\x120\n" +
+	"\x14publish_force_reason\x18\x13 \x01(\tR\x12publishForceReason\"\xab\x05\n" +
 	"\x12CreateRoundRequest\x12E\n" +
 	"\tscheme_id\x18\x01 \x01(\tB(\xbaH%r#2!^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$R\bschemeId\x12\x1f\n" +
 	"\x04year\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\x12U\n" +
@@ -1047,11 +1069,12 @@ const file_predikat_assessment_v1_round_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"J\n" +
 	"\x13ReopenRoundResponse\x123\n" +
-	"\x05round\x18\x01 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\"\xe9\x01\n" +
+	"\x05round\x18\x01 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\"\x96\x02\n" +
 	"\x13PublishRoundRequest\x12L\n" +
 	"\bround_id\x18\x01 \x01(\tB1\xbaH.r,2*^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$R\aroundId\x12<\n" +
 	"\bceremony\x18\x02 \x01(\v2 .predikat.assessment.v1.CeremonyR\bceremony\x12F\n" +
-	"\fpresented_by\x18\x03 \x01(\v2#.predikat.assessment.v1.PresentedByR\vpresentedBy\"\x9b\x01\n" +
+	"\fpresented_by\x18\x03 \x01(\v2#.predikat.assessment.v1.PresentedByR\vpresentedBy\x12+\n" +
+	"\fforce_reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vforceReason\"\x9b\x01\n" +
 	"\x14PublishRoundResponse\x123\n" +
 	"\x05round\x18\x01 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\x12%\n" +
 	"\x0eawards_granted\x18\x02 \x01(\x05R\rawardsGranted\x12'\n" +

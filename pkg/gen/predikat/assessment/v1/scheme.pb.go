@@ -249,9 +249,16 @@ type Scheme struct {
 	// principal) and when; empty for a built-in version. Ignored on input.
 	RegisteredBy string `protobuf:"bytes,19,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
 	// Output only: when the version was registered.
-	RegisterTime  *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RegisterTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
+	// Working days an assessed institution has, after the round closes, to
+	// object to its provisional result (sanggahan), counted in the
+	// institution's province time zone (WIB, WITA, WIT) without weekends,
+	// national holidays and cuti bersama. PublishRound waits for every
+	// institution's window unless a round manager forces it with a reason.
+	// 0: the version takes no objections.
+	ObjectionWindowWorkingDays int32 `protobuf:"varint,21,opt,name=objection_window_working_days,json=objectionWindowWorkingDays,proto3" json:"objection_window_working_days,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *Scheme) Reset() {
@@ -422,6 +429,13 @@ func (x *Scheme) GetRegisterTime() *timestamppb.Timestamp {
 		return x.RegisterTime
 	}
 	return nil
+}
+
+func (x *Scheme) GetObjectionWindowWorkingDays() int32 {
+	if x != nil {
+		return x.ObjectionWindowWorkingDays
+	}
+	return 0
 }
 
 // Scale is the range and precision of a scheme's scores.
@@ -1437,7 +1451,7 @@ var File_predikat_assessment_v1_scheme_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/registry/v1/registry.proto\"\xef\x06\n" +
+	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/registry/v1/registry.proto\"\xbd\a\n" +
 	"\x06Scheme\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
@@ -1467,7 +1481,8 @@ const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\vsource_note\x18\x12 \x01(\tR\n" +
 	"sourceNote\x12#\n" +
 	"\rregistered_by\x18\x13 \x01(\tR\fregisteredBy\x12?\n" +
-	"\rregister_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime\"]\n" +
+	"\rregister_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime\x12L\n" +
+	"\x1dobjection_window_working_days\x18\x15 \x01(\x05B\t\xbaH\x06\x1a\x04\x18<(\x00R\x1aobjectionWindowWorkingDays\"]\n" +
 	"\x05Scale\x12\x10\n" +
 	"\x03min\x18\x01 \x01(\tR\x03min\x12\x10\n" +
 	"\x03max\x18\x02 \x01(\tR\x03max\x12\x1c\n" +

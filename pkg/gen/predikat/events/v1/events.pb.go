@@ -842,11 +842,142 @@ func (x *AwardRevoked) GetAward() *v11.Award {
 	return nil
 }
 
+// ObjectionFiled: an institution objected to its provisional result. The
+// first message on the objection's subject (expected subject sequence 0).
+type ObjectionFiled struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id "<round_id>/<objection_id>/filed" (= ce-id = Nats-Msg-Id).
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was filed.
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	// The objection, OPEN.
+	Objection     *v11.Objection `protobuf:"bytes,3,opt,name=objection,proto3" json:"objection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObjectionFiled) Reset() {
+	*x = ObjectionFiled{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectionFiled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectionFiled) ProtoMessage() {}
+
+func (x *ObjectionFiled) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectionFiled.ProtoReflect.Descriptor instead.
+func (*ObjectionFiled) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ObjectionFiled) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ObjectionFiled) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *ObjectionFiled) GetObjection() *v11.Objection {
+	if x != nil {
+		return x.Objection
+	}
+	return nil
+}
+
+// ObjectionDecided: a reviewer accepted or rejected an objection; an
+// accepted one corrected the record first (its AssessmentRecorded carries
+// the objection id). The last message on the objection's subject.
+type ObjectionDecided struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id "<round_id>/<objection_id>/decided" (= ce-id = Nats-Msg-Id).
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was decided.
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	// The objection, ACCEPTED or REJECTED.
+	Objection     *v11.Objection `protobuf:"bytes,3,opt,name=objection,proto3" json:"objection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObjectionDecided) Reset() {
+	*x = ObjectionDecided{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectionDecided) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectionDecided) ProtoMessage() {}
+
+func (x *ObjectionDecided) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectionDecided.ProtoReflect.Descriptor instead.
+func (*ObjectionDecided) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ObjectionDecided) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ObjectionDecided) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *ObjectionDecided) GetObjection() *v11.Objection {
+	if x != nil {
+		return x.Objection
+	}
+	return nil
+}
+
 var File_predikat_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
+	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a&predikat/assessment/v1/objection.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
 	"\x12InstitutionChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -913,7 +1044,17 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x123\n" +
-	"\x05award\x18\x03 \x01(\v2\x1d.predikat.assessment.v1.AwardR\x05award*\x91\x01\n" +
+	"\x05award\x18\x03 \x01(\v2\x1d.predikat.assessment.v1.AwardR\x05award\"\xa7\x01\n" +
+	"\x0eObjectionFiled\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12?\n" +
+	"\tobjection\x18\x03 \x01(\v2!.predikat.assessment.v1.ObjectionR\tobjection\"\xa9\x01\n" +
+	"\x10ObjectionDecided\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12?\n" +
+	"\tobjection\x18\x03 \x01(\v2!.predikat.assessment.v1.ObjectionR\tobjection*\x91\x01\n" +
 	"\x0fRoundChangeType\x12!\n" +
 	"\x1dROUND_CHANGE_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ROUND_CHANGE_TYPE_CREATED\x10\x01\x12\x1c\n" +
@@ -933,7 +1074,7 @@ func file_predikat_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_predikat_events_v1_events_proto_goTypes = []any{
 	(RoundChangeType)(0),          // 0: predikat.events.v1.RoundChangeType
 	(*InstitutionChanged)(nil),    // 1: predikat.events.v1.InstitutionChanged
@@ -944,44 +1085,51 @@ var file_predikat_events_v1_events_proto_goTypes = []any{
 	(*RoundCorrected)(nil),        // 6: predikat.events.v1.RoundCorrected
 	(*AwardGranted)(nil),          // 7: predikat.events.v1.AwardGranted
 	(*AwardRevoked)(nil),          // 8: predikat.events.v1.AwardRevoked
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(v1.ChangeType)(0),            // 10: predikat.registry.v1.ChangeType
-	(*v1.Institution)(nil),        // 11: predikat.registry.v1.Institution
-	(*fieldmaskpb.FieldMask)(nil), // 12: google.protobuf.FieldMask
-	(*v11.Assessment)(nil),        // 13: predikat.assessment.v1.Assessment
-	(*v11.PeerGroup)(nil),         // 14: predikat.assessment.v1.PeerGroup
-	(*v11.Scale)(nil),             // 15: predikat.assessment.v1.Scale
-	(*v11.Band)(nil),              // 16: predikat.assessment.v1.Band
-	(*v11.Round)(nil),             // 17: predikat.assessment.v1.Round
-	(*v11.Award)(nil),             // 18: predikat.assessment.v1.Award
+	(*ObjectionFiled)(nil),        // 9: predikat.events.v1.ObjectionFiled
+	(*ObjectionDecided)(nil),      // 10: predikat.events.v1.ObjectionDecided
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(v1.ChangeType)(0),            // 12: predikat.registry.v1.ChangeType
+	(*v1.Institution)(nil),        // 13: predikat.registry.v1.Institution
+	(*fieldmaskpb.FieldMask)(nil), // 14: google.protobuf.FieldMask
+	(*v11.Assessment)(nil),        // 15: predikat.assessment.v1.Assessment
+	(*v11.PeerGroup)(nil),         // 16: predikat.assessment.v1.PeerGroup
+	(*v11.Scale)(nil),             // 17: predikat.assessment.v1.Scale
+	(*v11.Band)(nil),              // 18: predikat.assessment.v1.Band
+	(*v11.Round)(nil),             // 19: predikat.assessment.v1.Round
+	(*v11.Award)(nil),             // 20: predikat.assessment.v1.Award
+	(*v11.Objection)(nil),         // 21: predikat.assessment.v1.Objection
 }
 var file_predikat_events_v1_events_proto_depIdxs = []int32{
-	9,  // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
-	10, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
-	11, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
-	12, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
-	9,  // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
-	13, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
-	14, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
-	15, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
-	16, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
-	9,  // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
+	11, // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
+	12, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
+	13, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
+	14, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
+	11, // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
+	15, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
+	16, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	17, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
+	18, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
+	11, // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
-	17, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
+	19, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
 	4,  // 12: predikat.events.v1.RoundChanged.fences:type_name -> predikat.events.v1.AssessmentFence
-	9,  // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
-	17, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
+	11, // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
+	19, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
 	4,  // 15: predikat.events.v1.RoundPublished.fences:type_name -> predikat.events.v1.AssessmentFence
-	9,  // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
-	9,  // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
-	18, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
-	9,  // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
-	18, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	11, // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
+	11, // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
+	20, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
+	11, // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
+	20, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
+	11, // 21: predikat.events.v1.ObjectionFiled.event_time:type_name -> google.protobuf.Timestamp
+	21, // 22: predikat.events.v1.ObjectionFiled.objection:type_name -> predikat.assessment.v1.Objection
+	11, // 23: predikat.events.v1.ObjectionDecided.event_time:type_name -> google.protobuf.Timestamp
+	21, // 24: predikat.events.v1.ObjectionDecided.objection:type_name -> predikat.assessment.v1.Objection
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_predikat_events_v1_events_proto_init() }
@@ -995,7 +1143,7 @@ func file_predikat_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_events_v1_events_proto_rawDesc), len(file_predikat_events_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
