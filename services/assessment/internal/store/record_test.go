@@ -14,8 +14,8 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
-	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"google.golang.org/protobuf/proto"
 )
