@@ -360,11 +360,18 @@ func TestPolicyFile(t *testing.T) {
 		}
 	}
 	for _, r := range Roles() {
-		if !slices.Equal(byGroup[r], []string{r}) {
+		want := []string{r}
+		if r == "institution" {
+			// Bound only to one institution's account, never to a group
+			// any token could claim.
+			want = nil
+		}
+		if !slices.Equal(byGroup[r], want) {
 			t.Errorf("group %s -> %v", r, byGroup[r])
 		}
 	}
-	wantP := map[string]string{ServiceURI("assessment"): "service", ServiceURI("ranking"): "service", UserURI("admin"): "admin", UserURI("reader"): "reader"}
+	wantP := map[string]string{ServiceURI("assessment"): "service", ServiceURI("ranking"): "service", UserURI("admin"): "admin", UserURI("reader"): "reader",
+		DevInstitutionAccount: "institution"}
 	for pr, r := range wantP {
 		if !slices.Equal(byPrincipal[pr], []string{r}) {
 			t.Errorf("%s -> %v, want %s", pr, byPrincipal[pr], r)
@@ -397,5 +404,23 @@ func TestPolicyLoadsWithAuth(t *testing.T) {
 		if got := p.Roles(c.pr); !slices.Equal(got, c.want) {
 			t.Errorf("%s: roles %v, want %v", c.pr.ID, got, c.want)
 		}
+	}
+	// The institution account reads and objects for its own institution
+	// only, and never unscoped (a leaderboard names no institution).
+	hss := auth.Principal{ID: DevInstitutionAccount, Via: auth.ViaJWT}
+	own := auth.Scope{Scheme: "ombudsman", Institution: DevInstitution}
+	for _, perm := range []string{"assessments.read", "boards.read", "objections.file", "objections.read"} {
+		if err := p.Check(hss, perm, own); err != nil {
+			t.Errorf("institution account, %s on its own: %v", perm, err)
+		}
+		if err := p.Check(hss, perm, auth.Scope{Scheme: "ombudsman", Institution: "pemkab-tapin"}); err == nil {
+			t.Errorf("institution account, %s on another institution: allowed", perm)
+		}
+		if err := p.Check(hss, perm, auth.Scope{Scheme: "ombudsman"}); err == nil {
+			t.Errorf("institution account, %s on no institution: allowed", perm)
+		}
+	}
+	if err := p.Check(hss, "objections.decide", own); err == nil {
+		t.Error("institution account decides its own objection")
 	}
 }

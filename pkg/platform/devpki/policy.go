@@ -18,16 +18,29 @@ type role struct {
 // roles is the dev policy's roles, in the order the file lists them.
 var roles = []role{
 	{"public", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "assessments.read.published", "boards.read.published"}},
-	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read"}},
+	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read", "objections.read"}},
 	{"registry-editor", []string{"registry.read", "registry.regions.write", "registry.institutions.write"}},
 	{"assessor", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "assessments.compute", "assessments.record"}},
-	{"round-manager", []string{"schemes.read", "rounds.read", "rounds.manage", "registry.read"}},
+	{"round-manager", []string{"schemes.read", "rounds.read", "rounds.manage", "registry.read", "objections.read"}},
+	// A reviewer decides objections, never on a record it assessed (the
+	// service checks that on every decision).
+	{"reviewer", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "objections.read", "objections.decide"}},
+	// An institution's own account: bound to its institution (the binding
+	// names it), it reads its provisional result and rank and objects.
+	{"institution", []string{"assessments.read", "boards.read", "objections.read", "objections.file"}},
 	{"scheme-registrar", []string{"schemes.read", "schemes.register"}},
 	{"award-officer", []string{"awards.read", "awards.manage", "registry.read"}},
 	{"operator", []string{"boards.rebuild", "boards.read"}},
 	{"service", []string{"registry.read", "registry.watch"}},
 	{"admin", []string{"*"}},
 }
+
+// The dev policy's institution account: the principal of a dev token with
+// subject "hss", bound to the institution role of DevInstitution.
+const (
+	DevInstitutionAccount = "user:hss"
+	DevInstitution        = "pemkab-hss"
+)
 
 // Roles are the role names of the dev policy: `predikat token --role`
 // takes one of them.
@@ -63,8 +76,14 @@ func policyYAML() string {
 	fmt.Fprintf(&b, "  - principals: [%s]\n    roles: [service]\n", strings.Join(services, ", "))
 	fmt.Fprintf(&b, "  - principals: [%s]\n    roles: [admin]\n", UserURI("admin"))
 	fmt.Fprintf(&b, "  - principals: [%s]\n    roles: [reader]\n", UserURI("reader"))
+	b.WriteString("  # An institution's own account: the token subject hss (`predikat token --role public\n")
+	b.WriteString("  # --subject hss`) reads the provisional result of Hulu Sungai Selatan and objects to it.\n")
+	fmt.Fprintf(&b, "  - principals: [%s]\n    roles: [institution]\n    institutions: [%s]\n", DevInstitutionAccount, DevInstitution)
 	b.WriteString("  # one group per role, for dev tokens: `predikat token --role X` puts X in the token's groups\n")
 	for _, r := range roles {
+		if r.name == "institution" {
+			continue // only ever bound to one institution, as above
+		}
 		fmt.Fprintf(&b, "  - groups: [%s]\n    roles: [%s]\n", r.name, r.name)
 	}
 	return b.String()

@@ -34,6 +34,7 @@ import (
 var services = []protoreflect.FileDescriptor{
 	registryv1.File_predikat_registry_v1_registry_proto,
 	assessmentv1.File_predikat_assessment_v1_assessment_proto,
+	assessmentv1.File_predikat_assessment_v1_objection_proto,
 	rankingv1.File_predikat_ranking_v1_ranking_proto,
 }
 
@@ -129,7 +130,11 @@ func (e *env) walk(t *testing.T, md protoreflect.MethodDescriptor, f fixture) {
 	}
 
 	before := e.settled(t)
-	resp, err := invoke(ctxT(t), e.bearer(addr, f.role, f.role), md, req)
+	allowed := e.bearer(addr, f.role, f.role)
+	if f.subject != "" {
+		allowed = e.bearer(addr, f.subject)
+	}
+	resp, err := invoke(ctxT(t), allowed, md, req)
 	if err != nil {
 		t.Fatalf("as %s: %v", f.role, err)
 	}

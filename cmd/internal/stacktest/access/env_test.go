@@ -58,6 +58,8 @@ type env struct {
 
 	// Values one fixture produces and a later one needs.
 	awardID string
+	// objectionID is the objection the FileObjection fixture filed.
+	objectionID string
 }
 
 func newEnv(t *testing.T) *env {
@@ -71,6 +73,7 @@ func newEnv(t *testing.T) *env {
 	e.addrs = map[protoreflect.FullName]string{
 		registryv1.File_predikat_registry_v1_registry_proto.Services().Get(0).FullName():       regAddr,
 		assessmentv1.File_predikat_assessment_v1_assessment_proto.Services().Get(0).FullName(): asmAddr,
+		assessmentv1.File_predikat_assessment_v1_objection_proto.Services().Get(0).FullName():  asmAddr,
 		rankingv1.File_predikat_ranking_v1_ranking_proto.Services().Get(0).FullName():          rankAddr,
 	}
 	e.reg = registryv1.NewRegistryServiceClient(e.admin(regAddr))

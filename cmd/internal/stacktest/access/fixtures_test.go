@@ -29,7 +29,11 @@ type fixture struct {
 	// role is the dev policy group (and token subject) of the narrowest
 	// role holding the permission: the call succeeds with its token.
 	role   string
-	effect effect
+	// subject, if set, is the token subject of the allowed call instead,
+	// with no groups: an identity the policy binds by name (an
+	// institution's account, bound to its institution alone).
+	subject string
+	effect  effect
 	// setup, if set, brings the state to where the call succeeds (run
 	// before all three calls: a refused one must be refused from a state
 	// where the allowed one would have worked).
@@ -42,6 +46,7 @@ type fixture struct {
 const (
 	regSvc  = "predikat.registry.v1.RegistryService."
 	asmSvc  = "predikat.assessment.v1.AssessmentService."
+	objSvc  = "predikat.assessment.v1.ObjectionService."
 	rankSvc = "predikat.ranking.v1.RankingService."
 )
 
@@ -209,6 +214,42 @@ func assessmentFixtures() []fixture {
 		{method: asmSvc + "ReopenRound", role: "round-manager", effect: logged,
 			req:   static(&assessmentv1.ReopenRoundRequest{RoundId: round23, Reason: "uji akses"}),
 			check: roundState(assessmentv1.RoundState_ROUND_STATE_OPEN)},
+		// Objections need the round CLOSED, before it is published.
+		{method: objSvc + "FileObjection", role: "institution", subject: "hss", effect: logged,
+			setup: func(t *testing.T, e *env) {
+				if _, err := e.asm.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: round23}); err != nil {
+					t.Fatalf("close %s to object: %v", round23, err)
+				}
+			},
+			req: static(&assessmentv1.FileObjectionRequest{RoundId: round23, InstitutionId: "pemkab-hss", Reasons: "uji akses",
+				Evidence: []string{"SK 1/2024"}, RequestId: "access-objection"}),
+			check: func(e *env, m proto.Message) error {
+				o := m.(*assessmentv1.FileObjectionResponse).GetObjection()
+				e.objectionID = o.GetId()
+				return errors.Join(want(o.GetState() == assessmentv1.ObjectionState_OBJECTION_STATE_OPEN, "not OPEN"), actorIs(o.GetFiledBy(), "hss"))
+			}},
+		{method: objSvc + "GetObjection", role: "reader",
+			req: func(_ *testing.T, e *env) proto.Message {
+				return &assessmentv1.GetObjectionRequest{RoundId: round23, InstitutionId: "pemkab-hss", ObjectionId: e.objectionID}
+			},
+			check: func(e *env, m proto.Message) error {
+				return want(m.(*assessmentv1.GetObjectionResponse).GetObjection().GetId() == e.objectionID, "another objection")
+			}},
+		{method: objSvc + "ListObjections", role: "reader",
+			req: static(&assessmentv1.ListObjectionsRequest{RoundId: round23}),
+			check: func(_ *env, m proto.Message) error {
+				r := m.(*assessmentv1.ListObjectionsResponse)
+				return want(len(r.GetObjections()) == 1 && r.GetWindowEnd() != nil, "not one objection and a window")
+			}},
+		{method: objSvc + "DecideObjection", role: "reviewer", effect: logged,
+			req: func(_ *testing.T, e *env) proto.Message {
+				return &assessmentv1.DecideObjectionRequest{RoundId: round23, InstitutionId: "pemkab-hss", ObjectionId: e.objectionID,
+					Decision: assessmentv1.ObjectionState_OBJECTION_STATE_REJECTED, Reasons: "tidak terbukti", RequestId: "access-decide"}
+			},
+			check: func(_ *env, m proto.Message) error {
+				o := m.(*assessmentv1.DecideObjectionResponse).GetObjection()
+				return errors.Join(want(o.GetState() == assessmentv1.ObjectionState_OBJECTION_STATE_REJECTED, "not REJECTED"), actorIs(o.GetDecidedBy(), "reviewer"))
+			}},
 		{method: asmSvc + "PublishRound", role: "round-manager", effect: logged,
 			setup: func(t *testing.T, e *env) {
 				if _, err := e.asm.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: round23}); err != nil {
