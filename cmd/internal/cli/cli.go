@@ -103,6 +103,7 @@ type session struct {
 	conns    []*grpc.ClientConn
 	reg      registryv1.RegistryServiceClient
 	asm      assessmentv1.AssessmentServiceClient
+	obj      assessmentv1.ObjectionServiceClient
 	rank     rankingv1.RankingServiceClient
 	progress bool
 }
@@ -373,6 +374,7 @@ func (s *session) dial(uses service) error {
 			s.reg = registryv1.NewRegistryServiceClient(cc)
 		case useAssessment:
 			s.asm = assessmentv1.NewAssessmentServiceClient(cc)
+			s.obj = assessmentv1.NewObjectionServiceClient(cc)
 		case useRanking:
 			s.rank = rankingv1.NewRankingServiceClient(cc)
 		}

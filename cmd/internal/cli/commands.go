@@ -223,6 +223,40 @@ Sent twice, the same correction is one revision.`,
 		setup: cmdAssessmentsCorrect,
 	},
 	{
+		path: "objections file", uses: useAssessment,
+		summary: "object to an institution's provisional result (sanggahan)",
+		about: `Files an objection to an institution's result in a CLOSED round, within
+the objection window of the round's scheme version (working days after the
+close, in the institution's province time zone, without weekends, national
+holidays and cuti bersama). An institution's own account may object for its
+institution only. --evidence may be repeated. Sent twice, the same objection
+is filed once.`,
+		examples: []string{
+			`predikat objections file --round ombudsman-2024 --institution pemkab-hss --reasons "the complaint register of 2024 was not counted" --evidence "SK Bupati 12/2024"`,
+		},
+		setup: cmdObjectionsFile,
+	},
+	{
+		path: "objections list", uses: useAssessment, read: true,
+		summary:  "list a round's objections and when its last window ends",
+		examples: []string{"predikat objections list --round ombudsman-2024", "predikat objections list --round ombudsman-2024 --state open --json"},
+		setup:    cmdObjectionsList,
+	},
+	{
+		path: "objections decide", args: "OBJECTION", uses: useAssessment,
+		summary: "accept (with the corrected figure) or reject an objection",
+		about: `Decides an OPEN objection. --accept needs the corrected result (--total or
+--band): the record is corrected with the objection as its reason and
+re-ranked. --reject keeps the record. A reviewer who recorded any revision
+of the result may not decide. PublishRound waits until every objection is
+decided and every window has ended (or a round manager forces it).`,
+		examples: []string{
+			`predikat objections decide obj-abcdefghijklmnop --round ombudsman-2024 --institution pemkab-hss --accept --total 97,10 --reasons "register verified"`,
+			`predikat objections decide obj-abcdefghijklmnop --round ombudsman-2024 --institution pemkab-hss --reject --reasons "no evidence"`,
+		},
+		setup: cmdObjectionsDecide,
+	},
+	{
 		path: "board", uses: useRanking, read: true,
 		summary: "a leaderboard: rank, institution, score, band",
 		about: `Prints a leaderboard of a scheme, year and peer group, best first, with
