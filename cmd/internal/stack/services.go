@@ -108,6 +108,10 @@ type ServicesOptions struct {
 	// the state the service serves from. A process is seen only once its
 	// health reports SERVING.
 	OnServing func(name, addr string)
+	// Now, if set, is the in-process assessment service's clock of round
+	// transitions and objection deadlines: a test runs an assessment
+	// year, windows and all, in seconds. Nil: the wall clock.
+	Now func() time.Time
 }
 
 // Services runs Predikat's services on one NATS, in either mode. One that
@@ -279,7 +283,7 @@ func (s *Services) wiring(name, addr, registryAddr string) (runFunc, error) {
 	case Assessment:
 		return func(ctx context.Context, up func(string)) error {
 			return assessment.Run(ctx, assessment.Config{Addr: addr, Security: security.Dev(s.o.PKI, name), NATS: nc, Replicas: 1, RegistryAddr: registryAddr, Logger: log, OnServing: up,
-				Metrics: metrics.Config{Addr: s.o.MetricsAddrs[name]}})
+				Metrics: metrics.Config{Addr: s.o.MetricsAddrs[name]}, Now: s.o.Now})
 		}, nil
 	case Ranking:
 		rdb, err := s.rankingRedis()
