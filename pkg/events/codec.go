@@ -50,6 +50,7 @@ const (
 	TypeAwardGranted       = "predikat.events.v1.AwardGranted"
 	TypeAwardRevoked       = "predikat.events.v1.AwardRevoked"
 	TypeInstitutionChanged = "predikat.events.v1.InstitutionChanged"
+	TypeCeremonyHeld       = "predikat.events.v1.CeremonyHeld"
 )
 
 // Event is what every event message body has.
@@ -80,6 +81,8 @@ func newEvent(ceType string) (Event, bool) {
 		return &eventsv1.AwardRevoked{}, true
 	case TypeInstitutionChanged:
 		return &eventsv1.InstitutionChanged{}, true
+	case TypeCeremonyHeld:
+		return &eventsv1.CeremonyHeld{}, true
 	}
 	return nil, false
 }

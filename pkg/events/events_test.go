@@ -1,6 +1,7 @@
 package events
 
 import (
+	"slices"
 	"testing"
 
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
@@ -135,7 +136,7 @@ func TestNewMsgHeadersAndDecode(t *testing.T) {
 // Every CloudEvents type constant names a real message, so a renamed
 // message fails here rather than on a subscriber.
 func TestTypesAreMessages(t *testing.T) {
-	for _, ty := range []string{TypeAssessmentRecorded, TypeRoundChanged, TypeRoundPublished, TypeRoundCorrected, TypeObjectionFiled, TypeObjectionDecided, TypeAwardGranted, TypeAwardRevoked, TypeInstitutionChanged} {
+	for _, ty := range []string{TypeAssessmentRecorded, TypeRoundChanged, TypeRoundPublished, TypeRoundCorrected, TypeObjectionFiled, TypeObjectionDecided, TypeAwardGranted, TypeAwardRevoked, TypeInstitutionChanged, TypeCeremonyHeld} {
 		ev, ok := newEvent(ty)
 		if !ok || TypeOf(ev) != ty {
 			t.Errorf("type %s: %v", ty, ev)
@@ -191,5 +192,29 @@ func TestObjectionSubject(t *testing.T) {
 		if matches(f, subj) {
 			t.Errorf("state filter %s matches an objection", f)
 		}
+	}
+}
+
+func TestCeremonySubject(t *testing.T) {
+	subj := CeremonyHeldSubject("63", "cer-abcdefghijklmnop")
+	if !matches(CeremonyAll, subj) || !matches(CeremonyHeldAll, subj) {
+		t.Fatalf("%s outside CEREMONIES", subj)
+	}
+	for _, f := range []string{CeremonyHeldFilter(""), CeremonyHeldFilter("63")} {
+		if !matches(f, subj) {
+			t.Errorf("%s does not match %s", f, subj)
+		}
+	}
+	if matches(CeremonyHeldFilter("64"), subj) {
+		t.Errorf("province filter 64 matches %s", subj)
+	}
+	if got := CeremonyHeldSubject("", "cer-abcdefghijklmnop"); !matches(CeremonyHeldFilter(National), got) {
+		t.Errorf("a ceremony without a province is not national: %s", got)
+	}
+	if !slices.Contains(StreamNames(), Ceremonies) || StreamConfig(Ceremonies, 1).Subjects[0] != CeremonyAll {
+		t.Errorf("CEREMONIES is not a stream of %s", CeremonyAll)
+	}
+	if c := StreamConfig(Ceremonies, 1); !c.DenyDelete || !c.DenyPurge {
+		t.Errorf("CEREMONIES is not an audit log: %+v", c)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // subjectLiteral finds a string literal that starts a Predikat NATS subject.
 // Protobuf package names (predikat.registry.v1, predikat.events.v1) are not
 // subjects and do not match.
-var subjectLiteral = regexp.MustCompile(`["` + "`" + `]predikat\.(assessment|round|award|registry|institution|audit)\.([a-z*>][^"` + "`" + `]*)`)
+var subjectLiteral = regexp.MustCompile(`["` + "`" + `]predikat\.(assessment|round|award|ceremony|registry|institution|audit)\.([a-z*>][^"` + "`" + `]*)`)
 
 // TestNoSubjectLiteralsElsewhere keeps this package the one place that
 // spells a subject: any other non-test Go file of the repository that does

@@ -11,6 +11,8 @@ const (
 	Assessments = "ASSESSMENTS"
 	Rounds      = "ROUNDS"
 	Awards      = "AWARDS"
+	// Ceremonies holds CeremonyHeld: one message per ceremony held.
+	Ceremonies = "CEREMONIES"
 )
 
 // DedupWindow is how long JetStream remembers a Nats-Msg-Id. Services also
@@ -23,10 +25,11 @@ var streamSubjects = map[string]string{
 	Assessments: AssessmentAll,
 	Rounds:      RoundAll,
 	Awards:      AwardAll,
+	Ceremonies:  CeremonyAll,
 }
 
 // StreamNames lists every stream, in the order services create them.
-func StreamNames() []string { return []string{Assessments, Rounds, Awards} }
+func StreamNames() []string { return []string{Assessments, Rounds, Awards, Ceremonies} }
 
 // StreamConfig returns the settings of a stream. Every stream is an audit
 // log: nothing is ever deleted or purged. Direct get stays off: on a

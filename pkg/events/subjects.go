@@ -55,6 +55,14 @@ const (
 	// awardFilterT is the award filter over the tokens after the verb:
 	// verb, scheme, year, province, kind, institution; award id any.
 	awardFilterT = "predikat.award.%s.%s.%s.%s.%s.%s.*"
+
+	CeremonyAll = "predikat.ceremony.>"
+
+	// CeremonyHeldT is the one subject of one ceremony's CeremonyHeld,
+	// published expecting it empty, so a ceremony is announced held once.
+	// province ("00" national), ceremony id.
+	CeremonyHeldT   = "predikat.ceremony.held.%s.%s"
+	CeremonyHeldAll = "predikat.ceremony.held.>"
 )
 
 // Subject tokens.
@@ -353,4 +361,18 @@ func yearToken(y int32) string {
 		return Any
 	}
 	return strconv.Itoa(int(y))
+}
+
+// CeremonyHeldSubject is where the hold of one ceremony is announced.
+func CeremonyHeldSubject(provinceCode, ceremonyID string) string {
+	if provinceCode == "" {
+		provinceCode = National
+	}
+	return fmt.Sprintf(CeremonyHeldT, provinceCode, ceremonyID)
+}
+
+// CeremonyHeldFilter matches the ceremonies held in one province ("00":
+// national ones); empty matches every province.
+func CeremonyHeldFilter(provinceCode string) string {
+	return "predikat.ceremony.held." + orAny(provinceCode) + ".*"
 }

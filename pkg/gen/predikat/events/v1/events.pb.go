@@ -973,11 +973,78 @@ func (x *ObjectionDecided) GetObjection() *v11.Objection {
 	return nil
 }
 
+// CeremonyHeld is sent once when a ceremony is recorded as held, with the
+// awards presented at it, on predikat.ceremony.held.<province>.<ceremony_id>
+// of the CEREMONIES stream.
+type CeremonyHeld struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id "ceremony/<ceremony_id>/held" (= ce-id = Nats-Msg-Id).
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the hold was recorded.
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	// The ceremony, HELD, with every award presented: award id, institution
+	// id and name, title.
+	Ceremony      *v11.AwardCeremony `protobuf:"bytes,3,opt,name=ceremony,proto3" json:"ceremony,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CeremonyHeld) Reset() {
+	*x = CeremonyHeld{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CeremonyHeld) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CeremonyHeld) ProtoMessage() {}
+
+func (x *CeremonyHeld) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CeremonyHeld.ProtoReflect.Descriptor instead.
+func (*CeremonyHeld) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CeremonyHeld) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CeremonyHeld) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *CeremonyHeld) GetCeremony() *v11.AwardCeremony {
+	if x != nil {
+		return x.Ceremony
+	}
+	return nil
+}
+
 var File_predikat_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a&predikat/assessment/v1/objection.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
+	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a%predikat/assessment/v1/ceremony.proto\x1a&predikat/assessment/v1/objection.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
 	"\x12InstitutionChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1054,7 +1121,12 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12?\n" +
-	"\tobjection\x18\x03 \x01(\v2!.predikat.assessment.v1.ObjectionR\tobjection*\x91\x01\n" +
+	"\tobjection\x18\x03 \x01(\v2!.predikat.assessment.v1.ObjectionR\tobjection\"\xa7\x01\n" +
+	"\fCeremonyHeld\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12A\n" +
+	"\bceremony\x18\x03 \x01(\v2%.predikat.assessment.v1.AwardCeremonyR\bceremony*\x91\x01\n" +
 	"\x0fRoundChangeType\x12!\n" +
 	"\x1dROUND_CHANGE_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ROUND_CHANGE_TYPE_CREATED\x10\x01\x12\x1c\n" +
@@ -1074,7 +1146,7 @@ func file_predikat_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_predikat_events_v1_events_proto_goTypes = []any{
 	(RoundChangeType)(0),          // 0: predikat.events.v1.RoundChangeType
 	(*InstitutionChanged)(nil),    // 1: predikat.events.v1.InstitutionChanged
@@ -1087,49 +1159,53 @@ var file_predikat_events_v1_events_proto_goTypes = []any{
 	(*AwardRevoked)(nil),          // 8: predikat.events.v1.AwardRevoked
 	(*ObjectionFiled)(nil),        // 9: predikat.events.v1.ObjectionFiled
 	(*ObjectionDecided)(nil),      // 10: predikat.events.v1.ObjectionDecided
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(v1.ChangeType)(0),            // 12: predikat.registry.v1.ChangeType
-	(*v1.Institution)(nil),        // 13: predikat.registry.v1.Institution
-	(*fieldmaskpb.FieldMask)(nil), // 14: google.protobuf.FieldMask
-	(*v11.Assessment)(nil),        // 15: predikat.assessment.v1.Assessment
-	(*v11.PeerGroup)(nil),         // 16: predikat.assessment.v1.PeerGroup
-	(*v11.Scale)(nil),             // 17: predikat.assessment.v1.Scale
-	(*v11.Band)(nil),              // 18: predikat.assessment.v1.Band
-	(*v11.Round)(nil),             // 19: predikat.assessment.v1.Round
-	(*v11.Award)(nil),             // 20: predikat.assessment.v1.Award
-	(*v11.Objection)(nil),         // 21: predikat.assessment.v1.Objection
+	(*CeremonyHeld)(nil),          // 11: predikat.events.v1.CeremonyHeld
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(v1.ChangeType)(0),            // 13: predikat.registry.v1.ChangeType
+	(*v1.Institution)(nil),        // 14: predikat.registry.v1.Institution
+	(*fieldmaskpb.FieldMask)(nil), // 15: google.protobuf.FieldMask
+	(*v11.Assessment)(nil),        // 16: predikat.assessment.v1.Assessment
+	(*v11.PeerGroup)(nil),         // 17: predikat.assessment.v1.PeerGroup
+	(*v11.Scale)(nil),             // 18: predikat.assessment.v1.Scale
+	(*v11.Band)(nil),              // 19: predikat.assessment.v1.Band
+	(*v11.Round)(nil),             // 20: predikat.assessment.v1.Round
+	(*v11.Award)(nil),             // 21: predikat.assessment.v1.Award
+	(*v11.Objection)(nil),         // 22: predikat.assessment.v1.Objection
+	(*v11.AwardCeremony)(nil),     // 23: predikat.assessment.v1.AwardCeremony
 }
 var file_predikat_events_v1_events_proto_depIdxs = []int32{
-	11, // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
-	12, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
-	13, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
-	14, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
-	11, // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
-	15, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
-	16, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
-	17, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
-	18, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
-	11, // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
+	12, // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
+	13, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
+	14, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
+	15, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
+	12, // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
+	16, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
+	17, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	18, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
+	19, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
+	12, // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
-	19, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
+	20, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
 	4,  // 12: predikat.events.v1.RoundChanged.fences:type_name -> predikat.events.v1.AssessmentFence
-	11, // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
-	19, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
+	12, // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
+	20, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
 	4,  // 15: predikat.events.v1.RoundPublished.fences:type_name -> predikat.events.v1.AssessmentFence
-	11, // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
-	11, // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
-	20, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
-	11, // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
-	20, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
-	11, // 21: predikat.events.v1.ObjectionFiled.event_time:type_name -> google.protobuf.Timestamp
-	21, // 22: predikat.events.v1.ObjectionFiled.objection:type_name -> predikat.assessment.v1.Objection
-	11, // 23: predikat.events.v1.ObjectionDecided.event_time:type_name -> google.protobuf.Timestamp
-	21, // 24: predikat.events.v1.ObjectionDecided.objection:type_name -> predikat.assessment.v1.Objection
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	12, // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
+	12, // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
+	21, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
+	12, // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
+	21, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
+	12, // 21: predikat.events.v1.ObjectionFiled.event_time:type_name -> google.protobuf.Timestamp
+	22, // 22: predikat.events.v1.ObjectionFiled.objection:type_name -> predikat.assessment.v1.Objection
+	12, // 23: predikat.events.v1.ObjectionDecided.event_time:type_name -> google.protobuf.Timestamp
+	22, // 24: predikat.events.v1.ObjectionDecided.objection:type_name -> predikat.assessment.v1.Objection
+	12, // 25: predikat.events.v1.CeremonyHeld.event_time:type_name -> google.protobuf.Timestamp
+	23, // 26: predikat.events.v1.CeremonyHeld.ceremony:type_name -> predikat.assessment.v1.AwardCeremony
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_predikat_events_v1_events_proto_init() }
@@ -1143,7 +1219,7 @@ func file_predikat_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_events_v1_events_proto_rawDesc), len(file_predikat_events_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
