@@ -68,5 +68,26 @@ func (f *Files) ensureNATSPasswords(log *slog.Logger) error {
 		}
 		log.Info("dev PKI: created a NATS password", "user", u, "file", f.NATSPassword(u))
 	}
-	return nil
+	return f.writeNATSEnv()
+}
+
+// NATSEnv is the passwords of every NATS user as the environment a NATS
+// server's configuration reads them from (NATS_PASSWORD_<USER>=...), one
+// per line: the compose stack's NATS takes it as its env_file.
+func (f *Files) NATSEnv() string { return f.path("nats-users.env") }
+
+// writeNATSEnv writes NATSEnv from the password files, whenever they are
+// ensured, so it never disagrees with them.
+func (f *Files) writeNATSEnv() error {
+	var b strings.Builder
+	b.WriteString("# The dev NATS users' passwords, for a NATS server whose configuration reads\n")
+	b.WriteString("# $NATS_PASSWORD_<USER> (deploy/compose). Written from the nats-*.pass files.\n")
+	for _, u := range NATSUsers {
+		pw, err := f.ReadNATSPassword(u)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "NATS_PASSWORD_%s=%s\n", strings.ToUpper(u), pw)
+	}
+	return writeFile(f.NATSEnv(), []byte(b.String()), 0o600)
 }
