@@ -289,12 +289,17 @@ func (h DecideObjectionHandler) correctRecord(ctx context.Context, r model.Round
 		CorrectsRevision: latestRevision(revs), Reason: objection.CorrectionReason(o, cmd.Reasons),
 		RequestID: objection.CorrectionRequestID(o.ID), By: cmd.By, ObjectionID: o.ID,
 	}
-	// A retry after the correction was stored: it names the revision it
-	// corrected then, not the one it made.
+	// A retry after the correction was stored (the decision cut short): a
+	// correction of the unpublished round is done; one of the published
+	// round goes through again, which replays it and finishes its awards.
 	for _, a := range revs {
-		if a.RequestID == rec.RequestID {
-			rec.CorrectsRevision = a.Revision - 1
+		if a.RequestID != rec.RequestID {
+			continue
 		}
+		if !a.AfterPublication {
+			return a, nil
+		}
+		rec.CorrectsRevision = a.Revision - 1
 	}
 	if r.State == model.RoundPublished {
 		c, err := h.correct.Handle(ctx, rec)

@@ -228,3 +228,34 @@ func TestPublishForcedKeepsTheReason(t *testing.T) {
 		t.Fatalf("the correction was announced %d times", len(f.store.corrected))
 	}
 }
+
+// A decision cut short between the correction and the decision is finished
+// by sending it again: the reviewer's own correction does not make them
+// the record's assessor, and it is stored once.
+func TestDecisionCutShortIsFinished(t *testing.T) {
+	f := closedRound(t)
+	ctx := context.Background()
+	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
+		Decision: model.ObjectionAccepted, Reasons: "verified", Input: &model.Input{ReportedTotal: "81.25"}, RequestID: "d1", By: "reviewer"}
+	// The correction as the first try stored it before stopping.
+	r, _ := f.store.Round(ctx, "ombudsman-2024")
+	revs, err := f.app.DecideObjection.allRevisions(ctx, RecordKey{SchemeID: "ombudsman", Year: 2024, InstitutionID: "kab-banjar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.app.DecideObjection.correctRecord(ctx, r, filed.Objection, accept, revs); err != nil {
+		t.Fatal(err)
+	}
+	appends := f.store.appends
+	got, err := f.app.DecideObjection.Handle(ctx, accept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Objection.State != model.ObjectionAccepted || got.Correction.Revision != 2 || f.store.appends != appends {
+		t.Fatalf("finished decision %+v, %d more appends", got, f.store.appends-appends)
+	}
+}

@@ -80,6 +80,11 @@ func CheckDecidable(o model.Objection, reviewer string, revisions []*model.Asses
 		return fault.Preconditionf("objection %s was already %s by %s", o.ID, o.State, o.DecidedBy)
 	}
 	for _, a := range revisions {
+		// This objection's own correction, stored by a decision cut short
+		// before it was recorded, is the reviewer's, not an assessment.
+		if a.ObjectionID == o.ID {
+			continue
+		}
 		if a.RecordedBy == reviewer {
 			return fault.Deniedf("%s recorded revision %d of the result of %s in round %s, and so may not decide objection %s to it: another reviewer decides",
 				reviewer, a.Revision, o.InstitutionID, o.RoundID, o.ID)

@@ -95,6 +95,12 @@ func TestCheckDecidable(t *testing.T) {
 	if err := CheckDecidable(o, "user:budi", revs); !fault.Is(err, fault.Denied) || !strings.Contains(err.Error(), "revision 2") {
 		t.Fatalf("an assessor decided: %v", err)
 	}
+	// The objection's own correction, by the reviewer deciding it, does
+	// not count as an assessment.
+	own := append(revs, &model.Assessment{Revision: 3, RecordedBy: "user:siti", ObjectionID: o.ID})
+	if err := CheckDecidable(o, "user:siti", own); err != nil {
+		t.Fatalf("the reviewer's own correction: %v", err)
+	}
 	o.State, o.DecidedBy = model.ObjectionRejected, "user:siti"
 	if err := CheckDecidable(o, "user:ani", revs); !fault.Is(err, fault.Precondition) || !strings.Contains(err.Error(), "REJECTED by user:siti") {
 		t.Fatalf("decided twice: %v", err)
