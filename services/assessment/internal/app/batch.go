@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
 )
 
@@ -51,57 +53,43 @@ func (h BatchRecordHandler) Handle(ctx context.Context, cmd BatchRecord) ([]Reco
 // try decides every record on the round as it is now, then stores the new
 // ones in one batch.
 func (h BatchRecordHandler) try(ctx context.Context, cmd BatchRecord, fresh bool) ([]Recorded, error) {
-	rc := h.rec
-	r, err := rc.round(ctx, cmd.RoundID, round.CheckRecordable)
+	r, err := h.rec.round(ctx, cmd.RoundID, round.CheckRecordable)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Recorded, len(cmd.Records))
+	decided := make([]*Append, len(cmd.Records))
+	errs := make([]error, len(cmd.Records))
+	// Each record is decided on its own (its tip, the registry's word on
+	// its institution, its result): in parallel, so a batch waits for the
+	// slowest lookups, not their sum. The first failure in the batch's
+	// order is the answer, whatever finished first.
+	sem := make(chan struct{}, decideParallel)
+	var wg sync.WaitGroup
+	for i := range cmd.Records {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			decided[i], out[i], errs[i] = h.decide(ctx, r, cmd, i, fresh)
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return nil, err
+	}
 	var todo []Append
 	var at []int
-	for i, c := range cmd.Records {
-		c.RoundID = cmd.RoundID
-		fp := c.fingerprint(false)
-		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: c.InstitutionID}
-		tip, err := rc.store.Tip(ctx, key, r, c.RequestID, fresh)
-		if err != nil {
-			return nil, err
+	for i, a := range decided {
+		if a != nil {
+			todo = append(todo, *a)
+			at = append(at, i)
 		}
-		if tip.Same != nil {
-			done, _, err := replayed(tip.Same, c.RequestID, fp)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = Recorded{Assessment: done}
-			continue
-		}
-		if tip.Revision > 0 {
-			// Stored before: a retry is answered, anything else is a
-			// correction, which goes one by one with its reason.
-			done, _, err := rc.replayOr(ctx, key, c.RequestID, fp, fault.Conflictf(
-				"records[%d]: %s already has a record (revision %d) from another request: a correction goes one by one (RecordAssessment with corrects_revision and a reason)",
-				i, c.InstitutionID, tip.Revision))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = Recorded{Assessment: done}
-			continue
-		}
-		if err := round.CheckRecordable(r); err != nil {
-			return nil, err
-		}
-		a, err := rc.compose(ctx, r, c, false)
-		if err != nil {
-			return nil, fmt.Errorf("records[%d] (%s): %w", i, c.InstitutionID, err)
-		}
-		a.RequestFingerprint = fp
-		todo = append(todo, Append{Assessment: a, Tip: tip, Fence: r})
-		at = append(at, i)
 	}
 	if len(todo) == 0 {
 		return out, nil
 	}
-	stored, err := rc.store.AppendBatch(ctx, todo, r)
+	stored, err := h.rec.store.AppendBatch(ctx, todo, r)
 	if err != nil {
 		return nil, err
 	}
@@ -109,4 +97,52 @@ func (h BatchRecordHandler) try(ctx context.Context, cmd BatchRecord, fresh bool
 		out[at[j]] = Recorded{Assessment: a, Created: true}
 	}
 	return out, nil
+}
+
+// decideParallel bounds the records of a batch decided at once: enough to
+// overlap the registry lookups, few enough not to flood the registry.
+const decideParallel = 16
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decide decides record i of the batch on round r: the answer of a record
+// stored before under its request id (out), or the new record to store.
+func (h BatchRecordHandler) decide(ctx context.Context, r model.Round, cmd BatchRecord, i int, fresh bool) (*Append, Recorded, error) {
+	rc := h.rec
+	c := cmd.Records[i]
+	c.RoundID = cmd.RoundID
+	fp := c.fingerprint(false)
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: c.InstitutionID}
+	tip, err := rc.store.Tip(ctx, key, r, c.RequestID, fresh)
+	if err != nil {
+		return nil, Recorded{}, err
+	}
+	if tip.Same != nil {
+		done, _, err := replayed(tip.Same, c.RequestID, fp)
+		return nil, Recorded{Assessment: done}, err
+	}
+	if tip.Revision > 0 {
+		// Stored before: a retry is answered, anything else is a
+		// correction, which goes one by one with its reason.
+		done, _, err := rc.replayOr(ctx, key, c.RequestID, fp, fault.Conflictf(
+			"records[%d]: %s already has a record (revision %d) from another request: a correction goes one by one (RecordAssessment with corrects_revision and a reason)",
+			i, c.InstitutionID, tip.Revision))
+		return nil, Recorded{Assessment: done}, err
+	}
+	if err := round.CheckRecordable(r); err != nil {
+		return nil, Recorded{}, err
+	}
+	a, err := rc.compose(ctx, r, c, false)
+	if err != nil {
+		return nil, Recorded{}, fmt.Errorf("records[%d] (%s): %w", i, c.InstitutionID, err)
+	}
+	a.RequestFingerprint = fp
+	return &Append{Assessment: a, Tip: tip, Fence: r}, Recorded{}, nil
 }
