@@ -29,7 +29,7 @@ const RankingRedisBase = "rk:v2:"
 // KV buckets, as the services name them (services/*/internal/store).
 var (
 	registryBuckets   = []string{"registry_institutions", "registry_identities", "registry_regions", "registry_requests"}
-	assessmentBuckets = []string{"assessment_rounds", "assessment_schemes"}
+	assessmentBuckets = []string{"assessment_rounds", "assessment_schemes", "assessment_ceremonies"}
 )
 
 // streamRead is what a reader of stream needs of the JetStream API:
@@ -82,7 +82,7 @@ func NATSPermissions(user string) (*server.Permissions, error) {
 		sub = inbox
 		deny = []string{"predikat.>"}
 	case Assessment:
-		pub = []string{events.AssessmentAll, events.RoundAll, events.AwardAll}
+		pub = []string{events.AssessmentAll, events.RoundAll, events.AwardAll, events.CeremonyAll}
 		for _, s := range events.StreamNames() {
 			pub = append(pub, streamOwn(s)...)
 		}

@@ -423,4 +423,21 @@ func TestPolicyLoadsWithAuth(t *testing.T) {
 	if err := p.Check(hss, "objections.decide", own); err == nil {
 		t.Error("institution account decides its own objection")
 	}
+	// Anyone reads ceremonies and verifies a certificate; only an award
+	// officer plans and holds ceremonies.
+	officer := auth.Principal{ID: "user:dev-officer", Groups: []string{"award-officer"}, Via: auth.ViaJWT}
+	public := auth.Principal{ID: "user:dev-public", Groups: []string{"public"}, Via: auth.ViaJWT}
+	for _, pr := range []auth.Principal{public, {ID: UserURI("reader"), Via: auth.ViaMTLS}} {
+		for _, perm := range []string{"ceremonies.read", "certificates.verify", "awards.read"} {
+			if err := p.Check(pr, perm, auth.Scope{}); err != nil {
+				t.Errorf("%s, %s: %v", pr.ID, perm, err)
+			}
+		}
+		if err := p.Check(pr, "ceremonies.manage", auth.Scope{}); err == nil {
+			t.Errorf("%s manages ceremonies", pr.ID)
+		}
+	}
+	if err := p.Check(officer, "ceremonies.manage", auth.Scope{}); err != nil {
+		t.Errorf("award officer, ceremonies.manage: %v", err)
+	}
 }

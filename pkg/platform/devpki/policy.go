@@ -17,8 +17,8 @@ type role struct {
 
 // roles is the dev policy's roles, in the order the file lists them.
 var roles = []role{
-	{"public", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "assessments.read.published", "boards.read.published"}},
-	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read", "objections.read"}},
+	{"public", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "assessments.read.published", "boards.read.published", "ceremonies.read", "certificates.verify"}},
+	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read", "objections.read", "ceremonies.read", "certificates.verify"}},
 	{"registry-editor", []string{"registry.read", "registry.regions.write", "registry.institutions.write"}},
 	{"assessor", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "assessments.compute", "assessments.record"}},
 	{"round-manager", []string{"schemes.read", "rounds.read", "rounds.manage", "registry.read", "objections.read"}},
@@ -29,7 +29,7 @@ var roles = []role{
 	// names it), it reads its provisional result and rank and objects.
 	{"institution", []string{"assessments.read", "boards.read", "objections.read", "objections.file"}},
 	{"scheme-registrar", []string{"schemes.read", "schemes.register"}},
-	{"award-officer", []string{"awards.read", "awards.manage", "registry.read"}},
+	{"award-officer", []string{"awards.read", "awards.manage", "registry.read", "ceremonies.read", "ceremonies.manage"}},
 	{"operator", []string{"boards.rebuild", "boards.read"}},
 	{"service", []string{"registry.read", "registry.watch"}},
 	{"admin", []string{"*"}},

@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mreg := metrics.NewRegistry()
 	metrics.Connected(mreg, "nats", cfg.NATS.IsConnected)
 	// The streams and the bucket this service writes: no leader, no write.
-	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds, "KV_"+store.BucketSchemes)...)
+	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds, "KV_"+store.BucketSchemes, "KV_"+store.BucketCeremonies)...)
 	st.OnAwardPublished(awardMetrics(mreg))
 	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
 	sec.Apply(&gopts)
@@ -122,6 +122,7 @@ func Run(ctx context.Context, cfg Config) error {
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		assessmentv1.RegisterAssessmentServiceServer(r, server.New(uc))
 		assessmentv1.RegisterObjectionServiceServer(r, server.NewObjections(uc))
+		assessmentv1.RegisterCeremonyServiceServer(r, server.NewCeremonies(uc))
 	})
 	if err := security.CheckDeclared(gs.GRPC()); err != nil {
 		return fmt.Errorf("assessment: %w", err)

@@ -22,6 +22,10 @@ type App struct {
 	FileObjection      FileObjectionHandler
 	DecideObjection    DecideObjectionHandler
 	ObjectionQueries   ObjectionQueries
+	CreateCeremony     CreateCeremonyHandler
+	HoldCeremony       HoldCeremonyHandler
+	CeremonyQueries    CeremonyQueries
+	Certificates       CertificateHandler
 }
 
 // New wires the use cases.
@@ -45,6 +49,10 @@ func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock, windows Windo
 		FileObjection:      FileObjectionHandler{catalog: cat, store: st, windows: windows, clock: clock},
 		DecideObjection:    DecideObjectionHandler{store: st, clock: clock, rec: rec, correct: correct},
 		ObjectionQueries:   ObjectionQueries{catalog: cat, store: st, windows: windows},
+		CreateCeremony:     CreateCeremonyHandler{store: st, clock: clock},
+		HoldCeremony:       HoldCeremonyHandler{store: st, clock: clock},
+		CeremonyQueries:    CeremonyQueries{store: st},
+		Certificates:       CertificateHandler{catalog: cat, store: st},
 	}
 }
 

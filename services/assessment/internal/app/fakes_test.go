@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/certificate"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
 	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 )
@@ -29,6 +30,9 @@ type fakeStore struct {
 	// beforeAppend runs inside Append before the fence is checked: a round
 	// changing while the caller computed.
 	beforeAppend func()
+	// ceremonies by id, and how many times each hold was announced.
+	ceremonies map[string]model.AwardCeremony
+	announces  map[string]int
 }
 
 func newFakeStore() *fakeStore {
@@ -466,4 +470,85 @@ func (c *movingClock) set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+func (f *fakeStore) CreateCeremony(_ context.Context, c model.AwardCeremony) (model.AwardCeremony, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ceremonies == nil {
+		f.ceremonies = map[string]model.AwardCeremony{}
+	}
+	if cur, ok := f.ceremonies[c.ID]; ok {
+		return cur, false, nil
+	}
+	c.Revision = 1
+	f.ceremonies[c.ID] = c
+	return c, true, nil
+}
+
+func (f *fakeStore) HoldCeremony(ctx context.Context, c model.AwardCeremony) (model.AwardCeremony, error) {
+	f.mu.Lock()
+	cur, ok := f.ceremonies[c.ID]
+	if !ok || cur.Revision != c.Revision {
+		f.mu.Unlock()
+		return model.AwardCeremony{}, fault.Conflictf("ceremony %s moved", c.ID)
+	}
+	c.Revision++
+	f.ceremonies[c.ID] = c
+	f.mu.Unlock()
+	return c, f.AnnounceHeld(ctx, c)
+}
+
+func (f *fakeStore) AnnounceHeld(_ context.Context, c model.AwardCeremony) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.announces == nil {
+		f.announces = map[string]int{}
+	}
+	f.announces[c.ID]++
+	return nil
+}
+
+func (f *fakeStore) Ceremony(_ context.Context, id string) (*model.AwardCeremony, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.ceremonies[id]
+	if !ok {
+		return nil, nil
+	}
+	return &c, nil
+}
+
+func (f *fakeStore) Ceremonies(context.Context) ([]model.AwardCeremony, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []model.AwardCeremony
+	for _, c := range f.ceremonies {
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (f *fakeStore) CeremonyOfAward(_ context.Context, awardID string) (*model.AwardCeremony, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.ceremonies {
+		for _, a := range c.Awards {
+			if c.State == model.CeremonyHeld && a.AwardID == awardID {
+				return &c, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeStore) AwardByCode(code string) (*model.Award, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range f.awards {
+		if certificate.Code(a.ID) == code {
+			return a, nil
+		}
+	}
+	return nil, fault.NotFoundf("no award has the verification code %s", code)
 }

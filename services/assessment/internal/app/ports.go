@@ -166,6 +166,7 @@ type Store interface {
 	AwardStore
 	SchemeStore
 	ObjectionStore
+	CeremonyStore
 }
 
 // SchemeStore keeps the scheme versions registered at run time.

@@ -370,3 +370,55 @@ func ObjectionFromProto(p *assessmentv1.Objection, schemeID string, year int32) 
 		CorrectionRevision: p.GetCorrectionRevision(), CorrectedTotal: p.GetCorrectedTotal(), CorrectedBandCode: p.GetCorrectedBandCode(),
 	}
 }
+
+// CeremonyAwardsToProto translates the awards presented at a ceremony.
+func CeremonyAwardsToProto(as []model.CeremonyAward) []*assessmentv1.CeremonyAward {
+	out := make([]*assessmentv1.CeremonyAward, len(as))
+	for i, a := range as {
+		out[i] = &assessmentv1.CeremonyAward{
+			AwardId: a.AwardID, InstitutionId: a.InstitutionID, InstitutionName: a.InstitutionName, Title: a.Title,
+			SchemeId: a.SchemeID, Year: a.Year, Score: a.Score, BandCode: a.BandCode, BandLabel: a.BandLabel, ProvinceCode: a.ProvinceCode,
+		}
+	}
+	return out
+}
+
+// CeremonyAwardsFromProto translates the awards presented at a ceremony.
+func CeremonyAwardsFromProto(ps []*assessmentv1.CeremonyAward) []model.CeremonyAward {
+	out := make([]model.CeremonyAward, len(ps))
+	for i, p := range ps {
+		out[i] = model.CeremonyAward{
+			AwardID: p.GetAwardId(), InstitutionID: p.GetInstitutionId(), InstitutionName: p.GetInstitutionName(), Title: p.GetTitle(),
+			SchemeID: p.GetSchemeId(), Year: p.GetYear(), Score: p.GetScore(), BandCode: p.GetBandCode(), BandLabel: p.GetBandLabel(),
+			ProvinceCode: p.GetProvinceCode(),
+		}
+	}
+	return out
+}
+
+// AwardCeremonyToProto translates a ceremony; nil stays nil. The request
+// fingerprints and the storage revision stay out: they are the store's.
+func AwardCeremonyToProto(c *model.AwardCeremony) *assessmentv1.AwardCeremony {
+	if c == nil {
+		return nil
+	}
+	return &assessmentv1.AwardCeremony{
+		Id: c.ID, Name: c.Name, Place: c.Place, Date: c.Date, ProvinceCode: c.ProvinceCode, Host: c.Host,
+		Presenter: PresentedByToProto(c.Presenter), Notes: c.Notes, State: assessmentv1.CeremonyState(c.State),
+		CreatedBy: c.CreatedBy, CreateTime: ts(c.CreateTime), Awards: CeremonyAwardsToProto(c.Awards),
+		HeldBy: c.HeldBy, HoldTime: ts(c.HoldTime), RequestId: c.RequestID, HoldRequestId: c.HoldRequestID,
+	}
+}
+
+// AwardCeremonyFromProto translates a ceremony; nil stays nil.
+func AwardCeremonyFromProto(p *assessmentv1.AwardCeremony) *model.AwardCeremony {
+	if p == nil {
+		return nil
+	}
+	return &model.AwardCeremony{
+		ID: p.GetId(), Name: p.GetName(), Place: p.GetPlace(), Date: p.GetDate(), ProvinceCode: p.GetProvinceCode(), Host: p.GetHost(),
+		Presenter: PresentedByFromProto(p.GetPresenter()), Notes: p.GetNotes(), State: model.CeremonyState(p.GetState()),
+		CreatedBy: p.GetCreatedBy(), CreateTime: fromTS(p.GetCreateTime()), Awards: CeremonyAwardsFromProto(p.GetAwards()),
+		HeldBy: p.GetHeldBy(), HoldTime: fromTS(p.GetHoldTime()), RequestID: p.GetRequestId(), HoldRequestID: p.GetHoldRequestId(),
+	}
+}

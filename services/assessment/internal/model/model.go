@@ -256,3 +256,55 @@ func (s RoundState) String() string {
 	}
 	return "ROUND_STATE_UNSPECIFIED"
 }
+
+// CeremonyState is PLANNED or HELD.
+type CeremonyState int32
+
+// Ceremony states.
+const (
+	CeremonyPlanned CeremonyState = 1
+	CeremonyHeld    CeremonyState = 2
+)
+
+// String is the state as the contract names it: PLANNED, HELD.
+func (s CeremonyState) String() string {
+	switch s {
+	case CeremonyPlanned:
+		return "PLANNED"
+	case CeremonyHeld:
+		return "HELD"
+	}
+	return "CEREMONY_STATE_UNSPECIFIED"
+}
+
+// CeremonyAward is an award as it stood when presented at a ceremony.
+type CeremonyAward struct {
+	AwardID, InstitutionID, InstitutionName, Title string
+	SchemeID                                       string
+	Year                                           int32
+	Score, BandCode, BandLabel, ProvinceCode       string
+}
+
+// AwardCeremony is an award ceremony kept as a record of its own: planned,
+// then held with the awards presented at it.
+type AwardCeremony struct {
+	ID, Name, Place, Date string
+	// ProvinceCode is where it is held ("00": national).
+	ProvinceCode, Host string
+	Presenter          *PresentedBy
+	Notes              string
+	State              CeremonyState
+	CreatedBy          string
+	CreateTime         time.Time
+	Awards             []CeremonyAward
+	HeldBy             string
+	HoldTime           time.Time
+	// The requests that created and held it, with their fingerprints: a
+	// retry gets the first answer, another request under the same id is
+	// refused.
+	RequestID, CreateFingerprint   string
+	HoldRequestID, HoldFingerprint string
+	// Revision is the storage revision it was read at: the hold expects it
+	// unchanged.
+	Revision uint64
+}

@@ -45,6 +45,10 @@ type Store struct {
 	log         *slog.Logger
 	now         func() time.Time
 	onAward     func(verb events.AwardVerb, took time.Duration)
+	// ceremonies is the ceremonies bucket; ceremonyIndex this replica's
+	// copy of it.
+	ceremonies    jetstream.KeyValue
+	ceremonyIndex ceremonyIndex
 }
 
 // Open creates or updates the bucket and streams this service owns.
@@ -87,6 +91,20 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 	if _, err = natsx.EnsureStream(ctx, js, events.StreamConfig(events.Awards, replicas)); err != nil {
 		return nil, err
 	}
+	if _, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket: BucketCeremonies, Description: "Predikat award ceremonies by id", History: 8,
+		Storage: jetstream.FileStorage, Replicas: replicas,
+	}); err != nil {
+		return nil, err
+	}
+	// A hold is decided on a read of its ceremony: from the leader, so a
+	// retry sees the hold it made.
+	if s.ceremonies, err = natsx.LeaderReadsKV(ctx, js, BucketCeremonies); err != nil {
+		return nil, err
+	}
+	if _, err = natsx.EnsureStream(ctx, js, events.StreamConfig(events.Ceremonies, replicas)); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -101,6 +119,9 @@ func (s *Store) Start(ctx context.Context) error {
 	}
 	if err := s.view.follow(ctx, s.js, s.log, s.viewEntry(ctx)); err != nil {
 		return fmt.Errorf("load assessments view: %w", err)
+	}
+	if err := s.watchCeremonies(ctx); err != nil {
+		return fmt.Errorf("watch ceremonies: %w", err)
 	}
 	return nil
 }

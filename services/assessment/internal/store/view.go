@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,7 +14,9 @@ import (
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/services/assessment/internal/certificate"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
 	"google.golang.org/protobuf/proto"
 )
@@ -39,6 +42,13 @@ type View struct {
 	fingerprints map[string]string
 
 	assessmentsFeed, awardsFeed *natsx.Follower
+
+	// certCodes holds, by certificate verification code, the award it
+	// resolves to; codeClashes the awards of a code two awards share (it
+	// then resolves to none). log reports a clash.
+	certCodes   map[string]string
+	codeClashes map[string][]string
+	log         *slog.Logger
 }
 
 // slot is what the view keeps of the latest revision of a record: where it
@@ -226,6 +236,7 @@ func (v *View) putAward(a *assessmentv1.Award, fingerprint string) {
 	if fingerprint != "" {
 		v.fingerprints[a.GetId()] = fingerprint
 	}
+	v.indexCode(a.GetId())
 	// A revocation always wins over the grant, whatever order they arrive in.
 	if cur := v.awards[a.GetId()]; cur.GetState() == assessmentv1.AwardState_AWARD_STATE_REVOKED {
 		return
@@ -238,6 +249,9 @@ func (v *View) putAward(a *assessmentv1.Award, fingerprint string) {
 // entry to keep: itself, or, when it was refused past a fence, the latest
 // revision before it that was not (nil: none).
 func (v *View) follow(ctx context.Context, js jetstream.JetStream, log *slog.Logger, accepted func(*stored) *entry) error {
+	v.mu.Lock()
+	v.log = log
+	v.mu.Unlock()
 	var err error
 	v.assessmentsFeed, err = natsx.Follow(ctx, js, events.Assessments, []string{events.AssessmentRecordedAll}, jetstream.DeliverLastPerSubjectPolicy, func(m jetstream.Msg) {
 		if md, err := m.Metadata(); err == nil && v.holds(m.Subject(), md.Sequence.Stream) {
@@ -399,4 +413,49 @@ func (v *View) provinces(roundID string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// indexCode puts an award's certificate verification code in the index;
+// call with v.mu held for writing. Codes are 60 bits of a hash, so two
+// awards sharing one is all but impossible; if it happens the code
+// resolves to neither (a certificate must never verify as another award),
+// and it is logged for an operator.
+func (v *View) indexCode(awardID string) {
+	if v.certCodes == nil {
+		v.certCodes, v.codeClashes = map[string]string{}, map[string][]string{}
+	}
+	code := certificate.Code(awardID)
+	cur, ok := v.certCodes[code]
+	if !ok {
+		v.certCodes[code] = awardID
+		return
+	}
+	if cur == awardID || slices.Contains(v.codeClashes[code], awardID) {
+		return
+	}
+	if len(v.codeClashes[code]) == 0 {
+		v.codeClashes[code] = []string{cur}
+	}
+	v.codeClashes[code] = append(v.codeClashes[code], awardID)
+	if v.log != nil {
+		v.log.Error("two awards share a certificate verification code: it resolves to neither", "code", code, "awards", v.codeClashes[code])
+	}
+}
+
+// awardOfCode returns the award a verification code (canonical form)
+// resolves to: fault.NotFound when none; an error when awards share it.
+func (v *View) awardOfCode(code string) (string, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if clash := v.codeClashes[code]; len(clash) > 0 {
+		if v.log != nil {
+			v.log.Error("verification of a code two awards share refused", "code", code, "awards", clash)
+		}
+		return "", fmt.Errorf("verification code %s belongs to %d awards, so it verifies none of them: report it to the operators", code, len(clash))
+	}
+	id, ok := v.certCodes[code]
+	if !ok {
+		return "", fault.NotFoundf("no award has the verification code %s: check it against the certificate (a mistyped code resolves to nothing)", code)
+	}
+	return id, nil
 }

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/predikat-id/predikat/pkg/events"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+	"github.com/predikat-id/predikat/services/assessment/internal/app"
+	"github.com/predikat-id/predikat/services/assessment/internal/ceremony"
+	"github.com/predikat-id/predikat/services/assessment/internal/certificate"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+)
+
+func (r replica) grant(t *testing.T, requestID string) *model.Award {
+	t.Helper()
+	g, err := r.app.GrantAward.Handle(context.Background(), app.GrantAward{InstitutionID: "kab-banjar", Title: "Penghargaan " + requestID,
+		Ceremony: &model.Ceremony{Name: "Rakor", Date: "2025-04-17"}, RequestID: requestID, By: "user:award-officer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Award
+}
+
+func (r replica) plan(t *testing.T, requestID string) model.AwardCeremony {
+	t.Helper()
+	got, err := r.app.CreateCeremony.Handle(context.Background(), app.CreateCeremony{Name: "Rapat Koordinasi " + requestID,
+		Place: "Gedung Mahligai Pancasila, Banjarmasin", Date: "2025-04-17", ProvinceCode: "63", Host: "Pemerintah Provinsi Kalimantan Selatan",
+		RequestID: requestID, By: "user:award-officer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Ceremony
+}
+
+// heldMessages is how many CeremonyHeld messages the stream holds for a
+// ceremony.
+func heldMessages(t *testing.T, st *Store, id string) uint64 {
+	t.Helper()
+	s, err := st.js.Stream(context.Background(), events.Ceremonies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj := events.CeremonyHeldSubject("63", id)
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Subjects[subj]
+}
+
+func TestCeremonyCreateHoldAndRetries(t *testing.T) {
+	js := natstest.Start(t).JetStream(t)
+	a := openReplica(t, js, true)
+	ctx := context.Background()
+	c := a.plan(t, "c1")
+	if c.State != model.CeremonyPlanned || c.Revision == 0 {
+		t.Fatalf("created %+v", c)
+	}
+	again, err := a.app.CreateCeremony.Handle(ctx, app.CreateCeremony{Name: "Rapat Koordinasi c1", Place: "Gedung Mahligai Pancasila, Banjarmasin",
+		Date: "2025-04-17", ProvinceCode: "63", Host: "Pemerintah Provinsi Kalimantan Selatan", RequestID: "c1", By: "someone else"})
+	if err != nil || again.Changed || again.Ceremony.CreatedBy != "user:award-officer" {
+		t.Fatalf("retried create = %+v, %v", again, err)
+	}
+	if _, err := a.app.CreateCeremony.Handle(ctx, app.CreateCeremony{Name: "Another", Date: "2025-04-18", ProvinceCode: "63", RequestID: "c1"}); !fault.Is(err, fault.Exists) {
+		t.Fatalf("same request id, another ceremony: %v", err)
+	}
+
+	aw1, aw2 := a.grant(t, "g1"), a.grant(t, "g2")
+	hold := app.HoldCeremony{CeremonyID: c.ID, AwardIDs: []string{aw1.ID, aw2.ID}, RequestID: "h1", By: "user:award-officer"}
+	held, err := a.app.HoldCeremony.Handle(ctx, hold)
+	if err != nil || !held.Changed || held.Ceremony.State != model.CeremonyHeld || len(held.Ceremony.Awards) != 2 {
+		t.Fatalf("hold = %+v, %v", held, err)
+	}
+	for range 2 {
+		if again, err := a.app.HoldCeremony.Handle(ctx, hold); err != nil || again.Changed {
+			t.Fatalf("retried hold = %+v, %v", again, err)
+		}
+	}
+	if n := heldMessages(t, a.st, c.ID); n != 1 {
+		t.Fatalf("%d CeremonyHeld messages, want 1", n)
+	}
+	other := hold
+	other.RequestID = "h2"
+	if _, err := a.app.HoldCeremony.Handle(ctx, other); !fault.Is(err, fault.Precondition) {
+		t.Fatalf("a second hold: %v, want FailedPrecondition", err)
+	}
+
+	// Read back as stored, from the bucket, and listed.
+	got, err := a.app.CeremonyQueries.Ceremony(ctx, c.ID)
+	if err != nil || got.State != model.CeremonyHeld || got.HoldFingerprint == "" || got.Awards[1].AwardID != aw2.ID {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+	list, err := a.app.CeremonyQueries.Ceremonies(ctx, ceremony.Filter{Year: 2025})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("listed %d, %v", len(list), err)
+	}
+
+	// A second replica learns the ceremony from the bucket and resolves
+	// the certificate of an award presented at it.
+	b := openReplica(t, js, true)
+	cert, err := b.app.Certificates.Certificate(ctx, aw1.ID)
+	if err != nil || cert.Ceremony == nil || cert.Ceremony.ID != c.ID {
+		t.Fatalf("certificate on another replica: %+v, %v", cert.Ceremony, err)
+	}
+	v, err := b.app.Certificates.Verify(ctx, cert.Code)
+	if err != nil || v.Award.ID != aw1.ID || !v.Valid || v.Ceremony.ID != c.ID {
+		t.Fatalf("verify on another replica: %+v, %v", v, err)
+	}
+}
+
+// A hold cut short between its write and its announcement (the service
+// killed there) is finished by sending it again: announced once.
+func TestCeremonyHoldCutShortBeforeItsEvent(t *testing.T) {
+	js := natstest.Start(t).JetStream(t)
+	a := openReplica(t, js, true)
+	ctx := context.Background()
+	c := a.plan(t, "c1")
+	aw := a.grant(t, "g1")
+	hold := app.HoldCeremony{CeremonyID: c.ID, AwardIDs: []string{aw.ID}, RequestID: "h1", By: "user:award-officer"}
+
+	// What HoldCeremony stores, without its announcement. (The request's
+	// fingerprint is the use case's; left empty, any retry under the
+	// request id matches, which is all this test needs.)
+	stored, err := a.st.ForApp(nil).Ceremony(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := ceremony.Apply(*stored, ceremony.Hold{Awards: []model.Award{*aw}, By: hold.By, RequestID: hold.RequestID,
+		Now: time.Date(2025, 4, 17, 10, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.storeHold(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if n := heldMessages(t, a.st, c.ID); n != 0 {
+		t.Fatalf("%d CeremonyHeld messages before the retry, want 0", n)
+	}
+	got, err := a.app.HoldCeremony.Handle(ctx, hold)
+	if err != nil || got.Ceremony.State != model.CeremonyHeld {
+		t.Fatalf("retry = %+v, %v", got, err)
+	}
+	if _, err := a.app.HoldCeremony.Handle(ctx, hold); err != nil {
+		t.Fatal(err)
+	}
+	if n := heldMessages(t, a.st, c.ID); n != 1 {
+		t.Fatalf("%d CeremonyHeld messages after the retries, want 1", n)
+	}
+}
+
+// Two awards sharing a verification code resolve to neither.
+func TestCodeClashResolvesToNeither(t *testing.T) {
+	v := newView()
+	v.mu.Lock()
+	v.indexCode("aw-one")
+	code := certificate.Code("aw-one")
+	// Forge the clash: the code already names another award.
+	v.certCodes[code] = "aw-other"
+	v.indexCode("aw-one")
+	v.mu.Unlock()
+	if _, err := v.awardOfCode(code); err == nil || !strings.Contains(err.Error(), "2 awards") {
+		t.Fatalf("a shared code resolved: %v", err)
+	}
+	if _, err := v.awardOfCode(certificate.Code("aw-none")); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("an unknown code: %v", err)
+	}
+}
