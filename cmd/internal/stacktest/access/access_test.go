@@ -35,6 +35,7 @@ var services = []protoreflect.FileDescriptor{
 	registryv1.File_predikat_registry_v1_registry_proto,
 	assessmentv1.File_predikat_assessment_v1_assessment_proto,
 	assessmentv1.File_predikat_assessment_v1_objection_proto,
+	assessmentv1.File_predikat_assessment_v1_ceremony_proto,
 	rankingv1.File_predikat_ranking_v1_ranking_proto,
 }
 
@@ -65,7 +66,7 @@ func accessOf(t testing.TB, md protoreflect.MethodDescriptor) *authv1.Access {
 // publicPerms are what the dev policy's "public" role holds: a caller
 // denied one of them must hold no role at all.
 var publicPerms = map[string]bool{"schemes.read": true, "rounds.read": true, "awards.read": true, "registry.read": true,
-	"assessments.read.published": true, "boards.read.published": true}
+	"assessments.read.published": true, "boards.read.published": true, "ceremonies.read": true, "certificates.verify": true}
 
 // deniedGroups are the groups of a token that lacks a method's permission:
 // "public" when public lacks it too, and its published-only form (an

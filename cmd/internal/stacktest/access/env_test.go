@@ -60,6 +60,9 @@ type env struct {
 	awardID string
 	// objectionID is the objection the FileObjection fixture filed.
 	objectionID string
+	// ceremonyID and certCode: the ceremony CreateCeremony planned and the
+	// verification code GetCertificate printed.
+	ceremonyID, certCode string
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,6 +77,7 @@ func newEnv(t *testing.T) *env {
 		registryv1.File_predikat_registry_v1_registry_proto.Services().Get(0).FullName():       regAddr,
 		assessmentv1.File_predikat_assessment_v1_assessment_proto.Services().Get(0).FullName(): asmAddr,
 		assessmentv1.File_predikat_assessment_v1_objection_proto.Services().Get(0).FullName():  asmAddr,
+		assessmentv1.File_predikat_assessment_v1_ceremony_proto.Services().Get(0).FullName():   asmAddr,
 		rankingv1.File_predikat_ranking_v1_ranking_proto.Services().Get(0).FullName():          rankAddr,
 	}
 	e.reg = registryv1.NewRegistryServiceClient(e.admin(regAddr))

@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -28,7 +29,7 @@ type fixture struct {
 	method protoreflect.FullName
 	// role is the dev policy group (and token subject) of the narrowest
 	// role holding the permission: the call succeeds with its token.
-	role   string
+	role string
 	// subject, if set, is the token subject of the allowed call instead,
 	// with no groups: an identity the policy binds by name (an
 	// institution's account, bound to its institution alone).
@@ -47,6 +48,7 @@ const (
 	regSvc  = "predikat.registry.v1.RegistryService."
 	asmSvc  = "predikat.assessment.v1.AssessmentService."
 	objSvc  = "predikat.assessment.v1.ObjectionService."
+	cerSvc  = "predikat.assessment.v1.CeremonyService."
 	rankSvc = "predikat.ranking.v1.RankingService."
 )
 
@@ -288,6 +290,56 @@ func awardFixtures() []fixture {
 			req: static(&assessmentv1.ListAwardsRequest{InstitutionId: "pemkab-hss"}),
 			check: func(_ *env, m proto.Message) error {
 				return want(len(m.(*assessmentv1.ListAwardsResponse).GetAwards()) >= 2, "missing the rule award or the manual one")
+			}},
+		// The manual award is presented at a ceremony, its certificate
+		// rendered and verified, before it is revoked.
+		{method: cerSvc + "CreateCeremony", role: "award-officer", effect: logged,
+			req: static(&assessmentv1.CreateCeremonyRequest{Name: "Rapat Koordinasi Uji Akses", Place: "Gedung Mahligai Pancasila, Banjarmasin",
+				Date: "2025-04-17", ProvinceCode: "63", Host: "Pemerintah Provinsi Kalimantan Selatan", RequestId: "access-ceremony"}),
+			check: func(e *env, m proto.Message) error {
+				c := m.(*assessmentv1.CreateCeremonyResponse).GetCeremony()
+				e.ceremonyID = c.GetId()
+				return errors.Join(want(c.GetState() == assessmentv1.CeremonyState_CEREMONY_STATE_PLANNED, "not PLANNED"), actorIs(c.GetCreatedBy(), "award-officer"))
+			}},
+		{method: cerSvc + "HoldCeremony", role: "award-officer", effect: logged,
+			req: func(_ *testing.T, e *env) proto.Message {
+				return &assessmentv1.HoldCeremonyRequest{CeremonyId: e.ceremonyID, AwardIds: []string{e.awardID}, RequestId: "access-hold"}
+			},
+			check: func(e *env, m proto.Message) error {
+				c := m.(*assessmentv1.HoldCeremonyResponse).GetCeremony()
+				return errors.Join(want(c.GetState() == assessmentv1.CeremonyState_CEREMONY_STATE_HELD && len(c.GetAwards()) == 1 &&
+					c.GetAwards()[0].GetAwardId() == e.awardID, "not HELD with the award"), actorIs(c.GetHeldBy(), "award-officer"))
+			}},
+		{method: cerSvc + "GetCeremony", role: "public",
+			req: func(_ *testing.T, e *env) proto.Message {
+				return &assessmentv1.GetCeremonyRequest{CeremonyId: e.ceremonyID}
+			},
+			check: func(e *env, m proto.Message) error {
+				return want(m.(*assessmentv1.GetCeremonyResponse).GetCeremony().GetId() == e.ceremonyID, "another ceremony")
+			}},
+		{method: cerSvc + "ListCeremonies", role: "public",
+			req: static(&assessmentv1.ListCeremoniesRequest{Year: 2025, ProvinceCode: "63"}),
+			check: func(e *env, m proto.Message) error {
+				cs := m.(*assessmentv1.ListCeremoniesResponse).GetCeremonies()
+				return want(len(cs) == 1 && cs[0].GetId() == e.ceremonyID && len(cs[0].GetAwards()) == 1, "not the one ceremony with its award")
+			}},
+		{method: cerSvc + "GetCertificate", role: "public",
+			req: func(_ *testing.T, e *env) proto.Message {
+				return &assessmentv1.GetCertificateRequest{AwardId: e.awardID}
+			},
+			check: func(e *env, m proto.Message) error {
+				r := m.(*assessmentv1.GetCertificateResponse)
+				e.certCode = r.GetVerificationCode()
+				return want(bytes.HasPrefix(r.GetPdf(), []byte("%PDF-")) && r.GetContentType() == "application/pdf" &&
+					r.GetCeremony().GetId() == e.ceremonyID && e.certCode != "", "not a PDF of the award at its ceremony")
+			}},
+		{method: cerSvc + "VerifyCertificate", role: "public",
+			req: func(_ *testing.T, e *env) proto.Message {
+				return &assessmentv1.VerifyCertificateRequest{Code: e.certCode}
+			},
+			check: func(e *env, m proto.Message) error {
+				r := m.(*assessmentv1.VerifyCertificateResponse)
+				return want(r.GetValid() && r.GetAward().GetId() == e.awardID && r.GetCeremony().GetId() == e.ceremonyID, "not the award, valid, at its ceremony")
 			}},
 		{method: asmSvc + "RevokeAward", role: "award-officer", effect: logged,
 			req: func(_ *testing.T, e *env) proto.Message {
