@@ -104,6 +104,7 @@ type session struct {
 	reg      registryv1.RegistryServiceClient
 	asm      assessmentv1.AssessmentServiceClient
 	obj      assessmentv1.ObjectionServiceClient
+	cer      assessmentv1.CeremonyServiceClient
 	rank     rankingv1.RankingServiceClient
 	progress bool
 }
@@ -375,6 +376,7 @@ func (s *session) dial(uses service) error {
 		case useAssessment:
 			s.asm = assessmentv1.NewAssessmentServiceClient(cc)
 			s.obj = assessmentv1.NewObjectionServiceClient(cc)
+			s.cer = assessmentv1.NewCeremonyServiceClient(cc)
 		case useRanking:
 			s.rank = rankingv1.NewRankingServiceClient(cc)
 		}

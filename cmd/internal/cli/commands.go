@@ -257,6 +257,58 @@ decided and every window has ended (or a round manager forces it).`,
 		setup: cmdObjectionsDecide,
 	},
 	{
+		path: "ceremonies create", uses: useAssessment,
+		summary: "plan an award ceremony: name, place, date, province, host, presenter",
+		about: `Plans a ceremony (PLANNED, no award yet): where and when, in which province
+(its time zone; 00 for a national ceremony), who hosts it and who presents the
+awards. Sent twice, the same ceremony is planned once.`,
+		examples: []string{
+			`predikat ceremonies create --name "Rapat Koordinasi Pelayanan Publik se-Kalimantan Selatan" --place "Gedung Mahligai Pancasila, Banjarmasin" --date 2025-04-17 --province 63 --host "Pemerintah Provinsi Kalimantan Selatan" --presented-by "Hasnuryadi Sulaiman" --office "Wakil Gubernur Kalimantan Selatan"`,
+		},
+		setup: cmdCeremoniesCreate,
+	},
+	{
+		path: "ceremonies hold", args: "CEREMONY", uses: useAssessment,
+		summary: "record a ceremony as held with the awards presented at it",
+		about: `Records a PLANNED ceremony as held with the awards presented at it (each
+granted, not revoked, and presented at no other ceremony); a CeremonyHeld
+event follows. A held ceremony does not change; sending the same hold again
+is the same answer.`,
+		examples: []string{"predikat ceremonies hold cer-abcdefghijklmnop --award aw-abcdefghijklmnopqrstuvwxyz --award aw-bcdefghijklmnopqrstuvwxyza"},
+		setup:    cmdCeremoniesHold,
+	},
+	{
+		path: "ceremonies list", uses: useAssessment, read: true,
+		summary:  "award ceremonies, newest first, with who received what",
+		examples: []string{"predikat ceremonies list", "predikat ceremonies list --year 2025 --province 63", "predikat ceremonies list --json"},
+		setup:    cmdCeremoniesList,
+	},
+	{
+		path: "ceremonies show", args: "CEREMONY", uses: useAssessment, read: true,
+		summary:  "one ceremony and every award presented: institution, title, score, band",
+		examples: []string{"predikat ceremonies show cer-abcdefghijklmnop"},
+		setup:    cmdCeremoniesShow,
+	},
+	{
+		path: "certificates get", args: "AWARD", uses: useAssessment, read: true,
+		summary: "the certificate (piagam) of an award as a PDF, with its verification code",
+		about: `Writes the certificate of a standing award as a one-page PDF: institution,
+award, score and band, the ceremony and presenter, and a verification code
+that "certificates verify" resolves to the award. A revoked award has no
+certificate.`,
+		examples: []string{"predikat certificates get aw-abcdefghijklmnopqrstuvwxyz --out piagam.pdf"},
+		setup:    cmdCertificatesGet,
+	},
+	{
+		path: "certificates verify", args: "CODE", uses: useAssessment, read: true,
+		summary: "check a certificate: the award its verification code resolves to",
+		about: `Resolves the code printed on a certificate to the award as stored: compare
+institution, title, score and ceremony with the paper. Case, spaces and
+dashes do not matter; a revoked award is reported void.`,
+		examples: []string{"predikat certificates verify PKT-7K3M-Q9XA-2BRT"},
+		setup:    cmdCertificatesVerify,
+	},
+	{
 		path: "board", uses: useRanking, read: true,
 		summary: "a leaderboard: rank, institution, score, band",
 		about: `Prints a leaderboard of a scheme, year and peer group, best first, with

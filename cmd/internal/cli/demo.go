@@ -14,6 +14,6 @@ func cmdDemoLoad(fs *flag.FlagSet, s *session) func(context.Context, []string) e
 			return err
 		}
 		log := slog.New(slog.NewTextHandler(s.err, nil))
-		return demo.Load(ctx, demo.Clients{Registry: s.reg, Assessment: s.asm}, log)
+		return demo.Load(ctx, demo.Clients{Registry: s.reg, Assessment: s.asm, Ceremonies: s.cer}, log)
 	}
 }

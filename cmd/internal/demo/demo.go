@@ -12,6 +12,7 @@
 //	data/rounds.json          rounds to create, close and publish (with ceremony)
 //	data/assessments/*.csv    predikat assessments import --round <scheme>-<year>
 //	data/awards.json          manual ceremony awards (GrantAward requests)
+//	data/ceremonies.json      ceremonies held with the awards presented at them
 //
 // Load is idempotent: institutions that exist are left alone, records and
 // manual awards carry deterministic request ids, and rounds move forward only
@@ -45,6 +46,9 @@ var files embed.FS
 type Clients struct {
 	Registry   registryv1.RegistryServiceClient
 	Assessment assessmentv1.AssessmentServiceClient
+	// Ceremonies, if set, gets the demo's ceremonies (served by the
+	// assessment service beside Assessment); nil leaves them out.
+	Ceremonies assessmentv1.CeremonyServiceClient
 }
 
 // Data is the parsed demo data.
@@ -56,6 +60,8 @@ type Data struct {
 	PastHeads map[string][]*registryv1.Head
 	Rounds    []Round
 	Awards    []*assessmentv1.GrantAwardRequest
+	// Ceremonies are held after the rounds and awards, in file order.
+	Ceremonies []Ceremony
 }
 
 // Round is one round to create, fill, close and publish.
@@ -83,6 +89,9 @@ func Parse() (*Data, error) {
 		return nil, err
 	}
 	if d.Awards, err = parseAwards(); err != nil {
+		return nil, err
+	}
+	if d.Ceremonies, err = parseCeremonies(); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -221,7 +230,14 @@ func Load(ctx context.Context, c Clients, log *slog.Logger) error {
 			return err
 		}
 	}
-	return loadAwards(ctx, c, log, d)
+	if err := loadAwards(ctx, c, log, d); err != nil {
+		return err
+	}
+	if c.Ceremonies == nil {
+		log.Info("demo ceremonies left out: no ceremony client")
+		return nil
+	}
+	return loadCeremonies(ctx, c, log, d)
 }
 
 func loadInstitutions(ctx context.Context, c Clients, log *slog.Logger, d *Data) error {

@@ -13,6 +13,7 @@ import (
 
 	"buf.build/go/protovalidate"
 	"github.com/predikat-id/predikat/pkg/decimal"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -220,6 +221,9 @@ func TestRequestsPassTheAPIRules(t *testing.T) {
 	for _, a := range d.Awards {
 		msgs = append(msgs, a)
 	}
+	for _, c := range d.Ceremonies {
+		msgs = append(msgs, c.Create, c.Hold("cer-aaaaaaaaaaaaaaaa", []string{"aw-aaaaaaaaaaaaaaaaaaaaaaaaaa"}))
+	}
 	// The validator is live: a broken request fails.
 	broken := proto.Clone(d.Institutions[0].Request).(*registryv1.CreateInstitutionRequest)
 	broken.Institution.RegionCode = "63.6"
@@ -348,4 +352,40 @@ func assessmentFiles() ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// TestCeremoniesFindTheirAwards: each ceremony of the data is told apart
+// by name and date; the Rakor of 17 April 2025 takes Hulu Sungai Selatan's
+// manual awards of that day (its SAKIP and RB awards come from the rounds
+// published with it: ceremonies_test.go loads the demo into a stack and
+// finds all four) and nothing of another institution.
+func TestCeremoniesFindTheirAwards(t *testing.T) {
+	d := mustParse(t)
+	if len(d.Ceremonies) != 2 {
+		t.Fatalf("%d ceremonies, want the Ombudsman's of 2024-12-11 and the Rakor of 2025-04-17", len(d.Ceremonies))
+	}
+	rakor := d.Ceremonies[1]
+	if rakor.Create.GetDate() != "2025-04-17" || rakor.Create.GetPresenter().GetName() != "Hasnuryadi Sulaiman" ||
+		rakor.Create.GetHost() != "Pemerintah Provinsi Kalimantan Selatan" || !slices.Equal(rakor.Institutions, []string{"pemkab-hss"}) ||
+		rakor.ExpectAwards != 4 {
+		t.Errorf("the Rakor of 2025-04-17 is %v", rakor)
+	}
+	manual := 0
+	for _, g := range d.Awards {
+		a := &assessmentv1.Award{Institution: &assessmentv1.InstitutionSnapshot{Id: g.GetInstitutionId()}, Ceremony: g.GetCeremony()}
+		if rakor.Presents(a) {
+			manual++
+		}
+		if d.Ceremonies[0].Presents(a) {
+			t.Errorf("the Ombudsman ceremony takes %s", g.GetTitle())
+		}
+	}
+	if manual != 2 {
+		t.Errorf("the Rakor takes %d of HSS's manual awards, want 2 (MPP Prima, BerAKHLAK Tertinggi III)", manual)
+	}
+	other := &assessmentv1.Award{Institution: &assessmentv1.InstitutionSnapshot{Id: "pemko-banjarmasin"},
+		Ceremony: &assessmentv1.Ceremony{Name: rakor.Create.GetName(), Date: rakor.Create.GetDate()}}
+	if rakor.Presents(other) {
+		t.Error("the Rakor takes an award of another institution than HSS")
+	}
 }

@@ -128,7 +128,8 @@ func loadDemo(ctx context.Context, st *stack.Stack, a Addrs, log *slog.Logger) e
 	}
 	defer ac.Close()
 	log.Info("empty data directory: loading the Kalimantan Selatan demo data")
-	return demo.Load(ctx, demo.Clients{Registry: registryv1.NewRegistryServiceClient(rc), Assessment: assessmentv1.NewAssessmentServiceClient(ac)}, log)
+	return demo.Load(ctx, demo.Clients{Registry: registryv1.NewRegistryServiceClient(rc), Assessment: assessmentv1.NewAssessmentServiceClient(ac),
+		Ceremonies: assessmentv1.NewCeremonyServiceClient(ac)}, log)
 }
 
 func printSummary(out io.Writer, dataDir string, a Addrs) {
