@@ -95,13 +95,6 @@ func (x *ceremonyIndex) put(c model.AwardCeremony) {
 	}
 }
 
-func (x *ceremonyIndex) get(id string) (model.AwardCeremony, bool) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	c, ok := x.byID[id]
-	return c, ok
-}
-
 func (x *ceremonyIndex) all() []model.AwardCeremony {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
