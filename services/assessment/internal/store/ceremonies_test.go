@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ledongthuc/pdf"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/predikat-id/predikat/pkg/events"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
@@ -19,7 +22,8 @@ import (
 func (r replica) grant(t *testing.T, requestID string) *model.Award {
 	t.Helper()
 	g, err := r.app.GrantAward.Handle(context.Background(), app.GrantAward{InstitutionID: "kab-banjar", Title: "Penghargaan " + requestID,
-		Ceremony: &model.Ceremony{Name: "Rakor", Date: "2025-04-17"}, RequestID: requestID, By: "user:award-officer"})
+		Ceremony: &model.Ceremony{Name: "Rakor", Date: "2025-04-17"}, SchemeID: "ombudsman", Year: 2024, Score: "96,52", BandCode: "a",
+		RequestID: requestID, By: "user:award-officer"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +34,7 @@ func (r replica) plan(t *testing.T, requestID string) model.AwardCeremony {
 	t.Helper()
 	got, err := r.app.CreateCeremony.Handle(context.Background(), app.CreateCeremony{Name: "Rapat Koordinasi " + requestID,
 		Place: "Gedung Mahligai Pancasila, Banjarmasin", Date: "2025-04-17", ProvinceCode: "63", Host: "Pemerintah Provinsi Kalimantan Selatan",
+		Presenter: &model.PresentedBy{Name: "Hasnuryadi Sulaiman", Office: "Wakil Gubernur Kalimantan Selatan"},
 		RequestID: requestID, By: "user:award-officer"})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +67,8 @@ func TestCeremonyCreateHoldAndRetries(t *testing.T) {
 		t.Fatalf("created %+v", c)
 	}
 	again, err := a.app.CreateCeremony.Handle(ctx, app.CreateCeremony{Name: "Rapat Koordinasi c1", Place: "Gedung Mahligai Pancasila, Banjarmasin",
-		Date: "2025-04-17", ProvinceCode: "63", Host: "Pemerintah Provinsi Kalimantan Selatan", RequestID: "c1", By: "someone else"})
+		Date: "2025-04-17", ProvinceCode: "63", Host: "Pemerintah Provinsi Kalimantan Selatan",
+		Presenter: &model.PresentedBy{Name: "Hasnuryadi Sulaiman", Office: "Wakil Gubernur Kalimantan Selatan"}, RequestID: "c1", By: "someone else"})
 	if err != nil || again.Changed || again.Ceremony.CreatedBy != "user:award-officer" {
 		t.Fatalf("retried create = %+v, %v", again, err)
 	}
@@ -111,6 +117,34 @@ func TestCeremonyCreateHoldAndRetries(t *testing.T) {
 	if err != nil || v.Award.ID != aw1.ID || !v.Valid || v.Ceremony.ID != c.ID {
 		t.Fatalf("verify on another replica: %+v, %v", v, err)
 	}
+
+	// The PDF, read back as a viewer does, shows every field, and its
+	// code verifies as the same award.
+	text := pdfText(t, cert.PDF)
+	for _, want := range []string{"Pemerintah kab-banjar", aw1.Title, "96.52", "Rapat Koordinasi c1", "Gedung Mahligai Pancasila, Banjarmasin",
+		"17 April 2025", "Hasnuryadi Sulaiman", "Wakil Gubernur Kalimantan Selatan", cert.Code, "2024"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the certificate lacks %q: %s", want, text)
+		}
+	}
+	printed := regexp.MustCompile(`PKT-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}`).FindString(text)
+	if v, err := a.app.Certificates.Verify(ctx, printed); err != nil || v.Award.ID != aw1.ID {
+		t.Fatalf("the code printed (%q) verifies as %+v, %v", printed, v.Award.ID, err)
+	}
+}
+
+// pdfText is the text of a PDF's first page, white space collapsed.
+func pdfText(t *testing.T, doc []byte) string {
+	t.Helper()
+	r, err := pdf.NewReader(bytes.NewReader(doc), int64(len(doc)))
+	if err != nil {
+		t.Fatalf("the PDF does not open: %v", err)
+	}
+	text, err := r.Page(1).GetPlainText(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(strings.Fields(text), " ")
 }
 
 // A hold cut short between its write and its announcement (the service
