@@ -53,7 +53,7 @@ func TestEnsureIsIdempotent(t *testing.T) {
 	second := snapshot(t, dir)
 	want := []string{"admin-key.pem", "admin.pem", "assessment-key.pem", "assessment.pem", "ca-key.pem", "ca.pem",
 		"jwks.json", "jwt-key.pem", "nats-admin.pass", "nats-assessment.pass", "nats-key.pem", "nats-ranking.pass",
-		"nats-registry.pass", "nats-subscriber.pass", "nats.pem", "policy.yaml", "ranking-key.pem", "ranking.pem",
+		"nats-registry.pass", "nats-subscriber.pass", "nats-users.env", "nats.pem", "policy.yaml", "ranking-key.pem", "ranking.pem",
 		"reader-key.pem", "reader.pem", "registry-key.pem", "registry.pem"}
 	var names []string
 	for n := range first {

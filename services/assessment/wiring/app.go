@@ -30,6 +30,7 @@ import (
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"github.com/predikat-id/predikat/services/assessment/internal/server"
 	"github.com/predikat-id/predikat/services/assessment/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 )
 
@@ -92,15 +93,10 @@ func Run(ctx context.Context, cfg Config) error {
 	defer func() { _ = cc.Close() }()
 	reg := registryclient.New(cc, log)
 
-	var clock app.Clock = app.SystemClock{}
-	if cfg.Now != nil {
-		clock = funcClock(cfg.Now)
-	}
-	cal, err := calendar.New()
+	uc, err := useCases(cfg, cat, st, reg)
 	if err != nil {
-		return fmt.Errorf("assessment: holiday calendar: %w", err)
+		return err
 	}
-	uc := app.New(cat, st.ForApp(cat), registry{reg}, clock, windows{cal})
 	sec, err := cfg.Security.Server(ctx, cfg.Logger, auth.WithProvinces(reg.ProvinceOf), auth.WithAwards(placeAward(uc)))
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
@@ -110,22 +106,9 @@ func Run(ctx context.Context, cfg Config) error {
 	// The streams and the bucket this service writes: no leader, no write.
 	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds, "KV_"+store.BucketSchemes, "KV_"+store.BucketCeremonies)...)
 	st.OnAwardPublished(awardMetrics(mreg))
-	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
-	sec.Apply(&gopts)
-	gs, err := grpcserver.New(gopts)
+	gs, err := newServer(cfg, sec, mreg, uc)
 	if err != nil {
-		return fmt.Errorf("assessment: %w", err)
-	}
-	if f := PublicationInterrupt.Load(); f != nil {
-		uc.InterruptPublications(*f)
-	}
-	gs.Register(func(r grpc.ServiceRegistrar) {
-		assessmentv1.RegisterAssessmentServiceServer(r, server.New(uc))
-		assessmentv1.RegisterObjectionServiceServer(r, server.NewObjections(uc))
-		assessmentv1.RegisterCeremonyServiceServer(r, server.NewCeremonies(uc))
-	})
-	if err := security.CheckDeclared(gs.GRPC()); err != nil {
-		return fmt.Errorf("assessment: %w", err)
+		return err
 	}
 	lis, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -207,6 +190,45 @@ func addRegistered(cat *scheme.Catalog, p *assessmentv1.Scheme, log *slog.Logger
 	if err != nil {
 		log.Error("registered scheme version not used", "scheme", p.GetId(), "version", p.GetVersion(), "err", err)
 	}
+}
+
+// newServer is the gRPC server of the assessment service's three services,
+// behind the security chain, refusing to start with a method that declares
+// no access rule.
+func newServer(cfg Config, sec security.Serving, mreg *prometheus.Registry, uc *app.App) (*grpcserver.Server, error) {
+	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
+	sec.Apply(&gopts)
+	gs, err := grpcserver.New(gopts)
+	if err != nil {
+		return nil, fmt.Errorf("assessment: %w", err)
+	}
+	if f := PublicationInterrupt.Load(); f != nil {
+		uc.InterruptPublications(*f)
+	}
+	gs.Register(func(r grpc.ServiceRegistrar) {
+		assessmentv1.RegisterAssessmentServiceServer(r, server.New(uc))
+		assessmentv1.RegisterObjectionServiceServer(r, server.NewObjections(uc))
+		assessmentv1.RegisterCeremonyServiceServer(r, server.NewCeremonies(uc))
+	})
+	if err := security.CheckDeclared(gs.GRPC()); err != nil {
+		return nil, fmt.Errorf("assessment: %w", err)
+	}
+	return gs, nil
+}
+
+// useCases wires the application layer: the store, the registry, the
+// clock (the wall clock unless the configuration gives one) and the
+// holiday calendar of the objection windows.
+func useCases(cfg Config, cat *scheme.Catalog, st *store.Store, reg *registryclient.Client) (*app.App, error) {
+	var clock app.Clock = app.SystemClock{}
+	if cfg.Now != nil {
+		clock = funcClock(cfg.Now)
+	}
+	cal, err := calendar.New()
+	if err != nil {
+		return nil, fmt.Errorf("assessment: holiday calendar: %w", err)
+	}
+	return app.New(cat, st.ForApp(cat), registry{reg}, clock, windows{cal}), nil
 }
 
 // funcClock is a clock given as a function.

@@ -63,10 +63,13 @@ type CloseRoundHandler struct {
 // Handle closes the round; closing a closed round changes nothing.
 func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Round, error) {
 	now := h.clock.Now()
-	r, _, err := h.store.Transition(ctx, roundID, "", func(r model.Round) (model.Round, bool, error) {
+	if _, _, err := h.store.Transition(ctx, roundID, "", func(r model.Round) (model.Round, bool, error) {
 		return round.Close(r, now)
-	})
-	return r, err
+	}); err != nil {
+		return model.Round{}, err
+	}
+	// Answered with its counts: what the close leaves to publish.
+	return h.store.RoundWithCounts(ctx, roundID)
 }
 
 // ReopenRound reopens a CLOSED round, saying why.
