@@ -280,6 +280,54 @@ func TestAssessmentYear(t *testing.T) {
 	}
 
 	y.checkObjectionEvents(t, oHSS.GetId(), oTapin.GetId())
+	y.ceremony(t)
+}
+
+// ceremony: the round's awards presented at a ceremony by the award
+// officer, each with a certificate whose code the public resolves to it.
+func (y *year) ceremony(t *testing.T) {
+	awards, err := y.asm("warga", "public").ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{RoundId: round})
+	if err != nil || len(awards.GetAwards()) == 0 {
+		t.Fatalf("awards of the round: %v, %v", awards, err)
+	}
+	var ids []string
+	var hss *assessmentv1.Award
+	for _, a := range awards.GetAwards() {
+		ids = append(ids, a.GetId())
+		if a.GetInstitution().GetId() == "pemkab-hss" {
+			hss = a
+		}
+	}
+	if hss == nil {
+		t.Fatalf("no award for HSS's corrected 97.10: %v", awards)
+	}
+	officer := assessmentv1.NewCeremonyServiceClient(y.as(y.asmAddr, "dewi", "award-officer"))
+	c, err := officer.CreateCeremony(ctxT(t), &assessmentv1.CreateCeremonyRequest{Name: "Penganugerahan Predikat Kepatuhan 2024",
+		Place: "Banjarmasin", Date: "2025-03-20", ProvinceCode: "63", Host: "Ombudsman RI Perwakilan Kalimantan Selatan",
+		Presenter: &assessmentv1.PresentedBy{Name: "Hadi Rahman", Office: "Kepala Perwakilan Ombudsman RI Kalimantan Selatan"}, RequestId: "ceremony-2024"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the award officer holds ceremonies.
+	_, err = assessmentv1.NewCeremonyServiceClient(y.as(y.asmAddr, "rina", "round-manager")).HoldCeremony(ctxT(t),
+		&assessmentv1.HoldCeremonyRequest{CeremonyId: c.GetCeremony().GetId(), AwardIds: ids, RequestId: "hold-by-manager"})
+	refused(t, "a round manager holding a ceremony", err, codes.PermissionDenied, "ceremonies.manage")
+	held, err := officer.HoldCeremony(ctxT(t), &assessmentv1.HoldCeremonyRequest{CeremonyId: c.GetCeremony().GetId(), AwardIds: ids, RequestId: "hold"})
+	if err != nil || len(held.GetCeremony().GetAwards()) != len(ids) {
+		t.Fatalf("hold: %v, %v", held, err)
+	}
+	public := assessmentv1.NewCeremonyServiceClient(y.as(y.asmAddr, "warga", "public"))
+	cert, err := public.GetCertificate(ctxT(t), &assessmentv1.GetCertificateRequest{AwardId: hss.GetId()})
+	if err != nil || !strings.HasPrefix(string(cert.GetPdf()), "%PDF-") || cert.GetVerificationCode() == "" {
+		t.Fatalf("certificate of HSS's award: %v", err)
+	}
+	got, err := public.VerifyCertificate(ctxT(t), &assessmentv1.VerifyCertificateRequest{Code: strings.ToLower(cert.GetVerificationCode())})
+	if err != nil || !got.GetValid() || got.GetAward().GetId() != hss.GetId() || got.GetCeremony().GetId() != c.GetCeremony().GetId() {
+		t.Fatalf("verify %s: %v, %v", cert.GetVerificationCode(), got, err)
+	}
+	if got.GetAward().GetBasis().GetScore() != "97.10" {
+		t.Errorf("the certificate's award carries %q, not the corrected 97.10", got.GetAward().GetBasis().GetScore())
+	}
 }
 
 // preview: each institution reads its own provisional result and rank,
