@@ -38,6 +38,10 @@ const (
 	// Only the published band is known ("predikat BB"). Counted in band
 	// statistics, never placed on a score board.
 	AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND AssessmentBasis = 3
+	// Derived by a roll-up rule of the scheme version from the units' results
+	// (a parent's national figure from its units): never typed in, recomputed
+	// on every change of a unit's record.
+	AssessmentBasis_ASSESSMENT_BASIS_DERIVED AssessmentBasis = 4
 )
 
 // Enum value maps for AssessmentBasis.
@@ -47,12 +51,14 @@ var (
 		1: "ASSESSMENT_BASIS_COMPUTED",
 		2: "ASSESSMENT_BASIS_REPORTED_TOTAL",
 		3: "ASSESSMENT_BASIS_REPORTED_BAND",
+		4: "ASSESSMENT_BASIS_DERIVED",
 	}
 	AssessmentBasis_value = map[string]int32{
 		"ASSESSMENT_BASIS_UNSPECIFIED":    0,
 		"ASSESSMENT_BASIS_COMPUTED":       1,
 		"ASSESSMENT_BASIS_REPORTED_TOTAL": 2,
 		"ASSESSMENT_BASIS_REPORTED_BAND":  3,
+		"ASSESSMENT_BASIS_DERIVED":        4,
 	}
 )
 
@@ -273,7 +279,19 @@ type AssessmentInput struct {
 	// Free text.
 	Notes string `protobuf:"bytes,6,opt,name=notes,proto3" json:"notes,omitempty"`
 	// Where the figures come from, e.g. the news article; optional.
-	Source        *Source `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	Source *Source `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	// Synthetic data: a figure made up to complete a table (the demo's fill)
+	// or for a test, not a result anyone assessed. Marked as such on every
+	// board, listing and export; it ranks, but never earns an award or an
+	// award event.
+	Synthetic bool `protobuf:"varint,8,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
+	// The report card (rapor): what the institution should improve, per
+	// dimension of the scheme version (or for the result as a whole).
+	// Published with the result.
+	ImprovementNotes []*ImprovementNote `protobuf:"bytes,9,rep,name=improvement_notes,json=improvementNotes,proto3" json:"improvement_notes,omitempty"`
+	// Which notes of the institution's previous assessment in the same
+	// scheme were addressed: each names a note id of that assessment.
+	FollowUps     []*NoteFollowUp `protobuf:"bytes,10,rep,name=follow_ups,json=followUps,proto3" json:"follow_ups,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -370,6 +388,27 @@ func (x *AssessmentInput) GetSource() *Source {
 	return nil
 }
 
+func (x *AssessmentInput) GetSynthetic() bool {
+	if x != nil {
+		return x.Synthetic
+	}
+	return false
+}
+
+func (x *AssessmentInput) GetImprovementNotes() []*ImprovementNote {
+	if x != nil {
+		return x.ImprovementNotes
+	}
+	return nil
+}
+
+func (x *AssessmentInput) GetFollowUps() []*NoteFollowUp {
+	if x != nil {
+		return x.FollowUps
+	}
+	return nil
+}
+
 type isAssessmentInput_Result interface {
 	isAssessmentInput_Result()
 }
@@ -396,6 +435,147 @@ func (*AssessmentInput_DimensionScores) isAssessmentInput_Result() {}
 func (*AssessmentInput_ReportedTotal) isAssessmentInput_Result() {}
 
 func (*AssessmentInput_ReportedBand) isAssessmentInput_Result() {}
+
+// ImprovementNote is one line of a report card.
+type ImprovementNote struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The note's id, given by the service: "<round_id>/<n>", n from 1 in the
+	// order given. Ignored on input.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Dimension code of the scheme version, e.g. "pengaduan"; empty for the
+	// result as a whole.
+	DimensionCode string `protobuf:"bytes,2,opt,name=dimension_code,json=dimensionCode,proto3" json:"dimension_code,omitempty"`
+	// What to improve, e.g. "publish the complaint-handling standard at the
+	// counter".
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImprovementNote) Reset() {
+	*x = ImprovementNote{}
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImprovementNote) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImprovementNote) ProtoMessage() {}
+
+func (x *ImprovementNote) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImprovementNote.ProtoReflect.Descriptor instead.
+func (*ImprovementNote) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ImprovementNote) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ImprovementNote) GetDimensionCode() string {
+	if x != nil {
+		return x.DimensionCode
+	}
+	return ""
+}
+
+func (x *ImprovementNote) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// NoteFollowUp says whether a note of the previous assessment was addressed.
+type NoteFollowUp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The earlier note's id, e.g. "ombudsman-2023/2".
+	NoteId string `protobuf:"bytes,1,opt,name=note_id,json=noteId,proto3" json:"note_id,omitempty"`
+	// True when the assessor found it addressed.
+	Addressed bool `protobuf:"varint,2,opt,name=addressed,proto3" json:"addressed,omitempty"`
+	// What was seen; optional.
+	Comment string `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Output only: the earlier note's dimension and text, for the reader of
+	// this assessment.
+	Note          *ImprovementNote `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NoteFollowUp) Reset() {
+	*x = NoteFollowUp{}
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NoteFollowUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NoteFollowUp) ProtoMessage() {}
+
+func (x *NoteFollowUp) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NoteFollowUp.ProtoReflect.Descriptor instead.
+func (*NoteFollowUp) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *NoteFollowUp) GetNoteId() string {
+	if x != nil {
+		return x.NoteId
+	}
+	return ""
+}
+
+func (x *NoteFollowUp) GetAddressed() bool {
+	if x != nil {
+		return x.Addressed
+	}
+	return false
+}
+
+func (x *NoteFollowUp) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *NoteFollowUp) GetNote() *ImprovementNote {
+	if x != nil {
+		return x.Note
+	}
+	return nil
+}
 
 // Assessment is one revision of the record of one institution in one round.
 // The record's subject in the ASSESSMENTS stream is per (scheme, year,
@@ -453,14 +633,23 @@ type Assessment struct {
 	RecordTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
 	// The objection whose acceptance made this revision (its reason is the
 	// reviewer's); empty otherwise.
-	ObjectionId   string `protobuf:"bytes,24,opt,name=objection_id,json=objectionId,proto3" json:"objection_id,omitempty"`
+	ObjectionId string `protobuf:"bytes,24,opt,name=objection_id,json=objectionId,proto3" json:"objection_id,omitempty"`
+	// Synthetic data (see AssessmentInput.synthetic): never an award.
+	Synthetic bool `protobuf:"varint,25,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
+	// The report card, with its note ids.
+	ImprovementNotes []*ImprovementNote `protobuf:"bytes,26,rep,name=improvement_notes,json=improvementNotes,proto3" json:"improvement_notes,omitempty"`
+	// The previous assessment's notes, addressed or not, each with its text.
+	FollowUps []*NoteFollowUp `protobuf:"bytes,27,rep,name=follow_ups,json=followUps,proto3" json:"follow_ups,omitempty"`
+	// For a DERIVED record: the roll-up rule and the units it was computed
+	// from.
+	Rollup        *Rollup `protobuf:"bytes,28,opt,name=rollup,proto3" json:"rollup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Assessment) Reset() {
 	*x = Assessment{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[4]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +661,7 @@ func (x *Assessment) String() string {
 func (*Assessment) ProtoMessage() {}
 
 func (x *Assessment) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[4]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +674,7 @@ func (x *Assessment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assessment.ProtoReflect.Descriptor instead.
 func (*Assessment) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{4}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Assessment) GetRoundId() string {
@@ -656,6 +845,172 @@ func (x *Assessment) GetObjectionId() string {
 	return ""
 }
 
+func (x *Assessment) GetSynthetic() bool {
+	if x != nil {
+		return x.Synthetic
+	}
+	return false
+}
+
+func (x *Assessment) GetImprovementNotes() []*ImprovementNote {
+	if x != nil {
+		return x.ImprovementNotes
+	}
+	return nil
+}
+
+func (x *Assessment) GetFollowUps() []*NoteFollowUp {
+	if x != nil {
+		return x.FollowUps
+	}
+	return nil
+}
+
+func (x *Assessment) GetRollup() *Rollup {
+	if x != nil {
+		return x.Rollup
+	}
+	return nil
+}
+
+// Rollup is how a DERIVED record was computed: a parent's figure from its
+// units' latest results in the round, by a rule of the scheme version.
+type Rollup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule's code in the scheme version, e.g. "polri".
+	RuleCode string `protobuf:"bytes,1,opt,name=rule_code,json=ruleCode,proto3" json:"rule_code,omitempty"`
+	// MEAN, WEIGHTED_MEAN (by respondents) or MINIMUM.
+	Method RollupMethod `protobuf:"varint,2,opt,name=method,proto3,enum=predikat.assessment.v1.RollupMethod" json:"method,omitempty"`
+	// The units' results it was computed from.
+	Units         []*RollupUnit `protobuf:"bytes,3,rep,name=units,proto3" json:"units,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rollup) Reset() {
+	*x = Rollup{}
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rollup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rollup) ProtoMessage() {}
+
+func (x *Rollup) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rollup.ProtoReflect.Descriptor instead.
+func (*Rollup) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Rollup) GetRuleCode() string {
+	if x != nil {
+		return x.RuleCode
+	}
+	return ""
+}
+
+func (x *Rollup) GetMethod() RollupMethod {
+	if x != nil {
+		return x.Method
+	}
+	return RollupMethod_ROLLUP_METHOD_UNSPECIFIED
+}
+
+func (x *Rollup) GetUnits() []*RollupUnit {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+// RollupUnit is one unit's result a roll-up read.
+type RollupUnit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unit, e.g. "polres-hss".
+	InstitutionId string `protobuf:"bytes,1,opt,name=institution_id,json=institutionId,proto3" json:"institution_id,omitempty"`
+	// Its revision read.
+	Revision uint64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Its total.
+	Total string `protobuf:"bytes,3,opt,name=total,proto3" json:"total,omitempty"`
+	// Its respondents (the weight of WEIGHTED_MEAN).
+	Respondents   int32 `protobuf:"varint,4,opt,name=respondents,proto3" json:"respondents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollupUnit) Reset() {
+	*x = RollupUnit{}
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollupUnit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollupUnit) ProtoMessage() {}
+
+func (x *RollupUnit) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollupUnit.ProtoReflect.Descriptor instead.
+func (*RollupUnit) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RollupUnit) GetInstitutionId() string {
+	if x != nil {
+		return x.InstitutionId
+	}
+	return ""
+}
+
+func (x *RollupUnit) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *RollupUnit) GetTotal() string {
+	if x != nil {
+		return x.Total
+	}
+	return ""
+}
+
+func (x *RollupUnit) GetRespondents() int32 {
+	if x != nil {
+		return x.Respondents
+	}
+	return 0
+}
+
 // ComputeAssessmentRequest asks for a dry-run computation.
 type ComputeAssessmentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -676,7 +1031,7 @@ type ComputeAssessmentRequest struct {
 
 func (x *ComputeAssessmentRequest) Reset() {
 	*x = ComputeAssessmentRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[5]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +1043,7 @@ func (x *ComputeAssessmentRequest) String() string {
 func (*ComputeAssessmentRequest) ProtoMessage() {}
 
 func (x *ComputeAssessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[5]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +1056,7 @@ func (x *ComputeAssessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeAssessmentRequest.ProtoReflect.Descriptor instead.
 func (*ComputeAssessmentRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{5}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ComputeAssessmentRequest) GetSchemeId() string {
@@ -784,7 +1139,7 @@ type ComputeAssessmentResponse struct {
 
 func (x *ComputeAssessmentResponse) Reset() {
 	*x = ComputeAssessmentResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[6]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +1151,7 @@ func (x *ComputeAssessmentResponse) String() string {
 func (*ComputeAssessmentResponse) ProtoMessage() {}
 
 func (x *ComputeAssessmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[6]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +1164,7 @@ func (x *ComputeAssessmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeAssessmentResponse.ProtoReflect.Descriptor instead.
 func (*ComputeAssessmentResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{6}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ComputeAssessmentResponse) GetSchemeVersion() string {
@@ -890,7 +1245,7 @@ type RecordAssessmentRequest struct {
 
 func (x *RecordAssessmentRequest) Reset() {
 	*x = RecordAssessmentRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[7]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +1257,7 @@ func (x *RecordAssessmentRequest) String() string {
 func (*RecordAssessmentRequest) ProtoMessage() {}
 
 func (x *RecordAssessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[7]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +1270,7 @@ func (x *RecordAssessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAssessmentRequest.ProtoReflect.Descriptor instead.
 func (*RecordAssessmentRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{7}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RecordAssessmentRequest) GetRoundId() string {
@@ -973,7 +1328,7 @@ type RecordAssessmentResponse struct {
 
 func (x *RecordAssessmentResponse) Reset() {
 	*x = RecordAssessmentResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[8]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1340,7 @@ func (x *RecordAssessmentResponse) String() string {
 func (*RecordAssessmentResponse) ProtoMessage() {}
 
 func (x *RecordAssessmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[8]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1353,7 @@ func (x *RecordAssessmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAssessmentResponse.ProtoReflect.Descriptor instead.
 func (*RecordAssessmentResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{8}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RecordAssessmentResponse) GetAssessment() *Assessment {
@@ -1038,7 +1393,7 @@ type CorrectPublishedAssessmentRequest struct {
 
 func (x *CorrectPublishedAssessmentRequest) Reset() {
 	*x = CorrectPublishedAssessmentRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[9]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1405,7 @@ func (x *CorrectPublishedAssessmentRequest) String() string {
 func (*CorrectPublishedAssessmentRequest) ProtoMessage() {}
 
 func (x *CorrectPublishedAssessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[9]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1418,7 @@ func (x *CorrectPublishedAssessmentRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use CorrectPublishedAssessmentRequest.ProtoReflect.Descriptor instead.
 func (*CorrectPublishedAssessmentRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{9}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CorrectPublishedAssessmentRequest) GetRoundId() string {
@@ -1126,7 +1481,7 @@ type CorrectPublishedAssessmentResponse struct {
 
 func (x *CorrectPublishedAssessmentResponse) Reset() {
 	*x = CorrectPublishedAssessmentResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[10]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1138,7 +1493,7 @@ func (x *CorrectPublishedAssessmentResponse) String() string {
 func (*CorrectPublishedAssessmentResponse) ProtoMessage() {}
 
 func (x *CorrectPublishedAssessmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[10]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1151,7 +1506,7 @@ func (x *CorrectPublishedAssessmentResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use CorrectPublishedAssessmentResponse.ProtoReflect.Descriptor instead.
 func (*CorrectPublishedAssessmentResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{10}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CorrectPublishedAssessmentResponse) GetAssessment() *Assessment {
@@ -1197,7 +1552,7 @@ type GetAssessmentRequest struct {
 
 func (x *GetAssessmentRequest) Reset() {
 	*x = GetAssessmentRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[11]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1209,7 +1564,7 @@ func (x *GetAssessmentRequest) String() string {
 func (*GetAssessmentRequest) ProtoMessage() {}
 
 func (x *GetAssessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[11]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1222,7 +1577,7 @@ func (x *GetAssessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssessmentRequest.ProtoReflect.Descriptor instead.
 func (*GetAssessmentRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{11}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetAssessmentRequest) GetRoundId() string {
@@ -1257,7 +1612,7 @@ type GetAssessmentResponse struct {
 
 func (x *GetAssessmentResponse) Reset() {
 	*x = GetAssessmentResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[12]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1624,7 @@ func (x *GetAssessmentResponse) String() string {
 func (*GetAssessmentResponse) ProtoMessage() {}
 
 func (x *GetAssessmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[12]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1637,7 @@ func (x *GetAssessmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssessmentResponse.ProtoReflect.Descriptor instead.
 func (*GetAssessmentResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{12}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetAssessmentResponse) GetAssessment() *Assessment {
@@ -1317,7 +1672,7 @@ type ListAssessmentsRequest struct {
 
 func (x *ListAssessmentsRequest) Reset() {
 	*x = ListAssessmentsRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[13]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +1684,7 @@ func (x *ListAssessmentsRequest) String() string {
 func (*ListAssessmentsRequest) ProtoMessage() {}
 
 func (x *ListAssessmentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[13]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1342,7 +1697,7 @@ func (x *ListAssessmentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssessmentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAssessmentsRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{13}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListAssessmentsRequest) GetRoundId() string {
@@ -1407,7 +1762,7 @@ type ListAssessmentsResponse struct {
 
 func (x *ListAssessmentsResponse) Reset() {
 	*x = ListAssessmentsResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[14]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +1774,7 @@ func (x *ListAssessmentsResponse) String() string {
 func (*ListAssessmentsResponse) ProtoMessage() {}
 
 func (x *ListAssessmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[14]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +1787,7 @@ func (x *ListAssessmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssessmentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAssessmentsResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{14}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListAssessmentsResponse) GetAssessments() []*Assessment {
@@ -1470,7 +1825,7 @@ type ListInstitutionHistoryRequest struct {
 
 func (x *ListInstitutionHistoryRequest) Reset() {
 	*x = ListInstitutionHistoryRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[15]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1482,7 +1837,7 @@ func (x *ListInstitutionHistoryRequest) String() string {
 func (*ListInstitutionHistoryRequest) ProtoMessage() {}
 
 func (x *ListInstitutionHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[15]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1495,7 +1850,7 @@ func (x *ListInstitutionHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInstitutionHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListInstitutionHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{15}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListInstitutionHistoryRequest) GetInstitutionId() string {
@@ -1553,7 +1908,7 @@ type ListInstitutionHistoryResponse struct {
 
 func (x *ListInstitutionHistoryResponse) Reset() {
 	*x = ListInstitutionHistoryResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[16]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1565,7 +1920,7 @@ func (x *ListInstitutionHistoryResponse) String() string {
 func (*ListInstitutionHistoryResponse) ProtoMessage() {}
 
 func (x *ListInstitutionHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[16]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1578,7 +1933,7 @@ func (x *ListInstitutionHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInstitutionHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListInstitutionHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{16}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListInstitutionHistoryResponse) GetAssessments() []*Assessment {
@@ -1612,7 +1967,7 @@ type ListAssessmentRevisionsRequest struct {
 
 func (x *ListAssessmentRevisionsRequest) Reset() {
 	*x = ListAssessmentRevisionsRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[17]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1979,7 @@ func (x *ListAssessmentRevisionsRequest) String() string {
 func (*ListAssessmentRevisionsRequest) ProtoMessage() {}
 
 func (x *ListAssessmentRevisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[17]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1992,7 @@ func (x *ListAssessmentRevisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssessmentRevisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListAssessmentRevisionsRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{17}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListAssessmentRevisionsRequest) GetRoundId() string {
@@ -1681,7 +2036,7 @@ type ListAssessmentRevisionsResponse struct {
 
 func (x *ListAssessmentRevisionsResponse) Reset() {
 	*x = ListAssessmentRevisionsResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[18]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +2048,7 @@ func (x *ListAssessmentRevisionsResponse) String() string {
 func (*ListAssessmentRevisionsResponse) ProtoMessage() {}
 
 func (x *ListAssessmentRevisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[18]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +2061,7 @@ func (x *ListAssessmentRevisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssessmentRevisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListAssessmentRevisionsResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{18}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListAssessmentRevisionsResponse) GetAssessments() []*Assessment {
@@ -1736,7 +2091,7 @@ type BatchRecordAssessmentsRequest struct {
 
 func (x *BatchRecordAssessmentsRequest) Reset() {
 	*x = BatchRecordAssessmentsRequest{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[19]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +2103,7 @@ func (x *BatchRecordAssessmentsRequest) String() string {
 func (*BatchRecordAssessmentsRequest) ProtoMessage() {}
 
 func (x *BatchRecordAssessmentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[19]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +2116,7 @@ func (x *BatchRecordAssessmentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRecordAssessmentsRequest.ProtoReflect.Descriptor instead.
 func (*BatchRecordAssessmentsRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{19}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BatchRecordAssessmentsRequest) GetRoundId() string {
@@ -1793,7 +2148,7 @@ type BatchRecord struct {
 
 func (x *BatchRecord) Reset() {
 	*x = BatchRecord{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[20]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1805,7 +2160,7 @@ func (x *BatchRecord) String() string {
 func (*BatchRecord) ProtoMessage() {}
 
 func (x *BatchRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[20]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1818,7 +2173,7 @@ func (x *BatchRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRecord.ProtoReflect.Descriptor instead.
 func (*BatchRecord) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{20}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BatchRecord) GetInstitutionId() string {
@@ -1853,7 +2208,7 @@ type BatchRecordAssessmentsResponse struct {
 
 func (x *BatchRecordAssessmentsResponse) Reset() {
 	*x = BatchRecordAssessmentsResponse{}
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[21]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +2220,7 @@ func (x *BatchRecordAssessmentsResponse) String() string {
 func (*BatchRecordAssessmentsResponse) ProtoMessage() {}
 
 func (x *BatchRecordAssessmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[21]
+	mi := &file_predikat_assessment_v1_assessment_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2233,7 @@ func (x *BatchRecordAssessmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRecordAssessmentsResponse.ProtoReflect.Descriptor instead.
 func (*BatchRecordAssessmentsResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{21}
+	return file_predikat_assessment_v1_assessment_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *BatchRecordAssessmentsResponse) GetResults() []*RecordAssessmentResponse {
@@ -1906,7 +2261,7 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x06amount\x18\x02 \x01(\tB\xd5\x01\xbaH\xd1\x01\xba\x01\xcd\x01\n" +
 	"\adecimal\x12\x8d\x01must be a decimal number with an optional sign, such as -2.50 or +1,25: 1 to 6 digits, then optionally a point or a comma and 1 to 6 decimals\x1a2this.matches('^[+-]?[0-9]{1,6}([.,][0-9]{1,6})?$')R\x06amount\x12\"\n" +
 	"\x06reason\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"\xd4\x06\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"\xa1\b\n" +
 	"\x0fAssessmentInput\x12T\n" +
 	"\x10dimension_scores\x18\x01 \x01(\v2'.predikat.assessment.v1.DimensionScoresH\x00R\x0fdimensionScores\x12\xe2\x01\n" +
 	"\x0ereported_total\x18\x02 \x01(\tB\xb8\x01\xbaH\xb4\x01\xba\x01\xb0\x01\n" +
@@ -1915,9 +2270,24 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\vadjustments\x18\x04 \x03(\v2\".predikat.assessment.v1.AdjustmentB\b\xbaH\x05\x92\x01\x02\x10\x10R\vadjustments\x12.\n" +
 	"\vrespondents\x18\x05 \x01(\x05B\f\xbaH\t\x1a\a\x18\x80\xc2\xd7/(\x00R\vrespondents\x12\x1e\n" +
 	"\x05notes\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x05notes\x126\n" +
-	"\x06source\x18\a \x01(\v2\x1e.predikat.assessment.v1.SourceR\x06source:\xcb\x01\xbaH\xc7\x01\x1a\xc4\x01\n" +
+	"\x06source\x18\a \x01(\v2\x1e.predikat.assessment.v1.SourceR\x06source\x12\x1c\n" +
+	"\tsynthetic\x18\b \x01(\bR\tsynthetic\x12^\n" +
+	"\x11improvement_notes\x18\t \x03(\v2'.predikat.assessment.v1.ImprovementNoteB\b\xbaH\x05\x92\x01\x02\x102R\x10improvementNotes\x12M\n" +
+	"\n" +
+	"follow_ups\x18\n" +
+	" \x03(\v2$.predikat.assessment.v1.NoteFollowUpB\b\xbaH\x05\x92\x01\x02\x102R\tfollowUps:\xcb\x01\xbaH\xc7\x01\x1a\xc4\x01\n" +
 	"2assessment_input.adjustments_need_dimension_scores\x12Sadjustments apply only to dimension scores (a reported total already includes them)\x1a9size(this.adjustments) == 0 || has(this.dimension_scores)B\x0f\n" +
-	"\x06result\x12\x05\xbaH\x02\b\x01\"\xf6\a\n" +
+	"\x06result\x12\x05\xbaH\x02\b\x01\"\x8b\x01\n" +
+	"\x0fImprovementNote\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12H\n" +
+	"\x0edimension_code\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^([a-z][a-z0-9_-]{0,31})?$R\rdimensionCode\x12\x1e\n" +
+	"\x04note\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x04note\"\xe4\x01\n" +
+	"\fNoteFollowUp\x12U\n" +
+	"\anote_id\x18\x01 \x01(\tB<\xbaH9r725^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}/[0-9]{1,3}$R\x06noteId\x12\x1c\n" +
+	"\taddressed\x18\x02 \x01(\bR\taddressed\x12\"\n" +
+	"\acomment\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\acomment\x12;\n" +
+	"\x04note\x18\x04 \x01(\v2'.predikat.assessment.v1.ImprovementNoteR\x04note\"\xe7\t\n" +
 	"\n" +
 	"Assessment\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x12\x1b\n" +
@@ -1948,7 +2318,22 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"recordedBy\x12;\n" +
 	"\vrecord_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"recordTime\x12!\n" +
-	"\fobjection_id\x18\x18 \x01(\tR\vobjectionId\"\xa7\x02\n" +
+	"\fobjection_id\x18\x18 \x01(\tR\vobjectionId\x12\x1c\n" +
+	"\tsynthetic\x18\x19 \x01(\bR\tsynthetic\x12T\n" +
+	"\x11improvement_notes\x18\x1a \x03(\v2'.predikat.assessment.v1.ImprovementNoteR\x10improvementNotes\x12C\n" +
+	"\n" +
+	"follow_ups\x18\x1b \x03(\v2$.predikat.assessment.v1.NoteFollowUpR\tfollowUps\x126\n" +
+	"\x06rollup\x18\x1c \x01(\v2\x1e.predikat.assessment.v1.RollupR\x06rollup\"\x9d\x01\n" +
+	"\x06Rollup\x12\x1b\n" +
+	"\trule_code\x18\x01 \x01(\tR\bruleCode\x12<\n" +
+	"\x06method\x18\x02 \x01(\x0e2$.predikat.assessment.v1.RollupMethodR\x06method\x128\n" +
+	"\x05units\x18\x03 \x03(\v2\".predikat.assessment.v1.RollupUnitR\x05units\"\x87\x01\n" +
+	"\n" +
+	"RollupUnit\x12%\n" +
+	"\x0einstitution_id\x18\x01 \x01(\tR\rinstitutionId\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\tR\x05total\x12 \n" +
+	"\vrespondents\x18\x04 \x01(\x05R\vrespondents\"\xa7\x02\n" +
 	"\x18ComputeAssessmentRequest\x12E\n" +
 	"\tscheme_id\x18\x01 \x01(\tB(\xbaH%r#2!^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$R\bschemeId\x12G\n" +
 	"\aversion\x18\x02 \x01(\tB+\xbaH(r&2$^[0-9a-z]([0-9a-z-]{0,30}[0-9a-z])?$H\x00R\aversion\x12!\n" +
@@ -2048,12 +2433,13 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\"l\n" +
 	"\x1eBatchRecordAssessmentsResponse\x12J\n" +
-	"\aresults\x18\x01 \x03(\v20.predikat.assessment.v1.RecordAssessmentResponseR\aresults*\x9b\x01\n" +
+	"\aresults\x18\x01 \x03(\v20.predikat.assessment.v1.RecordAssessmentResponseR\aresults*\xb9\x01\n" +
 	"\x0fAssessmentBasis\x12 \n" +
 	"\x1cASSESSMENT_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ASSESSMENT_BASIS_COMPUTED\x10\x01\x12#\n" +
 	"\x1fASSESSMENT_BASIS_REPORTED_TOTAL\x10\x02\x12\"\n" +
-	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x032\x81\x1a\n" +
+	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x03\x12\x1c\n" +
+	"\x18ASSESSMENT_BASIS_DERIVED\x10\x042\x81\x1a\n" +
 	"\x11AssessmentService\x12z\n" +
 	"\vListSchemes\x12*.predikat.assessment.v1.ListSchemesRequest\x1a+.predikat.assessment.v1.ListSchemesResponse\"\x12\xc2\xf3\x18\x0e\n" +
 	"\fschemes.read\x12\x7f\n" +
@@ -2115,138 +2501,151 @@ func file_predikat_assessment_v1_assessment_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_assessment_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_predikat_assessment_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_predikat_assessment_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_predikat_assessment_v1_assessment_proto_goTypes = []any{
 	(AssessmentBasis)(0),                       // 0: predikat.assessment.v1.AssessmentBasis
 	(*DimensionScore)(nil),                     // 1: predikat.assessment.v1.DimensionScore
 	(*DimensionScores)(nil),                    // 2: predikat.assessment.v1.DimensionScores
 	(*Adjustment)(nil),                         // 3: predikat.assessment.v1.Adjustment
 	(*AssessmentInput)(nil),                    // 4: predikat.assessment.v1.AssessmentInput
-	(*Assessment)(nil),                         // 5: predikat.assessment.v1.Assessment
-	(*ComputeAssessmentRequest)(nil),           // 6: predikat.assessment.v1.ComputeAssessmentRequest
-	(*ComputeAssessmentResponse)(nil),          // 7: predikat.assessment.v1.ComputeAssessmentResponse
-	(*RecordAssessmentRequest)(nil),            // 8: predikat.assessment.v1.RecordAssessmentRequest
-	(*RecordAssessmentResponse)(nil),           // 9: predikat.assessment.v1.RecordAssessmentResponse
-	(*CorrectPublishedAssessmentRequest)(nil),  // 10: predikat.assessment.v1.CorrectPublishedAssessmentRequest
-	(*CorrectPublishedAssessmentResponse)(nil), // 11: predikat.assessment.v1.CorrectPublishedAssessmentResponse
-	(*GetAssessmentRequest)(nil),               // 12: predikat.assessment.v1.GetAssessmentRequest
-	(*GetAssessmentResponse)(nil),              // 13: predikat.assessment.v1.GetAssessmentResponse
-	(*ListAssessmentsRequest)(nil),             // 14: predikat.assessment.v1.ListAssessmentsRequest
-	(*ListAssessmentsResponse)(nil),            // 15: predikat.assessment.v1.ListAssessmentsResponse
-	(*ListInstitutionHistoryRequest)(nil),      // 16: predikat.assessment.v1.ListInstitutionHistoryRequest
-	(*ListInstitutionHistoryResponse)(nil),     // 17: predikat.assessment.v1.ListInstitutionHistoryResponse
-	(*ListAssessmentRevisionsRequest)(nil),     // 18: predikat.assessment.v1.ListAssessmentRevisionsRequest
-	(*ListAssessmentRevisionsResponse)(nil),    // 19: predikat.assessment.v1.ListAssessmentRevisionsResponse
-	(*BatchRecordAssessmentsRequest)(nil),      // 20: predikat.assessment.v1.BatchRecordAssessmentsRequest
-	(*BatchRecord)(nil),                        // 21: predikat.assessment.v1.BatchRecord
-	(*BatchRecordAssessmentsResponse)(nil),     // 22: predikat.assessment.v1.BatchRecordAssessmentsResponse
-	(*Source)(nil),                             // 23: predikat.assessment.v1.Source
-	(*InstitutionSnapshot)(nil),                // 24: predikat.assessment.v1.InstitutionSnapshot
-	(BandZone)(0),                              // 25: predikat.assessment.v1.BandZone
-	(*timestamppb.Timestamp)(nil),              // 26: google.protobuf.Timestamp
-	(v1.InstitutionKind)(0),                    // 27: predikat.registry.v1.InstitutionKind
-	(*ListSchemesRequest)(nil),                 // 28: predikat.assessment.v1.ListSchemesRequest
-	(*GetSchemeRequest)(nil),                   // 29: predikat.assessment.v1.GetSchemeRequest
-	(*RegisterSchemeVersionRequest)(nil),       // 30: predikat.assessment.v1.RegisterSchemeVersionRequest
-	(*CreateRoundRequest)(nil),                 // 31: predikat.assessment.v1.CreateRoundRequest
-	(*GetRoundRequest)(nil),                    // 32: predikat.assessment.v1.GetRoundRequest
-	(*ListRoundsRequest)(nil),                  // 33: predikat.assessment.v1.ListRoundsRequest
-	(*CloseRoundRequest)(nil),                  // 34: predikat.assessment.v1.CloseRoundRequest
-	(*ReopenRoundRequest)(nil),                 // 35: predikat.assessment.v1.ReopenRoundRequest
-	(*PublishRoundRequest)(nil),                // 36: predikat.assessment.v1.PublishRoundRequest
-	(*GrantAwardRequest)(nil),                  // 37: predikat.assessment.v1.GrantAwardRequest
-	(*RevokeAwardRequest)(nil),                 // 38: predikat.assessment.v1.RevokeAwardRequest
-	(*GetAwardRequest)(nil),                    // 39: predikat.assessment.v1.GetAwardRequest
-	(*ListAwardsRequest)(nil),                  // 40: predikat.assessment.v1.ListAwardsRequest
-	(*ListSchemesResponse)(nil),                // 41: predikat.assessment.v1.ListSchemesResponse
-	(*GetSchemeResponse)(nil),                  // 42: predikat.assessment.v1.GetSchemeResponse
-	(*RegisterSchemeVersionResponse)(nil),      // 43: predikat.assessment.v1.RegisterSchemeVersionResponse
-	(*CreateRoundResponse)(nil),                // 44: predikat.assessment.v1.CreateRoundResponse
-	(*GetRoundResponse)(nil),                   // 45: predikat.assessment.v1.GetRoundResponse
-	(*ListRoundsResponse)(nil),                 // 46: predikat.assessment.v1.ListRoundsResponse
-	(*CloseRoundResponse)(nil),                 // 47: predikat.assessment.v1.CloseRoundResponse
-	(*ReopenRoundResponse)(nil),                // 48: predikat.assessment.v1.ReopenRoundResponse
-	(*PublishRoundResponse)(nil),               // 49: predikat.assessment.v1.PublishRoundResponse
-	(*GrantAwardResponse)(nil),                 // 50: predikat.assessment.v1.GrantAwardResponse
-	(*RevokeAwardResponse)(nil),                // 51: predikat.assessment.v1.RevokeAwardResponse
-	(*GetAwardResponse)(nil),                   // 52: predikat.assessment.v1.GetAwardResponse
-	(*ListAwardsResponse)(nil),                 // 53: predikat.assessment.v1.ListAwardsResponse
+	(*ImprovementNote)(nil),                    // 5: predikat.assessment.v1.ImprovementNote
+	(*NoteFollowUp)(nil),                       // 6: predikat.assessment.v1.NoteFollowUp
+	(*Assessment)(nil),                         // 7: predikat.assessment.v1.Assessment
+	(*Rollup)(nil),                             // 8: predikat.assessment.v1.Rollup
+	(*RollupUnit)(nil),                         // 9: predikat.assessment.v1.RollupUnit
+	(*ComputeAssessmentRequest)(nil),           // 10: predikat.assessment.v1.ComputeAssessmentRequest
+	(*ComputeAssessmentResponse)(nil),          // 11: predikat.assessment.v1.ComputeAssessmentResponse
+	(*RecordAssessmentRequest)(nil),            // 12: predikat.assessment.v1.RecordAssessmentRequest
+	(*RecordAssessmentResponse)(nil),           // 13: predikat.assessment.v1.RecordAssessmentResponse
+	(*CorrectPublishedAssessmentRequest)(nil),  // 14: predikat.assessment.v1.CorrectPublishedAssessmentRequest
+	(*CorrectPublishedAssessmentResponse)(nil), // 15: predikat.assessment.v1.CorrectPublishedAssessmentResponse
+	(*GetAssessmentRequest)(nil),               // 16: predikat.assessment.v1.GetAssessmentRequest
+	(*GetAssessmentResponse)(nil),              // 17: predikat.assessment.v1.GetAssessmentResponse
+	(*ListAssessmentsRequest)(nil),             // 18: predikat.assessment.v1.ListAssessmentsRequest
+	(*ListAssessmentsResponse)(nil),            // 19: predikat.assessment.v1.ListAssessmentsResponse
+	(*ListInstitutionHistoryRequest)(nil),      // 20: predikat.assessment.v1.ListInstitutionHistoryRequest
+	(*ListInstitutionHistoryResponse)(nil),     // 21: predikat.assessment.v1.ListInstitutionHistoryResponse
+	(*ListAssessmentRevisionsRequest)(nil),     // 22: predikat.assessment.v1.ListAssessmentRevisionsRequest
+	(*ListAssessmentRevisionsResponse)(nil),    // 23: predikat.assessment.v1.ListAssessmentRevisionsResponse
+	(*BatchRecordAssessmentsRequest)(nil),      // 24: predikat.assessment.v1.BatchRecordAssessmentsRequest
+	(*BatchRecord)(nil),                        // 25: predikat.assessment.v1.BatchRecord
+	(*BatchRecordAssessmentsResponse)(nil),     // 26: predikat.assessment.v1.BatchRecordAssessmentsResponse
+	(*Source)(nil),                             // 27: predikat.assessment.v1.Source
+	(*InstitutionSnapshot)(nil),                // 28: predikat.assessment.v1.InstitutionSnapshot
+	(BandZone)(0),                              // 29: predikat.assessment.v1.BandZone
+	(*timestamppb.Timestamp)(nil),              // 30: google.protobuf.Timestamp
+	(RollupMethod)(0),                          // 31: predikat.assessment.v1.RollupMethod
+	(v1.InstitutionKind)(0),                    // 32: predikat.registry.v1.InstitutionKind
+	(*ListSchemesRequest)(nil),                 // 33: predikat.assessment.v1.ListSchemesRequest
+	(*GetSchemeRequest)(nil),                   // 34: predikat.assessment.v1.GetSchemeRequest
+	(*RegisterSchemeVersionRequest)(nil),       // 35: predikat.assessment.v1.RegisterSchemeVersionRequest
+	(*CreateRoundRequest)(nil),                 // 36: predikat.assessment.v1.CreateRoundRequest
+	(*GetRoundRequest)(nil),                    // 37: predikat.assessment.v1.GetRoundRequest
+	(*ListRoundsRequest)(nil),                  // 38: predikat.assessment.v1.ListRoundsRequest
+	(*CloseRoundRequest)(nil),                  // 39: predikat.assessment.v1.CloseRoundRequest
+	(*ReopenRoundRequest)(nil),                 // 40: predikat.assessment.v1.ReopenRoundRequest
+	(*PublishRoundRequest)(nil),                // 41: predikat.assessment.v1.PublishRoundRequest
+	(*GrantAwardRequest)(nil),                  // 42: predikat.assessment.v1.GrantAwardRequest
+	(*RevokeAwardRequest)(nil),                 // 43: predikat.assessment.v1.RevokeAwardRequest
+	(*GetAwardRequest)(nil),                    // 44: predikat.assessment.v1.GetAwardRequest
+	(*ListAwardsRequest)(nil),                  // 45: predikat.assessment.v1.ListAwardsRequest
+	(*ListSchemesResponse)(nil),                // 46: predikat.assessment.v1.ListSchemesResponse
+	(*GetSchemeResponse)(nil),                  // 47: predikat.assessment.v1.GetSchemeResponse
+	(*RegisterSchemeVersionResponse)(nil),      // 48: predikat.assessment.v1.RegisterSchemeVersionResponse
+	(*CreateRoundResponse)(nil),                // 49: predikat.assessment.v1.CreateRoundResponse
+	(*GetRoundResponse)(nil),                   // 50: predikat.assessment.v1.GetRoundResponse
+	(*ListRoundsResponse)(nil),                 // 51: predikat.assessment.v1.ListRoundsResponse
+	(*CloseRoundResponse)(nil),                 // 52: predikat.assessment.v1.CloseRoundResponse
+	(*ReopenRoundResponse)(nil),                // 53: predikat.assessment.v1.ReopenRoundResponse
+	(*PublishRoundResponse)(nil),               // 54: predikat.assessment.v1.PublishRoundResponse
+	(*GrantAwardResponse)(nil),                 // 55: predikat.assessment.v1.GrantAwardResponse
+	(*RevokeAwardResponse)(nil),                // 56: predikat.assessment.v1.RevokeAwardResponse
+	(*GetAwardResponse)(nil),                   // 57: predikat.assessment.v1.GetAwardResponse
+	(*ListAwardsResponse)(nil),                 // 58: predikat.assessment.v1.ListAwardsResponse
 }
 var file_predikat_assessment_v1_assessment_proto_depIdxs = []int32{
 	1,  // 0: predikat.assessment.v1.DimensionScores.scores:type_name -> predikat.assessment.v1.DimensionScore
 	2,  // 1: predikat.assessment.v1.AssessmentInput.dimension_scores:type_name -> predikat.assessment.v1.DimensionScores
 	3,  // 2: predikat.assessment.v1.AssessmentInput.adjustments:type_name -> predikat.assessment.v1.Adjustment
-	23, // 3: predikat.assessment.v1.AssessmentInput.source:type_name -> predikat.assessment.v1.Source
-	24, // 4: predikat.assessment.v1.Assessment.institution:type_name -> predikat.assessment.v1.InstitutionSnapshot
-	0,  // 5: predikat.assessment.v1.Assessment.basis:type_name -> predikat.assessment.v1.AssessmentBasis
-	1,  // 6: predikat.assessment.v1.Assessment.dimension_scores:type_name -> predikat.assessment.v1.DimensionScore
-	3,  // 7: predikat.assessment.v1.Assessment.adjustments:type_name -> predikat.assessment.v1.Adjustment
-	25, // 8: predikat.assessment.v1.Assessment.band_zone:type_name -> predikat.assessment.v1.BandZone
-	23, // 9: predikat.assessment.v1.Assessment.source:type_name -> predikat.assessment.v1.Source
-	26, // 10: predikat.assessment.v1.Assessment.record_time:type_name -> google.protobuf.Timestamp
-	4,  // 11: predikat.assessment.v1.ComputeAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
-	0,  // 12: predikat.assessment.v1.ComputeAssessmentResponse.basis:type_name -> predikat.assessment.v1.AssessmentBasis
-	25, // 13: predikat.assessment.v1.ComputeAssessmentResponse.band_zone:type_name -> predikat.assessment.v1.BandZone
-	4,  // 14: predikat.assessment.v1.RecordAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
-	5,  // 15: predikat.assessment.v1.RecordAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
-	4,  // 16: predikat.assessment.v1.CorrectPublishedAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
-	5,  // 17: predikat.assessment.v1.CorrectPublishedAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
-	5,  // 18: predikat.assessment.v1.GetAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
-	27, // 19: predikat.assessment.v1.ListAssessmentsRequest.kinds:type_name -> predikat.registry.v1.InstitutionKind
-	0,  // 20: predikat.assessment.v1.ListAssessmentsRequest.bases:type_name -> predikat.assessment.v1.AssessmentBasis
-	5,  // 21: predikat.assessment.v1.ListAssessmentsResponse.assessments:type_name -> predikat.assessment.v1.Assessment
-	5,  // 22: predikat.assessment.v1.ListInstitutionHistoryResponse.assessments:type_name -> predikat.assessment.v1.Assessment
-	5,  // 23: predikat.assessment.v1.ListAssessmentRevisionsResponse.assessments:type_name -> predikat.assessment.v1.Assessment
-	21, // 24: predikat.assessment.v1.BatchRecordAssessmentsRequest.records:type_name -> predikat.assessment.v1.BatchRecord
-	4,  // 25: predikat.assessment.v1.BatchRecord.input:type_name -> predikat.assessment.v1.AssessmentInput
-	9,  // 26: predikat.assessment.v1.BatchRecordAssessmentsResponse.results:type_name -> predikat.assessment.v1.RecordAssessmentResponse
-	28, // 27: predikat.assessment.v1.AssessmentService.ListSchemes:input_type -> predikat.assessment.v1.ListSchemesRequest
-	29, // 28: predikat.assessment.v1.AssessmentService.GetScheme:input_type -> predikat.assessment.v1.GetSchemeRequest
-	30, // 29: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:input_type -> predikat.assessment.v1.RegisterSchemeVersionRequest
-	31, // 30: predikat.assessment.v1.AssessmentService.CreateRound:input_type -> predikat.assessment.v1.CreateRoundRequest
-	32, // 31: predikat.assessment.v1.AssessmentService.GetRound:input_type -> predikat.assessment.v1.GetRoundRequest
-	33, // 32: predikat.assessment.v1.AssessmentService.ListRounds:input_type -> predikat.assessment.v1.ListRoundsRequest
-	34, // 33: predikat.assessment.v1.AssessmentService.CloseRound:input_type -> predikat.assessment.v1.CloseRoundRequest
-	35, // 34: predikat.assessment.v1.AssessmentService.ReopenRound:input_type -> predikat.assessment.v1.ReopenRoundRequest
-	36, // 35: predikat.assessment.v1.AssessmentService.PublishRound:input_type -> predikat.assessment.v1.PublishRoundRequest
-	6,  // 36: predikat.assessment.v1.AssessmentService.ComputeAssessment:input_type -> predikat.assessment.v1.ComputeAssessmentRequest
-	8,  // 37: predikat.assessment.v1.AssessmentService.RecordAssessment:input_type -> predikat.assessment.v1.RecordAssessmentRequest
-	20, // 38: predikat.assessment.v1.AssessmentService.BatchRecordAssessments:input_type -> predikat.assessment.v1.BatchRecordAssessmentsRequest
-	10, // 39: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:input_type -> predikat.assessment.v1.CorrectPublishedAssessmentRequest
-	12, // 40: predikat.assessment.v1.AssessmentService.GetAssessment:input_type -> predikat.assessment.v1.GetAssessmentRequest
-	14, // 41: predikat.assessment.v1.AssessmentService.ListAssessments:input_type -> predikat.assessment.v1.ListAssessmentsRequest
-	16, // 42: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:input_type -> predikat.assessment.v1.ListInstitutionHistoryRequest
-	18, // 43: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:input_type -> predikat.assessment.v1.ListAssessmentRevisionsRequest
-	37, // 44: predikat.assessment.v1.AssessmentService.GrantAward:input_type -> predikat.assessment.v1.GrantAwardRequest
-	38, // 45: predikat.assessment.v1.AssessmentService.RevokeAward:input_type -> predikat.assessment.v1.RevokeAwardRequest
-	39, // 46: predikat.assessment.v1.AssessmentService.GetAward:input_type -> predikat.assessment.v1.GetAwardRequest
-	40, // 47: predikat.assessment.v1.AssessmentService.ListAwards:input_type -> predikat.assessment.v1.ListAwardsRequest
-	41, // 48: predikat.assessment.v1.AssessmentService.ListSchemes:output_type -> predikat.assessment.v1.ListSchemesResponse
-	42, // 49: predikat.assessment.v1.AssessmentService.GetScheme:output_type -> predikat.assessment.v1.GetSchemeResponse
-	43, // 50: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:output_type -> predikat.assessment.v1.RegisterSchemeVersionResponse
-	44, // 51: predikat.assessment.v1.AssessmentService.CreateRound:output_type -> predikat.assessment.v1.CreateRoundResponse
-	45, // 52: predikat.assessment.v1.AssessmentService.GetRound:output_type -> predikat.assessment.v1.GetRoundResponse
-	46, // 53: predikat.assessment.v1.AssessmentService.ListRounds:output_type -> predikat.assessment.v1.ListRoundsResponse
-	47, // 54: predikat.assessment.v1.AssessmentService.CloseRound:output_type -> predikat.assessment.v1.CloseRoundResponse
-	48, // 55: predikat.assessment.v1.AssessmentService.ReopenRound:output_type -> predikat.assessment.v1.ReopenRoundResponse
-	49, // 56: predikat.assessment.v1.AssessmentService.PublishRound:output_type -> predikat.assessment.v1.PublishRoundResponse
-	7,  // 57: predikat.assessment.v1.AssessmentService.ComputeAssessment:output_type -> predikat.assessment.v1.ComputeAssessmentResponse
-	9,  // 58: predikat.assessment.v1.AssessmentService.RecordAssessment:output_type -> predikat.assessment.v1.RecordAssessmentResponse
-	22, // 59: predikat.assessment.v1.AssessmentService.BatchRecordAssessments:output_type -> predikat.assessment.v1.BatchRecordAssessmentsResponse
-	11, // 60: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:output_type -> predikat.assessment.v1.CorrectPublishedAssessmentResponse
-	13, // 61: predikat.assessment.v1.AssessmentService.GetAssessment:output_type -> predikat.assessment.v1.GetAssessmentResponse
-	15, // 62: predikat.assessment.v1.AssessmentService.ListAssessments:output_type -> predikat.assessment.v1.ListAssessmentsResponse
-	17, // 63: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:output_type -> predikat.assessment.v1.ListInstitutionHistoryResponse
-	19, // 64: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:output_type -> predikat.assessment.v1.ListAssessmentRevisionsResponse
-	50, // 65: predikat.assessment.v1.AssessmentService.GrantAward:output_type -> predikat.assessment.v1.GrantAwardResponse
-	51, // 66: predikat.assessment.v1.AssessmentService.RevokeAward:output_type -> predikat.assessment.v1.RevokeAwardResponse
-	52, // 67: predikat.assessment.v1.AssessmentService.GetAward:output_type -> predikat.assessment.v1.GetAwardResponse
-	53, // 68: predikat.assessment.v1.AssessmentService.ListAwards:output_type -> predikat.assessment.v1.ListAwardsResponse
-	48, // [48:69] is the sub-list for method output_type
-	27, // [27:48] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	27, // 3: predikat.assessment.v1.AssessmentInput.source:type_name -> predikat.assessment.v1.Source
+	5,  // 4: predikat.assessment.v1.AssessmentInput.improvement_notes:type_name -> predikat.assessment.v1.ImprovementNote
+	6,  // 5: predikat.assessment.v1.AssessmentInput.follow_ups:type_name -> predikat.assessment.v1.NoteFollowUp
+	5,  // 6: predikat.assessment.v1.NoteFollowUp.note:type_name -> predikat.assessment.v1.ImprovementNote
+	28, // 7: predikat.assessment.v1.Assessment.institution:type_name -> predikat.assessment.v1.InstitutionSnapshot
+	0,  // 8: predikat.assessment.v1.Assessment.basis:type_name -> predikat.assessment.v1.AssessmentBasis
+	1,  // 9: predikat.assessment.v1.Assessment.dimension_scores:type_name -> predikat.assessment.v1.DimensionScore
+	3,  // 10: predikat.assessment.v1.Assessment.adjustments:type_name -> predikat.assessment.v1.Adjustment
+	29, // 11: predikat.assessment.v1.Assessment.band_zone:type_name -> predikat.assessment.v1.BandZone
+	27, // 12: predikat.assessment.v1.Assessment.source:type_name -> predikat.assessment.v1.Source
+	30, // 13: predikat.assessment.v1.Assessment.record_time:type_name -> google.protobuf.Timestamp
+	5,  // 14: predikat.assessment.v1.Assessment.improvement_notes:type_name -> predikat.assessment.v1.ImprovementNote
+	6,  // 15: predikat.assessment.v1.Assessment.follow_ups:type_name -> predikat.assessment.v1.NoteFollowUp
+	8,  // 16: predikat.assessment.v1.Assessment.rollup:type_name -> predikat.assessment.v1.Rollup
+	31, // 17: predikat.assessment.v1.Rollup.method:type_name -> predikat.assessment.v1.RollupMethod
+	9,  // 18: predikat.assessment.v1.Rollup.units:type_name -> predikat.assessment.v1.RollupUnit
+	4,  // 19: predikat.assessment.v1.ComputeAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
+	0,  // 20: predikat.assessment.v1.ComputeAssessmentResponse.basis:type_name -> predikat.assessment.v1.AssessmentBasis
+	29, // 21: predikat.assessment.v1.ComputeAssessmentResponse.band_zone:type_name -> predikat.assessment.v1.BandZone
+	4,  // 22: predikat.assessment.v1.RecordAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
+	7,  // 23: predikat.assessment.v1.RecordAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
+	4,  // 24: predikat.assessment.v1.CorrectPublishedAssessmentRequest.input:type_name -> predikat.assessment.v1.AssessmentInput
+	7,  // 25: predikat.assessment.v1.CorrectPublishedAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
+	7,  // 26: predikat.assessment.v1.GetAssessmentResponse.assessment:type_name -> predikat.assessment.v1.Assessment
+	32, // 27: predikat.assessment.v1.ListAssessmentsRequest.kinds:type_name -> predikat.registry.v1.InstitutionKind
+	0,  // 28: predikat.assessment.v1.ListAssessmentsRequest.bases:type_name -> predikat.assessment.v1.AssessmentBasis
+	7,  // 29: predikat.assessment.v1.ListAssessmentsResponse.assessments:type_name -> predikat.assessment.v1.Assessment
+	7,  // 30: predikat.assessment.v1.ListInstitutionHistoryResponse.assessments:type_name -> predikat.assessment.v1.Assessment
+	7,  // 31: predikat.assessment.v1.ListAssessmentRevisionsResponse.assessments:type_name -> predikat.assessment.v1.Assessment
+	25, // 32: predikat.assessment.v1.BatchRecordAssessmentsRequest.records:type_name -> predikat.assessment.v1.BatchRecord
+	4,  // 33: predikat.assessment.v1.BatchRecord.input:type_name -> predikat.assessment.v1.AssessmentInput
+	13, // 34: predikat.assessment.v1.BatchRecordAssessmentsResponse.results:type_name -> predikat.assessment.v1.RecordAssessmentResponse
+	33, // 35: predikat.assessment.v1.AssessmentService.ListSchemes:input_type -> predikat.assessment.v1.ListSchemesRequest
+	34, // 36: predikat.assessment.v1.AssessmentService.GetScheme:input_type -> predikat.assessment.v1.GetSchemeRequest
+	35, // 37: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:input_type -> predikat.assessment.v1.RegisterSchemeVersionRequest
+	36, // 38: predikat.assessment.v1.AssessmentService.CreateRound:input_type -> predikat.assessment.v1.CreateRoundRequest
+	37, // 39: predikat.assessment.v1.AssessmentService.GetRound:input_type -> predikat.assessment.v1.GetRoundRequest
+	38, // 40: predikat.assessment.v1.AssessmentService.ListRounds:input_type -> predikat.assessment.v1.ListRoundsRequest
+	39, // 41: predikat.assessment.v1.AssessmentService.CloseRound:input_type -> predikat.assessment.v1.CloseRoundRequest
+	40, // 42: predikat.assessment.v1.AssessmentService.ReopenRound:input_type -> predikat.assessment.v1.ReopenRoundRequest
+	41, // 43: predikat.assessment.v1.AssessmentService.PublishRound:input_type -> predikat.assessment.v1.PublishRoundRequest
+	10, // 44: predikat.assessment.v1.AssessmentService.ComputeAssessment:input_type -> predikat.assessment.v1.ComputeAssessmentRequest
+	12, // 45: predikat.assessment.v1.AssessmentService.RecordAssessment:input_type -> predikat.assessment.v1.RecordAssessmentRequest
+	24, // 46: predikat.assessment.v1.AssessmentService.BatchRecordAssessments:input_type -> predikat.assessment.v1.BatchRecordAssessmentsRequest
+	14, // 47: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:input_type -> predikat.assessment.v1.CorrectPublishedAssessmentRequest
+	16, // 48: predikat.assessment.v1.AssessmentService.GetAssessment:input_type -> predikat.assessment.v1.GetAssessmentRequest
+	18, // 49: predikat.assessment.v1.AssessmentService.ListAssessments:input_type -> predikat.assessment.v1.ListAssessmentsRequest
+	20, // 50: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:input_type -> predikat.assessment.v1.ListInstitutionHistoryRequest
+	22, // 51: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:input_type -> predikat.assessment.v1.ListAssessmentRevisionsRequest
+	42, // 52: predikat.assessment.v1.AssessmentService.GrantAward:input_type -> predikat.assessment.v1.GrantAwardRequest
+	43, // 53: predikat.assessment.v1.AssessmentService.RevokeAward:input_type -> predikat.assessment.v1.RevokeAwardRequest
+	44, // 54: predikat.assessment.v1.AssessmentService.GetAward:input_type -> predikat.assessment.v1.GetAwardRequest
+	45, // 55: predikat.assessment.v1.AssessmentService.ListAwards:input_type -> predikat.assessment.v1.ListAwardsRequest
+	46, // 56: predikat.assessment.v1.AssessmentService.ListSchemes:output_type -> predikat.assessment.v1.ListSchemesResponse
+	47, // 57: predikat.assessment.v1.AssessmentService.GetScheme:output_type -> predikat.assessment.v1.GetSchemeResponse
+	48, // 58: predikat.assessment.v1.AssessmentService.RegisterSchemeVersion:output_type -> predikat.assessment.v1.RegisterSchemeVersionResponse
+	49, // 59: predikat.assessment.v1.AssessmentService.CreateRound:output_type -> predikat.assessment.v1.CreateRoundResponse
+	50, // 60: predikat.assessment.v1.AssessmentService.GetRound:output_type -> predikat.assessment.v1.GetRoundResponse
+	51, // 61: predikat.assessment.v1.AssessmentService.ListRounds:output_type -> predikat.assessment.v1.ListRoundsResponse
+	52, // 62: predikat.assessment.v1.AssessmentService.CloseRound:output_type -> predikat.assessment.v1.CloseRoundResponse
+	53, // 63: predikat.assessment.v1.AssessmentService.ReopenRound:output_type -> predikat.assessment.v1.ReopenRoundResponse
+	54, // 64: predikat.assessment.v1.AssessmentService.PublishRound:output_type -> predikat.assessment.v1.PublishRoundResponse
+	11, // 65: predikat.assessment.v1.AssessmentService.ComputeAssessment:output_type -> predikat.assessment.v1.ComputeAssessmentResponse
+	13, // 66: predikat.assessment.v1.AssessmentService.RecordAssessment:output_type -> predikat.assessment.v1.RecordAssessmentResponse
+	26, // 67: predikat.assessment.v1.AssessmentService.BatchRecordAssessments:output_type -> predikat.assessment.v1.BatchRecordAssessmentsResponse
+	15, // 68: predikat.assessment.v1.AssessmentService.CorrectPublishedAssessment:output_type -> predikat.assessment.v1.CorrectPublishedAssessmentResponse
+	17, // 69: predikat.assessment.v1.AssessmentService.GetAssessment:output_type -> predikat.assessment.v1.GetAssessmentResponse
+	19, // 70: predikat.assessment.v1.AssessmentService.ListAssessments:output_type -> predikat.assessment.v1.ListAssessmentsResponse
+	21, // 71: predikat.assessment.v1.AssessmentService.ListInstitutionHistory:output_type -> predikat.assessment.v1.ListInstitutionHistoryResponse
+	23, // 72: predikat.assessment.v1.AssessmentService.ListAssessmentRevisions:output_type -> predikat.assessment.v1.ListAssessmentRevisionsResponse
+	55, // 73: predikat.assessment.v1.AssessmentService.GrantAward:output_type -> predikat.assessment.v1.GrantAwardResponse
+	56, // 74: predikat.assessment.v1.AssessmentService.RevokeAward:output_type -> predikat.assessment.v1.RevokeAwardResponse
+	57, // 75: predikat.assessment.v1.AssessmentService.GetAward:output_type -> predikat.assessment.v1.GetAwardResponse
+	58, // 76: predikat.assessment.v1.AssessmentService.ListAwards:output_type -> predikat.assessment.v1.ListAwardsResponse
+	56, // [56:77] is the sub-list for method output_type
+	35, // [35:56] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_predikat_assessment_v1_assessment_proto_init() }
@@ -2263,7 +2662,7 @@ func file_predikat_assessment_v1_assessment_proto_init() {
 		(*AssessmentInput_ReportedTotal)(nil),
 		(*AssessmentInput_ReportedBand)(nil),
 	}
-	file_predikat_assessment_v1_assessment_proto_msgTypes[5].OneofWrappers = []any{
+	file_predikat_assessment_v1_assessment_proto_msgTypes[9].OneofWrappers = []any{
 		(*ComputeAssessmentRequest_Version)(nil),
 		(*ComputeAssessmentRequest_Year)(nil),
 	}
@@ -2273,7 +2672,7 @@ func file_predikat_assessment_v1_assessment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_assessment_v1_assessment_proto_rawDesc), len(file_predikat_assessment_v1_assessment_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -197,6 +197,62 @@ func (AwardBasisKind) EnumDescriptor() ([]byte, []int) {
 	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{2}
 }
 
+// RollupMethod is how a roll-up makes one figure of many.
+type RollupMethod int32
+
+const (
+	RollupMethod_ROLLUP_METHOD_UNSPECIFIED RollupMethod = 0
+	// The plain mean of the units' totals.
+	RollupMethod_ROLLUP_METHOD_MEAN RollupMethod = 1
+	// The mean weighted by each unit's respondents.
+	RollupMethod_ROLLUP_METHOD_WEIGHTED_MEAN RollupMethod = 2
+	// The lowest unit's total.
+	RollupMethod_ROLLUP_METHOD_MINIMUM RollupMethod = 3
+)
+
+// Enum value maps for RollupMethod.
+var (
+	RollupMethod_name = map[int32]string{
+		0: "ROLLUP_METHOD_UNSPECIFIED",
+		1: "ROLLUP_METHOD_MEAN",
+		2: "ROLLUP_METHOD_WEIGHTED_MEAN",
+		3: "ROLLUP_METHOD_MINIMUM",
+	}
+	RollupMethod_value = map[string]int32{
+		"ROLLUP_METHOD_UNSPECIFIED":   0,
+		"ROLLUP_METHOD_MEAN":          1,
+		"ROLLUP_METHOD_WEIGHTED_MEAN": 2,
+		"ROLLUP_METHOD_MINIMUM":       3,
+	}
+)
+
+func (x RollupMethod) Enum() *RollupMethod {
+	p := new(RollupMethod)
+	*p = x
+	return p
+}
+
+func (x RollupMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RollupMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_predikat_assessment_v1_scheme_proto_enumTypes[3].Descriptor()
+}
+
+func (RollupMethod) Type() protoreflect.EnumType {
+	return &file_predikat_assessment_v1_scheme_proto_enumTypes[3]
+}
+
+func (x RollupMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RollupMethod.Descriptor instead.
+func (RollupMethod) EnumDescriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{3}
+}
+
 // Scheme is one version of an assessment scheme: the rules in force for a
 // range of years. Versions are data files embedded in the assessment service
 // and validated at start; a new year's rules are a new version, not code.
@@ -257,8 +313,13 @@ type Scheme struct {
 	// institution's window unless a round manager forces it with a reason.
 	// 0: the version takes no objections.
 	ObjectionWindowWorkingDays int32 `protobuf:"varint,21,opt,name=objection_window_working_days,json=objectionWindowWorkingDays,proto3" json:"objection_window_working_days,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// Roll-ups: parents whose figure is derived from their units' results
+	// (Polri from its police resorts, the land ministry from its land
+	// offices). A parent with a roll-up is never recorded directly in a round
+	// of this version.
+	RollupRules   []*RollupRule `protobuf:"bytes,22,rep,name=rollup_rules,json=rollupRules,proto3" json:"rollup_rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Scheme) Reset() {
@@ -436,6 +497,13 @@ func (x *Scheme) GetObjectionWindowWorkingDays() int32 {
 		return x.ObjectionWindowWorkingDays
 	}
 	return 0
+}
+
+func (x *Scheme) GetRollupRules() []*RollupRule {
+	if x != nil {
+		return x.RollupRules
+	}
+	return nil
 }
 
 // Scale is the range and precision of a scheme's scores.
@@ -1447,11 +1515,95 @@ func (x *RegisterSchemeVersionResponse) GetCreated() bool {
 	return false
 }
 
+// RollupRule derives a parent's figure from its units.
+type RollupRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Code, unique in the version; also the code of the board the derived
+	// figures are ranked on (national), e.g. "induk-polres".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// Name, e.g. "Polri (dari Polres)".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The parent institution, e.g. "polri".
+	ParentId string `protobuf:"bytes,3,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	// The units' kind: every institution of that kind whose registry parent
+	// is parent_id and has a result in the round counts.
+	UnitKind v1.InstitutionKind `protobuf:"varint,4,opt,name=unit_kind,json=unitKind,proto3,enum=predikat.registry.v1.InstitutionKind" json:"unit_kind,omitempty"`
+	// How the figures combine.
+	Method        RollupMethod `protobuf:"varint,5,opt,name=method,proto3,enum=predikat.assessment.v1.RollupMethod" json:"method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollupRule) Reset() {
+	*x = RollupRule{}
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollupRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollupRule) ProtoMessage() {}
+
+func (x *RollupRule) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollupRule.ProtoReflect.Descriptor instead.
+func (*RollupRule) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RollupRule) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *RollupRule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RollupRule) GetParentId() string {
+	if x != nil {
+		return x.ParentId
+	}
+	return ""
+}
+
+func (x *RollupRule) GetUnitKind() v1.InstitutionKind {
+	if x != nil {
+		return x.UnitKind
+	}
+	return v1.InstitutionKind(0)
+}
+
+func (x *RollupRule) GetMethod() RollupMethod {
+	if x != nil {
+		return x.Method
+	}
+	return RollupMethod_ROLLUP_METHOD_UNSPECIFIED
+}
+
 var File_predikat_assessment_v1_scheme_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/registry/v1/registry.proto\"\xbd\a\n" +
+	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/registry/v1/registry.proto\"\x84\b\n" +
 	"\x06Scheme\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
@@ -1482,7 +1634,8 @@ const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"sourceNote\x12#\n" +
 	"\rregistered_by\x18\x13 \x01(\tR\fregisteredBy\x12?\n" +
 	"\rregister_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime\x12L\n" +
-	"\x1dobjection_window_working_days\x18\x15 \x01(\x05B\t\xbaH\x06\x1a\x04\x18<(\x00R\x1aobjectionWindowWorkingDays\"]\n" +
+	"\x1dobjection_window_working_days\x18\x15 \x01(\x05B\t\xbaH\x06\x1a\x04\x18<(\x00R\x1aobjectionWindowWorkingDays\x12E\n" +
+	"\frollup_rules\x18\x16 \x03(\v2\".predikat.assessment.v1.RollupRuleR\vrollupRules\"]\n" +
 	"\x05Scale\x12\x10\n" +
 	"\x03min\x18\x01 \x01(\tR\x03min\x12\x10\n" +
 	"\x03max\x18\x02 \x01(\tR\x03max\x12\x1c\n" +
@@ -1549,7 +1702,14 @@ const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\x06scheme\x18\x01 \x01(\v2\x1e.predikat.assessment.v1.SchemeB\x06\xbaH\x03\xc8\x01\x01R\x06scheme\"q\n" +
 	"\x1dRegisterSchemeVersionResponse\x126\n" +
 	"\x06scheme\x18\x01 \x01(\v2\x1e.predikat.assessment.v1.SchemeR\x06scheme\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated*c\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"\xd3\x01\n" +
+	"\n" +
+	"RollupRule\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tparent_id\x18\x03 \x01(\tR\bparentId\x12B\n" +
+	"\tunit_kind\x18\x04 \x01(\x0e2%.predikat.registry.v1.InstitutionKindR\bunitKind\x12<\n" +
+	"\x06method\x18\x05 \x01(\x0e2$.predikat.assessment.v1.RollupMethodR\x06method*c\n" +
 	"\bBandZone\x12\x19\n" +
 	"\x15BAND_ZONE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fBAND_ZONE_GREEN\x10\x01\x12\x14\n" +
@@ -1564,7 +1724,12 @@ const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\x15AWARD_BASIS_KIND_BAND\x10\x01\x12\x19\n" +
 	"\x15AWARD_BASIS_KIND_RANK\x10\x02\x12\x1d\n" +
 	"\x19AWARD_BASIS_KIND_CATEGORY\x10\x03\x12\x1b\n" +
-	"\x17AWARD_BASIS_KIND_MANUAL\x10\x04BMZKgithub.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1;assessmentv1b\x06proto3"
+	"\x17AWARD_BASIS_KIND_MANUAL\x10\x04*\x81\x01\n" +
+	"\fRollupMethod\x12\x1d\n" +
+	"\x19ROLLUP_METHOD_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12ROLLUP_METHOD_MEAN\x10\x01\x12\x1f\n" +
+	"\x1bROLLUP_METHOD_WEIGHTED_MEAN\x10\x02\x12\x19\n" +
+	"\x15ROLLUP_METHOD_MINIMUM\x10\x03BMZKgithub.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_predikat_assessment_v1_scheme_proto_rawDescOnce sync.Once
@@ -1578,57 +1743,62 @@ func file_predikat_assessment_v1_scheme_proto_rawDescGZIP() []byte {
 	return file_predikat_assessment_v1_scheme_proto_rawDescData
 }
 
-var file_predikat_assessment_v1_scheme_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_predikat_assessment_v1_scheme_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_predikat_assessment_v1_scheme_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_predikat_assessment_v1_scheme_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_predikat_assessment_v1_scheme_proto_goTypes = []any{
 	(BandZone)(0),                         // 0: predikat.assessment.v1.BandZone
 	(ScopeKind)(0),                        // 1: predikat.assessment.v1.ScopeKind
 	(AwardBasisKind)(0),                   // 2: predikat.assessment.v1.AwardBasisKind
-	(*Scheme)(nil),                        // 3: predikat.assessment.v1.Scheme
-	(*Scale)(nil),                         // 4: predikat.assessment.v1.Scale
-	(*Dimension)(nil),                     // 5: predikat.assessment.v1.Dimension
-	(*SubDimension)(nil),                  // 6: predikat.assessment.v1.SubDimension
-	(*Bound)(nil),                         // 7: predikat.assessment.v1.Bound
-	(*Band)(nil),                          // 8: predikat.assessment.v1.Band
-	(*PeerGroup)(nil),                     // 9: predikat.assessment.v1.PeerGroup
-	(*AwardRule)(nil),                     // 10: predikat.assessment.v1.AwardRule
-	(*AdjustmentRule)(nil),                // 11: predikat.assessment.v1.AdjustmentRule
-	(*ListSchemesRequest)(nil),            // 12: predikat.assessment.v1.ListSchemesRequest
-	(*ListSchemesResponse)(nil),           // 13: predikat.assessment.v1.ListSchemesResponse
-	(*GetSchemeRequest)(nil),              // 14: predikat.assessment.v1.GetSchemeRequest
-	(*GetSchemeResponse)(nil),             // 15: predikat.assessment.v1.GetSchemeResponse
-	(*RegisterSchemeVersionRequest)(nil),  // 16: predikat.assessment.v1.RegisterSchemeVersionRequest
-	(*RegisterSchemeVersionResponse)(nil), // 17: predikat.assessment.v1.RegisterSchemeVersionResponse
-	(v1.InstitutionKind)(0),               // 18: predikat.registry.v1.InstitutionKind
-	(*timestamppb.Timestamp)(nil),         // 19: google.protobuf.Timestamp
+	(RollupMethod)(0),                     // 3: predikat.assessment.v1.RollupMethod
+	(*Scheme)(nil),                        // 4: predikat.assessment.v1.Scheme
+	(*Scale)(nil),                         // 5: predikat.assessment.v1.Scale
+	(*Dimension)(nil),                     // 6: predikat.assessment.v1.Dimension
+	(*SubDimension)(nil),                  // 7: predikat.assessment.v1.SubDimension
+	(*Bound)(nil),                         // 8: predikat.assessment.v1.Bound
+	(*Band)(nil),                          // 9: predikat.assessment.v1.Band
+	(*PeerGroup)(nil),                     // 10: predikat.assessment.v1.PeerGroup
+	(*AwardRule)(nil),                     // 11: predikat.assessment.v1.AwardRule
+	(*AdjustmentRule)(nil),                // 12: predikat.assessment.v1.AdjustmentRule
+	(*ListSchemesRequest)(nil),            // 13: predikat.assessment.v1.ListSchemesRequest
+	(*ListSchemesResponse)(nil),           // 14: predikat.assessment.v1.ListSchemesResponse
+	(*GetSchemeRequest)(nil),              // 15: predikat.assessment.v1.GetSchemeRequest
+	(*GetSchemeResponse)(nil),             // 16: predikat.assessment.v1.GetSchemeResponse
+	(*RegisterSchemeVersionRequest)(nil),  // 17: predikat.assessment.v1.RegisterSchemeVersionRequest
+	(*RegisterSchemeVersionResponse)(nil), // 18: predikat.assessment.v1.RegisterSchemeVersionResponse
+	(*RollupRule)(nil),                    // 19: predikat.assessment.v1.RollupRule
+	(v1.InstitutionKind)(0),               // 20: predikat.registry.v1.InstitutionKind
+	(*timestamppb.Timestamp)(nil),         // 21: google.protobuf.Timestamp
 }
 var file_predikat_assessment_v1_scheme_proto_depIdxs = []int32{
-	4,  // 0: predikat.assessment.v1.Scheme.scale:type_name -> predikat.assessment.v1.Scale
-	5,  // 1: predikat.assessment.v1.Scheme.dimensions:type_name -> predikat.assessment.v1.Dimension
-	8,  // 2: predikat.assessment.v1.Scheme.bands:type_name -> predikat.assessment.v1.Band
-	18, // 3: predikat.assessment.v1.Scheme.eligible_kinds:type_name -> predikat.registry.v1.InstitutionKind
-	9,  // 4: predikat.assessment.v1.Scheme.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
-	10, // 5: predikat.assessment.v1.Scheme.award_rules:type_name -> predikat.assessment.v1.AwardRule
-	11, // 6: predikat.assessment.v1.Scheme.adjustment_rules:type_name -> predikat.assessment.v1.AdjustmentRule
-	19, // 7: predikat.assessment.v1.Scheme.register_time:type_name -> google.protobuf.Timestamp
-	6,  // 8: predikat.assessment.v1.Dimension.sub_dimensions:type_name -> predikat.assessment.v1.SubDimension
-	0,  // 9: predikat.assessment.v1.Band.zone:type_name -> predikat.assessment.v1.BandZone
-	7,  // 10: predikat.assessment.v1.Band.lower:type_name -> predikat.assessment.v1.Bound
-	7,  // 11: predikat.assessment.v1.Band.upper:type_name -> predikat.assessment.v1.Bound
-	18, // 12: predikat.assessment.v1.PeerGroup.kinds:type_name -> predikat.registry.v1.InstitutionKind
-	1,  // 13: predikat.assessment.v1.PeerGroup.scopes:type_name -> predikat.assessment.v1.ScopeKind
-	2,  // 14: predikat.assessment.v1.AwardRule.kind:type_name -> predikat.assessment.v1.AwardBasisKind
-	1,  // 15: predikat.assessment.v1.AwardRule.scope:type_name -> predikat.assessment.v1.ScopeKind
-	18, // 16: predikat.assessment.v1.ListSchemesRequest.eligible_kind:type_name -> predikat.registry.v1.InstitutionKind
-	3,  // 17: predikat.assessment.v1.ListSchemesResponse.schemes:type_name -> predikat.assessment.v1.Scheme
-	3,  // 18: predikat.assessment.v1.GetSchemeResponse.scheme:type_name -> predikat.assessment.v1.Scheme
-	3,  // 19: predikat.assessment.v1.RegisterSchemeVersionRequest.scheme:type_name -> predikat.assessment.v1.Scheme
-	3,  // 20: predikat.assessment.v1.RegisterSchemeVersionResponse.scheme:type_name -> predikat.assessment.v1.Scheme
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	5,  // 0: predikat.assessment.v1.Scheme.scale:type_name -> predikat.assessment.v1.Scale
+	6,  // 1: predikat.assessment.v1.Scheme.dimensions:type_name -> predikat.assessment.v1.Dimension
+	9,  // 2: predikat.assessment.v1.Scheme.bands:type_name -> predikat.assessment.v1.Band
+	20, // 3: predikat.assessment.v1.Scheme.eligible_kinds:type_name -> predikat.registry.v1.InstitutionKind
+	10, // 4: predikat.assessment.v1.Scheme.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	11, // 5: predikat.assessment.v1.Scheme.award_rules:type_name -> predikat.assessment.v1.AwardRule
+	12, // 6: predikat.assessment.v1.Scheme.adjustment_rules:type_name -> predikat.assessment.v1.AdjustmentRule
+	21, // 7: predikat.assessment.v1.Scheme.register_time:type_name -> google.protobuf.Timestamp
+	19, // 8: predikat.assessment.v1.Scheme.rollup_rules:type_name -> predikat.assessment.v1.RollupRule
+	7,  // 9: predikat.assessment.v1.Dimension.sub_dimensions:type_name -> predikat.assessment.v1.SubDimension
+	0,  // 10: predikat.assessment.v1.Band.zone:type_name -> predikat.assessment.v1.BandZone
+	8,  // 11: predikat.assessment.v1.Band.lower:type_name -> predikat.assessment.v1.Bound
+	8,  // 12: predikat.assessment.v1.Band.upper:type_name -> predikat.assessment.v1.Bound
+	20, // 13: predikat.assessment.v1.PeerGroup.kinds:type_name -> predikat.registry.v1.InstitutionKind
+	1,  // 14: predikat.assessment.v1.PeerGroup.scopes:type_name -> predikat.assessment.v1.ScopeKind
+	2,  // 15: predikat.assessment.v1.AwardRule.kind:type_name -> predikat.assessment.v1.AwardBasisKind
+	1,  // 16: predikat.assessment.v1.AwardRule.scope:type_name -> predikat.assessment.v1.ScopeKind
+	20, // 17: predikat.assessment.v1.ListSchemesRequest.eligible_kind:type_name -> predikat.registry.v1.InstitutionKind
+	4,  // 18: predikat.assessment.v1.ListSchemesResponse.schemes:type_name -> predikat.assessment.v1.Scheme
+	4,  // 19: predikat.assessment.v1.GetSchemeResponse.scheme:type_name -> predikat.assessment.v1.Scheme
+	4,  // 20: predikat.assessment.v1.RegisterSchemeVersionRequest.scheme:type_name -> predikat.assessment.v1.Scheme
+	4,  // 21: predikat.assessment.v1.RegisterSchemeVersionResponse.scheme:type_name -> predikat.assessment.v1.Scheme
+	20, // 22: predikat.assessment.v1.RollupRule.unit_kind:type_name -> predikat.registry.v1.InstitutionKind
+	3,  // 23: predikat.assessment.v1.RollupRule.method:type_name -> predikat.assessment.v1.RollupMethod
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_predikat_assessment_v1_scheme_proto_init() }
@@ -1645,8 +1815,8 @@ func file_predikat_assessment_v1_scheme_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_assessment_v1_scheme_proto_rawDesc), len(file_predikat_assessment_v1_scheme_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   15,
+			NumEnums:      4,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

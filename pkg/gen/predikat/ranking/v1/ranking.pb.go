@@ -349,7 +349,10 @@ type LeaderboardEntry struct {
 	// COMPUTED or REPORTED_TOTAL (a published figure entered as such).
 	Basis v11.AssessmentBasis `protobuf:"varint,11,opt,name=basis,proto3,enum=predikat.assessment.v1.AssessmentBasis" json:"basis,omitempty"`
 	// Revision of the assessment the entry reflects.
-	Revision      uint64 `protobuf:"varint,12,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint64 `protobuf:"varint,12,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Synthetic data (a demo fill, a test), not an assessed result: ranked,
+	// but never awarded; show it as such.
+	Synthetic     bool `protobuf:"varint,13,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -466,6 +469,13 @@ func (x *LeaderboardEntry) GetRevision() uint64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *LeaderboardEntry) GetSynthetic() bool {
+	if x != nil {
+		return x.Synthetic
+	}
+	return false
 }
 
 // GetLeaderboardRequest asks for one page of a board.
@@ -826,7 +836,9 @@ type GetStandingResponse struct {
 	// One standing per board the institution is on (every peer group of the
 	// scheme containing its kind, national and in its province, as the peer
 	// group defines), national first; empty for a band-only record.
-	Standings     []*Standing `protobuf:"bytes,10,rep,name=standings,proto3" json:"standings,omitempty"`
+	Standings []*Standing `protobuf:"bytes,10,rep,name=standings,proto3" json:"standings,omitempty"`
+	// The record is synthetic data (see LeaderboardEntry.synthetic).
+	Synthetic     bool `protobuf:"varint,11,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -929,6 +941,13 @@ func (x *GetStandingResponse) GetStandings() []*Standing {
 		return x.Standings
 	}
 	return nil
+}
+
+func (x *GetStandingResponse) GetSynthetic() bool {
+	if x != nil {
+		return x.Synthetic
+	}
+	return false
 }
 
 // BandCount is how many records of a board's population are in one band.
@@ -1141,9 +1160,12 @@ type GetStatisticsResponse struct {
 	// the scheme's band table lists the bands it saw, best score first.
 	BandCounts []*BandCount `protobuf:"bytes,9,rep,name=band_counts,json=bandCounts,proto3" json:"band_counts,omitempty"`
 	// Counts per zone, for schemes with zones; empty otherwise.
-	ZoneCounts    []*ZoneCount `protobuf:"bytes,10,rep,name=zone_counts,json=zoneCounts,proto3" json:"zone_counts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ZoneCounts []*ZoneCount `protobuf:"bytes,10,rep,name=zone_counts,json=zoneCounts,proto3" json:"zone_counts,omitempty"`
+	// How many of the counted records are synthetic data: the figures above
+	// include them.
+	SyntheticCount int32 `protobuf:"varint,11,opt,name=synthetic_count,json=syntheticCount,proto3" json:"synthetic_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetStatisticsResponse) Reset() {
@@ -1244,6 +1266,13 @@ func (x *GetStatisticsResponse) GetZoneCounts() []*ZoneCount {
 		return x.ZoneCounts
 	}
 	return nil
+}
+
+func (x *GetStatisticsResponse) GetSyntheticCount() int32 {
+	if x != nil {
+		return x.SyntheticCount
+	}
+	return 0
 }
 
 // TrendPoint is one institution's result in one round of a scheme.
@@ -1829,7 +1858,7 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\ventry_count\x18\a \x01(\x05R\n" +
 	"entryCount\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xca\x03\n" +
+	"updateTime\"\xe8\x03\n" +
 	"\x10LeaderboardEntry\x12\x12\n" +
 	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12%\n" +
 	"\x0einstitution_id\x18\x02 \x01(\tR\rinstitutionId\x12\x12\n" +
@@ -1846,7 +1875,8 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\tband_zone\x18\n" +
 	" \x01(\x0e2 .predikat.assessment.v1.BandZoneR\bbandZone\x12=\n" +
 	"\x05basis\x18\v \x01(\x0e2'.predikat.assessment.v1.AssessmentBasisR\x05basis\x12\x1a\n" +
-	"\brevision\x18\f \x01(\x04R\brevision\"\xa6\x01\n" +
+	"\brevision\x18\f \x01(\x04R\brevision\x12\x1c\n" +
+	"\tsynthetic\x18\r \x01(\bR\tsynthetic\"\xa6\x01\n" +
 	"\x15GetLeaderboardRequest\x12;\n" +
 	"\x05board\x18\x01 \x01(\v2\x1d.predikat.ranking.v1.BoardKeyB\x06\xbaH\x03\xc8\x01\x01R\x05board\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
@@ -1876,7 +1906,7 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\x12GetStandingRequest\x12R\n" +
 	"\x0einstitution_id\x18\x01 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\rinstitutionId\x12E\n" +
 	"\tscheme_id\x18\x02 \x01(\tB(\xbaH%r#2!^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$R\bschemeId\x12\x1f\n" +
-	"\x04year\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\"\xaf\x03\n" +
+	"\x04year\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\"\xcd\x03\n" +
 	"\x13GetStandingResponse\x12%\n" +
 	"\x0einstitution_id\x18\x01 \x01(\tR\rinstitutionId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x19\n" +
@@ -1889,7 +1919,8 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\tband_zone\x18\b \x01(\x0e2 .predikat.assessment.v1.BandZoneR\bbandZone\x12=\n" +
 	"\x05basis\x18\t \x01(\x0e2'.predikat.assessment.v1.AssessmentBasisR\x05basis\x12;\n" +
 	"\tstandings\x18\n" +
-	" \x03(\v2\x1d.predikat.ranking.v1.StandingR\tstandings\"\xcc\x01\n" +
+	" \x03(\v2\x1d.predikat.ranking.v1.StandingR\tstandings\x12\x1c\n" +
+	"\tsynthetic\x18\v \x01(\bR\tsynthetic\"\xcc\x01\n" +
 	"\tBandCount\x12\x1b\n" +
 	"\tband_code\x18\x01 \x01(\tR\bbandCode\x12\x1d\n" +
 	"\n" +
@@ -1901,7 +1932,7 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"\x04zone\x18\x01 \x01(\x0e2 .predikat.assessment.v1.BandZoneR\x04zone\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x05R\x05count\"S\n" +
 	"\x14GetStatisticsRequest\x12;\n" +
-	"\x05board\x18\x01 \x01(\v2\x1d.predikat.ranking.v1.BoardKeyB\x06\xbaH\x03\xc8\x01\x01R\x05board\"\xf9\x02\n" +
+	"\x05board\x18\x01 \x01(\v2\x1d.predikat.ranking.v1.BoardKeyB\x06\xbaH\x03\xc8\x01\x01R\x05board\"\xa2\x03\n" +
 	"\x15GetStatisticsResponse\x120\n" +
 	"\x05board\x18\x01 \x01(\v2\x1a.predikat.ranking.v1.BoardR\x05board\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x05R\x05count\x12.\n" +
@@ -1915,7 +1946,8 @@ const file_predikat_ranking_v1_ranking_proto_rawDesc = "" +
 	"bandCounts\x12?\n" +
 	"\vzone_counts\x18\n" +
 	" \x03(\v2\x1e.predikat.ranking.v1.ZoneCountR\n" +
-	"zoneCounts\"\xc9\x03\n" +
+	"zoneCounts\x12'\n" +
+	"\x0fsynthetic_count\x18\v \x01(\x05R\x0esyntheticCount\"\xc9\x03\n" +
 	"\n" +
 	"TrendPoint\x12\x12\n" +
 	"\x04year\x18\x01 \x01(\x05R\x04year\x12\x19\n" +
