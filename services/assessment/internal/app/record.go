@@ -170,7 +170,7 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: cmd.InstitutionID, Institution: snap, Result: res, Respondents: cmd.Input.Respondents,
 		Notes: cmd.Input.Notes, Source: cmd.Input.Source, Reason: cmd.Reason, AfterPublication: afterPublication,
-		RequestID: cmd.RequestID, RecordedBy: cmd.By, ObjectionID: cmd.ObjectionID,
+		RequestID: cmd.RequestID, RecordedBy: cmd.By, ObjectionID: cmd.ObjectionID, Synthetic: cmd.Input.Synthetic,
 	}, nil
 }
 

@@ -81,6 +81,9 @@ func (c RecordAssessment) fingerprint(afterPublication bool) string {
 	if c.ObjectionID != "" {
 		d.add("objection_id", c.ObjectionID)
 	}
+	if in.Synthetic {
+		d.add("input.synthetic", "true")
+	}
 	return d.sum()
 }
 

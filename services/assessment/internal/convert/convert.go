@@ -165,6 +165,7 @@ func InputFromProto(p *assessmentv1.AssessmentInput) model.Input {
 	in := model.Input{
 		Adjustments: adjustmentsFromProto(p.GetAdjustments()), Respondents: p.GetRespondents(), Notes: p.GetNotes(),
 		Source: SourceFromProto(p.GetSource()), ReportedTotal: p.GetReportedTotal(), ReportedBand: p.GetReportedBand(),
+		Synthetic: p.GetSynthetic(), ImprovementNotes: notesFromProto(p.GetImprovementNotes()), FollowUps: followUpsFromProto(p.GetFollowUps()),
 	}
 	if ds, ok := p.GetResult().(*assessmentv1.AssessmentInput_DimensionScores); ok {
 		in.HasScores, in.DimensionScores = true, scoresFromProto(ds.DimensionScores.GetScores())
@@ -198,6 +199,8 @@ func AssessmentToProto(a *model.Assessment) *assessmentv1.Assessment {
 		Institution: SnapshotToProto(a.Institution), Respondents: a.Respondents, Notes: a.Notes, Source: SourceToProto(a.Source),
 		Revision: a.Revision, Reason: a.Reason, AfterPublication: a.AfterPublication, RequestId: a.RequestID,
 		RecordedBy: a.RecordedBy, RecordTime: ts(a.RecordTime), ObjectionId: a.ObjectionID,
+		Synthetic: a.Synthetic, ImprovementNotes: notesToProto(a.ImprovementNotes), FollowUps: followUpsToProto(a.FollowUps),
+		Rollup: rollupToProto(a.Rollup),
 	}
 	FillResult(p, a.Result)
 	return p
@@ -214,6 +217,8 @@ func AssessmentFromProto(p *assessmentv1.Assessment) *model.Assessment {
 		Respondents: p.GetRespondents(), Notes: p.GetNotes(), Source: SourceFromProto(p.GetSource()), Revision: p.GetRevision(),
 		Reason: p.GetReason(), AfterPublication: p.GetAfterPublication(), RequestID: p.GetRequestId(),
 		RecordedBy: p.GetRecordedBy(), RecordTime: fromTS(p.GetRecordTime()), ObjectionID: p.GetObjectionId(),
+		Synthetic: p.GetSynthetic(), ImprovementNotes: notesFromProto(p.GetImprovementNotes()), FollowUps: followUpsFromProto(p.GetFollowUps()),
+		Rollup: rollupFromProto(p.GetRollup()),
 	}
 }
 
@@ -421,4 +426,72 @@ func AwardCeremonyFromProto(p *assessmentv1.AwardCeremony) *model.AwardCeremony 
 		CreatedBy: p.GetCreatedBy(), CreateTime: fromTS(p.GetCreateTime()), Awards: CeremonyAwardsFromProto(p.GetAwards()),
 		HeldBy: p.GetHeldBy(), HoldTime: fromTS(p.GetHoldTime()), RequestID: p.GetRequestId(), HoldRequestID: p.GetHoldRequestId(),
 	}
+}
+
+func notesToProto(ns []model.ImprovementNote) []*assessmentv1.ImprovementNote {
+	var out []*assessmentv1.ImprovementNote
+	for _, n := range ns {
+		out = append(out, noteToProto(&n))
+	}
+	return out
+}
+
+func noteToProto(n *model.ImprovementNote) *assessmentv1.ImprovementNote {
+	if n == nil {
+		return nil
+	}
+	return &assessmentv1.ImprovementNote{Id: n.ID, DimensionCode: n.DimensionCode, Note: n.Note}
+}
+
+func notesFromProto(ps []*assessmentv1.ImprovementNote) []model.ImprovementNote {
+	var out []model.ImprovementNote
+	for _, p := range ps {
+		out = append(out, *noteFromProto(p))
+	}
+	return out
+}
+
+func noteFromProto(p *assessmentv1.ImprovementNote) *model.ImprovementNote {
+	if p == nil {
+		return nil
+	}
+	return &model.ImprovementNote{ID: p.GetId(), DimensionCode: p.GetDimensionCode(), Note: p.GetNote()}
+}
+
+func followUpsToProto(fs []model.NoteFollowUp) []*assessmentv1.NoteFollowUp {
+	var out []*assessmentv1.NoteFollowUp
+	for _, f := range fs {
+		out = append(out, &assessmentv1.NoteFollowUp{NoteId: f.NoteID, Addressed: f.Addressed, Comment: f.Comment, Note: noteToProto(f.Note)})
+	}
+	return out
+}
+
+func followUpsFromProto(ps []*assessmentv1.NoteFollowUp) []model.NoteFollowUp {
+	var out []model.NoteFollowUp
+	for _, p := range ps {
+		out = append(out, model.NoteFollowUp{NoteID: p.GetNoteId(), Addressed: p.GetAddressed(), Comment: p.GetComment(), Note: noteFromProto(p.GetNote())})
+	}
+	return out
+}
+
+func rollupToProto(r *model.Rollup) *assessmentv1.Rollup {
+	if r == nil {
+		return nil
+	}
+	p := &assessmentv1.Rollup{RuleCode: r.RuleCode, Method: assessmentv1.RollupMethod(r.Method)}
+	for _, u := range r.Units {
+		p.Units = append(p.Units, &assessmentv1.RollupUnit{InstitutionId: u.InstitutionID, Revision: u.Revision, Total: u.Total, Respondents: u.Respondents})
+	}
+	return p
+}
+
+func rollupFromProto(p *assessmentv1.Rollup) *model.Rollup {
+	if p == nil {
+		return nil
+	}
+	r := &model.Rollup{RuleCode: p.GetRuleCode(), Method: model.RollupMethod(p.GetMethod())}
+	for _, u := range p.GetUnits() {
+		r.Units = append(r.Units, model.RollupUnit{InstitutionID: u.GetInstitutionId(), Revision: u.GetRevision(), Total: u.GetTotal(), Respondents: u.GetRespondents()})
+	}
+	return r
 }

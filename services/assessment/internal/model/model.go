@@ -101,6 +101,51 @@ type Input struct {
 	Respondents     int32
 	Notes           string
 	Source          *Source
+	// Synthetic marks made-up data (a demo fill, a test): it ranks, but
+	// never earns an award.
+	Synthetic bool
+	// ImprovementNotes is the report card; FollowUps says which notes of
+	// the previous assessment were addressed.
+	ImprovementNotes []ImprovementNote
+	FollowUps        []NoteFollowUp
+}
+
+// ImprovementNote is one line of a report card; ID is the service's
+// ("<round_id>/<n>").
+type ImprovementNote struct{ ID, DimensionCode, Note string }
+
+// NoteFollowUp says whether an earlier note was addressed; Note is that
+// note, filled in by the service.
+type NoteFollowUp struct {
+	NoteID    string
+	Addressed bool
+	Comment   string
+	Note      *ImprovementNote
+}
+
+// RollupMethod is how a roll-up combines its units, numbered as in the API.
+type RollupMethod int32
+
+// Roll-up methods.
+const (
+	RollupMean         RollupMethod = 1
+	RollupWeightedMean RollupMethod = 2
+	RollupMinimum      RollupMethod = 3
+)
+
+// RollupUnit is one unit's result a roll-up read.
+type RollupUnit struct {
+	InstitutionID string
+	Revision      uint64
+	Total         string
+	Respondents   int32
+}
+
+// Rollup is how a DERIVED record was computed.
+type Rollup struct {
+	RuleCode string
+	Method   RollupMethod
+	Units    []RollupUnit
 }
 
 // Result is a computed assessment: what scoring decides.
@@ -136,6 +181,12 @@ type Assessment struct {
 	RecordTime         time.Time
 	// ObjectionID is the objection whose acceptance made this revision.
 	ObjectionID string
+	// Synthetic marks made-up data: never an award.
+	Synthetic        bool
+	ImprovementNotes []ImprovementNote
+	FollowUps        []NoteFollowUp
+	// Rollup is set on a DERIVED record.
+	Rollup *Rollup
 }
 
 // ObjectionState is where an objection is.
