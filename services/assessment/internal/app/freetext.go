@@ -54,6 +54,12 @@ func (c RecordAssessment) checkText() error {
 	for i, a := range c.Input.Adjustments {
 		fs = append(fs, field{fmt.Sprintf("input.adjustments[%d].reason", i), a.Reason})
 	}
+	for i, n := range c.Input.ImprovementNotes {
+		fs = append(fs, field{fmt.Sprintf("input.improvement_notes[%d].note", i), n.Note})
+	}
+	for i, f := range c.Input.FollowUps {
+		fs = append(fs, field{fmt.Sprintf("input.follow_ups[%d].comment", i), f.Comment})
+	}
 	return checkFree(append(fs, sourceFields("input.source", c.Input.Source)...)...)
 }
 

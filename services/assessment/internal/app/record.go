@@ -8,6 +8,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/events"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/reportcard"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
 	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
 	"github.com/predikat-id/predikat/services/assessment/internal/scoring"
@@ -166,12 +167,49 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 	if err != nil {
 		return model.Assessment{}, err
 	}
+	notes, err := reportcard.Number(r.ID, v.String(), noteDimensions(v), cmd.Input.ImprovementNotes)
+	if err != nil {
+		return model.Assessment{}, err
+	}
+	followUps, err := rc.followUps(ctx, r, cmd)
+	if err != nil {
+		return model.Assessment{}, err
+	}
 	return model.Assessment{
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: cmd.InstitutionID, Institution: snap, Result: res, Respondents: cmd.Input.Respondents,
 		Notes: cmd.Input.Notes, Source: cmd.Input.Source, Reason: cmd.Reason, AfterPublication: afterPublication,
 		RequestID: cmd.RequestID, RecordedBy: cmd.By, ObjectionID: cmd.ObjectionID, Synthetic: cmd.Input.Synthetic,
+		ImprovementNotes: notes, FollowUps: followUps,
 	}, nil
+}
+
+// noteDimensions are the codes a report card note may name: the version's
+// dimensions and their sub-dimensions (a reform area of RB, say).
+func noteDimensions(v *scheme.Version) []string {
+	codes := v.DimensionCodes()
+	for _, d := range v.Proto().GetDimensions() {
+		for _, s := range d.GetSubDimensions() {
+			codes = append(codes, s.GetCode())
+		}
+	}
+	return codes
+}
+
+// followUps resolves a record's follow-ups against the institution's
+// previous assessment in the round's scheme. The history is read only when
+// there is something to resolve, so a record without follow-ups costs no
+// read.
+func (rc recorder) followUps(ctx context.Context, r model.Round, cmd RecordAssessment) ([]model.NoteFollowUp, error) {
+	if len(cmd.Input.FollowUps) == 0 {
+		return nil, nil
+	}
+	history, err := rc.store.History(ctx, cmd.InstitutionID)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", cmd.InstitutionID, err)
+	}
+	prev := reportcard.Previous(history, r.SchemeID, r.Year)
+	return reportcard.Resolve(prev, cmd.Input.FollowUps, cmd.InstitutionID, r.SchemeID, r.Year)
 }
 
 // snapshot describes an institution as a record or award keeps it: with the

@@ -84,6 +84,16 @@ func (c RecordAssessment) fingerprint(afterPublication bool) string {
 	if in.Synthetic {
 		d.add("input.synthetic", "true")
 	}
+	// The report card, likewise only when given. Notes count in order,
+	// since the order gives their ids; follow-ups are a set by note id.
+	for _, n := range in.ImprovementNotes {
+		d.add("input.improvement_notes", n.DimensionCode, n.Note)
+	}
+	followUps := slices.Clone(in.FollowUps)
+	slices.SortFunc(followUps, func(a, b model.NoteFollowUp) int { return strings.Compare(a.NoteID, b.NoteID) })
+	for _, f := range followUps {
+		d.add("input.follow_ups", f.NoteID, strconv.FormatBool(f.Addressed), f.Comment)
+	}
 	return d.sum()
 }
 
