@@ -47,12 +47,17 @@ func ManualAwardID(institutionID, requestID string) string {
 
 // Evaluate returns every award the scheme's rules grant on the latest records
 // of a published round, ordered by id. provinceNames names the scopes.
+// Synthetic records never earn one; they keep their place on the boards, so
+// a real record's rank is the one the boards show.
 func Evaluate(s *assessmentv1.Scheme, r *assessmentv1.Round, records []*assessmentv1.Assessment, provinceNames map[string]string) ([]*assessmentv1.Award, error) {
 	var out []*assessmentv1.Award
 	for _, rule := range s.GetAwardRules() {
 		switch rule.GetKind() {
 		case assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_CATEGORY:
 			for _, a := range records {
+				if a.GetSynthetic() {
+					continue
+				}
 				if slices.ContainsFunc(rule.GetBandCodes(), func(c string) bool { return strings.EqualFold(c, a.GetBandCode()) }) {
 					out = append(out, newAward(s, r, rule, a, nil))
 				}
@@ -128,6 +133,9 @@ func rankAwards(s *assessmentv1.Scheme, r *assessmentv1.Round, rule *assessmentv
 		for _, e := range ranked {
 			if e.Rank > topN {
 				break
+			}
+			if e.Record.GetSynthetic() {
+				continue
 			}
 			out = append(out, newAward(s, r, rule, e.Record, &rankInfo{rank: e.Rank, outOf: len(ranked), group: group, scope: scope, scopeName: scopeName(scope, e.Record, provinceNames)}))
 		}

@@ -87,3 +87,33 @@ func TestEvaluate(t *testing.T) {
 		t.Fatalf("id %q: want aw- + 26 chars", id)
 	}
 }
+
+// Synthetic records never earn an award, but keep their places: a real
+// record behind a synthetic one is second, and a top-1 rule grants nothing
+// on a board a synthetic record leads.
+func TestSyntheticEarnsNothing(t *testing.T) {
+	s := &assessmentv1.Scheme{Id: "ombudsman", Version: "2022",
+		PeerGroups: []*assessmentv1.PeerGroup{{Code: "kantah", Name: "Kantor Pertanahan", Kinds: []registryv1.InstitutionKind{kantah}}},
+		AwardRules: []*assessmentv1.AwardRule{
+			{Code: "zona-hijau-a", Kind: assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, Title: "Predikat Kepatuhan: {band_label}", BandCodes: []string{"A"}},
+			{Code: "kantah-top2", Kind: assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK, Title: "{rank} {peer_group} di {scope}", PeerGroup: "kantah",
+				Scope: assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE, TopN: 2},
+		}}
+	fill := rec("kantah-fill", "Kantah Sintetis", kantah, "63", "99.90", "A")
+	fill.Synthetic = true
+	real := rec("kantah-tala", "Kantah Tanah Laut", kantah, "63", "99.57", "A")
+	awards, err := Evaluate(s, &assessmentv1.Round{Id: "ombudsman-2024", Year: 2024}, []*assessmentv1.Assessment{fill, real}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range awards {
+		if a.GetInstitution().GetId() == "kantah-fill" {
+			t.Fatalf("a synthetic record earned %s", a.GetTitle())
+		}
+		got = append(got, fmt.Sprintf("%s/%d", a.GetBasis().GetRuleCode(), a.GetBasis().GetRank()))
+	}
+	if fmt.Sprint(got) != fmt.Sprint([]string{"kantah-top2/2", "zona-hijau-a/0"}) && fmt.Sprint(got) != fmt.Sprint([]string{"zona-hijau-a/0", "kantah-top2/2"}) {
+		t.Fatalf("awards of the real record: %v (second behind the synthetic one)", got)
+	}
+}

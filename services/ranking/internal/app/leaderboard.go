@@ -38,6 +38,7 @@ type LeaderboardEntry struct {
 	Kind          board.Kind
 	RegionCode    string
 	RegionName    string
+	Synthetic     bool
 }
 
 // GetLeaderboardHandler pages a board: whole tie groups from the store,
@@ -111,7 +112,7 @@ func (h GetLeaderboardHandler) entry(ctx context.Context, d describer, c board.C
 	le := LeaderboardEntry{
 		Rank: c.Rank, InstitutionID: c.ID, Name: c.Name, Score: board.FormatScore(c.Score, p.Round.Precision),
 		BandCode: e.Band, Basis: e.Basis, Revision: e.Revision,
-		Kind: e.Kind, RegionCode: e.RegionCode, RegionName: e.RegionName,
+		Kind: e.Kind, RegionCode: e.RegionCode, RegionName: e.RegionName, Synthetic: e.Synthetic,
 	}
 	if bi, ok := p.Bands[e.Band]; ok {
 		le.BandLabel, le.BandZone = bi.Label, bi.Zone

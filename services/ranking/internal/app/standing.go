@@ -27,6 +27,7 @@ type Standing struct {
 	BandZone      board.Zone
 	Basis         board.Basis
 	Score         string // "" for a band-only record
+	Synthetic     bool
 	Standings     []BoardStanding
 }
 
@@ -78,6 +79,7 @@ func (h GetStandingHandler) Handle(ctx context.Context, q GetStanding) (Standing
 	out := Standing{
 		InstitutionID: q.InstitutionID, Name: st.Entry.Name, RoundID: st.Round.ID, Final: st.Round.Final,
 		BandCode: st.Entry.Band, BandLabel: st.Band.Label, BandZone: st.Band.Zone, Basis: st.Entry.Basis,
+		Synthetic: st.Entry.Synthetic,
 	}
 	if found {
 		out.Name = in.Name

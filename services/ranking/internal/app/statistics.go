@@ -19,13 +19,15 @@ type Statistics struct {
 	Board             Board
 	Count             int64
 	ReportedBandCount int64
-	Mean              string
-	Stddev            string
-	Median            string
-	Min               string
-	Max               string
-	BandCounts        []BandCount // best band first
-	ZoneCounts        []ZoneCount // green, yellow, red; none when no band has a zone
+	// SyntheticCount is how many counted records are synthetic data.
+	SyntheticCount int64
+	Mean           string
+	Stddev         string
+	Median         string
+	Min            string
+	Max            string
+	BandCounts     []BandCount // best band first
+	ZoneCounts     []ZoneCount // green, yellow, red; none when no band has a zone
 }
 
 // BandCount is how many records of a board fall in a band.
@@ -74,7 +76,7 @@ func (h GetStatisticsHandler) Handle(ctx context.Context, q GetStatistics) (Stat
 		return Statistics{}, err
 	}
 	prec := st.Round.Precision
-	out := Statistics{Board: b, Count: st.Count, ReportedBandCount: st.ReportedTotal}
+	out := Statistics{Board: b, Count: st.Count, ReportedBandCount: st.ReportedTotal, SyntheticCount: st.Synthetic}
 	if st.Count > 0 {
 		out.Mean = st.Stats.Mean(prec)
 		out.Stddev = st.Stats.Stddev(prec)

@@ -23,6 +23,9 @@ type Entry struct {
 	Boards   []string // board ids, national first, in the scheme's group order
 	Seq      uint64   // stream sequence of the event
 	TimeMs   int64    // event time, Unix milliseconds
+	// Synthetic marks made-up data (a demo fill, a test): it ranks, and
+	// every reader is told.
+	Synthetic bool
 
 	Name         string
 	Kind         Kind
@@ -98,7 +101,7 @@ func entryOf(ev *eventsv1.AssessmentRecorded, seq uint64) Entry {
 	e := Entry{
 		Revision: a.GetRevision(), Band: a.GetBandCode(), Basis: Basis(a.GetBasis()), Seq: seq,
 		Name: inst.GetName(), Kind: Kind(inst.GetKind()), RegionCode: inst.GetRegionCode(), RegionName: inst.GetRegionName(),
-		ProvinceCode: provinceOf(inst),
+		ProvinceCode: provinceOf(inst), Synthetic: a.GetSynthetic(),
 	}
 	if e.Revision == 0 {
 		e.Revision = seq

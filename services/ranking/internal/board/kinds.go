@@ -40,6 +40,9 @@ const (
 	// BasisReportedBand is a band without a score: counted on the boards'
 	// band statistics, never ranked.
 	BasisReportedBand Basis = 3
+	// BasisDerived is a roll-up: a parent's figure computed from its units'
+	// results, ranked like a computed total.
+	BasisDerived Basis = 4
 )
 
 // Kind is the registry's institution kind, carried through unchanged.

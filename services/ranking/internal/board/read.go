@@ -72,6 +72,7 @@ type BoardStats struct {
 	BandCounts     map[string]int64
 	ReportedCounts map[string]int64
 	ReportedTotal  int64
+	Synthetic      int64 // synthetic records among those counted
 	Bands          map[string]Band
 	BandMax        map[string]int64
 	UpdateMs       int64

@@ -188,6 +188,7 @@ const (
 	asBandZone      = 14
 	asRevision      = 18
 	asRecordTime    = 23
+	asSynthetic     = 25
 
 	inName     = 2
 	inKind     = 3
@@ -275,7 +276,7 @@ var (
 		asYear: protowire.VarintType, asInstitutionID: protowire.BytesType, asInstitution: protowire.BytesType,
 		asBasis: protowire.VarintType, asTotal: protowire.BytesType, asBandCode: protowire.BytesType,
 		asBandLabel: protowire.BytesType, asBandZone: protowire.VarintType, asRevision: protowire.VarintType,
-		asRecordTime: protowire.BytesType})
+		asRecordTime: protowire.BytesType, asSynthetic: protowire.VarintType})
 	snapshotReads = readsOf(map[protowire.Number]protowire.Type{inName: protowire.BytesType, inKind: protowire.VarintType, inRegion: protowire.BytesType,
 		inRegName: protowire.BytesType, inProvince: protowire.BytesType})
 	timeReads  = readsOf(map[protowire.Number]protowire.Type{tsSeconds: protowire.VarintType, tsNanos: protowire.VarintType})
@@ -421,6 +422,7 @@ type assessmentParts struct {
 	roundID, scheme, version, institution, total, bandCode, bandLabel string
 	year, basis, zone                                                 int32
 	revision                                                          uint64
+	synthetic                                                         bool
 	snapshot                                                          []byte
 	hasSnapshot, hasRecordTime                                        bool
 	recordTime                                                        int64
@@ -465,6 +467,8 @@ func (p *assessmentParts) setNumber(f wireField) {
 		p.zone = int32(f.v)
 	case asRevision:
 		p.revision = f.v
+	case asSynthetic:
+		p.synthetic = f.v != 0
 	}
 }
 
@@ -541,7 +545,7 @@ func (d *fastDecoder) record(ev *eventParts, a *assessmentParts, in *snapshotPar
 	r.Entry = board.Entry{
 		Revision: a.revision, Band: a.bandCode, Basis: board.Basis(a.basis), Seq: seq,
 		Name: in.name, Kind: board.Kind(in.kind), RegionCode: in.region, RegionName: in.regionName,
-		ProvinceCode: provinceOf(in.province, in.region),
+		ProvinceCode: provinceOf(in.province, in.region), Synthetic: a.synthetic,
 	}
 	e := &r.Entry
 	if e.Revision == 0 {

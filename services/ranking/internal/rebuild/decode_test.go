@@ -45,6 +45,7 @@ func sampleEvents() []*eventsv1.AssessmentRecorded {
 			Institution: in.Snapshot(), Basis: assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_COMPUTED,
 			WeightedTotal: "87.25", Total: []string{"87.25", "90", "12.5", "-3.10", "100.00"}[i%5], BandCode: "B", BandLabel: "Kualitas Tinggi",
 			BandZone: assessmentv1.BandZone_BAND_ZONE_GREEN, Revision: uint64(i % 3), RequestId: "req", RecordedBy: "test", RecordTime: ts,
+			Synthetic: i%4 == 1,
 		}
 		for _, d := range []string{"a", "b", "c"} {
 			a.DimensionScores = append(a.DimensionScores, &assessmentv1.DimensionScore{Code: d, Score: "87.25"})

@@ -86,7 +86,7 @@ func (s *Server) getLeaderboard(ctx context.Context, req *rankingv1.GetLeaderboa
 		resp.Entries = append(resp.Entries, &rankingv1.LeaderboardEntry{
 			Rank: int32(e.Rank), InstitutionId: e.InstitutionID, Name: e.Name, Score: e.Score,
 			BandCode: e.BandCode, BandLabel: e.BandLabel, BandZone: zone(e.BandZone), Basis: basis(e.Basis), Revision: e.Revision,
-			Kind: registryv1.InstitutionKind(e.Kind), RegionCode: e.RegionCode, RegionName: e.RegionName,
+			Kind: registryv1.InstitutionKind(e.Kind), RegionCode: e.RegionCode, RegionName: e.RegionName, Synthetic: e.Synthetic,
 		})
 	}
 	if lb.Next != "" {
@@ -113,7 +113,7 @@ func (s *Server) getStanding(ctx context.Context, req *rankingv1.GetStandingRequ
 	return &rankingv1.GetStandingResponse{
 		InstitutionId: st.InstitutionID, Name: st.Name, RoundId: st.RoundID, State: state(st.Final),
 		BandCode: st.BandCode, BandLabel: st.BandLabel, BandZone: zone(st.BandZone), Basis: basis(st.Basis), Score: st.Score,
-		Standings: standings(st.Standings),
+		Standings: standings(st.Standings), Synthetic: st.Synthetic,
 	}, r, nil
 }
 
@@ -124,7 +124,7 @@ func (s *Server) GetStatistics(ctx context.Context, req *rankingv1.GetStatistics
 		return nil, err
 	}
 	resp := &rankingv1.GetStatisticsResponse{
-		Board: boardProto(st.Board), Count: int32(st.Count), ReportedBandCount: int32(st.ReportedBandCount),
+		Board: boardProto(st.Board), Count: int32(st.Count), ReportedBandCount: int32(st.ReportedBandCount), SyntheticCount: int32(st.SyntheticCount),
 		Mean: st.Mean, Stddev: st.Stddev, Median: st.Median, Min: st.Min, Max: st.Max,
 	}
 	for _, b := range st.BandCounts {

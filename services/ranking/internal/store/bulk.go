@@ -104,6 +104,7 @@ type bulkRound struct {
 type bulkBoard struct {
 	key      string
 	n, rn    int64
+	syn      int64 // synthetic records
 	sum      exactSum
 	sumsq    exactSum
 	bands    map[string]int64
@@ -153,6 +154,25 @@ func (b *Bulk) round(ctx context.Context, scheme string, year int32) (*bulkRound
 	return r, nil
 }
 
+// count adds an entry to the board's population: what the apply script
+// adds to its population hash.
+func (bb *bulkBoard) count(e *board.Entry) {
+	if e.Scored {
+		bb.n++
+		bb.sum.add(e.Score)
+		bb.sumsq.addSquare(e.Score)
+	}
+	count(bb.bands, e.Band)
+	if e.Basis == board.BasisReportedBand {
+		count(bb.reported, e.Band)
+		bb.rn++
+	}
+	if e.Synthetic {
+		bb.syn++
+	}
+	bb.t = max(bb.t, e.TimeMs)
+}
+
 // Add buffers one record, sending the buffer when it is full. Add keeps
 // none of r's strings or slices: a caller may pass a record whose strings
 // view a buffer it reuses afterwards.
@@ -188,21 +208,13 @@ func (b *Bulk) Add(ctx context.Context, r board.Record) error {
 			br.boards[id] = bb
 		}
 		if e.Scored {
-			bb.n++
-			bb.sum.add(e.Score)
-			bb.sumsq.addSquare(e.Score)
 			if len(bb.pending) == 0 {
 				bt.boards = append(bt.boards, bb)
 			}
 			bb.pending = append(bb.pending, bulkMember{e.Score, member})
 			b.Entries++
 		}
-		count(bb.bands, e.Band)
-		if e.Basis == board.BasisReportedBand {
-			count(bb.reported, e.Band)
-			bb.rn++
-		}
-		bb.t = max(bb.t, e.TimeMs)
+		bb.count(e)
 	}
 	br.noteGroupsAndBands(&r)
 	if e.Scored {
@@ -454,6 +466,10 @@ func (b *Bulk) Finish(ctx context.Context) ([]SwapRound, error) {
 	for _, br := range b.rounds {
 		for id, bb := range br.boards {
 			fields := []any{popN, bb.n, popSum, bb.sum.String(), popSumSq, bb.sumsq.String(), popReportedN, bb.rn, popTime, bb.t}
+			if bb.syn > 0 {
+				// As the apply script leaves it: no field until one is.
+				fields = append(fields, popSynthetic, bb.syn)
+			}
 			for code, n := range bb.bands {
 				fields = append(fields, popBand+code, n)
 			}

@@ -114,7 +114,7 @@ func TestBulkWritesWhatEveryRecordSays(t *testing.T) {
 	ctx := t.Context()
 	const n = 2*bulkFlushRecords + 123
 	type total struct {
-		n, rn      int64
+		n, rn, syn int64
 		sum, sumsq big.Int
 		bands, rep map[string]int64
 		t          int64
@@ -127,6 +127,7 @@ func TestBulkWritesWhatEveryRecordSays(t *testing.T) {
 	for i := range n {
 		band := []string{"A", "B", "C", "D"}[i%4]
 		r := bulkRec("bulk", i, band, i%11 != 5)
+		r.Entry.Synthetic = i%7 == 3
 		if err := bulk.Add(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -154,6 +155,9 @@ func TestBulkWritesWhatEveryRecordSays(t *testing.T) {
 				tt.rn++
 			}
 			tt.t = max(tt.t, r.Entry.TimeMs)
+			if r.Entry.Synthetic {
+				tt.syn++
+			}
 		}
 		if r.Entry.Scored {
 			if m, ok := bandmax[band]; !ok || r.Entry.Score > m {
@@ -202,6 +206,9 @@ func TestBulkWritesWhatEveryRecordSays(t *testing.T) {
 		}
 		for c, k := range tt.rep {
 			want[popReported+c] = strconv.FormatInt(k, 10)
+		}
+		if tt.syn > 0 {
+			want[popSynthetic] = strconv.FormatInt(tt.syn, 10)
 		}
 		if fmt.Sprint(pop) != fmt.Sprint(want) {
 			t.Fatalf("board %s totals\n got %v\nwant %v", id, pop, want)

@@ -21,6 +21,7 @@ const (
 	fieldBoards
 	fieldSeq
 	fieldTime
+	fieldSynthetic // "1" for synthetic data, "" otherwise
 	fieldName
 	fieldKind
 	fieldRegionCode
@@ -63,6 +64,10 @@ func AppendEntry(dst []byte, e *board.Entry) []byte {
 	dst = append(dst, sep)
 	dst = strconv.AppendInt(dst, e.TimeMs, 10)
 	dst = append(dst, sep)
+	if e.Synthetic {
+		dst = append(dst, '1')
+	}
+	dst = append(dst, sep)
 	dst = appendClean(dst, e.Name)
 	dst = append(dst, sep)
 	dst = strconv.AppendInt(dst, int64(e.Kind), 10)
@@ -83,7 +88,7 @@ func DecodeEntry(s string) (board.Entry, error) {
 	d := fieldDecoder{}
 	e := board.Entry{
 		Revision: d.uint(f[fieldRevision]), Band: f[fieldBand], Basis: board.Basis(d.int(f[fieldBasis])),
-		Seq: d.uint(f[fieldSeq]), TimeMs: d.int(f[fieldTime]),
+		Seq: d.uint(f[fieldSeq]), TimeMs: d.int(f[fieldTime]), Synthetic: f[fieldSynthetic] == "1",
 		Name: f[fieldName], Kind: board.Kind(d.int(f[fieldKind])),
 		RegionCode: f[fieldRegionCode], RegionName: f[fieldRegionName], ProvinceCode: f[fieldProvince],
 	}

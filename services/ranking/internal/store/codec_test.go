@@ -19,7 +19,7 @@ func TestEntryCodecGoldenAndRoundTrip(t *testing.T) {
 		Boards: []string{"pemda:00", "kabupaten:00", "pemda:63"}, Seq: 17, TimeMs: 1700000000000,
 		Name: "Pemerintah Kabupaten\tHulu Sungai Selatan", Kind: 5, RegionCode: "63.06", RegionName: "Hulu Sungai Selatan", ProvinceCode: "63",
 	}
-	const golden = "2\t9652\t93161104\tA\t3\tpemda:00,kabupaten:00,pemda:63\t17\t1700000000000\t" +
+	const golden = "2\t9652\t93161104\tA\t3\tpemda:00,kabupaten:00,pemda:63\t17\t1700000000000\t\t" +
 		"Pemerintah Kabupaten Hulu Sungai Selatan\t5\t63.06\tHulu Sungai Selatan\t63"
 	got := EncodeEntry(e)
 	if got != golden {
@@ -33,6 +33,15 @@ func TestEntryCodecGoldenAndRoundTrip(t *testing.T) {
 	want.Name = "Pemerintah Kabupaten Hulu Sungai Selatan" // separators are cleaned out of free text
 	if !reflect.DeepEqual(back, want) {
 		t.Fatalf("round trip\n got %+v\nwant %+v", back, want)
+	}
+	// Synthetic data says so, and reads back so.
+	syn := e
+	syn.Synthetic, syn.Name = true, want.Name
+	if f := strings.Split(EncodeEntry(syn), "\t"); f[fieldSynthetic] != "1" {
+		t.Fatalf("synthetic entry fields %q", f)
+	}
+	if back, err := DecodeEntry(EncodeEntry(syn)); err != nil || !back.Synthetic {
+		t.Fatalf("synthetic round trip: %+v, %v", back, err)
 	}
 	// A band-only entry has neither score nor square.
 	bandOnly := board.Entry{Revision: 1, Band: "C", Basis: board.BasisReportedBand, Seq: 1}

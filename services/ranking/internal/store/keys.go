@@ -50,6 +50,7 @@ const (
 	popReported  = "r:" // + band code: band-only records in the band
 	popReportedN = "rn"
 	popTime      = "t"
+	popSynthetic = "s" // synthetic records on the board
 )
 
 // Fields of a round's meta hash, and its states.
@@ -88,7 +89,7 @@ var luaNames = map[string]string{
 	"fences": keyFences, "fencecheck": keyFenceCheck,
 	"e": genEntries, "boards": genBoards, "groups": genGroups, "bands": genBands, "bandmax": genBandMax, "z": genZ, "pop": genPop,
 	"popN": popN, "popSum": popSum, "popSumSq": popSumSq, "popBand": popBand, "popReported": popReported,
-	"popReportedN": popReportedN, "popTime": popTime,
+	"popReportedN": popReportedN, "popTime": popTime, "popSynthetic": popSynthetic,
 	"gen": roundGen, "state": roundState, "id": roundID, "version": roundVersion, "precision": roundPrecision,
 	"scheme": roundScheme, "year": roundYear, "pending_state": statePending, "final_state": stateFinal,
 	"seqAssessments": SeqAssessments, "seqRounds": SeqRounds,
@@ -101,8 +102,8 @@ var luaNames = map[string]string{
 // Lua counts).
 var luaNumbers = map[string]int{
 	"fRevision": fieldRevision + 1, "fScore": fieldScore + 1, "fSumSq": fieldSumSq + 1, "fBand": fieldBand + 1,
-	"fBasis": fieldBasis + 1, "fBoards": fieldBoards + 1, "fTime": fieldTime + 1,
-	"fRead": fieldTime + 1, // how many leading fields the scripts split off
+	"fBasis": fieldBasis + 1, "fBoards": fieldBoards + 1, "fTime": fieldTime + 1, "fSynthetic": fieldSynthetic + 1,
+	"fRead": fieldSynthetic + 1, // how many leading fields the scripts split off
 }
 
 // render replaces the {{name}} and {{#name}} placeholders of a script

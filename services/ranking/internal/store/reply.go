@@ -307,6 +307,7 @@ func decodeStats(v []any, scheme string, year int32, group string) (*board.Board
 	pop := d.hash(v, statsPop)
 	st.Stats = board.Stats{N: d.parse(pop[popN]), Sum: d.big(pop[popSum]), SumSq: d.big(pop[popSumSq])}
 	st.ReportedTotal = d.parse(pop[popReportedN])
+	st.Synthetic = d.parse(pop[popSynthetic])
 	st.UpdateMs = d.parse(pop[popTime])
 	for k, val := range pop {
 		if code, ok := strings.CutPrefix(k, popBand); ok {

@@ -20,7 +20,7 @@ local function entry(s)
     i = j + 1
   end
   return {rev = t[{{#fRevision}}], score = t[{{#fScore}}] or '', sumsq = t[{{#fSumSq}}] or '', band = t[{{#fBand}}] or '',
-    basis = t[{{#fBasis}}] or '', boards = t[{{#fBoards}}] or '', time = t[{{#fTime}}] or '0'}
+    basis = t[{{#fBasis}}] or '', boards = t[{{#fBoards}}] or '', time = t[{{#fTime}}] or '0', syn = t[{{#fSynthetic}}] or ''}
 end
 local function hget(flat, k)
   for i = 1, #flat, 2 do if flat[i] == k then return flat[i + 1] end end
@@ -101,6 +101,9 @@ local function contribute(f, sign)
     if f.basis == {{reportedBand}} then
       redis.call('HINCRBY', pop, {{popReported}} .. f.band, sign)
       redis.call('HINCRBY', pop, {{popReportedN}}, sign)
+    end
+    if f.syn == '1' then
+      redis.call('HINCRBY', pop, {{popSynthetic}}, sign)
     end
     if sign > 0 then
       redis.call('SADD', P .. {{boards}}, b)

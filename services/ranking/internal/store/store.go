@@ -6,21 +6,21 @@
 //
 //	rk:layout                      layout version the boards were built with
 //	rk:rebuild                     rebuild mark (a token, with a TTL) while a rebuild runs
-//	rk:v2:genseq                   generation counter
-//	rk:v2:seq                      hash: highest stream sequence applied per stream
-//	rk:v2:rounds                   set of "scheme:year"
-//	rk:v2:years:<scheme>           sorted set of the years with a round
-//	rk:v2:pending                  set of "tag|gen" generations a rebuild is writing
-//	rk:v2:{scheme:year}:round      hash: gen, state (P/F), id, version, precision
-//	rk:v2:{scheme:year}:fences     hash round revision -> fence (last counted ASSESSMENTS sequence)
-//	rk:v2:{scheme:year}:fencecheck hash the fences whose earlier records are still to be checked
-//	rk:v2:{scheme:year}:g<gen>:e            hash institution -> encoded board.Entry
-//	rk:v2:{scheme:year}:g<gen>:boards       set of board ids ("pemda:63")
-//	rk:v2:{scheme:year}:g<gen>:groups       hash peer group -> board.Group
-//	rk:v2:{scheme:year}:g<gen>:bands        hash band code -> board.Band
-//	rk:v2:{scheme:year}:g<gen>:bandmax      hash band code -> best score seen
-//	rk:v2:{scheme:year}:g<gen>:z:<board>    sorted set institution -> unscaled score
-//	rk:v2:{scheme:year}:g<gen>:pop:<board>  hash n, sum, sumsq, b:<band>, r:<band>, rn, t
+//	rk:v3:genseq                   generation counter
+//	rk:v3:seq                      hash: highest stream sequence applied per stream
+//	rk:v3:rounds                   set of "scheme:year"
+//	rk:v3:years:<scheme>           sorted set of the years with a round
+//	rk:v3:pending                  set of "tag|gen" generations a rebuild is writing
+//	rk:v3:{scheme:year}:round      hash: gen, state (P/F), id, version, precision
+//	rk:v3:{scheme:year}:fences     hash round revision -> fence (last counted ASSESSMENTS sequence)
+//	rk:v3:{scheme:year}:fencecheck hash the fences whose earlier records are still to be checked
+//	rk:v3:{scheme:year}:g<gen>:e            hash institution -> encoded board.Entry
+//	rk:v3:{scheme:year}:g<gen>:boards       set of board ids ("pemda:63")
+//	rk:v3:{scheme:year}:g<gen>:groups       hash peer group -> board.Group
+//	rk:v3:{scheme:year}:g<gen>:bands        hash band code -> board.Band
+//	rk:v3:{scheme:year}:g<gen>:bandmax      hash band code -> best score seen
+//	rk:v3:{scheme:year}:g<gen>:z:<board>    sorted set institution -> unscaled score
+//	rk:v3:{scheme:year}:g<gen>:pop:<board>  hash n, sum, sumsq, b:<band>, r:<band>, rn, t
 //
 // A round's data lives in a generation; a rebuild writes a new generation
 // next to the live one and swaps the round's gen pointer, so no query ever
@@ -52,8 +52,9 @@ import (
 // LayoutVersion is the version of the key layout above. A service finding
 // boards of another version (or none) rebuilds them from the stream. 2:
 // fences; boards of version 1 may hold a record a close refused, so they
-// are rebuilt.
-const LayoutVersion = 2
+// are rebuilt. 3: entries and board counts say which records are synthetic
+// data; boards of version 2 say nothing, so they are rebuilt.
+const LayoutVersion = 3
 
 // Base is the key prefix of the current layout.
 var Base = fmt.Sprintf("rk:v%d:", LayoutVersion)

@@ -96,6 +96,38 @@ func TestApplyRevisionsAndStatistics(t *testing.T) {
 	}
 }
 
+// Synthetic data is counted on its boards as it comes and goes (a
+// correction to real figures takes it off the count) and shown on the entry.
+func TestApplyCountsSyntheticRecords(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	fill := func(id string, rev uint64, score int64) board.Record {
+		r := rec(id, rev, score, "A", computed)
+		r.Entry.Synthetic = true
+		return r
+	}
+	apply(t, s, fill("x", 1, 9100), fill("y", 1, 9200), rec("z", 1, 9300, "A", computed))
+	count := func() int64 {
+		t.Helper()
+		st, err := s.Statistics(ctx, "ombudsman", 2024, "pemda:63")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Synthetic
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d synthetic records counted, want 2", n)
+	}
+	apply(t, s, rec("y", 2, 9250, "A", computed))
+	if n := count(); n != 1 {
+		t.Fatalf("after y became real: %d synthetic, want 1", n)
+	}
+	st, err := s.Standing(ctx, "ombudsman", 2024, "x")
+	if err != nil || !st.Entry.Synthetic {
+		t.Fatalf("standing of the synthetic x: %+v, %v", st.Entry, err)
+	}
+}
+
 func TestRebuildMarkBlocksApplies(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := t.Context()
