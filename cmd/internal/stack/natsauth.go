@@ -10,6 +10,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/events"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	ranking "github.com/predikat-id/predikat/services/ranking/wiring"
 )
 
 // The NATS users of the stack (devpki.NATSUsers), all in NATS's one global
@@ -22,9 +23,8 @@ const (
 )
 
 // RankingRedisBase is the ranking service's Redis key prefix of its
-// current layout (services/ranking/internal/store, internal to the
-// service): the bench and the tests reach into Redis as a fault would.
-const RankingRedisBase = "rk:v2:"
+// current layout: the bench and the tests reach into Redis as a fault would.
+var RankingRedisBase = ranking.RedisKeyBase
 
 // KV buckets, as the services name them (services/*/internal/store).
 var (

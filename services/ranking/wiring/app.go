@@ -46,6 +46,10 @@ const DefaultAddr = config.DefaultRanking
 // user's own Redis).
 var DefaultRedisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", redisx.DefaultLocalPort)
 
+// RedisKeyBase is the prefix of every Redis key of the boards' current
+// layout: for harnesses that reach into Redis as a fault would.
+var RedisKeyBase = store.Base
+
 // Config is everything the ranking service needs from its environment.
 type Config struct {
 	// Addr is the gRPC listen address.
