@@ -154,6 +154,8 @@ func basisText(b assessmentv1.AssessmentBasis) string {
 		return "reported total"
 	case assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND:
 		return "reported band"
+	case assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_DERIVED:
+		return "derived (roll-up)"
 	}
 	return "-"
 }
@@ -220,10 +222,17 @@ func renderBoard(w io.Writer, resp *rankingv1.GetLeaderboardResponse) error {
 		fmt.Fprintln(w, provisionalNote)
 	}
 	t := newTable("RANK", "INSTITUTION", "SCORE", "BAND", "ID").alignRight(0, 2)
+	synthetic := 0
 	for _, e := range resp.GetEntries() {
-		t.add(strconv.Itoa(int(e.GetRank())), e.GetName(), e.GetScore(), bandText(e.GetBandCode(), e.GetBandLabel()), e.GetInstitutionId())
+		t.add(strconv.Itoa(int(e.GetRank())), syntheticName(e.GetName(), e.GetSynthetic()), e.GetScore(), bandText(e.GetBandCode(), e.GetBandLabel()), e.GetInstitutionId())
+		if e.GetSynthetic() {
+			synthetic++
+		}
 	}
-	return t.write(w)
+	if err := t.write(w); err != nil {
+		return err
+	}
+	return syntheticNote(w, synthetic)
 }
 
 func renderInstitutions(w io.Writer, list []*registryv1.Institution) error {
@@ -252,11 +261,18 @@ func renderRounds(w io.Writer, list []*assessmentv1.Round) error {
 
 func renderAssessments(w io.Writer, list []*assessmentv1.Assessment) error {
 	t := newTable("INSTITUTION", "SCORE", "BAND", "BASIS", "REV", "SOURCE", "ID").alignRight(1, 4)
+	synthetic := 0
 	for _, a := range list {
-		t.add(a.GetInstitution().GetName(), orDash(a.GetTotal()), bandText(a.GetBandCode(), a.GetBandLabel()), basisText(a.GetBasis()),
+		t.add(syntheticName(a.GetInstitution().GetName(), a.GetSynthetic()), orDash(a.GetTotal()), bandText(a.GetBandCode(), a.GetBandLabel()), basisText(a.GetBasis()),
 			strconv.FormatUint(a.GetRevision(), 10), sourceText(a.GetSource()), a.GetInstitutionId())
+		if a.GetSynthetic() {
+			synthetic++
+		}
 	}
-	return t.write(w)
+	if err := t.write(w); err != nil {
+		return err
+	}
+	return syntheticNote(w, synthetic)
 }
 
 func renderHistory(w io.Writer, list []*assessmentv1.Assessment) error {
@@ -297,6 +313,9 @@ func renderStanding(w io.Writer, r *rankingv1.GetStandingResponse) error {
 		fmt.Fprintln(w, provisionalNote)
 	}
 	line(w, "score %s · band %s · %s", orDash(r.GetScore()), bandText(r.GetBandCode(), r.GetBandLabel()), basisText(r.GetBasis()))
+	if r.GetSynthetic() {
+		fmt.Fprintln(w, syntheticMarker+": this figure is synthetic data, not an assessed result; it never earns an award")
+	}
 	if len(r.GetStandings()) == 0 {
 		_, err := fmt.Fprintln(w, "not ranked (a record with only a band is counted in statistics, never placed on a board)")
 		return err
@@ -317,6 +336,9 @@ func renderStats(w io.Writer, r *rankingv1.GetStatisticsResponse) error {
 	count := strconv.Itoa(int(r.GetCount()))
 	if n := r.GetReportedBandCount(); n > 0 {
 		count += fmt.Sprintf(" scored, %d with a band only", n)
+	}
+	if n := r.GetSyntheticCount(); n > 0 {
+		count += fmt.Sprintf(" (%d of them synthetic data: the figures include them)", n)
 	}
 	kv.add("count", count)
 	for _, p := range [][2]string{{"mean", r.GetMean()}, {"median", r.GetMedian()}, {"min", r.GetMin()}, {"max", r.GetMax()}, {"stddev", r.GetStddev()}} {
@@ -486,4 +508,23 @@ func awardLine(verb string, a *assessmentv1.Award) string {
 	}
 	parts = append(parts, a.GetId())
 	return text.Printable(strings.Join(parts, "  "))
+}
+
+// syntheticMarker marks synthetic data (a demo fill, a test) wherever it
+// is shown, so a reader never takes it for an assessed result.
+const syntheticMarker = "[SINTETIS]"
+
+func syntheticName(name string, synthetic bool) string {
+	if synthetic {
+		return name + " " + syntheticMarker
+	}
+	return name
+}
+
+func syntheticNote(w io.Writer, n int) error {
+	if n == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "%s %d synthetic (made-up data to complete the table: never an award, never a published result)\n", syntheticMarker, n)
+	return err
 }

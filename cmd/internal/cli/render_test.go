@@ -54,6 +54,17 @@ RANK  INSTITUTION                                SCORE  BAND                    
 	if out := b.String(); !strings.Contains(out, "· provisional · top 1 of 5\n"+provisionalNote+"\n") {
 		t.Errorf("a provisional board must say so:\n%s", out)
 	}
+
+	// Synthetic entries say so on their line, and the board counts them.
+	b.Reset()
+	fill := entry(3, "pemprov-aceh", "Pemerintah Provinsi Aceh", "95.00", "A", "Kualitas Tertinggi")
+	fill.Synthetic = true
+	if err := renderBoard(&b, board(rankingv1.BoardState_BOARD_STATE_FINAL, fill)); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "Pemerintah Provinsi Aceh [SINTETIS]") || !strings.Contains(out, "[SINTETIS] 1 synthetic") {
+		t.Errorf("a synthetic entry must be marked:\n%s", out)
+	}
 }
 
 func TestTableTrimsAndAligns(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 // published.
 var (
 	AssessmentOptionalColumns = []string{"institution_id", "institution", "kind", "region_code", "total", "band",
-		"source_title", "source_publisher", "source_url", "source_date", "source_note", "notes", "respondents"}
+		"source_title", "source_publisher", "source_url", "source_date", "source_note", "notes", "respondents", "synthetic"}
 )
 
 var bandPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_+-]{0,15}$`)
@@ -142,7 +142,7 @@ func assessmentRow(rec Record, dims []string) (AssessmentRow, error) {
 	// with several faults always reports the same one.
 	for _, read := range []func(Record, *assessmentv1.AssessmentInput) error{
 		func(rec Record, in *assessmentv1.AssessmentInput) error { return readResult(rec, in, dims) },
-		readNotes, readRespondents, readSource,
+		readNotes, readRespondents, readSource, readSynthetic,
 	} {
 		if err := read(rec, in); err != nil {
 			return AssessmentRow{}, err
@@ -330,4 +330,18 @@ func AssessmentRequestID(roundID, institutionID string, in *assessmentv1.Assessm
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return "import-" + hex.EncodeToString(sum[:16])
+}
+
+// readSynthetic reads the synthetic column: "yes" (or "ya", "true", "1")
+// marks made-up data, which ranks but never earns an award; empty or "no"
+// is a real figure.
+func readSynthetic(rec Record, in *assessmentv1.AssessmentInput) error {
+	switch strings.ToLower(strings.TrimSpace(rec.Get("synthetic"))) {
+	case "", "no", "tidak", "false", "0":
+	case "yes", "ya", "true", "1":
+		in.Synthetic = true
+	default:
+		return rec.Errorf("synthetic", "%q: yes or no", rec.Get("synthetic"))
+	}
+	return nil
 }

@@ -198,3 +198,17 @@ type roundRow struct {
 }
 
 func (r roundRow) id() string { return r.RequestID(r.Round) }
+
+func TestSyntheticColumn(t *testing.T) {
+	rows, err := ParseAssessments("s.csv", strings.NewReader("institution_id,total,synthetic\npemkab-a,\"90,00\",ya\npemkab-b,\"91,00\",\npemkab-c,\"92,00\",no\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows[0].Input.GetSynthetic() || rows[1].Input.GetSynthetic() || rows[2].Input.GetSynthetic() {
+		t.Fatalf("synthetic flags %v %v %v", rows[0].Input.GetSynthetic(), rows[1].Input.GetSynthetic(), rows[2].Input.GetSynthetic())
+	}
+	if _, err := ParseAssessments("s.csv", strings.NewReader("institution_id,total,synthetic\npemkab-a,\"90,00\",maybe\n"), nil); err == nil ||
+		!strings.Contains(err.Error(), "s.csv:2: synthetic") {
+		t.Fatalf("a bad synthetic value: %v", err)
+	}
+}
