@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -115,6 +116,7 @@ func TestDemoStack(t *testing.T) {
 	if board.GetBoard().GetState() != rankingv1.BoardState_BOARD_STATE_FINAL {
 		t.Errorf("published round's board is %v", board.GetBoard().GetState())
 	}
+	checkPublishedAggregates(t, rankingv1.NewRankingServiceClient(rc))
 
 	ac, _ := dialAdmin(t, dir, s.addrs.Assessment)
 	defer ac.Close()
@@ -137,6 +139,17 @@ func TestDemoStack(t *testing.T) {
 	}
 	if len(titles) != 4 {
 		t.Errorf("HSS has %d awards of 17 April 2025, want 4: %s", len(titles), joined)
+	}
+	// The synthetic fill earns nothing: the round's awards go to the four
+	// institutions the article names.
+	won, err := asm.ListAwards(ctxT(t), &assessmentv1.ListAwardsRequest{RoundId: "ombudsman-2024", PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range won.GetAwards() {
+		if id := a.GetInstitution().GetId(); !slices.Contains([]string{"pemprov-kalsel", "pemkab-hss", "polres-hss", "kantah-tanah-laut"}, id) {
+			t.Errorf("%s was awarded %q on a synthetic figure", id, a.GetTitle())
+		}
 	}
 
 	// Loading again writes nothing.
@@ -180,4 +193,52 @@ func dialAdmin(t *testing.T, dir, addr string) (*grpc.ClientConn, error) {
 		t.Fatal(err)
 	}
 	return grpcserver.Dial(addr, opts...)
+}
+
+// checkPublishedAggregates: with the demo's synthetic fill, the boards
+// compute the averages Ombudsman RI published for Kalimantan Selatan in
+// 2024 and Pemprov Kalsel's national rank, and say how much of it is
+// synthetic.
+func checkPublishedAggregates(t *testing.T, rank rankingv1.RankingServiceClient) {
+	t.Helper()
+	for _, c := range []struct {
+		group, mean  string
+		count, synth int32
+	}{{"pemda", "93.64", 14, 12}, {"polres", "93.89", 13, 12}, {"kantah", "93.31", 13, 12}} {
+		st, err := rank.GetStatistics(ctxT(t), &rankingv1.GetStatisticsRequest{
+			Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: c.group, Scope: "63"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.GetMean() != c.mean || st.GetCount() != c.count || st.GetSyntheticCount() != c.synth {
+			t.Errorf("%s of 63: mean %s over %d (%d synthetic), want the published %s over %d (%d synthetic)",
+				c.group, st.GetMean(), st.GetCount(), st.GetSyntheticCount(), c.mean, c.count, c.synth)
+		}
+	}
+	st, err := rank.GetStanding(ctxT(t), &rankingv1.GetStandingRequest{InstitutionId: "pemprov-kalsel", SchemeId: "ombudsman", Year: 2024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range st.GetStandings() {
+		if k := s.GetBoard().GetKey(); k.GetPeerGroup() == "pemprov" && k.GetScope() == "00" {
+			found = true
+			if s.GetRank() != 9 || s.GetOutOf() != 38 {
+				t.Errorf("Pemprov Kalsel is %d of %d among provincial governments, published 9 of 38", s.GetRank(), s.GetOutOf())
+			}
+		}
+	}
+	if !found || st.GetSynthetic() {
+		t.Errorf("Pemprov Kalsel's standing %v: on the national provincial board, not synthetic", st)
+	}
+	lb, err := rank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{
+		Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "pemprov", Scope: "00"}, PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range lb.GetEntries() {
+		if e.GetSynthetic() != (e.GetInstitutionId() != "pemprov-kalsel") {
+			t.Errorf("%s rank %d: synthetic %v", e.GetInstitutionId(), e.GetRank(), e.GetSynthetic())
+		}
+	}
 }
