@@ -223,6 +223,22 @@ Sent twice, the same correction is one revision.`,
 		setup: cmdAssessmentsCorrect,
 	},
 	{
+		path: "assessments show", uses: useAssessment, read: true,
+		summary: "show one record in full, with its report card (rapor)",
+		about: `Shows an institution's record in a round: the result, who recorded it and
+why, and its report card: the improvement notes left on it (per dimension
+of the scheme version, or "(overall)"), each with its id ("<round>/<n>"),
+and what became of the notes of the institution's previous assessment in
+the scheme: addressed, not addressed, or not reviewed (no follow-up names
+it). --revision shows an earlier revision; --json prints the record as the
+API returns it.`,
+		examples: []string{
+			"predikat assessments show --round ombudsman-2024 --institution pemkab-hss",
+			"predikat assessments show --round ombudsman-2023 --institution pemkab-hss --json",
+		},
+		setup: cmdAssessmentsShow,
+	},
+	{
 		path: "objections file", uses: useAssessment,
 		summary: "object to an institution's provisional result (sanggahan)",
 		about: `Files an objection to an institution's result in a CLOSED round, within

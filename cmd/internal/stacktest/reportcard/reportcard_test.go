@@ -6,12 +6,14 @@
 package reportcard_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/predikat-id/predikat/cmd/internal/cli"
 	harness "github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/cmd/internal/stacktest"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -222,6 +224,58 @@ func TestReportCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFollowUps(t, "2024 after a restart", got.GetAssessment())
+
+	// The CLI shows the report card: this year's note, and each of last
+	// year's notes addressed, not addressed or not reviewed.
+	out := e.cli(t, "assessments", "show", "--round", "ombudsman-2024", "--institution", "pemkab-hss")
+	for _, want := range []string{
+		"ombudsman-2024/1  output     publish the satisfaction survey results",
+		"notes of ombudsman-2023: 1 addressed, 1 not addressed, 1 not reviewed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("assessments show lacks %q:\n%s", want, out)
+		}
+	}
+	var rows []string
+	for l := range strings.Lines(out) {
+		if strings.HasPrefix(l, "  ombudsman-2023/") {
+			rows = append(rows, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	wantRows := []string{
+		"ombudsman-2023/1 pengaduan addressed publish the complaint-handling standard at every service counter standard posted at all 12 counters",
+		"ombudsman-2023/2 input not addressed train counter staff in the service standard no training held in 2024",
+		"ombudsman-2023/3 (overall) not reviewed keep the service announcement board current -",
+	}
+	if strings.Join(rows, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("follow-up rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(wantRows, "\n"))
+	}
+	out = e.cli(t, "assessments", "show", "--round", "ombudsman-2023", "--institution", "pemkab-hss")
+	if !strings.Contains(out, "report card: 3 improvement note(s)") || !strings.Contains(out, "ombudsman-2023/3  (overall)") || strings.Contains(out, "notes of") {
+		t.Errorf("assessments show of 2023:\n%s", out)
+	}
+}
+
+// cli runs the predikat command line against the stack as its dev admin
+// and returns its output; it must succeed.
+func (e *env) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	app := &cli.App{Stdout: &out, Stderr: &out, Dial: grpcserver.Dial, Getenv: func(k string) string {
+		switch k {
+		case "PREDIKAT_PKI":
+			return e.pki.Dir
+		case "PREDIKAT_REGISTRY_ADDR":
+			return e.regAddr
+		case "PREDIKAT_ASSESSMENT_ADDR":
+			return e.asmAddr
+		}
+		return ""
+	}}
+	if code := app.Run(ctxT(t), args); code != 0 {
+		t.Fatalf("predikat %s: exit %d\n%s", strings.Join(args, " "), code, out.String())
+	}
+	return out.String()
 }
 
 func sameNotes(t *testing.T, what string, got, want []*assessmentv1.ImprovementNote) {
