@@ -176,7 +176,21 @@ func finishPublications(ctx context.Context, uc *app.App, log *slog.Logger) {
 	if err != nil && ctx.Err() == nil {
 		log.Error("round publications left unfinished", "err", err)
 	}
+	// Roll-ups a stop cut short between a unit's write and its parent's
+	// derived figure: stored now, attributed to the service itself.
+	err = backoff.Retry(ctx, backoff.Exponential{Config: backoff.DefaultConfig}, 0, func(ctx context.Context) error {
+		return uc.FinishRollups.Handle(ctx, rollupActor)
+	}, func(err error, delay time.Duration) {
+		log.Warn("roll-ups not brought up to date, retrying", "err", err, "in", delay)
+	})
+	if err != nil && ctx.Err() == nil {
+		log.Error("roll-ups left behind their units", "err", err)
+	}
 }
+
+// rollupActor is who the start-up check's derived records are by: no
+// caller asked for them.
+const rollupActor = "spiffe://predikat/service/assessment"
 
 // addRegistered adds a stored scheme version to the catalog. One that no
 // longer fits (a built-in version of a later release covering its years)

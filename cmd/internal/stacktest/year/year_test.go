@@ -177,7 +177,19 @@ var institutions = []eventtest.Inst{
 
 func TestAssessmentYear(t *testing.T) {
 	y := start(t)
-	(&stacktest.Registry{Addr: y.regAddr, Client: registryv1.NewRegistryServiceClient(stacktest.Dial(t, y.regAddr, "admin"))}).Create(t, institutions...)
+	reg := registryv1.NewRegistryServiceClient(stacktest.Dial(t, y.regAddr, "admin"))
+	(&stacktest.Registry{Addr: y.regAddr, Client: reg}).Create(t, institutions...)
+	// Polri and two of its police resorts: the version rolls the resorts
+	// up into Polri's figure.
+	for _, in := range []*registryv1.CreateInstitutionRequest{
+		{InstitutionId: "polri", Institution: &registryv1.Institution{Name: "Kepolisian Negara Republik Indonesia", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY, RegionCode: "00"}},
+		{InstitutionId: "polres-hss", Institution: &registryv1.Institution{Name: "Kepolisian Resor Hulu Sungai Selatan", Kind: eventtest.Polres, RegionCode: "63.06", ParentId: "polri"}},
+		{InstitutionId: "polres-tapin", Institution: &registryv1.Institution{Name: "Kepolisian Resor Tapin", Kind: eventtest.Polres, RegionCode: "63.05", ParentId: "polri"}},
+	} {
+		if _, err := reg.CreateInstitution(ctxT(t), in); err != nil {
+			t.Fatal(err)
+		}
+	}
 	manager := y.asm("rina", "round-manager")
 	assessor := y.asm("ayu", "assessor", "reviewer") // assesses, and also reviews
 	reviewer := y.obj("siti", "reviewer")
@@ -187,7 +199,8 @@ func TestAssessmentYear(t *testing.T) {
 	if _, err := manager.CreateRound(ctxT(t), &assessmentv1.CreateRoundRequest{SchemeId: "ombudsman", Year: 2024}); err != nil {
 		t.Fatal(err)
 	}
-	totals := map[string]string{"pemprov-kalsel": "94.58", "pemkab-hss": "91.20", "pemkab-tapin": "88.10", "pemkot-banjarmasin": "93.00", "pemkab-bogor": "85.00"}
+	totals := map[string]string{"pemprov-kalsel": "94.58", "pemkab-hss": "91.20", "pemkab-tapin": "88.10", "pemkot-banjarmasin": "93.00", "pemkab-bogor": "85.00",
+		"polres-hss": "96.64", "polres-tapin": "90.01"}
 	for inst, total := range totals {
 		if _, err := assessor.RecordAssessment(ctxT(t), &assessmentv1.RecordAssessmentRequest{RoundId: round, InstitutionId: inst,
 			Input: reported(total), RequestId: "rec-" + inst}); err != nil {
@@ -281,6 +294,51 @@ func TestAssessmentYear(t *testing.T) {
 
 	y.checkObjectionEvents(t, oHSS.GetId(), oTapin.GetId())
 	y.ceremony(t)
+	y.rollup(t)
+}
+
+// rollup: Polri's figure is derived from its police resorts, never typed
+// in, ranked on a board of its own, and follows a correction of a resort.
+func (y *year) rollup(t *testing.T) {
+	reader := y.asm("baca", "reader")
+	derived := func() *assessmentv1.Assessment {
+		t.Helper()
+		got, err := reader.GetAssessment(ctxT(t), &assessmentv1.GetAssessmentRequest{RoundId: round, InstitutionId: "polri"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetAssessment()
+	}
+	// (96.64 + 90.01) / 2 = 93.325: once, half up.
+	p := derived()
+	if p.GetTotal() != "93.33" || p.GetBasis() != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_DERIVED || len(p.GetRollup().GetUnits()) != 2 {
+		t.Fatalf("Polri's derived figure: %v", p)
+	}
+	_, err := y.asm("ayu", "assessor").CorrectPublishedAssessment(ctxT(t), &assessmentv1.CorrectPublishedAssessmentRequest{RoundId: round, InstitutionId: "polri",
+		Input: reported("99.00"), CorrectsRevision: 1, Reason: "typed in", RequestId: "typed-polri"})
+	refused(t, "typing Polri's figure in", err, codes.FailedPrecondition, "derived from its units")
+	// A published correction of a resort: Polri follows, as a correction of
+	// the published round, and its board with it.
+	fix, err := y.asm("ayu", "assessor").CorrectPublishedAssessment(ctxT(t), &assessmentv1.CorrectPublishedAssessmentRequest{RoundId: round,
+		InstitutionId: "polres-tapin", Input: reported("92.02"), CorrectsRevision: 1, Reason: "Ombudsman erratum", RequestId: "fix-tapin"})
+	if err != nil || fix.GetAssessment().GetRevision() != 2 {
+		t.Fatalf("correction of Polres Tapin: %v, %v", fix, err)
+	}
+	p = derived()
+	if p.GetTotal() != "94.33" || !p.GetAfterPublication() || p.GetRevision() != 3 || !strings.Contains(p.GetReason(), "polres-tapin revision 2") {
+		t.Fatalf("Polri after the correction: %v", p)
+	}
+	eventually(t, "Polri re-ranked on its roll-up board", func() error {
+		lb, err := y.rank("baca", "reader").GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{
+			Board: &rankingv1.BoardKey{SchemeId: "ombudsman", Year: 2024, PeerGroup: "induk-polres", Scope: "00"}})
+		if err != nil {
+			return err
+		}
+		if e := lb.GetEntries(); len(e) != 1 || e[0].GetInstitutionId() != "polri" || e[0].GetScore() != "94.33" {
+			return fmt.Errorf("board %v", e)
+		}
+		return nil
+	})
 }
 
 // ceremony: the round's awards presented at a ceremony by the award

@@ -26,13 +26,17 @@ type App struct {
 	HoldCeremony       HoldCeremonyHandler
 	CeremonyQueries    CeremonyQueries
 	Certificates       CertificateHandler
+	// FinishRollups runs when the service starts.
+	FinishRollups FinishRollupsHandler
 }
 
 // New wires the use cases.
 func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock, windows Windows) *App {
 	rules := ruleAwards{catalog: cat, store: st, registry: reg}
-	rec := recorder{catalog: cat, store: st, registry: reg}
+	ro := &rollups{catalog: cat, store: st, registry: reg}
+	rec := recorder{catalog: cat, store: st, registry: reg, rollups: ro}
 	correct := CorrectAssessmentHandler{rec: rec, store: st, rules: rules}
+	ro.correct = &correct
 	return &App{
 		RecordAssessment:   RecordAssessmentHandler{rec: rec},
 		BatchRecord:        BatchRecordHandler{rec: rec},
@@ -53,6 +57,7 @@ func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock, windows Windo
 		HoldCeremony:       HoldCeremonyHandler{store: st, clock: clock},
 		CeremonyQueries:    CeremonyQueries{store: st},
 		Certificates:       CertificateHandler{catalog: cat, store: st},
+		FinishRollups:      FinishRollupsHandler{rollups: *ro},
 	}
 }
 

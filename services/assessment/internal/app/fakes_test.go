@@ -212,8 +212,21 @@ func (f *fakeStore) Revisions(_ context.Context, key RecordKey, after uint64, li
 	return out, false, nil
 }
 
-func (f *fakeStore) Records(context.Context, string, string, int, RecordFilter) ([]*model.Assessment, bool, error) {
-	return nil, false, nil
+func (f *fakeStore) Records(_ context.Context, roundID, after string, limit int, flt RecordFilter) ([]*model.Assessment, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var all []*model.Assessment
+	for _, revs := range f.records {
+		a := revs[len(revs)-1]
+		if a.RoundID == roundID && a.InstitutionID > after && flt.Keep(a.Institution.Kind, a.Institution.ProvinceCode, a.BandCode, a.Basis) {
+			all = append(all, a)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].InstitutionID < all[j].InstitutionID })
+	if len(all) > limit {
+		return all[:limit], true, nil
+	}
+	return all, false, nil
 }
 
 // History is every institution's latest record in each round it has one.
@@ -331,6 +344,8 @@ func (f *fakeRegistry) Institution(_ context.Context, id string) (model.Institut
 
 func (f *fakeRegistry) Region(_ context.Context, code string) (model.Region, error) {
 	switch code {
+	case "00":
+		return model.Region{Code: "00", Name: "Nasional"}, nil
 	case "63":
 		return model.Region{Code: "63", Name: "Kalimantan Selatan"}, nil
 	case "63.03":

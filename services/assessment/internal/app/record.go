@@ -49,6 +49,9 @@ type recorder struct {
 	catalog  *scheme.Catalog
 	store    Store
 	registry Registry
+	// rollups recomputes the parents' figures a stored record counts in
+	// (nil: none, in tests of the record alone).
+	rollups *rollups
 }
 
 // maxFenceRetries bounds how often a record is decided again because its
@@ -56,6 +59,17 @@ type recorder struct {
 const maxFenceRetries = 5
 
 func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(model.Round) error, afterPublication bool) (*model.Assessment, bool, error) {
+	a, created, err := rc.store1(ctx, cmd, check, afterPublication)
+	if err != nil || a == nil || rc.rollups == nil {
+		return a, created, err
+	}
+	// Retries too: a write whose roll-up was cut short is finished by
+	// sending it again.
+	return a, created, rc.rollups.afterUnits(ctx, cmd.RoundID, []*model.Assessment{a}, cmd.By)
+}
+
+// store1 decides and stores one record (record without its roll-ups).
+func (rc recorder) store1(ctx context.Context, cmd RecordAssessment, check func(model.Round) error, afterPublication bool) (*model.Assessment, bool, error) {
 	if err := cmd.checkText(); err != nil {
 		return nil, false, err
 	}
@@ -149,6 +163,9 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 	if err != nil {
 		return model.Assessment{}, err
 	}
+	if err := checkNotDerived(v, cmd.InstitutionID); err != nil {
+		return model.Assessment{}, err
+	}
 	inst, err := rc.registry.Institution(ctx, cmd.InstitutionID)
 	if err != nil {
 		return model.Assessment{}, err
@@ -218,6 +235,12 @@ func snapshot(ctx context.Context, reg Registry, inst model.Institution) (model.
 	snap := model.InstitutionSnapshot{
 		ID: inst.ID, Name: inst.Name, Kind: inst.Kind, RegionCode: inst.RegionCode,
 		ParentID: inst.ParentID, Head: inst.Head, RegistryRevision: inst.Revision,
+	}
+	if inst.RegionCode == events.National {
+		// A national body (a ministry, Polri): the whole country, which
+		// the registry's region listing does not carry.
+		snap.RegionName, snap.ProvinceCode = "Indonesia", events.National
+		return snap, nil
 	}
 	region, err := reg.Region(ctx, inst.RegionCode)
 	if err != nil {

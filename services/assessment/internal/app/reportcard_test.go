@@ -213,14 +213,18 @@ func TestReportCardRequestIdentity(t *testing.T) {
 		t.Fatalf("retry = %+v, %v", got, err)
 	}
 	edits := map[string]func(*RecordAssessment){
-		"other note text":    func(r *RecordAssessment) { r.Input.ImprovementNotes[0].Note = "publish the survey" },
-		"other dimension":    func(r *RecordAssessment) { r.Input.ImprovementNotes[0].DimensionCode = "proses" },
-		"a note more":        func(r *RecordAssessment) { r.Input.ImprovementNotes = append(r.Input.ImprovementNotes, model.ImprovementNote{Note: "x"}) },
-		"no notes":           func(r *RecordAssessment) { r.Input.ImprovementNotes = nil },
-		"addressed changed":  func(r *RecordAssessment) { r.Input.FollowUps[1].Addressed = true },
-		"comment changed":    func(r *RecordAssessment) { r.Input.FollowUps[0].Comment = "" },
-		"a follow-up less":   func(r *RecordAssessment) { r.Input.FollowUps = r.Input.FollowUps[:1] },
-		"notes in new order": func(r *RecordAssessment) { r.Input.ImprovementNotes = append([]model.ImprovementNote{{Note: "x"}}, r.Input.ImprovementNotes...) },
+		"other note text": func(r *RecordAssessment) { r.Input.ImprovementNotes[0].Note = "publish the survey" },
+		"other dimension": func(r *RecordAssessment) { r.Input.ImprovementNotes[0].DimensionCode = "proses" },
+		"a note more": func(r *RecordAssessment) {
+			r.Input.ImprovementNotes = append(r.Input.ImprovementNotes, model.ImprovementNote{Note: "x"})
+		},
+		"no notes":          func(r *RecordAssessment) { r.Input.ImprovementNotes = nil },
+		"addressed changed": func(r *RecordAssessment) { r.Input.FollowUps[1].Addressed = true },
+		"comment changed":   func(r *RecordAssessment) { r.Input.FollowUps[0].Comment = "" },
+		"a follow-up less":  func(r *RecordAssessment) { r.Input.FollowUps = r.Input.FollowUps[:1] },
+		"notes in new order": func(r *RecordAssessment) {
+			r.Input.ImprovementNotes = append([]model.ImprovementNote{{Note: "x"}}, r.Input.ImprovementNotes...)
+		},
 	}
 	for name, edit := range edits {
 		rec := record2024("r2024")

@@ -48,8 +48,13 @@ func ManualAwardID(institutionID, requestID string) string {
 // Evaluate returns every award the scheme's rules grant on the latest records
 // of a published round, ordered by id. provinceNames names the scopes.
 // Synthetic records never earn one; they keep their place on the boards, so
-// a real record's rank is the one the boards show.
+// a real record's rank is the one the boards show. Derived figures (roll-ups)
+// rank on boards of their own and earn none: the rules are written for
+// assessed results.
 func Evaluate(s *assessmentv1.Scheme, r *assessmentv1.Round, records []*assessmentv1.Assessment, provinceNames map[string]string) ([]*assessmentv1.Award, error) {
+	records = slices.DeleteFunc(slices.Clone(records), func(a *assessmentv1.Assessment) bool {
+		return a.GetBasis() == assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_DERIVED
+	})
 	var out []*assessmentv1.Award
 	for _, rule := range s.GetAwardRules() {
 		switch rule.GetKind() {

@@ -117,3 +117,28 @@ func TestSyntheticEarnsNothing(t *testing.T) {
 		t.Fatalf("awards of the real record: %v (second behind the synthetic one)", got)
 	}
 }
+
+// A derived figure (a roll-up) earns nothing and takes no place on the
+// assessed boards.
+func TestDerivedEarnsNothing(t *testing.T) {
+	s := &assessmentv1.Scheme{Id: "ombudsman", Version: "2022",
+		PeerGroups: []*assessmentv1.PeerGroup{{Code: "kantah", Name: "Kantor Pertanahan", Kinds: []registryv1.InstitutionKind{kantah}}},
+		AwardRules: []*assessmentv1.AwardRule{
+			{Code: "zona-hijau-a", Kind: assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_BAND, Title: "Predikat {band_label}", BandCodes: []string{"A"}},
+			{Code: "top1", Kind: assessmentv1.AwardBasisKind_AWARD_BASIS_KIND_RANK, Title: "{peer_group} di {scope}", PeerGroup: "kantah",
+				Scope: assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE, TopN: 1},
+		}}
+	derived := rec("induk", "Induk", kantah, "63", "99.90", "A")
+	derived.Basis = assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_DERIVED
+	awards, err := Evaluate(s, &assessmentv1.Round{Id: "ombudsman-2024", Year: 2024}, []*assessmentv1.Assessment{derived, rec("kantah-tala", "Tala", kantah, "63", "99.57", "A")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range awards {
+		got = append(got, a.GetInstitution().GetId()+"/"+a.GetBasis().GetRuleCode()+"/"+fmt.Sprint(a.GetBasis().GetRank()))
+	}
+	if fmt.Sprint(got) != "[kantah-tala/top1/1 kantah-tala/zona-hijau-a/0]" && fmt.Sprint(got) != "[kantah-tala/zona-hijau-a/0 kantah-tala/top1/1]" {
+		t.Fatalf("awards %v: the derived figure earns none and is not ranked among the assessed", got)
+	}
+}

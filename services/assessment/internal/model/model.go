@@ -35,6 +35,8 @@ const (
 	BasisComputed      Basis = 1
 	BasisReportedTotal Basis = 2
 	BasisReportedBand  Basis = 3
+	// BasisDerived is a roll-up of units' results.
+	BasisDerived Basis = 4
 )
 
 // Award basis kinds and states.

@@ -57,3 +57,43 @@ func (v *Version) Name() string { return v.p.GetName() }
 func (c *Catalog) ListFor(schemeID string, year int32, kind model.Kind) []*Version {
 	return c.List(schemeID, year, registryv1.InstitutionKind(kind))
 }
+
+// Rollup is a roll-up rule of a version, in the application's terms.
+type Rollup struct {
+	Code, Name, ParentID string
+	UnitKind             model.Kind
+	Method               model.RollupMethod
+}
+
+// Rollups returns the version's roll-up rules.
+func (v *Version) Rollups() []Rollup {
+	var out []Rollup
+	for _, r := range v.p.GetRollupRules() {
+		out = append(out, Rollup{Code: r.GetCode(), Name: r.GetName(), ParentID: r.GetParentId(),
+			UnitKind: model.Kind(r.GetUnitKind()), Method: model.RollupMethod(r.GetMethod())})
+	}
+	return out
+}
+
+// RollupOf returns the roll-up whose parent is institutionID; ok false
+// when none: that institution's figure is derived, never recorded.
+func (v *Version) RollupOf(institutionID string) (Rollup, bool) {
+	for _, r := range v.Rollups() {
+		if r.ParentID == institutionID {
+			return r, true
+		}
+	}
+	return Rollup{}, false
+}
+
+// RollupsOver returns the roll-ups a unit of kind with parent parentID
+// counts in.
+func (v *Version) RollupsOver(kind model.Kind, parentID string) []Rollup {
+	var out []Rollup
+	for _, r := range v.Rollups() {
+		if r.UnitKind == kind && r.ParentID == parentID && parentID != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}

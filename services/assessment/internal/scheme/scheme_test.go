@@ -409,6 +409,42 @@ func TestBrokenFiles(t *testing.T) {
 			field:  "award_rules[1].top_n", reason: "top_n >= 1",
 		},
 		{
+			name: "roll-up of a kind not eligible",
+			mutate: func(m map[string]any) {
+				m["rollup_rules"] = []any{map[string]any{"code": "induk", "name": "Induk", "parent_id": "kementerian-x",
+					"unit_kind": "INSTITUTION_KIND_LAND_OFFICE", "method": "ROLLUP_METHOD_MEAN"}}
+			},
+			field: "rollup_rules[0].unit_kind", reason: "is not an eligible kind",
+		},
+		{
+			name: "roll-up without a method",
+			mutate: func(m map[string]any) {
+				m["rollup_rules"] = []any{map[string]any{"code": "induk", "name": "Induk", "parent_id": "kementerian-x",
+					"unit_kind": "INSTITUTION_KIND_REGENCY_GOVERNMENT"}}
+			},
+			field: "rollup_rules[0].method", reason: "is required",
+		},
+		{
+			name: "roll-up board named like a peer group",
+			mutate: func(m map[string]any) {
+				code := at(m, "peer_groups", 0)["code"]
+				m["rollup_rules"] = []any{map[string]any{"code": code, "name": "Induk", "parent_id": "kementerian-x",
+					"unit_kind": "INSTITUTION_KIND_REGENCY_GOVERNMENT", "method": "ROLLUP_METHOD_MINIMUM"}}
+			},
+			field: "rollup_rules[0].code", reason: "",
+		},
+		{
+			name: "one parent rolled up twice",
+			mutate: func(m map[string]any) {
+				r := map[string]any{"code": "induk-a", "name": "Induk", "parent_id": "kementerian-x",
+					"unit_kind": "INSTITUTION_KIND_REGENCY_GOVERNMENT", "method": "ROLLUP_METHOD_MEAN"}
+				r2 := map[string]any{"code": "induk-b", "name": "Induk", "parent_id": "kementerian-x",
+					"unit_kind": "INSTITUTION_KIND_CITY_GOVERNMENT", "method": "ROLLUP_METHOD_MEAN"}
+				m["rollup_rules"] = []any{r, r2}
+			},
+			field: "rollup_rules[1].parent_id", reason: "rolled up by two rules",
+		},
+		{
 			name:   "unknown title placeholder",
 			mutate: func(m map[string]any) { at(m, "award_rules", 0)["title"] = "Predikat {label}" },
 			field:  "award_rules[0].title", reason: "unknown placeholder {label}",

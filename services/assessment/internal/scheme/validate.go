@@ -104,7 +104,7 @@ func NewVersion(p *assessmentv1.Scheme, origin string) (*Version, error) {
 func check(c *checker, v *Version) (*Version, error) {
 	for _, step := range []func(*checker, *Version) error{
 		checkHeader, checkScale, checkDimensions, checkBands, checkKinds, checkPeerGroups,
-		checkAdjustmentRules, checkAwardRules,
+		checkAdjustmentRules, checkAwardRules, checkRollupRules,
 	} {
 		if err := step(c, v); err != nil {
 			return nil, err
@@ -613,6 +613,43 @@ func checkRankAwardRule(c *checker, f string, r *assessmentv1.AwardRule, group *
 	}
 	if !slices.Contains(group.GetScopes(), r.GetScope()) {
 		return c.fail(f+".scope", "peer group %q has no %v board", group.GetCode(), r.GetScope())
+	}
+	return nil
+}
+
+// institutionPattern is a registry institution id.
+var institutionPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkRollupRules: each roll-up names a board of its own (a code no peer
+// group has), one parent, an eligible kind of units and a method; a parent
+// is rolled up once.
+func checkRollupRules(c *checker, v *Version) error {
+	codes := map[string]string{}
+	for _, g := range v.p.GetPeerGroups() {
+		codes[g.GetCode()] = "a peer group"
+	}
+	parents := map[string]bool{}
+	for i, r := range v.p.GetRollupRules() {
+		f := fmt.Sprintf("rollup_rules[%d]", i)
+		if err := c.code(codes, f+".code", r.GetCode(), tokenPattern); err != nil {
+			return err
+		}
+		switch {
+		case strings.TrimSpace(r.GetName()) == "":
+			return c.fail(f+".name", "is required")
+		case !institutionPattern.MatchString(r.GetParentId()):
+			return c.fail(f+".parent_id", "%q is not an institution id", r.GetParentId())
+		case parents[r.GetParentId()]:
+			return c.fail(f+".parent_id", "%s is rolled up by two rules", r.GetParentId())
+		case !kindOK(r.GetUnitKind()) || !v.eligible[r.GetUnitKind()]:
+			return c.fail(f+".unit_kind", "%v is not an eligible kind of this version", r.GetUnitKind())
+		case r.GetMethod() == assessmentv1.RollupMethod_ROLLUP_METHOD_UNSPECIFIED:
+			return c.fail(f+".method", "is required: ROLLUP_METHOD_MEAN, ROLLUP_METHOD_WEIGHTED_MEAN or ROLLUP_METHOD_MINIMUM")
+		}
+		if _, ok := assessmentv1.RollupMethod_name[int32(r.GetMethod())]; !ok {
+			return c.fail(f+".method", "%v is not a roll-up method", r.GetMethod())
+		}
+		parents[r.GetParentId()] = true
 	}
 	return nil
 }

@@ -145,6 +145,18 @@ func (v *Version) PeerGroupsFor(kind registryv1.InstitutionKind) []*assessmentv1
 	return v.peerByKind[kind]
 }
 
+// RollupGroup is the board a roll-up's derived figures are ranked on: its
+// own, national, named after the rule.
+func (v *Version) RollupGroup(code string) (*assessmentv1.PeerGroup, bool) {
+	for _, r := range v.p.GetRollupRules() {
+		if r.GetCode() == code {
+			return &assessmentv1.PeerGroup{Code: r.GetCode(), Name: r.GetName(),
+				Scopes: []assessmentv1.ScopeKind{assessmentv1.ScopeKind_SCOPE_KIND_NATIONAL}}, true
+		}
+	}
+	return nil, false
+}
+
 // PeerGroup returns the peer group with code.
 func (v *Version) PeerGroup(code string) (*assessmentv1.PeerGroup, bool) {
 	g, ok := v.peerByCode[code]

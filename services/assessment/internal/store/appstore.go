@@ -264,7 +264,17 @@ func (p *AppStore) recorded(req app.Append) (*eventsv1.AssessmentRecorded, error
 		return nil, fmt.Errorf("scheme of the record: %w", err)
 	}
 	kind := registryv1.InstitutionKind(req.Assessment.Institution.Kind)
-	return &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: v.PeerGroupsFor(kind), Scale: v.Proto().GetScale(), Bands: v.Bands()}, nil
+	groups := v.PeerGroupsFor(kind)
+	if r := req.Assessment.Rollup; r != nil {
+		// A derived figure ranks on its roll-up's own board, never beside
+		// figures assessed directly.
+		g, ok := v.RollupGroup(r.RuleCode)
+		if !ok {
+			return nil, fmt.Errorf("roll-up %s is not a rule of %s", r.RuleCode, v)
+		}
+		groups = []*assessmentv1.PeerGroup{g}
+	}
+	return &eventsv1.AssessmentRecorded{Assessment: a, PeerGroups: groups, Scale: v.Proto().GetScale(), Bands: v.Bands()}, nil
 }
 
 // AppendBatch implements app.AssessmentStore.

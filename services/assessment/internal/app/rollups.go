@@ -1,0 +1,220 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/predikat-id/predikat/pkg/decimal"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/rollup"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+	"github.com/predikat-id/predikat/services/assessment/internal/scoring"
+)
+
+// A roll-up is a parent's figure derived from its units' results by a rule
+// of the scheme version (Polri from its police resorts). It is a record of
+// the parent like any other, DERIVED, computed from the log: every write of
+// a unit's record recomputes it from the units' latest results in the
+// round, and stores a new revision when they changed. Its request id is a
+// digest of the units' revisions read, so the same inputs store it once,
+// whoever computes it, and a retried unit write (or the sweep at start-up)
+// finishes one a crash cut short.
+
+// rollups keeps derived records in line with their units.
+type rollups struct {
+	catalog  *scheme.Catalog
+	store    Store
+	registry Registry
+	correct  *CorrectAssessmentHandler
+}
+
+// rollupPageSize is how many unit records a roll-up reads at a time.
+const rollupPageSize = 500
+
+// afterUnits recomputes the roll-ups the written records count in: once per
+// rule, whatever the number of units written. by is who wrote them: the
+// derived revision is theirs, as its reason says.
+func (ro rollups) afterUnits(ctx context.Context, roundID string, written []*model.Assessment, by string) error {
+	r, err := ro.store.Round(ctx, roundID)
+	if err != nil {
+		return err
+	}
+	v, err := ro.catalog.Get(r.SchemeID, r.SchemeVersion)
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	var first error
+	for _, a := range written {
+		if a == nil {
+			continue
+		}
+		for _, rule := range v.RollupsOver(a.Institution.Kind, a.Institution.ParentID) {
+			if done[rule.Code] {
+				continue
+			}
+			done[rule.Code] = true
+			trigger := fmt.Sprintf("%s revision %d", a.InstitutionID, a.Revision)
+			if err := ro.update(ctx, roundID, v, rule, by, trigger); err != nil && first == nil {
+				first = fmt.Errorf("roll-up %s of %s: %w", rule.Code, rule.ParentID, err)
+			}
+		}
+	}
+	return first
+}
+
+// update stores the parent's derived revision for the units as they are
+// now, unless it is stored already.
+func (ro rollups) update(ctx context.Context, roundID string, v *scheme.Version, rule scheme.Rollup, by, trigger string) error {
+	for range maxFenceRetries {
+		r, err := ro.store.Round(ctx, roundID)
+		if err != nil {
+			return err
+		}
+		units, err := ro.units(ctx, r, rule)
+		if err != nil || len(units) == 0 {
+			return err
+		}
+		a, err := ro.compose(ctx, r, v, rule, units, by, trigger)
+		if err != nil {
+			return err
+		}
+		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: rule.ParentID}
+		tip, err := ro.store.Tip(ctx, key, r, a.RequestID, false)
+		if err != nil {
+			return err
+		}
+		if tip.Same != nil {
+			return nil // these inputs are stored already
+		}
+		stored, created, err := ro.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
+		if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
+			continue // the round or the parent's record moved: read again
+		}
+		if err != nil || !created || r.State != model.RoundPublished {
+			return err
+		}
+		// A published round's derived figure changed: its awards follow and
+		// the correction is announced, as for a typed-in correction.
+		c := Corrected{Recorded: Recorded{Assessment: stored, Created: true}}
+		if c.AwardsGranted, c.AwardsRevoked, err = ro.correct.rules.reconcile(ctx, r, stored.Reason); err != nil {
+			return err
+		}
+		return ro.correct.announce(ctx, r, c)
+	}
+	return fault.Conflictf("the roll-up %s of round %s is changing concurrently; it is finished by the next write of a unit or at start-up", rule.Code, roundID)
+}
+
+// units reads the latest results of the rule's units in the round: every
+// record of the unit kind whose institution's parent is the rule's parent.
+// Band-only results have no figure to combine and are left out.
+func (ro rollups) units(ctx context.Context, r model.Round, rule scheme.Rollup) ([]*model.Assessment, error) {
+	f := RecordFilter{Kinds: []model.Kind{rule.UnitKind}}
+	var out []*model.Assessment
+	after := ""
+	for {
+		page, more, err := ro.store.Records(ctx, r.ID, after, rollupPageSize, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page {
+			if a.Institution.ParentID == rule.ParentID && a.Total != "" {
+				out = append(out, a)
+			}
+		}
+		if !more || len(page) == 0 {
+			return out, nil
+		}
+		after = page[len(page)-1].InstitutionID
+	}
+}
+
+// compose computes the derived revision: the rule's figure of the units,
+// banded as the version bands any total, on the parent's snapshot.
+func (ro rollups) compose(ctx context.Context, r model.Round, v *scheme.Version, rule scheme.Rollup, units []*model.Assessment, by, trigger string) (model.Assessment, error) {
+	method := rollupMethods[rule.Method]
+	in := make([]rollup.Unit, len(units))
+	ru := &model.Rollup{RuleCode: rule.Code, Method: rule.Method}
+	synthetic := false
+	for i, a := range units {
+		total, err := decimal.Parse(a.Total)
+		if err != nil {
+			return model.Assessment{}, fmt.Errorf("total of %s: %w", a.InstitutionID, err)
+		}
+		in[i] = rollup.Unit{InstitutionID: a.InstitutionID, Revision: a.Revision, Total: total, Respondents: a.Respondents}
+		ru.Units = append(ru.Units, model.RollupUnit{InstitutionID: a.InstitutionID, Revision: a.Revision, Total: a.Total, Respondents: a.Respondents})
+		synthetic = synthetic || a.Synthetic
+	}
+	total, err := rollup.Compute(method, in, v.Precision())
+	if err != nil {
+		return model.Assessment{}, fault.Preconditionf("roll-up %s: %v", rule.Code, err)
+	}
+	res, err := scoring.Assess(v, model.Input{ReportedTotal: total.StringFixed(v.Precision())})
+	if err != nil {
+		return model.Assessment{}, err
+	}
+	res.Basis = model.BasisDerived
+	parent, err := ro.registry.Institution(ctx, rule.ParentID)
+	if err != nil {
+		return model.Assessment{}, fmt.Errorf("parent %s: %w", rule.ParentID, err)
+	}
+	snap, err := snapshot(ctx, ro.registry, parent)
+	if err != nil {
+		return model.Assessment{}, err
+	}
+	id := rollup.Inputs(rollup.Rule(rule.Code+"/"+string(method)), in)
+	return model.Assessment{
+		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
+		InstitutionID: rule.ParentID, Institution: snap, Result: res,
+		Reason:           fmt.Sprintf("derived by roll-up %s (%s of %d units) after %s", rule.Code, method, len(units), trigger),
+		AfterPublication: r.State == model.RoundPublished, RequestID: id, RequestFingerprint: id, RecordedBy: by,
+		Synthetic: synthetic, Rollup: ru,
+	}, nil
+}
+
+var rollupMethods = map[model.RollupMethod]rollup.Rule{
+	model.RollupMean:         rollup.Mean,
+	model.RollupWeightedMean: rollup.WeightedMean,
+	model.RollupMinimum:      rollup.Minimum,
+}
+
+// checkNotDerived refuses a typed-in record of a roll-up's parent: its
+// figure is derived from its units, never recorded.
+func checkNotDerived(v *scheme.Version, institutionID string) error {
+	if rule, ok := v.RollupOf(institutionID); ok {
+		return fault.Preconditionf("the figure of %s in %s is derived from its units by roll-up %s (%s): it is never recorded directly",
+			institutionID, v, rule.Code, rule.Name)
+	}
+	return nil
+}
+
+// FinishRollupsHandler recomputes, when the service starts, every roll-up
+// of every round: one a crash cut short between a unit's write and its
+// parent's is stored then (the others are found stored and cost a read).
+type FinishRollupsHandler struct {
+	rollups rollups
+}
+
+// Handle recomputes every roll-up; it returns the first failure after
+// trying them all.
+func (h FinishRollupsHandler) Handle(ctx context.Context, by string) error {
+	rs, err := h.rollups.store.ListRounds(ctx, func(model.Round) bool { return true })
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, r := range rs {
+		v, err := h.rollups.catalog.Get(r.SchemeID, r.SchemeVersion)
+		if err != nil {
+			continue // a version no longer known: nothing to derive with
+		}
+		for _, rule := range v.Rollups() {
+			if err := h.rollups.update(ctx, r.ID, v, rule, by, "the start-up check"); err != nil && first == nil {
+				first = fmt.Errorf("roll-up %s of %s: %w", rule.Code, r.ID, err)
+			}
+		}
+	}
+	return first
+}
