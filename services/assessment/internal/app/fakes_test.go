@@ -437,6 +437,8 @@ func (f *fakeStore) Objections(_ context.Context, r model.Round, institutionID s
 	return out, nil
 }
 
+func (f *fakeStore) CatchUp(context.Context, model.Round) error { return nil }
+
 func (f *fakeStore) RoundProvinces(_ context.Context, r model.Round) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

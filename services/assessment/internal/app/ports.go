@@ -142,6 +142,9 @@ type AssessmentStore interface {
 	// complete as of the call.
 	Frozen(ctx context.Context, r model.Round) ([]*model.Assessment, error)
 	PublishCorrected(ctx context.Context, c Correction) error
+	// CatchUp waits until this replica's view holds every record of the
+	// round stored before the call (another replica's too).
+	CatchUp(ctx context.Context, r model.Round) error
 }
 
 // AwardStore keeps awards.

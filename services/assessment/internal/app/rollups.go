@@ -73,6 +73,11 @@ func (ro rollups) update(ctx context.Context, roundID string, v *scheme.Version,
 		if err != nil {
 			return err
 		}
+		// Units written on other replicas count too: a figure computed
+		// without them would stand until the next write of a unit.
+		if err := ro.store.CatchUp(ctx, r); err != nil {
+			return err
+		}
 		units, err := ro.units(ctx, r, rule)
 		if err != nil || len(units) == 0 {
 			return err

@@ -308,12 +308,8 @@ func (s *Store) Awards(after string, limit int, keep func(*assessmentv1.Award) b
 // a record was refused to its recorder, and another replica's view may not
 // know it yet.
 func (s *Store) Frozen(ctx context.Context, r *assessmentv1.Round) ([]*assessmentv1.Assessment, error) {
-	last, err := s.lastRoundSequence(ctx, r.GetSchemeId(), r.GetYear())
-	if err != nil || last == 0 {
+	if err := s.catchUp(ctx, r.GetSchemeId(), r.GetYear()); err != nil {
 		return nil, err
-	}
-	if err := s.view.assessmentsFeed.WaitApplied(ctx, last); err != nil {
-		return nil, unavailable("catch up with round results", err)
 	}
 	entries, err := s.loadEntries(ctx, r.GetId())
 	if err != nil {

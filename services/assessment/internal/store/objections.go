@@ -190,6 +190,29 @@ func (s *Store) objectionMessages(ctx context.Context, subject, schemeID string,
 	}
 }
 
+// CatchUp implements app.AssessmentStore.
+func (p *AppStore) CatchUp(ctx context.Context, r model.Round) error {
+	ctx, done, err := p.s.guard(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return p.s.catchUp(ctx, r.SchemeID, r.Year)
+}
+
+// catchUp waits until the view holds every record of the round of scheme
+// and year stored before the call.
+func (s *Store) catchUp(ctx context.Context, schemeID string, year int32) error {
+	last, err := s.lastRoundSequence(ctx, schemeID, year)
+	if err != nil || last == 0 {
+		return err
+	}
+	if err := s.view.assessmentsFeed.WaitApplied(ctx, last); err != nil {
+		return unavailable("catch up with round results", err)
+	}
+	return nil
+}
+
 // RoundProvinces implements app.ObjectionStore: from the view, once it
 // holds every record of the round stored before the call.
 func (p *AppStore) RoundProvinces(ctx context.Context, r model.Round) ([]string, error) {
@@ -198,12 +221,8 @@ func (p *AppStore) RoundProvinces(ctx context.Context, r model.Round) ([]string,
 		return nil, err
 	}
 	defer done()
-	last, err := p.s.lastRoundSequence(ctx, r.SchemeID, r.Year)
-	if err != nil || last == 0 {
+	if err := p.s.catchUp(ctx, r.SchemeID, r.Year); err != nil {
 		return nil, err
-	}
-	if err := p.s.view.assessmentsFeed.WaitApplied(ctx, last); err != nil {
-		return nil, unavailable("catch up with round results", err)
 	}
 	return p.s.view.provinces(r.ID), nil
 }
