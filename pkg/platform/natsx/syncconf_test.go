@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats-server/v2/conf"
-
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 )
 
@@ -22,37 +20,6 @@ func repoRoot(t *testing.T) string {
 		t.Skip("not in the workspace")
 	}
 	return filepath.Dir(gowork)
-}
-
-// TestShippedNATSConfigsSyncAlways: every nats.conf the project ships
-// fsyncs before acknowledging. NATS's default (every two minutes) lets a
-// single server acknowledge writes a power loss takes back, and JetStream
-// is the system of record.
-func TestShippedNATSConfigsSyncAlways(t *testing.T) {
-	root := repoRoot(t)
-	// The Kubernetes overlays' nats.conf include the users of a component:
-	// cmd/internal/stacktest/natsauth checks them as the overlays build them.
-	for _, rel := range []string{
-		"deploy/compose/nats.conf",
-	} {
-		m, err := conf.ParseFile(filepath.Join(root, rel))
-		if err != nil {
-			t.Errorf("%s: %v", rel, err)
-			continue
-		}
-		js, _ := m["jetstream"].(map[string]any)
-		if js == nil {
-			t.Errorf("%s: no jetstream block", rel)
-			continue
-		}
-		v, ok := js["sync_interval"]
-		if !ok {
-			v = js["sync"]
-		}
-		if s, _ := v.(string); !strings.EqualFold(s, "always") {
-			t.Errorf("%s: jetstream sync_interval is %v, want always", rel, v)
-		}
-	}
 }
 
 // TestComposeUsesItsNATSConfig: the compose NATS runs with

@@ -63,13 +63,21 @@ func waitFor(t *testing.T, exp *tracetest.InMemoryExporter, tid trace.TraceID, n
 }
 
 // chain walks from s to the root of its trace and returns the names on the
-// way, s first. Every parent must be exported: a gap is a broken trace.
+// way, s first. Every parent must be exported: a gap is a broken trace. A
+// parent is exported when it ends, which for a server's span is after the
+// reply left, so the consumer's span can be there first: a missing parent
+// is waited for a few seconds before it counts as a gap.
 func chain(t *testing.T, exp *tracetest.InMemoryExporter, s tracetest.SpanStub) []string {
 	t.Helper()
 	all := spans(exp)
 	names := []string{s.Name}
 	for s.Parent.IsValid() {
 		p, ok := all[s.Parent.SpanID()]
+		for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+			all = spans(exp)
+			p, ok = all[s.Parent.SpanID()]
+		}
 		if !ok {
 			t.Fatalf("span %q: parent %s not exported", s.Name, s.Parent.SpanID())
 		}
