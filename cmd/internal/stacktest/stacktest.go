@@ -6,12 +6,16 @@ package stacktest
 import (
 	"context"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/predikat-id/predikat/cmd/internal/stack"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
+	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/pkitest"
@@ -96,5 +100,62 @@ func WritePolicy(t testing.TB, path, content string) {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Tokens connects to services as dev token identities (a subject and its
+// groups, no certificate), one connection per address and identity, all
+// closed when the test ends: the tests that act as several people.
+type Tokens struct {
+	t     testing.TB
+	pki   *devpki.Files
+	mu    sync.Mutex
+	conns map[string]*grpc.ClientConn
+}
+
+// NewTokens returns connections on pki's token key and CA.
+func NewTokens(t testing.TB, pki *devpki.Files) *Tokens {
+	return &Tokens{t: t, pki: pki, conns: map[string]*grpc.ClientConn{}}
+}
+
+// Dial is a connection to addr as subject with groups.
+func (k *Tokens) Dial(addr, subject string, groups ...string) *grpc.ClientConn {
+	k.t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key := addr + "|" + subject + "|" + strings.Join(groups, ",")
+	if cc, ok := k.conns[key]; ok {
+		return cc
+	}
+	tok, err := devpki.IssueToken(k.pki, subject, groups, 10*time.Minute)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	opts, err := auth.ClientCredentials{CAFile: k.pki.CA(), Token: tok}.DialOptions()
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	cc, err := grpcserver.Dial(addr, opts...)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	k.t.Cleanup(func() { _ = cc.Close() })
+	k.conns[key] = cc
+	return cc
+}
+
+// Eventually retries check until it passes, failing the test after 15 s.
+func Eventually(t testing.TB, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

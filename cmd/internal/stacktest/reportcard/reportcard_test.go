@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,12 +17,10 @@ import (
 	"github.com/predikat-id/predikat/cmd/internal/stacktest"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -37,13 +34,13 @@ type env struct {
 	svcs    *harness.Services
 	regAddr string
 	asmAddr string
-	mu      sync.Mutex
-	conns   map[string]*grpc.ClientConn
+	tokens  *stacktest.Tokens
 }
 
 func start(t *testing.T) *env {
 	ns := natstest.Start(t)
-	e := &env{t: t, pki: stacktest.PKI(t), conns: map[string]*grpc.ClientConn{}}
+	e := &env{t: t, pki: stacktest.PKI(t)}
+	e.tokens = stacktest.NewTokens(t, e.pki)
 	e.svcs = stacktest.Services(t, ns, harness.ServicesOptions{PKI: e.pki})
 	var err error
 	if e.regAddr, err = e.svcs.Start(harness.Registry, "127.0.0.1:0", ""); err != nil {
@@ -63,27 +60,7 @@ func (e *env) startAssessment() {
 // asm is the assessment service as subject with groups.
 func (e *env) asm(subject string, groups ...string) assessmentv1.AssessmentServiceClient {
 	e.t.Helper()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	key := e.asmAddr + "|" + subject + "|" + strings.Join(groups, ",")
-	if cc, ok := e.conns[key]; ok {
-		return assessmentv1.NewAssessmentServiceClient(cc)
-	}
-	tok, err := devpki.IssueToken(e.pki, subject, groups, 10*time.Minute)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	opts, err := auth.ClientCredentials{CAFile: e.pki.CA(), Token: tok}.DialOptions()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cc, err := grpcserver.Dial(e.asmAddr, opts...)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { _ = cc.Close() })
-	e.conns[key] = cc
-	return assessmentv1.NewAssessmentServiceClient(cc)
+	return assessmentv1.NewAssessmentServiceClient(e.tokens.Dial(e.asmAddr, subject, groups...))
 }
 
 func ctxT(t testing.TB) context.Context {

@@ -23,9 +23,7 @@ import (
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
-	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/devpki"
-	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/redistest"
@@ -61,14 +59,13 @@ type year struct {
 	js                jetstream.JetStream
 	clock             *clock
 	asmAddr, rankAddr string
-	conns             map[string]*grpc.ClientConn
+	tokens            *stacktest.Tokens
 	regAddr           string
-	mu                sync.Mutex
 }
 
 func start(t *testing.T) *year {
 	ns := natstest.Start(t)
-	y := &year{t: t, pki: stacktest.PKI(t), js: ns.JetStream(t), conns: map[string]*grpc.ClientConn{},
+	y := &year{t: t, pki: stacktest.PKI(t), js: ns.JetStream(t),
 		clock: &clock{t: time.Date(2025, 2, 20, 2, 0, 0, 0, time.UTC)}}
 	// A second institution account, for Tapin, beside the dev policy's
 	// account of Hulu Sungai Selatan (user:hss).
@@ -80,6 +77,7 @@ func start(t *testing.T) *year {
 	if err := os.WriteFile(y.pki.Policy(), append(policy, extra...), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	y.tokens = stacktest.NewTokens(t, y.pki)
 	svcs := stacktest.Services(t, ns, harness.ServicesOptions{RedisAddr: redistest.Start(t).Addr(), PKI: y.pki, Now: y.clock.now})
 	if y.regAddr, err = svcs.Start(harness.Registry, "127.0.0.1:0", ""); err != nil {
 		t.Fatal(err)
@@ -95,28 +93,7 @@ func start(t *testing.T) *year {
 
 // as is a connection to addr with a dev token of subject and groups.
 func (y *year) as(addr, subject string, groups ...string) *grpc.ClientConn {
-	y.t.Helper()
-	y.mu.Lock()
-	defer y.mu.Unlock()
-	key := addr + "|" + subject + "|" + strings.Join(groups, ",")
-	if cc, ok := y.conns[key]; ok {
-		return cc
-	}
-	tok, err := devpki.IssueToken(y.pki, subject, groups, 10*time.Minute)
-	if err != nil {
-		y.t.Fatal(err)
-	}
-	opts, err := auth.ClientCredentials{CAFile: y.pki.CA(), Token: tok}.DialOptions()
-	if err != nil {
-		y.t.Fatal(err)
-	}
-	cc, err := grpcserver.Dial(addr, opts...)
-	if err != nil {
-		y.t.Fatal(err)
-	}
-	y.t.Cleanup(func() { _ = cc.Close() })
-	y.conns[key] = cc
-	return cc
+	return y.tokens.Dial(addr, subject, groups...)
 }
 
 func (y *year) asm(subject string, groups ...string) assessmentv1.AssessmentServiceClient {
@@ -149,20 +126,9 @@ func reported(total string) *assessmentv1.AssessmentInput {
 	return &assessmentv1.AssessmentInput{Result: &assessmentv1.AssessmentInput_ReportedTotal{ReportedTotal: total}}
 }
 
-// eventually retries check until it passes or 15 s have gone.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	stacktest.Eventually(t, what, check)
 }
 
 var institutions = []eventtest.Inst{
