@@ -66,14 +66,11 @@ func cmdObjectionsList(fs *flag.FlagSet, s *session) func(context.Context, []str
 			return err
 		}
 		req := &assessmentv1.ListObjectionsRequest{RoundId: *round, InstitutionId: *inst}
-		for st := range strings.SplitSeq(*states, ",") {
-			if st = strings.TrimSpace(st); st == "" {
-				continue
-			}
-			v, ok := assessmentv1.ObjectionState_value["OBJECTION_STATE_"+strings.ToUpper(st)]
-			if !ok || v == 0 {
-				return usagef("--state %q: one of open, accepted, rejected", st)
-			}
+		vs, err := enumList("state", *states, assessmentv1.ObjectionState_value, "OBJECTION_STATE_", "open, accepted, rejected")
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
 			req.States = append(req.States, assessmentv1.ObjectionState(v))
 		}
 		resp, err := s.obj.ListObjections(ctx, req)
@@ -166,4 +163,22 @@ func renderObjections(w io.Writer, list []*assessmentv1.Objection) error {
 		t.add(o.GetId(), o.GetInstitutionId(), objectionStateText(o.GetState()), against, orDash(o.GetDecidedBy()), orDash(result), reasons)
 	}
 	return t.write(w)
+}
+
+// enumList reads a comma-separated flag of enum values written in lower
+// case without their prefix ("open,closed"); an unknown one is a usage
+// error listing the choices.
+func enumList(flagName, list string, values map[string]int32, prefix, choices string) ([]int32, error) {
+	var out []int32
+	for v := range strings.SplitSeq(list, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		n, ok := values[prefix+strings.ToUpper(v)]
+		if !ok || n == 0 {
+			return nil, usagef("--%s %q: one of %s", flagName, v, choices)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -100,14 +100,11 @@ func cmdRoundsList(fs *flag.FlagSet, s *session) func(context.Context, []string)
 			return err
 		}
 		req := &assessmentv1.ListRoundsRequest{SchemeId: *scheme, Year: int32(*year), PageSize: 1000}
-		for st := range strings.SplitSeq(*states, ",") {
-			if st = strings.TrimSpace(st); st == "" {
-				continue
-			}
-			v, ok := assessmentv1.RoundState_value["ROUND_STATE_"+strings.ToUpper(st)]
-			if !ok || v == 0 {
-				return usagef("--state %q: one of open, closed, published", st)
-			}
+		vs, err := enumList("state", *states, assessmentv1.RoundState_value, "ROUND_STATE_", "open, closed, published")
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
 			req.States = append(req.States, assessmentv1.RoundState(v))
 		}
 		all, err := allPages(ctx, req, func(r *assessmentv1.ListRoundsRequest, t string) { r.PageToken = t },
