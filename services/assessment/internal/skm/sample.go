@@ -14,10 +14,10 @@ import "math/big"
 //
 // which is rounded to the nearest whole respondent, halves up (a half never
 // occurs in practice). Rounding to the nearest, not up, is what the published
-// table does: it reproduces every entry of the table (N=50 → 44 where the
+// table does: it reproduces all 90 entries of the table (N=50 → 44 where the
 // exact value is 44.34, N=500 → 217 for 217.47), while rounding up would
-// contradict about half of them and, for populations above 1,471,104, ask
-// for 385 respondents where the table never asks for more than 384 (the
+// contradict 45 of them, each by one, and for populations above 1,471,104
+// ask for 385 respondents where the table never asks for more than 384 (the
 // value tends to 384.1). A unit that collected the table's number is thus
 // never flagged. The result never exceeds N.
 //
