@@ -1,6 +1,7 @@
 package skm
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
@@ -41,8 +42,12 @@ func checkAnswers(r Response, n int, code func(int) string) error {
 		v, ok := r.Answers[c]
 		switch {
 		case !ok:
-			return fault.Invalidf("element %q: not answered (every element of the survey needs an answer %d-%d)",
-				c, MinAnswer, MaxAnswer)
+			hint := ""
+			if u := unknownCodes(r, n, code); len(u) > 0 {
+				hint = fmt.Sprintf("; the response answers %q, which the survey does not have", u[0])
+			}
+			return fault.Invalidf("element %q: not answered (every element of the survey needs an answer %d-%d)%s",
+				c, MinAnswer, MaxAnswer, hint)
 		case v < MinAnswer || v > MaxAnswer:
 			return fault.Invalidf("element %q: answer %d is outside %d-%d", c, v, MinAnswer, MaxAnswer)
 		}
@@ -51,6 +56,14 @@ func checkAnswers(r Response, n int, code func(int) string) error {
 		return nil
 	}
 	// Every element is answered, so the extra keys are codes the survey lacks.
+	unknown := unknownCodes(r, n, code)
+	return fault.Invalidf("element %q: not an element of this survey (%d unknown element(s))", unknown[0], len(unknown))
+}
+
+// unknownCodes returns the codes r answers that are not among the n codes,
+// sorted. It is only called on a refusal, so its map costs nothing on the
+// path of valid responses.
+func unknownCodes(r Response, n int, code func(int) string) []string {
 	known := make(map[string]bool, n)
 	for i := range n {
 		known[code(i)] = true
@@ -62,5 +75,5 @@ func checkAnswers(r Response, n int, code func(int) string) error {
 		}
 	}
 	slices.Sort(unknown)
-	return fault.Invalidf("element %q: not an element of this survey (%d unknown element(s))", unknown[0], len(unknown))
+	return unknown
 }

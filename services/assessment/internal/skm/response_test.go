@@ -42,7 +42,7 @@ func TestCheckResponse(t *testing.T) {
 		// A misspelt code is both a missing element and an unknown one: the
 		// survey's element is named first.
 		{"misspelt element", with(func(r *skm.Response) { delete(r.Answers, "produk"); r.Answers["product"] = 4 }),
-			`element "produk": not answered`},
+			`element "produk": not answered (every element of the survey needs an answer 1-4); the response answers "product", which the survey does not have`},
 		{"no answers", skm.Response{ID: "r1"}, `element "persyaratan": not answered`},
 		{"empty id", with(func(r *skm.Response) { r.ID = "" }), "response id is empty"},
 	}
