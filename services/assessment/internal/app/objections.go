@@ -141,6 +141,10 @@ func (h FileObjectionHandler) compose(ctx context.Context, r model.Round, cmd Fi
 	if err != nil {
 		return model.Objection{}, err
 	}
+	if latest.Basis == model.BasisDerived {
+		return model.Objection{}, fault.Preconditionf("the figure of %s in round %s is derived from its units (roll-up %s): object to a unit's result instead",
+			cmd.InstitutionID, r.ID, latest.Rollup.RuleCode)
+	}
 	w, err := h.windows.Window(r.CloseTime, latest.Institution.ProvinceCode, days)
 	if err != nil {
 		return model.Objection{}, err
@@ -237,7 +241,12 @@ func (h DecideObjectionHandler) Handle(ctx context.Context, cmd DecideObjection)
 		return DecidedObjection{}, fault.NotFoundf("no objection %s of %s in round %s", cmd.ObjectionID, cmd.InstitutionID, cmd.RoundID)
 	}
 	if o.State != model.ObjectionOpen && o.DecideRequestID == cmd.RequestID {
-		return h.replay(ctx, r, *o, fp)
+		// The same decision sent again: its first answer, after finishing
+		// an acceptance whose correction a stop cut short.
+		if err := sameRequest(o.DecideRequestID, o.DecideFingerprint, fp); err != nil {
+			return DecidedObjection{}, err
+		}
+		return h.finish(ctx, *o, cmd)
 	}
 	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: o.InstitutionID}
 	revs, err := h.allRevisions(ctx, key)
@@ -247,66 +256,92 @@ func (h DecideObjectionHandler) Handle(ctx context.Context, cmd DecideObjection)
 	if err := objection.CheckDecidable(*o, cmd.By, revs); err != nil {
 		return DecidedObjection{}, err
 	}
-	var correction *model.Assessment
-	if cmd.Decision == model.ObjectionAccepted {
-		if correction, err = h.correctRecord(ctx, r, *o, cmd, revs); err != nil {
-			return DecidedObjection{}, err
-		}
-	}
-	next := objection.Decide(*o, cmd.Decision, cmd.By, cmd.Reasons, h.clock.Now(), correction)
+	// The decision is stored first, expecting the filing still last: of two
+	// reviewers exactly one decides, and only the decision's own request
+	// may then store an acceptance's correction.
+	next := objection.Decide(*o, cmd.Decision, cmd.By, cmd.Reasons, h.clock.Now(), nil)
 	next.DecideRequestID, next.DecideFingerprint = cmd.RequestID, fp
 	stored, err := h.store.DecideObjection(ctx, next)
+	if err != nil {
+		return DecidedObjection{}, err
+	}
+	return h.finish(ctx, stored, cmd)
+}
+
+// finish completes a stored decision: an acceptance's correction (stored
+// once: its request id is the objection's), then the objection completed
+// with the correction's revision. A rejection, or a completed acceptance,
+// is answered as stored.
+func (h DecideObjectionHandler) finish(ctx context.Context, o model.Objection, cmd DecideObjection) (DecidedObjection, error) {
+	r, err := h.store.Round(ctx, o.RoundID)
+	if err != nil {
+		return DecidedObjection{}, err
+	}
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: o.InstitutionID}
+	if o.State != model.ObjectionAccepted || o.CorrectionRevision != 0 {
+		out := DecidedObjection{Objection: o}
+		if o.CorrectionRevision != 0 {
+			if out.Correction, err = h.store.Assessment(ctx, key, r.ID, o.CorrectionRevision); err != nil {
+				return DecidedObjection{}, err
+			}
+		}
+		return out, nil
+	}
+	correction, err := h.correctRecord(ctx, r, o, cmd)
+	if err != nil {
+		return DecidedObjection{}, err
+	}
+	done := objection.Complete(o, correction)
+	stored, err := h.store.DecideObjection(ctx, done)
 	if err != nil {
 		return DecidedObjection{}, err
 	}
 	return DecidedObjection{Objection: stored, Correction: correction}, nil
 }
 
-// replay answers a decision sent again: its first answer when it is the
-// same request, refused otherwise.
-func (h DecideObjectionHandler) replay(ctx context.Context, r model.Round, o model.Objection, fp string) (DecidedObjection, error) {
-	if err := sameRequest(o.DecideRequestID, o.DecideFingerprint, fp); err != nil {
-		return DecidedObjection{}, err
-	}
-	out := DecidedObjection{Objection: o}
-	if o.CorrectionRevision != 0 {
-		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: o.InstitutionID}
-		a, err := h.store.Assessment(ctx, key, r.ID, o.CorrectionRevision)
-		if err != nil {
-			return DecidedObjection{}, err
-		}
-		out.Correction = a
-	}
-	return out, nil
-}
-
 // correctRecord stores the accepted objection's correction: a revision of
 // the round's record while it is not published, a published correction
-// (awards brought in line, RoundCorrected) once it is.
-func (h DecideObjectionHandler) correctRecord(ctx context.Context, r model.Round, o model.Objection, cmd DecideObjection, revs []*model.Assessment) (*model.Assessment, error) {
+// (awards brought in line, RoundCorrected) once it is; then the roll-ups
+// it counts in follow.
+func (h DecideObjectionHandler) correctRecord(ctx context.Context, r model.Round, o model.Objection, cmd DecideObjection) (*model.Assessment, error) {
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: o.InstitutionID}
+	revs, err := h.allRevisions(ctx, key)
+	if err != nil {
+		return nil, err
+	}
 	rec := RecordAssessment{
 		RoundID: r.ID, InstitutionID: o.InstitutionID, Input: *cmd.Input,
 		CorrectsRevision: latestRevision(revs), Reason: objection.CorrectionReason(o, cmd.Reasons),
 		RequestID: objection.CorrectionRequestID(o.ID), By: cmd.By, ObjectionID: o.ID,
 	}
-	// A retry after the correction was stored (the decision cut short): a
-	// correction of the unpublished round is done; one of the published
-	// round goes through again, which replays it and finishes its awards.
+	// Stored before a stop: an unpublished round's correction is done; a
+	// published one goes through again, which replays it and finishes its
+	// awards.
 	for _, a := range revs {
-		if a.RequestID != rec.RequestID {
+		if a.ObjectionID != o.ID {
 			continue
 		}
 		if !a.AfterPublication {
-			return a, nil
+			return a, h.rec.afterWrite(ctx, r.ID, []*model.Assessment{a}, cmd.By)
 		}
 		rec.CorrectsRevision = a.Revision - 1
 	}
-	if r.State == model.RoundPublished {
-		c, err := h.correct.Handle(ctx, rec)
-		return c.Assessment, err
+	if r.State != model.RoundPublished {
+		a, _, err := h.rec.record(ctx, rec, round.CheckUnpublished, false)
+		if err == nil {
+			return a, h.rec.afterWrite(ctx, r.ID, []*model.Assessment{a}, cmd.By)
+		}
+		if !fault.Is(err, fault.Precondition) {
+			return nil, err
+		}
+		// Published (forced) since the round was read: correct the
+		// published round instead.
+		if r, err = h.store.Round(ctx, r.ID); err != nil || r.State != model.RoundPublished {
+			return nil, fmt.Errorf("correct the record of %s: %w", o.InstitutionID, err)
+		}
 	}
-	a, _, err := h.rec.record(ctx, rec, round.CheckUnpublished, false)
-	return a, err
+	c, err := h.correct.Handle(ctx, rec)
+	return c.Assessment, err
 }
 
 func latestRevision(revs []*model.Assessment) uint64 {
@@ -386,8 +421,15 @@ func (q ObjectionQueries) Objections(ctx context.Context, f ObjectionQuery) (Obj
 			out.Objections = append(out.Objections, o)
 		}
 	}
-	out.WindowEnd, err = lastWindow(ctx, q.catalog, q.store, q.windows, r)
-	return out, err
+	// The listing does not need the window: one that cannot be computed
+	// (a year without holiday data yet) leaves it out; the publication's
+	// gate says why.
+	if w, err := lastWindow(ctx, q.catalog, q.store, q.windows, r); err == nil {
+		out.WindowEnd = w
+	} else if fault.Is(err, fault.Unavailable) {
+		return ObjectionList{}, err
+	}
+	return out, nil
 }
 
 // lastWindow is the end of the latest objection window of a round's
@@ -425,5 +467,5 @@ func openObjections(ctx context.Context, st Store, r model.Round) ([]model.Objec
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(o model.Objection) bool { return o.State != model.ObjectionOpen }), nil
+	return slices.DeleteFunc(all, func(o model.Objection) bool { return !objection.Pending(o) }), nil
 }

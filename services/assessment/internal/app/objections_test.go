@@ -229,10 +229,10 @@ func TestPublishForcedKeepsTheReason(t *testing.T) {
 	}
 }
 
-// A decision cut short between the correction and the decision is finished
-// by sending it again: the reviewer's own correction does not make them
-// the record's assessor, and it is stored once.
-func TestDecisionCutShortIsFinished(t *testing.T) {
+// An acceptance cut short after its decision was stored (its correction
+// not yet) holds up the publication, and is finished by sending it again;
+// another reviewer cannot overrule it meanwhile.
+func TestAcceptanceCutShortIsFinished(t *testing.T) {
 	f := closedRound(t)
 	ctx := context.Background()
 	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
@@ -241,21 +241,39 @@ func TestDecisionCutShortIsFinished(t *testing.T) {
 	}
 	accept := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
 		Decision: model.ObjectionAccepted, Reasons: "verified", Input: &model.Input{ReportedTotal: "81.25"}, RequestID: "d1", By: "reviewer"}
-	// The correction as the first try stored it before stopping.
-	r, _ := f.store.Round(ctx, "ombudsman-2024")
-	revs, err := f.app.DecideObjection.allRevisions(ctx, RecordKey{SchemeID: "ombudsman", Year: 2024, InstitutionID: "kab-banjar"})
-	if err != nil {
+	// The decision as the first try stored it before stopping.
+	claim := filed.Objection
+	claim.State, claim.DecidedBy, claim.DecisionReasons = model.ObjectionAccepted, "reviewer", "verified"
+	claim.DecideRequestID, claim.DecideFingerprint = "d1", accept.fingerprint()
+	if _, err := f.store.DecideObjection(ctx, claim); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.app.DecideObjection.correctRecord(ctx, r, filed.Objection, accept, revs); err != nil {
-		t.Fatal(err)
+	f.clock.set(filed.Objection.WindowEnd)
+	if _, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: "ombudsman-2024"}); !fault.Is(err, fault.Precondition) || !strings.Contains(err.Error(), filed.Objection.ID) {
+		t.Fatalf("published with an acceptance unfinished: %v", err)
 	}
-	appends := f.store.appends
+	reject := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
+		Decision: model.ObjectionRejected, Reasons: "no", RequestID: "d2", By: "other-reviewer"}
+	if _, err := f.app.DecideObjection.Handle(ctx, reject); !fault.Is(err, fault.Precondition) || !strings.Contains(err.Error(), "already ACCEPTED") {
+		t.Fatalf("overruled an acceptance: %v", err)
+	}
+	other := accept
+	other.Input = &model.Input{ReportedTotal: "99.00"}
+	if _, err := f.app.DecideObjection.Handle(ctx, other); !fault.Is(err, fault.Exists) {
+		t.Fatalf("the same request id with other figures: %v", err)
+	}
 	got, err := f.app.DecideObjection.Handle(ctx, accept)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Objection.State != model.ObjectionAccepted || got.Correction.Revision != 2 || f.store.appends != appends {
-		t.Fatalf("finished decision %+v, %d more appends", got, f.store.appends-appends)
+	if got.Objection.State != model.ObjectionAccepted || got.Objection.CorrectionRevision != 2 || got.Correction.Total != "81.25" {
+		t.Fatalf("finished acceptance %+v", got)
+	}
+	appends := f.store.appends
+	if again, err := f.app.DecideObjection.Handle(ctx, accept); err != nil || again.Correction.Revision != 2 || f.store.appends != appends {
+		t.Fatalf("sent once more: %+v, %v, %d appends", again, err, f.store.appends-appends)
+	}
+	if _, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: "ombudsman-2024"}); err != nil {
+		t.Fatalf("publish after the acceptance finished: %v", err)
 	}
 }

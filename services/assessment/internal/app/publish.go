@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
 	"github.com/predikat-id/predikat/services/assessment/internal/objection"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
@@ -45,6 +47,9 @@ type PublishRoundHandler struct {
 func (h PublishRoundHandler) Handle(ctx context.Context, cmd PublishRound) (Published, error) {
 	if err := cmd.checkText(); err != nil {
 		return Published{}, err
+	}
+	if cmd.ForceReason != "" && strings.TrimSpace(cmd.ForceReason) == "" {
+		return Published{}, fault.Invalidf("force_reason is blank: say why the round is published before its objections are settled")
 	}
 	if err := h.checkObjections(ctx, cmd); err != nil {
 		return Published{}, err

@@ -104,6 +104,21 @@ func Decide(o model.Objection, state model.ObjectionState, reviewer, reasons str
 	return o
 }
 
+// Complete returns an accepted objection with the correction its
+// acceptance stored.
+func Complete(o model.Objection, correction *model.Assessment) model.Objection {
+	o.CorrectionRevision = correction.Revision
+	o.CorrectedTotal, o.CorrectedBandCode = correction.Total, correction.BandCode
+	return o
+}
+
+// Pending says whether an objection still holds up a publication: OPEN, or
+// accepted with its correction not stored yet (a decision a stop cut
+// short, finished by sending it again).
+func Pending(o model.Objection) bool {
+	return o.State == model.ObjectionOpen || (o.State == model.ObjectionAccepted && o.CorrectionRevision == 0)
+}
+
 // CorrectionReason is the reason stored on the revision an accepted
 // objection makes.
 func CorrectionReason(o model.Objection, reasons string) string {
@@ -131,7 +146,7 @@ func CheckPublishable(r model.Round, open []model.Objection, last Window, now ti
 		if len(ids) > 5 {
 			ids = append(ids[:5], fmt.Sprintf("and %d more", len(open)-5))
 		}
-		return fault.Preconditionf("round %s has %d open objection(s): %s; decide them (DecideObjection), or publish with force_reason",
+		return fault.Preconditionf("round %s has %d open objection(s): %s; decide them (DecideObjection; an acceptance cut short is finished by sending it again), or publish with force_reason",
 			r.ID, len(open), strings.Join(ids, ", "))
 	}
 	if !last.End.IsZero() && now.Before(last.End) {

@@ -80,8 +80,14 @@ func (p *AppStore) DecideObjection(ctx context.Context, o model.Objection) (mode
 		return model.Objection{}, err
 	}
 	defer done()
+	// An acceptance is told twice: decided (its correction to come), then
+	// corrected (with the revision the correction made).
+	step := "decided"
+	if o.CorrectionRevision != 0 {
+		step = "corrected"
+	}
 	ev := &eventsv1.ObjectionDecided{
-		EventId: o.RoundID + "/" + o.ID + "/decided", EventTime: timestamppb.New(o.DecideTime),
+		EventId: o.RoundID + "/" + o.ID + "/" + step, EventTime: timestamppb.New(o.DecideTime),
 		Objection: convert.ObjectionToProto(&o),
 	}
 	msg, err := events.NewMsg(objectionSubject(o), Source, o.InstitutionID, ev)
@@ -98,8 +104,8 @@ func (p *AppStore) DecideObjection(ctx context.Context, o model.Objection) (mode
 		if err != nil {
 			return model.Objection{}, err
 		}
-		if stored != nil && stored.DecideRequestID == o.DecideRequestID {
-			return *stored, nil // this decision, stored by an earlier try
+		if stored != nil && stored.DecideRequestID == o.DecideRequestID && stored.CorrectionRevision == o.CorrectionRevision {
+			return *stored, nil // this step, stored by an earlier try
 		}
 		if stored != nil {
 			return model.Objection{}, fault.Preconditionf("objection %s was decided meanwhile (%s by %s)", o.ID, stored.State, stored.DecidedBy)

@@ -2348,30 +2348,32 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\tband_code\x18\x05 \x01(\tR\bbandCode\x12\x1d\n" +
 	"\n" +
 	"band_label\x18\x06 \x01(\tR\tbandLabel\x12=\n" +
-	"\tband_zone\x18\a \x01(\x0e2 .predikat.assessment.v1.BandZoneR\bbandZone\"\xa9\x04\n" +
+	"\tband_zone\x18\a \x01(\x0e2 .predikat.assessment.v1.BandZoneR\bbandZone\"\x87\x06\n" +
 	"\x17RecordAssessmentRequest\x12L\n" +
 	"\bround_id\x18\x01 \x01(\tB1\xbaH.r,2*^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$R\aroundId\x12R\n" +
 	"\x0einstitution_id\x18\x02 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\rinstitutionId\x12E\n" +
 	"\x05input\x18\x03 \x01(\v2'.predikat.assessment.v1.AssessmentInputB\x06\xbaH\x03\xc8\x01\x01R\x05input\x12+\n" +
 	"\x11corrects_revision\x18\x04 \x01(\x04R\x10correctsRevision\x12 \n" +
-	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12>\n" +
+	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x9b\x02\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId:\x95\x01\xbaH\x91\x01\x1a\x8e\x01\n" +
+	"request_id\x18\x06 \x01(\tB\xfb\x01\xbaH\xf7\x01\xba\x01\xd7\x01\n" +
+	"\x17request_id.not_reserved\x12}request ids beginning with objection: or rollup: are the service's own (an objection's correction, a roll-up): choose another\x1a=!this.startsWith('objection:') && !this.startsWith('rollup:')r\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId:\x95\x01\xbaH\x91\x01\x1a\x8e\x01\n" +
 	"'record_assessment.reason_for_correction\x120reason is required when corrects_revision is set\x1a1this.corrects_revision == 0u || this.reason != ''\"x\n" +
 	"\x18RecordAssessmentResponse\x12B\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2\".predikat.assessment.v1.AssessmentR\n" +
 	"assessment\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated\"\x9d\x03\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"\xfb\x04\n" +
 	"!CorrectPublishedAssessmentRequest\x12L\n" +
 	"\bround_id\x18\x01 \x01(\tB1\xbaH.r,2*^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$R\aroundId\x12R\n" +
 	"\x0einstitution_id\x18\x02 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\rinstitutionId\x12E\n" +
 	"\x05input\x18\x03 \x01(\v2'.predikat.assessment.v1.AssessmentInputB\x06\xbaH\x03\xc8\x01\x01R\x05input\x12+\n" +
 	"\x11corrects_revision\x18\x04 \x01(\x04R\x10correctsRevision\x12\"\n" +
 	"\x06reason\x18\x05 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\x12>\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\x12\x9b\x02\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\"\xd0\x01\n" +
+	"request_id\x18\x06 \x01(\tB\xfb\x01\xbaH\xf7\x01\xba\x01\xd7\x01\n" +
+	"\x17request_id.not_reserved\x12}request ids beginning with objection: or rollup: are the service's own (an objection's correction, a roll-up): choose another\x1a=!this.startsWith('objection:') && !this.startsWith('rollup:')r\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\"\xd0\x01\n" +
 	"\"CorrectPublishedAssessmentResponse\x12B\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2\".predikat.assessment.v1.AssessmentR\n" +
@@ -2426,12 +2428,13 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb9\x01\n" +
 	"\x1dBatchRecordAssessmentsRequest\x12L\n" +
 	"\bround_id\x18\x01 \x01(\tB1\xbaH.r,2*^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$R\aroundId\x12J\n" +
-	"\arecords\x18\x02 \x03(\v2#.predikat.assessment.v1.BatchRecordB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\arecords\"\xe8\x01\n" +
+	"\arecords\x18\x02 \x03(\v2#.predikat.assessment.v1.BatchRecordB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\arecords\"\xc6\x03\n" +
 	"\vBatchRecord\x12R\n" +
 	"\x0einstitution_id\x18\x01 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\rinstitutionId\x12E\n" +
-	"\x05input\x18\x02 \x01(\v2'.predikat.assessment.v1.AssessmentInputB\x06\xbaH\x03\xc8\x01\x01R\x05input\x12>\n" +
+	"\x05input\x18\x02 \x01(\v2'.predikat.assessment.v1.AssessmentInputB\x06\xbaH\x03\xc8\x01\x01R\x05input\x12\x9b\x02\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\"l\n" +
+	"request_id\x18\x03 \x01(\tB\xfb\x01\xbaH\xf7\x01\xba\x01\xd7\x01\n" +
+	"\x17request_id.not_reserved\x12}request ids beginning with objection: or rollup: are the service's own (an objection's correction, a roll-up): choose another\x1a=!this.startsWith('objection:') && !this.startsWith('rollup:')r\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\"l\n" +
 	"\x1eBatchRecordAssessmentsResponse\x12J\n" +
 	"\aresults\x18\x01 \x03(\v20.predikat.assessment.v1.RecordAssessmentResponseR\aresults*\xb9\x01\n" +
 	"\x0fAssessmentBasis\x12 \n" +
