@@ -97,6 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	uc.DeriveAs(serviceActor, func(err error) { log.Error("roll-up not stored: its unit's write stands; fix the cause, the next write of a unit or a restart derives it", "err", err) })
 	sec, err := cfg.Security.Server(ctx, cfg.Logger, auth.WithProvinces(reg.ProvinceOf), auth.WithAwards(placeAward(uc)))
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
@@ -142,6 +143,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	gs.SetServing(true)
 	go finishPublications(ctx, uc, log)
+	go finishRollups(ctx, uc, log)
 	log.Info("assessment ready", "addr", lis.Addr().String(), "schemes", len(cat.List("", 0, 0)))
 	if cfg.OnServing != nil {
 		cfg.OnServing(lis.Addr().String())
@@ -176,11 +178,13 @@ func finishPublications(ctx context.Context, uc *app.App, log *slog.Logger) {
 	if err != nil && ctx.Err() == nil {
 		log.Error("round publications left unfinished", "err", err)
 	}
-	// Roll-ups a stop cut short between a unit's write and its parent's
-	// derived figure: stored now, attributed to the service itself.
-	err = backoff.Retry(ctx, backoff.Exponential{Config: backoff.DefaultConfig}, 0, func(ctx context.Context) error {
-		return uc.FinishRollups.Handle(ctx, rollupActor)
-	}, func(err error, delay time.Duration) {
+}
+
+// finishRollups stores, when the service starts, the roll-ups a stop cut
+// short between a unit's write and its parent's derived figure, on its
+// own: a publication that cannot finish does not hold them up.
+func finishRollups(ctx context.Context, uc *app.App, log *slog.Logger) {
+	err := backoff.Retry(ctx, backoff.Exponential{Config: backoff.DefaultConfig}, 0, uc.FinishRollups.Handle, func(err error, delay time.Duration) {
 		log.Warn("roll-ups not brought up to date, retrying", "err", err, "in", delay)
 	})
 	if err != nil && ctx.Err() == nil {
@@ -188,9 +192,9 @@ func finishPublications(ctx context.Context, uc *app.App, log *slog.Logger) {
 	}
 }
 
-// rollupActor is who the start-up check's derived records are by: no
-// caller asked for them.
-const rollupActor = "spiffe://predikat/service/assessment"
+// serviceActor is who derived figures are recorded by: the service, not a
+// caller (the unit and its writer are in the reason).
+const serviceActor = "spiffe://predikat/service/assessment"
 
 // addRegistered adds a stored scheme version to the catalog. One that no
 // longer fits (a built-in version of a later release covering its years)

@@ -28,12 +28,14 @@ type App struct {
 	Certificates       CertificateHandler
 	// FinishRollups runs when the service starts.
 	FinishRollups FinishRollupsHandler
+
+	rollups *rollups
 }
 
 // New wires the use cases.
 func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock, windows Windows) *App {
 	rules := ruleAwards{catalog: cat, store: st, registry: reg}
-	ro := &rollups{catalog: cat, store: st, registry: reg}
+	ro := &rollups{catalog: cat, store: st, registry: reg, by: "predikat/assessment"}
 	rec := recorder{catalog: cat, store: st, registry: reg, rollups: ro}
 	correct := CorrectAssessmentHandler{rec: rec, store: st, rules: rules}
 	ro.correct = &correct
@@ -57,7 +59,8 @@ func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock, windows Windo
 		HoldCeremony:       HoldCeremonyHandler{store: st, clock: clock},
 		CeremonyQueries:    CeremonyQueries{store: st},
 		Certificates:       CertificateHandler{catalog: cat, store: st},
-		FinishRollups:      FinishRollupsHandler{rollups: *ro},
+		FinishRollups:      FinishRollupsHandler{rollups: ro},
+		rollups:            ro,
 	}
 }
 

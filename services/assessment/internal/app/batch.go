@@ -43,7 +43,7 @@ func (h BatchRecordHandler) Handle(ctx context.Context, cmd BatchRecord) ([]Reco
 		// commit is then answered from its records), read from the
 		// stream, since this replica's view may be what was behind.
 		if !errors.Is(err, ErrRoundMoved) && !errors.Is(err, ErrBatchMoved) {
-			if err != nil || h.rec.rollups == nil {
+			if err != nil {
 				return out, err
 			}
 			// Once per roll-up the batch's records count in, retries too.
@@ -53,7 +53,7 @@ func (h BatchRecordHandler) Handle(ctx context.Context, cmd BatchRecord) ([]Reco
 				written[i] = r.Assessment
 				by = cmd.Records[i].By
 			}
-			return out, h.rec.rollups.afterUnits(ctx, cmd.RoundID, written, by)
+			return out, h.rec.afterWrite(ctx, cmd.RoundID, written, by)
 		}
 		fresh = fresh || errors.Is(err, ErrBatchMoved)
 	}

@@ -48,7 +48,9 @@ func (h CorrectAssessmentHandler) Handle(ctx context.Context, cmd RecordAssessme
 			return Corrected{}, err
 		}
 	}
-	return out, nil
+	// The unit's own awards and announcement first: the parents'
+	// figures follow.
+	return out, h.rec.afterWrite(ctx, cmd.RoundID, []*model.Assessment{a}, cmd.By)
 }
 
 func (h CorrectAssessmentHandler) announce(ctx context.Context, r model.Round, c Corrected) error {

@@ -40,7 +40,10 @@ type RecordAssessmentHandler struct{ rec recorder }
 // Handle records cmd.
 func (h RecordAssessmentHandler) Handle(ctx context.Context, cmd RecordAssessment) (Recorded, error) {
 	a, created, err := h.rec.record(ctx, cmd, round.CheckRecordable, false)
-	return Recorded{Assessment: a, Created: created}, err
+	if err != nil {
+		return Recorded{}, err
+	}
+	return Recorded{Assessment: a, Created: created}, h.rec.afterWrite(ctx, cmd.RoundID, []*model.Assessment{a}, cmd.By)
 }
 
 // recorder is what recording and correcting share: they differ in the
@@ -58,18 +61,17 @@ type recorder struct {
 // round changed meanwhile; rounds change a handful of times in their life.
 const maxFenceRetries = 5
 
-func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(model.Round) error, afterPublication bool) (*model.Assessment, bool, error) {
-	a, created, err := rc.store1(ctx, cmd, check, afterPublication)
-	if err != nil || a == nil || rc.rollups == nil {
-		return a, created, err
+// afterWrite brings the roll-ups a stored record counts in up to date (on
+// retries too: a write whose roll-up was cut short is finished by sending
+// it again). The record itself stands whatever happens here.
+func (rc recorder) afterWrite(ctx context.Context, roundID string, written []*model.Assessment, by string) error {
+	if rc.rollups == nil {
+		return nil
 	}
-	// Retries too: a write whose roll-up was cut short is finished by
-	// sending it again.
-	return a, created, rc.rollups.afterUnits(ctx, cmd.RoundID, []*model.Assessment{a}, cmd.By)
+	return rc.rollups.afterUnits(ctx, roundID, written, by)
 }
 
-// store1 decides and stores one record (record without its roll-ups).
-func (rc recorder) store1(ctx context.Context, cmd RecordAssessment, check func(model.Round) error, afterPublication bool) (*model.Assessment, bool, error) {
+func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(model.Round) error, afterPublication bool) (*model.Assessment, bool, error) {
 	if err := cmd.checkText(); err != nil {
 		return nil, false, err
 	}
@@ -163,8 +165,14 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 	if err != nil {
 		return model.Assessment{}, err
 	}
-	if err := checkNotDerived(v, cmd.InstitutionID); err != nil {
-		return model.Assessment{}, err
+	if _, derived := v.RollupOf(cmd.InstitutionID); derived {
+		latest, err := rc.store.Assessment(ctx, RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}, r.ID, 0)
+		if err != nil && !fault.Is(err, fault.NotFound) {
+			return model.Assessment{}, err
+		}
+		if err := checkNotDerived(v, cmd.InstitutionID, latest); err != nil {
+			return model.Assessment{}, err
+		}
 	}
 	inst, err := rc.registry.Institution(ctx, cmd.InstitutionID)
 	if err != nil {
@@ -192,13 +200,36 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 	if err != nil {
 		return model.Assessment{}, err
 	}
+	synthetic, err := rc.synthetic(ctx, r, cmd)
+	if err != nil {
+		return model.Assessment{}, err
+	}
 	return model.Assessment{
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: cmd.InstitutionID, Institution: snap, Result: res, Respondents: cmd.Input.Respondents,
 		Notes: cmd.Input.Notes, Source: cmd.Input.Source, Reason: cmd.Reason, AfterPublication: afterPublication,
-		RequestID: cmd.RequestID, RecordedBy: cmd.By, ObjectionID: cmd.ObjectionID, Synthetic: cmd.Input.Synthetic,
+		RequestID: cmd.RequestID, RecordedBy: cmd.By, ObjectionID: cmd.ObjectionID, Synthetic: synthetic,
 		ImprovementNotes: notes, FollowUps: followUps,
 	}, nil
+}
+
+// synthetic says whether the revision is synthetic data: as the request
+// says, or as the revision it corrects was: a correction of made-up
+// figures (an objection's acceptance among them) stays made up, so it can
+// never earn an award.
+func (rc recorder) synthetic(ctx context.Context, r model.Round, cmd RecordAssessment) (bool, error) {
+	if cmd.Input.Synthetic || cmd.CorrectsRevision == 0 {
+		return cmd.Input.Synthetic, nil
+	}
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}
+	prev, err := rc.store.Assessment(ctx, key, r.ID, cmd.CorrectsRevision)
+	if fault.Is(err, fault.NotFound) {
+		return false, nil // a stale corrects_revision: the append refuses it
+	}
+	if err != nil {
+		return false, err
+	}
+	return prev.Synthetic, nil
 }
 
 // noteDimensions are the codes a report card note may name: the version's

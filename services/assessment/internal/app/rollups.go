@@ -28,6 +28,14 @@ type rollups struct {
 	store    Store
 	registry Registry
 	correct  *CorrectAssessmentHandler
+	// by is who derived figures are recorded by: the service, never the
+	// writer of a unit (who would then count as an assessor of the
+	// parent); the unit and its writer are in the reason.
+	by string
+	// report hears roll-ups that failed for a lasting reason after their
+	// unit was stored (a parent missing from the registry, a unit without
+	// respondents under a weighted mean): the unit's write stands.
+	report func(error)
 }
 
 // rollupPageSize is how many unit records a roll-up reads at a time.
@@ -56,9 +64,21 @@ func (ro rollups) afterUnits(ctx context.Context, roundID string, written []*mod
 				continue
 			}
 			done[rule.Code] = true
-			trigger := fmt.Sprintf("%s revision %d", a.InstitutionID, a.Revision)
-			if err := ro.update(ctx, roundID, v, rule, by, trigger); err != nil && first == nil {
-				first = fmt.Errorf("roll-up %s of %s: %w", rule.Code, rule.ParentID, err)
+			trigger := fmt.Sprintf("%s revision %d by %s", a.InstitutionID, a.Revision, by)
+			err := ro.update(ctx, roundID, v, rule, trigger)
+			if err == nil {
+				continue
+			}
+			err = fmt.Errorf("roll-up %s of %s in %s: %w", rule.Code, rule.ParentID, roundID, err)
+			// A passing fault (NATS, the registry, a concurrent write) is
+			// the caller's to retry, which finishes it; a lasting one would
+			// fail every retry of a write that is stored: it is reported.
+			if fault.Is(err, fault.Unavailable) || fault.Is(err, fault.Conflict) {
+				if first == nil {
+					first = err
+				}
+			} else if ro.report != nil {
+				ro.report(err)
 			}
 		}
 	}
@@ -67,7 +87,9 @@ func (ro rollups) afterUnits(ctx context.Context, roundID string, written []*mod
 
 // update stores the parent's derived revision for the units as they are
 // now, unless it is stored already.
-func (ro rollups) update(ctx context.Context, roundID string, v *scheme.Version, rule scheme.Rollup, by, trigger string) error {
+func (ro rollups) update(ctx context.Context, roundID string, v *scheme.Version, rule scheme.Rollup, trigger string) error {
+	// Until what is stored is what the units give now: a figure computed
+	// on another replica from other revisions may have landed meanwhile.
 	for range maxFenceRetries {
 		r, err := ro.store.Round(ctx, roundID)
 		if err != nil {
@@ -82,34 +104,60 @@ func (ro rollups) update(ctx context.Context, roundID string, v *scheme.Version,
 		if err != nil || len(units) == 0 {
 			return err
 		}
-		a, err := ro.compose(ctx, r, v, rule, units, by, trigger)
+		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: rule.ParentID}
+		if skip, err := ro.skip(ctx, r, key); skip || err != nil {
+			return err
+		}
+		a, err := ro.compose(ctx, r, v, rule, units, trigger)
 		if err != nil {
 			return err
 		}
-		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: rule.ParentID}
 		tip, err := ro.store.Tip(ctx, key, r, a.RequestID, false)
 		if err != nil {
 			return err
 		}
-		if tip.Same != nil {
-			return nil // these inputs are stored already
+		stored := tip.Same
+		if stored == nil {
+			var created bool
+			stored, created, err = ro.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
+			if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
+				continue // the round or the parent's record moved: read again
+			}
+			if err != nil {
+				return err
+			}
+			if created {
+				continue // read once more: the units may have moved on meanwhile
+			}
 		}
-		stored, created, err := ro.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
-		if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
-			continue // the round or the parent's record moved: read again
+		if stored.AfterPublication {
+			// A published round's derived figure changed: its awards follow
+			// and the correction is announced (once: the event id is the
+			// revision's), as for a typed-in correction; on a retry too.
+			c := Corrected{Recorded: Recorded{Assessment: stored}}
+			if c.AwardsGranted, c.AwardsRevoked, err = ro.correct.rules.reconcile(ctx, r, stored.Reason); err != nil {
+				return err
+			}
+			return ro.correct.announce(ctx, r, c)
 		}
-		if err != nil || !created || r.State != model.RoundPublished {
-			return err
-		}
-		// A published round's derived figure changed: its awards follow and
-		// the correction is announced, as for a typed-in correction.
-		c := Corrected{Recorded: Recorded{Assessment: stored, Created: true}}
-		if c.AwardsGranted, c.AwardsRevoked, err = ro.correct.rules.reconcile(ctx, r, stored.Reason); err != nil {
-			return err
-		}
-		return ro.correct.announce(ctx, r, c)
+		return nil
 	}
 	return fault.Conflictf("the roll-up %s of round %s is changing concurrently; it is finished by the next write of a unit or at start-up", rule.Code, roundID)
+}
+
+// skip says whether the rule leaves the parent's record alone: one typed
+// in before the rule existed stays what it is, and in a published round a
+// roll-up starts only where one was derived before publication (a rule
+// added to a version later never rewrites a published result on its own).
+func (ro rollups) skip(ctx context.Context, r model.Round, key RecordKey) (bool, error) {
+	latest, err := ro.store.Assessment(ctx, key, r.ID, 0)
+	if fault.Is(err, fault.NotFound) {
+		return r.State == model.RoundPublished, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return latest.Basis != model.BasisDerived, nil
 }
 
 // units reads the latest results of the rule's units in the round: every
@@ -138,7 +186,7 @@ func (ro rollups) units(ctx context.Context, r model.Round, rule scheme.Rollup) 
 
 // compose computes the derived revision: the rule's figure of the units,
 // banded as the version bands any total, on the parent's snapshot.
-func (ro rollups) compose(ctx context.Context, r model.Round, v *scheme.Version, rule scheme.Rollup, units []*model.Assessment, by, trigger string) (model.Assessment, error) {
+func (ro rollups) compose(ctx context.Context, r model.Round, v *scheme.Version, rule scheme.Rollup, units []*model.Assessment, trigger string) (model.Assessment, error) {
 	method := rollupMethods[rule.Method]
 	in := make([]rollup.Unit, len(units))
 	ru := &model.Rollup{RuleCode: rule.Code, Method: rule.Method}
@@ -174,7 +222,7 @@ func (ro rollups) compose(ctx context.Context, r model.Round, v *scheme.Version,
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: rule.ParentID, Institution: snap, Result: res,
 		Reason:           fmt.Sprintf("derived by roll-up %s (%s of %d units) after %s", rule.Code, method, len(units), trigger),
-		AfterPublication: r.State == model.RoundPublished, RequestID: id, RequestFingerprint: id, RecordedBy: by,
+		AfterPublication: r.State == model.RoundPublished, RequestID: id, RequestFingerprint: id, RecordedBy: ro.by,
 		Synthetic: synthetic, Rollup: ru,
 	}, nil
 }
@@ -186,8 +234,13 @@ var rollupMethods = map[model.RollupMethod]rollup.Rule{
 }
 
 // checkNotDerived refuses a typed-in record of a roll-up's parent: its
-// figure is derived from its units, never recorded.
-func checkNotDerived(v *scheme.Version, institutionID string) error {
+// figure is derived from its units, never recorded. A record typed in
+// before the rule existed stays correctable (latest: its latest revision,
+// nil for none).
+func checkNotDerived(v *scheme.Version, institutionID string, latest *model.Assessment) error {
+	if latest != nil && latest.Basis != model.BasisDerived {
+		return nil
+	}
 	if rule, ok := v.RollupOf(institutionID); ok {
 		return fault.Preconditionf("the figure of %s in %s is derived from its units by roll-up %s (%s): it is never recorded directly",
 			institutionID, v, rule.Code, rule.Name)
@@ -199,12 +252,12 @@ func checkNotDerived(v *scheme.Version, institutionID string) error {
 // of every round: one a crash cut short between a unit's write and its
 // parent's is stored then (the others are found stored and cost a read).
 type FinishRollupsHandler struct {
-	rollups rollups
+	rollups *rollups
 }
 
-// Handle recomputes every roll-up; it returns the first failure after
-// trying them all.
-func (h FinishRollupsHandler) Handle(ctx context.Context, by string) error {
+// Handle recomputes every roll-up; it returns the first passing failure
+// after trying them all (lasting ones are reported).
+func (h FinishRollupsHandler) Handle(ctx context.Context) error {
 	rs, err := h.rollups.store.ListRounds(ctx, func(model.Round) bool { return true })
 	if err != nil {
 		return err
@@ -216,10 +269,23 @@ func (h FinishRollupsHandler) Handle(ctx context.Context, by string) error {
 			continue // a version no longer known: nothing to derive with
 		}
 		for _, rule := range v.Rollups() {
-			if err := h.rollups.update(ctx, r.ID, v, rule, by, "the start-up check"); err != nil && first == nil {
-				first = fmt.Errorf("roll-up %s of %s: %w", rule.Code, r.ID, err)
+			err := h.rollups.update(ctx, r.ID, v, rule, "the start-up check")
+			switch {
+			case err == nil:
+			case fault.Is(err, fault.Unavailable) || fault.Is(err, fault.Conflict):
+				if first == nil {
+					first = fmt.Errorf("roll-up %s of %s: %w", rule.Code, r.ID, err)
+				}
+			case h.rollups.report != nil:
+				h.rollups.report(fmt.Errorf("roll-up %s of %s: %w", rule.Code, r.ID, err))
 			}
 		}
 	}
 	return first
+}
+
+// DeriveAs sets who derived figures are recorded by (the service's own
+// principal) and who hears roll-ups that failed for a lasting reason.
+func (a *App) DeriveAs(principal string, report func(error)) {
+	a.rollups.by, a.rollups.report = principal, report
 }

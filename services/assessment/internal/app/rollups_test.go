@@ -60,7 +60,7 @@ func TestRollupFollowsItsUnits(t *testing.T) {
 	}
 	p := polri(t, st)
 	if p.Revision != 1 || p.Total != "90.00" || p.Basis != model.BasisDerived || p.Rollup == nil || len(p.Rollup.Units) != 1 ||
-		p.RecordedBy != "assessor" || !strings.Contains(p.Reason, "induk-polres") || p.Institution.ProvinceCode != "00" {
+		p.RecordedBy != "predikat/assessment" || !strings.Contains(p.Reason, "induk-polres") || !strings.Contains(p.Reason, "by assessor") || p.Institution.ProvinceCode != "00" {
 		t.Fatalf("after one unit: %+v", p)
 	}
 	// A second unit: the mean, rounded half up once (92.755 -> 92.76);
@@ -79,7 +79,7 @@ func TestRollupFollowsItsUnits(t *testing.T) {
 	if _, err := a.RecordAssessment.Handle(ctx, unit("polres-b", "95.51", "b1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.FinishRollups.Handle(ctx, "spiffe://predikat/service/assessment"); err != nil {
+	if err := a.FinishRollups.Handle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if st.appends != appends {
@@ -153,4 +153,90 @@ func TestRollupOnceForABatch(t *testing.T) {
 	if p := polri(t, st); p.Revision != 1 || p.Total != "91.00" {
 		t.Fatalf("after a batch: %+v", p)
 	}
+}
+
+// A roll-up that cannot be derived for a lasting reason (its parent is not
+// in the registry) leaves its unit's write standing, and is reported.
+func TestRollupFailureLeavesTheUnitStored(t *testing.T) {
+	a, st := rollupFixture(t)
+	ctx := context.Background()
+	var reported []error
+	a.DeriveAs("svc", func(err error) { reported = append(reported, err) })
+	reg := a.RecordAssessment.rec.registry.(*lockedRegistry)
+	reg.mu.Lock()
+	delete(reg.r.institutions, "polri")
+	reg.mu.Unlock()
+	got, err := a.RecordAssessment.Handle(ctx, unit("polres-a", "90.00", "a1"))
+	if err != nil || !got.Created {
+		t.Fatalf("the unit's write: %+v, %v", got, err)
+	}
+	if len(reported) != 1 || !strings.Contains(reported[0].Error(), "induk-polres") {
+		t.Fatalf("reported %v", reported)
+	}
+	if _, err := st.Assessment(ctx, RecordKey{SchemeID: "ombudsman", Year: 2024, InstitutionID: "polri"}, "ombudsman-2024", 0); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("a derived figure without its parent: %v", err)
+	}
+}
+
+// A parent recorded directly before its version had the rule keeps that
+// record (and may still be corrected); in a published round where nothing
+// was derived before publication, a unit's correction derives nothing.
+func TestRollupLeavesOlderRecordsAlone(t *testing.T) {
+	a, st := rollupFixture(t)
+	ctx := context.Background()
+	key := RecordKey{SchemeID: "ombudsman", Year: 2024, InstitutionID: "polri"}
+	r, _ := st.Round(ctx, "ombudsman-2024")
+	// Polri as typed in before: a plain record in the store.
+	direct := model.Assessment{RoundID: r.ID, SchemeID: "ombudsman", SchemeVersion: "2022", Year: 2024, InstitutionID: "polri",
+		Result: model.Result{Basis: model.BasisReportedTotal, Total: "88.00", BandCode: "A"}, RequestID: "legacy", RecordedBy: "old"}
+	if _, _, err := st.Append(ctx, Append{Assessment: direct, Fence: r}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RecordAssessment.Handle(ctx, unit("polres-a", "90.00", "a1")); err != nil {
+		t.Fatal(err)
+	}
+	if p := polri(t, st); p.Revision != 1 || p.Total != "88.00" {
+		t.Fatalf("the direct record was overwritten: %+v", p)
+	}
+	fix := unit("polri", "88.50", "legacy-fix")
+	fix.CorrectsRevision, fix.Reason = 1, "typo"
+	if _, err := a.RecordAssessment.Handle(ctx, fix); err != nil {
+		t.Fatalf("correcting the direct record: %v", err)
+	}
+	_ = key
+
+	b, st2 := rollupFixture(t)
+	if _, err := b.CloseRound.Handle(ctx, "ombudsman-2024"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PublishRound.Handle(ctx, PublishRound{RoundID: "ombudsman-2024", ForceReason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	late := unit("polres-a", "90.00", "late")
+	late.Reason = "missed"
+	if _, err := b.CorrectAssessment.Handle(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st2.Assessment(ctx, RecordKey{SchemeID: "ombudsman", Year: 2024, InstitutionID: "polri"}, "ombudsman-2024", 0); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("a published round got a derived figure after publication: %v", err)
+	}
+}
+
+// A correction of synthetic data stays synthetic, even when it does not say
+// so: it never earns an award.
+func TestCorrectionOfSyntheticStaysSynthetic(t *testing.T) {
+	a, st := rollupFixture(t)
+	ctx := context.Background()
+	fill := unit("polres-sy", "80.00", "s1")
+	fill.Input.Synthetic = true
+	if _, err := a.RecordAssessment.Handle(ctx, fill); err != nil {
+		t.Fatal(err)
+	}
+	fix := unit("polres-sy", "81.00", "s2")
+	fix.CorrectsRevision, fix.Reason = 1, "typo"
+	got, err := a.RecordAssessment.Handle(ctx, fix)
+	if err != nil || !got.Assessment.Synthetic {
+		t.Fatalf("corrected synthetic record: %+v, %v", got.Assessment, err)
+	}
+	_ = st
 }

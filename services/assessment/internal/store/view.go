@@ -451,7 +451,7 @@ func (v *View) awardOfCode(code string) (string, error) {
 		if v.log != nil {
 			v.log.Error("verification of a code two awards share refused", "code", code, "awards", clash)
 		}
-		return "", fmt.Errorf("verification code %s belongs to %d awards, so it verifies none of them: report it to the operators", code, len(clash))
+		return "", fault.Preconditionf("verification code %s belongs to %d awards, so it verifies none of them: report it to the operators", code, len(clash))
 	}
 	id, ok := v.certCodes[code]
 	if !ok {

@@ -167,8 +167,8 @@ func (bb *bulkBoard) count(e *board.Entry) {
 		count(bb.reported, e.Band)
 		bb.rn++
 	}
-	if e.Synthetic {
-		bb.syn++
+	if e.Synthetic && e.Scored {
+		bb.syn++ // of the scored entries, as the statistics count them
 	}
 	bb.t = max(bb.t, e.TimeMs)
 }

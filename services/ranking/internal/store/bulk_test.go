@@ -155,7 +155,7 @@ func TestBulkWritesWhatEveryRecordSays(t *testing.T) {
 				tt.rn++
 			}
 			tt.t = max(tt.t, r.Entry.TimeMs)
-			if r.Entry.Synthetic {
+			if r.Entry.Synthetic && r.Entry.Scored {
 				tt.syn++
 			}
 		}

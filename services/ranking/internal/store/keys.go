@@ -50,7 +50,7 @@ const (
 	popReported  = "r:" // + band code: band-only records in the band
 	popReportedN = "rn"
 	popTime      = "t"
-	popSynthetic = "s" // synthetic records on the board
+	popSynthetic = "s" // synthetic records among the scored ones
 )
 
 // Fields of a round's meta hash, and its states.

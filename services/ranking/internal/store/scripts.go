@@ -96,14 +96,14 @@ local function contribute(f, sign)
         redis.call('HINCRBY', pop, {{popSumSq}}, neg(f.sumsq))
       end
       redis.call('HINCRBY', pop, {{popN}}, sign)
+      if f.syn == '1' then
+        redis.call('HINCRBY', pop, {{popSynthetic}}, sign)
+      end
     end
     redis.call('HINCRBY', pop, {{popBand}} .. f.band, sign)
     if f.basis == {{reportedBand}} then
       redis.call('HINCRBY', pop, {{popReported}} .. f.band, sign)
       redis.call('HINCRBY', pop, {{popReportedN}}, sign)
-    end
-    if f.syn == '1' then
-      redis.call('HINCRBY', pop, {{popSynthetic}}, sign)
     end
     if sign > 0 then
       redis.call('SADD', P .. {{boards}}, b)
