@@ -95,42 +95,13 @@ func (ro rollups) update(ctx context.Context, roundID string, v *scheme.Version,
 		if err != nil {
 			return err
 		}
-		// Units written on other replicas count too: a figure computed
-		// without them would stand until the next write of a unit.
-		if err := ro.store.CatchUp(ctx, r); err != nil {
+		stored, again, err := ro.try(ctx, r, v, rule, trigger)
+		switch {
+		case err != nil:
 			return err
-		}
-		units, err := ro.units(ctx, r, rule)
-		if err != nil || len(units) == 0 {
-			return err
-		}
-		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: rule.ParentID}
-		if skip, err := ro.skip(ctx, r, key); skip || err != nil {
-			return err
-		}
-		a, err := ro.compose(ctx, r, v, rule, units, trigger)
-		if err != nil {
-			return err
-		}
-		tip, err := ro.store.Tip(ctx, key, r, a.RequestID, false)
-		if err != nil {
-			return err
-		}
-		stored := tip.Same
-		if stored == nil {
-			var created bool
-			stored, created, err = ro.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
-			if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
-				continue // the round or the parent's record moved: read again
-			}
-			if err != nil {
-				return err
-			}
-			if created {
-				continue // read once more: the units may have moved on meanwhile
-			}
-		}
-		if stored.AfterPublication {
+		case again:
+			continue
+		case stored != nil && stored.AfterPublication:
 			// A published round's derived figure changed: its awards follow
 			// and the correction is announced (once: the event id is the
 			// revision's), as for a typed-in correction; on a retry too.
@@ -143,6 +114,43 @@ func (ro rollups) update(ctx context.Context, roundID string, v *scheme.Version,
 		return nil
 	}
 	return fault.Conflictf("the roll-up %s of round %s is changing concurrently; it is finished by the next write of a unit or at start-up", rule.Code, roundID)
+}
+
+// try derives the figure once: the revision stored for the units as they
+// are (nil when there is nothing to derive), or again when something moved
+// or a new revision was just stored (to be read once more).
+func (ro rollups) try(ctx context.Context, r model.Round, v *scheme.Version, rule scheme.Rollup, trigger string) (*model.Assessment, bool, error) {
+	// Units written on other replicas count too: a figure computed
+	// without them would stand until the next write of a unit.
+	if err := ro.store.CatchUp(ctx, r); err != nil {
+		return nil, false, err
+	}
+	units, err := ro.units(ctx, r, rule)
+	if err != nil || len(units) == 0 {
+		return nil, false, err
+	}
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: rule.ParentID}
+	if skip, err := ro.skip(ctx, r, key); skip || err != nil {
+		return nil, false, err
+	}
+	a, err := ro.compose(ctx, r, v, rule, units, trigger)
+	if err != nil {
+		return nil, false, err
+	}
+	tip, err := ro.store.Tip(ctx, key, r, a.RequestID, false)
+	if err != nil || tip.Same != nil {
+		return tip.Same, false, err
+	}
+	_, _, err = ro.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
+	if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
+		return nil, true, nil // the round or the parent's record moved: read again
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	// Stored now, or by a concurrent writer of the same inputs: read once
+	// more, the units may have moved on meanwhile.
+	return nil, true, nil
 }
 
 // skip says whether the rule leaves the parent's record alone: one typed

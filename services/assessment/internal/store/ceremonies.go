@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -120,7 +122,7 @@ func (x *ceremonyIndex) ofAward(awardID string) (model.AwardCeremony, bool) {
 // watchCeremonies fills the index and keeps it current until ctx ends.
 func (s *Store) watchCeremonies(ctx context.Context) error {
 	return natsx.WatchKV(ctx, s.ceremonies, func(e jetstream.KeyValueEntry) {
-		if e.Operation() != jetstream.KeyValuePut {
+		if e.Operation() != jetstream.KeyValuePut || strings.HasPrefix(e.Key(), presentedPrefix) {
 			return
 		}
 		c, err := decodeCeremony(e.Value(), e.Revision())
@@ -177,10 +179,57 @@ func (p *AppStore) HoldCeremony(ctx context.Context, c model.AwardCeremony) (mod
 	return held, p.s.announceHeld(ctx, held)
 }
 
-// storeHold writes c (HELD) at the revision it was read at.
+// presentedPrefix keys an award's claim in the ceremonies bucket: the
+// ceremony it is presented at. A hold claims each of its awards first, by a
+// create every replica sees, so two replicas holding two ceremonies with
+// one award cannot both land (the in-memory index alone is per replica).
+const presentedPrefix = "presented."
+
+// claimAwards claims c's awards for it. A claim another ceremony holds is
+// final when that ceremony is HELD and lists the award; one left by a hold
+// that never landed is taken over.
+func (s *Store) claimAwards(ctx context.Context, c model.AwardCeremony) error {
+	for _, a := range c.Awards {
+		key := presentedPrefix + a.AwardID
+		_, err := s.ceremonies.Create(ctx, key, []byte(c.ID))
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return unavailable("claim award for ceremony", err)
+		}
+		e, err := s.ceremonies.Get(ctx, key)
+		if err != nil {
+			return unavailable("read award claim", err)
+		}
+		other := string(e.Value())
+		if other == c.ID {
+			continue // this hold's own claim, from an earlier try
+		}
+		held, err := s.loadCeremony(ctx, other)
+		if err != nil {
+			return err
+		}
+		if held != nil && held.State == model.CeremonyHeld && slices.ContainsFunc(held.Awards, func(x model.CeremonyAward) bool { return x.AwardID == a.AwardID }) {
+			return fault.Preconditionf("award %s was presented at ceremony %s (%s)", a.AwardID, other, held.Name)
+		}
+		if _, err := s.ceremonies.Update(ctx, key, []byte(c.ID), e.Revision()); natsx.IsWrongLastSequence(err) {
+			return fault.Conflictf("award %s is being presented at another ceremony now; try again", a.AwardID)
+		} else if err != nil {
+			return unavailable("claim award for ceremony", err)
+		}
+	}
+	return nil
+}
+
+// storeHold writes c (HELD) at the revision it was read at, its awards
+// claimed first.
 func (s *Store) storeHold(ctx context.Context, c model.AwardCeremony) (model.AwardCeremony, error) {
 	if c.State != model.CeremonyHeld {
 		return model.AwardCeremony{}, fmt.Errorf("ceremony %s: a hold stores a HELD ceremony, not %s", c.ID, c.State)
+	}
+	if err := s.claimAwards(ctx, c); err != nil {
+		return model.AwardCeremony{}, err
 	}
 	b, err := encodeCeremony(c)
 	if err != nil {

@@ -204,3 +204,52 @@ func TestCodeClashResolvesToNeither(t *testing.T) {
 		t.Fatalf("an unknown code: %v", err)
 	}
 }
+
+// Two replicas holding two ceremonies with one award: the second hold is
+// refused by the award's claim, whatever its own replica's index knew (the
+// store is asked directly, as a replica whose index is behind would).
+func TestAwardPresentedAtOneCeremonyOnly(t *testing.T) {
+	js := natstest.Start(t).JetStream(t)
+	a := openReplica(t, js, true)
+	b := openReplica(t, js, true)
+	ctx := context.Background()
+	aw := a.grant(t, "g1")
+	x, y := a.plan(t, "x"), a.plan(t, "y")
+	now := time.Date(2025, 4, 17, 10, 0, 0, 0, time.UTC)
+	held := func(st *Store, c model.AwardCeremony, req string) error {
+		stored, err := st.ForApp(nil).Ceremony(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		next, err := ceremony.Apply(*stored, ceremony.Hold{Awards: []model.Award{*aw}, By: "user:award-officer", RequestID: req, Now: now})
+		if err != nil {
+			return err
+		}
+		_, err = st.storeHold(ctx, next)
+		return err
+	}
+	if err := held(a.st, x, "hx"); err != nil {
+		t.Fatal(err)
+	}
+	if err := held(b.st, y, "hy"); !fault.Is(err, fault.Precondition) || !strings.Contains(err.Error(), x.ID) {
+		t.Fatalf("the award presented at a second ceremony: %v", err)
+	}
+	// The claim of a hold that never landed is taken over.
+	z := a.plan(t, "z")
+	aw2 := a.grant(t, "g2")
+	if _, err := a.st.ceremonies.Create(ctx, presentedPrefix+aw2.ID, []byte(z.ID)); err != nil {
+		t.Fatal(err)
+	}
+	w := a.plan(t, "w")
+	stored, err := b.st.ForApp(nil).Ceremony(ctx, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := ceremony.Apply(*stored, ceremony.Hold{Awards: []model.Award{*aw2}, By: "user:award-officer", RequestID: "hw", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.storeHold(ctx, next); err != nil {
+		t.Fatalf("a claim left by a hold that never landed: %v", err)
+	}
+}
