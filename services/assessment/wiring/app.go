@@ -97,7 +97,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	uc.DeriveAs(serviceActor, func(err error) { log.Error("roll-up not stored: its unit's write stands; fix the cause, the next write of a unit or a restart derives it", "err", err) })
+	uc.DeriveAs(serviceActor, func(err error) {
+		log.Error("roll-up not stored: its unit's write stands; fix the cause, the next write of a unit or a restart derives it", "err", err)
+	})
 	sec, err := cfg.Security.Server(ctx, cfg.Logger, auth.WithProvinces(reg.ProvinceOf), auth.WithAwards(placeAward(uc)))
 	if err != nil {
 		return fmt.Errorf("assessment: %w", err)
