@@ -247,6 +247,11 @@ func TestAssessmentYear(t *testing.T) {
 		t.Fatalf("objections of the round: %v, %v", list, err)
 	}
 
+	// The institution's own listing shows its own window, in WITA.
+	own, err := hss.ListObjections(ctxT(t), &assessmentv1.ListObjectionsRequest{RoundId: round, InstitutionId: "pemkab-hss"})
+	if err != nil || len(own.GetObjections()) != 1 || !own.GetWindowEnd().AsTime().Equal(time.Date(2025, 3, 17, 16, 0, 0, 0, time.UTC)) {
+		t.Fatalf("HSS's own objections: %v, %v", own, err)
+	}
 	y.clock.set(time.Date(2025, 3, 17, 17, 0, 0, 0, time.UTC))
 	pub, err := manager.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: round})
 	if err != nil || pub.GetRound().GetState() != assessmentv1.RoundState_ROUND_STATE_PUBLISHED || pub.GetRound().GetPublishForceReason() != "" {

@@ -424,12 +424,29 @@ func (q ObjectionQueries) Objections(ctx context.Context, f ObjectionQuery) (Obj
 	// The listing does not need the window: one that cannot be computed
 	// (a year without holiday data yet) leaves it out; the publication's
 	// gate says why.
-	if w, err := lastWindow(ctx, q.catalog, q.store, q.windows, r); err == nil {
+	if w, err := q.window(ctx, r, f.InstitutionID); err == nil {
 		out.WindowEnd = w
 	} else if fault.Is(err, fault.Unavailable) {
 		return ObjectionList{}, err
 	}
 	return out, nil
+}
+
+// window is the window a listing shows: one institution's own (in its
+// province's time zone), or the round's last.
+func (q ObjectionQueries) window(ctx context.Context, r model.Round, institutionID string) (objection.Window, error) {
+	if institutionID == "" || r.CloseTime.IsZero() {
+		return lastWindow(ctx, q.catalog, q.store, q.windows, r)
+	}
+	v, err := q.catalog.Get(r.SchemeID, r.SchemeVersion)
+	if err != nil || v.ObjectionWindowDays() == 0 {
+		return objection.Window{}, err
+	}
+	latest, err := q.store.Assessment(ctx, RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: institutionID}, r.ID, 0)
+	if err != nil {
+		return objection.Window{}, err
+	}
+	return q.windows.Window(r.CloseTime, latest.Institution.ProvinceCode, v.ObjectionWindowDays())
 }
 
 // lastWindow is the end of the latest objection window of a round's
