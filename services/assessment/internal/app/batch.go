@@ -149,7 +149,7 @@ func (h BatchRecordHandler) decide(ctx context.Context, r model.Round, cmd Batch
 	if err := round.CheckRecordable(r); err != nil {
 		return nil, Recorded{}, err
 	}
-	a, err := rc.compose(ctx, r, c, false)
+	a, err := rc.compose(ctx, r, c, false, tip)
 	if err != nil {
 		return nil, Recorded{}, fmt.Errorf("records[%d] (%s): %w", i, c.InstitutionID, err)
 	}

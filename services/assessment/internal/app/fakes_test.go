@@ -142,7 +142,7 @@ func (f *fakeStore) Tip(_ context.Context, key RecordKey, _ model.Round, request
 		return Tip{}, nil
 	}
 	latest := revs[len(revs)-1]
-	t := Tip{Revision: latest.Revision, Position: uint64(len(revs))}
+	t := Tip{Revision: latest.Revision, Position: uint64(len(revs)), Synthetic: latest.Synthetic}
 	if latest.RequestID == requestID {
 		t.Same = latest
 	}

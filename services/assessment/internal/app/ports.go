@@ -45,6 +45,9 @@ type Tip struct {
 	// Same is that latest revision when the request asked about stored it
 	// (a retry), nil otherwise.
 	Same *model.Assessment
+	// Synthetic says whether the latest revision is synthetic data (a
+	// correction of it stays synthetic).
+	Synthetic bool
 }
 
 // RecordFilter selects records of a round by what a listing filters on;

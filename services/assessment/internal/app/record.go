@@ -97,7 +97,7 @@ func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(
 		if composed == nil {
 			// The round's scheme version and year never change, so what
 			// is computed holds for any revision of the round.
-			a, err := rc.compose(ctx, r, cmd, afterPublication)
+			a, err := rc.compose(ctx, r, cmd, afterPublication, tip)
 			if err != nil {
 				return nil, false, err
 			}
@@ -160,19 +160,13 @@ func replayed(stored *model.Assessment, requestID, fp string) (*model.Assessment
 
 // compose computes the revision to store: the scheme version of the round,
 // the institution as the registry describes it now, the computed result.
-func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessment, afterPublication bool) (model.Assessment, error) {
+func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessment, afterPublication bool, tip Tip) (model.Assessment, error) {
 	v, err := rc.catalog.Get(r.SchemeID, r.SchemeVersion)
 	if err != nil {
 		return model.Assessment{}, err
 	}
-	if _, derived := v.RollupOf(cmd.InstitutionID); derived {
-		latest, err := rc.store.Assessment(ctx, RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}, r.ID, 0)
-		if err != nil && !fault.Is(err, fault.NotFound) {
-			return model.Assessment{}, err
-		}
-		if err := checkNotDerived(v, cmd.InstitutionID, latest); err != nil {
-			return model.Assessment{}, err
-		}
+	if err := rc.checkTypedIn(ctx, r, v, cmd.InstitutionID); err != nil {
+		return model.Assessment{}, err
 	}
 	inst, err := rc.registry.Institution(ctx, cmd.InstitutionID)
 	if err != nil {
@@ -200,10 +194,11 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 	if err != nil {
 		return model.Assessment{}, err
 	}
-	synthetic, err := rc.synthetic(ctx, r, cmd)
-	if err != nil {
-		return model.Assessment{}, err
-	}
+	// A correction of made-up figures (an objection's acceptance among
+	// them) stays made up, so it can never earn an award; the tip the
+	// decision rests on says what the corrected revision was (a stale one
+	// is refused by the append).
+	synthetic := cmd.Input.Synthetic || (cmd.CorrectsRevision != 0 && cmd.CorrectsRevision == tip.Revision && tip.Synthetic)
 	return model.Assessment{
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: cmd.InstitutionID, Institution: snap, Result: res, Respondents: cmd.Input.Respondents,
@@ -213,23 +208,17 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 	}, nil
 }
 
-// synthetic says whether the revision is synthetic data: as the request
-// says, or as the revision it corrects was: a correction of made-up
-// figures (an objection's acceptance among them) stays made up, so it can
-// never earn an award.
-func (rc recorder) synthetic(ctx context.Context, r model.Round, cmd RecordAssessment) (bool, error) {
-	if cmd.Input.Synthetic || cmd.CorrectsRevision == 0 {
-		return cmd.Input.Synthetic, nil
+// checkTypedIn refuses a typed-in record of a roll-up's parent; the record
+// is read only for such a parent.
+func (rc recorder) checkTypedIn(ctx context.Context, r model.Round, v *scheme.Version, institutionID string) error {
+	if _, derived := v.RollupOf(institutionID); !derived {
+		return nil
 	}
-	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}
-	prev, err := rc.store.Assessment(ctx, key, r.ID, cmd.CorrectsRevision)
-	if fault.Is(err, fault.NotFound) {
-		return false, nil // a stale corrects_revision: the append refuses it
+	latest, err := rc.store.Assessment(ctx, RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: institutionID}, r.ID, 0)
+	if err != nil && !fault.Is(err, fault.NotFound) {
+		return err
 	}
-	if err != nil {
-		return false, err
-	}
-	return prev.Synthetic, nil
+	return checkNotDerived(v, institutionID, latest)
 }
 
 // noteDimensions are the codes a report card note may name: the version's

@@ -45,13 +45,20 @@ const rollupPageSize = 500
 // rule, whatever the number of units written. by is who wrote them: the
 // derived revision is theirs, as its reason says.
 func (ro rollups) afterUnits(ctx context.Context, roundID string, written []*model.Assessment, by string) error {
-	r, err := ro.store.Round(ctx, roundID)
-	if err != nil {
-		return err
+	// The version comes from the records themselves (a round's never
+	// changes), so a record no rule counts costs no read at all.
+	var v *scheme.Version
+	for _, a := range written {
+		if a != nil {
+			var err error
+			if v, err = ro.catalog.Get(a.SchemeID, a.SchemeVersion); err != nil {
+				return err
+			}
+			break
+		}
 	}
-	v, err := ro.catalog.Get(r.SchemeID, r.SchemeVersion)
-	if err != nil {
-		return err
+	if v == nil || len(v.Rollups()) == 0 {
+		return nil
 	}
 	done := map[string]bool{}
 	var first error

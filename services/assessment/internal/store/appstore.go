@@ -189,7 +189,7 @@ func (p *AppStore) Tip(ctx context.Context, key app.RecordKey, r model.Round, re
 		case sl.roundRevision != 0 && sl.roundRevision != r.Revision:
 		case sl.request == p.s.view.requestHash(requestID):
 		default:
-			return app.Tip{Revision: sl.revision, Position: sl.seq}, nil
+			return app.Tip{Revision: sl.revision, Position: sl.seq, Synthetic: sl.synthetic}, nil
 		}
 	}
 	ctx, done, err := p.s.guard(ctx)
@@ -201,7 +201,7 @@ func (p *AppStore) Tip(ctx context.Context, key app.RecordKey, r model.Round, re
 	if err != nil {
 		return app.Tip{}, err
 	}
-	t := app.Tip{Revision: st.revision(), Position: seq}
+	t := app.Tip{Revision: st.revision(), Position: seq, Synthetic: st != nil && st.ev.GetAssessment().GetSynthetic()}
 	if st != nil && st.ev.GetAssessment().GetRequestId() == requestID {
 		t.Same = st.model()
 	}

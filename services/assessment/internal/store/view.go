@@ -63,7 +63,7 @@ type slot struct {
 	kind                         int32
 	band, province               uint32
 	basis                        uint8
-	afterPublication             bool
+	afterPublication, synthetic  bool
 }
 
 // entry is a revision read in full, with where it sits.
@@ -107,7 +107,7 @@ func (v *View) slotOf(a *assessmentv1.Assessment, seq, roundRevision uint64) slo
 	return slot{
 		seq: seq, roundRevision: roundRevision, revision: a.GetRevision(), request: v.requestHash(a.GetRequestId()),
 		kind: int32(a.GetInstitution().GetKind()), band: v.codes.of(a.GetBandCode()), province: v.codes.of(a.GetInstitution().GetProvinceCode()),
-		basis: uint8(a.GetBasis()), afterPublication: a.GetAfterPublication(),
+		basis: uint8(a.GetBasis()), afterPublication: a.GetAfterPublication(), synthetic: a.GetSynthetic(),
 	}
 }
 
