@@ -328,6 +328,10 @@ func AssessmentRequestID(roundID, institutionID string, in *assessmentv1.Assessm
 	for _, d := range in.GetDimensionScores().GetScores() {
 		parts = append(parts, "dim:"+d.GetCode()+"="+d.GetScore())
 	}
+	// Likewise the synthetic mark: only when set.
+	if in.GetSynthetic() {
+		parts = append(parts, "synthetic")
+	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return "import-" + hex.EncodeToString(sum[:16])
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/ceremony"
@@ -129,7 +130,8 @@ type HoldCeremony struct {
 func (c HoldCeremony) fingerprint() string {
 	d := newDigest("HoldCeremony")
 	d.add("ceremony_id", c.CeremonyID)
-	d.add("award_ids", c.AwardIDs...)
+	// A set: the same awards in another order are the same hold.
+	d.add("award_ids", slices.Sorted(slices.Values(c.AwardIDs))...)
 	return d.sum()
 }
 
