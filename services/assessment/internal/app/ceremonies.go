@@ -127,6 +127,15 @@ type HoldCeremony struct {
 	RequestID, By string
 }
 
+// orderedFingerprint is the digest holds had before their awards counted
+// as a set.
+func (c HoldCeremony) orderedFingerprint() string {
+	d := newDigest("HoldCeremony")
+	d.add("ceremony_id", c.CeremonyID)
+	d.add("award_ids", c.AwardIDs...)
+	return d.sum()
+}
+
 func (c HoldCeremony) fingerprint() string {
 	d := newDigest("HoldCeremony")
 	d.add("ceremony_id", c.CeremonyID)
@@ -159,6 +168,11 @@ func (h HoldCeremonyHandler) Handle(ctx context.Context, cmd HoldCeremony) (Cere
 			return CeremonyResult{}, fault.NotFoundf("ceremony %s does not exist (ListCeremonies shows the ceremonies; CreateCeremony plans one)", cmd.CeremonyID)
 		}
 		if c.State == model.CeremonyHeld && c.HoldRequestID == cmd.RequestID {
+			// Holds stored while the ids counted in their order carry that
+			// digest: the same request, sent again, is still recognised.
+			if c.HoldFingerprint == cmd.orderedFingerprint() {
+				fp = c.HoldFingerprint
+			}
 			if err := sameRequest(cmd.RequestID, c.HoldFingerprint, fp); err != nil {
 				return CeremonyResult{}, err
 			}

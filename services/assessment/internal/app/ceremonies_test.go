@@ -98,6 +98,12 @@ func TestHoldCeremony(t *testing.T) {
 	if err != nil || again.Changed || again.Ceremony.State != model.CeremonyHeld || f.store.announces[id] != 2 {
 		t.Fatalf("retry = %+v, %v (announced %d times)", again, err, f.store.announces[id])
 	}
+	// The awards are a set: in another order, the same hold.
+	reordered := hold
+	reordered.AwardIDs = []string{a2.ID, a1.ID}
+	if _, err := f.app.HoldCeremony.Handle(ctx, reordered); err != nil {
+		t.Fatalf("the same hold with its awards in another order: %v", err)
+	}
 	reused := hold
 	reused.AwardIDs = []string{a1.ID}
 	if _, err := f.app.HoldCeremony.Handle(ctx, reused); !fault.Is(err, fault.Exists) {
