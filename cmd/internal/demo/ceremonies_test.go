@@ -102,14 +102,5 @@ func TestDemoCeremonies(t *testing.T) {
 
 func seqs(t *testing.T, ns *natstest.Server) map[string]uint64 {
 	t.Helper()
-	js := ns.JetStream(t)
-	out := map[string]uint64{}
-	for name := range js.StreamNames(ctxT(t)).Name() {
-		st, err := js.Stream(ctxT(t), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name] = st.CachedInfo().State.LastSeq
-	}
-	return out
+	return natstest.LastSeqs(t, ns.JetStream(t))
 }

@@ -81,16 +81,11 @@ func streamSeqs(t *testing.T, dir, natsURL string) map[string]uint64 {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	out := map[string]uint64{}
-	for name := range js.StreamNames(ctxT(t)).Name() {
-		st, err := js.Stream(ctxT(t), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name] = st.CachedInfo().State.LastSeq
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return natstest.LastSeqs(t, js)
 }
 
 // TestDemoStack checks the demo against the real stack: the demo

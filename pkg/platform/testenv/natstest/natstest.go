@@ -177,3 +177,24 @@ func StartWithoutJetStream(t testing.TB) (*server.Server, *nats.Conn) {
 	t.Cleanup(nc.Close)
 	return srv, nc
 }
+
+// LastSeqs is the last sequence of every stream js sees, by name: a test
+// compares two of them to say whether anything was written in between.
+func LastSeqs(t testing.TB, js jetstream.JetStream) map[string]uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := map[string]uint64{}
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = st.CachedInfo().State.LastSeq
+	}
+	if err := names.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
