@@ -98,6 +98,14 @@ func TestKindTokens(t *testing.T) {
 			t.Errorf("ParseKindToken(%s) = %v %v", s, k, ok)
 		}
 	}
+	if got := KindToken(registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT); got != "serviceunit" || toks[len(toks)-1] != got {
+		t.Errorf("service unit token = %q, last of %v", got, toks)
+	}
+	for _, s := range []string{"serviceunit", "SERVICE_UNIT", "institution_kind_service_unit"} {
+		if k, ok := ParseKindToken(s); !ok || k != registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT {
+			t.Errorf("ParseKindToken(%s) = %v %v", s, k, ok)
+		}
+	}
 	if _, ok := ParseKindToken("kabupaten"); ok {
 		t.Error("an unknown token parsed")
 	}

@@ -275,6 +275,9 @@ var kindTokens = map[registryv1.InstitutionKind]string{
 	registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT:         "polres",
 	registryv1.InstitutionKind_INSTITUTION_KIND_LAND_OFFICE:           "kantah",
 	registryv1.InstitutionKind_INSTITUTION_KIND_PUBLIC_SERVICE_MALL:   "mpp",
+	// Added after the first release, so it follows the rule for later kinds
+	// (the enum name, lower case, no underscores) rather than a short word.
+	registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT: "serviceunit",
 }
 
 // KindToken is the short token of an institution kind, the one spelling used

@@ -22,6 +22,10 @@ type CreateInstitution struct {
 	Head        *institution.Head
 	Aliases     []string
 	ExternalIDs map[string]string
+	// YearlyServiceUsers is a service unit's population; 0 when unknown.
+	// Left out of the fingerprint when 0, so requests recorded before it
+	// existed still match their retries.
+	YearlyServiceUsers int64 `json:",omitempty"`
 	// RequestID, when set, makes the call safe to retry: a retry with the
 	// same request returns the institution the first call created, and the
 	// same id with a different request is refused.
@@ -57,7 +61,7 @@ func (h CreateInstitutionHandler) Handle(ctx context.Context, cmd CreateInstitut
 	}
 	in := &institution.Institution{
 		ID: cmd.ID, Kind: cmd.Kind, ParentID: cmd.ParentID, Head: cmd.Head,
-		Aliases: cmd.Aliases, ExternalIDs: cmd.ExternalIDs,
+		Aliases: cmd.Aliases, ExternalIDs: cmd.ExternalIDs, YearlyServiceUsers: cmd.YearlyServiceUsers,
 		Status:     institution.StatusActive,
 		RegionCode: institution.NormalizeRegion(cmd.Kind, cmd.RegionCode),
 	}

@@ -101,6 +101,84 @@ func TestParentCycleIsRefused(t *testing.T) {
 	}
 }
 
+func TestServiceUnit(t *testing.T) {
+	a := newTestApp()
+	ctx := context.Background()
+	mustCreate(t, a, hss())
+	unit := CreateInstitution{
+		ID: "puskesmas-kandangan", Name: "Puskesmas Kandangan", Kind: institution.KindServiceUnit,
+		RegionCode: "63.06", ParentID: "pemkab-hss", YearlyServiceUsers: 18000,
+	}
+	in := mustCreate(t, a, unit)
+	if in.ParentID != "pemkab-hss" || in.YearlyServiceUsers != 18000 || in.RegionCode != "63.06" {
+		t.Errorf("created %+v", in)
+	}
+	// A retry of the same request is the same request; old fingerprints
+	// (without the field) are unchanged because 0 is left out.
+	withID := unit
+	withID.ID, withID.Name, withID.RequestID = "desk", "Loket Kandangan", "req-1"
+	first := mustCreate(t, a, withID)
+	if again := mustCreate(t, a, withID); again.ID != first.ID || again.Revision != first.Revision {
+		t.Errorf("retry made %+v, first %+v", again, first)
+	}
+	plain, zero := hss(), hss()
+	zero.YearlyServiceUsers = 0
+	fp1, _ := plain.fingerprint()
+	fp2, _ := zero.fingerprint()
+	withUsers := hss()
+	withUsers.YearlyServiceUsers = 1
+	fp3, _ := withUsers.fingerprint()
+	if fp1 != fp2 || fp1 == fp3 {
+		t.Errorf("fingerprints: %s %s %s", fp1, fp2, fp3)
+	}
+
+	for name, c := range map[string]struct {
+		edit func(*CreateInstitution)
+		want fault.Kind
+		word string
+	}{
+		"no parent":      {func(c *CreateInstitution) { c.ParentID = "" }, fault.Invalid, "parent_id is required for a service unit"},
+		"missing parent": {func(c *CreateInstitution) { c.ParentID = "nobody" }, fault.Precondition, "does not exist"},
+		"no region":      {func(c *CreateInstitution) { c.RegionCode = "" }, fault.Invalid, "region_code"},
+		"users too many": {func(c *CreateInstitution) { c.YearlyServiceUsers = 2_000_000_000 }, fault.Invalid, "yearly_service_users"},
+		"users on a regency": {func(c *CreateInstitution) {
+			c.Kind, c.ParentID, c.Name = institution.KindRegencyGovernment, "", "Kabupaten Lain"
+		}, fault.Invalid, "yearly_service_users is only for service units"},
+	} {
+		cmd := unit
+		cmd.ID, cmd.Name = "x", "Another Unit"
+		c.edit(&cmd)
+		_, err := a.CreateInstitution.Handle(ctx, cmd)
+		if !fault.Is(err, c.want) || !strings.Contains(err.Error(), c.word) {
+			t.Errorf("%s: want %v naming %q, got %v", name, c.want, c.word, err)
+		}
+	}
+
+	// Updatable through the mask; clearing the parent is refused.
+	got, err := a.UpdateInstitution.Handle(ctx, UpdateInstitution{
+		Changes: &institution.Institution{ID: in.ID, YearlyServiceUsers: 21000}, Paths: []string{"yearly_service_users"}, ExpectedRevision: in.Revision,
+	})
+	if err != nil || got.YearlyServiceUsers != 21000 || got.ParentID != "pemkab-hss" {
+		t.Fatalf("update users: %+v %v", got, err)
+	}
+	_, err = a.UpdateInstitution.Handle(ctx, UpdateInstitution{
+		Changes: &institution.Institution{ID: in.ID}, Paths: []string{"parent_id"}, ExpectedRevision: got.Revision,
+	})
+	if !fault.Is(err, fault.Invalid) || !strings.Contains(err.Error(), "parent_id") {
+		t.Errorf("clearing a unit's parent: want Invalid, got %v", err)
+	}
+	reg, err := a.GetInstitution.Handle(ctx, GetInstitution{ID: "pemkab-hss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.UpdateInstitution.Handle(ctx, UpdateInstitution{
+		Changes: &institution.Institution{ID: reg.ID, YearlyServiceUsers: 5}, Paths: []string{"yearly_service_users"}, ExpectedRevision: reg.Revision,
+	})
+	if !fault.Is(err, fault.Invalid) || !strings.Contains(err.Error(), "yearly_service_users") {
+		t.Errorf("users on a regency by update: want Invalid, got %v", err)
+	}
+}
+
 func TestUpdateInstitution(t *testing.T) {
 	a := newTestApp()
 	in := mustCreate(t, a, hss())

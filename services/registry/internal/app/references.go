@@ -17,11 +17,15 @@ type references struct {
 	institutions InstitutionStore
 }
 
-// check verifies that the region exists and fits the kind, the head's term
-// is sane, and the parent exists, is active and is not the institution
-// itself nor below it.
+// check verifies that the region exists and fits the kind, the fields that
+// depend on the kind are right (a service unit's parent), the head's term is
+// sane, and the parent exists, is active and is not the institution itself
+// nor below it.
 func (r references) check(ctx context.Context, in *institution.Institution) error {
 	if err := r.checkRegion(ctx, in); err != nil {
+		return err
+	}
+	if err := institution.CheckKindFields(in); err != nil {
 		return err
 	}
 	if err := institution.CheckHead(in.Head); err != nil {

@@ -33,14 +33,18 @@ func Levels(k Kind) []region.Level {
 		return []region.Level{region.LevelRegency, region.LevelCity}
 	case KindPublicServiceMall:
 		return []region.Level{region.LevelProvince, region.LevelRegency, region.LevelCity}
+	case KindServiceUnit:
+		// A desk of a ministry sits at "00", a puskesmas in its regency.
+		return []region.Level{region.LevelNational, region.LevelProvince, region.LevelRegency, region.LevelCity}
 	}
 	return nil
 }
 
 // NormalizeRegion maps "no region" to the national code, so a ministry can
-// be sent with an empty region_code.
+// be sent with an empty region_code. Only kinds that are always national: a
+// service unit may sit anywhere, so it must say where.
 func NormalizeRegion(k Kind, code string) string {
-	if code == "" && slices.Contains(Levels(k), region.LevelNational) {
+	if code == "" && slices.Equal(Levels(k), []region.Level{region.LevelNational}) {
 		return region.National
 	}
 	return code
@@ -50,7 +54,7 @@ func NormalizeRegion(k Kind, code string) string {
 func CheckPlacement(k Kind, r *region.Region) error {
 	levels := Levels(k)
 	if len(levels) == 0 {
-		return fault.Invalidf("institution kind is required (one of PROVINCIAL_GOVERNMENT, REGENCY_GOVERNMENT, CITY_GOVERNMENT, MINISTRY, AGENCY, POLICE_RESORT, LAND_OFFICE, PUBLIC_SERVICE_MALL)")
+		return fault.Invalidf("institution kind is required (one of PROVINCIAL_GOVERNMENT, REGENCY_GOVERNMENT, CITY_GOVERNMENT, MINISTRY, AGENCY, POLICE_RESORT, LAND_OFFICE, PUBLIC_SERVICE_MALL, SERVICE_UNIT)")
 	}
 	if slices.Contains(levels, r.Level) {
 		return nil
@@ -61,6 +65,30 @@ func CheckPlacement(k Kind, r *region.Region) error {
 	}
 	return fault.Invalidf("a %s must be registered at a %s code, but region %s (%s) is a %s",
 		KindName(k), strings.Join(names, " or "), r.Code, r.Name, levelName(r.Level))
+}
+
+// MaxYearlyServiceUsers bounds yearly_service_users, as protovalidate does.
+const MaxYearlyServiceUsers = 1_000_000_000
+
+// CheckKindFields verifies the fields whose rules depend on the kind. A
+// service unit must name its parent institution: the unit is a desk of that
+// body, which answers for its survey. Only a service unit carries a yearly
+// number of service users (the survey's population); on any other kind the
+// number would mean nothing, so it is refused rather than kept unused.
+func CheckKindFields(in *Institution) error {
+	if in.YearlyServiceUsers < 0 || in.YearlyServiceUsers > MaxYearlyServiceUsers {
+		return fault.Invalidf("institution.yearly_service_users is %d; it must be 0 (unknown) to %d", in.YearlyServiceUsers, MaxYearlyServiceUsers)
+	}
+	if in.Kind != KindServiceUnit {
+		if in.YearlyServiceUsers != 0 {
+			return fault.Invalidf("institution.yearly_service_users is only for service units; a %s has none (leave it 0)", KindName(in.Kind))
+		}
+		return nil
+	}
+	if in.ParentID == "" {
+		return fault.Invalidf("institution.parent_id is required for a service unit: name the institution it belongs to (its ministry, regency, police resort, ...)")
+	}
+	return nil
 }
 
 // CleanName trims and checks a name.
@@ -85,7 +113,7 @@ func OrderKey(in *Institution) string {
 }
 
 // UpdatablePaths are the field-mask paths UpdateInstitution accepts.
-var UpdatablePaths = []string{"name", "region_code", "parent_id", "head", "aliases", "external_ids"}
+var UpdatablePaths = []string{"name", "region_code", "parent_id", "head", "aliases", "external_ids", "yearly_service_users"}
 
 // ApplyMask returns a copy of cur with the masked fields taken from upd.
 // Replacing the head moves the previous one to past_heads, closing its term
@@ -117,6 +145,8 @@ func applyPath(next, cur, upd *Institution, path string) error {
 		next.Aliases = slices.Clone(upd.Aliases)
 	case "external_ids":
 		next.ExternalIDs = maps.Clone(upd.ExternalIDs)
+	case "yearly_service_users":
+		next.YearlyServiceUsers = upd.YearlyServiceUsers
 	case "kind":
 		return fault.Invalidf("kind cannot change: retire this institution and register a new one")
 	default:

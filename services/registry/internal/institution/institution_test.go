@@ -40,6 +40,10 @@ func TestCheckPlacement(t *testing.T) {
 		{KindLandOffice, "63.01", true},
 		{KindPublicServiceMall, "63.72", true},
 		{KindPublicServiceMall, "00", false},
+		{KindServiceUnit, "00", true},
+		{KindServiceUnit, "63", true},
+		{KindServiceUnit, "63.06", true},
+		{KindServiceUnit, "63.71", true},
 		{KindUnspecified, "63", false},
 	}
 	for _, c := range cases {
@@ -63,6 +67,50 @@ func TestNormalizeRegion(t *testing.T) {
 	}
 	if got := NormalizeRegion(KindRegencyGovernment, ""); got != "" {
 		t.Errorf("regency with no region -> %q, want empty (an error later)", got)
+	}
+	if got := NormalizeRegion(KindServiceUnit, ""); got != "" {
+		t.Errorf("service unit with no region -> %q, want empty: it may sit at any level, so it must say which", got)
+	}
+}
+
+func TestCheckKindFields(t *testing.T) {
+	cases := []struct {
+		name string
+		in   Institution
+		want string // a word of the refusal; "" for ok
+	}{
+		{"unit with parent and users", Institution{Kind: KindServiceUnit, ParentID: "pemkab-hss", YearlyServiceUsers: 12000}, ""},
+		{"unit with parent, users unknown", Institution{Kind: KindServiceUnit, ParentID: "pemkab-hss"}, ""},
+		{"unit at the maximum", Institution{Kind: KindServiceUnit, ParentID: "p", YearlyServiceUsers: MaxYearlyServiceUsers}, ""},
+		{"unit without parent", Institution{Kind: KindServiceUnit, YearlyServiceUsers: 10}, "parent_id is required for a service unit"},
+		{"unit with negative users", Institution{Kind: KindServiceUnit, ParentID: "p", YearlyServiceUsers: -1}, "yearly_service_users"},
+		{"unit above the maximum", Institution{Kind: KindServiceUnit, ParentID: "p", YearlyServiceUsers: MaxYearlyServiceUsers + 1}, "yearly_service_users"},
+		{"regency with users", Institution{Kind: KindRegencyGovernment, YearlyServiceUsers: 5}, "yearly_service_users is only for service units"},
+		{"mall with users", Institution{Kind: KindPublicServiceMall, ParentID: "p", YearlyServiceUsers: 5}, "yearly_service_users is only for service units"},
+		{"police resort without parent", Institution{Kind: KindPoliceResort}, ""},
+	}
+	for _, c := range cases {
+		err := CheckKindFields(&c.in)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (!fault.Is(err, fault.Invalid) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: want Invalid naming %q, got %v", c.name, c.want, err)
+		}
+	}
+}
+
+func TestApplyMaskYearlyServiceUsers(t *testing.T) {
+	cur := &Institution{ID: "u", Kind: KindServiceUnit, ParentID: "p", YearlyServiceUsers: 100}
+	next, err := ApplyMask(cur, &Institution{YearlyServiceUsers: 2500, Name: "ignored"}, []string{"yearly_service_users"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.YearlyServiceUsers != 2500 || next.Name != "" || cur.YearlyServiceUsers != 100 {
+		t.Errorf("next %+v, cur %+v", next, cur)
+	}
+	if got := cur.Clone(); got.YearlyServiceUsers != 100 {
+		t.Errorf("clone lost the users: %+v", got)
 	}
 }
 

@@ -24,6 +24,7 @@ const (
 	KindPoliceResort
 	KindLandOffice
 	KindPublicServiceMall
+	KindServiceUnit
 )
 
 // kindNames are the API enum names. They are part of every stored identity
@@ -38,6 +39,7 @@ var kindNames = map[Kind]string{
 	KindPoliceResort:         "INSTITUTION_KIND_POLICE_RESORT",
 	KindLandOffice:           "INSTITUTION_KIND_LAND_OFFICE",
 	KindPublicServiceMall:    "INSTITUTION_KIND_PUBLIC_SERVICE_MALL",
+	KindServiceUnit:          "INSTITUTION_KIND_SERVICE_UNIT",
 }
 
 // String is the API enum name (a number for a kind this build does not know,
@@ -101,6 +103,10 @@ type Institution struct {
 	Aliases      []string
 	ExternalIDs  map[string]string
 	RetireReason string
+	// YearlyServiceUsers is a service unit's number of service users a
+	// year, the population of its survey's sample-size check; 0 when
+	// unknown, and always 0 on other kinds.
+	YearlyServiceUsers int64
 	// Revision is the storage revision the record was read at; 0 before it
 	// is stored.
 	Revision   uint64

@@ -52,7 +52,7 @@ func Institution(in *institution.Institution) *registryv1.Institution {
 		RegionCode: in.RegionCode, ProvinceCode: in.ProvinceCode, ParentId: in.ParentID,
 		Head: head(in.Head), Status: registryv1.InstitutionStatus(in.Status),
 		Aliases: slices.Clone(in.Aliases), ExternalIds: maps.Clone(in.ExternalIDs),
-		RetireReason: in.RetireReason, Revision: in.Revision,
+		RetireReason: in.RetireReason, Revision: in.Revision, YearlyServiceUsers: in.YearlyServiceUsers,
 		CreateTime: timestamp(in.CreateTime), UpdateTime: timestamp(in.UpdateTime),
 	}
 	if in.PastHeads != nil {
@@ -83,7 +83,7 @@ func InstitutionFromPB(in *registryv1.Institution) *institution.Institution {
 		RegionCode: in.GetRegionCode(), ProvinceCode: in.GetProvinceCode(), ParentID: in.GetParentId(),
 		Head: headFromPB(in.GetHead()), Status: institution.Status(in.GetStatus()),
 		Aliases: slices.Clone(in.GetAliases()), ExternalIDs: maps.Clone(in.GetExternalIds()),
-		RetireReason: in.GetRetireReason(), Revision: in.GetRevision(),
+		RetireReason: in.GetRetireReason(), Revision: in.GetRevision(), YearlyServiceUsers: in.GetYearlyServiceUsers(),
 		CreateTime: fromTimestamp(in.GetCreateTime()), UpdateTime: fromTimestamp(in.GetUpdateTime()),
 	}
 	if in.GetPastHeads() != nil {

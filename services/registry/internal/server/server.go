@@ -61,7 +61,8 @@ func (s *Server) CreateInstitution(ctx context.Context, req *registryv1.CreateIn
 	}
 	created, err := s.app.CreateInstitution.Handle(ctx, app.CreateInstitution{
 		ID: req.GetInstitutionId(), Name: in.Name, Kind: in.Kind, RegionCode: in.RegionCode, ParentID: in.ParentID,
-		Head: in.Head, Aliases: in.Aliases, ExternalIDs: in.ExternalIDs, RequestID: req.GetRequestId(),
+		Head: in.Head, Aliases: in.Aliases, ExternalIDs: in.ExternalIDs, YearlyServiceUsers: in.YearlyServiceUsers,
+		RequestID: req.GetRequestId(),
 	})
 	if err != nil {
 		return nil, err

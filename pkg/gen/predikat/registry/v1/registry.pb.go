@@ -108,6 +108,11 @@ const (
 	InstitutionKind_INSTITUTION_KIND_LAND_OFFICE InstitutionKind = 7
 	// Mal Pelayanan Publik (MPP): a province, regency or city code.
 	InstitutionKind_INSTITUTION_KIND_PUBLIC_SERVICE_MALL InstitutionKind = 8
+	// Unit layanan publik: one public service unit that runs the citizen
+	// satisfaction survey (SKM), e.g. a puskesmas, a permit office, an MPP
+	// counter, a police or land-office service desk. Any region level; it
+	// must name its parent institution.
+	InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT InstitutionKind = 9
 )
 
 // Enum value maps for InstitutionKind.
@@ -122,6 +127,7 @@ var (
 		6: "INSTITUTION_KIND_POLICE_RESORT",
 		7: "INSTITUTION_KIND_LAND_OFFICE",
 		8: "INSTITUTION_KIND_PUBLIC_SERVICE_MALL",
+		9: "INSTITUTION_KIND_SERVICE_UNIT",
 	}
 	InstitutionKind_value = map[string]int32{
 		"INSTITUTION_KIND_UNSPECIFIED":           0,
@@ -133,6 +139,7 @@ var (
 		"INSTITUTION_KIND_POLICE_RESORT":         6,
 		"INSTITUTION_KIND_LAND_OFFICE":           7,
 		"INSTITUTION_KIND_PUBLIC_SERVICE_MALL":   8,
+		"INSTITUTION_KIND_SERVICE_UNIT":          9,
 	}
 )
 
@@ -479,9 +486,12 @@ type Institution struct {
 	// When it was registered. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Service users a year, the population of the SKM sample-size check; 0
+	// when unknown. Only on service units.
+	YearlyServiceUsers int64 `protobuf:"varint,16,opt,name=yearly_service_users,json=yearlyServiceUsers,proto3" json:"yearly_service_users,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Institution) Reset() {
@@ -617,6 +627,13 @@ func (x *Institution) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Institution) GetYearlyServiceUsers() int64 {
+	if x != nil {
+		return x.YearlyServiceUsers
+	}
+	return 0
 }
 
 // CreateRegionRequest adds a region.
@@ -924,8 +941,8 @@ type CreateInstitutionRequest struct {
 	// is assigned when empty.
 	InstitutionId string `protobuf:"bytes,1,opt,name=institution_id,json=institutionId,proto3" json:"institution_id,omitempty"`
 	// The institution: name, kind and region_code are required; parent_id,
-	// head, aliases and external_ids are optional. Output-only fields are
-	// ignored.
+	// head, aliases, external_ids and yearly_service_users are optional (a
+	// service unit needs parent_id). Output-only fields are ignored.
 	Institution *Institution `protobuf:"bytes,2,opt,name=institution,proto3" json:"institution,omitempty"`
 	// Optional idempotency key, chosen by the caller for each new request. A
 	// retry with the same request_id and the same request (after a timeout,
@@ -1375,7 +1392,8 @@ type UpdateInstitutionRequest struct {
 	// The new values; institution.id names the institution.
 	Institution *Institution `protobuf:"bytes,1,opt,name=institution,proto3" json:"institution,omitempty"`
 	// Fields to change: name, region_code, parent_id, head, aliases,
-	// external_ids. kind cannot change (register a new institution instead).
+	// external_ids, yearly_service_users. kind cannot change (register a new
+	// institution instead).
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	// The revision the caller read; a different current revision is Aborted.
 	ExpectedRevision uint64 `protobuf:"varint,3,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
@@ -1720,7 +1738,7 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12E\n" +
 	"\n" +
 	"term_start\x18\x03 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\ttermStart\x12A\n" +
-	"\bterm_end\x18\x04 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\atermEnd\"\xc2\a\n" +
+	"\bterm_end\x18\x04 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\atermEnd\"\x83\b\n" +
 	"\vInstitution\x12>\n" +
 	"\x02id\x18\x01 \x01(\tB.\xbaH+r)2'^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$R\x02id\x12\x1c\n" +
 	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\x12C\n" +
@@ -1741,7 +1759,9 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x1a>\n" +
+	"updateTime\x12?\n" +
+	"\x14yearly_service_users\x18\x10 \x01(\x03B\r\xbaH\n" +
+	"\"\b\x18\x80\x94\xeb\xdc\x03(\x00R\x12yearlyServiceUsers\x1a>\n" +
 	"\x10ExternalIdsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"i\n" +
@@ -1813,7 +1833,7 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\x15REGION_LEVEL_NATIONAL\x10\x01\x12\x19\n" +
 	"\x15REGION_LEVEL_PROVINCE\x10\x02\x12\x18\n" +
 	"\x14REGION_LEVEL_REGENCY\x10\x03\x12\x15\n" +
-	"\x11REGION_LEVEL_CITY\x10\x04*\xda\x02\n" +
+	"\x11REGION_LEVEL_CITY\x10\x04*\xfd\x02\n" +
 	"\x0fInstitutionKind\x12 \n" +
 	"\x1cINSTITUTION_KIND_UNSPECIFIED\x10\x00\x12*\n" +
 	"&INSTITUTION_KIND_PROVINCIAL_GOVERNMENT\x10\x01\x12'\n" +
@@ -1823,7 +1843,8 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\x17INSTITUTION_KIND_AGENCY\x10\x05\x12\"\n" +
 	"\x1eINSTITUTION_KIND_POLICE_RESORT\x10\x06\x12 \n" +
 	"\x1cINSTITUTION_KIND_LAND_OFFICE\x10\a\x12(\n" +
-	"$INSTITUTION_KIND_PUBLIC_SERVICE_MALL\x10\b*v\n" +
+	"$INSTITUTION_KIND_PUBLIC_SERVICE_MALL\x10\b\x12!\n" +
+	"\x1dINSTITUTION_KIND_SERVICE_UNIT\x10\t*v\n" +
 	"\x11InstitutionStatus\x12\"\n" +
 	"\x1eINSTITUTION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19INSTITUTION_STATUS_ACTIVE\x10\x01\x12\x1e\n" +
