@@ -22,8 +22,10 @@ changes nothing.`,
 		path: "institutions import", args: "FILE.csv", uses: useRegistry,
 		summary: "register the institutions of a CSV file (repeatable)",
 		about: `Registers every institution of a CSV file. Columns (header line required):
-  id,name,kind,region_code,parent_id,head_name,head_title,head_term_start,aliases
+  id,name,kind,region_code,parent_id,head_name,head_title,head_term_start,aliases,yearly_service_users
 id, name, kind and region_code are required; aliases are separated by ';'.
+A service unit (serviceunit, unitlayanan) needs parent_id; yearly_service_users
+(its survey's population, empty when unknown) is only for service units.
 kind is one of ` + importfile.KindTokens + `; region_code is the
 Kemendagri code ("00" national, "63" province, "63.06" regency, "63.71" city).
 Parents listed in the file are registered before their children.
@@ -331,7 +333,8 @@ dashes do not matter; a revoked award is reported void.`,
 competition ranks (equal scores share a rank). --province gives the board of
 one province, otherwise the national board. Peer groups come from the scheme:
 pemda (provincial, regency and city governments together, per province),
-pemprov, pemkab, pemkot, kementerian, lembaga, polres, kantah, mpp.
+pemprov, pemkab, pemkot, kementerian, lembaga, polres, kantah, mpp
+(and unit-layanan in SKM).
 A board of a round that is not published yet is marked provisional.
 With --json: one GetLeaderboardResponse (board, entries, total_entries).`,
 		examples: []string{

@@ -168,6 +168,60 @@ func TestParseInstitutionsErrors(t *testing.T) {
 	}
 }
 
+func TestParseServiceUnits(t *testing.T) {
+	const file = `id,name,kind,region_code,parent_id,yearly_service_users
+pkm-kandangan,Puskesmas Kandangan,unitlayanan,63.06,pemkab-hss,18000
+loket-mpp-hss,Loket Disdukcapil MPP HSS,serviceunit,63.06,mpp-hss,
+pemkab-hss,Pemerintah Kabupaten Hulu Sungai Selatan,pemkab,63.06,,0
+mpp-hss,Mal Pelayanan Publik Kabupaten Hulu Sungai Selatan,mpp,63.06,pemkab-hss,
+`
+	rows, err := ParseInstitutions("u.csv", strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*registryv1.Institution{}
+	for _, r := range rows {
+		got[r.Request.GetInstitutionId()] = r.Request.GetInstitution()
+	}
+	unit := registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT
+	if in := got["pkm-kandangan"]; in.GetKind() != unit || in.GetYearlyServiceUsers() != 18000 || in.GetParentId() != "pemkab-hss" {
+		t.Errorf("pkm-kandangan = %v", in)
+	}
+	if in := got["loket-mpp-hss"]; in.GetKind() != unit || in.GetYearlyServiceUsers() != 0 {
+		t.Errorf("loket-mpp-hss = %v", in)
+	}
+	if in := got["pemkab-hss"]; in.GetYearlyServiceUsers() != 0 {
+		t.Errorf("pemkab-hss = %v", in)
+	}
+
+	const header = "id,name,kind,region_code,parent_id,yearly_service_users\n"
+	for _, c := range []struct{ name, body, want string }{
+		{"unit without parent", "u,U,unitlayanan,63.06,,10\n", `u.csv:2: parent_id: required for a service unit`},
+		{"not a number", "u,U,unitlayanan,63.06,p,banyak\n", `u.csv:2: yearly_service_users: "banyak" is not a whole number`},
+		{"negative", "u,U,unitlayanan,63.06,p,-5\n", `u.csv:2: yearly_service_users: "-5"`},
+		{"too many", "u,U,unitlayanan,63.06,p,1000000001\n", `u.csv:2: yearly_service_users: "1000000001"`},
+		{"on a regency", "k,K,pemkab,63.06,,500\n", `u.csv:2: yearly_service_users: only for service units; a pemkab has none`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseInstitutions("u.csv", strings.NewReader(header+c.body))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error = %v\nwant %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseKindServiceUnit(t *testing.T) {
+	for _, s := range []string{"unitlayanan", "Unit-Layanan", "unit layanan", "serviceunit", "SERVICE_UNIT", "service-unit", "INSTITUTION_KIND_SERVICE_UNIT"} {
+		if k, err := ParseKind(s); err != nil || k != registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT {
+			t.Errorf("ParseKind(%q) = %v, %v", s, k, err)
+		}
+	}
+	if !strings.Contains(KindTokens, "serviceunit (unitlayanan)") {
+		t.Errorf("KindTokens = %s", KindTokens)
+	}
+}
+
 func TestParseKinds(t *testing.T) {
 	ks, err := ParseKinds("pemkab, pemko,kantah,LAND_OFFICE,public-service-mall")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,11 +14,15 @@ import (
 )
 
 // Institution columns. id, name, kind and region_code are required; aliases
-// are separated by ';'.
+// are separated by ';'; yearly_service_users is a service unit's population
+// (its survey's sample-size check), empty or 0 when unknown.
 var (
 	InstitutionColumns         = []string{"id", "name", "kind", "region_code"}
-	InstitutionOptionalColumns = []string{"parent_id", "head_name", "head_title", "head_term_start", "aliases"}
+	InstitutionOptionalColumns = []string{"parent_id", "head_name", "head_title", "head_term_start", "aliases", "yearly_service_users"}
 )
+
+// maxYearlyServiceUsers is the registry's bound on yearly_service_users.
+const maxYearlyServiceUsers = 1_000_000_000
 
 var (
 	idPattern     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -25,12 +30,14 @@ var (
 )
 
 // kindAliases are everyday spellings accepted beside the event contract's
-// kind tokens and enum names (events.ParseKindToken).
+// kind tokens and enum names (events.ParseKindToken). They are looked up
+// without hyphens, underscores or spaces ("unit-layanan" is "unitlayanan").
 var kindAliases = map[string]registryv1.InstitutionKind{
-	"pemko":    registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT,
-	"polresta": registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT,
-	"ministry": registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY,
-	"agency":   registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY,
+	"pemko":       registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT,
+	"polresta":    registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT,
+	"ministry":    registryv1.InstitutionKind_INSTITUTION_KIND_MINISTRY,
+	"agency":      registryv1.InstitutionKind_INSTITUTION_KIND_AGENCY,
+	"unitlayanan": registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT,
 }
 
 // KindTokens lists the short kind names, for help texts: the event
@@ -38,8 +45,11 @@ var kindAliases = map[string]registryv1.InstitutionKind{
 var KindTokens = func() string {
 	toks := events.KindTokens()
 	for i, t := range toks {
-		if t == events.KindToken(registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT) {
+		switch t {
+		case events.KindToken(registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT):
 			toks[i] = t + " (pemko)"
+		case events.KindToken(registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT):
+			toks[i] = t + " (unitlayanan)"
 		}
 	}
 	return strings.Join(toks, ", ")
@@ -47,10 +57,10 @@ var KindTokens = func() string {
 
 // ParseKind reads an institution kind: "pemkab", "polres", "kantah",
 // "REGENCY_GOVERNMENT", "regency-government",
-// "INSTITUTION_KIND_LAND_OFFICE", ...
+// "INSTITUTION_KIND_LAND_OFFICE", "unitlayanan", "serviceunit", ...
 func ParseKind(s string) (registryv1.InstitutionKind, error) {
 	word := strings.ToLower(strings.TrimSpace(s))
-	if k, ok := kindAliases[word]; ok {
+	if k, ok := kindAliases[strings.NewReplacer("-", "", "_", "", " ", "").Replace(word)]; ok {
 		return k, nil
 	}
 	if k, ok := events.ParseKindToken(strings.ReplaceAll(word, "-", "_")); ok {
@@ -117,7 +127,7 @@ func institutionRequest(rec Record) (*registryv1.CreateInstitutionRequest, error
 	// One reader per column or group of columns, in a fixed order: a line
 	// with several faults always reports the same one.
 	for _, read := range []func(Record, string, *registryv1.Institution) error{
-		readName, readKind, readRegion, readParent, readHead, readAliases,
+		readName, readKind, readRegion, readParent, readHead, readAliases, readServiceUsers,
 	} {
 		if err := read(rec, id, in); err != nil {
 			return nil, err
@@ -213,6 +223,29 @@ func readAliases(rec Record, _ string, in *registryv1.Institution) error {
 	if len(in.Aliases) > 20 {
 		return rec.Errorf("aliases", "%d aliases; at most 20", len(in.Aliases))
 	}
+	return nil
+}
+
+// readServiceUsers sets a service unit's yearly service users, and checks
+// that a service unit names its parent (the registry requires it; saying so
+// here points at the line).
+func readServiceUsers(rec Record, _ string, in *registryv1.Institution) error {
+	unit := in.GetKind() == registryv1.InstitutionKind_INSTITUTION_KIND_SERVICE_UNIT
+	if unit && in.GetParentId() == "" {
+		return rec.Errorf("parent_id", "required for a service unit (the institution it belongs to)")
+	}
+	s := strings.TrimSpace(rec.Get("yearly_service_users"))
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > maxYearlyServiceUsers {
+		return rec.Errorf("yearly_service_users", "%q is not a whole number from 0 to %d", s, maxYearlyServiceUsers)
+	}
+	if n != 0 && !unit {
+		return rec.Errorf("yearly_service_users", "only for service units; a %s has none", events.KindToken(in.GetKind()))
+	}
+	in.YearlyServiceUsers = n
 	return nil
 }
 
