@@ -256,6 +256,15 @@ func (h DecideObjectionHandler) Handle(ctx context.Context, cmd DecideObjection)
 	if err := objection.CheckDecidable(*o, cmd.By, revs); err != nil {
 		return DecidedObjection{}, err
 	}
+	// An acceptance's correction is checked before the decision is stored:
+	// figures out of scale, a retired institution, an unknown note would
+	// otherwise leave an acceptance that can never be completed.
+	if cmd.Decision == model.ObjectionAccepted {
+		rec := h.correction(r, *o, cmd, latestRevision(revs))
+		if _, err := h.rec.compose(ctx, r, rec, r.State == model.RoundPublished, Tip{}); err != nil {
+			return DecidedObjection{}, err
+		}
+	}
 	// The decision is stored first, expecting the filing still last: of two
 	// reviewers exactly one decides, and only the decision's own request
 	// may then store an acceptance's correction.
@@ -265,7 +274,21 @@ func (h DecideObjectionHandler) Handle(ctx context.Context, cmd DecideObjection)
 	if err != nil {
 		return DecidedObjection{}, err
 	}
+	// Stored by a concurrent call under the same request id: only the same
+	// request is answered with it.
+	if err := sameRequest(stored.DecideRequestID, stored.DecideFingerprint, fp); err != nil {
+		return DecidedObjection{}, err
+	}
 	return h.finish(ctx, stored, cmd)
+}
+
+// correction is the record an acceptance stores.
+func (h DecideObjectionHandler) correction(r model.Round, o model.Objection, cmd DecideObjection, corrects uint64) RecordAssessment {
+	return RecordAssessment{
+		RoundID: r.ID, InstitutionID: o.InstitutionID, Input: *cmd.Input,
+		CorrectsRevision: corrects, Reason: objection.CorrectionReason(o, cmd.Reasons),
+		RequestID: objection.CorrectionRequestID(o.ID), By: cmd.By, ObjectionID: o.ID,
+	}
 }
 
 // finish completes a stored decision: an acceptance's correction (stored
@@ -309,14 +332,11 @@ func (h DecideObjectionHandler) correctRecord(ctx context.Context, r model.Round
 	if err != nil {
 		return nil, err
 	}
-	rec := RecordAssessment{
-		RoundID: r.ID, InstitutionID: o.InstitutionID, Input: *cmd.Input,
-		CorrectsRevision: latestRevision(revs), Reason: objection.CorrectionReason(o, cmd.Reasons),
-		RequestID: objection.CorrectionRequestID(o.ID), By: cmd.By, ObjectionID: o.ID,
-	}
+	rec := h.correction(r, o, cmd, latestRevision(revs))
 	// Stored before a stop: an unpublished round's correction is done; a
 	// published one goes through again, which replays it and finishes its
 	// awards.
+	published := ""
 	for _, a := range revs {
 		if a.ObjectionID != o.ID {
 			continue
@@ -324,7 +344,7 @@ func (h DecideObjectionHandler) correctRecord(ctx context.Context, r model.Round
 		if !a.AfterPublication {
 			return a, h.rec.afterWrite(ctx, r.ID, []*model.Assessment{a}, cmd.By)
 		}
-		rec.CorrectsRevision = a.Revision - 1
+		rec.CorrectsRevision, published = a.Revision-1, a.RequestID
 	}
 	if r.State != model.RoundPublished {
 		a, _, err := h.rec.record(ctx, rec, round.CheckUnpublished, false)
@@ -336,9 +356,19 @@ func (h DecideObjectionHandler) correctRecord(ctx context.Context, r model.Round
 		}
 		// Published (forced) since the round was read: correct the
 		// published round instead.
-		if r, err = h.store.Round(ctx, r.ID); err != nil || r.State != model.RoundPublished {
-			return nil, fmt.Errorf("correct the record of %s: %w", o.InstitutionID, err)
+		now, rerr := h.store.Round(ctx, r.ID)
+		if rerr != nil {
+			return nil, rerr
 		}
+		if now.State != model.RoundPublished {
+			return nil, err
+		}
+	}
+	// A published correction has a request id of its own: the message of
+	// one refused by the publication's fence must not be found again.
+	rec.RequestID = objection.CorrectionRequestID(o.ID) + ":published"
+	if published != "" {
+		rec.RequestID = published // as a retry stored it
 	}
 	c, err := h.correct.Handle(ctx, rec)
 	return c.Assessment, err

@@ -277,3 +277,28 @@ func TestAcceptanceCutShortIsFinished(t *testing.T) {
 		t.Fatalf("publish after the acceptance finished: %v", err)
 	}
 }
+
+// An acceptance whose figures cannot be recorded is refused before anything
+// is stored: the objection stays OPEN for a decision that can be completed.
+func TestAcceptanceWithBadFiguresStoresNothing(t *testing.T) {
+	f := closedRound(t)
+	ctx := context.Background()
+	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
+		Decision: model.ObjectionAccepted, Reasons: "x", Input: &model.Input{ReportedTotal: "181.25"}, RequestID: "d1", By: "reviewer"}
+	if _, err := f.app.DecideObjection.Handle(ctx, bad); !fault.Is(err, fault.Invalid) {
+		t.Fatalf("figures out of scale: %v", err)
+	}
+	o, _ := f.app.ObjectionQueries.Objection(ctx, "ombudsman-2024", "kab-banjar", filed.Objection.ID)
+	if o.State != model.ObjectionOpen {
+		t.Fatalf("a refused acceptance left the objection %s", o.State)
+	}
+	good := bad
+	good.Input = &model.Input{ReportedTotal: "81.25"}
+	if got, err := f.app.DecideObjection.Handle(ctx, good); err != nil || got.Correction.Total != "81.25" {
+		t.Fatalf("the corrected acceptance under the same request id: %+v, %v", got, err)
+	}
+}

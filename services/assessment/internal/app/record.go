@@ -83,7 +83,7 @@ func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(
 			return nil, false, err
 		}
 		key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: cmd.InstitutionID}
-		tip, err := rc.store.Tip(ctx, key, r, cmd.RequestID, false)
+		tip, err := rc.tip(ctx, key, r, cmd, composed == nil)
 		if err != nil {
 			return nil, false, err
 		}
@@ -119,6 +119,19 @@ func (rc recorder) record(ctx context.Context, cmd RecordAssessment, check func(
 		return stored, created, err
 	}
 	return nil, false, fault.Conflictf("round %s is changing concurrently; try again", cmd.RoundID)
+}
+
+// tip is the record's latest revision as the decision reads it: from this
+// replica's view, except for a correction (before it is composed) of a
+// revision the view does not show as the latest: what it corrects
+// (synthetic data stays synthetic) must come from the revision the append
+// will find, read from the stream.
+func (rc recorder) tip(ctx context.Context, key RecordKey, r model.Round, cmd RecordAssessment, composing bool) (Tip, error) {
+	tip, err := rc.store.Tip(ctx, key, r, cmd.RequestID, false)
+	if err == nil && composing && cmd.CorrectsRevision != 0 && tip.Same == nil && tip.Revision != cmd.CorrectsRevision {
+		return rc.store.Tip(ctx, key, r, cmd.RequestID, true)
+	}
+	return tip, err
 }
 
 // round reads the round a record is decided on: as this replica last saw

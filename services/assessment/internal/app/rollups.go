@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
@@ -137,20 +139,32 @@ func (ro rollups) try(ctx context.Context, r model.Round, v *scheme.Version, rul
 		return nil, false, err
 	}
 	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: rule.ParentID}
-	if skip, err := ro.skip(ctx, r, key); skip || err != nil {
+	latest, skip, err := ro.skip(ctx, r, key)
+	if skip || err != nil {
 		return nil, false, err
 	}
 	a, err := ro.compose(ctx, r, v, rule, units, trigger)
 	if err != nil {
 		return nil, false, err
 	}
-	tip, err := ro.store.Tip(ctx, key, r, a.RequestID, false)
-	if err != nil || tip.Same != nil {
-		return tip.Same, false, err
+	// The latest revision is derived from these very units: nothing to do.
+	// (Its request id is the units' digest and the revision it corrected,
+	// so units that come back to an earlier set store a new revision.)
+	digest := a.RequestID
+	if latest != nil && (latest.RequestID == digest || strings.HasPrefix(latest.RequestID, digest+"@")) {
+		return latest, false, nil
 	}
+	tip, err := ro.store.Tip(ctx, key, r, "", false)
+	if err != nil {
+		return nil, false, err
+	}
+	a.RequestID = digest + "@" + strconv.FormatUint(tip.Revision, 10)
+	a.RequestFingerprint = a.RequestID
 	_, _, err = ro.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
-	if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
-		return nil, true, nil // the round or the parent's record moved: read again
+	if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) || fault.Is(err, fault.Precondition) {
+		// The round or the parent's record moved, or a close or a
+		// publication refused the revision past its fence: read again.
+		return nil, true, nil
 	}
 	if err != nil {
 		return nil, false, err
@@ -164,15 +178,15 @@ func (ro rollups) try(ctx context.Context, r model.Round, v *scheme.Version, rul
 // in before the rule existed stays what it is, and in a published round a
 // roll-up starts only where one was derived before publication (a rule
 // added to a version later never rewrites a published result on its own).
-func (ro rollups) skip(ctx context.Context, r model.Round, key RecordKey) (bool, error) {
-	latest, err := ro.store.Assessment(ctx, key, r.ID, 0)
+func (ro rollups) skip(ctx context.Context, r model.Round, key RecordKey) (latest *model.Assessment, skip bool, err error) {
+	latest, err = ro.store.Assessment(ctx, key, r.ID, 0)
 	if fault.Is(err, fault.NotFound) {
-		return r.State == model.RoundPublished, nil
+		return nil, r.State == model.RoundPublished, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	return latest.Basis != model.BasisDerived, nil
+	return latest, latest.Basis != model.BasisDerived, nil
 }
 
 // units reads the latest results of the rule's units in the round: every

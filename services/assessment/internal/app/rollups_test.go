@@ -240,3 +240,26 @@ func TestCorrectionOfSyntheticStaysSynthetic(t *testing.T) {
 	}
 	_ = st
 }
+
+// Units that come back to an earlier set (a unit's figure withdrawn to a
+// band only) store a new derived revision, not the old one again.
+func TestRollupUnitsBackToAnEarlierSet(t *testing.T) {
+	a, st := rollupFixture(t)
+	ctx := context.Background()
+	for _, u := range []RecordAssessment{unit("polres-a", "90.00", "a1"), unit("polres-b", "80.00", "b1")} {
+		if _, err := a.RecordAssessment.Handle(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := polri(t, st); p.Total != "85.00" || p.Revision != 2 {
+		t.Fatalf("two units: %+v", p)
+	}
+	band := RecordAssessment{RoundID: "ombudsman-2024", InstitutionID: "polres-b", Input: model.Input{ReportedBand: "B"},
+		CorrectsRevision: 1, Reason: "only the band is published", RequestID: "b2", By: "assessor"}
+	if _, err := a.RecordAssessment.Handle(ctx, band); err != nil {
+		t.Fatal(err)
+	}
+	if p := polri(t, st); p.Total != "90.00" || p.Revision != 3 {
+		t.Fatalf("back to one unit: %+v (want a third revision, 90.00)", p)
+	}
+}

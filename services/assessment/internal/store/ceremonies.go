@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -185,13 +186,17 @@ func (p *AppStore) HoldCeremony(ctx context.Context, c model.AwardCeremony) (mod
 // one award cannot both land (the in-memory index alone is per replica).
 const presentedPrefix = "presented."
 
-// claimAwards claims c's awards for it. A claim another ceremony holds is
-// final when that ceremony is HELD and lists the award; one left by a hold
-// that never landed is taken over.
+// claimAwards claims c's awards for it: each claim names the ceremony and
+// the revision its hold expects ("<ceremony>@<revision>"). A claim another
+// ceremony holds is final once that ceremony is HELD with the award; while
+// that ceremony is still at the claimed revision its hold may yet land, so
+// the claim stands (Conflict); once it moved on without the award, the
+// claim is stale and taken over.
 func (s *Store) claimAwards(ctx context.Context, c model.AwardCeremony) error {
+	mine := c.ID + "@" + strconv.FormatUint(c.Revision, 10)
 	for _, a := range c.Awards {
 		key := presentedPrefix + a.AwardID
-		_, err := s.ceremonies.Create(ctx, key, []byte(c.ID))
+		_, err := s.ceremonies.Create(ctx, key, []byte(mine))
 		if err == nil {
 			continue
 		}
@@ -202,22 +207,37 @@ func (s *Store) claimAwards(ctx context.Context, c model.AwardCeremony) error {
 		if err != nil {
 			return unavailable("read award claim", err)
 		}
-		other := string(e.Value())
-		if other == c.ID {
-			continue // this hold's own claim, from an earlier try
-		}
-		held, err := s.loadCeremony(ctx, other)
-		if err != nil {
+		if err := s.claimable(ctx, a.AwardID, string(e.Value()), c.ID); err != nil {
 			return err
 		}
-		if held != nil && held.State == model.CeremonyHeld && slices.ContainsFunc(held.Awards, func(x model.CeremonyAward) bool { return x.AwardID == a.AwardID }) {
-			return fault.Preconditionf("award %s was presented at ceremony %s (%s)", a.AwardID, other, held.Name)
+		if string(e.Value()) == mine {
+			continue
 		}
-		if _, err := s.ceremonies.Update(ctx, key, []byte(c.ID), e.Revision()); natsx.IsWrongLastSequence(err) {
+		if _, err := s.ceremonies.Update(ctx, key, []byte(mine), e.Revision()); natsx.IsWrongLastSequence(err) {
 			return fault.Conflictf("award %s is being presented at another ceremony now; try again", a.AwardID)
 		} else if err != nil {
 			return unavailable("claim award for ceremony", err)
 		}
+	}
+	return nil
+}
+
+// claimable says whether the claim an award holds (value "<ceremony>" or
+// "<ceremony>@<revision>") may be taken by ceremony id.
+func (s *Store) claimable(ctx context.Context, awardID, claim, id string) error {
+	other, rev, _ := strings.Cut(claim, "@")
+	if other == id {
+		return nil // this ceremony's own claim, from an earlier try
+	}
+	held, err := s.loadCeremony(ctx, other)
+	if err != nil || held == nil {
+		return err
+	}
+	if held.State == model.CeremonyHeld && slices.ContainsFunc(held.Awards, func(x model.CeremonyAward) bool { return x.AwardID == awardID }) {
+		return fault.Preconditionf("award %s was presented at ceremony %s (%s)", awardID, other, held.Name)
+	}
+	if rev != "" && strconv.FormatUint(held.Revision, 10) == rev {
+		return fault.Conflictf("award %s is being presented at ceremony %s now; try again once that hold is done", awardID, other)
 	}
 	return nil
 }

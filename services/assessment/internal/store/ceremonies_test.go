@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -251,5 +252,24 @@ func TestAwardPresentedAtOneCeremonyOnly(t *testing.T) {
 	}
 	if _, err := b.st.storeHold(ctx, next); err != nil {
 		t.Fatalf("a claim left by a hold that never landed: %v", err)
+	}
+	// A claim whose ceremony is still where its hold expects it: that hold
+	// may yet land, so the claim stands.
+	v := a.plan(t, "v")
+	aw3 := a.grant(t, "g3")
+	if _, err := a.st.ceremonies.Create(ctx, presentedPrefix+aw3.ID, []byte(fmt.Sprintf("%s@%d", v.ID, v.Revision))); err != nil {
+		t.Fatal(err)
+	}
+	u := a.plan(t, "u")
+	stored, err = b.st.ForApp(nil).Ceremony(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err = ceremony.Apply(*stored, ceremony.Hold{Awards: []model.Award{*aw3}, By: "user:award-officer", RequestID: "hu", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.storeHold(ctx, next); !fault.Is(err, fault.Conflict) {
+		t.Fatalf("a claim whose hold is in flight was taken over: %v", err)
 	}
 }

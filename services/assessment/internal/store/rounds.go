@@ -146,10 +146,12 @@ func (s *Store) Transition(ctx context.Context, id, reason string, apply func(*a
 		}
 		// Records on this replica see the change at once.
 		s.roundCache.put(convert.RoundFromProto(next, newRev))
-		if cur.GetState() == assessmentv1.RoundState_ROUND_STATE_OPEN {
-			// Settled right after the close, the fence leaves out as few
-			// records in flight as it can; whoever needs it later settles
-			// it if this call stops here.
+		if cur.GetState() == assessmentv1.RoundState_ROUND_STATE_OPEN || cur.GetState() == assessmentv1.RoundState_ROUND_STATE_CLOSED {
+			// Settled right after the close (or the publication: an
+			// objection's correction or a roll-up decided on the CLOSED
+			// round may be in flight), the fence leaves out as few records
+			// in flight as it can; whoever needs it later settles it if
+			// this call stops here.
 			if _, err := s.settleFence(ctx, next.GetSchemeId(), next.GetYear(), id, rev); err != nil {
 				return nil, false, err
 			}
