@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,6 +126,13 @@ func cmdToken(fs *flag.FlagSet, s *session) func(context.Context, []string) erro
 			return err
 		}
 		groups := splitList(roles)
+		if slices.Contains(groups, "institution") {
+			// Bound by name to one institution, never to a group any token
+			// could claim.
+			return usagef("--role institution: an institution's account is bound to its institution by name in the policy, not by a role in the token; "+
+				"the dev policy binds the subject %s to %s: predikat token --role public --subject %s",
+				strings.TrimPrefix(devpki.DevInstitutionAccount, "user:"), devpki.DevInstitution, strings.TrimPrefix(devpki.DevInstitutionAccount, "user:"))
+		}
 		if subject == "" {
 			subject = "dev-" + strings.Join(groups, "+")
 		}

@@ -163,6 +163,7 @@ func TestTokenCommand(t *testing.T) {
 		stderr string
 	}{
 		{"token", 2, "missing --role"},
+		{"token --role institution", 2, "--subject hss"},
 		{"token --role reader --ttl -1h", 2, "--ttl must be positive"},
 		{"token --role reader --pki " + t.TempDir(), 1, "make run"},
 	}
