@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -198,9 +196,7 @@ func correctionInput(total, band string) (*assessmentv1.AssessmentInput, error) 
 // correctionRequestID makes a correction idempotent: the same correction of
 // the same revision, sent again after a lost answer, is one revision.
 func correctionRequestID(round, inst string, rev uint64, in *assessmentv1.AssessmentInput, reason string) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{"correct/v1", round, inst, fmt.Sprint(rev), in.GetReportedTotal(),
-		strings.ToUpper(in.GetReportedBand()), reason}, "\x00")))
-	return "correct-" + hex.EncodeToString(sum[:16])
+	return contentRequestID("correct", round, inst, fmt.Sprint(rev), in.GetReportedTotal(), strings.ToUpper(in.GetReportedBand()), reason)
 }
 
 func renderInstitutionDetail(w io.Writer, in *registryv1.Institution) error {

@@ -46,6 +46,17 @@ func closedRound(t *testing.T) yearFixture {
 	return yearFixture{app: a, store: st, clock: clk, close: clk.Now()}
 }
 
+// closedWithObjection is closedRound with kab-banjar's objection o1 filed.
+func closedWithObjection(t *testing.T) (yearFixture, FiledObjection) {
+	t.Helper()
+	f := closedRound(t)
+	filed, err := f.app.FileObjection.Handle(context.Background(), fileBanjar("o1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, filed
+}
+
 func fileBanjar(requestID string) FileObjection {
 	return FileObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", Reasons: "pengaduan register ignored",
 		Evidence: []string{"SK 12/2024"}, RequestID: requestID, By: "banjar-account"}
@@ -106,12 +117,8 @@ func TestObjectionNeedsClosedRound(t *testing.T) {
 }
 
 func TestObjectionAcceptedCorrectsTheRecord(t *testing.T) {
-	f := closedRound(t)
+	f, filed := closedWithObjection(t)
 	ctx := context.Background()
-	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	accept := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
 		Decision: model.ObjectionAccepted, Reasons: "register verified", Input: &model.Input{ReportedTotal: "81.25"}, RequestID: "d1"}
 	// The assessor of the record may not decide.
@@ -154,12 +161,8 @@ func TestObjectionAcceptedCorrectsTheRecord(t *testing.T) {
 }
 
 func TestDecisionNeedsInputOnlyToAccept(t *testing.T) {
-	f := closedRound(t)
+	f, filed := closedWithObjection(t)
 	ctx := context.Background()
-	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	d := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
 		Decision: model.ObjectionAccepted, Reasons: "r", RequestID: "d1", By: "reviewer"}
 	if _, err := f.app.DecideObjection.Handle(ctx, d); !fault.Is(err, fault.Invalid) {
@@ -177,12 +180,8 @@ func TestDecisionNeedsInputOnlyToAccept(t *testing.T) {
 }
 
 func TestPublishWaitsForObjections(t *testing.T) {
-	f := closedRound(t)
+	f, filed := closedWithObjection(t)
 	ctx := context.Background()
-	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Open objection and running window: refused, naming the objection.
 	if _, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: "ombudsman-2024"}); !fault.Is(err, fault.Precondition) || !strings.Contains(err.Error(), filed.Objection.ID) {
 		t.Fatalf("published with an open objection: %v", err)
@@ -206,12 +205,8 @@ func TestPublishWaitsForObjections(t *testing.T) {
 }
 
 func TestPublishForcedKeepsTheReason(t *testing.T) {
-	f := closedRound(t)
+	f, filed := closedWithObjection(t)
 	ctx := context.Background()
-	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: "ombudsman-2024", ForceReason: "ministerial deadline"})
 	if err != nil || got.Round.PublishForceReason != "ministerial deadline" {
 		t.Fatalf("forced publication: %+v, %v", got.Round, err)
@@ -233,12 +228,8 @@ func TestPublishForcedKeepsTheReason(t *testing.T) {
 // not yet) holds up the publication, and is finished by sending it again;
 // another reviewer cannot overrule it meanwhile.
 func TestAcceptanceCutShortIsFinished(t *testing.T) {
-	f := closedRound(t)
+	f, filed := closedWithObjection(t)
 	ctx := context.Background()
-	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	accept := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
 		Decision: model.ObjectionAccepted, Reasons: "verified", Input: &model.Input{ReportedTotal: "81.25"}, RequestID: "d1", By: "reviewer"}
 	// The decision as the first try stored it before stopping.
@@ -281,12 +272,8 @@ func TestAcceptanceCutShortIsFinished(t *testing.T) {
 // An acceptance whose figures cannot be recorded is refused before anything
 // is stored: the objection stays OPEN for a decision that can be completed.
 func TestAcceptanceWithBadFiguresStoresNothing(t *testing.T) {
-	f := closedRound(t)
+	f, filed := closedWithObjection(t)
 	ctx := context.Background()
-	filed, err := f.app.FileObjection.Handle(ctx, fileBanjar("o1"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	bad := DecideObjection{RoundID: "ombudsman-2024", InstitutionID: "kab-banjar", ObjectionID: filed.Objection.ID,
 		Decision: model.ObjectionAccepted, Reasons: "x", Input: &model.Input{ReportedTotal: "181.25"}, RequestID: "d1", By: "reviewer"}
 	if _, err := f.app.DecideObjection.Handle(ctx, bad); !fault.Is(err, fault.Invalid) {

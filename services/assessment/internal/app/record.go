@@ -199,7 +199,11 @@ func (rc recorder) compose(ctx context.Context, r model.Round, cmd RecordAssessm
 	if err != nil {
 		return model.Assessment{}, err
 	}
-	notes, err := reportcard.Number(r.ID, v.String(), noteDimensions(v), cmd.Input.ImprovementNotes)
+	var dims []string
+	if len(cmd.Input.ImprovementNotes) > 0 { // not built for every record
+		dims = noteDimensions(v)
+	}
+	notes, err := reportcard.Number(r.ID, v.String(), dims, cmd.Input.ImprovementNotes)
 	if err != nil {
 		return model.Assessment{}, err
 	}

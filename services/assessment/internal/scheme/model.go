@@ -3,6 +3,7 @@ package scheme
 import (
 	"strings"
 
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
@@ -65,15 +66,14 @@ type Rollup struct {
 	Method               model.RollupMethod
 }
 
-// Rollups returns the version's roll-up rules.
-func (v *Version) Rollups() []Rollup {
-	var out []Rollup
-	for _, r := range v.p.GetRollupRules() {
-		out = append(out, Rollup{Code: r.GetCode(), Name: r.GetName(), ParentID: r.GetParentId(),
-			UnitKind: model.Kind(r.GetUnitKind()), Method: model.RollupMethod(r.GetMethod())})
-	}
-	return out
+func rollupOf(r *assessmentv1.RollupRule) Rollup {
+	return Rollup{Code: r.GetCode(), Name: r.GetName(), ParentID: r.GetParentId(),
+		UnitKind: model.Kind(r.GetUnitKind()), Method: model.RollupMethod(r.GetMethod())}
 }
+
+// Rollups returns the version's roll-up rules. They are shared: do not
+// modify them.
+func (v *Version) Rollups() []Rollup { return v.rollups }
 
 // RollupOf returns the roll-up whose parent is institutionID; ok false
 // when none: that institution's figure is derived, never recorded.

@@ -650,6 +650,7 @@ func checkRollupRules(c *checker, v *Version) error {
 			return c.fail(f+".method", "%v is not a roll-up method", r.GetMethod())
 		}
 		parents[r.GetParentId()] = true
+		v.rollups = append(v.rollups, rollupOf(r))
 	}
 	return nil
 }

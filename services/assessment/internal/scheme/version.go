@@ -23,6 +23,7 @@ type Version struct {
 	peerByKind  map[registryv1.InstitutionKind][]*assessmentv1.PeerGroup
 	peerByCode  map[string]*assessmentv1.PeerGroup
 	adjustments []AdjustmentRule
+	rollups     []Rollup // read once: every record asks
 	registered  bool // added at run time, not a built-in file
 }
 
