@@ -24,7 +24,7 @@ type Version struct {
 	peerByCode  map[string]*assessmentv1.PeerGroup
 	adjustments []AdjustmentRule
 	rollups     []Rollup // read once: every record asks
-	registered  bool // added at run time, not a built-in file
+	registered  bool     // added at run time, not a built-in file
 }
 
 // Dimension is a weighted dimension of a version, weight pre-parsed.
