@@ -42,6 +42,9 @@ const (
 	// (a parent's national figure from its units): never typed in, recomputed
 	// on every change of a unit's record.
 	AssessmentBasis_ASSESSMENT_BASIS_DERIVED AssessmentBasis = 4
+	// Computed from the unit's citizen satisfaction survey responses
+	// (SurveyService): recorded by the service, never typed in.
+	AssessmentBasis_ASSESSMENT_BASIS_SURVEY AssessmentBasis = 5
 )
 
 // Enum value maps for AssessmentBasis.
@@ -52,6 +55,7 @@ var (
 		2: "ASSESSMENT_BASIS_REPORTED_TOTAL",
 		3: "ASSESSMENT_BASIS_REPORTED_BAND",
 		4: "ASSESSMENT_BASIS_DERIVED",
+		5: "ASSESSMENT_BASIS_SURVEY",
 	}
 	AssessmentBasis_value = map[string]int32{
 		"ASSESSMENT_BASIS_UNSPECIFIED":    0,
@@ -59,6 +63,7 @@ var (
 		"ASSESSMENT_BASIS_REPORTED_TOTAL": 2,
 		"ASSESSMENT_BASIS_REPORTED_BAND":  3,
 		"ASSESSMENT_BASIS_DERIVED":        4,
+		"ASSESSMENT_BASIS_SURVEY":         5,
 	}
 )
 
@@ -2436,13 +2441,14 @@ const file_predikat_assessment_v1_assessment_proto_rawDesc = "" +
 	"request_id\x18\x03 \x01(\tB\xfb\x01\xbaH\xf7\x01\xba\x01\xd7\x01\n" +
 	"\x17request_id.not_reserved\x12}request ids beginning with objection: or rollup: are the service's own (an objection's correction, a roll-up): choose another\x1a=!this.startsWith('objection:') && !this.startsWith('rollup:')r\x1a2\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\"l\n" +
 	"\x1eBatchRecordAssessmentsResponse\x12J\n" +
-	"\aresults\x18\x01 \x03(\v20.predikat.assessment.v1.RecordAssessmentResponseR\aresults*\xb9\x01\n" +
+	"\aresults\x18\x01 \x03(\v20.predikat.assessment.v1.RecordAssessmentResponseR\aresults*\xd6\x01\n" +
 	"\x0fAssessmentBasis\x12 \n" +
 	"\x1cASSESSMENT_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ASSESSMENT_BASIS_COMPUTED\x10\x01\x12#\n" +
 	"\x1fASSESSMENT_BASIS_REPORTED_TOTAL\x10\x02\x12\"\n" +
 	"\x1eASSESSMENT_BASIS_REPORTED_BAND\x10\x03\x12\x1c\n" +
-	"\x18ASSESSMENT_BASIS_DERIVED\x10\x042\x81\x1a\n" +
+	"\x18ASSESSMENT_BASIS_DERIVED\x10\x04\x12\x1b\n" +
+	"\x17ASSESSMENT_BASIS_SURVEY\x10\x052\x81\x1a\n" +
 	"\x11AssessmentService\x12z\n" +
 	"\vListSchemes\x12*.predikat.assessment.v1.ListSchemesRequest\x1a+.predikat.assessment.v1.ListSchemesResponse\"\x12\xc2\xf3\x18\x0e\n" +
 	"\fschemes.read\x12\x7f\n" +

@@ -317,7 +317,12 @@ type Scheme struct {
 	// (Polri from its police resorts, the land ministry from its land
 	// offices). A parent with a roll-up is never recorded directly in a round
 	// of this version.
-	RollupRules   []*RollupRule `protobuf:"bytes,22,rep,name=rollup_rules,json=rollupRules,proto3" json:"rollup_rules,omitempty"`
+	RollupRules []*RollupRule `protobuf:"bytes,22,rep,name=rollup_rules,json=rollupRules,proto3" json:"rollup_rules,omitempty"`
+	// The citizen satisfaction survey of the version (SKM): its elements and
+	// weights. A version with a survey takes survey responses
+	// (SurveyService) and records each unit's result as its assessment (basis
+	// SURVEY). Empty for schemes without one.
+	Survey        *SurveyDefinition `protobuf:"bytes,23,opt,name=survey,proto3" json:"survey,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -506,6 +511,122 @@ func (x *Scheme) GetRollupRules() []*RollupRule {
 	return nil
 }
 
+func (x *Scheme) GetSurvey() *SurveyDefinition {
+	if x != nil {
+		return x.Survey
+	}
+	return nil
+}
+
+// SurveyElement is one element (unsur) of a survey and its weight.
+type SurveyElement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Code, e.g. "persyaratan".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// Weight in the index: a decimal ("0.111") or an exact fraction ("1/9").
+	Weight string `protobuf:"bytes,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	// Display name; may be empty.
+	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyElement) Reset() {
+	*x = SurveyElement{}
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyElement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyElement) ProtoMessage() {}
+
+func (x *SurveyElement) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyElement.ProtoReflect.Descriptor instead.
+func (*SurveyElement) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SurveyElement) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *SurveyElement) GetWeight() string {
+	if x != nil {
+		return x.Weight
+	}
+	return ""
+}
+
+func (x *SurveyElement) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// SurveyDefinition is a survey's elements, in the order answers come.
+type SurveyDefinition struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Elements      []*SurveyElement       `protobuf:"bytes,1,rep,name=elements,proto3" json:"elements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyDefinition) Reset() {
+	*x = SurveyDefinition{}
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyDefinition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyDefinition) ProtoMessage() {}
+
+func (x *SurveyDefinition) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyDefinition.ProtoReflect.Descriptor instead.
+func (*SurveyDefinition) Descriptor() ([]byte, []int) {
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SurveyDefinition) GetElements() []*SurveyElement {
+	if x != nil {
+		return x.Elements
+	}
+	return nil
+}
+
 // Scale is the range and precision of a scheme's scores.
 type Scale struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -525,7 +646,7 @@ type Scale struct {
 
 func (x *Scale) Reset() {
 	*x = Scale{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[1]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +658,7 @@ func (x *Scale) String() string {
 func (*Scale) ProtoMessage() {}
 
 func (x *Scale) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[1]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +671,7 @@ func (x *Scale) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scale.ProtoReflect.Descriptor instead.
 func (*Scale) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{1}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Scale) GetMin() string {
@@ -603,7 +724,7 @@ type Dimension struct {
 
 func (x *Dimension) Reset() {
 	*x = Dimension{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[2]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -615,7 +736,7 @@ func (x *Dimension) String() string {
 func (*Dimension) ProtoMessage() {}
 
 func (x *Dimension) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[2]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -628,7 +749,7 @@ func (x *Dimension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dimension.ProtoReflect.Descriptor instead.
 func (*Dimension) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{2}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Dimension) GetCode() string {
@@ -683,7 +804,7 @@ type SubDimension struct {
 
 func (x *SubDimension) Reset() {
 	*x = SubDimension{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[3]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +816,7 @@ func (x *SubDimension) String() string {
 func (*SubDimension) ProtoMessage() {}
 
 func (x *SubDimension) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[3]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +829,7 @@ func (x *SubDimension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubDimension.ProtoReflect.Descriptor instead.
 func (*SubDimension) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{3}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SubDimension) GetCode() string {
@@ -747,7 +868,7 @@ type Bound struct {
 
 func (x *Bound) Reset() {
 	*x = Bound{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[4]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +880,7 @@ func (x *Bound) String() string {
 func (*Bound) ProtoMessage() {}
 
 func (x *Bound) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[4]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +893,7 @@ func (x *Bound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bound.ProtoReflect.Descriptor instead.
 func (*Bound) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{4}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Bound) GetValue() string {
@@ -811,7 +932,7 @@ type Band struct {
 
 func (x *Band) Reset() {
 	*x = Band{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[5]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +944,7 @@ func (x *Band) String() string {
 func (*Band) ProtoMessage() {}
 
 func (x *Band) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[5]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +957,7 @@ func (x *Band) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Band.ProtoReflect.Descriptor instead.
 func (*Band) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{5}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Band) GetCode() string {
@@ -902,7 +1023,7 @@ type PeerGroup struct {
 
 func (x *PeerGroup) Reset() {
 	*x = PeerGroup{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[6]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +1035,7 @@ func (x *PeerGroup) String() string {
 func (*PeerGroup) ProtoMessage() {}
 
 func (x *PeerGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[6]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +1048,7 @@ func (x *PeerGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerGroup.ProtoReflect.Descriptor instead.
 func (*PeerGroup) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{6}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PeerGroup) GetCode() string {
@@ -989,7 +1110,7 @@ type AwardRule struct {
 
 func (x *AwardRule) Reset() {
 	*x = AwardRule{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[7]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1001,7 +1122,7 @@ func (x *AwardRule) String() string {
 func (*AwardRule) ProtoMessage() {}
 
 func (x *AwardRule) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[7]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1014,7 +1135,7 @@ func (x *AwardRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwardRule.ProtoReflect.Descriptor instead.
 func (*AwardRule) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{7}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AwardRule) GetCode() string {
@@ -1096,7 +1217,7 @@ type AdjustmentRule struct {
 
 func (x *AdjustmentRule) Reset() {
 	*x = AdjustmentRule{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[8]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1108,7 +1229,7 @@ func (x *AdjustmentRule) String() string {
 func (*AdjustmentRule) ProtoMessage() {}
 
 func (x *AdjustmentRule) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[8]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1121,7 +1242,7 @@ func (x *AdjustmentRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustmentRule.ProtoReflect.Descriptor instead.
 func (*AdjustmentRule) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{8}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AdjustmentRule) GetCode() string {
@@ -1174,7 +1295,7 @@ type ListSchemesRequest struct {
 
 func (x *ListSchemesRequest) Reset() {
 	*x = ListSchemesRequest{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[9]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1186,7 +1307,7 @@ func (x *ListSchemesRequest) String() string {
 func (*ListSchemesRequest) ProtoMessage() {}
 
 func (x *ListSchemesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[9]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1199,7 +1320,7 @@ func (x *ListSchemesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchemesRequest.ProtoReflect.Descriptor instead.
 func (*ListSchemesRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{9}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListSchemesRequest) GetSchemeId() string {
@@ -1235,7 +1356,7 @@ type ListSchemesResponse struct {
 
 func (x *ListSchemesResponse) Reset() {
 	*x = ListSchemesResponse{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[10]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1368,7 @@ func (x *ListSchemesResponse) String() string {
 func (*ListSchemesResponse) ProtoMessage() {}
 
 func (x *ListSchemesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[10]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1381,7 @@ func (x *ListSchemesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchemesResponse.ProtoReflect.Descriptor instead.
 func (*ListSchemesResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{10}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListSchemesResponse) GetSchemes() []*Scheme {
@@ -1288,7 +1409,7 @@ type GetSchemeRequest struct {
 
 func (x *GetSchemeRequest) Reset() {
 	*x = GetSchemeRequest{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[11]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1421,7 @@ func (x *GetSchemeRequest) String() string {
 func (*GetSchemeRequest) ProtoMessage() {}
 
 func (x *GetSchemeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[11]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1434,7 @@ func (x *GetSchemeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSchemeRequest.ProtoReflect.Descriptor instead.
 func (*GetSchemeRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{11}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetSchemeRequest) GetSchemeId() string {
@@ -1377,7 +1498,7 @@ type GetSchemeResponse struct {
 
 func (x *GetSchemeResponse) Reset() {
 	*x = GetSchemeResponse{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[12]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1510,7 @@ func (x *GetSchemeResponse) String() string {
 func (*GetSchemeResponse) ProtoMessage() {}
 
 func (x *GetSchemeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[12]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1523,7 @@ func (x *GetSchemeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSchemeResponse.ProtoReflect.Descriptor instead.
 func (*GetSchemeResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{12}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetSchemeResponse) GetScheme() *Scheme {
@@ -1425,7 +1546,7 @@ type RegisterSchemeVersionRequest struct {
 
 func (x *RegisterSchemeVersionRequest) Reset() {
 	*x = RegisterSchemeVersionRequest{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[13]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1437,7 +1558,7 @@ func (x *RegisterSchemeVersionRequest) String() string {
 func (*RegisterSchemeVersionRequest) ProtoMessage() {}
 
 func (x *RegisterSchemeVersionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[13]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1450,7 +1571,7 @@ func (x *RegisterSchemeVersionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSchemeVersionRequest.ProtoReflect.Descriptor instead.
 func (*RegisterSchemeVersionRequest) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{13}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RegisterSchemeVersionRequest) GetScheme() *Scheme {
@@ -1473,7 +1594,7 @@ type RegisterSchemeVersionResponse struct {
 
 func (x *RegisterSchemeVersionResponse) Reset() {
 	*x = RegisterSchemeVersionResponse{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[14]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1485,7 +1606,7 @@ func (x *RegisterSchemeVersionResponse) String() string {
 func (*RegisterSchemeVersionResponse) ProtoMessage() {}
 
 func (x *RegisterSchemeVersionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[14]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1498,7 +1619,7 @@ func (x *RegisterSchemeVersionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterSchemeVersionResponse.ProtoReflect.Descriptor instead.
 func (*RegisterSchemeVersionResponse) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{14}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RegisterSchemeVersionResponse) GetScheme() *Scheme {
@@ -1536,7 +1657,7 @@ type RollupRule struct {
 
 func (x *RollupRule) Reset() {
 	*x = RollupRule{}
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[15]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1669,7 @@ func (x *RollupRule) String() string {
 func (*RollupRule) ProtoMessage() {}
 
 func (x *RollupRule) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[15]
+	mi := &file_predikat_assessment_v1_scheme_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1682,7 @@ func (x *RollupRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollupRule.ProtoReflect.Descriptor instead.
 func (*RollupRule) Descriptor() ([]byte, []int) {
-	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{15}
+	return file_predikat_assessment_v1_scheme_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RollupRule) GetCode() string {
@@ -1603,7 +1724,7 @@ var File_predikat_assessment_v1_scheme_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/registry/v1/registry.proto\"\x84\b\n" +
+	"#predikat/assessment/v1/scheme.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/registry/v1/registry.proto\"\xc6\b\n" +
 	"\x06Scheme\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
@@ -1635,7 +1756,15 @@ const file_predikat_assessment_v1_scheme_proto_rawDesc = "" +
 	"\rregistered_by\x18\x13 \x01(\tR\fregisteredBy\x12?\n" +
 	"\rregister_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime\x12L\n" +
 	"\x1dobjection_window_working_days\x18\x15 \x01(\x05B\t\xbaH\x06\x1a\x04\x18<(\x00R\x1aobjectionWindowWorkingDays\x12E\n" +
-	"\frollup_rules\x18\x16 \x03(\v2\".predikat.assessment.v1.RollupRuleR\vrollupRules\"]\n" +
+	"\frollup_rules\x18\x16 \x03(\v2\".predikat.assessment.v1.RollupRuleR\vrollupRules\x12@\n" +
+	"\x06survey\x18\x17 \x01(\v2(.predikat.assessment.v1.SurveyDefinitionR\x06survey\"\xb1\x01\n" +
+	"\rSurveyElement\x122\n" +
+	"\x04code\x18\x01 \x01(\tB\x1e\xbaH\x1br\x192\x17^[a-z][a-z0-9_-]{0,31}$R\x04code\x12N\n" +
+	"\x06weight\x18\x02 \x01(\tB6\xbaH3r12/^[0-9]{1,6}([.][0-9]{1,9})?(/[1-9][0-9]{0,5})?$R\x06weight\x12\x1c\n" +
+	"\x04name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\"a\n" +
+	"\x10SurveyDefinition\x12M\n" +
+	"\belements\x18\x01 \x03(\v2%.predikat.assessment.v1.SurveyElementB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10@R\belements\"]\n" +
 	"\x05Scale\x12\x10\n" +
 	"\x03min\x18\x01 \x01(\tR\x03min\x12\x10\n" +
 	"\x03max\x18\x02 \x01(\tR\x03max\x12\x1c\n" +
@@ -1744,61 +1873,65 @@ func file_predikat_assessment_v1_scheme_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_assessment_v1_scheme_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_predikat_assessment_v1_scheme_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_predikat_assessment_v1_scheme_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_predikat_assessment_v1_scheme_proto_goTypes = []any{
 	(BandZone)(0),                         // 0: predikat.assessment.v1.BandZone
 	(ScopeKind)(0),                        // 1: predikat.assessment.v1.ScopeKind
 	(AwardBasisKind)(0),                   // 2: predikat.assessment.v1.AwardBasisKind
 	(RollupMethod)(0),                     // 3: predikat.assessment.v1.RollupMethod
 	(*Scheme)(nil),                        // 4: predikat.assessment.v1.Scheme
-	(*Scale)(nil),                         // 5: predikat.assessment.v1.Scale
-	(*Dimension)(nil),                     // 6: predikat.assessment.v1.Dimension
-	(*SubDimension)(nil),                  // 7: predikat.assessment.v1.SubDimension
-	(*Bound)(nil),                         // 8: predikat.assessment.v1.Bound
-	(*Band)(nil),                          // 9: predikat.assessment.v1.Band
-	(*PeerGroup)(nil),                     // 10: predikat.assessment.v1.PeerGroup
-	(*AwardRule)(nil),                     // 11: predikat.assessment.v1.AwardRule
-	(*AdjustmentRule)(nil),                // 12: predikat.assessment.v1.AdjustmentRule
-	(*ListSchemesRequest)(nil),            // 13: predikat.assessment.v1.ListSchemesRequest
-	(*ListSchemesResponse)(nil),           // 14: predikat.assessment.v1.ListSchemesResponse
-	(*GetSchemeRequest)(nil),              // 15: predikat.assessment.v1.GetSchemeRequest
-	(*GetSchemeResponse)(nil),             // 16: predikat.assessment.v1.GetSchemeResponse
-	(*RegisterSchemeVersionRequest)(nil),  // 17: predikat.assessment.v1.RegisterSchemeVersionRequest
-	(*RegisterSchemeVersionResponse)(nil), // 18: predikat.assessment.v1.RegisterSchemeVersionResponse
-	(*RollupRule)(nil),                    // 19: predikat.assessment.v1.RollupRule
-	(v1.InstitutionKind)(0),               // 20: predikat.registry.v1.InstitutionKind
-	(*timestamppb.Timestamp)(nil),         // 21: google.protobuf.Timestamp
+	(*SurveyElement)(nil),                 // 5: predikat.assessment.v1.SurveyElement
+	(*SurveyDefinition)(nil),              // 6: predikat.assessment.v1.SurveyDefinition
+	(*Scale)(nil),                         // 7: predikat.assessment.v1.Scale
+	(*Dimension)(nil),                     // 8: predikat.assessment.v1.Dimension
+	(*SubDimension)(nil),                  // 9: predikat.assessment.v1.SubDimension
+	(*Bound)(nil),                         // 10: predikat.assessment.v1.Bound
+	(*Band)(nil),                          // 11: predikat.assessment.v1.Band
+	(*PeerGroup)(nil),                     // 12: predikat.assessment.v1.PeerGroup
+	(*AwardRule)(nil),                     // 13: predikat.assessment.v1.AwardRule
+	(*AdjustmentRule)(nil),                // 14: predikat.assessment.v1.AdjustmentRule
+	(*ListSchemesRequest)(nil),            // 15: predikat.assessment.v1.ListSchemesRequest
+	(*ListSchemesResponse)(nil),           // 16: predikat.assessment.v1.ListSchemesResponse
+	(*GetSchemeRequest)(nil),              // 17: predikat.assessment.v1.GetSchemeRequest
+	(*GetSchemeResponse)(nil),             // 18: predikat.assessment.v1.GetSchemeResponse
+	(*RegisterSchemeVersionRequest)(nil),  // 19: predikat.assessment.v1.RegisterSchemeVersionRequest
+	(*RegisterSchemeVersionResponse)(nil), // 20: predikat.assessment.v1.RegisterSchemeVersionResponse
+	(*RollupRule)(nil),                    // 21: predikat.assessment.v1.RollupRule
+	(v1.InstitutionKind)(0),               // 22: predikat.registry.v1.InstitutionKind
+	(*timestamppb.Timestamp)(nil),         // 23: google.protobuf.Timestamp
 }
 var file_predikat_assessment_v1_scheme_proto_depIdxs = []int32{
-	5,  // 0: predikat.assessment.v1.Scheme.scale:type_name -> predikat.assessment.v1.Scale
-	6,  // 1: predikat.assessment.v1.Scheme.dimensions:type_name -> predikat.assessment.v1.Dimension
-	9,  // 2: predikat.assessment.v1.Scheme.bands:type_name -> predikat.assessment.v1.Band
-	20, // 3: predikat.assessment.v1.Scheme.eligible_kinds:type_name -> predikat.registry.v1.InstitutionKind
-	10, // 4: predikat.assessment.v1.Scheme.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
-	11, // 5: predikat.assessment.v1.Scheme.award_rules:type_name -> predikat.assessment.v1.AwardRule
-	12, // 6: predikat.assessment.v1.Scheme.adjustment_rules:type_name -> predikat.assessment.v1.AdjustmentRule
-	21, // 7: predikat.assessment.v1.Scheme.register_time:type_name -> google.protobuf.Timestamp
-	19, // 8: predikat.assessment.v1.Scheme.rollup_rules:type_name -> predikat.assessment.v1.RollupRule
-	7,  // 9: predikat.assessment.v1.Dimension.sub_dimensions:type_name -> predikat.assessment.v1.SubDimension
-	0,  // 10: predikat.assessment.v1.Band.zone:type_name -> predikat.assessment.v1.BandZone
-	8,  // 11: predikat.assessment.v1.Band.lower:type_name -> predikat.assessment.v1.Bound
-	8,  // 12: predikat.assessment.v1.Band.upper:type_name -> predikat.assessment.v1.Bound
-	20, // 13: predikat.assessment.v1.PeerGroup.kinds:type_name -> predikat.registry.v1.InstitutionKind
-	1,  // 14: predikat.assessment.v1.PeerGroup.scopes:type_name -> predikat.assessment.v1.ScopeKind
-	2,  // 15: predikat.assessment.v1.AwardRule.kind:type_name -> predikat.assessment.v1.AwardBasisKind
-	1,  // 16: predikat.assessment.v1.AwardRule.scope:type_name -> predikat.assessment.v1.ScopeKind
-	20, // 17: predikat.assessment.v1.ListSchemesRequest.eligible_kind:type_name -> predikat.registry.v1.InstitutionKind
-	4,  // 18: predikat.assessment.v1.ListSchemesResponse.schemes:type_name -> predikat.assessment.v1.Scheme
-	4,  // 19: predikat.assessment.v1.GetSchemeResponse.scheme:type_name -> predikat.assessment.v1.Scheme
-	4,  // 20: predikat.assessment.v1.RegisterSchemeVersionRequest.scheme:type_name -> predikat.assessment.v1.Scheme
-	4,  // 21: predikat.assessment.v1.RegisterSchemeVersionResponse.scheme:type_name -> predikat.assessment.v1.Scheme
-	20, // 22: predikat.assessment.v1.RollupRule.unit_kind:type_name -> predikat.registry.v1.InstitutionKind
-	3,  // 23: predikat.assessment.v1.RollupRule.method:type_name -> predikat.assessment.v1.RollupMethod
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	7,  // 0: predikat.assessment.v1.Scheme.scale:type_name -> predikat.assessment.v1.Scale
+	8,  // 1: predikat.assessment.v1.Scheme.dimensions:type_name -> predikat.assessment.v1.Dimension
+	11, // 2: predikat.assessment.v1.Scheme.bands:type_name -> predikat.assessment.v1.Band
+	22, // 3: predikat.assessment.v1.Scheme.eligible_kinds:type_name -> predikat.registry.v1.InstitutionKind
+	12, // 4: predikat.assessment.v1.Scheme.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	13, // 5: predikat.assessment.v1.Scheme.award_rules:type_name -> predikat.assessment.v1.AwardRule
+	14, // 6: predikat.assessment.v1.Scheme.adjustment_rules:type_name -> predikat.assessment.v1.AdjustmentRule
+	23, // 7: predikat.assessment.v1.Scheme.register_time:type_name -> google.protobuf.Timestamp
+	21, // 8: predikat.assessment.v1.Scheme.rollup_rules:type_name -> predikat.assessment.v1.RollupRule
+	6,  // 9: predikat.assessment.v1.Scheme.survey:type_name -> predikat.assessment.v1.SurveyDefinition
+	5,  // 10: predikat.assessment.v1.SurveyDefinition.elements:type_name -> predikat.assessment.v1.SurveyElement
+	9,  // 11: predikat.assessment.v1.Dimension.sub_dimensions:type_name -> predikat.assessment.v1.SubDimension
+	0,  // 12: predikat.assessment.v1.Band.zone:type_name -> predikat.assessment.v1.BandZone
+	10, // 13: predikat.assessment.v1.Band.lower:type_name -> predikat.assessment.v1.Bound
+	10, // 14: predikat.assessment.v1.Band.upper:type_name -> predikat.assessment.v1.Bound
+	22, // 15: predikat.assessment.v1.PeerGroup.kinds:type_name -> predikat.registry.v1.InstitutionKind
+	1,  // 16: predikat.assessment.v1.PeerGroup.scopes:type_name -> predikat.assessment.v1.ScopeKind
+	2,  // 17: predikat.assessment.v1.AwardRule.kind:type_name -> predikat.assessment.v1.AwardBasisKind
+	1,  // 18: predikat.assessment.v1.AwardRule.scope:type_name -> predikat.assessment.v1.ScopeKind
+	22, // 19: predikat.assessment.v1.ListSchemesRequest.eligible_kind:type_name -> predikat.registry.v1.InstitutionKind
+	4,  // 20: predikat.assessment.v1.ListSchemesResponse.schemes:type_name -> predikat.assessment.v1.Scheme
+	4,  // 21: predikat.assessment.v1.GetSchemeResponse.scheme:type_name -> predikat.assessment.v1.Scheme
+	4,  // 22: predikat.assessment.v1.RegisterSchemeVersionRequest.scheme:type_name -> predikat.assessment.v1.Scheme
+	4,  // 23: predikat.assessment.v1.RegisterSchemeVersionResponse.scheme:type_name -> predikat.assessment.v1.Scheme
+	22, // 24: predikat.assessment.v1.RollupRule.unit_kind:type_name -> predikat.registry.v1.InstitutionKind
+	3,  // 25: predikat.assessment.v1.RollupRule.method:type_name -> predikat.assessment.v1.RollupMethod
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_predikat_assessment_v1_scheme_proto_init() }
@@ -1806,7 +1939,7 @@ func file_predikat_assessment_v1_scheme_proto_init() {
 	if File_predikat_assessment_v1_scheme_proto != nil {
 		return
 	}
-	file_predikat_assessment_v1_scheme_proto_msgTypes[11].OneofWrappers = []any{
+	file_predikat_assessment_v1_scheme_proto_msgTypes[13].OneofWrappers = []any{
 		(*GetSchemeRequest_Version)(nil),
 		(*GetSchemeRequest_Year)(nil),
 	}
@@ -1816,7 +1949,7 @@ func file_predikat_assessment_v1_scheme_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_assessment_v1_scheme_proto_rawDesc), len(file_predikat_assessment_v1_scheme_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1040,11 +1040,475 @@ func (x *CeremonyHeld) GetCeremony() *v11.AwardCeremony {
 	return nil
 }
 
+// UnitSurveyDefined states a unit's own survey for a round: the first
+// message on the unit's survey subject
+// predikat.survey.unit.<scheme>.<year>.<unit> (published expecting it
+// empty, so a survey is never changed under responses already counted).
+type UnitSurveyDefined struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id "survey/<round_id>/<unit_id>/defined".
+	EventId   string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	RoundId   string                 `protobuf:"bytes,3,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	UnitId    string                 `protobuf:"bytes,4,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The unit's survey, as stated.
+	Survey *v11.SurveyDefinition `protobuf:"bytes,5,opt,name=survey,proto3" json:"survey,omitempty"`
+	// The authenticated principal who defined it.
+	DefinedBy     string `protobuf:"bytes,6,opt,name=defined_by,json=definedBy,proto3" json:"defined_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitSurveyDefined) Reset() {
+	*x = UnitSurveyDefined{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitSurveyDefined) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitSurveyDefined) ProtoMessage() {}
+
+func (x *UnitSurveyDefined) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitSurveyDefined.ProtoReflect.Descriptor instead.
+func (*UnitSurveyDefined) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UnitSurveyDefined) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *UnitSurveyDefined) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *UnitSurveyDefined) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *UnitSurveyDefined) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *UnitSurveyDefined) GetSurvey() *v11.SurveyDefinition {
+	if x != nil {
+		return x.Survey
+	}
+	return nil
+}
+
+func (x *UnitSurveyDefined) GetDefinedBy() string {
+	if x != nil {
+		return x.DefinedBy
+	}
+	return ""
+}
+
+// SurveyResponsesStored carries responses of one unit in one round, each new
+// to the unit: on the unit's survey subject
+// predikat.survey.unit.<scheme>.<year>.<unit>, published expecting the
+// subject's last sequence as the writer read it, so a response id is
+// stored once per unit and round whoever sends it, whenever. Never any
+// respondent profile (personal data is kept apart, SurveyProfilesStored).
+type SurveyResponsesStored struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id "survey/<round_id>/<unit_id>/<first stored response id>@<expected sequence>".
+	EventId   string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	RoundId   string                 `protobuf:"bytes,3,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	UnitId    string                 `protobuf:"bytes,4,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The responses, in the order received.
+	Responses []*StoredSurveyResponse `protobuf:"bytes,5,rep,name=responses,proto3" json:"responses,omitempty"`
+	// The authenticated principal who sent them.
+	SubmittedBy   string `protobuf:"bytes,6,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyResponsesStored) Reset() {
+	*x = SurveyResponsesStored{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyResponsesStored) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyResponsesStored) ProtoMessage() {}
+
+func (x *SurveyResponsesStored) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyResponsesStored.ProtoReflect.Descriptor instead.
+func (*SurveyResponsesStored) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SurveyResponsesStored) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SurveyResponsesStored) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *SurveyResponsesStored) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *SurveyResponsesStored) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *SurveyResponsesStored) GetResponses() []*StoredSurveyResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+func (x *SurveyResponsesStored) GetSubmittedBy() string {
+	if x != nil {
+		return x.SubmittedBy
+	}
+	return ""
+}
+
+// StoredSurveyResponse is one response as stored: its id, its day, and one
+// byte per element of the unit's survey (1-4), in the survey's order.
+type StoredSurveyResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ResponseId string                 `protobuf:"bytes,1,opt,name=response_id,json=responseId,proto3" json:"response_id,omitempty"`
+	// YYYY-MM-DD, the unit's province time.
+	CollectionDate string `protobuf:"bytes,2,opt,name=collection_date,json=collectionDate,proto3" json:"collection_date,omitempty"`
+	Answers        []byte `protobuf:"bytes,3,opt,name=answers,proto3" json:"answers,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *StoredSurveyResponse) Reset() {
+	*x = StoredSurveyResponse{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoredSurveyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoredSurveyResponse) ProtoMessage() {}
+
+func (x *StoredSurveyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoredSurveyResponse.ProtoReflect.Descriptor instead.
+func (*StoredSurveyResponse) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StoredSurveyResponse) GetResponseId() string {
+	if x != nil {
+		return x.ResponseId
+	}
+	return ""
+}
+
+func (x *StoredSurveyResponse) GetCollectionDate() string {
+	if x != nil {
+		return x.CollectionDate
+	}
+	return ""
+}
+
+func (x *StoredSurveyResponse) GetAnswers() []byte {
+	if x != nil {
+		return x.Answers
+	}
+	return nil
+}
+
+// SurveyIntakeChanged opens or closes the intake of a round's responses, on
+// predikat.survey.intake.<scheme>.<year>. Responses are stored only while
+// the last of these is absent or open: every batch of responses is
+// published expecting this subject where its writer read it, so a close
+// settles exactly which responses count.
+type SurveyIntakeChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id "survey/<round_id>/intake/<expected sequence>".
+	EventId   string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	RoundId   string                 `protobuf:"bytes,3,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	// False: closed (the round is closing); true: reopened.
+	Open bool `protobuf:"varint,4,opt,name=open,proto3" json:"open,omitempty"`
+	// The authenticated principal who closed or reopened the round.
+	ChangedBy     string `protobuf:"bytes,5,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyIntakeChanged) Reset() {
+	*x = SurveyIntakeChanged{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyIntakeChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyIntakeChanged) ProtoMessage() {}
+
+func (x *SurveyIntakeChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyIntakeChanged.ProtoReflect.Descriptor instead.
+func (*SurveyIntakeChanged) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SurveyIntakeChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SurveyIntakeChanged) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *SurveyIntakeChanged) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *SurveyIntakeChanged) GetOpen() bool {
+	if x != nil {
+		return x.Open
+	}
+	return false
+}
+
+func (x *SurveyIntakeChanged) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
+// SurveyProfilesStored keeps the optional respondent profiles of stored
+// responses, on predikat.surveyprofile.<scheme>.<year>.<unit> in the
+// SURVEY_PROFILES stream, whose maximum age removes them (personal data,
+// UU 27/2022). Never published anywhere else.
+type SurveyProfilesStored struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventTime     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	RoundId       string                 `protobuf:"bytes,3,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	UnitId        string                 `protobuf:"bytes,4,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	Profiles      []*StoredProfile       `protobuf:"bytes,5,rep,name=profiles,proto3" json:"profiles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyProfilesStored) Reset() {
+	*x = SurveyProfilesStored{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyProfilesStored) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyProfilesStored) ProtoMessage() {}
+
+func (x *SurveyProfilesStored) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyProfilesStored.ProtoReflect.Descriptor instead.
+func (*SurveyProfilesStored) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SurveyProfilesStored) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SurveyProfilesStored) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *SurveyProfilesStored) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *SurveyProfilesStored) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *SurveyProfilesStored) GetProfiles() []*StoredProfile {
+	if x != nil {
+		return x.Profiles
+	}
+	return nil
+}
+
+// StoredProfile is one response's profile, by response id.
+type StoredProfile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ResponseId    string                 `protobuf:"bytes,1,opt,name=response_id,json=responseId,proto3" json:"response_id,omitempty"`
+	Profile       *v11.RespondentProfile `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoredProfile) Reset() {
+	*x = StoredProfile{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoredProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoredProfile) ProtoMessage() {}
+
+func (x *StoredProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoredProfile.ProtoReflect.Descriptor instead.
+func (*StoredProfile) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *StoredProfile) GetResponseId() string {
+	if x != nil {
+		return x.ResponseId
+	}
+	return ""
+}
+
+func (x *StoredProfile) GetProfile() *v11.RespondentProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
 var File_predikat_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a%predikat/assessment/v1/ceremony.proto\x1a&predikat/assessment/v1/objection.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
+	"\x1fpredikat/events/v1/events.proto\x12\x12predikat.events.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'predikat/assessment/v1/assessment.proto\x1a\"predikat/assessment/v1/award.proto\x1a%predikat/assessment/v1/ceremony.proto\x1a&predikat/assessment/v1/objection.proto\x1a\"predikat/assessment/v1/round.proto\x1a#predikat/assessment/v1/scheme.proto\x1a#predikat/assessment/v1/survey.proto\x1a#predikat/registry/v1/registry.proto\"\xa8\x02\n" +
 	"\x12InstitutionChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1126,7 +1590,48 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12A\n" +
-	"\bceremony\x18\x03 \x01(\v2%.predikat.assessment.v1.AwardCeremonyR\bceremony*\x91\x01\n" +
+	"\bceremony\x18\x03 \x01(\v2%.predikat.assessment.v1.AwardCeremonyR\bceremony\"\xfe\x01\n" +
+	"\x11UnitSurveyDefined\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x19\n" +
+	"\bround_id\x18\x03 \x01(\tR\aroundId\x12\x17\n" +
+	"\aunit_id\x18\x04 \x01(\tR\x06unitId\x12@\n" +
+	"\x06survey\x18\x05 \x01(\v2(.predikat.assessment.v1.SurveyDefinitionR\x06survey\x12\x1d\n" +
+	"\n" +
+	"defined_by\x18\x06 \x01(\tR\tdefinedBy\"\x8c\x02\n" +
+	"\x15SurveyResponsesStored\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x19\n" +
+	"\bround_id\x18\x03 \x01(\tR\aroundId\x12\x17\n" +
+	"\aunit_id\x18\x04 \x01(\tR\x06unitId\x12F\n" +
+	"\tresponses\x18\x05 \x03(\v2(.predikat.events.v1.StoredSurveyResponseR\tresponses\x12!\n" +
+	"\fsubmitted_by\x18\x06 \x01(\tR\vsubmittedBy\"z\n" +
+	"\x14StoredSurveyResponse\x12\x1f\n" +
+	"\vresponse_id\x18\x01 \x01(\tR\n" +
+	"responseId\x12'\n" +
+	"\x0fcollection_date\x18\x02 \x01(\tR\x0ecollectionDate\x12\x18\n" +
+	"\aanswers\x18\x03 \x01(\fR\aanswers\"\xb9\x01\n" +
+	"\x13SurveyIntakeChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x19\n" +
+	"\bround_id\x18\x03 \x01(\tR\aroundId\x12\x12\n" +
+	"\x04open\x18\x04 \x01(\bR\x04open\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\x05 \x01(\tR\tchangedBy\"\xdf\x01\n" +
+	"\x14SurveyProfilesStored\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
+	"\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x19\n" +
+	"\bround_id\x18\x03 \x01(\tR\aroundId\x12\x17\n" +
+	"\aunit_id\x18\x04 \x01(\tR\x06unitId\x12=\n" +
+	"\bprofiles\x18\x05 \x03(\v2!.predikat.events.v1.StoredProfileR\bprofiles\"u\n" +
+	"\rStoredProfile\x12\x1f\n" +
+	"\vresponse_id\x18\x01 \x01(\tR\n" +
+	"responseId\x12C\n" +
+	"\aprofile\x18\x02 \x01(\v2).predikat.assessment.v1.RespondentProfileR\aprofile*\x91\x01\n" +
 	"\x0fRoundChangeType\x12!\n" +
 	"\x1dROUND_CHANGE_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ROUND_CHANGE_TYPE_CREATED\x10\x01\x12\x1c\n" +
@@ -1146,7 +1651,7 @@ func file_predikat_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_predikat_events_v1_events_proto_goTypes = []any{
 	(RoundChangeType)(0),          // 0: predikat.events.v1.RoundChangeType
 	(*InstitutionChanged)(nil),    // 1: predikat.events.v1.InstitutionChanged
@@ -1160,52 +1665,68 @@ var file_predikat_events_v1_events_proto_goTypes = []any{
 	(*ObjectionFiled)(nil),        // 9: predikat.events.v1.ObjectionFiled
 	(*ObjectionDecided)(nil),      // 10: predikat.events.v1.ObjectionDecided
 	(*CeremonyHeld)(nil),          // 11: predikat.events.v1.CeremonyHeld
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(v1.ChangeType)(0),            // 13: predikat.registry.v1.ChangeType
-	(*v1.Institution)(nil),        // 14: predikat.registry.v1.Institution
-	(*fieldmaskpb.FieldMask)(nil), // 15: google.protobuf.FieldMask
-	(*v11.Assessment)(nil),        // 16: predikat.assessment.v1.Assessment
-	(*v11.PeerGroup)(nil),         // 17: predikat.assessment.v1.PeerGroup
-	(*v11.Scale)(nil),             // 18: predikat.assessment.v1.Scale
-	(*v11.Band)(nil),              // 19: predikat.assessment.v1.Band
-	(*v11.Round)(nil),             // 20: predikat.assessment.v1.Round
-	(*v11.Award)(nil),             // 21: predikat.assessment.v1.Award
-	(*v11.Objection)(nil),         // 22: predikat.assessment.v1.Objection
-	(*v11.AwardCeremony)(nil),     // 23: predikat.assessment.v1.AwardCeremony
+	(*UnitSurveyDefined)(nil),     // 12: predikat.events.v1.UnitSurveyDefined
+	(*SurveyResponsesStored)(nil), // 13: predikat.events.v1.SurveyResponsesStored
+	(*StoredSurveyResponse)(nil),  // 14: predikat.events.v1.StoredSurveyResponse
+	(*SurveyIntakeChanged)(nil),   // 15: predikat.events.v1.SurveyIntakeChanged
+	(*SurveyProfilesStored)(nil),  // 16: predikat.events.v1.SurveyProfilesStored
+	(*StoredProfile)(nil),         // 17: predikat.events.v1.StoredProfile
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(v1.ChangeType)(0),            // 19: predikat.registry.v1.ChangeType
+	(*v1.Institution)(nil),        // 20: predikat.registry.v1.Institution
+	(*fieldmaskpb.FieldMask)(nil), // 21: google.protobuf.FieldMask
+	(*v11.Assessment)(nil),        // 22: predikat.assessment.v1.Assessment
+	(*v11.PeerGroup)(nil),         // 23: predikat.assessment.v1.PeerGroup
+	(*v11.Scale)(nil),             // 24: predikat.assessment.v1.Scale
+	(*v11.Band)(nil),              // 25: predikat.assessment.v1.Band
+	(*v11.Round)(nil),             // 26: predikat.assessment.v1.Round
+	(*v11.Award)(nil),             // 27: predikat.assessment.v1.Award
+	(*v11.Objection)(nil),         // 28: predikat.assessment.v1.Objection
+	(*v11.AwardCeremony)(nil),     // 29: predikat.assessment.v1.AwardCeremony
+	(*v11.SurveyDefinition)(nil),  // 30: predikat.assessment.v1.SurveyDefinition
+	(*v11.RespondentProfile)(nil), // 31: predikat.assessment.v1.RespondentProfile
 }
 var file_predikat_events_v1_events_proto_depIdxs = []int32{
-	12, // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
-	13, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
-	14, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
-	15, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
-	12, // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
-	16, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
-	17, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
-	18, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
-	19, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
-	12, // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
+	18, // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
+	19, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
+	20, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
+	21, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
+	18, // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
+	22, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
+	23, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	24, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
+	25, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
+	18, // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
-	20, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
+	26, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
 	4,  // 12: predikat.events.v1.RoundChanged.fences:type_name -> predikat.events.v1.AssessmentFence
-	12, // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
-	20, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
+	18, // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
+	26, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
 	4,  // 15: predikat.events.v1.RoundPublished.fences:type_name -> predikat.events.v1.AssessmentFence
-	12, // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
-	12, // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
-	21, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
-	12, // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
-	21, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
-	12, // 21: predikat.events.v1.ObjectionFiled.event_time:type_name -> google.protobuf.Timestamp
-	22, // 22: predikat.events.v1.ObjectionFiled.objection:type_name -> predikat.assessment.v1.Objection
-	12, // 23: predikat.events.v1.ObjectionDecided.event_time:type_name -> google.protobuf.Timestamp
-	22, // 24: predikat.events.v1.ObjectionDecided.objection:type_name -> predikat.assessment.v1.Objection
-	12, // 25: predikat.events.v1.CeremonyHeld.event_time:type_name -> google.protobuf.Timestamp
-	23, // 26: predikat.events.v1.CeremonyHeld.ceremony:type_name -> predikat.assessment.v1.AwardCeremony
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	18, // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
+	18, // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
+	27, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
+	18, // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
+	27, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
+	18, // 21: predikat.events.v1.ObjectionFiled.event_time:type_name -> google.protobuf.Timestamp
+	28, // 22: predikat.events.v1.ObjectionFiled.objection:type_name -> predikat.assessment.v1.Objection
+	18, // 23: predikat.events.v1.ObjectionDecided.event_time:type_name -> google.protobuf.Timestamp
+	28, // 24: predikat.events.v1.ObjectionDecided.objection:type_name -> predikat.assessment.v1.Objection
+	18, // 25: predikat.events.v1.CeremonyHeld.event_time:type_name -> google.protobuf.Timestamp
+	29, // 26: predikat.events.v1.CeremonyHeld.ceremony:type_name -> predikat.assessment.v1.AwardCeremony
+	18, // 27: predikat.events.v1.UnitSurveyDefined.event_time:type_name -> google.protobuf.Timestamp
+	30, // 28: predikat.events.v1.UnitSurveyDefined.survey:type_name -> predikat.assessment.v1.SurveyDefinition
+	18, // 29: predikat.events.v1.SurveyResponsesStored.event_time:type_name -> google.protobuf.Timestamp
+	14, // 30: predikat.events.v1.SurveyResponsesStored.responses:type_name -> predikat.events.v1.StoredSurveyResponse
+	18, // 31: predikat.events.v1.SurveyIntakeChanged.event_time:type_name -> google.protobuf.Timestamp
+	18, // 32: predikat.events.v1.SurveyProfilesStored.event_time:type_name -> google.protobuf.Timestamp
+	17, // 33: predikat.events.v1.SurveyProfilesStored.profiles:type_name -> predikat.events.v1.StoredProfile
+	31, // 34: predikat.events.v1.StoredProfile.profile:type_name -> predikat.assessment.v1.RespondentProfile
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_predikat_events_v1_events_proto_init() }
@@ -1219,7 +1740,7 @@ func file_predikat_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_events_v1_events_proto_rawDesc), len(file_predikat_events_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
