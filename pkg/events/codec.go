@@ -41,16 +41,21 @@ const (
 
 // CloudEvents types: the full protobuf name of the body.
 const (
-	TypeAssessmentRecorded = "predikat.events.v1.AssessmentRecorded"
-	TypeRoundChanged       = "predikat.events.v1.RoundChanged"
-	TypeRoundPublished     = "predikat.events.v1.RoundPublished"
-	TypeRoundCorrected     = "predikat.events.v1.RoundCorrected"
-	TypeObjectionFiled     = "predikat.events.v1.ObjectionFiled"
-	TypeObjectionDecided   = "predikat.events.v1.ObjectionDecided"
-	TypeAwardGranted       = "predikat.events.v1.AwardGranted"
-	TypeAwardRevoked       = "predikat.events.v1.AwardRevoked"
-	TypeInstitutionChanged = "predikat.events.v1.InstitutionChanged"
-	TypeCeremonyHeld       = "predikat.events.v1.CeremonyHeld"
+	TypeAssessmentRecorded    = "predikat.events.v1.AssessmentRecorded"
+	TypeRoundChanged          = "predikat.events.v1.RoundChanged"
+	TypeRoundPublished        = "predikat.events.v1.RoundPublished"
+	TypeRoundCorrected        = "predikat.events.v1.RoundCorrected"
+	TypeObjectionFiled        = "predikat.events.v1.ObjectionFiled"
+	TypeObjectionDecided      = "predikat.events.v1.ObjectionDecided"
+	TypeAwardGranted          = "predikat.events.v1.AwardGranted"
+	TypeAwardRevoked          = "predikat.events.v1.AwardRevoked"
+	TypeInstitutionChanged    = "predikat.events.v1.InstitutionChanged"
+	TypeCeremonyHeld          = "predikat.events.v1.CeremonyHeld"
+	TypeUnitSurveyDefined     = "predikat.events.v1.UnitSurveyDefined"
+	TypeSurveyResponsesStored = "predikat.events.v1.SurveyResponsesStored"
+	TypeSurveyIntakeChanged   = "predikat.events.v1.SurveyIntakeChanged"
+	TypeSurveyBatchStored     = "predikat.events.v1.SurveyBatchStored"
+	TypeSurveyProfilesStored  = "predikat.events.v1.SurveyProfilesStored"
 )
 
 // Event is what every event message body has.
@@ -83,6 +88,16 @@ func newEvent(ceType string) (Event, bool) {
 		return &eventsv1.InstitutionChanged{}, true
 	case TypeCeremonyHeld:
 		return &eventsv1.CeremonyHeld{}, true
+	case TypeUnitSurveyDefined:
+		return &eventsv1.UnitSurveyDefined{}, true
+	case TypeSurveyResponsesStored:
+		return &eventsv1.SurveyResponsesStored{}, true
+	case TypeSurveyIntakeChanged:
+		return &eventsv1.SurveyIntakeChanged{}, true
+	case TypeSurveyBatchStored:
+		return &eventsv1.SurveyBatchStored{}, true
+	case TypeSurveyProfilesStored:
+		return &eventsv1.SurveyProfilesStored{}, true
 	}
 	return nil, false
 }

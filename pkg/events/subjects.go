@@ -63,7 +63,47 @@ const (
 	// province ("00" national), ceremony id.
 	CeremonyHeldT   = "predikat.ceremony.held.%s.%s"
 	CeremonyHeldAll = "predikat.ceremony.held.>"
+
+	SurveyAll = "predikat.survey.>"
+
+	// SurveyUnitT is the one subject of one unit's survey in one round:
+	// its own survey first if it states one (UnitSurveyDefined), then its
+	// responses (SurveyResponsesStored), each published expecting the
+	// subject's last sequence. scheme, year, unit.
+	SurveyUnitT = "predikat.survey.unit.%s.%d.%s"
+	// SurveyIntakeT carries the round's intake markers
+	// (SurveyIntakeChanged). scheme, year.
+	SurveyIntakeT = "predikat.survey.intake.%s.%d"
+	// SurveyBatchT carries the end of every batch of responses
+	// (SurveyBatchStored). scheme, year.
+	SurveyBatchT = "predikat.survey.batch.%s.%d"
+
+	SurveyProfileAll = "predikat.surveyprofile.>"
+	// SurveyProfileT carries the respondent profiles of one unit's
+	// responses, in SURVEY_PROFILES. scheme, year, unit.
+	SurveyProfileT = "predikat.surveyprofile.%s.%d.%s"
 )
+
+// SurveyUnitSubject is where one unit's survey and responses in a round go.
+func SurveyUnitSubject(scheme string, year int32, unitID string) string {
+	return fmt.Sprintf(SurveyUnitT, scheme, year, unitID)
+}
+
+// SurveyIntakeSubject is where a round's intake markers go.
+func SurveyIntakeSubject(scheme string, year int32) string {
+	return fmt.Sprintf(SurveyIntakeT, scheme, year)
+}
+
+// SurveyBatchSubject is where the end of each batch of a round's responses
+// goes.
+func SurveyBatchSubject(scheme string, year int32) string {
+	return fmt.Sprintf(SurveyBatchT, scheme, year)
+}
+
+// SurveyProfileSubject is where the profiles of a unit's responses go.
+func SurveyProfileSubject(scheme string, year int32, unitID string) string {
+	return fmt.Sprintf(SurveyProfileT, scheme, year, unitID)
+}
 
 // Subject tokens.
 const (

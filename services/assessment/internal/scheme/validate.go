@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
+	"github.com/predikat-id/predikat/services/assessment/internal/skm"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 )
@@ -104,7 +105,7 @@ func NewVersion(p *assessmentv1.Scheme, origin string) (*Version, error) {
 func check(c *checker, v *Version) (*Version, error) {
 	for _, step := range []func(*checker, *Version) error{
 		checkHeader, checkScale, checkDimensions, checkBands, checkKinds, checkPeerGroups,
-		checkAdjustmentRules, checkAwardRules, checkRollupRules,
+		checkAdjustmentRules, checkAwardRules, checkRollupRules, checkSurvey,
 	} {
 		if err := step(c, v); err != nil {
 			return nil, err
@@ -653,4 +654,39 @@ func checkRollupRules(c *checker, v *Version) error {
 		v.rollups = append(v.rollups, rollupOf(r))
 	}
 	return nil
+}
+
+// checkSurvey: a survey's elements have codes (unique) and positive
+// weights, decimals or exact fractions, and only a version whose scale is
+// the survey's 25-100 (index = Σ weight × mean × 25) may have one.
+func checkSurvey(c *checker, v *Version) error {
+	def := v.p.GetSurvey()
+	if len(def.GetElements()) == 0 {
+		return nil
+	}
+	s, err := SurveyOf(def)
+	if err != nil {
+		return c.fail("survey", "%v", err)
+	}
+	if v.max.Cmp(decimal.New(100, 0)) != 0 {
+		return c.fail("survey", "a survey's index runs to 100 (answers 1-4 × 25): the scale's max is %s", v.max)
+	}
+	v.survey = &s
+	return nil
+}
+
+// SurveyOf reads a survey definition (the version's, or a unit's own).
+func SurveyOf(def *assessmentv1.SurveyDefinition) (skm.Survey, error) {
+	s := skm.Survey{Elements: make([]skm.Element, len(def.GetElements()))}
+	for i, e := range def.GetElements() {
+		w, err := skm.ParseWeight(e.GetWeight())
+		if err != nil {
+			return skm.Survey{}, fmt.Errorf("element %d (%s): %w", i+1, e.GetCode(), err)
+		}
+		s.Elements[i] = skm.Element{Code: e.GetCode(), Weight: w}
+	}
+	if err := skm.Validate(s); err != nil {
+		return skm.Survey{}, err
+	}
+	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/skm"
 )
 
 // Version is one validated scheme version. It is immutable after load and
@@ -24,6 +25,7 @@ type Version struct {
 	peerByCode  map[string]*assessmentv1.PeerGroup
 	adjustments []AdjustmentRule
 	rollups     []Rollup // read once: every record asks
+	survey      *skm.Survey
 	registered  bool     // added at run time, not a built-in file
 }
 
@@ -227,6 +229,14 @@ func (v *Version) yearRange() string {
 		return fmt.Sprintf("%d-", v.p.GetFirstYear())
 	}
 	return fmt.Sprintf("%d-%d", v.p.GetFirstYear(), v.p.GetLastYear())
+}
+
+// Survey returns the version's citizen satisfaction survey, if it has one.
+func (v *Version) Survey() (skm.Survey, bool) {
+	if v.survey == nil {
+		return skm.Survey{}, false
+	}
+	return *v.survey, true
 }
 
 // ObjectionWindowDays is how many working days after a close an assessed

@@ -1299,9 +1299,7 @@ type SurveyIntakeChanged struct {
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
 	RoundId   string                 `protobuf:"bytes,3,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
 	// False: closed (the round is closing); true: reopened.
-	Open bool `protobuf:"varint,4,opt,name=open,proto3" json:"open,omitempty"`
-	// The authenticated principal who closed or reopened the round.
-	ChangedBy     string `protobuf:"bytes,5,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	Open          bool `protobuf:"varint,4,opt,name=open,proto3" json:"open,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1364,9 +1362,94 @@ func (x *SurveyIntakeChanged) GetOpen() bool {
 	return false
 }
 
-func (x *SurveyIntakeChanged) GetChangedBy() string {
+// SurveyBatchStored ends every atomic batch of SurveyResponsesStored, on
+// predikat.survey.batch.<scheme>.<year>: it is published expecting the
+// round's intake subject (SurveyIntakeChanged) where the writer read it, so
+// a batch is refused whole once the round's intake closed. It is also the
+// audit line of the batch.
+type SurveyBatchStored struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id "survey/<round_id>/batch/<first message's event id>".
+	EventId   string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	RoundId   string                 `protobuf:"bytes,3,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	// Units and responses in the batch.
+	Units     int32 `protobuf:"varint,4,opt,name=units,proto3" json:"units,omitempty"`
+	Responses int64 `protobuf:"varint,5,opt,name=responses,proto3" json:"responses,omitempty"`
+	// The authenticated principal who sent them.
+	SubmittedBy   string `protobuf:"bytes,6,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyBatchStored) Reset() {
+	*x = SurveyBatchStored{}
+	mi := &file_predikat_events_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyBatchStored) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyBatchStored) ProtoMessage() {}
+
+func (x *SurveyBatchStored) ProtoReflect() protoreflect.Message {
+	mi := &file_predikat_events_v1_events_proto_msgTypes[15]
 	if x != nil {
-		return x.ChangedBy
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyBatchStored.ProtoReflect.Descriptor instead.
+func (*SurveyBatchStored) Descriptor() ([]byte, []int) {
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SurveyBatchStored) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SurveyBatchStored) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *SurveyBatchStored) GetRoundId() string {
+	if x != nil {
+		return x.RoundId
+	}
+	return ""
+}
+
+func (x *SurveyBatchStored) GetUnits() int32 {
+	if x != nil {
+		return x.Units
+	}
+	return 0
+}
+
+func (x *SurveyBatchStored) GetResponses() int64 {
+	if x != nil {
+		return x.Responses
+	}
+	return 0
+}
+
+func (x *SurveyBatchStored) GetSubmittedBy() string {
+	if x != nil {
+		return x.SubmittedBy
 	}
 	return ""
 }
@@ -1388,7 +1471,7 @@ type SurveyProfilesStored struct {
 
 func (x *SurveyProfilesStored) Reset() {
 	*x = SurveyProfilesStored{}
-	mi := &file_predikat_events_v1_events_proto_msgTypes[15]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1483,7 @@ func (x *SurveyProfilesStored) String() string {
 func (*SurveyProfilesStored) ProtoMessage() {}
 
 func (x *SurveyProfilesStored) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_events_v1_events_proto_msgTypes[15]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1496,7 @@ func (x *SurveyProfilesStored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyProfilesStored.ProtoReflect.Descriptor instead.
 func (*SurveyProfilesStored) Descriptor() ([]byte, []int) {
-	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SurveyProfilesStored) GetEventId() string {
@@ -1462,7 +1545,7 @@ type StoredProfile struct {
 
 func (x *StoredProfile) Reset() {
 	*x = StoredProfile{}
-	mi := &file_predikat_events_v1_events_proto_msgTypes[16]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1557,7 @@ func (x *StoredProfile) String() string {
 func (*StoredProfile) ProtoMessage() {}
 
 func (x *StoredProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_predikat_events_v1_events_proto_msgTypes[16]
+	mi := &file_predikat_events_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1570,7 @@ func (x *StoredProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoredProfile.ProtoReflect.Descriptor instead.
 func (*StoredProfile) Descriptor() ([]byte, []int) {
-	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_predikat_events_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StoredProfile) GetResponseId() string {
@@ -1612,15 +1695,21 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\vresponse_id\x18\x01 \x01(\tR\n" +
 	"responseId\x12'\n" +
 	"\x0fcollection_date\x18\x02 \x01(\tR\x0ecollectionDate\x12\x18\n" +
-	"\aanswers\x18\x03 \x01(\fR\aanswers\"\xb9\x01\n" +
+	"\aanswers\x18\x03 \x01(\fR\aanswers\"\x9a\x01\n" +
 	"\x13SurveyIntakeChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
 	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x19\n" +
 	"\bround_id\x18\x03 \x01(\tR\aroundId\x12\x12\n" +
-	"\x04open\x18\x04 \x01(\bR\x04open\x12\x1d\n" +
+	"\x04open\x18\x04 \x01(\bR\x04open\"\xdb\x01\n" +
+	"\x11SurveyBatchStored\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
-	"changed_by\x18\x05 \x01(\tR\tchangedBy\"\xdf\x01\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x19\n" +
+	"\bround_id\x18\x03 \x01(\tR\aroundId\x12\x14\n" +
+	"\x05units\x18\x04 \x01(\x05R\x05units\x12\x1c\n" +
+	"\tresponses\x18\x05 \x01(\x03R\tresponses\x12!\n" +
+	"\fsubmitted_by\x18\x06 \x01(\tR\vsubmittedBy\"\xdf\x01\n" +
 	"\x14SurveyProfilesStored\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1651,7 +1740,7 @@ func file_predikat_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_predikat_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_predikat_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_predikat_events_v1_events_proto_goTypes = []any{
 	(RoundChangeType)(0),          // 0: predikat.events.v1.RoundChangeType
 	(*InstitutionChanged)(nil),    // 1: predikat.events.v1.InstitutionChanged
@@ -1669,64 +1758,66 @@ var file_predikat_events_v1_events_proto_goTypes = []any{
 	(*SurveyResponsesStored)(nil), // 13: predikat.events.v1.SurveyResponsesStored
 	(*StoredSurveyResponse)(nil),  // 14: predikat.events.v1.StoredSurveyResponse
 	(*SurveyIntakeChanged)(nil),   // 15: predikat.events.v1.SurveyIntakeChanged
-	(*SurveyProfilesStored)(nil),  // 16: predikat.events.v1.SurveyProfilesStored
-	(*StoredProfile)(nil),         // 17: predikat.events.v1.StoredProfile
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(v1.ChangeType)(0),            // 19: predikat.registry.v1.ChangeType
-	(*v1.Institution)(nil),        // 20: predikat.registry.v1.Institution
-	(*fieldmaskpb.FieldMask)(nil), // 21: google.protobuf.FieldMask
-	(*v11.Assessment)(nil),        // 22: predikat.assessment.v1.Assessment
-	(*v11.PeerGroup)(nil),         // 23: predikat.assessment.v1.PeerGroup
-	(*v11.Scale)(nil),             // 24: predikat.assessment.v1.Scale
-	(*v11.Band)(nil),              // 25: predikat.assessment.v1.Band
-	(*v11.Round)(nil),             // 26: predikat.assessment.v1.Round
-	(*v11.Award)(nil),             // 27: predikat.assessment.v1.Award
-	(*v11.Objection)(nil),         // 28: predikat.assessment.v1.Objection
-	(*v11.AwardCeremony)(nil),     // 29: predikat.assessment.v1.AwardCeremony
-	(*v11.SurveyDefinition)(nil),  // 30: predikat.assessment.v1.SurveyDefinition
-	(*v11.RespondentProfile)(nil), // 31: predikat.assessment.v1.RespondentProfile
+	(*SurveyBatchStored)(nil),     // 16: predikat.events.v1.SurveyBatchStored
+	(*SurveyProfilesStored)(nil),  // 17: predikat.events.v1.SurveyProfilesStored
+	(*StoredProfile)(nil),         // 18: predikat.events.v1.StoredProfile
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(v1.ChangeType)(0),            // 20: predikat.registry.v1.ChangeType
+	(*v1.Institution)(nil),        // 21: predikat.registry.v1.Institution
+	(*fieldmaskpb.FieldMask)(nil), // 22: google.protobuf.FieldMask
+	(*v11.Assessment)(nil),        // 23: predikat.assessment.v1.Assessment
+	(*v11.PeerGroup)(nil),         // 24: predikat.assessment.v1.PeerGroup
+	(*v11.Scale)(nil),             // 25: predikat.assessment.v1.Scale
+	(*v11.Band)(nil),              // 26: predikat.assessment.v1.Band
+	(*v11.Round)(nil),             // 27: predikat.assessment.v1.Round
+	(*v11.Award)(nil),             // 28: predikat.assessment.v1.Award
+	(*v11.Objection)(nil),         // 29: predikat.assessment.v1.Objection
+	(*v11.AwardCeremony)(nil),     // 30: predikat.assessment.v1.AwardCeremony
+	(*v11.SurveyDefinition)(nil),  // 31: predikat.assessment.v1.SurveyDefinition
+	(*v11.RespondentProfile)(nil), // 32: predikat.assessment.v1.RespondentProfile
 }
 var file_predikat_events_v1_events_proto_depIdxs = []int32{
-	18, // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
-	19, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
-	20, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
-	21, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
-	18, // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
-	22, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
-	23, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
-	24, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
-	25, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
-	18, // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
+	19, // 0: predikat.events.v1.InstitutionChanged.event_time:type_name -> google.protobuf.Timestamp
+	20, // 1: predikat.events.v1.InstitutionChanged.type:type_name -> predikat.registry.v1.ChangeType
+	21, // 2: predikat.events.v1.InstitutionChanged.institution:type_name -> predikat.registry.v1.Institution
+	22, // 3: predikat.events.v1.InstitutionChanged.changed_fields:type_name -> google.protobuf.FieldMask
+	19, // 4: predikat.events.v1.AssessmentRecorded.event_time:type_name -> google.protobuf.Timestamp
+	23, // 5: predikat.events.v1.AssessmentRecorded.assessment:type_name -> predikat.assessment.v1.Assessment
+	24, // 6: predikat.events.v1.AssessmentRecorded.peer_groups:type_name -> predikat.assessment.v1.PeerGroup
+	25, // 7: predikat.events.v1.AssessmentRecorded.scale:type_name -> predikat.assessment.v1.Scale
+	26, // 8: predikat.events.v1.AssessmentRecorded.bands:type_name -> predikat.assessment.v1.Band
+	19, // 9: predikat.events.v1.RoundChanged.event_time:type_name -> google.protobuf.Timestamp
 	0,  // 10: predikat.events.v1.RoundChanged.type:type_name -> predikat.events.v1.RoundChangeType
-	26, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
+	27, // 11: predikat.events.v1.RoundChanged.round:type_name -> predikat.assessment.v1.Round
 	4,  // 12: predikat.events.v1.RoundChanged.fences:type_name -> predikat.events.v1.AssessmentFence
-	18, // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
-	26, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
+	19, // 13: predikat.events.v1.RoundPublished.event_time:type_name -> google.protobuf.Timestamp
+	27, // 14: predikat.events.v1.RoundPublished.round:type_name -> predikat.assessment.v1.Round
 	4,  // 15: predikat.events.v1.RoundPublished.fences:type_name -> predikat.events.v1.AssessmentFence
-	18, // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
-	18, // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
-	27, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
-	18, // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
-	27, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
-	18, // 21: predikat.events.v1.ObjectionFiled.event_time:type_name -> google.protobuf.Timestamp
-	28, // 22: predikat.events.v1.ObjectionFiled.objection:type_name -> predikat.assessment.v1.Objection
-	18, // 23: predikat.events.v1.ObjectionDecided.event_time:type_name -> google.protobuf.Timestamp
-	28, // 24: predikat.events.v1.ObjectionDecided.objection:type_name -> predikat.assessment.v1.Objection
-	18, // 25: predikat.events.v1.CeremonyHeld.event_time:type_name -> google.protobuf.Timestamp
-	29, // 26: predikat.events.v1.CeremonyHeld.ceremony:type_name -> predikat.assessment.v1.AwardCeremony
-	18, // 27: predikat.events.v1.UnitSurveyDefined.event_time:type_name -> google.protobuf.Timestamp
-	30, // 28: predikat.events.v1.UnitSurveyDefined.survey:type_name -> predikat.assessment.v1.SurveyDefinition
-	18, // 29: predikat.events.v1.SurveyResponsesStored.event_time:type_name -> google.protobuf.Timestamp
+	19, // 16: predikat.events.v1.RoundCorrected.event_time:type_name -> google.protobuf.Timestamp
+	19, // 17: predikat.events.v1.AwardGranted.event_time:type_name -> google.protobuf.Timestamp
+	28, // 18: predikat.events.v1.AwardGranted.award:type_name -> predikat.assessment.v1.Award
+	19, // 19: predikat.events.v1.AwardRevoked.event_time:type_name -> google.protobuf.Timestamp
+	28, // 20: predikat.events.v1.AwardRevoked.award:type_name -> predikat.assessment.v1.Award
+	19, // 21: predikat.events.v1.ObjectionFiled.event_time:type_name -> google.protobuf.Timestamp
+	29, // 22: predikat.events.v1.ObjectionFiled.objection:type_name -> predikat.assessment.v1.Objection
+	19, // 23: predikat.events.v1.ObjectionDecided.event_time:type_name -> google.protobuf.Timestamp
+	29, // 24: predikat.events.v1.ObjectionDecided.objection:type_name -> predikat.assessment.v1.Objection
+	19, // 25: predikat.events.v1.CeremonyHeld.event_time:type_name -> google.protobuf.Timestamp
+	30, // 26: predikat.events.v1.CeremonyHeld.ceremony:type_name -> predikat.assessment.v1.AwardCeremony
+	19, // 27: predikat.events.v1.UnitSurveyDefined.event_time:type_name -> google.protobuf.Timestamp
+	31, // 28: predikat.events.v1.UnitSurveyDefined.survey:type_name -> predikat.assessment.v1.SurveyDefinition
+	19, // 29: predikat.events.v1.SurveyResponsesStored.event_time:type_name -> google.protobuf.Timestamp
 	14, // 30: predikat.events.v1.SurveyResponsesStored.responses:type_name -> predikat.events.v1.StoredSurveyResponse
-	18, // 31: predikat.events.v1.SurveyIntakeChanged.event_time:type_name -> google.protobuf.Timestamp
-	18, // 32: predikat.events.v1.SurveyProfilesStored.event_time:type_name -> google.protobuf.Timestamp
-	17, // 33: predikat.events.v1.SurveyProfilesStored.profiles:type_name -> predikat.events.v1.StoredProfile
-	31, // 34: predikat.events.v1.StoredProfile.profile:type_name -> predikat.assessment.v1.RespondentProfile
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	19, // 31: predikat.events.v1.SurveyIntakeChanged.event_time:type_name -> google.protobuf.Timestamp
+	19, // 32: predikat.events.v1.SurveyBatchStored.event_time:type_name -> google.protobuf.Timestamp
+	19, // 33: predikat.events.v1.SurveyProfilesStored.event_time:type_name -> google.protobuf.Timestamp
+	18, // 34: predikat.events.v1.SurveyProfilesStored.profiles:type_name -> predikat.events.v1.StoredProfile
+	32, // 35: predikat.events.v1.StoredProfile.profile:type_name -> predikat.assessment.v1.RespondentProfile
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_predikat_events_v1_events_proto_init() }
@@ -1740,7 +1831,7 @@ func file_predikat_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_predikat_events_v1_events_proto_rawDesc), len(file_predikat_events_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
