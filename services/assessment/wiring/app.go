@@ -57,6 +57,9 @@ type Config struct {
 	// OnServing, if set, is called with the bound address once the service
 	// answers and its view is complete.
 	OnServing func(addr string)
+	// SurveyCacheBytes bounds the response ids kept of recently written
+	// survey units (0: store.DefaultSurveyCacheBytes).
+	SurveyCacheBytes int64
 	// Now, if set, is the clock of round transitions and of objection
 	// deadlines (tests run a whole assessment year in seconds); nil is the
 	// wall clock.
@@ -97,6 +100,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	surveys, err := store.OpenSurveys(ctx, js, cfg.Replicas, cfg.SurveyCacheBytes, log)
+	if err != nil {
+		return fmt.Errorf("assessment: open survey storage: %w", err)
+	}
+	sv := uc.EnableSurveys(surveys)
 	uc.DeriveAs(serviceActor, func(err error) {
 		log.Error("roll-up not stored: its unit's write stands; fix the cause, the next write of a unit or a restart derives it", "err", err)
 	})
@@ -143,7 +151,19 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return fmt.Errorf("assessment: %w", err)
 	}
+	// The survey counts are the log's fold: complete before serving, so an
+	// answer never counts less than what was acknowledged.
+	if err := surveys.Start(ctx); err != nil {
+		cancel()
+		if err := <-served; err != nil {
+			log.Warn("assessment: server stopped with an error", "err", err)
+		}
+		return fmt.Errorf("assessment: %w", err)
+	}
 	gs.SetServing(true)
+	go sv.RecordSurveysEvery(ctx, surveyRecordTick, func(err error) {
+		log.Warn("survey records not brought up to date, retried at the next tick", "err", err)
+	})
 	go finishPublications(ctx, uc, log)
 	go finishRollups(ctx, uc, log)
 	log.Info("assessment ready", "addr", lis.Addr().String(), "schemes", len(cat.List("", 0, 0)))
@@ -194,6 +214,10 @@ func finishRollups(ctx context.Context, uc *app.App, log *slog.Logger) {
 	}
 }
 
+// surveyRecordTick is how often the units whose responses moved are looked
+// at; each unit's record is rewritten at most once a minute.
+const surveyRecordTick = 5 * time.Second
+
 // serviceActor is who derived figures are recorded by: the service, not a
 // caller (the unit and its writer are in the reason).
 const serviceActor = "spiffe://predikat/service/assessment"
@@ -225,10 +249,15 @@ func newServer(cfg Config, sec security.Serving, mreg *prometheus.Registry, uc *
 	if f := PublicationInterrupt.Load(); f != nil {
 		uc.InterruptPublications(*f)
 	}
+	surveyServer, err := server.NewSurveys(uc)
+	if err != nil {
+		return nil, fmt.Errorf("assessment: %w", err)
+	}
 	gs.Register(func(r grpc.ServiceRegistrar) {
 		assessmentv1.RegisterAssessmentServiceServer(r, server.New(uc))
 		assessmentv1.RegisterObjectionServiceServer(r, server.NewObjections(uc))
 		assessmentv1.RegisterCeremonyServiceServer(r, server.NewCeremonies(uc))
+		assessmentv1.RegisterSurveyServiceServer(r, surveyServer)
 	})
 	if err := security.CheckDeclared(gs.GRPC()); err != nil {
 		return nil, fmt.Errorf("assessment: %w", err)

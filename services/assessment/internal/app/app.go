@@ -28,6 +28,8 @@ type App struct {
 	Certificates       CertificateHandler
 	// FinishRollups runs when the service starts.
 	FinishRollups FinishRollupsHandler
+	// Surveys is nil until EnableSurveys.
+	Surveys *Surveys
 
 	rollups *rollups
 }

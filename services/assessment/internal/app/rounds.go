@@ -58,10 +58,27 @@ func (h CreateRoundHandler) Handle(ctx context.Context, cmd CreateRound) (model.
 type CloseRoundHandler struct {
 	store RoundStore
 	clock Clock
+	// surveys, when the service takes surveys, closes a survey round's
+	// intake and records its units' final results before the round closes.
+	surveys *Surveys
 }
 
-// Handle closes the round; closing a closed round changes nothing.
+// Handle closes the round; closing a closed round changes nothing. A round
+// of a scheme with a survey stops taking responses first and records every
+// unit's final result; a close cut short there leaves the round OPEN with
+// its intake closed, and closing it again finishes.
 func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Round, error) {
+	if h.surveys != nil {
+		r, err := h.store.Round(ctx, roundID)
+		if err != nil {
+			return model.Round{}, err
+		}
+		if r.State == model.RoundOpen {
+			if err := h.surveys.closeIntake(ctx, roundID); err != nil {
+				return model.Round{}, fmt.Errorf("close the survey intake of %s: %w", roundID, err)
+			}
+		}
+	}
 	now := h.clock.Now()
 	if _, _, err := h.store.Transition(ctx, roundID, "", func(r model.Round) (model.Round, bool, error) {
 		return round.Close(r, now)
@@ -76,13 +93,26 @@ func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Ro
 type ReopenRound struct{ RoundID, Reason string }
 
 // ReopenRoundHandler is the ReopenRound use case.
-type ReopenRoundHandler struct{ store RoundStore }
+type ReopenRoundHandler struct {
+	store   RoundStore
+	surveys *Surveys
+}
 
-// Handle reopens the round.
+// Handle reopens the round, and a survey round's intake with it.
 func (h ReopenRoundHandler) Handle(ctx context.Context, cmd ReopenRound) (model.Round, error) {
 	if err := checkFree(field{"reason", cmd.Reason}); err != nil {
 		return model.Round{}, err
 	}
+	if h.surveys != nil {
+		// A reopen cut short between the round and its intake is
+		// finished by reopening again.
+		if r, done, err := h.surveys.finishReopen(ctx, cmd.RoundID); done || err != nil {
+			return r, err
+		}
+	}
 	r, _, err := h.store.Transition(ctx, cmd.RoundID, cmd.Reason, round.Reopen)
-	return r, err
+	if err != nil || h.surveys == nil {
+		return r, err
+	}
+	return r, h.surveys.reopenIntake(ctx, r)
 }

@@ -336,7 +336,7 @@ func InstitutionFromProto(p *registryv1.Institution) model.Institution {
 	in := model.Institution{
 		ID: p.GetId(), Name: p.GetName(), RegionCode: p.GetRegionCode(), ParentID: p.GetParentId(), Kind: model.Kind(p.GetKind()),
 		Retired: p.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, RetireReason: p.GetRetireReason(),
-		Head: HeadFromProto(p.GetHead()), Revision: p.GetRevision(),
+		Head: HeadFromProto(p.GetHead()), Revision: p.GetRevision(), YearlyServiceUsers: p.GetYearlyServiceUsers(),
 	}
 	for _, h := range p.GetPastHeads() {
 		in.PastHeads = append(in.PastHeads, *HeadFromProto(h))

@@ -37,6 +37,8 @@ const (
 	BasisReportedBand  Basis = 3
 	// BasisDerived is a roll-up of units' results.
 	BasisDerived Basis = 4
+	// BasisSurvey is computed from the unit's survey responses.
+	BasisSurvey Basis = 5
 )
 
 // Award basis kinds and states.
@@ -292,6 +294,9 @@ type Institution struct {
 	Head                           *Head
 	PastHeads                      []Head
 	Revision                       uint64
+	// YearlyServiceUsers is a service unit's population for the survey's
+	// sample check; 0 when unknown.
+	YearlyServiceUsers int64
 }
 
 // Region is one region of the registry; ProvinceCode is "" for a province.

@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// SurveyKey names one unit's survey in one round.
+type SurveyKey struct {
+	RoundID, SchemeID string
+	Year              int32
+	UnitID            string
+}
+
+// SurveyDef is a survey as stated: its elements in the order answers come,
+// each weight as written ("0.111", "1/9").
+type SurveyDef struct {
+	Elements []SurveyElement
+}
+
+// SurveyElement is one element of a SurveyDef.
+type SurveyElement struct {
+	Code, Weight, Name string
+}
+
+// SurveyAnswer is one response as stored: one byte per element (1-4) in
+// the survey's order.
+type SurveyAnswer struct {
+	ResponseID, CollectionDate string
+	Answers                    []byte
+}
+
+// RespondentProfile is a response's optional profile: enum numbers of the
+// contract, 0 for not given.
+type RespondentProfile struct {
+	AgeBand, Sex, Education, Occupation int32
+}
+
+// IsZero says whether nothing of the profile was given.
+func (p RespondentProfile) IsZero() bool { return p == RespondentProfile{} }
+
+// ProfiledResponse is a stored response's profile, by response id.
+type ProfiledResponse struct {
+	ResponseID string
+	Profile    RespondentProfile
+}
+
+// SurveyIntake is a round's intake as read: whether responses are taken,
+// and the position of its last marker, which a batch expects unchanged.
+type SurveyIntake struct {
+	Open     bool
+	Position uint64
+}
+
+// SurveyUnitState is what a write to a unit must know: where its subject
+// stands, its own survey (nil: the version's), and whether a response id is
+// stored already. It is complete up to Position.
+type SurveyUnitState struct {
+	Position uint64
+	Def      *SurveyDef
+	Has      func(responseID string) bool
+}
+
+// SurveyWrite is the new responses of one unit in a batch, stored only if
+// the unit's subject is still at Expect.
+type SurveyWrite struct {
+	Key       SurveyKey
+	Expect    uint64
+	Responses []SurveyAnswer
+	Profiles  []ProfiledResponse
+}
+
+// SurveyCounts is a unit's aggregate as the log gives it: per element the
+// counts of answers 1-4, the respondents, the unit's own survey (nil: the
+// version's), and the position of the last response counted.
+type SurveyCounts struct {
+	UnitID      string
+	Position    uint64
+	Respondents int64
+	Counts      [][4]int64
+	Def         *SurveyDef
+}
+
+// SurveyStore keeps survey responses. Responses live in the log; the
+// counts are this replica's fold of it; nothing per response is held in
+// memory beyond a bounded cache of recent units' response ids.
+type SurveyStore interface {
+	// SurveyIntake reads a round's intake.
+	SurveyIntake(ctx context.Context, roundID, schemeID string, year int32) (SurveyIntake, error)
+	// ChangeIntake opens or closes a round's intake; closing a closed
+	// intake (or opening an open one) writes nothing. It returns the
+	// position of the marker in force.
+	ChangeIntake(ctx context.Context, roundID, schemeID string, year int32, open bool) (uint64, error)
+	// SurveyUnit returns what a write to the unit must know; fresh reads
+	// it from the log rather than from what this replica holds.
+	SurveyUnit(ctx context.Context, key SurveyKey, fresh bool) (SurveyUnitState, error)
+	// StoreSurveyBatch stores every write and the batch's end as one atomic
+	// batch, expecting the intake at intake.Position: all, or nothing.
+	// ErrBatchMoved when a unit or the intake moved (read them again).
+	StoreSurveyBatch(ctx context.Context, intake SurveyIntake, writes []SurveyWrite, by string) error
+	// DefineUnitSurvey stores a unit's own survey as the first message of
+	// its subject; the survey stored and whether this call stored it.
+	// fault.Precondition when the unit has responses already.
+	DefineUnitSurvey(ctx context.Context, key SurveyKey, def SurveyDef, by string) (SurveyDef, bool, error)
+	// SurveyCounts returns a unit's counts in a round (false: none).
+	SurveyCounts(roundID, unitID string) (SurveyCounts, bool)
+	// SurveyUnits returns the units of a round with a survey or responses,
+	// by id, after the id after, at most limit, and whether more follow.
+	SurveyUnits(roundID, after string, limit int) ([]string, bool)
+	// SurveyRounds returns the rounds with survey data.
+	SurveyRounds() []string
+	// SyncSurveys waits until the counts hold everything stored before the
+	// call.
+	SyncSurveys(ctx context.Context) error
+}
+
+// SurveyRecordEvery is how often, at most, a unit's survey record is
+// rewritten while responses arrive.
+const SurveyRecordEvery = time.Minute

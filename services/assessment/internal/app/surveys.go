@@ -1,0 +1,781 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/predikat-id/predikat/pkg/decimal"
+	"github.com/predikat-id/predikat/pkg/events"
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/calendar"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+	"github.com/predikat-id/predikat/services/assessment/internal/scoring"
+	"github.com/predikat-id/predikat/services/assessment/internal/skm"
+)
+
+// Surveys are the citizen satisfaction survey use cases: responses taken
+// in batches and stored once per unit and response id (SurveySession), a
+// unit's own survey, results computed exactly from the counts, and the
+// unit's SKM record written from its result by the service, at most once a
+// minute while responses arrive and once more when the round closes.
+type Surveys struct {
+	catalog  *scheme.Catalog
+	store    Store
+	surveys  SurveyStore
+	registry Registry
+	clock    Clock
+	// ro gives who records (the service) and who hears lasting failures.
+	ro *rollups
+}
+
+// EnableSurveys wires the survey use cases over ss; a service without them
+// takes no survey responses. Closing and reopening a round then close and
+// reopen its intake.
+func (a *App) EnableSurveys(ss SurveyStore) *Surveys {
+	sv := &Surveys{catalog: a.rollups.catalog, store: a.rollups.store, surveys: ss, registry: a.rollups.registry, clock: a.CloseRound.clock, ro: a.rollups}
+	a.Surveys = sv
+	a.CloseRound.surveys = sv
+	a.ReopenRound.surveys = sv
+	return sv
+}
+
+// Limits of one batch: a unit's message stays well under NATS's 1 MB
+// payload (a response is about 40-100 bytes), a batch under the server's
+// 1000 messages.
+const (
+	maxUnitResponses  = 2000
+	maxBatchUnits     = 500
+	maxBatchResponses = 10000
+	maxSurveyTries    = 4
+	// MaxRefusalsListed is how many refusals an answer lists; all are
+	// counted.
+	MaxRefusalsListed = 1000
+)
+
+// SurveyChunk is one message of a submission: responses of one unit.
+type SurveyChunk struct {
+	RoundID, UnitID string
+	Responses       []SurveyInput
+}
+
+// SurveyInput is one response as sent.
+type SurveyInput struct {
+	ResponseID, CollectionDate string
+	Answers                    []uint32
+	Profile                    RespondentProfile
+	// Invalid is the wire check's refusal ("" when the response passed it).
+	Invalid string
+}
+
+// SurveyRefusal says why one response was refused.
+type SurveyRefusal struct {
+	Index                      int64
+	UnitID, ResponseID, Reason string
+}
+
+// SubmitResult is the answer to a whole submission.
+type SubmitResult struct {
+	Accepted, Duplicates, Refused int64
+	Refusals                      []SurveyRefusal
+}
+
+// SurveySession takes one submission: chunks in, batches stored as they
+// fill, the totals at the end. Not safe for concurrent use.
+type SurveySession struct {
+	sv      *Surveys
+	by      string
+	rounds  map[string]surveyRound
+	units   map[SurveyKey]*pendingUnit
+	order   []SurveyKey
+	pending int
+	next    int64
+	res     SubmitResult
+}
+
+type surveyRound struct {
+	round   model.Round
+	version *scheme.Version
+	survey  skm.Survey
+}
+
+type pendingUnit struct {
+	key       SurveyKey
+	responses []pendingResponse
+}
+
+type pendingResponse struct {
+	index   int64
+	answer  SurveyAnswer
+	profile RespondentProfile
+}
+
+// Begin starts a submission by the authenticated principal by.
+func (sv *Surveys) Begin(by string) *SurveySession {
+	return &SurveySession{sv: sv, by: by, rounds: map[string]surveyRound{}, units: map[SurveyKey]*pendingUnit{}}
+}
+
+// Add takes one chunk: responses that fail a check on their own are
+// refused now, the others wait for the batch (stored when it fills, or at
+// Finish). An error ends the submission (a round that takes no responses,
+// storage unavailable); what was stored before it stays stored.
+func (s *SurveySession) Add(ctx context.Context, c SurveyChunk) error {
+	sr, err := s.round(ctx, c.RoundID)
+	if err != nil {
+		return err
+	}
+	key := SurveyKey{RoundID: c.RoundID, SchemeID: sr.round.SchemeID, Year: sr.round.Year, UnitID: c.UnitID}
+	zone, unitErr := s.sv.unit(ctx, sr, c.UnitID)
+	if unitErr != nil && !fault.Is(unitErr, fault.NotFound) && !fault.Is(unitErr, fault.Precondition) {
+		return unitErr
+	}
+	var today calendar.Date
+	if unitErr == nil {
+		today = calendar.DateIn(s.sv.clock.Now(), zone.Location())
+	}
+	for _, in := range c.Responses {
+		index := s.next
+		s.next++
+		reason := in.Invalid
+		if reason == "" && unitErr != nil {
+			reason = unitErr.Error()
+		}
+		if reason == "" {
+			reason = checkCollectionDate(in.CollectionDate, sr.round.Year, today, zone)
+		}
+		if reason != "" {
+			s.refuse(index, c.UnitID, in.ResponseID, reason)
+			continue
+		}
+		pu := s.units[key]
+		if pu == nil {
+			pu = &pendingUnit{key: key}
+			s.units[key] = pu
+			s.order = append(s.order, key)
+		}
+		ans := make([]byte, len(in.Answers))
+		for i, a := range in.Answers {
+			ans[i] = byte(a) // 1-4, checked on the wire
+		}
+		pu.responses = append(pu.responses, pendingResponse{index: index,
+			answer: SurveyAnswer{ResponseID: in.ResponseID, CollectionDate: in.CollectionDate, Answers: ans}, profile: in.Profile})
+		s.pending++
+		if len(pu.responses) >= maxUnitResponses || len(s.units) >= maxBatchUnits || s.pending >= maxBatchResponses {
+			if err := s.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Finish stores what is left and answers the whole submission.
+func (s *SurveySession) Finish(ctx context.Context) (SubmitResult, error) {
+	if err := s.flush(ctx); err != nil {
+		return SubmitResult{}, err
+	}
+	return s.res, nil
+}
+
+func (s *SurveySession) refuse(index int64, unitID, responseID, reason string) {
+	s.res.Refused++
+	if len(s.res.Refusals) < MaxRefusalsListed {
+		s.res.Refusals = append(s.res.Refusals, SurveyRefusal{Index: index, UnitID: unitID, ResponseID: responseID, Reason: reason})
+	}
+}
+
+// round reads a round once per submission: one with a survey, OPEN.
+func (s *SurveySession) round(ctx context.Context, id string) (surveyRound, error) {
+	if sr, ok := s.rounds[id]; ok {
+		return sr, nil
+	}
+	sr, err := s.sv.surveyRound(ctx, id)
+	if err != nil {
+		return surveyRound{}, err
+	}
+	if sr.round.State != model.RoundOpen {
+		return surveyRound{}, fault.Preconditionf("round %s is %s: survey responses are taken while it is OPEN", id, sr.round.State)
+	}
+	s.rounds[id] = sr
+	return sr, nil
+}
+
+// flush stores the pending responses, one batch per round.
+func (s *SurveySession) flush(ctx context.Context) error {
+	byRound := map[string][]*pendingUnit{}
+	var roundOrder []string
+	for _, k := range s.order {
+		if _, seen := byRound[k.RoundID]; !seen {
+			roundOrder = append(roundOrder, k.RoundID)
+		}
+		byRound[k.RoundID] = append(byRound[k.RoundID], s.units[k])
+	}
+	for _, id := range roundOrder {
+		if err := s.store(ctx, s.rounds[id], byRound[id]); err != nil {
+			return err
+		}
+	}
+	s.units, s.order, s.pending = map[SurveyKey]*pendingUnit{}, nil, 0
+	return nil
+}
+
+// store decides and stores one round's pending units as one batch: each
+// response new to its unit is written, one the unit has (or this batch has
+// twice) is a duplicate, one that does not fit the unit's survey refused.
+// A unit or the intake moving meanwhile makes it read and decide again, so
+// the outcome is counted only for the batch that landed.
+func (s *SurveySession) store(ctx context.Context, sr surveyRound, units []*pendingUnit) error {
+	for try := range maxSurveyTries {
+		intake, err := s.sv.surveys.SurveyIntake(ctx, sr.round.ID, sr.round.SchemeID, sr.round.Year)
+		if err != nil {
+			return err
+		}
+		if !intake.Open {
+			return fault.Preconditionf("the survey intake of round %s is closed (the round is closing): responses are taken while it is OPEN", sr.round.ID)
+		}
+		var out SubmitResult
+		refuse := func(index int64, unitID, responseID, reason string) {
+			out.Refused++
+			out.Refusals = append(out.Refusals, SurveyRefusal{Index: index, UnitID: unitID, ResponseID: responseID, Reason: reason})
+		}
+		var writes []SurveyWrite
+		for _, pu := range units {
+			st, err := s.sv.surveys.SurveyUnit(ctx, pu.key, try > 0)
+			if err != nil {
+				return err
+			}
+			survey := sr.survey
+			if st.Def != nil {
+				if survey, err = surveyOf(*st.Def); err != nil {
+					return fmt.Errorf("the stored survey of %s: %w", pu.key.UnitID, err)
+				}
+			}
+			w := SurveyWrite{Key: pu.key, Expect: st.Position}
+			seen := make(map[string]bool, len(pu.responses))
+			for _, r := range pu.responses {
+				id := r.answer.ResponseID
+				switch {
+				case len(r.answer.Answers) != len(survey.Elements):
+					refuse(r.index, pu.key.UnitID, id, fmt.Sprintf("%d answers: the unit's survey has %d elements (%s), answered in that order",
+						len(r.answer.Answers), len(survey.Elements), strings.Join(survey.Codes(), ", ")))
+				case seen[id] || st.Has(id):
+					out.Duplicates++
+				default:
+					seen[id] = true
+					w.Responses = append(w.Responses, r.answer)
+					if !r.profile.IsZero() {
+						w.Profiles = append(w.Profiles, ProfiledResponse{ResponseID: id, Profile: r.profile})
+					}
+				}
+			}
+			if len(w.Responses) > 0 {
+				writes = append(writes, w)
+				out.Accepted += int64(len(w.Responses))
+			}
+		}
+		err = s.sv.surveys.StoreSurveyBatch(ctx, intake, writes, s.by)
+		if errors.Is(err, ErrBatchMoved) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s.res.Accepted += out.Accepted
+		s.res.Duplicates += out.Duplicates
+		for _, r := range out.Refusals {
+			s.refuse(r.Index, r.UnitID, r.ResponseID, r.Reason)
+		}
+		return nil
+	}
+	return fault.Conflictf("the units of this batch in %s keep changing under concurrent writes: send the responses again (none counts twice)", sr.round.ID)
+}
+
+// checkCollectionDate: a calendar date of the round's year, not after
+// today in the unit's province. "" when it passes.
+func checkCollectionDate(s string, year int32, today calendar.Date, zone calendar.Zone) string {
+	d, err := calendar.ParseDate(s)
+	if err != nil {
+		return "collection_date: " + err.Error()
+	}
+	if int32(d.Year) != year {
+		return fmt.Sprintf("collection_date %s is not in the round's year %d", s, year)
+	}
+	if d.Compare(today) > 0 {
+		return fmt.Sprintf("collection_date %s is after today (%s %s) in the unit's province", s, today, zone.Name())
+	}
+	return ""
+}
+
+// surveyRound reads a round whose scheme version has a survey.
+func (sv *Surveys) surveyRound(ctx context.Context, id string) (surveyRound, error) {
+	r, err := sv.store.CachedRound(ctx, id)
+	if err != nil {
+		return surveyRound{}, err
+	}
+	v, err := sv.catalog.Get(r.SchemeID, r.SchemeVersion)
+	if err != nil {
+		return surveyRound{}, err
+	}
+	survey, ok := v.Survey()
+	if !ok {
+		return surveyRound{}, fault.Preconditionf("round %s: scheme %s has no survey (SKM rounds do): its records are recorded, not surveyed", id, v)
+	}
+	return surveyRound{round: r, version: v, survey: survey}, nil
+}
+
+// unit checks that the institution may be surveyed in the round and
+// returns its province's time zone. fault.NotFound or fault.Precondition
+// refuse its responses; other errors end the submission.
+func (sv *Surveys) unit(ctx context.Context, sr surveyRound, unitID string) (calendar.Zone, error) {
+	inst, err := sv.registry.Institution(ctx, unitID)
+	if err != nil {
+		return calendar.Zone{}, err
+	}
+	if inst.Retired {
+		return calendar.Zone{}, fault.Preconditionf("institution %s is retired: it takes no survey responses", unitID)
+	}
+	if err := sr.version.Admit(unitID, inst.Kind); err != nil {
+		return calendar.Zone{}, fault.Preconditionf("%v", err)
+	}
+	return zoneOf(inst.RegionCode), nil
+}
+
+// zoneOf is the time zone of a region; national bodies keep WIB.
+func zoneOf(regionCode string) calendar.Zone {
+	if regionCode == events.National {
+		return calendar.WIB
+	}
+	z, err := calendar.ZoneOf(regionCode)
+	if err != nil {
+		return calendar.WIB
+	}
+	return z
+}
+
+// surveyOf reads a stated survey.
+func surveyOf(d SurveyDef) (skm.Survey, error) {
+	s := skm.Survey{Elements: make([]skm.Element, len(d.Elements))}
+	for i, e := range d.Elements {
+		w, err := skm.ParseWeight(e.Weight)
+		if err != nil {
+			return skm.Survey{}, err
+		}
+		s.Elements[i] = skm.Element{Code: e.Code, Weight: w}
+	}
+	return s, skm.Validate(s)
+}
+
+// DefineUnitSurvey states a unit's own survey.
+type DefineUnitSurvey struct {
+	RoundID, UnitID string
+	Survey          SurveyDef
+	By              string
+}
+
+// DefineUnitSurvey stores a unit's own survey for an OPEN round, before its
+// first response: every element of the version's survey (the regulation's
+// nine) and any of its own, weights as stated.
+func (sv *Surveys) DefineUnitSurvey(ctx context.Context, cmd DefineUnitSurvey) (SurveyDef, bool, error) {
+	sr, err := sv.surveyRound(ctx, cmd.RoundID)
+	if err != nil {
+		return SurveyDef{}, false, err
+	}
+	if sr.round.State != model.RoundOpen {
+		return SurveyDef{}, false, fault.Preconditionf("round %s is %s: a unit's survey is stated while it is OPEN", cmd.RoundID, sr.round.State)
+	}
+	if _, err := sv.unit(ctx, sr, cmd.UnitID); err != nil {
+		return SurveyDef{}, false, err
+	}
+	for _, e := range cmd.Survey.Elements {
+		if err := checkFree(field{"survey name of " + e.Code, e.Name}); err != nil {
+			return SurveyDef{}, false, err
+		}
+	}
+	if _, err := surveyOf(cmd.Survey); err != nil {
+		return SurveyDef{}, false, err
+	}
+	have := map[string]bool{}
+	for _, e := range cmd.Survey.Elements {
+		have[e.Code] = true
+	}
+	for _, c := range sr.survey.Codes() {
+		if !have[c] {
+			return SurveyDef{}, false, fault.Invalidf("survey: element %q of the %s survey is missing: a unit's survey keeps the regulation's elements and may add its own", c, sr.version)
+		}
+	}
+	key := SurveyKey{RoundID: cmd.RoundID, SchemeID: sr.round.SchemeID, Year: sr.round.Year, UnitID: cmd.UnitID}
+	stored, created, err := sv.surveys.DefineUnitSurvey(ctx, key, cmd.Survey, cmd.By)
+	if err != nil {
+		return SurveyDef{}, false, err
+	}
+	if !created && !sameSurvey(stored, cmd.Survey) {
+		return SurveyDef{}, false, fault.Existsf("unit %s has another survey in %s already: a survey never changes once stated", cmd.UnitID, cmd.RoundID)
+	}
+	return stored, created, nil
+}
+
+func sameSurvey(a, b SurveyDef) bool {
+	if len(a.Elements) != len(b.Elements) {
+		return false
+	}
+	for i := range a.Elements {
+		wa, err1 := skm.ParseWeight(a.Elements[i].Weight)
+		wb, err2 := skm.ParseWeight(b.Elements[i].Weight)
+		if a.Elements[i].Code != b.Elements[i].Code || err1 != nil || err2 != nil || wa != wb {
+			return false
+		}
+	}
+	return true
+}
+
+// SurveyResult is a unit's result in a round.
+type SurveyResult struct {
+	RoundID, UnitID, ProvinceCode string
+	Survey                        SurveyDef
+	UnitSurvey                    bool
+	Summary                       *skm.Summary // nil: no respondents
+	Counts                        [][4]int64
+	BandCode, BandLabel           string
+	Population, RequiredSample    int64
+	SampleShort                   bool
+	Position                      uint64
+	Record                        *model.Assessment
+	RecordedRevision              uint64
+}
+
+// Result computes a unit's result from the counts, exactly.
+func (sv *Surveys) Result(ctx context.Context, roundID, unitID string) (SurveyResult, error) {
+	sr, err := sv.surveyRound(ctx, roundID)
+	if err != nil {
+		return SurveyResult{}, err
+	}
+	inst, err := sv.registry.Institution(ctx, unitID)
+	if err != nil {
+		return SurveyResult{}, err
+	}
+	c, _ := sv.surveys.SurveyCounts(roundID, unitID)
+	return sv.result(ctx, sr, inst, c)
+}
+
+func (sv *Surveys) result(ctx context.Context, sr surveyRound, inst model.Institution, c SurveyCounts) (SurveyResult, error) {
+	res := SurveyResult{RoundID: sr.round.ID, UnitID: inst.ID, Position: c.Position, Population: inst.YearlyServiceUsers}
+	if snap, err := snapshot(ctx, sv.registry, inst); err == nil {
+		res.ProvinceCode = snap.ProvinceCode
+	}
+	survey, def := sr.survey, versionDef(sr.version)
+	if c.Def != nil {
+		var err error
+		if survey, err = surveyOf(*c.Def); err != nil {
+			return SurveyResult{}, err
+		}
+		def, res.UnitSurvey = *c.Def, true
+	}
+	res.Survey = def
+	res.Counts = c.Counts
+	if res.Counts == nil {
+		res.Counts = make([][4]int64, len(survey.Elements))
+	}
+	if c.Respondents > 0 {
+		t, err := skm.RestoreTally(survey.Codes(), c.Respondents, c.Counts)
+		if err != nil {
+			return SurveyResult{}, err
+		}
+		sum, err := skm.Result(survey, t, sr.version.Precision())
+		if err != nil {
+			return SurveyResult{}, err
+		}
+		res.Summary = &sum
+		band, err := sr.version.BandFor(atScale(sr.version, sum.Index))
+		if err != nil {
+			return SurveyResult{}, err
+		}
+		res.BandCode, res.BandLabel = band.GetCode(), band.GetLabel()
+	}
+	if inst.YearlyServiceUsers > 0 {
+		res.SampleShort, res.RequiredSample = skm.SampleShort(inst.YearlyServiceUsers, c.Respondents)
+	}
+	key := RecordKey{SchemeID: sr.round.SchemeID, Year: sr.round.Year, InstitutionID: inst.ID}
+	a, err := sv.store.Assessment(ctx, key, sr.round.ID, 0)
+	switch {
+	case err == nil:
+		res.Record = a
+		if p, ok := surveyPosition(a); ok && p == c.Position {
+			res.RecordedRevision = a.Revision
+		}
+	case !fault.Is(err, fault.NotFound):
+		return SurveyResult{}, err
+	}
+	return res, nil
+}
+
+// atScale is the index as a total of the version's scale: an index under
+// the lowest edge (24.98, all answers of 1 under the 0.111 weights) is
+// recorded at it, and banded there.
+func atScale(v *scheme.Version, index decimal.Decimal) decimal.Decimal {
+	if index.Cmp(v.Min()) < 0 {
+		return v.Min()
+	}
+	return index
+}
+
+func versionDef(v *scheme.Version) SurveyDef {
+	var d SurveyDef
+	for _, e := range v.Proto().GetSurvey().GetElements() {
+		d.Elements = append(d.Elements, SurveyElement{Code: e.GetCode(), Weight: e.GetWeight(), Name: e.GetName()})
+	}
+	return d
+}
+
+// Results lists a round's units' results by unit id (province "": all).
+func (sv *Surveys) Results(ctx context.Context, roundID, province, after string, limit int) ([]SurveyResult, bool, error) {
+	sr, err := sv.surveyRound(ctx, roundID)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []SurveyResult
+	for {
+		ids, more := sv.surveys.SurveyUnits(roundID, after, limit)
+		for _, id := range ids {
+			after = id
+			inst, err := sv.registry.Institution(ctx, id)
+			if err != nil {
+				return nil, false, fmt.Errorf("unit %s: %w", id, err)
+			}
+			c, _ := sv.surveys.SurveyCounts(roundID, id)
+			r, err := sv.result(ctx, sr, inst, c)
+			if err != nil {
+				return nil, false, fmt.Errorf("unit %s: %w", id, err)
+			}
+			if province != "" && r.ProvinceCode != province {
+				continue
+			}
+			out = append(out, r)
+			if len(out) == limit {
+				return out, more || id != ids[len(ids)-1], nil
+			}
+		}
+		if !more {
+			return out, false, nil
+		}
+	}
+}
+
+// surveyRequestPrefix starts the request id of a record the service wrote
+// from a unit's survey: "survey:<position>", the position of the last
+// response counted.
+const surveyRequestPrefix = "survey:"
+
+func surveyPosition(a *model.Assessment) (uint64, bool) {
+	if a == nil || a.Basis != model.BasisSurvey {
+		return 0, false
+	}
+	p, err := strconv.ParseUint(strings.TrimPrefix(a.RequestID, surveyRequestPrefix), 10, 64)
+	return p, err == nil
+}
+
+// RecordDue writes the SKM record of every unit of an OPEN round whose
+// responses moved since its last survey record, if that record is a
+// minute old (SurveyRecordEvery); final writes every moved unit whatever
+// its age (the close). It returns the first passing failure after trying
+// every unit.
+func (sv *Surveys) RecordDue(ctx context.Context) error {
+	var first error
+	for _, id := range sv.surveys.SurveyRounds() {
+		r, err := sv.store.CachedRound(ctx, id)
+		if err != nil || r.State != model.RoundOpen {
+			continue
+		}
+		if err := sv.recordRound(ctx, id, false); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (sv *Surveys) recordRound(ctx context.Context, roundID string, final bool) error {
+	sr, err := sv.surveyRound(ctx, roundID)
+	if err != nil {
+		return err
+	}
+	var first error
+	after := ""
+	for {
+		ids, more := sv.surveys.SurveyUnits(roundID, after, 1000)
+		for _, id := range ids {
+			after = id
+			if err := sv.recordUnit(ctx, sr, id, final); err != nil {
+				err = fmt.Errorf("survey record of %s in %s: %w", id, roundID, err)
+				if fault.Is(err, fault.Unavailable) || fault.Is(err, fault.Conflict) || final {
+					if first == nil {
+						first = err
+					}
+				} else if sv.ro.report != nil {
+					sv.ro.report(err)
+				}
+			}
+		}
+		if !more {
+			return first
+		}
+	}
+}
+
+// recordUnit writes the unit's record from its counts, unless the latest
+// survey record has them, or (unless final) is younger than a minute.
+func (sv *Surveys) recordUnit(ctx context.Context, sr surveyRound, unitID string, final bool) error {
+	c, ok := sv.surveys.SurveyCounts(sr.round.ID, unitID)
+	if !ok || c.Respondents == 0 {
+		return nil
+	}
+	r := sr.round
+	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: unitID}
+	latest, err := sv.store.Assessment(ctx, key, r.ID, 0)
+	if err != nil && !fault.Is(err, fault.NotFound) {
+		return err
+	}
+	if err != nil {
+		latest = nil
+	}
+	if p, ok := surveyPosition(latest); ok {
+		if p >= c.Position {
+			return nil
+		}
+		if !final && sv.clock.Now().Sub(latest.RecordTime) < SurveyRecordEvery {
+			return nil
+		}
+	}
+	inst, err := sv.registry.Institution(ctx, unitID)
+	if err != nil {
+		return err
+	}
+	res, err := sv.result(ctx, sr, inst, c)
+	if err != nil || res.Summary == nil {
+		return err
+	}
+	total := atScale(sr.version, res.Summary.Index)
+	result, err := scoring.Assess(sr.version, model.Input{ReportedTotal: total.StringFixed(sr.version.Precision())})
+	if err != nil {
+		return err
+	}
+	result.Basis = model.BasisSurvey
+	snap, err := snapshot(ctx, sv.registry, inst)
+	if err != nil {
+		return err
+	}
+	reason := fmt.Sprintf("computed from %d survey responses: index %s", c.Respondents, res.Summary.IndexString())
+	if total.Cmp(res.Summary.Index) != 0 {
+		reason += fmt.Sprintf(", under the scale's %s and recorded there", sr.version.Min())
+	}
+	if res.SampleShort {
+		reason += fmt.Sprintf("; sample below the Krejcie-Morgan guidance (%d of %d for %d service users a year)", c.Respondents, res.RequiredSample, inst.YearlyServiceUsers)
+	}
+	respondents := int32(min(c.Respondents, 100000000))
+	id := surveyRequestPrefix + strconv.FormatUint(c.Position, 10)
+	a := model.Assessment{
+		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
+		InstitutionID: unitID, Institution: snap, Result: result, Respondents: respondents,
+		Reason: reason, RequestID: id, RequestFingerprint: id, RecordedBy: sv.ro.by,
+	}
+	for range maxFenceRetries {
+		fresh, err := sv.store.Round(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		if fresh.State != model.RoundOpen {
+			return nil // closed meanwhile: the close recorded it
+		}
+		tip, err := sv.store.Tip(ctx, key, fresh, id, false)
+		if err != nil {
+			return err
+		}
+		if tip.Same != nil {
+			return nil
+		}
+		_, _, err = sv.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: fresh})
+		if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
+			continue
+		}
+		return err
+	}
+	return fault.Conflictf("the record of %s keeps moving: the next round of survey records writes it", unitID)
+}
+
+// closeIntake ends a round's intake before the round closes: the intake
+// marker first (a batch after it is refused by the log), then, once the
+// counts hold everything before it, the final record of every unit.
+func (sv *Surveys) closeIntake(ctx context.Context, roundID string) error {
+	sr, err := sv.surveyRound(ctx, roundID)
+	if fault.Is(err, fault.Precondition) {
+		return nil // no survey
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := sv.surveys.ChangeIntake(ctx, roundID, sr.round.SchemeID, sr.round.Year, false); err != nil {
+		return err
+	}
+	if err := sv.surveys.SyncSurveys(ctx); err != nil {
+		return err
+	}
+	if err := sv.store.CatchUp(ctx, sr.round); err != nil {
+		return err
+	}
+	return sv.recordRound(ctx, roundID, true)
+}
+
+// reopenIntake opens a reopened round's intake again.
+func (sv *Surveys) reopenIntake(ctx context.Context, r model.Round) error {
+	v, err := sv.catalog.Get(r.SchemeID, r.SchemeVersion)
+	if err != nil {
+		return err
+	}
+	if _, ok := v.Survey(); !ok {
+		return nil
+	}
+	_, err = sv.surveys.ChangeIntake(ctx, r.ID, r.SchemeID, r.Year, true)
+	return err
+}
+
+// finishReopen opens the intake of an OPEN round whose intake is closed (a
+// reopen cut short, or a close cut short before the round closed); done
+// says it did.
+func (sv *Surveys) finishReopen(ctx context.Context, roundID string) (model.Round, bool, error) {
+	r, err := sv.store.Round(ctx, roundID)
+	if err != nil || r.State != model.RoundOpen {
+		return r, false, err
+	}
+	v, err := sv.catalog.Get(r.SchemeID, r.SchemeVersion)
+	if err != nil {
+		return r, false, err
+	}
+	if _, ok := v.Survey(); !ok {
+		return r, false, nil
+	}
+	in, err := sv.surveys.SurveyIntake(ctx, r.ID, r.SchemeID, r.Year)
+	if err != nil || in.Open {
+		return r, false, err
+	}
+	_, err = sv.surveys.ChangeIntake(ctx, r.ID, r.SchemeID, r.Year, true)
+	return r, err == nil, err
+}
+
+// RecordSurveysEvery runs RecordDue every period until ctx ends, reporting
+// failures to report.
+func (sv *Surveys) RecordSurveysEvery(ctx context.Context, period time.Duration, report func(error)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := sv.RecordDue(ctx); err != nil && ctx.Err() == nil {
+			report(err)
+		}
+	}
+}
