@@ -82,7 +82,7 @@ func NATSPermissions(user string) (*server.Permissions, error) {
 		sub = inbox
 		deny = []string{"predikat.>"}
 	case Assessment:
-		pub = []string{events.AssessmentAll, events.RoundAll, events.AwardAll, events.CeremonyAll}
+		pub = []string{events.AssessmentAll, events.RoundAll, events.AwardAll, events.CeremonyAll, events.SurveyAll, events.SurveyProfileAll}
 		for _, s := range events.StreamNames() {
 			pub = append(pub, streamOwn(s)...)
 		}
