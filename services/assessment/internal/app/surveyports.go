@@ -96,8 +96,9 @@ type SurveyStore interface {
 	SurveyUnit(ctx context.Context, key SurveyKey, fresh bool) (SurveyUnitState, error)
 	// StoreSurveyBatch stores every write and the batch's end as one atomic
 	// batch, expecting the intake at intake.Position: all, or nothing.
-	// ErrBatchMoved when a unit or the intake moved (read them again).
-	StoreSurveyBatch(ctx context.Context, intake SurveyIntake, writes []SurveyWrite, by string) error
+	// ErrBatchMoved when a unit or the intake moved (read them again). It
+	// returns the position of the batch's last message.
+	StoreSurveyBatch(ctx context.Context, intake SurveyIntake, writes []SurveyWrite, by string) (uint64, error)
 	// DefineUnitSurvey stores a unit's own survey as the first message of
 	// its subject; the survey stored and whether this call stored it.
 	// fault.Precondition when the unit has responses already.
@@ -112,6 +113,9 @@ type SurveyStore interface {
 	// SyncSurveys waits until the counts hold everything stored before the
 	// call.
 	SyncSurveys(ctx context.Context) error
+	// WaitSurveys waits until the counts hold position (a caller's own
+	// writes).
+	WaitSurveys(ctx context.Context, position uint64) error
 }
 
 // SurveyRecordEvery is how often, at most, a unit's survey record is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/predikat-id/predikat/pkg/decimal"
@@ -31,13 +32,20 @@ type Surveys struct {
 	clock    Clock
 	// ro gives who records (the service) and who hears lasting failures.
 	ro *rollups
+	// recorded is when (by the service's clock) this replica last wrote
+	// each unit's record, by round and unit: the minute between two
+	// writes. A restart forgets it, so a unit whose responses moved is
+	// written once at once after a restart.
+	mu       sync.Mutex
+	recorded map[string]time.Time
 }
 
 // EnableSurveys wires the survey use cases over ss; a service without them
 // takes no survey responses. Closing and reopening a round then close and
 // reopen its intake.
 func (a *App) EnableSurveys(ss SurveyStore) *Surveys {
-	sv := &Surveys{catalog: a.rollups.catalog, store: a.rollups.store, surveys: ss, registry: a.rollups.registry, clock: a.CloseRound.clock, ro: a.rollups}
+	sv := &Surveys{catalog: a.rollups.catalog, store: a.rollups.store, surveys: ss, registry: a.rollups.registry, clock: a.CloseRound.clock, ro: a.rollups,
+		recorded: map[string]time.Time{}}
 	a.Surveys = sv
 	a.CloseRound.surveys = sv
 	a.ReopenRound.surveys = sv
@@ -95,6 +103,9 @@ type SurveySession struct {
 	pending int
 	next    int64
 	res     SubmitResult
+	// last is the position of the last batch stored: the answer waits for
+	// the counts to hold it, so a caller reads its own responses.
+	last uint64
 }
 
 type surveyRound struct {
@@ -177,6 +188,11 @@ func (s *SurveySession) Add(ctx context.Context, c SurveyChunk) error {
 func (s *SurveySession) Finish(ctx context.Context) (SubmitResult, error) {
 	if err := s.flush(ctx); err != nil {
 		return SubmitResult{}, err
+	}
+	if s.last > 0 {
+		if err := s.sv.surveys.WaitSurveys(ctx, s.last); err != nil {
+			return SubmitResult{}, err
+		}
 	}
 	return s.res, nil
 }
@@ -277,13 +293,14 @@ func (s *SurveySession) store(ctx context.Context, sr surveyRound, units []*pend
 				out.Accepted += int64(len(w.Responses))
 			}
 		}
-		err = s.sv.surveys.StoreSurveyBatch(ctx, intake, writes, s.by)
+		last, err := s.sv.surveys.StoreSurveyBatch(ctx, intake, writes, s.by)
 		if errors.Is(err, ErrBatchMoved) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
+		s.last = max(s.last, last)
 		s.res.Accepted += out.Accepted
 		s.res.Duplicates += out.Duplicates
 		for _, r := range out.Refusals {
@@ -640,13 +657,16 @@ func (sv *Surveys) recordUnit(ctx context.Context, sr surveyRound, unitID string
 	if err != nil {
 		latest = nil
 	}
-	if p, ok := surveyPosition(latest); ok {
-		if p >= c.Position {
-			return nil
-		}
-		if !final && sv.clock.Now().Sub(latest.RecordTime) < SurveyRecordEvery {
-			return nil
-		}
+	if p, ok := surveyPosition(latest); ok && p >= c.Position {
+		return nil
+	}
+	now := sv.clock.Now()
+	unitKey := r.ID + "/" + unitID
+	sv.mu.Lock()
+	last, wrote := sv.recorded[unitKey]
+	sv.mu.Unlock()
+	if !final && wrote && now.Sub(last) < SurveyRecordEvery {
+		return nil
 	}
 	inst, err := sv.registry.Institution(ctx, unitID)
 	if err != nil {
@@ -698,6 +718,11 @@ func (sv *Surveys) recordUnit(ctx context.Context, sr surveyRound, unitID string
 		_, _, err = sv.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: fresh})
 		if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
 			continue
+		}
+		if err == nil {
+			sv.mu.Lock()
+			sv.recorded[unitKey] = now
+			sv.mu.Unlock()
 		}
 		return err
 	}

@@ -108,6 +108,17 @@ func (s *Surveys) SyncSurveys(ctx context.Context) error {
 	return nil
 }
 
+// WaitSurveys waits until the counts hold position.
+func (s *Surveys) WaitSurveys(ctx context.Context, position uint64) error {
+	if s.feed == nil {
+		return fault.Unavailablef("survey counts are still loading, try again shortly")
+	}
+	if err := s.feed.WaitApplied(ctx, position); err != nil {
+		return unavailable("wait for the survey counts", err)
+	}
+	return nil
+}
+
 // SurveyIntake reads the round's last intake marker.
 func (s *Surveys) SurveyIntake(ctx context.Context, roundID, schemeID string, year int32) (app.SurveyIntake, error) {
 	m, err := s.stream.GetLastMsgForSubject(ctx, events.SurveyIntakeSubject(schemeID, year))
@@ -202,12 +213,12 @@ func (s *Surveys) readUnit(ctx context.Context, key app.SurveyKey) (*cachedUnit,
 }
 
 // StoreSurveyBatch stores the writes and the batch's end atomically.
-func (s *Surveys) StoreSurveyBatch(ctx context.Context, intake app.SurveyIntake, writes []app.SurveyWrite, by string) error {
+func (s *Surveys) StoreSurveyBatch(ctx context.Context, intake app.SurveyIntake, writes []app.SurveyWrite, by string) (uint64, error) {
 	if len(writes) == 0 {
-		return nil
+		return 0, nil
 	}
 	if len(writes)+1 > natsx.MaxAtomicBatch {
-		return fmt.Errorf("survey batch of %d units: at most %d", len(writes), natsx.MaxAtomicBatch-1)
+		return 0, fmt.Errorf("survey batch of %d units: at most %d", len(writes), natsx.MaxAtomicBatch-1)
 	}
 	now := timestamppb.New(s.now())
 	msgs := make([]*nats.Msg, 0, len(writes)+1)
@@ -224,7 +235,7 @@ func (s *Surveys) StoreSurveyBatch(ctx context.Context, intake app.SurveyIntake,
 		total += int64(len(w.Responses))
 		msg, err := events.NewMsg(events.SurveyUnitSubject(w.Key.SchemeID, w.Key.Year, w.Key.UnitID), Source, w.Key.UnitID, ev)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(w.Expect, 10))
 		msgs = append(msgs, msg)
@@ -236,7 +247,7 @@ func (s *Surveys) StoreSurveyBatch(ctx context.Context, intake app.SurveyIntake,
 	}
 	msg, err := events.NewMsg(events.SurveyBatchSubject(first.SchemeID, first.Year), Source, first.RoundID, end)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// The intake check: a batch lands before the close, or not at all.
 	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(intake.Position, 10))
@@ -252,9 +263,9 @@ func (s *Surveys) StoreSurveyBatch(ctx context.Context, intake app.SurveyIntake,
 		for _, w := range writes {
 			s.cache.drop(cacheKey(w.Key.RoundID, w.Key.UnitID))
 		}
-		return fmt.Errorf("%w: %w", app.ErrBatchMoved, err)
+		return 0, fmt.Errorf("%w: %w", app.ErrBatchMoved, err)
 	case err != nil:
-		return unavailable("store survey responses", err)
+		return 0, unavailable("store survey responses", err)
 	}
 	seq := ack.First()
 	for _, w := range writes {
@@ -262,7 +273,7 @@ func (s *Surveys) StoreSurveyBatch(ctx context.Context, intake app.SurveyIntake,
 		seq++
 	}
 	s.storeProfiles(ctx, writes, now)
-	return nil
+	return ack.Last, nil
 }
 
 // expectedLastSubjSeqSubject makes Nats-Expected-Last-Subject-Sequence
