@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"testing"
+
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+	"github.com/predikat-id/predikat/services/assessment/internal/app"
+)
+
+var unitA = app.SurveyKey{RoundID: "skm-2026", SchemeID: "skm", Year: 2026, UnitID: "puskesmas-a"}
+
+func openSurveys(t *testing.T, ns *natstest.Server, cacheBytes int64) *Surveys {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s, err := OpenSurveys(ctx, ns.JetStream(t), 1, cacheBytes, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func answers(ids ...string) []app.SurveyAnswer {
+	out := make([]app.SurveyAnswer, len(ids))
+	for i, id := range ids {
+		out[i] = app.SurveyAnswer{ResponseID: id, CollectionDate: "2026-03-02", Answers: []byte{4, 4, 3, 4, 2, 4, 4, 1, 4}}
+	}
+	return out
+}
+
+// write stores the ids that the unit does not have, as a session decides:
+// it returns what it stored, or the batch's refusal.
+func write(t *testing.T, s *Surveys, fresh bool, ids ...string) ([]string, error) {
+	t.Helper()
+	ctx := context.Background()
+	in, err := s.SurveyIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.SurveyUnit(ctx, unitA, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var news []string
+	for _, id := range ids {
+		if !st.Has(id) {
+			news = append(news, id)
+		}
+	}
+	if len(news) == 0 {
+		return nil, nil
+	}
+	last, err := s.StoreSurveyBatch(ctx, in, []app.SurveyWrite{{Key: unitA, Expect: st.Position, Responses: answers(news...)}}, "user:kiosk")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.WaitSurveys(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	return news, nil
+}
+
+// A response id counts once per unit and round, whichever replica sends it
+// and whatever each remembers: a writer that missed another's write is
+// refused by the log and reads the unit again.
+func TestSurveyResponsesStoredOnce(t *testing.T) {
+	ns := natstest.Start(t)
+	a := openSurveys(t, ns, 0)
+	// b keeps nothing in its cache: every decision reads the unit's log.
+	b := openSurveys(t, ns, 1)
+
+	if got, err := write(t, a, false, "r1", "r2", "r3"); err != nil || len(got) != 3 {
+		t.Fatalf("a: %v %v", got, err)
+	}
+	if err := b.SyncSurveys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := write(t, b, false, "r1", "r2", "r4"); err != nil || !reflect.DeepEqual(got, []string{"r4"}) {
+		t.Fatalf("b: stored %v (%v), want only r4", got, err)
+	}
+	// a's cache still has the unit where a left it: its write is refused
+	// whole, and a fresh read knows r4.
+	if _, err := write(t, a, false, "r4", "r5"); !errors.Is(err, app.ErrBatchMoved) {
+		t.Fatalf("a on a stale unit: %v, want ErrBatchMoved", err)
+	}
+	if got, err := write(t, a, true, "r4", "r5"); err != nil || !reflect.DeepEqual(got, []string{"r5"}) {
+		t.Fatalf("a after reading again: stored %v (%v), want only r5", got, err)
+	}
+	if err := b.SyncSurveys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := a.SurveyCounts(unitA.RoundID, unitA.UnitID)
+	cb, _ := b.SurveyCounts(unitA.RoundID, unitA.UnitID)
+	if ca.Respondents != 5 || !reflect.DeepEqual(ca, cb) {
+		t.Fatalf("counts: a %+v, b %+v; want 5 respondents on both", ca, cb)
+	}
+	if want := [4]int64{0, 0, 0, 5}; ca.Counts[0] != want || ca.Counts[7] != [4]int64{5, 0, 0, 0} {
+		t.Fatalf("counts per answer: %v", ca.Counts)
+	}
+	// A replica started now counts the same from the log.
+	c := openSurveys(t, ns, 0)
+	if cc, _ := c.SurveyCounts(unitA.RoundID, unitA.UnitID); !reflect.DeepEqual(cc, ca) {
+		t.Fatalf("after a restart: %+v, want %+v", cc, ca)
+	}
+	if got, err := write(t, c, false, "r1", "r2", "r3", "r4", "r5"); err != nil || len(got) != 0 {
+		t.Fatalf("everything again after a restart: stored %v (%v)", got, err)
+	}
+}
+
+// The intake marker settles which responses count: a batch whose writer
+// read the intake before the close is refused whole.
+func TestSurveyIntakeCloseRefusesLateBatches(t *testing.T) {
+	ns := natstest.Start(t)
+	s := openSurveys(t, ns, 0)
+	ctx := context.Background()
+	if _, err := write(t, s, false, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.SurveyIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year)
+	if err != nil || !before.Open {
+		t.Fatalf("intake: %+v %v", before, err)
+	}
+	closed, err := s.ChangeIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.ChangeIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year, false)
+	if err != nil || again != closed {
+		t.Fatalf("closing twice: %d then %d (%v)", closed, again, err)
+	}
+	st, err := s.SurveyUnit(ctx, unitA, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.StoreSurveyBatch(ctx, before, []app.SurveyWrite{{Key: unitA, Expect: st.Position, Responses: answers("r2")}}, "user:kiosk")
+	if !errors.Is(err, app.ErrBatchMoved) {
+		t.Fatalf("a batch decided before the close: %v, want ErrBatchMoved", err)
+	}
+	if err := s.SyncSurveys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.SurveyCounts(unitA.RoundID, unitA.UnitID); c.Respondents != 1 {
+		t.Fatalf("respondents after the refused batch: %d, want 1", c.Respondents)
+	}
+	if _, err := s.ChangeIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := write(t, s, false, "r2"); err != nil || len(got) != 1 {
+		t.Fatalf("after reopening: %v %v", got, err)
+	}
+}
+
+// A unit's own survey comes before its responses, once.
+func TestDefineUnitSurvey(t *testing.T) {
+	ns := natstest.Start(t)
+	s := openSurveys(t, ns, 0)
+	ctx := context.Background()
+	def := app.SurveyDef{Elements: []app.SurveyElement{{Code: "persyaratan", Weight: "1/9"}}}
+	b := unitA
+	b.UnitID = "dpmptsp-b"
+	if got, created, err := s.DefineUnitSurvey(ctx, b, def, "user:kiosk"); err != nil || !created || !reflect.DeepEqual(got, def) {
+		t.Fatalf("define: %v %v %v", got, created, err)
+	}
+	if _, created, err := s.DefineUnitSurvey(ctx, b, app.SurveyDef{Elements: []app.SurveyElement{{Code: "x", Weight: "1"}}}, "user:kiosk"); err != nil || created {
+		t.Fatalf("define again: created %v, %v (the stored one answers, the use case compares)", created, err)
+	}
+	if _, err := write(t, s, false, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.DefineUnitSurvey(ctx, unitA, def, "user:kiosk")
+	if !fault.Is(err, fault.Precondition) {
+		t.Fatalf("define after responses: %v, want a precondition", err)
+	}
+	if err := s.SyncSurveys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := s.SurveyCounts(b.RoundID, b.UnitID); !ok || c.Def == nil || fmt.Sprint(c.Def.Elements) != fmt.Sprint(def.Elements) {
+		t.Fatalf("counts of the defined unit: %+v", c)
+	}
+}
