@@ -18,6 +18,7 @@ import (
 	harness "github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/cmd/internal/stacktest"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/eventtest"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
@@ -91,6 +92,10 @@ func TestSurveyYear(t *testing.T) {
 		t.Fatal(err)
 	}
 	asmAddr, err := svcs.Start(harness.Assessment, "127.0.0.1:0", regAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rankAddr, err := svcs.Start(harness.Ranking, "127.0.0.1:0", regAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,4 +278,20 @@ func TestSurveyYear(t *testing.T) {
 	if len(aw.GetAwards()) != 1 || aw.GetAwards()[0].GetInstitution().GetId() != "mpp-kandangan" {
 		t.Fatalf("awards: %v", aw.GetAwards())
 	}
+	// Ranked like any other record, on the units' provincial board.
+	rank := rankingv1.NewRankingServiceClient(tokens.Dial(rankAddr, "citizen", "public"))
+	stacktest.Eventually(t, "the units' board", func() error {
+		b, err := rank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: &rankingv1.BoardKey{SchemeId: "skm", Year: 2026, PeerGroup: "unit-layanan", Scope: "63"}})
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, e := range b.GetEntries() {
+			got = append(got, fmt.Sprintf("%d %s %s", e.GetRank(), e.GetInstitutionId(), e.GetScore()))
+		}
+		if want := "[1 mpp-kandangan 99.90 2 dpmptsp-hss 80.56 3 puskesmas-kandangan 74.46]"; fmt.Sprint(got) != want {
+			return fmt.Errorf("board %v, want %s", got, want)
+		}
+		return nil
+	})
 }

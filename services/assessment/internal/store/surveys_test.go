@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/predikat-id/predikat/pkg/events"
+	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
@@ -185,5 +188,50 @@ func TestDefineUnitSurvey(t *testing.T) {
 	}
 	if c, ok := s.SurveyCounts(b.RoundID, b.UnitID); !ok || c.Def == nil || fmt.Sprint(c.Def.Elements) != fmt.Sprint(def.Elements) {
 		t.Fatalf("counts of the defined unit: %+v", c)
+	}
+}
+
+// Respondent profiles are kept apart from the answers, in a stream whose
+// maximum age removes them; the answers' messages carry none.
+func TestProfilesKeptApart(t *testing.T) {
+	ns := natstest.Start(t)
+	s := openSurveys(t, ns, 0)
+	ctx := context.Background()
+	in, err := s.SurveyIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := app.RespondentProfile{AgeBand: 3, Sex: 2, Education: 5, Occupation: 1}
+	if _, err := s.StoreSurveyBatch(ctx, in, []app.SurveyWrite{{Key: unitA, Responses: answers("r1"),
+		Profiles: []app.ProfiledResponse{{ResponseID: "r1", Profile: profile}}}}, "user:kiosk"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.profiles.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.MaxAge != events.ProfileRetention || info.State.Msgs != 1 {
+		t.Fatalf("profiles stream: max age %v, %d messages", info.Config.MaxAge, info.State.Msgs)
+	}
+	m, err := s.stream.GetLastMsgForSubject(ctx, events.SurveyUnitSubject(unitA.SchemeID, unitA.Year, unitA.UnitID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := events.DecodeAs[eventsv1.SurveyResponsesStored](m.Subject, m.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stored response is exactly its id, day and answers.
+	if len(ev.GetResponses()) != 1 || len(ev.GetResponses()[0].ProtoReflect().GetUnknown()) != 0 ||
+		!reflect.DeepEqual(ev.GetResponses()[0].GetAnswers(), answers("r1")[0].Answers) {
+		t.Fatalf("stored response: %v", ev.GetResponses())
+	}
+	pm, err := s.profiles.GetLastMsgForSubject(ctx, events.SurveyProfileSubject(unitA.SchemeID, unitA.Year, unitA.UnitID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pev, err := events.DecodeAs[eventsv1.SurveyProfilesStored](pm.Subject, pm.Data)
+	if err != nil || pev.GetProfiles()[0].GetProfile().GetEducation() != assessmentv1.Education_EDUCATION_BACHELOR {
+		t.Fatalf("stored profile: %v %v", pev, err)
 	}
 }

@@ -43,6 +43,9 @@ const (
 	// BasisDerived is a roll-up: a parent's figure computed from its units'
 	// results, ranked like a computed total.
 	BasisDerived Basis = 4
+	// BasisSurvey is a service unit's SKM result computed from its survey
+	// responses, ranked like a computed total.
+	BasisSurvey Basis = 5
 )
 
 // Kind is the registry's institution kind, carried through unchanged.
