@@ -388,6 +388,25 @@ func TestNATSAuthorization(t *testing.T) {
 		}
 	})
 
+	// Survey responses and respondent profiles (personal data) are the
+	// assessment service's alone: no other user reads, follows or writes
+	// SURVEYS or SURVEY_PROFILES.
+	t.Run("surveys are the assessment service's alone", func(t *testing.T) {
+		for _, user := range []string{stack.NATSSubscriber, stack.Ranking, stack.Registry} {
+			t.Run(user, func(t *testing.T) { checkNoSurveys(t, st, adminJS, user) })
+		}
+		// The owner still opens them: the refusals above are for the user.
+		js, err := jetstream.New(connect(t, st, stack.Assessment))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{events.Surveys, events.SurveyProfiles} {
+			if _, err := js.Stream(ctxT(t), s); err != nil {
+				t.Errorf("assessment opening %s: %v", s, err)
+			}
+		}
+	})
+
 	select {
 	case <-st.Failed():
 		t.Errorf("a service stopped: %v", st.Err())
@@ -487,4 +506,49 @@ func mustPassword(t *testing.T, st *stack.Stack, user string) string {
 		t.Fatal(err)
 	}
 	return pw
+}
+
+// checkNoSurveys: user can neither open the survey streams, nor publish on
+// their subjects (JetStream or core), nor subscribe to them.
+func checkNoSurveys(t *testing.T, st *stack.Stack, adminJS jetstream.JetStream, user string) {
+	nc := connect(t, st, user)
+	errs := make(chan error, 8)
+	nc.SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asyncViolation := func(what string) {
+		t.Helper()
+		if err := nc.FlushTimeout(5 * time.Second); err != nil && !violation(err) {
+			t.Fatalf("%s: flush: %v", what, err)
+		}
+		select {
+		case err := <-errs:
+			if !violation(err) {
+				t.Errorf("%s: %v, want a permissions violation", what, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s: no permissions violation", what)
+		}
+	}
+	for stream, subject := range map[string]string{events.Surveys: "predikat.survey.forged", events.SurveyProfiles: "predikat.surveyprofile.forged"} {
+		before := lastSeq(t, adminJS, stream)
+		if _, err := js.Stream(refusedCtx(t), stream); err == nil {
+			t.Errorf("%s opened %s", user, stream)
+		}
+		if _, err := js.Publish(refusedCtx(t), subject, []byte("{}")); err == nil {
+			t.Errorf("%s published on %s", user, subject)
+		}
+		if err := nc.Publish(subject, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		asyncViolation(user + " core publish on " + subject)
+		if _, err := nc.SubscribeSync(subject); err == nil {
+			asyncViolation(user + " subscribe to " + subject)
+		}
+		if after := lastSeq(t, adminJS, stream); after != before {
+			t.Errorf("%s moved from %d to %d", stream, before, after)
+		}
+	}
 }
