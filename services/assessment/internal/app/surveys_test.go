@@ -1,0 +1,263 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/predikat-id/predikat/pkg/platform/fault"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
+	"github.com/predikat-id/predikat/services/assessment/internal/scheme"
+)
+
+// fakeSurveys is a SurveyStore in memory. meanwhile, when set, runs once
+// before the next batch lands, as another writer would, and the batch is
+// then refused as the log would refuse it.
+type fakeSurveys struct {
+	intake    SurveyIntake
+	units     map[SurveyKey]*fakeUnit
+	pos       uint64
+	meanwhile func()
+	batches   int
+}
+
+type fakeUnit struct {
+	position uint64
+	ids      map[string]bool
+	counts   SurveyCounts
+}
+
+func newFakeSurveys() *fakeSurveys {
+	return &fakeSurveys{intake: SurveyIntake{Open: true}, units: map[SurveyKey]*fakeUnit{}}
+}
+
+func (f *fakeSurveys) unit(k SurveyKey) *fakeUnit {
+	u := f.units[k]
+	if u == nil {
+		u = &fakeUnit{ids: map[string]bool{}, counts: SurveyCounts{UnitID: k.UnitID}}
+		f.units[k] = u
+	}
+	return u
+}
+
+func (f *fakeSurveys) SurveyIntake(context.Context, string, string, int32) (SurveyIntake, error) {
+	return f.intake, nil
+}
+
+func (f *fakeSurveys) ChangeIntake(_ context.Context, _, _ string, _ int32, open bool) (uint64, error) {
+	if f.intake.Open != open || f.intake.Position == 0 {
+		f.pos++
+		f.intake = SurveyIntake{Open: open, Position: f.pos}
+	}
+	return f.intake.Position, nil
+}
+
+func (f *fakeSurveys) SurveyUnit(_ context.Context, k SurveyKey, _ bool) (SurveyUnitState, error) {
+	u := f.unit(k)
+	ids := map[string]bool{}
+	for id := range u.ids {
+		ids[id] = true
+	}
+	return SurveyUnitState{Position: u.position, Has: func(id string) bool { return ids[id] }}, nil
+}
+
+func (f *fakeSurveys) add(k SurveyKey, rs []SurveyAnswer) {
+	u := f.unit(k)
+	f.pos++
+	for _, r := range rs {
+		u.ids[r.ResponseID] = true
+		if u.counts.Counts == nil {
+			u.counts.Counts = make([][4]int64, len(r.Answers))
+		}
+		for i, a := range r.Answers {
+			u.counts.Counts[i][a-1]++
+		}
+		u.counts.Respondents++
+	}
+	u.position, u.counts.Position = f.pos, f.pos
+}
+
+func (f *fakeSurveys) StoreSurveyBatch(_ context.Context, in SurveyIntake, ws []SurveyWrite, _ string) (uint64, error) {
+	if m := f.meanwhile; m != nil {
+		f.meanwhile = nil
+		m()
+	}
+	if in != f.intake {
+		return 0, ErrBatchMoved
+	}
+	for _, w := range ws {
+		if f.unit(w.Key).position != w.Expect {
+			return 0, ErrBatchMoved
+		}
+	}
+	for _, w := range ws {
+		f.add(w.Key, w.Responses)
+	}
+	f.batches++
+	return f.pos, nil
+}
+
+func (f *fakeSurveys) DefineUnitSurvey(context.Context, SurveyKey, SurveyDef, string) (SurveyDef, bool, error) {
+	return SurveyDef{}, false, fault.Preconditionf("not in this fake")
+}
+
+func (f *fakeSurveys) SurveyCounts(roundID, unitID string) (SurveyCounts, bool) {
+	for k, u := range f.units {
+		if k.RoundID == roundID && k.UnitID == unitID {
+			return u.counts, true
+		}
+	}
+	return SurveyCounts{}, false
+}
+
+func (f *fakeSurveys) SurveyUnits(roundID, after string, limit int) ([]string, bool) {
+	var out []string
+	for k := range f.units {
+		if k.RoundID == roundID && k.UnitID > after {
+			out = append(out, k.UnitID)
+		}
+	}
+	return out, false
+}
+
+func (f *fakeSurveys) SurveyRounds() []string                    { return []string{"skm-2026"} }
+func (f *fakeSurveys) SyncSurveys(context.Context) error         { return nil }
+func (f *fakeSurveys) WaitSurveys(context.Context, uint64) error { return nil }
+
+type surveyFixture struct {
+	app     *App
+	store   *fakeStore
+	surveys *fakeSurveys
+	key     SurveyKey
+}
+
+func setupSurveys(t *testing.T) surveyFixture {
+	t.Helper()
+	cat, err := scheme.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := model.Kind(9)
+	st, reg := newFakeStore(), &fakeRegistry{institutions: map[string]model.Institution{
+		"puskesmas-a": {ID: "puskesmas-a", Name: "Puskesmas A", Kind: unit, RegionCode: "63.03", ParentID: "kab-banjar", YearlyServiceUsers: 100},
+	}}
+	a := New(cat, st, reg, fixedClock{time.Date(2026, 6, 15, 2, 0, 0, 0, time.UTC)}, dayWindows{})
+	fs := newFakeSurveys()
+	a.EnableSurveys(fs)
+	if _, err := a.CreateRound.Handle(context.Background(), CreateRound{SchemeID: "skm", Year: 2026, By: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	return surveyFixture{app: a, store: st, surveys: fs, key: SurveyKey{RoundID: "skm-2026", SchemeID: "skm", Year: 2026, UnitID: "puskesmas-a"}}
+}
+
+func nine(v uint32) []uint32 { return []uint32{v, v, v, v, v, v, v, v, v} }
+
+func submitChunks(t *testing.T, a *App, chunks ...SurveyChunk) (SubmitResult, error) {
+	t.Helper()
+	s := a.Surveys.Begin("user:kiosk")
+	for _, c := range chunks {
+		if err := s.Add(context.Background(), c); err != nil {
+			return SubmitResult{}, err
+		}
+	}
+	return s.Finish(context.Background())
+}
+
+// A batch refused because another writer stored one of its responses
+// meanwhile is decided again: that response is a duplicate, the others
+// count once.
+func TestSurveyBatchDecidedAgain(t *testing.T) {
+	f := setupSurveys(t)
+	f.surveys.meanwhile = func() {
+		f.surveys.add(f.key, []SurveyAnswer{{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: []byte{1, 1, 1, 1, 1, 1, 1, 1, 1}}})
+	}
+	res, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{
+		{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4)},
+		{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: nine(4)},
+		{ResponseID: "r3", CollectionDate: "2026-03-01", Answers: nine(3)},
+		{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 2 || res.Duplicates != 2 || res.Refused != 0 || f.surveys.batches != 1 {
+		t.Fatalf("result %+v after %d batches, want 2 accepted, 2 duplicates (r2 stored meanwhile, r1 twice), one batch", res, f.surveys.batches)
+	}
+	if c, _ := f.surveys.SurveyCounts("skm-2026", "puskesmas-a"); c.Respondents != 3 || c.Counts[0] != [4]int64{1, 0, 1, 1} {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+// Each response is checked on its own: refused with its index in the call
+// and the rule, the others stored.
+func TestSurveyRefusals(t *testing.T) {
+	f := setupSurveys(t)
+	res, err := submitChunks(t, f.app,
+		SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{
+			{ResponseID: "r1", CollectionDate: "2025-12-31", Answers: nine(4)},
+			{ResponseID: "r2", CollectionDate: "2026-02-30", Answers: nine(4)},
+			{ResponseID: "r3", CollectionDate: "2026-03-01", Answers: nine(4)[:3]},
+			{ResponseID: "r4", CollectionDate: "2026-03-01", Invalid: "answers[0]: value must be less than or equal to 4"},
+			{ResponseID: "r5", CollectionDate: "2026-03-01", Answers: nine(2)},
+		}},
+		SurveyChunk{RoundID: "skm-2026", UnitID: "no-such-unit", Responses: []SurveyInput{{ResponseID: "x", CollectionDate: "2026-03-01", Answers: nine(4)}}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{0: "not in the round's year 2026", 1: "not a YYYY-MM-DD calendar date", 2: "3 answers: the unit's survey has 9 elements",
+		3: "less than or equal to 4", 5: "does not exist"}
+	if res.Accepted != 1 || res.Refused != int64(len(want)) {
+		t.Fatalf("result %+v", res)
+	}
+	for _, r := range res.Refusals {
+		if !strings.Contains(r.Reason, want[r.Index]) || want[r.Index] == "" {
+			t.Errorf("refusal %+v, want %q", r, want[r.Index])
+		}
+	}
+}
+
+// A round without a survey takes no responses, and the close shuts the
+// intake and writes every unit's final record, however recent its last.
+func TestSurveyRoundsAndClose(t *testing.T) {
+	f := setupSurveys(t)
+	if _, err := f.app.CreateRound.Handle(context.Background(), CreateRound{SchemeID: "ombudsman", Year: 2024, By: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := submitChunks(t, f.app, SurveyChunk{RoundID: "ombudsman-2024", UnitID: "puskesmas-a", Responses: []SurveyInput{{ResponseID: "r1", CollectionDate: "2024-03-01", Answers: nine(4)}}})
+	if !fault.Is(err, fault.Precondition) || !strings.Contains(err.Error(), "has no survey") {
+		t.Fatalf("a round without a survey: %v", err)
+	}
+	if _, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.Surveys.RecordDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	key := RecordKey{SchemeID: "skm", Year: 2026, InstitutionID: "puskesmas-a"}
+	a, err := f.store.Assessment(context.Background(), key, "skm-2026", 0)
+	if err != nil || a.Total != "99.90" || a.Basis != model.BasisSurvey || a.RecordedBy != "predikat/assessment" {
+		t.Fatalf("first record: %+v %v", a, err)
+	}
+	if _, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: nine(1)}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Within the minute: nothing.
+	if err := f.app.Surveys.RecordDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := f.store.Assessment(context.Background(), key, "skm-2026", 0); a.Revision != 1 {
+		t.Fatalf("rewritten within the minute: %+v", a)
+	}
+	if _, err := f.app.CloseRound.Handle(context.Background(), "skm-2026"); err != nil {
+		t.Fatal(err)
+	}
+	// 2 respondents, answers 4 and 1: 0.111 × 45 / 2 × 25 = 62.4375 → 62.44, D.
+	if a, _ := f.store.Assessment(context.Background(), key, "skm-2026", 0); a.Revision != 2 || a.Total != "62.44" || a.BandCode != "D" {
+		t.Fatalf("record at the close: %+v", a)
+	}
+	if f.surveys.intake.Open {
+		t.Fatal("the intake is still open after the close")
+	}
+}
