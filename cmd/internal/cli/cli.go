@@ -105,6 +105,7 @@ type session struct {
 	asm      assessmentv1.AssessmentServiceClient
 	obj      assessmentv1.ObjectionServiceClient
 	cer      assessmentv1.CeremonyServiceClient
+	svy      assessmentv1.SurveyServiceClient
 	rank     rankingv1.RankingServiceClient
 	progress bool
 }
@@ -377,6 +378,7 @@ func (s *session) dial(uses service) error {
 			s.asm = assessmentv1.NewAssessmentServiceClient(cc)
 			s.obj = assessmentv1.NewObjectionServiceClient(cc)
 			s.cer = assessmentv1.NewCeremonyServiceClient(cc)
+			s.svy = assessmentv1.NewSurveyServiceClient(cc)
 		case useRanking:
 			s.rank = rankingv1.NewRankingServiceClient(cc)
 		}

@@ -240,6 +240,7 @@ API returns it.`,
 		},
 		setup: cmdAssessmentsShow,
 	},
+	specSurveysImport, specSurveysShow, specSurveysList, specSurveysDefine, // surveys.go
 	{
 		path: "objections file", uses: useAssessment,
 		summary: "object to an institution's provisional result (sanggahan)",

@@ -156,6 +156,8 @@ func basisText(b assessmentv1.AssessmentBasis) string {
 		return "reported band"
 	case assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_DERIVED:
 		return "derived (roll-up)"
+	case assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_SURVEY:
+		return "survey (computed from responses)"
 	}
 	return "-"
 }
