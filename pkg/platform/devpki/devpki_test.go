@@ -441,3 +441,64 @@ func TestPolicyLoadsWithAuth(t *testing.T) {
 		t.Errorf("award officer, ceremonies.manage: %v", err)
 	}
 }
+
+// TestPolicySurveys: who may submit, state and read citizen satisfaction
+// surveys under the dev policy, and a collector bound to one unit (as the
+// deployed policies bind one) collects for that unit alone.
+func TestPolicySurveys(t *testing.T) {
+	f := ensureT(t, t.TempDir())
+	raw, err := os.ReadFile(f.Policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = append(raw, []byte("  - principals: [\"user:kiosk-kandangan\"]\n    roles: [survey-collector]\n    institutions: [puskesmas-kandangan]\n")...)
+	p, err := auth.ParsePolicy("dev policy with a unit's collector", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := auth.Scope{Scheme: "skm", Institution: "puskesmas-kandangan"}
+	other := auth.Scope{Scheme: "skm", Institution: "puskesmas-angkinang"}
+	round := auth.Scope{Scheme: "skm"}
+	token := func(group string) auth.Principal {
+		return auth.Principal{ID: "user:dev-" + group, Groups: []string{group}, Via: auth.ViaJWT}
+	}
+	kiosk := auth.Principal{ID: "user:kiosk-kandangan", Via: auth.ViaJWT}
+	hss := auth.Principal{ID: DevInstitutionAccount, Via: auth.ViaJWT}
+	cases := []struct {
+		name  string
+		pr    auth.Principal
+		perm  string
+		scope auth.Scope
+		allow bool
+	}{
+		{"collector token submits", token("survey-collector"), "surveys.submit", own, true},
+		{"collector token states a survey", token("survey-collector"), "surveys.define", own, true},
+		{"collector token reads", token("survey-collector"), "surveys.read", own, true},
+		{"collector token reads rounds", token("survey-collector"), "rounds.read", round, true},
+		{"collector token records no assessment", token("survey-collector"), "assessments.record", own, false},
+		{"bound collector, own unit", kiosk, "surveys.submit", own, true},
+		{"bound collector states its unit's survey", kiosk, "surveys.define", own, true},
+		{"bound collector reads its unit", kiosk, "surveys.read", own, true},
+		{"bound collector, another unit", kiosk, "surveys.submit", other, false},
+		{"bound collector states another unit's survey", kiosk, "surveys.define", other, false},
+		{"bound collector reads another unit", kiosk, "surveys.read", other, false},
+		{"bound collector lists the round", kiosk, "surveys.read", round, false},
+		{"reader reads", token("reader"), "surveys.read", round, true},
+		{"reader submits", token("reader"), "surveys.submit", own, false},
+		{"reader states a survey", token("reader"), "surveys.define", own, false},
+		{"institution account reads its own", hss, "surveys.read", auth.Scope{Scheme: "skm", Institution: DevInstitution}, true},
+		{"institution account reads another", hss, "surveys.read", other, false},
+		{"institution account submits", hss, "surveys.submit", auth.Scope{Scheme: "skm", Institution: DevInstitution}, false},
+		{"public reads", token("public"), "surveys.read", own, false},
+		{"public submits", token("public"), "surveys.submit", own, false},
+		{"anonymous reads", auth.AnonymousPrincipal, "surveys.read", own, false},
+		{"assessor submits", token("assessor"), "surveys.submit", own, false},
+		{"operator reads", token("operator"), "surveys.read", own, false},
+	}
+	for _, c := range cases {
+		err := p.Check(c.pr, c.perm, c.scope)
+		if (err == nil) != c.allow {
+			t.Errorf("%s: %s on %+v: %v, want allowed=%v", c.name, c.perm, c.scope, err, c.allow)
+		}
+	}
+}

@@ -18,7 +18,7 @@ type role struct {
 // roles is the dev policy's roles, in the order the file lists them.
 var roles = []role{
 	{"public", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "assessments.read.published", "boards.read.published", "ceremonies.read", "certificates.verify"}},
-	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read", "objections.read", "ceremonies.read", "certificates.verify"}},
+	{"reader", []string{"schemes.read", "rounds.read", "awards.read", "registry.read", "registry.watch", "assessments.read", "assessments.compute", "boards.read", "objections.read", "ceremonies.read", "certificates.verify", "surveys.read"}},
 	{"registry-editor", []string{"registry.read", "registry.regions.write", "registry.institutions.write"}},
 	{"assessor", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "assessments.compute", "assessments.record"}},
 	{"round-manager", []string{"schemes.read", "rounds.read", "rounds.manage", "registry.read", "objections.read"}},
@@ -27,7 +27,13 @@ var roles = []role{
 	{"reviewer", []string{"schemes.read", "rounds.read", "registry.read", "assessments.read", "objections.read", "objections.decide"}},
 	// An institution's own account: bound to its institution (the binding
 	// names it), it reads its provisional result and rank and objects.
-	{"institution", []string{"assessments.read", "boards.read", "objections.read", "objections.file"}},
+	{"institution", []string{"assessments.read", "boards.read", "objections.read", "objections.file", "surveys.read"}},
+	// A collector of a service unit's citizen satisfaction survey: submits
+	// its responses, states its own survey and reads its result. Bind it
+	// with institutions: [<the unit>] so it collects for that unit alone;
+	// public gets nothing of surveys (a result is provisional until the
+	// round is published).
+	{"survey-collector", []string{"schemes.read", "rounds.read", "registry.read", "surveys.submit", "surveys.define", "surveys.read"}},
 	{"scheme-registrar", []string{"schemes.read", "schemes.register"}},
 	{"award-officer", []string{"awards.read", "awards.manage", "registry.read", "ceremonies.read", "ceremonies.manage"}},
 	{"operator", []string{"boards.rebuild", "boards.read"}},
