@@ -96,15 +96,10 @@ func Run(ctx context.Context, cfg Config) error {
 	defer func() { _ = cc.Close() }()
 	reg := registryclient.New(cc, log)
 
-	uc, err := useCases(cfg, cat, st, reg)
+	uc, surveys, err := useCases(ctx, cfg, cat, st, js, reg, log)
 	if err != nil {
 		return err
 	}
-	surveys, err := store.OpenSurveys(ctx, js, cfg.Replicas, cfg.SurveyCacheBytes, log)
-	if err != nil {
-		return fmt.Errorf("assessment: open survey storage: %w", err)
-	}
-	sv := uc.EnableSurveys(surveys)
 	uc.DeriveAs(serviceActor, func(err error) {
 		log.Error("roll-up not stored: its unit's write stands; fix the cause, the next write of a unit or a restart derives it", "err", err)
 	})
@@ -141,7 +136,14 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() { served <- gs.ServeListener(ctx, lis) }()
 	go reg.Run(ctx)
 
-	if err := st.Start(ctx); err != nil {
+	// The survey counts are the log's fold, after the records they are
+	// written on: both complete before serving, so an answer never counts
+	// less than what was acknowledged.
+	err = st.Start(ctx)
+	if err == nil {
+		err = startSurveys(ctx, surveys, uc.Surveys, log)
+	}
+	if err != nil {
 		cancel()
 		// The view never became complete, so that is the error to return;
 		// waiting lets the server stop before Run returns, and a failure of
@@ -151,19 +153,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return fmt.Errorf("assessment: %w", err)
 	}
-	// The survey counts are the log's fold: complete before serving, so an
-	// answer never counts less than what was acknowledged.
-	if err := surveys.Start(ctx); err != nil {
-		cancel()
-		if err := <-served; err != nil {
-			log.Warn("assessment: server stopped with an error", "err", err)
-		}
-		return fmt.Errorf("assessment: %w", err)
-	}
 	gs.SetServing(true)
-	go sv.RecordSurveysEvery(ctx, surveyRecordTick, func(err error) {
-		log.Warn("survey records not brought up to date, retried at the next tick", "err", err)
-	})
 	go finishPublications(ctx, uc, log)
 	go finishRollups(ctx, uc, log)
 	log.Info("assessment ready", "addr", lis.Addr().String(), "schemes", len(cat.List("", 0, 0)))
@@ -212,6 +202,18 @@ func finishRollups(ctx context.Context, uc *app.App, log *slog.Logger) {
 	if err != nil && ctx.Err() == nil {
 		log.Error("roll-ups left behind their units", "err", err)
 	}
+}
+
+// startSurveys folds the survey log into the counts, then keeps the units'
+// records up to date until ctx ends.
+func startSurveys(ctx context.Context, surveys *store.Surveys, sv *app.Surveys, log *slog.Logger) error {
+	if err := surveys.Start(ctx); err != nil {
+		return err
+	}
+	go sv.RecordSurveysEvery(ctx, surveyRecordTick, func(err error) {
+		log.Warn("survey records not brought up to date, retried at the next tick", "err", err)
+	})
+	return nil
 }
 
 // surveyRecordTick is how often the units whose responses moved are looked
@@ -266,18 +268,24 @@ func newServer(cfg Config, sec security.Serving, mreg *prometheus.Registry, uc *
 }
 
 // useCases wires the application layer: the store, the registry, the
-// clock (the wall clock unless the configuration gives one) and the
-// holiday calendar of the objection windows.
-func useCases(cfg Config, cat *scheme.Catalog, st *store.Store, reg *registryclient.Client) (*app.App, error) {
+// clock (the wall clock unless the configuration gives one), the holiday
+// calendar of the objection windows, and the survey storage.
+func useCases(ctx context.Context, cfg Config, cat *scheme.Catalog, st *store.Store, js jetstream.JetStream, reg *registryclient.Client, log *slog.Logger) (*app.App, *store.Surveys, error) {
 	var clock app.Clock = app.SystemClock{}
 	if cfg.Now != nil {
 		clock = funcClock(cfg.Now)
 	}
 	cal, err := calendar.New()
 	if err != nil {
-		return nil, fmt.Errorf("assessment: holiday calendar: %w", err)
+		return nil, nil, fmt.Errorf("assessment: holiday calendar: %w", err)
 	}
-	return app.New(cat, st.ForApp(cat), registry{reg}, clock, windows{cal}), nil
+	surveys, err := store.OpenSurveys(ctx, js, cfg.Replicas, cfg.SurveyCacheBytes, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("assessment: open survey storage: %w", err)
+	}
+	uc := app.New(cat, st.ForApp(cat), registry{reg}, clock, windows{cal})
+	uc.EnableSurveys(surveys)
+	return uc, surveys, nil
 }
 
 // funcClock is a clock given as a function.

@@ -162,24 +162,31 @@ func (s *SurveySession) Add(ctx context.Context, c SurveyChunk) error {
 			s.refuse(index, c.UnitID, in.ResponseID, reason)
 			continue
 		}
-		pu := s.units[key]
-		if pu == nil {
-			pu = &pendingUnit{key: key}
-			s.units[key] = pu
-			s.order = append(s.order, key)
+		if err := s.queue(ctx, key, index, in); err != nil {
+			return err
 		}
-		ans := make([]byte, len(in.Answers))
-		for i, a := range in.Answers {
-			ans[i] = byte(a) // 1-4, checked on the wire
-		}
-		pu.responses = append(pu.responses, pendingResponse{index: index,
-			answer: SurveyAnswer{ResponseID: in.ResponseID, CollectionDate: in.CollectionDate, Answers: ans}, profile: in.Profile})
-		s.pending++
-		if len(pu.responses) >= maxUnitResponses || len(s.units) >= maxBatchUnits || s.pending >= maxBatchResponses {
-			if err := s.flush(ctx); err != nil {
-				return err
-			}
-		}
+	}
+	return nil
+}
+
+// queue adds a response that passed its own checks to the batch, and
+// stores the batch when it is full.
+func (s *SurveySession) queue(ctx context.Context, key SurveyKey, index int64, in SurveyInput) error {
+	pu := s.units[key]
+	if pu == nil {
+		pu = &pendingUnit{key: key}
+		s.units[key] = pu
+		s.order = append(s.order, key)
+	}
+	ans := make([]byte, len(in.Answers))
+	for i, a := range in.Answers {
+		ans[i] = byte(a) // 1-4, checked on the wire
+	}
+	pu.responses = append(pu.responses, pendingResponse{index: index,
+		answer: SurveyAnswer{ResponseID: in.ResponseID, CollectionDate: in.CollectionDate, Answers: ans}, profile: in.Profile})
+	s.pending++
+	if len(pu.responses) >= maxUnitResponses || len(s.units) >= maxBatchUnits || s.pending >= maxBatchResponses {
+		return s.flush(ctx)
 	}
 	return nil
 }
@@ -254,43 +261,18 @@ func (s *SurveySession) store(ctx context.Context, sr surveyRound, units []*pend
 			return fault.Preconditionf("the survey intake of round %s is closed (the round is closing): responses are taken while it is OPEN", sr.round.ID)
 		}
 		var out SubmitResult
-		refuse := func(index int64, unitID, responseID, reason string) {
-			out.Refused++
-			out.Refusals = append(out.Refusals, SurveyRefusal{Index: index, UnitID: unitID, ResponseID: responseID, Reason: reason})
-		}
 		var writes []SurveyWrite
 		for _, pu := range units {
 			st, err := s.sv.surveys.SurveyUnit(ctx, pu.key, try > 0)
 			if err != nil {
 				return err
 			}
-			survey := sr.survey
-			if st.Def != nil {
-				if survey, err = surveyOf(*st.Def); err != nil {
-					return fmt.Errorf("the stored survey of %s: %w", pu.key.UnitID, err)
-				}
-			}
-			w := SurveyWrite{Key: pu.key, Expect: st.Position}
-			seen := make(map[string]bool, len(pu.responses))
-			for _, r := range pu.responses {
-				id := r.answer.ResponseID
-				switch {
-				case len(r.answer.Answers) != len(survey.Elements):
-					refuse(r.index, pu.key.UnitID, id, fmt.Sprintf("%d answers: the unit's survey has %d elements (%s), answered in that order",
-						len(r.answer.Answers), len(survey.Elements), strings.Join(survey.Codes(), ", ")))
-				case seen[id] || st.Has(id):
-					out.Duplicates++
-				default:
-					seen[id] = true
-					w.Responses = append(w.Responses, r.answer)
-					if !r.profile.IsZero() {
-						w.Profiles = append(w.Profiles, ProfiledResponse{ResponseID: id, Profile: r.profile})
-					}
-				}
+			w, err := decideUnit(sr, pu, st, &out)
+			if err != nil {
+				return err
 			}
 			if len(w.Responses) > 0 {
 				writes = append(writes, w)
-				out.Accepted += int64(len(w.Responses))
 			}
 		}
 		last, err := s.sv.surveys.StoreSurveyBatch(ctx, intake, writes, s.by)
@@ -309,6 +291,42 @@ func (s *SurveySession) store(ctx context.Context, sr surveyRound, units []*pend
 		return nil
 	}
 	return fault.Conflictf("the units of this batch in %s keep changing under concurrent writes: send the responses again (none counts twice)", sr.round.ID)
+}
+
+// decideUnit decides a unit's pending responses against what the unit has:
+// new ones go into its write, ones it has (or the batch has twice) are
+// duplicates, ones that do not fit its survey are refused; all counted in
+// out.
+func decideUnit(sr surveyRound, pu *pendingUnit, st SurveyUnitState, out *SubmitResult) (SurveyWrite, error) {
+	survey := sr.survey
+	if st.Def != nil {
+		var err error
+		if survey, err = surveyOf(*st.Def); err != nil {
+			return SurveyWrite{}, fmt.Errorf("the stored survey of %s: %w", pu.key.UnitID, err)
+		}
+	}
+	w := SurveyWrite{Key: pu.key, Expect: st.Position}
+	seen := make(map[string]bool, len(pu.responses))
+	for _, r := range pu.responses {
+		id := r.answer.ResponseID
+		switch {
+		case len(r.answer.Answers) != len(survey.Elements):
+			out.Refused++
+			out.Refusals = append(out.Refusals, SurveyRefusal{Index: r.index, UnitID: pu.key.UnitID, ResponseID: id,
+				Reason: fmt.Sprintf("%d answers: the unit's survey has %d elements (%s), answered in that order",
+					len(r.answer.Answers), len(survey.Elements), strings.Join(survey.Codes(), ", "))})
+		case seen[id] || st.Has(id):
+			out.Duplicates++
+		default:
+			seen[id] = true
+			w.Responses = append(w.Responses, r.answer)
+			if !r.profile.IsZero() {
+				w.Profiles = append(w.Profiles, ProfiledResponse{ResponseID: id, Profile: r.profile})
+			}
+		}
+	}
+	out.Accepted += int64(len(w.Responses))
+	return w, nil
 }
 
 // checkCollectionDate: a calendar date of the round's year, not after
@@ -642,91 +660,108 @@ func (sv *Surveys) recordRound(ctx context.Context, roundID string, final bool) 
 }
 
 // recordUnit writes the unit's record from its counts, unless the latest
-// survey record has them, or (unless final) is younger than a minute.
+// survey record has them, or (unless final) this replica wrote it less
+// than a minute ago.
 func (sv *Surveys) recordUnit(ctx context.Context, sr surveyRound, unitID string, final bool) error {
 	c, ok := sv.surveys.SurveyCounts(sr.round.ID, unitID)
 	if !ok || c.Respondents == 0 {
 		return nil
 	}
-	r := sr.round
-	key := RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: unitID}
-	latest, err := sv.store.Assessment(ctx, key, r.ID, 0)
-	if err != nil && !fault.Is(err, fault.NotFound) {
+	key := RecordKey{SchemeID: sr.round.SchemeID, Year: sr.round.Year, InstitutionID: unitID}
+	now := sv.clock.Now()
+	if due, err := sv.due(ctx, sr.round, key, c, now, final); !due || err != nil {
 		return err
 	}
-	if err != nil {
+	a, err := sv.compose(ctx, sr, unitID, c)
+	if err != nil || a == nil {
+		return err
+	}
+	if err := sv.append(ctx, key, a); err != nil {
+		return err
+	}
+	sv.mu.Lock()
+	sv.recorded[sr.round.ID+"/"+unitID] = now
+	sv.mu.Unlock()
+	return nil
+}
+
+// due says whether the unit's record is behind its counts and may be
+// written now.
+func (sv *Surveys) due(ctx context.Context, r model.Round, key RecordKey, c SurveyCounts, now time.Time, final bool) (bool, error) {
+	latest, err := sv.store.Assessment(ctx, key, r.ID, 0)
+	switch {
+	case fault.Is(err, fault.NotFound):
 		latest = nil
+	case err != nil:
+		return false, err
 	}
 	if p, ok := surveyPosition(latest); ok && p >= c.Position {
-		return nil
+		return false, nil
 	}
-	now := sv.clock.Now()
-	unitKey := r.ID + "/" + unitID
 	sv.mu.Lock()
-	last, wrote := sv.recorded[unitKey]
+	last, wrote := sv.recorded[r.ID+"/"+key.InstitutionID]
 	sv.mu.Unlock()
-	if !final && wrote && now.Sub(last) < SurveyRecordEvery {
-		return nil
-	}
+	return final || !wrote || now.Sub(last) >= SurveyRecordEvery, nil
+}
+
+// compose is the unit's record for its counts (nil: no index yet).
+func (sv *Surveys) compose(ctx context.Context, sr surveyRound, unitID string, c SurveyCounts) (*model.Assessment, error) {
 	inst, err := sv.registry.Institution(ctx, unitID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := sv.result(ctx, sr, inst, c)
 	if err != nil || res.Summary == nil {
-		return err
+		return nil, err
 	}
-	total := atScale(sr.version, res.Summary.Index)
-	result, err := scoring.Assess(sr.version, model.Input{ReportedTotal: total.StringFixed(sr.version.Precision())})
+	v, r := sr.version, sr.round
+	total := atScale(v, res.Summary.Index)
+	result, err := scoring.Assess(v, model.Input{ReportedTotal: total.StringFixed(v.Precision())})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	result.Basis = model.BasisSurvey
 	snap, err := snapshot(ctx, sv.registry, inst)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	reason := fmt.Sprintf("computed from %d survey responses: index %s", c.Respondents, res.Summary.IndexString())
 	if total.Cmp(res.Summary.Index) != 0 {
-		reason += fmt.Sprintf(", under the scale's %s and recorded there", sr.version.Min())
+		reason += fmt.Sprintf(", under the scale's %s and recorded there", v.Min())
 	}
 	if res.SampleShort {
 		reason += fmt.Sprintf("; sample below the Krejcie-Morgan guidance (%d of %d for %d service users a year)", c.Respondents, res.RequiredSample, inst.YearlyServiceUsers)
 	}
-	respondents := int32(min(c.Respondents, 100000000))
 	id := surveyRequestPrefix + strconv.FormatUint(c.Position, 10)
-	a := model.Assessment{
+	return &model.Assessment{
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
-		InstitutionID: unitID, Institution: snap, Result: result, Respondents: respondents,
+		InstitutionID: unitID, Institution: snap, Result: result, Respondents: int32(min(c.Respondents, 100000000)),
 		Reason: reason, RequestID: id, RequestFingerprint: id, RecordedBy: sv.ro.by,
-	}
+	}, nil
+}
+
+// append stores the record after the unit's latest, while the round is
+// OPEN; a concurrent write or round change reads again.
+func (sv *Surveys) append(ctx context.Context, key RecordKey, a *model.Assessment) error {
 	for range maxFenceRetries {
-		fresh, err := sv.store.Round(ctx, r.ID)
+		r, err := sv.store.Round(ctx, a.RoundID)
 		if err != nil {
 			return err
 		}
-		if fresh.State != model.RoundOpen {
+		if r.State != model.RoundOpen {
 			return nil // closed meanwhile: the close recorded it
 		}
-		tip, err := sv.store.Tip(ctx, key, fresh, id, false)
-		if err != nil {
+		tip, err := sv.store.Tip(ctx, key, r, a.RequestID, false)
+		if err != nil || tip.Same != nil {
 			return err
 		}
-		if tip.Same != nil {
-			return nil
-		}
-		_, _, err = sv.store.Append(ctx, Append{Assessment: a, CorrectsRevision: tip.Revision, Tip: tip, Fence: fresh})
+		_, _, err = sv.store.Append(ctx, Append{Assessment: *a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
 		if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
 			continue
 		}
-		if err == nil {
-			sv.mu.Lock()
-			sv.recorded[unitKey] = now
-			sv.mu.Unlock()
-		}
 		return err
 	}
-	return fault.Conflictf("the record of %s keeps moving: the next round of survey records writes it", unitID)
+	return fault.Conflictf("the record of %s keeps moving: the next round of survey records writes it", key.InstitutionID)
 }
 
 // closeIntake ends a round's intake before the round closes: the intake
