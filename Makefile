@@ -88,6 +88,10 @@ tidy: ## go mod tidy in every module, then sync the workspace
 bench: deps ## the benchmark harness: every hot path beside a same-run baseline; table + .bench/results.json
 	go run ./cmd/predikat-bench $(ARGS)
 
+.PHONY: bench-skm
+bench-skm: ## SKM ingestion at national volume: 10M survey responses of 50,000 units beside a raw atomic batch, a kill -9 mid-ingestion, results compared; ARGS=--quick for 200k
+	go run ./cmd/predikat-bench-skm $(ARGS)
+
 .PHONY: chaos
 chaos: deps ## the fault-injection suite: a 3-node NATS cluster, Redis and the services as processes under kill -9, leader kills, FLUSHALL; ARGS=--quick for the short run that make test includes
 	go run ./cmd/predikat-chaos $(ARGS)

@@ -102,7 +102,7 @@ func (s *Services) startProcess(name, addr, registryAddr string) (string, error)
 		return "", fmt.Errorf("%s: %w; its last output:\n%s", name, err, tail)
 	}
 	s.serving(name, addr)
-	s.add(&service{name: name, addr: addr, pid: cmd.Process.Pid, stop: p.stop})
+	s.add(&service{name: name, addr: addr, pid: cmd.Process.Pid, stop: p.stop, kill: p.kill})
 	return addr, nil
 }
 
@@ -212,6 +212,16 @@ func (p *process) stop() error {
 		<-p.exited
 	}
 	return p.err
+}
+
+// kill kills the process with SIGKILL, as a crash would (no drain, nothing
+// flushed), and waits until it is gone; its exit is not a failure.
+func (p *process) kill() {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	_ = p.cmd.Process.Kill()
+	<-p.exited
 }
 
 // tailBuffer keeps the last lines a process wrote.

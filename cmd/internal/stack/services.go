@@ -141,6 +141,9 @@ type service struct {
 	// stop stops it, waits until it is gone and reports how it ended (nil:
 	// it drained and returned cleanly).
 	stop func() error
+	// kill kills it with SIGKILL and waits until it is gone (Processes
+	// mode; nil in process).
+	kill func()
 }
 
 // runFunc is a service's wiring.Run with its configuration bound: it
@@ -433,6 +436,33 @@ func (s *Services) StopService(name string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// KillService kills every running instance of the named service with
+// SIGKILL, as a crash would, and returns once they are gone, so Start can
+// bring it back (a benchmark's crash in the middle of a write). Processes
+// mode only: a service in this process cannot be killed on its own.
+func (s *Services) KillService(name string) error {
+	if s.o.Mode != Processes {
+		return fmt.Errorf("kill %s: only a service run as its own process can be killed", name)
+	}
+	s.mu.Lock()
+	var killing []*service
+	s.running = slices.DeleteFunc(s.running, func(sv *service) bool {
+		if sv.name == name && sv.kill != nil {
+			killing = append(killing, sv)
+			return true
+		}
+		return false
+	})
+	s.mu.Unlock()
+	if len(killing) == 0 {
+		return fmt.Errorf("kill %s: not running", name)
+	}
+	for _, sv := range killing {
+		sv.kill()
+	}
+	return nil
 }
 
 // Stop stops every service, last started first (the registry outlives
