@@ -176,8 +176,8 @@ const maxIntakeTries = 5
 func (s *Surveys) SurveyUnit(ctx context.Context, key app.SurveyKey, fresh bool) (app.SurveyUnitState, error) {
 	k := cacheKey(key.RoundID, key.UnitID)
 	if !fresh {
-		if u := s.cache.get(k); u != nil {
-			return u.state(), nil
+		if st, ok := s.cache.state(k); ok {
+			return st, nil
 		}
 		if _, known := s.view.counts(key.RoundID, key.UnitID); !known {
 			return (&cachedUnit{ids: map[string]struct{}{}}).state(), nil
@@ -188,7 +188,10 @@ func (s *Surveys) SurveyUnit(ctx context.Context, key app.SurveyKey, fresh bool)
 		return app.SurveyUnitState{}, err
 	}
 	s.cache.put(k, u)
-	return u.state(), nil
+	if st, ok := s.cache.state(k); ok {
+		return st, nil
+	}
+	return u.state(), nil // too big to keep: the writer's own copy
 }
 
 // readUnit reads every message of the unit's subject: its survey and its
@@ -454,22 +457,25 @@ func newUnitCache(limit int64) *unitCache {
 
 func cacheKey(roundID, unitID string) string { return roundID + "/" + unitID }
 
-// get returns a copy of the unit (the caller reads it while writes go on),
-// or nil.
-func (c *unitCache) get(k string) *cachedUnit {
+// state returns what a writer must know of a cached unit. Its ids are
+// read live, under the cache's lock: an id another write adds meanwhile is
+// stored, so calling it a duplicate is right (and that write moved the
+// unit, so this writer's own write is refused and decided again).
+func (c *unitCache) state(k string) (app.SurveyUnitState, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.units[k]
 	if e == nil {
-		return nil
+		return app.SurveyUnitState{}, false
 	}
 	c.lru.MoveToFront(e)
 	u := e.Value.(*cacheEntry).unit
-	cp := &cachedUnit{position: u.position, def: u.def, ids: make(map[string]struct{}, len(u.ids)), bytes: u.bytes}
-	for id := range u.ids {
-		cp.ids[id] = struct{}{}
-	}
-	return cp
+	return app.SurveyUnitState{Position: u.position, Def: u.def, Has: func(id string) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := u.ids[id]
+		return ok
+	}}, true
 }
 
 func (c *unitCache) put(k string, u *cachedUnit) {
