@@ -36,6 +36,7 @@ var services = []protoreflect.FileDescriptor{
 	assessmentv1.File_predikat_assessment_v1_assessment_proto,
 	assessmentv1.File_predikat_assessment_v1_objection_proto,
 	assessmentv1.File_predikat_assessment_v1_ceremony_proto,
+	assessmentv1.File_predikat_assessment_v1_survey_proto,
 	rankingv1.File_predikat_ranking_v1_ranking_proto,
 }
 

@@ -7,7 +7,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -78,6 +80,7 @@ func newEnv(t *testing.T) *env {
 		assessmentv1.File_predikat_assessment_v1_assessment_proto.Services().Get(0).FullName(): asmAddr,
 		assessmentv1.File_predikat_assessment_v1_objection_proto.Services().Get(0).FullName():  asmAddr,
 		assessmentv1.File_predikat_assessment_v1_ceremony_proto.Services().Get(0).FullName():   asmAddr,
+		assessmentv1.File_predikat_assessment_v1_survey_proto.Services().Get(0).FullName():     asmAddr,
 		rankingv1.File_predikat_ranking_v1_ranking_proto.Services().Get(0).FullName():          rankAddr,
 	}
 	e.reg = registryv1.NewRegistryServiceClient(e.admin(regAddr))
@@ -174,8 +177,9 @@ func newMessage(d protoreflect.MessageDescriptor) proto.Message {
 }
 
 // invoke calls md with req over cc and returns its response: for a
-// streaming method the first message the server sends, after which the
-// stream is cancelled. Any method of any shape goes through here, so the
+// client-streaming method req is the one message sent and the response the
+// answer to the stream; for a server-streaming one the first message the
+// server sends, after which the stream is cancelled. Any method of any shape goes through here, so the
 // walk needs no per-method client code.
 func invoke(ctx context.Context, cc *grpc.ClientConn, md protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
 	resp := newMessage(md.Output())
@@ -189,9 +193,13 @@ func invoke(ctx context.Context, cc *grpc.ClientConn, md protoreflect.MethodDesc
 	if err != nil {
 		return nil, err
 	}
-	if err := st.SendMsg(req); err != nil {
+	// io.EOF from SendMsg is the server having ended the call already (a
+	// refusal before it read the request): its status comes from RecvMsg.
+	if err := st.SendMsg(req); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
+	// Half-closing and then receiving is a client-streaming call's
+	// CloseAndRecv, and a server-streaming call's first message.
 	if err := st.CloseSend(); err != nil {
 		return nil, err
 	}

@@ -49,6 +49,7 @@ const (
 	asmSvc  = "predikat.assessment.v1.AssessmentService."
 	objSvc  = "predikat.assessment.v1.ObjectionService."
 	cerSvc  = "predikat.assessment.v1.CeremonyService."
+	srvSvc  = "predikat.assessment.v1.SurveyService."
 	rankSvc = "predikat.ranking.v1.RankingService."
 )
 
@@ -63,6 +64,7 @@ func fixtures() []fixture {
 	var out []fixture
 	out = append(out, registryFixtures()...)
 	out = append(out, assessmentFixtures()...)
+	out = append(out, surveyFixtures()...)
 	out = append(out, awardFixtures()...)
 	return append(out, rankingFixtures()...)
 }
