@@ -371,7 +371,12 @@ func (imp *surveyImport) stopped(err error) error {
 		e := endpoints[slices.IndexFunc(endpoints, func(e endpoint) bool { return e.svc == useAssessment })]
 		err = &rpcError{st: status.Convert(err), endpoint: e, target: *imp.s.addr[useAssessment]}
 	}
-	return fmt.Errorf("%s: the import stopped: %w\nresponses stored before it stay stored: run the same command again to send the rest (none counts twice)", imp.path, err)
+	hint := "responses stored before it stay stored"
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted, codes.Unknown, codes.Internal, codes.ResourceExhausted:
+		hint += ": run the same command again to send the rest (none counts twice)"
+	}
+	return fmt.Errorf("%s: the import stopped: %w\n%s", imp.path, err, hint)
 }
 
 func (imp *surveyImport) refuse(r surveyRefusal) {

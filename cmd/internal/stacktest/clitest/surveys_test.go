@@ -28,7 +28,8 @@ func TestSurveyCommands(t *testing.T) {
 	e := env{t: t, st: st}
 	e.ok("1 created", "institutions", "import", write(t, dir, "pemda.csv", "id,name,kind,region_code\npemkab-hss,Pemerintah Kabupaten Hulu Sungai Selatan,pemkab,63.06\n"))
 	e.ok("2 created", "institutions", "import", "../../../../docs/examples/skm-puskesmas-units.csv")
-	e.ok("1 created", "institutions", "import", write(t, dir, "tiga.csv", "id,name,kind,region_code,parent_id\npkm-contoh-tiga,Puskesmas Contoh Tiga (fiktif),serviceunit,63.06,pemkab-hss\n"))
+	e.ok("2 created", "institutions", "import", write(t, dir, "more.csv", "id,name,kind,region_code,parent_id\n"+
+		"pkm-contoh-tiga,Puskesmas Contoh Tiga (fiktif),serviceunit,63.06,pemkab-hss\npkm-contoh-empat,Puskesmas Contoh Empat (fiktif),serviceunit,63.06,pemkab-hss\n"))
 	e.ok("created round skm-2026", "rounds", "create", "--scheme", "skm", "--year", "2026")
 
 	// The sample of the README: 84.06 and 77.01, both B; the first unit's
@@ -97,22 +98,35 @@ func TestSurveyCommands(t *testing.T) {
 		t.Errorf("list:\n%s", out)
 	}
 
-	// A unit's own survey: the nine at 1/10 and one of its own.
-	define := []string{"surveys", "define", "--round", "skm-2026", "--unit", "pkm-contoh-tiga"}
+	// The README's own survey: the nine at exactly 1/9, the kiosk's JSON
+	// lines without a unit column. 116 over 4 respondents: 80.56 (80.48
+	// under 0.111).
+	e.ok("defined: the survey of pkm-contoh-tiga in skm-2026, 9 elements: persyaratan 1/9", "surveys", "define", "--round", "skm-2026",
+		"--unit", "pkm-contoh-tiga", "--file", "../../../../docs/examples/skm-survey-ninths.json")
+	kiosk := "../../../../docs/examples/skm-kiosk-sample.jsonl"
+	e.ok("accepted 4, duplicates 0 (counted once), refused 0", "surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
+	e.ok("accepted 0, duplicates 4 (counted once), refused 0", "surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
+	out = e.ok("index        80.56", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
+	if !strings.Contains(out, "the unit's own survey") || !strings.Contains(out, "waktu        1/9     1  0  1  2  3.00") {
+		t.Errorf("own survey:\n%s", out)
+	}
+
+	// A unit's own survey with one element more, at 1/10: 9 × 3.5 + 2.5 =
+	// 34 over ten elements, 85.00. Semicolons, and --unit for a file
+	// without a unit column.
+	define := []string{"surveys", "define", "--round", "skm-2026", "--unit", "pkm-contoh-empat"}
 	for _, c := range []string{"persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku", "sarana", "pengaduan"} {
 		define = append(define, "--element", c+"=1/10")
 	}
 	define = append(define, "--element", "kebersihan=1/10:Kebersihan ruang tunggu")
-	e.ok("defined: the survey of pkm-contoh-tiga in skm-2026, 10 elements", define...)
+	e.ok("defined: the survey of pkm-contoh-empat in skm-2026, 10 elements", define...)
 	e.ok("already defined", define...)
-	// 9 × 3.5 + 2.5 = 34 over ten elements at 1/10: 85.00. Semicolons, and
-	// --unit for a file without a unit column.
-	e.ok("accepted 2, duplicates 0 (counted once), refused 0", "surveys", "import", write(t, dir, "tiga.csv",
+	e.ok("accepted 2, duplicates 0 (counted once), refused 0", "surveys", "import", write(t, dir, "empat.csv",
 		"kebersihan;response_id;collection_date;persyaratan;prosedur;waktu;biaya;produk;kompetensi;perilaku;sarana;pengaduan\n"+
-			"4;T-1;2026-11-03;4;4;4;4;4;4;4;4;4\n1;T-2;2026-11-03;3;3;3;3;3;3;3;3;3\n"), "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
-	out = e.ok("index        85.00", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
-	if !strings.Contains(out, "the unit's own survey") || !strings.Contains(out, "kebersihan   1/10") {
-		t.Errorf("own survey:\n%s", out)
+			"4;T-1;2026-11-03;4;4;4;4;4;4;4;4;4\n1;T-2;2026-11-03;3;3;3;3;3;3;3;3;3\n"), "--round", "skm-2026", "--unit", "pkm-contoh-empat")
+	out = e.ok("index        85.00", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-empat")
+	if !strings.Contains(out, "kebersihan   1/10") {
+		t.Errorf("own survey with one more element:\n%s", out)
 	}
 	if code, out := e.run("surveys", "define", "--round", "skm-2026", "--unit", "pkm-contoh-satu", "--element", "waktu=1"); code != 1 {
 		t.Errorf("a survey defined after responses: exit %d\n%s", code, out)
@@ -122,5 +136,12 @@ func TestSurveyCommands(t *testing.T) {
 	}
 	if code, out := e.run("surveys", "import", sample, "--round", "skm-2027"); code != 1 || !strings.Contains(out, "nothing sent") {
 		t.Errorf("a round that does not exist: exit %d\n%s", code, out)
+	}
+
+	e.ok("is closed (4 records)", "rounds", "close", "skm-2026")
+	e.ok("revision 1 carries this result (80.56 B)", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
+	code, out = e.run("surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
+	if code != 1 || !strings.Contains(out, "is CLOSED") || strings.Contains(out, "run the same command again") {
+		t.Errorf("an import into a closed round: exit %d\n%s", code, out)
 	}
 }
