@@ -128,9 +128,10 @@ type AssessmentStore interface {
 	// Append stores a revision exactly once per request id; created is
 	// false when it returns what the request stored before.
 	Append(ctx context.Context, a Append) (stored *model.Assessment, created bool, err error)
-	// AppendBatch stores first revisions (no record yet, each at its Tip)
-	// of one round as one atomic batch: all, or none. ErrRoundMoved when
-	// the round left fence; fault.Conflict when a record moved meanwhile.
+	// AppendBatch stores revisions of one round, each the next after its
+	// Tip (a first one when the Tip has none), as one atomic batch: all,
+	// or none. ErrRoundMoved when the round left fence; fault.Conflict
+	// when a record moved meanwhile.
 	AppendBatch(ctx context.Context, as []Append, fence model.Round) ([]*model.Assessment, error)
 	// Assessment returns the latest revision (0) or a given one.
 	Assessment(ctx context.Context, key RecordKey, roundID string, revision uint64) (*model.Assessment, error)

@@ -637,52 +637,120 @@ func (sv *Surveys) recordRound(ctx context.Context, roundID string, final bool) 
 		return err
 	}
 	var first error
+	keep := func(err error) {
+		switch {
+		case err == nil:
+		case fault.Is(err, fault.Unavailable) || fault.Is(err, fault.Conflict) || final:
+			if first == nil {
+				first = err
+			}
+		case sv.ro.report != nil:
+			sv.ro.report(err)
+		}
+	}
+	now := sv.clock.Now()
+	var due []*model.Assessment
 	after := ""
 	for {
 		ids, more := sv.surveys.SurveyUnits(roundID, after, 1000)
 		for _, id := range ids {
 			after = id
-			if err := sv.recordUnit(ctx, sr, id, final); err != nil {
-				err = fmt.Errorf("survey record of %s in %s: %w", id, roundID, err)
-				if fault.Is(err, fault.Unavailable) || fault.Is(err, fault.Conflict) || final {
-					if first == nil {
-						first = err
-					}
-				} else if sv.ro.report != nil {
-					sv.ro.report(err)
-				}
+			a, err := sv.dueRecord(ctx, sr, id, now, final)
+			if err != nil {
+				keep(fmt.Errorf("survey record of %s in %s: %w", id, roundID, err))
+				continue
+			}
+			if a != nil {
+				due = append(due, a)
+			}
+			if len(due) == surveyRecordBatch {
+				keep(sv.appendAll(ctx, sr.round, due, now))
+				due = nil
 			}
 		}
 		if !more {
+			keep(sv.appendAll(ctx, sr.round, due, now))
 			return first
 		}
 	}
 }
 
-// recordUnit writes the unit's record from its counts, unless the latest
-// survey record has them, or (unless final) this replica wrote it less
-// than a minute ago.
-func (sv *Surveys) recordUnit(ctx context.Context, sr surveyRound, unitID string, final bool) error {
+// surveyRecordBatch is how many units' records are written in one atomic
+// batch: a close of a round of tens of thousands of units costs a few
+// hundred fsyncs, not one per unit.
+const surveyRecordBatch = 250
+
+// dueRecord is the unit's record from its counts when it is due: behind
+// its counts and, unless final, not written by this replica in the last
+// minute; nil otherwise.
+func (sv *Surveys) dueRecord(ctx context.Context, sr surveyRound, unitID string, now time.Time, final bool) (*model.Assessment, error) {
 	c, ok := sv.surveys.SurveyCounts(sr.round.ID, unitID)
 	if !ok || c.Respondents == 0 {
-		return nil
+		return nil, nil
 	}
 	key := RecordKey{SchemeID: sr.round.SchemeID, Year: sr.round.Year, InstitutionID: unitID}
-	now := sv.clock.Now()
 	if due, err := sv.due(ctx, sr.round, key, c, now, final); !due || err != nil {
+		return nil, err
+	}
+	return sv.compose(ctx, sr, unitID, c)
+}
+
+// appendAll stores the records in one atomic batch, each after its unit's
+// latest; when the batch is refused (a record or the round moved), one by
+// one, each deciding again.
+func (sv *Surveys) appendAll(ctx context.Context, r model.Round, as []*model.Assessment, now time.Time) error {
+	if len(as) == 0 {
+		return nil
+	}
+	fresh, err := sv.store.Round(ctx, r.ID)
+	if err != nil {
 		return err
 	}
-	a, err := sv.compose(ctx, sr, unitID, c)
-	if err != nil || a == nil {
+	if fresh.State != model.RoundOpen {
+		return nil // closed meanwhile: the close recorded them
+	}
+	reqs := make([]Append, 0, len(as))
+	for _, a := range as {
+		key := RecordKey{SchemeID: a.SchemeID, Year: a.Year, InstitutionID: a.InstitutionID}
+		tip, err := sv.store.Tip(ctx, key, fresh, a.RequestID, false)
+		if err != nil {
+			return err
+		}
+		if tip.Same == nil {
+			reqs = append(reqs, Append{Assessment: *a, CorrectsRevision: tip.Revision, Tip: tip, Fence: fresh})
+		}
+	}
+	if len(reqs) > 0 {
+		_, err = sv.store.AppendBatch(ctx, reqs, fresh)
+	}
+	if err == nil {
+		sv.wrote(as, now)
+		return nil
+	}
+	if !errors.Is(err, ErrBatchMoved) && !errors.Is(err, ErrRoundMoved) && !fault.Is(err, fault.Conflict) {
 		return err
 	}
-	if err := sv.append(ctx, key, a); err != nil {
-		return err
+	var first error
+	for _, a := range as {
+		key := RecordKey{SchemeID: a.SchemeID, Year: a.Year, InstitutionID: a.InstitutionID}
+		if err := sv.append(ctx, key, a); err != nil {
+			if first == nil {
+				first = fmt.Errorf("survey record of %s in %s: %w", a.InstitutionID, a.RoundID, err)
+			}
+			continue
+		}
+		sv.wrote([]*model.Assessment{a}, now)
 	}
+	return first
+}
+
+// wrote remembers when this replica wrote the units' records.
+func (sv *Surveys) wrote(as []*model.Assessment, now time.Time) {
 	sv.mu.Lock()
-	sv.recorded[sr.round.ID+"/"+unitID] = now
-	sv.mu.Unlock()
-	return nil
+	defer sv.mu.Unlock()
+	for _, a := range as {
+		sv.recorded[a.RoundID+"/"+a.InstitutionID] = now
+	}
 }
 
 // due says whether the unit's record is behind its counts and may be

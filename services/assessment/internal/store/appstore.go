@@ -290,7 +290,7 @@ func (p *AppStore) AppendBatch(ctx context.Context, reqs []app.Append, fence mod
 		if err != nil {
 			return nil, err
 		}
-		items[i] = BatchItem{Event: ev, Fingerprint: req.Assessment.RequestFingerprint, Expect: req.Tip.Position}
+		items[i] = BatchItem{Event: ev, Fingerprint: req.Assessment.RequestFingerprint, Current: req.Tip.Revision, Expect: req.Tip.Position}
 	}
 	got, err := p.s.AppendBatch(ctx, items, fence.Revision)
 	if err != nil {

@@ -16,15 +16,17 @@ import (
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
 )
 
-// BatchItem is one new record of an atomic batch: its event, the request
-// fingerprint, and the subject's last sequence as the caller read it.
+// BatchItem is one revision of an atomic batch: its event, the request
+// fingerprint, the revision it follows (0: the record's first) and the
+// subject's last sequence as the caller read it.
 type BatchItem struct {
 	Event       *eventsv1.AssessmentRecorded
 	Fingerprint string
+	Current     uint64
 	Expect      uint64
 }
 
-// AppendBatch stores the items as the first revisions of their records in
+// AppendBatch stores the items as the next revisions of their records in
 // one atomic JetStream batch: all of them, or none. Every subject must
 // still be at the sequence the caller read (or the batch is refused whole:
 // fault.Conflict, read again and decide again), and the round still at
@@ -39,7 +41,7 @@ func (s *Store) AppendBatch(ctx context.Context, items []BatchItem, fence uint64
 		a := it.Event.GetAssessment()
 		subjects[i] = events.AssessmentSubject(a.GetSchemeId(), a.GetYear(), a.GetInstitutionId())
 		it.Event.RoundRevision = fence
-		msg, err := s.nextRevision(it.Event, subjects[i], 0)
+		msg, err := s.nextRevision(it.Event, subjects[i], it.Current)
 		if err != nil {
 			return nil, err
 		}
