@@ -34,7 +34,7 @@ are those of the unit's survey (predikat surveys show lists them; the SKM
 perilaku, sarana, pengaduan); each answer is 1 (tidak baik) to 4 (sangat
 baik). collection_date is YYYY-MM-DD in the round's year.
 JSON lines (.jsonl, .ndjson), one response a line:
-  {"unit":"pkm-x","response_id":"r1","collection_date":"2026-03-02",
+  {"unit":"pkm-contoh-satu","response_id":"r1","collection_date":"2026-03-02",
    "answers":{"persyaratan":4,"prosedur":3,...},"profile":{"sex":"female"}}
 The optional profile (personal data: kept apart, for a limited time, never
 published) takes
@@ -56,10 +56,11 @@ the service refuses (an answer outside 1-4, a date outside the round's
 year) is reported with its line too; the others are stored. A response id
 the unit already has counts once: sending the file again (or finishing an
 interrupted import) stores nothing twice and reports duplicates. The exit
-status is 1 when any response was refused.`,
+status is 1 when any response was refused. --timeout bounds each question
+about a unit's survey; the upload itself runs until the file is sent.`,
 		examples: []string{
 			"predikat surveys import docs/examples/skm-puskesmas-sample.csv --round skm-2026",
-			"predikat surveys import kiosk.jsonl --round skm-2026 --unit pkm-kandangan",
+			"predikat surveys import docs/examples/skm-kiosk-sample.jsonl --round skm-2026 --unit pkm-contoh-tiga",
 		},
 		setup: cmdSurveysImport,
 	}
@@ -73,7 +74,7 @@ sample check against the Krejcie-Morgan guidance when the registry knows
 the unit's yearly service users; and whether the unit's SKM record carries
 this result (the service writes it at most once a minute while responses
 arrive, and at the close).`,
-		examples: []string{"predikat surveys show --round skm-2026 --unit pkm-kandangan", "predikat surveys show --round skm-2026 --unit pkm-kandangan --json"},
+		examples: []string{"predikat surveys show --round skm-2026 --unit pkm-contoh-satu", "predikat surveys show --round skm-2026 --unit pkm-contoh-satu --json"},
 		setup:    cmdSurveysShow,
 	}
 	specSurveysList = &spec{
@@ -94,8 +95,8 @@ predikat.assessment.v1.SurveyDefinition ({"elements":[{"code":..,
 "weight":..,"name":..}]}). Stating the same survey again changes nothing;
 another one is refused.`,
 		examples: []string{
-			"predikat surveys define --round skm-2026 --unit pkm-kandangan --element persyaratan=1/10 --element prosedur=1/10 ... --element kebersihan=1/10:Kebersihan",
-			"predikat surveys define --round skm-2026 --unit pkm-kandangan --file survey.json",
+			"predikat surveys define --round skm-2026 --unit pkm-contoh-tiga --file docs/examples/skm-survey-ninths.json",
+			"predikat surveys define --round skm-2026 --unit pkm-contoh-tiga --element persyaratan=1/10 --element prosedur=1/10 (... all nine) --element kebersihan=1/10:Kebersihan",
 		},
 		setup: cmdSurveysDefine,
 	}
