@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"sync"
@@ -430,7 +431,8 @@ func (sv *Surveys) DefineUnitSurvey(ctx context.Context, cmd DefineUnitSurvey) (
 			return SurveyDef{}, false, err
 		}
 	}
-	if _, err := surveyOf(cmd.Survey); err != nil {
+	survey, err := surveyOf(cmd.Survey)
+	if err != nil {
 		return SurveyDef{}, false, err
 	}
 	have := map[string]bool{}
@@ -442,6 +444,9 @@ func (sv *Surveys) DefineUnitSurvey(ctx context.Context, cmd DefineUnitSurvey) (
 			return SurveyDef{}, false, fault.Invalidf("survey: element %q of the %s survey is missing: a unit's survey keeps the regulation's elements and may add its own", c, sr.version)
 		}
 	}
+	if err := checkUnitWeights(survey); err != nil {
+		return SurveyDef{}, false, err
+	}
 	key := SurveyKey{RoundID: cmd.RoundID, SchemeID: sr.round.SchemeID, Year: sr.round.Year, UnitID: cmd.UnitID}
 	stored, created, err := sv.surveys.DefineUnitSurvey(ctx, key, cmd.Survey, cmd.By)
 	if err != nil {
@@ -451,6 +456,24 @@ func (sv *Surveys) DefineUnitSurvey(ctx context.Context, cmd DefineUnitSurvey) (
 		return SurveyDef{}, false, fault.Existsf("unit %s has another survey in %s already: a survey never changes once stated", cmd.UnitID, cmd.RoundID)
 	}
 	return stored, created, nil
+}
+
+// checkUnitWeights: a unit's weights sum to exactly 1, so its index stays
+// on the 25-100 scale and no element counts more than the unit says; the
+// one exception is the regulation's own convention, nine elements of 0.111
+// (summing to 0.999), which a unit may restate.
+func checkUnitWeights(s skm.Survey) error {
+	sum := new(big.Rat)
+	conventional := len(s.Elements) == len(skm.Standard2017().Elements)
+	for _, e := range s.Elements {
+		sum.Add(sum, e.Weight.Rat())
+		conventional = conventional && e.Weight == skm.Weight2017
+	}
+	if sum.Cmp(big.NewRat(1, 1)) == 0 || conventional {
+		return nil
+	}
+	return fault.Invalidf("survey: the weights sum to %s, not 1: a unit's weights are fractions of its index that sum to exactly 1 (1/9 each for nine elements, 1/10 each for ten; or the regulation's nine of 0.111)",
+		sum.FloatString(6))
 }
 
 func sameSurvey(a, b SurveyDef) bool {
@@ -640,7 +663,10 @@ func (sv *Surveys) recordRound(ctx context.Context, roundID string, final bool) 
 	keep := func(err error) {
 		switch {
 		case err == nil:
-		case fault.Is(err, fault.Unavailable) || fault.Is(err, fault.Conflict) || final:
+		// A lasting failure of one unit (its figure cannot be recorded)
+		// is reported and never holds up the round's other units or its
+		// close; a passing one is the caller's to retry.
+		case fault.Is(err, fault.Unavailable) || fault.Is(err, fault.Conflict):
 			if first == nil {
 				first = err
 			}

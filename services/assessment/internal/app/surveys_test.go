@@ -261,3 +261,36 @@ func TestSurveyRoundsAndClose(t *testing.T) {
 		t.Fatal("the intake is still open after the close")
 	}
 }
+
+// A unit's own weights sum to exactly 1 (or are the regulation's nine of
+// 0.111): weights of 1 each would put its index at 825.
+func TestUnitSurveyWeights(t *testing.T) {
+	f := setupSurveys(t)
+	def := func(w string, extra ...SurveyElement) SurveyDef {
+		var d SurveyDef
+		for _, c := range []string{"persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku", "sarana", "pengaduan"} {
+			d.Elements = append(d.Elements, SurveyElement{Code: c, Weight: w})
+		}
+		d.Elements = append(d.Elements, extra...)
+		return d
+	}
+	for name, tc := range map[string]struct {
+		def  SurveyDef
+		want string // "" for accepted (the fake store then refuses as a precondition)
+	}{
+		"ones":              {def("1"), "sum to 9.000000, not 1"},
+		"ninths":            {def("1/9"), ""},
+		"regulation":        {def("0.111"), ""},
+		"tenths":            {def("1/10", SurveyElement{Code: "kebersihan", Weight: "1/10"}), ""},
+		"0.111 and a tenth": {def("0.111", SurveyElement{Code: "kebersihan", Weight: "0.1"}), "sum to 1.099000, not 1"},
+		"missing element":   {SurveyDef{Elements: def("1/9").Elements[1:]}, `element "persyaratan" of the skm 2017 survey is missing`},
+	} {
+		_, _, err := f.app.Surveys.DefineUnitSurvey(context.Background(), DefineUnitSurvey{RoundID: "skm-2026", UnitID: "puskesmas-a", Survey: tc.def, By: "user:kiosk"})
+		switch {
+		case tc.want == "" && !fault.Is(err, fault.Precondition):
+			t.Errorf("%s: %v, want it accepted by the use case", name, err)
+		case tc.want != "" && (!fault.Is(err, fault.Invalid) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want InvalidArgument saying %q", name, err, tc.want)
+		}
+	}
+}

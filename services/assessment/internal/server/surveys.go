@@ -48,8 +48,11 @@ func (s *Surveys) SubmitSurveyResponses(stream grpc.ClientStreamingServer[assess
 	}
 	ctx := stream.Context()
 	sess := sv.Begin(actor(ctx))
-	for {
+	for received := false; ; received = true {
 		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) && !received {
+			return fault.Invalidf("the stream carried no message: send at least one message with the responses of a unit")
+		}
 		if errors.Is(err, io.EOF) {
 			res, err := sess.Finish(ctx)
 			if err != nil {

@@ -645,7 +645,8 @@ type DefineUnitSurveyRequest struct {
 	RoundId string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
 	UnitId  string                 `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
 	// The survey: every element of the scheme version's survey (the
-	// regulation's nine), in any order, then any of the unit's own.
+	// regulation's nine), in any order, then any of the unit's own; the
+	// weights sum to exactly 1 (or are the regulation's nine of 0.111).
 	Survey        *SurveyDefinition `protobuf:"bytes,3,opt,name=survey,proto3" json:"survey,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1351,16 +1352,16 @@ const file_predikat_assessment_v1_survey_proto_rawDesc = "" +
 	"\x1bOCCUPATION_PRIVATE_EMPLOYEE\x10\x03\x12\x1c\n" +
 	"\x18OCCUPATION_SELF_EMPLOYED\x10\x04\x12\x16\n" +
 	"\x12OCCUPATION_STUDENT\x10\x05\x12\x14\n" +
-	"\x10OCCUPATION_OTHER\x10\x062\x97\x05\n" +
+	"\x10OCCUPATION_OTHER\x10\x062\xa6\x05\n" +
 	"\rSurveyService\x12\xaf\x01\n" +
 	"\x15SubmitSurveyResponses\x124.predikat.assessment.v1.SubmitSurveyResponsesRequest\x1a5.predikat.assessment.v1.SubmitSurveyResponsesResponse\"'\xc2\xf3\x18#\n" +
 	"\x0esurveys.submit\x12\bround_id\x1a\aunit_id(\x01\x12\x9e\x01\n" +
 	"\x10DefineUnitSurvey\x12/.predikat.assessment.v1.DefineUnitSurveyRequest\x1a0.predikat.assessment.v1.DefineUnitSurveyResponse\"'\xc2\xf3\x18#\n" +
 	"\x0esurveys.define\x12\bround_id\x1a\aunit_id\x12\x99\x01\n" +
 	"\x0fGetSurveyResult\x12..predikat.assessment.v1.GetSurveyResultRequest\x1a/.predikat.assessment.v1.GetSurveyResultResponse\"%\xc2\xf3\x18!\n" +
-	"\fsurveys.read\x12\bround_id\x1a\aunit_id\x12\x96\x01\n" +
-	"\x11ListSurveyResults\x120.predikat.assessment.v1.ListSurveyResultsRequest\x1a1.predikat.assessment.v1.ListSurveyResultsResponse\"\x1c\xc2\xf3\x18\x18\n" +
-	"\fsurveys.read\x12\bround_idBMZKgithub.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1;assessmentv1b\x06proto3"
+	"\fsurveys.read\x12\bround_id\x1a\aunit_id\x12\xa5\x01\n" +
+	"\x11ListSurveyResults\x120.predikat.assessment.v1.ListSurveyResultsRequest\x1a1.predikat.assessment.v1.ListSurveyResultsResponse\"+\xc2\xf3\x18'\n" +
+	"\fsurveys.read\x12\bround_id*\rprovince_codeBMZKgithub.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1;assessmentv1b\x06proto3"
 
 var (
 	file_predikat_assessment_v1_survey_proto_rawDescOnce sync.Once

@@ -50,8 +50,8 @@ type SurveyServiceClient interface {
 	SubmitSurveyResponses(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SubmitSurveyResponsesRequest, SubmitSurveyResponsesResponse], error)
 	// DefineUnitSurvey states a unit's own survey for a round: its elements
 	// (the nine of the regulation, possibly more) and their weights, e.g.
-	// exact fractions "1/9". Before its first response only; defining the
-	// same survey again changes nothing.
+	// exact fractions "1/9", summing to exactly 1. Before its first response
+	// only; defining the same survey again changes nothing.
 	DefineUnitSurvey(ctx context.Context, in *DefineUnitSurveyRequest, opts ...grpc.CallOption) (*DefineUnitSurveyResponse, error)
 	// GetSurveyResult returns a unit's survey result in a round (with no
 	// response yet: its survey, zero counts and no index).
@@ -137,8 +137,8 @@ type SurveyServiceServer interface {
 	SubmitSurveyResponses(grpc.ClientStreamingServer[SubmitSurveyResponsesRequest, SubmitSurveyResponsesResponse]) error
 	// DefineUnitSurvey states a unit's own survey for a round: its elements
 	// (the nine of the regulation, possibly more) and their weights, e.g.
-	// exact fractions "1/9". Before its first response only; defining the
-	// same survey again changes nothing.
+	// exact fractions "1/9", summing to exactly 1. Before its first response
+	// only; defining the same survey again changes nothing.
 	DefineUnitSurvey(context.Context, *DefineUnitSurveyRequest) (*DefineUnitSurveyResponse, error)
 	// GetSurveyResult returns a unit's survey result in a round (with no
 	// response yet: its survey, zero counts and no index).
