@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -107,6 +108,14 @@ another one is refused.`,
 // message is stored in one write.
 const surveyMessageSize = 2000
 
+// surveyLookups is how many units' surveys are asked for at once.
+const surveyLookups = 8
+
+// maxHeldResponses bounds the responses held for their units' next
+// messages: past it, every unit's pending responses are sent (a file of
+// many units interleaved is sent in smaller messages, never all held).
+const maxHeldResponses = 50000
+
 // maxLocalRefusalsListed bounds the refusals of unreadable lines kept for
 // printing (all are counted), as the service bounds its own.
 const maxLocalRefusalsListed = 1000
@@ -199,13 +208,26 @@ func (imp *surveyImport) lookUpUnits(ctx context.Context) error {
 			units = append(units, l.unit)
 		}
 	}
+	// A few questions at a time: a national file names tens of thousands
+	// of units.
+	found := make([]*assessmentv1.SurveyResult, len(units))
+	errs := make([]error, len(units))
+	var g errgroup.Group
+	g.SetLimit(surveyLookups)
+	for i, u := range units {
+		g.Go(func() error {
+			resp, err := imp.s.svy.GetSurveyResult(ctx, &assessmentv1.GetSurveyResultRequest{RoundId: imp.round, UnitId: u})
+			found[i], errs[i] = resp.GetResult(), err
+			return nil
+		})
+	}
+	_ = g.Wait()
 	imp.codes, imp.unusable = map[string][]string{}, map[string]string{}
 	var problems []string
-	for _, u := range units {
-		resp, err := imp.s.svy.GetSurveyResult(ctx, &assessmentv1.GetSurveyResultRequest{RoundId: imp.round, UnitId: u})
-		switch status.Code(err) {
+	for i, u := range units {
+		switch err := errs[i]; status.Code(err) {
 		case codes.OK:
-			for _, e := range resp.GetResult().GetElements() {
+			for _, e := range found[i].GetElements() {
 				imp.codes[u] = append(imp.codes[u], e.GetCode())
 			}
 		case codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied, codes.InvalidArgument:
@@ -253,10 +275,8 @@ func (imp *surveyImport) send(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, u := range up.order {
-		if err := up.flush(u); err != nil {
-			return err
-		}
+	if err := up.flushAll(); err != nil {
+		return err
 	}
 	bar.finish()
 	return up.finish()
@@ -270,6 +290,7 @@ type surveyUpload struct {
 	stream  assessmentv1.SurveyService_SubmitSurveyResponsesClient
 	pending map[string]*pendingSurvey
 	order   []string // units in the order of their first line
+	held    int      // responses pending, all units
 }
 
 func (up *surveyUpload) add(l surveyLine) error {
@@ -296,8 +317,23 @@ func (up *surveyUpload) add(l surveyLine) error {
 	}
 	p.responses = append(p.responses, &assessmentv1.SurveyResponse{ResponseId: l.responseID, CollectionDate: l.date, Answers: answers, Profile: l.profile})
 	p.lines = append(p.lines, l.line)
+	up.held++
 	if len(p.responses) >= surveyMessageSize {
 		return up.flush(l.unit)
+	}
+	if up.held >= maxHeldResponses {
+		return up.flushAll()
+	}
+	return nil
+}
+
+// flushAll sends every unit's pending responses, in the order of the
+// units' first lines.
+func (up *surveyUpload) flushAll() error {
+	for _, u := range up.order {
+		if err := up.flush(u); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -325,6 +361,7 @@ func (up *surveyUpload) flush(unit string) error {
 		return up.imp.stopped(err)
 	}
 	up.imp.sentLines = append(up.imp.sentLines, p.lines...)
+	up.held -= len(p.responses)
 	p.responses, p.lines = nil, nil
 	return nil
 }
