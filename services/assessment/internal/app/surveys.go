@@ -1,10 +1,12 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,13 +204,27 @@ func (s *SurveySession) Finish(ctx context.Context) (SubmitResult, error) {
 			return SubmitResult{}, err
 		}
 	}
+	s.trimRefusals()
 	return s.res, nil
 }
 
+// refuse counts a refusal and keeps it if it is among the first
+// MaxRefusalsListed by index: a response's own checks refuse it when it
+// arrives, its unit's survey only when its batch is decided, so refusals
+// arrive out of order.
 func (s *SurveySession) refuse(index int64, unitID, responseID, reason string) {
 	s.res.Refused++
-	if len(s.res.Refusals) < MaxRefusalsListed {
-		s.res.Refusals = append(s.res.Refusals, SurveyRefusal{Index: index, UnitID: unitID, ResponseID: responseID, Reason: reason})
+	s.res.Refusals = append(s.res.Refusals, SurveyRefusal{Index: index, UnitID: unitID, ResponseID: responseID, Reason: reason})
+	if len(s.res.Refusals) >= 2*MaxRefusalsListed {
+		s.trimRefusals()
+	}
+}
+
+// trimRefusals keeps the first MaxRefusalsListed refusals by index.
+func (s *SurveySession) trimRefusals() {
+	slices.SortFunc(s.res.Refusals, func(a, b SurveyRefusal) int { return cmp.Compare(a.Index, b.Index) })
+	if len(s.res.Refusals) > MaxRefusalsListed {
+		s.res.Refusals = s.res.Refusals[:MaxRefusalsListed]
 	}
 }
 

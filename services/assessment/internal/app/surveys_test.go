@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,6 +211,11 @@ func TestSurveyRefusals(t *testing.T) {
 		3: "less than or equal to 4", 5: "does not exist"}
 	if res.Accepted != 1 || res.Refused != int64(len(want)) {
 		t.Fatalf("result %+v", res)
+	}
+	// In the order sent, though "3 answers" is found only when its
+	// batch is decided, after the others.
+	if !slices.IsSortedFunc(res.Refusals, func(a, b SurveyRefusal) int { return int(a.Index - b.Index) }) {
+		t.Errorf("refusals out of order: %+v", res.Refusals)
 	}
 	for _, r := range res.Refusals {
 		if !strings.Contains(r.Reason, want[r.Index]) || want[r.Index] == "" {

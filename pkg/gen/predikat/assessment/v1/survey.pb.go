@@ -502,7 +502,8 @@ type SubmitSurveyResponsesResponse struct {
 	Duplicates int64 `protobuf:"varint,2,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
 	// Responses refused; the first 1000 are in refusals.
 	Refused int64 `protobuf:"varint,3,opt,name=refused,proto3" json:"refused,omitempty"`
-	// Why, per refused response, in the order sent.
+	// Why, per refused response, in the order sent (by index): the first
+	// 1000.
 	Refusals      []*SurveyRefusal `protobuf:"bytes,4,rep,name=refusals,proto3" json:"refusals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -575,7 +576,8 @@ type SurveyRefusal struct {
 	// The unit and the response id as sent.
 	UnitId     string `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
 	ResponseId string `protobuf:"bytes,3,opt,name=response_id,json=responseId,proto3" json:"response_id,omitempty"`
-	// The rule it broke, e.g. `element "waktu": answer 5 is outside 1-4`.
+	// The rule it broke, e.g. "collection_date 2026-12-02 is after today
+	// (2026-12-01 WITA) in the unit's province".
 	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
