@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	quick := fs.Bool("quick", false, "200,000 responses of 1,000 units (a second wave to 250 of them), for a CI-size check")
 	jsonPath := fs.String("out", bench.DefaultJSONPath, "the JSON report the rows are written into")
-	profile := fs.String("profile", "", "directory for a CPU profile of the first slice of the ingestion (of the services too with --in-process)")
+	profile := fs.String("profile", "", "directory for a CPU profile of each slice of the ingestion (of the services too with --in-process)")
 	inProcess := fs.Bool("in-process", false, "run the services in this process (the crash is then a stop, not a kill -9)")
 	seed := fs.Uint64("seed", 0, "seed of the answers (0: the fixed default)")
 	if err := fs.Parse(args); err != nil {

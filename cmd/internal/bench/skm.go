@@ -45,8 +45,9 @@ type SKMOptions struct {
 	// kill -9 (there is no process of its own to kill).
 	InProcess bool
 	// ProfileDir, when set, receives a CPU profile of this process while
-	// the service takes the first slice of responses (skm-ingestion.pprof):
-	// the harness and the NATS server, and the services with InProcess.
+	// the service takes each slice of responses (skm-ingestion-s1.pprof,
+	// ...; go tool pprof merges them): the harness and the NATS server,
+	// and the services with InProcess.
 	ProfileDir string
 	// Seed makes the answers (0: a fixed default).
 	Seed   uint64
@@ -316,6 +317,10 @@ type sliceResult struct {
 	el    time.Duration
 	cpu   time.Duration
 	other float64
+	// records is how many messages the assessment service wrote to
+	// ASSESSMENTS meanwhile: its units' SKM records, written in the
+	// background (a unit's first at once, then at most once a minute).
+	records int64
 }
 
 // ingest is the timed wave: every unit's responses, in slices; each slice
@@ -337,22 +342,26 @@ func (r *skmRunner) ingest(ctx context.Context) error {
 		part := subs[i*per : min(len(subs), (i+1)*per)]
 		r.log.Info("bench-skm: slice", "slice", i+1, "submissions", len(part), "streams", r.p.streams)
 		stop := func() {}
-		if i == 0 && r.o.ProfileDir != "" {
-			if stop, err = startProfile(filepath.Join(r.o.ProfileDir, "skm-ingestion.pprof")); err != nil {
+		if r.o.ProfileDir != "" {
+			if stop, err = startProfile(filepath.Join(r.o.ProfileDir, fmt.Sprintf("skm-ingestion-s%d.pprof", i+1))); err != nil {
 				return err
 			}
 		}
+		a0 := r.records(ctx)
 		res, n, err := r.serviceSlice(ctx, part)
 		stop()
 		if err != nil {
 			return err
 		}
+		a1 := r.records(ctx)
+		res.records = a1 - a0
 		stored += n
 		svc = append(svc, res)
 		b, err := r.baselineSlice(ctx, part, tmpl, i)
 		if err != nil {
 			return err
 		}
+		b.records = r.records(ctx) - a1
 		raw = append(raw, b)
 		r.log.Info("bench-skm: slice measured", "slice", i+1, "service_responses_per_s", int(float64(n)/res.el.Seconds()),
 			"raw_responses_per_s", int(float64(n)/b.el.Seconds()), "other_cpu_pct", int(max(res.other, b.other)))
@@ -362,7 +371,23 @@ func (r *skmRunner) ingest(ctx context.Context) error {
 		return fmt.Errorf("the service stored %d responses of the %d sent", stored, total)
 	}
 	r.rep.Rows = append(r.rep.Rows, r.ingestRow(svc, raw, total))
+	r.rep.Setup["skm_survey_records_after_ingest"] = r.records(ctx)
 	return nil
+}
+
+// records is how many messages ASSESSMENTS holds: in this run, the SKM
+// records the assessment service wrote from its units' results (-1 when
+// it cannot be read).
+func (r *skmRunner) records(ctx context.Context) int64 {
+	st, err := r.s.js.Stream(ctx, events.Assessments)
+	if err != nil {
+		return -1
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return -1
+	}
+	return int64(info.State.Msgs)
 }
 
 // ingestRow judges the service's responses/s, beside the raw batches'.
@@ -377,7 +402,7 @@ func (r *skmRunner) ingestRow(svc, raw []sliceResult, total int64) Row {
 			el += x.el
 			cpu += x.cpu
 			other = max(other, x.other)
-			per = append(per, percent(x.other))
+			per = append(per, fmt.Sprintf("%s (%d records)", percent(x.other), x.records))
 		}
 		st := summarize(lat, el)
 		st.OpsPerSec = float64(total) / el.Seconds()
@@ -394,10 +419,10 @@ func (r *skmRunner) ingestRow(svc, raw []sliceResult, total int64) Row {
 	row.OtherCPU = round2(max(sOther, bOther))
 	row.Disturbed = disturbed(row.OtherCPU)
 	if r.o.ProfileDir != "" {
-		row.Profile = filepath.Join(r.o.ProfileDir, "skm-ingestion.pprof")
+		row.Profile = filepath.Join(r.o.ProfileDir, "skm-ingestion-s*.pprof")
 	}
 	row.Note = fmt.Sprintf("ops/s are responses/s over %d units (%d each, one message a unit), %d concurrent streams of %d units; p50/p99 per submission (%d responses), the baseline's per atomic batch (%d unit messages of the same size and headers and the batch end, to a stream with SURVEYS' settings); "+
-		"%d slices, each the service's then the baseline's; other cpu per slice %s (service) and %s (baseline); the service also writes each unit's SKM record once meanwhile (its minute tick), the baseline does not",
+		"%d slices, each the service's then the baseline's; per slice, other cpu and the SKM records the service wrote in the background meanwhile (a unit's first at once, then at most once a minute; they share the NATS server with both): %s (service), %s (baseline)",
 		r.p.units, r.p.perUnit, r.p.streams, r.p.unitsPerSubmission, r.p.unitsPerSubmission*r.p.perUnit, k, len(svc), strings.Join(sPer, " "), strings.Join(bPer, " "))
 	return row
 }

@@ -64,6 +64,7 @@ func (r *skmRunner) crash(ctx context.Context) error {
 		return err
 	}
 	r.rep.Rows = append(r.rep.Rows, r.crashRow(c, resent, cmp, restart, how))
+	r.rep.Setup["skm_list_results_crash_s"] = round2(cmp.took.Seconds())
 	return nil
 }
 
@@ -219,9 +220,9 @@ func (r *skmRunner) crashRow(c *skmCrash, rs skmResent, cmp skmComparison, resta
 		OtherCPU: -1, Target: "identical results", Pass: &ok}
 	row.Note = fmt.Sprintf("%s of the assessment service after %d of %d submissions of the second wave (%d units) were acknowledged, %d cut short, %d never sent; "+
 		"restarted in %s (its survey counts folded from the log first); sent again: the %d without an answer (%d responses accepted, %d duplicates: stored before the crash, never answered) "+
-		"and the %d acknowledged last (%d duplicates, %d accepted); %d units' results (ListSurveyResults, pages of 1000) against what was sent: %s",
+		"and the %d acknowledged last (%d duplicates, %d accepted); %d units' results (ListSurveyResults, pages of 1000, listed in %s) against what was sent: %s",
 		how, len(c.order), len(c.subs), min(r.p.crashUnits, r.p.units), c.cut, c.unsent, restart.Round(10*time.Millisecond),
-		rs.unacked, rs.accepted, rs.duplicates, rs.acked, rs.ackedDuplicates, rs.ackedAccepted, cmp.units, verdict(problems))
+		rs.unacked, rs.accepted, rs.duplicates, rs.acked, rs.ackedDuplicates, rs.ackedAccepted, cmp.units, cmp.took.Round(100*time.Millisecond), verdict(problems))
 	return row
 }
 
@@ -244,8 +245,10 @@ func (r *skmRunner) rebuild(ctx context.Context) error {
 	ok := len(cmp.problems) == 0
 	r.rep.Rows = append(r.rep.Rows, Row{Operation: skmRowPrefix + "rebuild from the log, restart", Size: total, Callers: 1, Ops: cmp.units,
 		OpsSec: float64(total) / el.Seconds(), P50us: us(el), OtherCPU: -1, Target: "identical results", Pass: &ok,
-		Note: fmt.Sprintf("the service stopped and started again: serving after %s, its counts of %d responses folded from SURVEYS (ops/s: responses folded per second of the start); %d units' results against what was sent: %s",
-			el.Round(10*time.Millisecond), total, cmp.units, verdict(cmp.problems))})
+		Note: fmt.Sprintf("the service stopped and started again: serving after %s, its counts of %d responses folded from SURVEYS (ops/s: responses folded per second of the start); %d units' results (listed in %s) against what was sent: %s",
+			el.Round(10*time.Millisecond), total, cmp.units, cmp.took.Round(100*time.Millisecond), verdict(cmp.problems))})
+	r.rep.Setup["skm_list_results_rebuild_s"] = round2(cmp.took.Seconds())
+	r.rep.Setup["skm_survey_records_at_end"] = r.records(ctx)
 	r.rep.Setup["skm_restart_rebuild_s"] = round2(el.Seconds())
 	if rss := r.s.memory()[harness.Assessment]; rss > 0 {
 		r.rep.Setup["skm_rss_after_rebuild_mb_assessment"] = rss
@@ -265,6 +268,7 @@ func verdict(problems []string) string {
 type skmComparison struct {
 	units    int
 	problems []string
+	took     time.Duration // the listing, every page
 }
 
 // compareAll lists every unit's result, 1,000 a page, and compares each
@@ -274,6 +278,7 @@ func (r *skmRunner) compareAll(ctx context.Context) (skmComparison, error) {
 	var out skmComparison
 	seen := make([]bool, r.p.units)
 	token := ""
+	t0 := time.Now()
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		resp, err := r.surveys.ListSurveyResults(cctx, &assessmentv1.ListSurveyResultsRequest{RoundId: r.gen.round, PageSize: 1000, PageToken: token})
@@ -302,6 +307,7 @@ func (r *skmRunner) compareAll(ctx context.Context) (skmComparison, error) {
 			break
 		}
 	}
+	out.took = time.Since(t0)
 	for u, ok := range seen {
 		if !ok {
 			out.problems = append(out.problems, fmt.Sprintf("unit %s has no result", r.gen.units[u]))
