@@ -124,6 +124,7 @@ func cmdSurveysImport(fs *flag.FlagSet, s *session) func(context.Context, []stri
 	round := fs.String("round", "", "round id, e.g. skm-2026 (required)")
 	unit := fs.String("unit", "", "the unit of every line (a file without a unit column)")
 	format := fs.String("format", "", "csv or jsonl (default: from the extension: .csv; .jsonl, .ndjson)")
+	synthetic := fs.Bool("synthetic", false, "the responses are made up (a demo, a test): the units' results are marked [SINTETIS] and never earn an award")
 	return func(ctx context.Context, args []string) error {
 		if err := needArgs(args, 1, "FILE"); err != nil {
 			return err
@@ -135,7 +136,7 @@ func cmdSurveysImport(fs *flag.FlagSet, s *session) func(context.Context, []stri
 		if err != nil {
 			return err
 		}
-		imp := &surveyImport{s: s, path: args[0], format: f, round: *round, unit: strings.TrimSpace(*unit)}
+		imp := &surveyImport{s: s, path: args[0], format: f, round: *round, unit: strings.TrimSpace(*unit), synthetic: *synthetic}
 		return imp.run(ctx)
 	}
 }
@@ -144,6 +145,7 @@ func cmdSurveysImport(fs *flag.FlagSet, s *session) func(context.Context, []stri
 type surveyImport struct {
 	s                           *session
 	path, format, round, unit   string
+	synthetic                   bool
 	codes                       map[string][]string // the survey of each unit, in order
 	unusable                    map[string]string   // why a unit cannot take responses
 	lines                       int
@@ -353,7 +355,7 @@ func (up *surveyUpload) flush(unit string) error {
 		}
 		up.stream, up.stop = st, stop
 	}
-	msg := &assessmentv1.SubmitSurveyResponsesRequest{RoundId: up.imp.round, UnitId: unit, Responses: p.responses}
+	msg := &assessmentv1.SubmitSurveyResponsesRequest{RoundId: up.imp.round, UnitId: unit, Responses: p.responses, Synthetic: up.imp.synthetic}
 	if err := up.stream.Send(msg); err != nil {
 		// The service ended the call: its status says why.
 		_, err = up.stream.CloseAndRecv()
@@ -485,7 +487,11 @@ func renderSurveyResult(w io.Writer, r *assessmentv1.SurveyResult) error {
 	if r.GetUnitSurvey() {
 		survey = "the unit's own survey"
 	}
-	line(w, "%s in %s (province %s), %s", r.GetUnitId(), r.GetRoundId(), orDash(r.GetProvinceCode()), survey)
+	unitID := r.GetUnitId()
+	if r.GetSynthetic() {
+		unitID += " " + syntheticMarker
+	}
+	line(w, "%s in %s (province %s), %s", unitID, r.GetRoundId(), orDash(r.GetProvinceCode()), survey)
 	t := newTable("ELEMENT", "WEIGHT", "1", "2", "3", "4", "MEAN").alignRight(2, 3, 4, 5, 6)
 	for _, e := range r.GetElements() {
 		c := e.GetCounts()
@@ -564,7 +570,11 @@ func cmdSurveysList(fs *flag.FlagSet, s *session) func(context.Context, []string
 		}
 		t := newTable("UNIT", "PROVINCE", "RESPONDENTS", "INDEX", "BAND", "SAMPLE").alignRight(2, 3)
 		for _, r := range all {
-			t.add(r.GetUnitId(), orDash(r.GetProvinceCode()), strconv.FormatInt(r.GetRespondents(), 10), orDash(r.GetIndex()),
+			unitID := r.GetUnitId()
+			if r.GetSynthetic() {
+				unitID += " " + syntheticMarker
+			}
+			t.add(unitID, orDash(r.GetProvinceCode()), strconv.FormatInt(r.GetRespondents(), 10), orDash(r.GetIndex()),
 				bandText(r.GetBandCode(), r.GetBandLabel()), sampleFlag(r))
 		}
 		return t.write(s.out)

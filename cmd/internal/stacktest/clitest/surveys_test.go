@@ -35,15 +35,15 @@ func TestSurveyCommands(t *testing.T) {
 	// The sample of the README: 84.06 and 77.01, both B; the first unit's
 	// 24 respondents are below the 291 its 1200 service users call for.
 	sample := "../../../../docs/examples/skm-puskesmas-sample.csv"
-	e.ok("accepted 40, duplicates 0 (counted once), refused 0", "surveys", "import", sample, "--round", "skm-2026")
+	e.ok("accepted 40, duplicates 0 (counted once), refused 0", "surveys", "import", sample, "--round", "skm-2026", "--synthetic")
 	out := e.ok("index        84.06", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-satu")
-	for _, want := range []string{"persyaratan  0.111   0  0   9  15  3.63", "respondents  24", "band         B (Baik)", "below guidance: 24 respondents, 291 required for 1200"} {
+	for _, want := range []string{"pkm-contoh-satu [SINTETIS] in skm-2026", "persyaratan  0.111   0  0   9  15  3.63", "respondents  24", "band         B (Baik)", "below guidance: 24 respondents, 291 required for 1200"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}
 	}
 	e.ok("index        77.01", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-dua")
-	e.ok("accepted 0, duplicates 40 (counted once), refused 0", "surveys", "import", sample, "--round", "skm-2026")
+	e.ok("accepted 0, duplicates 40 (counted once), refused 0", "surveys", "import", sample, "--round", "skm-2026", "--synthetic")
 
 	// JSON lines: a line that is not JSON is the CLI's to refuse, an answer
 	// of 5 the service's; both name their line, the third line counts.
@@ -104,8 +104,8 @@ func TestSurveyCommands(t *testing.T) {
 	e.ok("defined: the survey of pkm-contoh-tiga in skm-2026, 9 elements: persyaratan 1/9", "surveys", "define", "--round", "skm-2026",
 		"--unit", "pkm-contoh-tiga", "--file", "../../../../docs/examples/skm-survey-ninths.json")
 	kiosk := "../../../../docs/examples/skm-kiosk-sample.jsonl"
-	e.ok("accepted 4, duplicates 0 (counted once), refused 0", "surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
-	e.ok("accepted 0, duplicates 4 (counted once), refused 0", "surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
+	e.ok("accepted 4, duplicates 0 (counted once), refused 0", "surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga", "--synthetic")
+	e.ok("accepted 0, duplicates 4 (counted once), refused 0", "surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga", "--synthetic")
 	out = e.ok("index        80.56", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
 	if !strings.Contains(out, "the unit's own survey") || !strings.Contains(out, "waktu        1/9     1  0  1  2  3.00") {
 		t.Errorf("own survey:\n%s", out)
@@ -140,7 +140,7 @@ func TestSurveyCommands(t *testing.T) {
 
 	e.ok("is closed (4 records)", "rounds", "close", "skm-2026")
 	e.ok("revision 1 carries this result (80.56 B)", "surveys", "show", "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
-	code, out = e.run("surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga")
+	code, out = e.run("surveys", "import", kiosk, "--round", "skm-2026", "--unit", "pkm-contoh-tiga", "--synthetic")
 	if code != 1 || !strings.Contains(out, "is CLOSED") || strings.Contains(out, "run the same command again") {
 		t.Errorf("an import into a closed round: exit %d\n%s", code, out)
 	}

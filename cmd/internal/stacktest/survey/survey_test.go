@@ -108,6 +108,7 @@ func TestSurveyYear(t *testing.T) {
 		{InstitutionId: "puskesmas-kandangan", Institution: &registryv1.Institution{Name: "Puskesmas Kandangan", Kind: unit, RegionCode: "63.06", ParentId: "pemkab-hss", YearlyServiceUsers: 1000}},
 		{InstitutionId: "dpmptsp-hss", Institution: &registryv1.Institution{Name: "DPMPTSP Kabupaten Hulu Sungai Selatan", Kind: unit, RegionCode: "63.06", ParentId: "pemkab-hss"}},
 		{InstitutionId: "mpp-kandangan", Institution: &registryv1.Institution{Name: "Mal Pelayanan Publik Kandangan", Kind: unit, RegionCode: "63.06", ParentId: "pemkab-hss"}},
+		{InstitutionId: "pkm-contoh", Institution: &registryv1.Institution{Name: "Puskesmas Contoh", Kind: unit, RegionCode: "63.06", ParentId: "pemkab-hss"}},
 	} {
 		if _, err := reg.CreateInstitution(ctxT(t), in); err != nil {
 			t.Fatal(err)
@@ -228,11 +229,25 @@ func TestSurveyYear(t *testing.T) {
 		t.Fatalf("third submission: %v %v", res, err)
 	}
 	check("mpp-kandangan", "99.90", "A", 5)
+	// Made-up responses (a demo's): 97.13, band A, marked synthetic.
+	var madeUp []*assessmentv1.SurveyResponse
+	for i := range 5 {
+		madeUp = append(madeUp, resp(fmt.Sprintf("s%d", i), "2026-05-01", 4, 4, 4, 4, 4, 4, 4, 4, 3))
+	}
+	if res, err = submit(t, surveys, &assessmentv1.SubmitSurveyResponsesRequest{RoundId: round, UnitId: "pkm-contoh", Responses: madeUp, Synthetic: true}); err != nil || res.GetAccepted() != 5 {
+		t.Fatalf("synthetic submission: %v %v", res, err)
+	}
+	if r := check("pkm-contoh", "97.13", "A", 5); !r.GetSynthetic() {
+		t.Fatal("pkm-contoh: not marked synthetic")
+	}
 	// (4×0.111×... ) 5 respondents: totals 17 on eight elements, 16 on waktu: 0.111 × 152 / 5 × 25 = 84.36
 	check("puskesmas-kandangan", "84.36", "B", 5)
 	stacktest.Eventually(t, "the mall's record", func() error {
 		if a := record("mpp-kandangan"); a == nil || a.GetTotal() != "99.90" {
 			return fmt.Errorf("record %v", a)
+		}
+		if a := record("pkm-contoh"); a == nil || a.GetTotal() != "97.13" || !a.GetSynthetic() {
+			return fmt.Errorf("synthetic record %v", a)
 		}
 		return nil
 	})
@@ -267,7 +282,8 @@ func TestSurveyYear(t *testing.T) {
 	}
 	check("puskesmas-kandangan", "74.46", "C", 6)
 
-	// Published: the mall's A earns the version's band award, by rule.
+	// Published: the mall's A earns the version's band award, by rule; the
+	// synthetic A earns nothing.
 	if _, err := admin.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: round, ForceReason: "test: no objection window"}); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +305,7 @@ func TestSurveyYear(t *testing.T) {
 		for _, e := range b.GetEntries() {
 			got = append(got, fmt.Sprintf("%d %s %s", e.GetRank(), e.GetInstitutionId(), e.GetScore()))
 		}
-		if want := "[1 mpp-kandangan 99.90 2 dpmptsp-hss 80.56 3 puskesmas-kandangan 74.46]"; fmt.Sprint(got) != want {
+		if want := "[1 mpp-kandangan 99.90 2 pkm-contoh 97.13 3 dpmptsp-hss 80.56 4 puskesmas-kandangan 74.46]"; fmt.Sprint(got) != want {
 			return fmt.Errorf("board %v, want %s", got, want)
 		}
 		return nil

@@ -68,6 +68,8 @@ type SurveyWrite struct {
 	Expect    uint64
 	Responses []SurveyAnswer
 	Profiles  []ProfiledResponse
+	// Synthetic marks made-up responses.
+	Synthetic bool
 }
 
 // SurveyCounts is a unit's aggregate as the log gives it: per element the
@@ -79,6 +81,8 @@ type SurveyCounts struct {
 	Respondents int64
 	Counts      [][4]int64
 	Def         *SurveyDef
+	// Synthetic: some of the unit's responses are made up.
+	Synthetic bool
 }
 
 // SurveyStore keeps survey responses. Responses live in the log; the

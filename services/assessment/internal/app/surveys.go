@@ -72,6 +72,8 @@ const (
 type SurveyChunk struct {
 	RoundID, UnitID string
 	Responses       []SurveyInput
+	// Synthetic marks made-up responses (a demo, a test).
+	Synthetic bool
 }
 
 // SurveyInput is one response as sent.
@@ -120,6 +122,9 @@ type surveyRound struct {
 type pendingUnit struct {
 	key       SurveyKey
 	responses []pendingResponse
+	// synthetic: a chunk of made-up responses is among them; the whole
+	// write is then marked, so the unit's result never earns an award.
+	synthetic bool
 }
 
 type pendingResponse struct {
@@ -165,7 +170,7 @@ func (s *SurveySession) Add(ctx context.Context, c SurveyChunk) error {
 			s.refuse(index, c.UnitID, in.ResponseID, reason)
 			continue
 		}
-		if err := s.queue(ctx, key, index, in); err != nil {
+		if err := s.queue(ctx, key, index, in, c.Synthetic); err != nil {
 			return err
 		}
 	}
@@ -174,13 +179,14 @@ func (s *SurveySession) Add(ctx context.Context, c SurveyChunk) error {
 
 // queue adds a response that passed its own checks to the batch, and
 // stores the batch when it is full.
-func (s *SurveySession) queue(ctx context.Context, key SurveyKey, index int64, in SurveyInput) error {
+func (s *SurveySession) queue(ctx context.Context, key SurveyKey, index int64, in SurveyInput, synthetic bool) error {
 	pu := s.units[key]
 	if pu == nil {
 		pu = &pendingUnit{key: key}
 		s.units[key] = pu
 		s.order = append(s.order, key)
 	}
+	pu.synthetic = pu.synthetic || synthetic
 	ans := make([]byte, len(in.Answers))
 	for i, a := range in.Answers {
 		ans[i] = byte(a) // 1-4, checked on the wire
@@ -322,7 +328,7 @@ func decideUnit(sr surveyRound, pu *pendingUnit, st SurveyUnitState, out *Submit
 			return SurveyWrite{}, fmt.Errorf("the stored survey of %s: %w", pu.key.UnitID, err)
 		}
 	}
-	w := SurveyWrite{Key: pu.key, Expect: st.Position}
+	w := SurveyWrite{Key: pu.key, Expect: st.Position, Synthetic: pu.synthetic}
 	seen := make(map[string]bool, len(pu.responses))
 	for _, r := range pu.responses {
 		id := r.answer.ResponseID
@@ -519,6 +525,7 @@ type SurveyResult struct {
 	Position                      uint64
 	Record                        *model.Assessment
 	RecordedRevision              uint64
+	Synthetic                     bool
 }
 
 // Result computes a unit's result from the counts, exactly.
@@ -536,7 +543,7 @@ func (sv *Surveys) Result(ctx context.Context, roundID, unitID string) (SurveyRe
 }
 
 func (sv *Surveys) result(ctx context.Context, sr surveyRound, inst model.Institution, c SurveyCounts) (SurveyResult, error) {
-	res := SurveyResult{RoundID: sr.round.ID, UnitID: inst.ID, Position: c.Position, Population: inst.YearlyServiceUsers}
+	res := SurveyResult{RoundID: sr.round.ID, UnitID: inst.ID, Position: c.Position, Population: inst.YearlyServiceUsers, Synthetic: c.Synthetic}
 	if snap, err := snapshot(ctx, sv.registry, inst); err == nil {
 		res.ProvinceCode = snap.ProvinceCode
 	}
@@ -846,7 +853,7 @@ func (sv *Surveys) compose(ctx context.Context, sr surveyRound, unitID string, c
 	return &model.Assessment{
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: unitID, Institution: snap, Result: result, Respondents: int32(min(c.Respondents, 100000000)),
-		Reason: reason, RequestID: id, RequestFingerprint: id, RecordedBy: sv.ro.by,
+		Reason: reason, RequestID: id, RequestFingerprint: id, RecordedBy: sv.ro.by, Synthetic: c.Synthetic,
 	}, nil
 }
 

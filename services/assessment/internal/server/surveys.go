@@ -70,7 +70,7 @@ func (s *Surveys) SubmitSurveyResponses(stream grpc.ClientStreamingServer[assess
 }
 
 func (s *Surveys) chunk(req *assessmentv1.SubmitSurveyResponsesRequest) app.SurveyChunk {
-	c := app.SurveyChunk{RoundID: req.GetRoundId(), UnitID: req.GetUnitId(), Responses: make([]app.SurveyInput, len(req.GetResponses()))}
+	c := app.SurveyChunk{RoundID: req.GetRoundId(), UnitID: req.GetUnitId(), Synthetic: req.GetSynthetic(), Responses: make([]app.SurveyInput, len(req.GetResponses()))}
 	for i, r := range req.GetResponses() {
 		in := app.SurveyInput{ResponseID: r.GetResponseId(), CollectionDate: r.GetCollectionDate(), Answers: r.GetAnswers()}
 		if p := r.GetProfile(); p != nil {
@@ -175,7 +175,7 @@ func surveyResultToProto(r app.SurveyResult) *assessmentv1.SurveyResult {
 	out := &assessmentv1.SurveyResult{
 		RoundId: r.RoundID, UnitId: r.UnitID, ProvinceCode: r.ProvinceCode, BandCode: r.BandCode, BandLabel: r.BandLabel,
 		Population: r.Population, RequiredSample: r.RequiredSample, SampleBelowGuidance: r.SampleShort,
-		UnitSurvey: r.UnitSurvey, RecordedRevision: r.RecordedRevision, Position: r.Position,
+		UnitSurvey: r.UnitSurvey, RecordedRevision: r.RecordedRevision, Position: r.Position, Synthetic: r.Synthetic,
 	}
 	if r.Record != nil {
 		out.Record = convert.AssessmentToProto(r.Record)

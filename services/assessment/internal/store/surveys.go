@@ -229,7 +229,7 @@ func (s *Surveys) StoreSurveyBatch(ctx context.Context, intake app.SurveyIntake,
 	for _, w := range writes {
 		ev := &eventsv1.SurveyResponsesStored{
 			EventId:   fmt.Sprintf("survey/%s/%s@%d:%s", w.Key.RoundID, w.Key.UnitID, w.Expect, idsDigest(w.Responses)),
-			EventTime: now, RoundId: w.Key.RoundID, UnitId: w.Key.UnitID, SubmittedBy: by,
+			EventTime: now, RoundId: w.Key.RoundID, UnitId: w.Key.UnitID, SubmittedBy: by, Synthetic: w.Synthetic,
 			Responses: make([]*eventsv1.StoredSurveyResponse, len(w.Responses)),
 		}
 		for i, r := range w.Responses {

@@ -33,6 +33,7 @@ type unitCounts struct {
 	respondents int64
 	counts      [][4]int64
 	def         *app.SurveyDef
+	synthetic   bool
 }
 
 func newSurveyView() *surveyView { return &surveyView{byRound: map[string]*roundSurveys{}} }
@@ -90,6 +91,7 @@ func (v *surveyView) addResponses(ev *eventsv1.SurveyResponsesStored, seq uint64
 		}
 	}
 	u.respondents += int64(len(rs))
+	u.synthetic = u.synthetic || ev.GetSynthetic()
 	u.position = seq
 	return nil
 }
@@ -120,7 +122,7 @@ func (v *surveyView) counts(roundID, unitID string) (app.SurveyCounts, bool) {
 	if u == nil {
 		return app.SurveyCounts{}, false
 	}
-	return app.SurveyCounts{UnitID: unitID, Position: u.position, Respondents: u.respondents, Counts: slices.Clone(u.counts), Def: u.def}, true
+	return app.SurveyCounts{UnitID: unitID, Position: u.position, Respondents: u.respondents, Counts: slices.Clone(u.counts), Def: u.def, Synthetic: u.synthetic}, true
 }
 
 func (v *surveyView) units(roundID, after string, limit int) ([]string, bool) {

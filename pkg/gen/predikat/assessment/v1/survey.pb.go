@@ -282,7 +282,11 @@ type SubmitSurveyResponsesRequest struct {
 	// The responses, at most 10000 per message. Each is checked on its own
 	// (not by this message's validation), so that one invalid response does
 	// not refuse the others.
-	Responses     []*SurveyResponse `protobuf:"bytes,3,rep,name=responses,proto3" json:"responses,omitempty"`
+	Responses []*SurveyResponse `protobuf:"bytes,3,rep,name=responses,proto3" json:"responses,omitempty"`
+	// Synthetic responses: made up for a demo or a test, not answered by
+	// anyone. A unit with any is synthetic data: its result and record are
+	// marked as such everywhere, rank, and never earn an award.
+	Synthetic     bool `protobuf:"varint,4,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -336,6 +340,13 @@ func (x *SubmitSurveyResponsesRequest) GetResponses() []*SurveyResponse {
 		return x.Responses
 	}
 	return nil
+}
+
+func (x *SubmitSurveyResponsesRequest) GetSynthetic() bool {
+	if x != nil {
+		return x.Synthetic
+	}
+	return false
 }
 
 // SurveyResponse is one respondent's questionnaire.
@@ -1018,7 +1029,9 @@ type SurveyResult struct {
 	// last response counted. Equal results have equal positions.
 	Position uint64 `protobuf:"varint,14,opt,name=position,proto3" json:"position,omitempty"`
 	// The latest SKM record of the unit (basis SURVEY), when there is one.
-	Record        *Assessment `protobuf:"bytes,15,opt,name=record,proto3" json:"record,omitempty"`
+	Record *Assessment `protobuf:"bytes,15,opt,name=record,proto3" json:"record,omitempty"`
+	// The unit has synthetic responses (made up, never an award).
+	Synthetic     bool `protobuf:"varint,16,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1158,6 +1171,13 @@ func (x *SurveyResult) GetRecord() *Assessment {
 	return nil
 }
 
+func (x *SurveyResult) GetSynthetic() bool {
+	if x != nil {
+		return x.Synthetic
+	}
+	return false
+}
+
 // SurveyElementResult is one element's part of a SurveyResult.
 type SurveyElementResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1244,11 +1264,12 @@ var File_predikat_assessment_v1_survey_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_survey_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/assessment/v1/survey.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a'predikat/assessment/v1/assessment.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\"\x88\x03\n" +
+	"#predikat/assessment/v1/survey.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a'predikat/assessment/v1/assessment.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\"\xa6\x03\n" +
 	"\x1cSubmitSurveyResponsesRequest\x12L\n" +
 	"\bround_id\x18\x01 \x01(\tB1\xbaH.r,2*^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$R\aroundId\x12D\n" +
 	"\aunit_id\x18\x02 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\x06unitId\x12L\n" +
-	"\tresponses\x18\x03 \x03(\v2&.predikat.assessment.v1.SurveyResponseB\x06\xbaH\x03\xd8\x01\x03R\tresponses:\x85\x01\xbaH\x81\x01\x1a\x7f\n" +
+	"\tresponses\x18\x03 \x03(\v2&.predikat.assessment.v1.SurveyResponseB\x06\xbaH\x03\xd8\x01\x03R\tresponses\x12\x1c\n" +
+	"\tsynthetic\x18\x04 \x01(\bR\tsynthetic:\x85\x01\xbaH\x81\x01\x1a\x7f\n" +
 	"%submit_survey_responses.max_responses\x127at most 10000 responses per message: send more messages\x1a\x1dsize(this.responses) <= 10000\"\x93\x02\n" +
 	"\x0eSurveyResponse\x12@\n" +
 	"\vresponse_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:/-]{1,64}$R\n" +
@@ -1297,7 +1318,7 @@ const file_predikat_assessment_v1_survey_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x83\x01\n" +
 	"\x19ListSurveyResultsResponse\x12>\n" +
 	"\aresults\x18\x01 \x03(\v2$.predikat.assessment.v1.SurveyResultR\aresults\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc7\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe5\x04\n" +
 	"\fSurveyResult\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x12\x17\n" +
 	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12#\n" +
@@ -1318,7 +1339,8 @@ const file_predikat_assessment_v1_survey_proto_rawDesc = "" +
 	"unitSurvey\x12+\n" +
 	"\x11recorded_revision\x18\r \x01(\x04R\x10recordedRevision\x12\x1a\n" +
 	"\bposition\x18\x0e \x01(\x04R\bposition\x12:\n" +
-	"\x06record\x18\x0f \x01(\v2\".predikat.assessment.v1.AssessmentR\x06record\"\x83\x01\n" +
+	"\x06record\x18\x0f \x01(\v2\".predikat.assessment.v1.AssessmentR\x06record\x12\x1c\n" +
+	"\tsynthetic\x18\x10 \x01(\bR\tsynthetic\"\x83\x01\n" +
 	"\x13SurveyElementResult\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06weight\x18\x02 \x01(\tR\x06weight\x12\x16\n" +

@@ -1147,7 +1147,9 @@ type SurveyResponsesStored struct {
 	// The responses, in the order received.
 	Responses []*StoredSurveyResponse `protobuf:"bytes,5,rep,name=responses,proto3" json:"responses,omitempty"`
 	// The authenticated principal who sent them.
-	SubmittedBy   string `protobuf:"bytes,6,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
+	SubmittedBy string `protobuf:"bytes,6,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
+	// Made-up responses (a demo, a test): the unit's result is synthetic.
+	Synthetic     bool `protobuf:"varint,7,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1222,6 +1224,13 @@ func (x *SurveyResponsesStored) GetSubmittedBy() string {
 		return x.SubmittedBy
 	}
 	return ""
+}
+
+func (x *SurveyResponsesStored) GetSynthetic() bool {
+	if x != nil {
+		return x.Synthetic
+	}
+	return false
 }
 
 // StoredSurveyResponse is one response as stored: its id, its day, and one
@@ -1682,7 +1691,7 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\aunit_id\x18\x04 \x01(\tR\x06unitId\x12@\n" +
 	"\x06survey\x18\x05 \x01(\v2(.predikat.assessment.v1.SurveyDefinitionR\x06survey\x12\x1d\n" +
 	"\n" +
-	"defined_by\x18\x06 \x01(\tR\tdefinedBy\"\x8c\x02\n" +
+	"defined_by\x18\x06 \x01(\tR\tdefinedBy\"\xaa\x02\n" +
 	"\x15SurveyResponsesStored\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1690,7 +1699,8 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\bround_id\x18\x03 \x01(\tR\aroundId\x12\x17\n" +
 	"\aunit_id\x18\x04 \x01(\tR\x06unitId\x12F\n" +
 	"\tresponses\x18\x05 \x03(\v2(.predikat.events.v1.StoredSurveyResponseR\tresponses\x12!\n" +
-	"\fsubmitted_by\x18\x06 \x01(\tR\vsubmittedBy\"z\n" +
+	"\fsubmitted_by\x18\x06 \x01(\tR\vsubmittedBy\x12\x1c\n" +
+	"\tsynthetic\x18\a \x01(\bR\tsynthetic\"z\n" +
 	"\x14StoredSurveyResponse\x12\x1f\n" +
 	"\vresponse_id\x18\x01 \x01(\tR\n" +
 	"responseId\x12'\n" +
