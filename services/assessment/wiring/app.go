@@ -284,7 +284,9 @@ func useCases(ctx context.Context, cfg Config, cat *scheme.Catalog, st *store.St
 		return nil, nil, fmt.Errorf("assessment: open survey storage: %w", err)
 	}
 	uc := app.New(cat, st.ForApp(cat), registry{reg}, clock, windows{cal})
-	uc.EnableSurveys(surveys)
+	uc.EnableSurveys(surveys).ReportTo(func(err error) {
+		log.Error("survey record not stored: the unit's responses stand and its other units go on; fix the cause, the next pass writes it", "err", err)
+	})
 	return uc, surveys, nil
 }
 

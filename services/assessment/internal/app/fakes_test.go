@@ -196,6 +196,14 @@ func (f *fakeStore) Assessment(_ context.Context, key RecordKey, _ string, revis
 	return nil, fault.NotFoundf("no record")
 }
 
+func (f *fakeStore) LatestIs(key RecordKey, roundID, requestID string) (uint64, bool) {
+	a, err := f.Assessment(context.Background(), key, roundID, 0)
+	if err != nil || a.RequestID != requestID {
+		return 0, false
+	}
+	return a.Revision, true
+}
+
 func (f *fakeStore) Revisions(_ context.Context, key RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

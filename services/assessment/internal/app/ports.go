@@ -133,6 +133,11 @@ type AssessmentStore interface {
 	// or none. ErrRoundMoved when the round left fence; fault.Conflict
 	// when a record moved meanwhile.
 	AppendBatch(ctx context.Context, as []Append, fence model.Round) ([]*model.Assessment, error)
+	// LatestIs says whether, as this replica's view has it, the latest
+	// revision of the record was stored under requestID, and which
+	// revision that is: a question asked of every unit on every pass of
+	// the survey records, answered without reading the stream.
+	LatestIs(key RecordKey, roundID, requestID string) (revision uint64, ok bool)
 	// Assessment returns the latest revision (0) or a given one.
 	Assessment(ctx context.Context, key RecordKey, roundID string, revision uint64) (*model.Assessment, error)
 	Revisions(ctx context.Context, key RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error)

@@ -33,8 +33,10 @@ type Surveys struct {
 	surveys  SurveyStore
 	registry Registry
 	clock    Clock
-	// ro gives who records (the service) and who hears lasting failures.
+	// ro gives who records (the service).
 	ro *rollups
+	// report hears a unit's record that failed for a lasting reason.
+	report func(error)
 	// recorded is when (by the service's clock) this replica last wrote
 	// each unit's record, by round and unit: the minute between two
 	// writes. A restart forgets it, so a unit whose responses moved is
@@ -539,10 +541,13 @@ func (sv *Surveys) Result(ctx context.Context, roundID, unitID string) (SurveyRe
 		return SurveyResult{}, err
 	}
 	c, _ := sv.surveys.SurveyCounts(roundID, unitID)
-	return sv.result(ctx, sr, inst, c)
+	return sv.result(ctx, sr, inst, c, true)
 }
 
-func (sv *Surveys) result(ctx context.Context, sr surveyRound, inst model.Institution, c SurveyCounts) (SurveyResult, error) {
+// result computes a unit's result from its counts; withRecord reads the
+// unit's latest record from the stream too (one unit's answer, not a
+// listing's).
+func (sv *Surveys) result(ctx context.Context, sr surveyRound, inst model.Institution, c SurveyCounts, withRecord bool) (SurveyResult, error) {
 	res := SurveyResult{RoundID: sr.round.ID, UnitID: inst.ID, Position: c.Position, Population: inst.YearlyServiceUsers, Synthetic: c.Synthetic}
 	if snap, err := snapshot(ctx, sv.registry, inst); err == nil {
 		res.ProvinceCode = snap.ProvinceCode
@@ -580,13 +585,16 @@ func (sv *Surveys) result(ctx context.Context, sr surveyRound, inst model.Instit
 		res.SampleShort, res.RequiredSample = skm.SampleShort(inst.YearlyServiceUsers, c.Respondents)
 	}
 	key := RecordKey{SchemeID: sr.round.SchemeID, Year: sr.round.Year, InstitutionID: inst.ID}
+	if c.Position > 0 {
+		res.RecordedRevision, _ = sv.store.LatestIs(key, sr.round.ID, surveyRequestID(c.Position))
+	}
+	if !withRecord {
+		return res, nil
+	}
 	a, err := sv.store.Assessment(ctx, key, sr.round.ID, 0)
 	switch {
 	case err == nil:
 		res.Record = a
-		if p, ok := surveyPosition(a); ok && p == c.Position {
-			res.RecordedRevision = a.Revision
-		}
 	case !fault.Is(err, fault.NotFound):
 		return SurveyResult{}, err
 	}
@@ -627,7 +635,7 @@ func (sv *Surveys) Results(ctx context.Context, roundID, province, after string,
 				return nil, false, fmt.Errorf("unit %s: %w", id, err)
 			}
 			c, _ := sv.surveys.SurveyCounts(roundID, id)
-			r, err := sv.result(ctx, sr, inst, c)
+			r, err := sv.result(ctx, sr, inst, c, false)
 			if err != nil {
 				return nil, false, fmt.Errorf("unit %s: %w", id, err)
 			}
@@ -649,6 +657,12 @@ func (sv *Surveys) Results(ctx context.Context, roundID, province, after string,
 // from a unit's survey: "survey:<position>", the position of the last
 // response counted.
 const surveyRequestPrefix = "survey:"
+
+// surveyPositionOf is the position of a survey record being written.
+func surveyPositionOf(a *model.Assessment) uint64 {
+	p, _ := surveyPosition(a)
+	return p
+}
 
 func surveyPosition(a *model.Assessment) (uint64, bool) {
 	if a == nil || a.Basis != model.BasisSurvey {
@@ -693,8 +707,8 @@ func (sv *Surveys) recordRound(ctx context.Context, roundID string, final bool) 
 			if first == nil {
 				first = err
 			}
-		case sv.ro.report != nil:
-			sv.ro.report(err)
+		case sv.report != nil:
+			sv.report(err)
 		}
 	}
 	now := sv.clock.Now()
@@ -703,6 +717,9 @@ func (sv *Surveys) recordRound(ctx context.Context, roundID string, final bool) 
 	for {
 		ids, more := sv.surveys.SurveyUnits(roundID, after, 1000)
 		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return err // stopping: the next pass, or the next start, goes on
+			}
 			after = id
 			a, err := sv.dueRecord(ctx, sr, id, now, final)
 			if err != nil {
@@ -738,8 +755,8 @@ func (sv *Surveys) dueRecord(ctx context.Context, sr surveyRound, unitID string,
 		return nil, nil
 	}
 	key := RecordKey{SchemeID: sr.round.SchemeID, Year: sr.round.Year, InstitutionID: unitID}
-	if due, err := sv.due(ctx, sr.round, key, c, now, final); !due || err != nil {
-		return nil, err
+	if !sv.due(sr.round, key, c, now, final) {
+		return nil, nil
 	}
 	return sv.compose(ctx, sr, unitID, c)
 }
@@ -804,21 +821,20 @@ func (sv *Surveys) wrote(as []*model.Assessment, now time.Time) {
 
 // due says whether the unit's record is behind its counts and may be
 // written now.
-func (sv *Surveys) due(ctx context.Context, r model.Round, key RecordKey, c SurveyCounts, now time.Time, final bool) (bool, error) {
-	latest, err := sv.store.Assessment(ctx, key, r.ID, 0)
-	switch {
-	case fault.Is(err, fault.NotFound):
-		latest = nil
-	case err != nil:
-		return false, err
-	}
-	if p, ok := surveyPosition(latest); ok && p >= c.Position {
-		return false, nil
+func (sv *Surveys) due(r model.Round, key RecordKey, c SurveyCounts, now time.Time, final bool) bool {
+	if _, ok := sv.store.LatestIs(key, r.ID, surveyRequestID(c.Position)); ok {
+		return false
 	}
 	sv.mu.Lock()
 	last, wrote := sv.recorded[r.ID+"/"+key.InstitutionID]
 	sv.mu.Unlock()
-	return final || !wrote || now.Sub(last) >= SurveyRecordEvery, nil
+	return final || !wrote || now.Sub(last) >= SurveyRecordEvery
+}
+
+// surveyRequestID is the request id of the record of a unit's counts at
+// position.
+func surveyRequestID(position uint64) string {
+	return surveyRequestPrefix + strconv.FormatUint(position, 10)
 }
 
 // compose is the unit's record for its counts (nil: no index yet).
@@ -827,7 +843,7 @@ func (sv *Surveys) compose(ctx context.Context, sr surveyRound, unitID string, c
 	if err != nil {
 		return nil, err
 	}
-	res, err := sv.result(ctx, sr, inst, c)
+	res, err := sv.result(ctx, sr, inst, c, false)
 	if err != nil || res.Summary == nil {
 		return nil, err
 	}
@@ -849,7 +865,7 @@ func (sv *Surveys) compose(ctx context.Context, sr surveyRound, unitID string, c
 	if res.SampleShort {
 		reason += fmt.Sprintf("; sample below the Krejcie-Morgan guidance (%d of %d for %d service users a year)", c.Respondents, res.RequiredSample, inst.YearlyServiceUsers)
 	}
-	id := surveyRequestPrefix + strconv.FormatUint(c.Position, 10)
+	id := surveyRequestID(c.Position)
 	return &model.Assessment{
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: unitID, Institution: snap, Result: result, Respondents: int32(min(c.Respondents, 100000000)),
@@ -868,9 +884,16 @@ func (sv *Surveys) append(ctx context.Context, key RecordKey, a *model.Assessmen
 		if r.State != model.RoundOpen {
 			return nil // closed meanwhile: the close recorded it
 		}
-		tip, err := sv.store.Tip(ctx, key, r, a.RequestID, false)
+		tip, err := sv.store.Tip(ctx, key, r, a.RequestID, true)
 		if err != nil || tip.Same != nil {
 			return err
+		}
+		// Another replica, further along the survey log, may have
+		// recorded later counts: never write older ones over them.
+		if latest, err := sv.store.Assessment(ctx, key, r.ID, 0); err == nil {
+			if p, ok := surveyPosition(latest); ok && p >= surveyPositionOf(a) {
+				return nil
+			}
 		}
 		_, _, err = sv.store.Append(ctx, Append{Assessment: *a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
 		if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {
@@ -939,6 +962,10 @@ func (sv *Surveys) finishReopen(ctx context.Context, roundID string) (model.Roun
 	_, err = sv.surveys.ChangeIntake(ctx, r.ID, r.SchemeID, r.Year, true)
 	return r, err == nil, err
 }
+
+// ReportTo sets who hears a unit's record that failed for a lasting reason
+// (its figure cannot be recorded): it never holds up the other units.
+func (sv *Surveys) ReportTo(report func(error)) { sv.report = report }
 
 // RecordSurveysEvery runs RecordDue every period until ctx ends, reporting
 // failures to report.

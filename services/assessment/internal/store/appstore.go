@@ -299,6 +299,15 @@ func (p *AppStore) AppendBatch(ctx context.Context, reqs []app.Append, fence mod
 	return models(got), nil
 }
 
+// LatestIs implements app.AssessmentStore, from this replica's view.
+func (p *AppStore) LatestIs(key app.RecordKey, roundID, requestID string) (uint64, bool) {
+	sl, ok := p.s.view.assessment(roundID, key.InstitutionID)
+	if !ok || sl.request != p.s.view.requestHash(requestID) {
+		return 0, false
+	}
+	return sl.revision, true
+}
+
 // Assessment implements app.AssessmentStore.
 func (p *AppStore) Assessment(ctx context.Context, key app.RecordKey, roundID string, revision uint64) (*model.Assessment, error) {
 	ctx, done, err := p.s.guard(ctx)
