@@ -26,7 +26,7 @@ type Version struct {
 	adjustments []AdjustmentRule
 	rollups     []Rollup // read once: every record asks
 	survey      *skm.Survey
-	registered  bool     // added at run time, not a built-in file
+	registered  bool // added at run time, not a built-in file
 }
 
 // Dimension is a weighted dimension of a version, weight pre-parsed.

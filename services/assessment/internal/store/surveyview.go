@@ -20,7 +20,7 @@ import (
 // every start, so it is what the log says: the same after a crash, on every
 // replica.
 type surveyView struct {
-	mu     sync.RWMutex
+	mu      sync.RWMutex
 	byRound map[string]*roundSurveys
 }
 
