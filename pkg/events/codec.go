@@ -67,39 +67,30 @@ type Event interface {
 
 // newEvent returns an empty body for a CloudEvents type.
 func newEvent(ceType string) (Event, bool) {
-	switch ceType {
-	case TypeAssessmentRecorded:
-		return &eventsv1.AssessmentRecorded{}, true
-	case TypeRoundChanged:
-		return &eventsv1.RoundChanged{}, true
-	case TypeRoundPublished:
-		return &eventsv1.RoundPublished{}, true
-	case TypeRoundCorrected:
-		return &eventsv1.RoundCorrected{}, true
-	case TypeObjectionFiled:
-		return &eventsv1.ObjectionFiled{}, true
-	case TypeObjectionDecided:
-		return &eventsv1.ObjectionDecided{}, true
-	case TypeAwardGranted:
-		return &eventsv1.AwardGranted{}, true
-	case TypeAwardRevoked:
-		return &eventsv1.AwardRevoked{}, true
-	case TypeInstitutionChanged:
-		return &eventsv1.InstitutionChanged{}, true
-	case TypeCeremonyHeld:
-		return &eventsv1.CeremonyHeld{}, true
-	case TypeUnitSurveyDefined:
-		return &eventsv1.UnitSurveyDefined{}, true
-	case TypeSurveyResponsesStored:
-		return &eventsv1.SurveyResponsesStored{}, true
-	case TypeSurveyIntakeChanged:
-		return &eventsv1.SurveyIntakeChanged{}, true
-	case TypeSurveyBatchStored:
-		return &eventsv1.SurveyBatchStored{}, true
-	case TypeSurveyProfilesStored:
-		return &eventsv1.SurveyProfilesStored{}, true
+	f, ok := eventTypes[ceType]
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return f(), true
+}
+
+// eventTypes makes an empty body of each CloudEvents type.
+var eventTypes = map[string]func() Event{
+	TypeAssessmentRecorded:    func() Event { return &eventsv1.AssessmentRecorded{} },
+	TypeRoundChanged:          func() Event { return &eventsv1.RoundChanged{} },
+	TypeRoundPublished:        func() Event { return &eventsv1.RoundPublished{} },
+	TypeRoundCorrected:        func() Event { return &eventsv1.RoundCorrected{} },
+	TypeObjectionFiled:        func() Event { return &eventsv1.ObjectionFiled{} },
+	TypeObjectionDecided:      func() Event { return &eventsv1.ObjectionDecided{} },
+	TypeAwardGranted:          func() Event { return &eventsv1.AwardGranted{} },
+	TypeAwardRevoked:          func() Event { return &eventsv1.AwardRevoked{} },
+	TypeInstitutionChanged:    func() Event { return &eventsv1.InstitutionChanged{} },
+	TypeCeremonyHeld:          func() Event { return &eventsv1.CeremonyHeld{} },
+	TypeUnitSurveyDefined:     func() Event { return &eventsv1.UnitSurveyDefined{} },
+	TypeSurveyResponsesStored: func() Event { return &eventsv1.SurveyResponsesStored{} },
+	TypeSurveyIntakeChanged:   func() Event { return &eventsv1.SurveyIntakeChanged{} },
+	TypeSurveyBatchStored:     func() Event { return &eventsv1.SurveyBatchStored{} },
+	TypeSurveyProfilesStored:  func() Event { return &eventsv1.SurveyProfilesStored{} },
 }
 
 // TypeOf is the CloudEvents type of ev.
