@@ -23,6 +23,7 @@ func TestEnumsCarryTheContractsNumbers(t *testing.T) {
 		{"basis reported total", int32(basis(board.BasisReportedTotal)), int32(assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_TOTAL)},
 		{"basis reported band", int32(basis(board.BasisReportedBand)), int32(assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_BAND)},
 		{"basis derived", int32(basis(board.BasisDerived)), int32(assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_DERIVED)},
+		{"basis survey", int32(basis(board.BasisSurvey)), int32(assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_SURVEY)},
 		{"scope national", int32(board.ScopeNational), int32(assessmentv1.ScopeKind_SCOPE_KIND_NATIONAL)},
 		{"scope province", int32(board.ScopeProvince), int32(assessmentv1.ScopeKind_SCOPE_KIND_PROVINCE)},
 		{"movement up", int32(board.MovementUp), int32(rankingv1.Movement_MOVEMENT_UP)},
@@ -34,7 +35,7 @@ func TestEnumsCarryTheContractsNumbers(t *testing.T) {
 			t.Errorf("%s: board has %d, the contract %d", c.name, c.got, c.want)
 		}
 	}
-	if len(assessmentv1.BandZone_name) != 4 || len(assessmentv1.AssessmentBasis_name) != 5 || len(rankingv1.Movement_name) != 5 || len(assessmentv1.ScopeKind_name) != 3 {
+	if len(assessmentv1.BandZone_name) != 4 || len(assessmentv1.AssessmentBasis_name) != 6 || len(rankingv1.Movement_name) != 5 || len(assessmentv1.ScopeKind_name) != 3 {
 		t.Error("the contract grew an enum value the board package does not know")
 	}
 }
