@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,23 +27,6 @@ import (
 )
 
 const round = "skm-2026"
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -85,8 +67,8 @@ func submit(t *testing.T, c assessmentv1.SurveyServiceClient, msgs ...*assessmen
 func TestSurveyYear(t *testing.T) {
 	ns := natstest.Start(t)
 	pki := stacktest.PKI(t)
-	clk := &clock{t: time.Date(2026, 6, 15, 2, 0, 0, 0, time.UTC)}
-	svcs := stacktest.Services(t, ns, harness.ServicesOptions{RedisAddr: redistest.Start(t).Addr(), PKI: pki, Now: clk.now})
+	clk := stacktest.NewClock(time.Date(2026, 6, 15, 2, 0, 0, 0, time.UTC))
+	svcs := stacktest.Services(t, ns, harness.ServicesOptions{RedisAddr: redistest.Start(t).Addr(), PKI: pki, Now: clk.Now})
 	regAddr, err := svcs.Start(harness.Registry, "127.0.0.1:0", "")
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +165,7 @@ func TestSurveyYear(t *testing.T) {
 
 	// The same responses again, days later and in another order: nothing
 	// changes.
-	clk.add(72 * time.Hour)
+	clk.Add(72 * time.Hour)
 	res, err = submit(t, surveys,
 		&assessmentv1.SubmitSurveyResponsesRequest{RoundId: round, UnitId: "dpmptsp-hss", Responses: []*assessmentv1.SurveyResponse{known[3], known[0], known[3]}},
 		&assessmentv1.SubmitSurveyResponsesRequest{RoundId: round, UnitId: "puskesmas-kandangan", Responses: known},
@@ -254,7 +236,7 @@ func TestSurveyYear(t *testing.T) {
 	if a := record("puskesmas-kandangan"); a.GetRevision() != first || a.GetTotal() != "80.48" {
 		t.Fatalf("rewritten within the minute: %v", a)
 	}
-	clk.add(61 * time.Second)
+	clk.Add(61 * time.Second)
 	stacktest.Eventually(t, "the health centre's record a minute later", func() error {
 		if a := record("puskesmas-kandangan"); a == nil || a.GetTotal() != "84.36" || a.GetRevision() != first+1 {
 			return fmt.Errorf("record %v", a)

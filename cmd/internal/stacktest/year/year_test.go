@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,30 +33,12 @@ import (
 
 const round = "ombudsman-2024"
 
-// clock is the assessment service's clock, moved by the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // year is the running system and a client per identity.
 type year struct {
 	t                 *testing.T
 	pki               *devpki.Files
 	js                jetstream.JetStream
-	clock             *clock
+	clock             *stacktest.Clock
 	asmAddr, rankAddr string
 	tokens            *stacktest.Tokens
 	regAddr           string
@@ -66,7 +47,7 @@ type year struct {
 func start(t *testing.T) *year {
 	ns := natstest.Start(t)
 	y := &year{t: t, pki: stacktest.PKI(t), js: ns.JetStream(t),
-		clock: &clock{t: time.Date(2025, 2, 20, 2, 0, 0, 0, time.UTC)}}
+		clock: stacktest.NewClock(time.Date(2025, 2, 20, 2, 0, 0, 0, time.UTC))}
 	// A second institution account, for Tapin, beside the dev policy's
 	// account of Hulu Sungai Selatan (user:hss).
 	policy, err := os.ReadFile(y.pki.Policy())
@@ -78,7 +59,7 @@ func start(t *testing.T) *year {
 		t.Fatal(err)
 	}
 	y.tokens = stacktest.NewTokens(t, y.pki)
-	svcs := stacktest.Services(t, ns, harness.ServicesOptions{RedisAddr: redistest.Start(t).Addr(), PKI: y.pki, Now: y.clock.now})
+	svcs := stacktest.Services(t, ns, harness.ServicesOptions{RedisAddr: redistest.Start(t).Addr(), PKI: y.pki, Now: y.clock.Now})
 	if y.regAddr, err = svcs.Start(harness.Registry, "127.0.0.1:0", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +159,7 @@ func TestAssessmentYear(t *testing.T) {
 	// end with Monday 2025-03-17: the windows end at its midnight, 16:00
 	// UTC in WITA and 17:00 UTC in WIB.
 	closeAt := time.Date(2025, 3, 3, 2, 0, 0, 0, time.UTC)
-	y.clock.set(closeAt)
+	y.clock.Set(closeAt)
 	if _, err := manager.CloseRound(ctxT(t), &assessmentv1.CloseRoundRequest{RoundId: round}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +168,7 @@ func TestAssessmentYear(t *testing.T) {
 
 	// Objections: Hulu Sungai Selatan's (to be accepted) and Tapin's (to be
 	// rejected), each by its own account, and neither for the other.
-	y.clock.set(closeAt.Add(48 * time.Hour))
+	y.clock.Set(closeAt.Add(48 * time.Hour))
 	oHSS := file(t, hss, "pemkab-hss", "the complaint register of 2024 was not counted", "SK Bupati HSS 12/2024")
 	if oHSS.GetWindowEndLocal() != "2025-03-17 24:00 WITA" || !oHSS.GetWindowEnd().AsTime().Equal(time.Date(2025, 3, 17, 16, 0, 0, 0, time.UTC)) ||
 		oHSS.GetAgainstTotal() != "91.20" || oHSS.GetFiledBy() != "user:hss" {
@@ -237,7 +218,7 @@ func TestAssessmentYear(t *testing.T) {
 
 	// Publication now waits for the windows alone: still running in WIB
 	// after it ended in WITA, where no objection is filed any more.
-	y.clock.set(time.Date(2025, 3, 17, 16, 30, 0, 0, time.UTC))
+	y.clock.Set(time.Date(2025, 3, 17, 16, 30, 0, 0, time.UTC))
 	_, err = hss.FileObjection(ctxT(t), &assessmentv1.FileObjectionRequest{RoundId: round, InstitutionId: "pemkab-hss", Reasons: "late", RequestId: "hss-late"})
 	refused(t, "objection after the window", err, codes.FailedPrecondition, "ended 2025-03-17 24:00 WITA")
 	_, err = manager.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: round})
@@ -252,7 +233,7 @@ func TestAssessmentYear(t *testing.T) {
 	if err != nil || len(own.GetObjections()) != 1 || !own.GetWindowEnd().AsTime().Equal(time.Date(2025, 3, 17, 16, 0, 0, 0, time.UTC)) {
 		t.Fatalf("HSS's own objections: %v, %v", own, err)
 	}
-	y.clock.set(time.Date(2025, 3, 17, 17, 0, 0, 0, time.UTC))
+	y.clock.Set(time.Date(2025, 3, 17, 17, 0, 0, 0, time.UTC))
 	pub, err := manager.PublishRound(ctxT(t), &assessmentv1.PublishRoundRequest{RoundId: round})
 	if err != nil || pub.GetRound().GetState() != assessmentv1.RoundState_ROUND_STATE_PUBLISHED || pub.GetRound().GetPublishForceReason() != "" {
 		t.Fatalf("publish after the windows: %v, %v", pub, err)
