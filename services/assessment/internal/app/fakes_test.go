@@ -204,6 +204,18 @@ func (f *fakeStore) LatestIs(key RecordKey, roundID, requestID string) (uint64, 
 	return a.Revision, true
 }
 
+func (f *fakeStore) SurveyRecorded(key RecordKey, roundID string) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var best uint64
+	for _, a := range f.records[key] {
+		if p, ok := surveyPosition(a); ok && a.RoundID == roundID {
+			best = max(best, p)
+		}
+	}
+	return best
+}
+
 func (f *fakeStore) Revisions(_ context.Context, key RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -138,6 +138,10 @@ type AssessmentStore interface {
 	// revision that is: a question asked of every unit on every pass of
 	// the survey records, answered without reading the stream.
 	LatestIs(key RecordKey, roundID, requestID string) (revision uint64, ok bool)
+	// SurveyRecorded is the survey position of the latest survey record
+	// of the record this replica's view saw (0: none): what the service's
+	// survey records never go back before.
+	SurveyRecorded(key RecordKey, roundID string) uint64
 	// Assessment returns the latest revision (0) or a given one.
 	Assessment(ctx context.Context, key RecordKey, roundID string, revision uint64) (*model.Assessment, error)
 	Revisions(ctx context.Context, key RecordKey, after uint64, limit int) ([]*model.Assessment, bool, error)

@@ -85,6 +85,13 @@ func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Ro
 	}); err != nil {
 		return model.Round{}, err
 	}
+	if h.surveys != nil {
+		// A reopen that slipped in just before the transition opened the
+		// intake of what is now a closed round: shut it.
+		if err := h.surveys.closeIntakeOf(ctx, roundID); err != nil {
+			return model.Round{}, err
+		}
+	}
 	// Answered with its counts: what the close leaves to publish.
 	return h.store.RoundWithCounts(ctx, roundID)
 }

@@ -37,6 +37,9 @@ type Surveys struct {
 	ro *rollups
 	// report hears a unit's record that failed for a lasting reason.
 	report func(error)
+	// pass lets one pass of records run at a time on this replica: the
+	// ticker's and the close's final one never interleave.
+	pass sync.Mutex
 	// recorded is when (by the service's clock) this replica last wrote
 	// each unit's record, by round and unit: the minute between two
 	// writes. A restart forgets it, so a unit whose responses moved is
@@ -692,6 +695,8 @@ func (sv *Surveys) RecordDue(ctx context.Context) error {
 }
 
 func (sv *Surveys) recordRound(ctx context.Context, roundID string, final bool) error {
+	sv.pass.Lock()
+	defer sv.pass.Unlock()
 	sr, err := sv.surveyRound(ctx, roundID)
 	if err != nil {
 		return err
@@ -778,6 +783,9 @@ func (sv *Surveys) appendAll(ctx context.Context, r model.Round, as []*model.Ass
 	reqs := make([]Append, 0, len(as))
 	for _, a := range as {
 		key := RecordKey{SchemeID: a.SchemeID, Year: a.Year, InstitutionID: a.InstitutionID}
+		if sv.store.SurveyRecorded(key, fresh.ID) >= surveyPositionOf(a) {
+			continue // a later one landed meanwhile
+		}
 		tip, err := sv.store.Tip(ctx, key, fresh, a.RequestID, false)
 		if err != nil {
 			return err
@@ -793,9 +801,11 @@ func (sv *Surveys) appendAll(ctx context.Context, r model.Round, as []*model.Ass
 		sv.wrote(as, now)
 		return nil
 	}
-	if !errors.Is(err, ErrBatchMoved) && !errors.Is(err, ErrRoundMoved) && !fault.Is(err, fault.Conflict) {
+	if fault.Is(err, fault.Unavailable) || ctx.Err() != nil {
 		return err
 	}
+	// Refused whole (a record or the round moved, or one record cannot
+	// be stored): each on its own, so one unit never holds up the others.
 	var first error
 	for _, a := range as {
 		key := RecordKey{SchemeID: a.SchemeID, Year: a.Year, InstitutionID: a.InstitutionID}
@@ -822,7 +832,10 @@ func (sv *Surveys) wrote(as []*model.Assessment, now time.Time) {
 // due says whether the unit's record is behind its counts and may be
 // written now.
 func (sv *Surveys) due(r model.Round, key RecordKey, c SurveyCounts, now time.Time, final bool) bool {
-	if _, ok := sv.store.LatestIs(key, r.ID, surveyRequestID(c.Position)); ok {
+	// Records only move forward: never counts at or before the last
+	// survey record's (a later replica's, the close's final one), and a
+	// record typed in over a survey record stands until new responses.
+	if sv.store.SurveyRecorded(key, r.ID) >= c.Position {
 		return false
 	}
 	sv.mu.Lock()
@@ -915,7 +928,8 @@ func (sv *Surveys) closeIntake(ctx context.Context, roundID string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := sv.surveys.ChangeIntake(ctx, roundID, sr.round.SchemeID, sr.round.Year, false); err != nil {
+	marker, err := sv.surveys.ChangeIntake(ctx, roundID, sr.round.SchemeID, sr.round.Year, false)
+	if err != nil {
 		return err
 	}
 	if err := sv.surveys.SyncSurveys(ctx); err != nil {
@@ -924,7 +938,33 @@ func (sv *Surveys) closeIntake(ctx context.Context, roundID string) error {
 	if err := sv.store.CatchUp(ctx, sr.round); err != nil {
 		return err
 	}
-	return sv.recordRound(ctx, roundID, true)
+	if err := sv.recordRound(ctx, roundID, true); err != nil {
+		return err
+	}
+	// A reopen while the final records were written opened the intake
+	// again: responses after the marker would not be in them.
+	in, err := sv.surveys.SurveyIntake(ctx, roundID, sr.round.SchemeID, sr.round.Year)
+	if err != nil {
+		return err
+	}
+	if in.Open || in.Position != marker {
+		return fault.Conflictf("round %s was reopened while it closed: close it again", roundID)
+	}
+	return nil
+}
+
+// closeIntakeOf shuts the intake of a closed round, if it has a survey
+// and its intake is open.
+func (sv *Surveys) closeIntakeOf(ctx context.Context, roundID string) error {
+	sr, err := sv.surveyRound(ctx, roundID)
+	if fault.Is(err, fault.Precondition) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = sv.surveys.ChangeIntake(ctx, roundID, sr.round.SchemeID, sr.round.Year, false)
+	return err
 }
 
 // reopenIntake opens a reopened round's intake again.
@@ -959,8 +999,21 @@ func (sv *Surveys) finishReopen(ctx context.Context, roundID string) (model.Roun
 	if err != nil || in.Open {
 		return r, false, err
 	}
-	_, err = sv.surveys.ChangeIntake(ctx, r.ID, r.SchemeID, r.Year, true)
-	return r, err == nil, err
+	if _, err = sv.surveys.ChangeIntake(ctx, r.ID, r.SchemeID, r.Year, true); err != nil {
+		return r, false, err
+	}
+	// A close in progress may have closed the round meanwhile: its final
+	// records did not count what the reopened intake takes, so shut it
+	// again and say so.
+	if now, err := sv.store.Round(ctx, r.ID); err != nil || now.State != model.RoundOpen {
+		if err == nil {
+			if _, err = sv.surveys.ChangeIntake(ctx, r.ID, r.SchemeID, r.Year, false); err == nil {
+				err = fault.Conflictf("round %s closed while it was reopened: reopen it again", r.ID)
+			}
+		}
+		return now, false, err
+	}
+	return r, true, nil
 }
 
 // ReportTo sets who hears a unit's record that failed for a lasting reason

@@ -300,3 +300,76 @@ func TestUnitSurveyWeights(t *testing.T) {
 		}
 	}
 }
+
+// The unit's survey records only move forward: never counts at or before
+// a survey record already stored (another replica's, further along the
+// log), and a record typed in over one stands until new responses arrive.
+func TestSurveyRecordsOnlyMoveForward(t *testing.T) {
+	f := setupSurveys(t)
+	ctx := context.Background()
+	key := RecordKey{SchemeID: "skm", Year: 2026, InstitutionID: "puskesmas-a"}
+	send := func(id string, v uint32) {
+		t.Helper()
+		if _, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{{ResponseID: id, CollectionDate: "2026-03-01", Answers: nine(v)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest := func() *model.Assessment {
+		a, err := f.store.Assessment(ctx, key, "skm-2026", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	send("r1", 4)
+	if err := f.app.Surveys.RecordDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Another replica, further along the log, recorded later counts.
+	later := *latest()
+	later.RequestID, later.Total = surveyRequestID(50), "77.00"
+	tip, _ := f.store.Tip(ctx, key, model.Round{}, "", false)
+	r, _ := f.store.Round(ctx, "skm-2026")
+	if _, _, err := f.store.Append(ctx, Append{Assessment: later, CorrectsRevision: tip.Revision, Tip: tip, Fence: r}); err != nil {
+		t.Fatal(err)
+	}
+	send("r2", 1)
+	f.app.Surveys.recorded = map[string]time.Time{} // a minute has passed
+	if err := f.app.Surveys.RecordDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := latest(); a.RequestID != surveyRequestID(50) {
+		t.Fatalf("older counts written over later ones: %s %s", a.RequestID, a.Total)
+	}
+	// The final record at the close is not undone by the same pass either.
+	c, _ := f.surveys.SurveyCounts("skm-2026", "puskesmas-a")
+	if c.Position > 50 {
+		t.Fatalf("test setup: counts at %d", c.Position)
+	}
+}
+
+// A reopen that slips in while the close writes its final records opens
+// the intake again: the close refuses to go on (the round stays OPEN) and
+// says to close again.
+func TestSurveyReopenDuringClose(t *testing.T) {
+	f := setupSurveys(t)
+	ctx := context.Background()
+	if _, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4)}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.store.beforeAppend = func() {
+		if _, err := f.app.ReopenRound.Handle(ctx, ReopenRound{RoundID: "skm-2026", Reason: "more responses came in"}); err != nil {
+			t.Errorf("reopen during the close: %v", err)
+		}
+	}
+	_, err := f.app.CloseRound.Handle(ctx, "skm-2026")
+	if !fault.Is(err, fault.Conflict) || !strings.Contains(err.Error(), "reopened while it closed") {
+		t.Fatalf("close with a reopen in the middle: %v", err)
+	}
+	if r, _ := f.store.Round(ctx, "skm-2026"); r.State != model.RoundOpen || !f.surveys.intake.Open {
+		t.Fatalf("round %v, intake open %v: want OPEN with its intake open", r.State, f.surveys.intake.Open)
+	}
+	if _, err := f.app.CloseRound.Handle(ctx, "skm-2026"); err != nil {
+		t.Fatalf("closing again: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package scheme
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
@@ -670,6 +671,13 @@ func checkSurvey(c *checker, v *Version) error {
 	}
 	if v.max.Cmp(decimal.New(100, 0)) != 0 {
 		return c.fail("survey", "a survey's index runs to 100 (answers 1-4 × 25): the scale's max is %s", v.max)
+	}
+	sum := new(big.Rat)
+	for _, e := range s.Elements {
+		sum.Add(sum, e.Weight.Rat())
+	}
+	if sum.Cmp(big.NewRat(1, 1)) > 0 {
+		return c.fail("survey", "the weights sum to %s, over 1: the index would pass 100", sum.FloatString(6))
 	}
 	v.survey = &s
 	return nil

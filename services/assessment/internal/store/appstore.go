@@ -308,6 +308,12 @@ func (p *AppStore) LatestIs(key app.RecordKey, roundID, requestID string) (uint6
 	return sl.revision, true
 }
 
+// SurveyRecorded implements app.AssessmentStore, from this replica's view.
+func (p *AppStore) SurveyRecorded(key app.RecordKey, roundID string) uint64 {
+	sl, _ := p.s.view.assessment(roundID, key.InstitutionID)
+	return sl.surveyPos
+}
+
 // Assessment implements app.AssessmentStore.
 func (p *AppStore) Assessment(ctx context.Context, key app.RecordKey, roundID string, revision uint64) (*model.Assessment, error) {
 	ctx, done, err := p.s.guard(ctx)

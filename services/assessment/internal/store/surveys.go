@@ -146,7 +146,9 @@ func (s *Surveys) ChangeIntake(ctx context.Context, roundID, schemeID string, ye
 			return in.Position, nil
 		}
 		ev := &eventsv1.SurveyIntakeChanged{
-			EventId:   fmt.Sprintf("survey/%s/intake/%d", roundID, in.Position),
+			// The change and where it was decided: the same id is the same
+			// write, whoever retries it.
+			EventId:   fmt.Sprintf("survey/%s/intake/%d/%s", roundID, in.Position, map[bool]string{true: "open", false: "closed"}[open]),
 			EventTime: timestamppb.New(s.now()), RoundId: roundID, Open: open,
 		}
 		msg, err := events.NewMsg(events.SurveyIntakeSubject(schemeID, year), Source, roundID, ev)
@@ -338,12 +340,15 @@ func (s *Surveys) DefineUnitSurvey(ctx context.Context, key app.SurveyKey, def a
 		return app.SurveyDef{}, false, err
 	}
 	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
-	_, err = s.js.PublishMsg(ctx, msg)
-	if err == nil {
+	ack, err := s.js.PublishMsg(ctx, msg)
+	if err == nil && !ack.Duplicate {
 		s.cache.drop(cacheKey(key.RoundID, key.UnitID))
 		return def, true, nil
 	}
-	if !natsx.IsWrongLastSequence(err) {
+	// A clustered stream answers a repeated message id as a duplicate
+	// before it checks the expected sequence: either way the subject has
+	// a survey (or responses), and what it holds is the answer.
+	if err != nil && !natsx.IsWrongLastSequence(err) {
 		return app.SurveyDef{}, false, unavailable("store the survey of "+key.UnitID, err)
 	}
 	// The subject has messages: the same survey defined before answers as
@@ -482,6 +487,9 @@ func (c *unitCache) put(k string, u *cachedUnit) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.remove(k)
+	if u.bytes > c.limit {
+		return // would push every other unit out: its writers read it
+	}
 	c.units[k] = c.lru.PushFront(&cacheEntry{key: k, unit: u})
 	c.bytes += u.bytes
 	c.evict()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
@@ -233,5 +234,68 @@ func TestProfilesKeptApart(t *testing.T) {
 	pev, err := events.DecodeAs[eventsv1.SurveyProfilesStored](pm.Subject, pm.Data)
 	if err != nil || pev.GetProfiles()[0].GetProfile().GetEducation() != assessmentv1.Education_EDUCATION_BACHELOR {
 		t.Fatalf("stored profile: %v %v", pev, err)
+	}
+}
+
+// On a clustered JetStream a repeated message id is answered as a
+// duplicate before the expected sequence is checked: stating another
+// survey for a unit that has one must still answer with the stored one,
+// not created.
+func TestDefineUnitSurveyClustered(t *testing.T) {
+	js := natstest.StartCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var s *Surveys
+	for { // the streams' leaders take a moment
+		var err error
+		if s, err = OpenSurveys(ctx, js, 3, 0, slog.Default()); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := app.SurveyDef{Elements: []app.SurveyElement{{Code: "persyaratan", Weight: "1/2"}, {Code: "prosedur", Weight: "1/2"}}}
+	other := app.SurveyDef{Elements: []app.SurveyElement{{Code: "prosedur", Weight: "1/2"}, {Code: "persyaratan", Weight: "1/2"}}}
+	if _, created, err := s.DefineUnitSurvey(ctx, unitA, first, "user:a"); err != nil || !created {
+		t.Fatalf("first: created %v, %v", created, err)
+	}
+	got, created, err := s.DefineUnitSurvey(ctx, unitA, other, "user:b")
+	if err != nil || created || !reflect.DeepEqual(got, first) {
+		t.Fatalf("another survey: %v created %v (%v), want the stored one, not created", got, created, err)
+	}
+	// The intake: a close and a reopen decided at the same position are
+	// different writes.
+	closed, err := s.ChangeIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ChangeIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year, true); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.SurveyIntake(ctx, unitA.RoundID, unitA.SchemeID, unitA.Year); err != nil || !in.Open || in.Position <= closed {
+		t.Fatalf("intake after a close and a reopen: %+v %v", in, err)
+	}
+}
+
+// A unit whose ids exceed the cache's bound is not kept (it would push
+// every other unit out); the others stay.
+func TestSurveyCacheKeepsOthersOverAGiantUnit(t *testing.T) {
+	c := newUnitCache(10_000)
+	for i := range 20 {
+		c.put(fmt.Sprintf("u%d", i), &cachedUnit{ids: map[string]struct{}{"x": {}}, bytes: 100})
+	}
+	c.put("giant", &cachedUnit{ids: map[string]struct{}{}, bytes: 20_000})
+	if _, ok := c.state("giant"); ok {
+		t.Fatal("the giant unit was kept")
+	}
+	for i := range 20 {
+		if _, ok := c.state(fmt.Sprintf("u%d", i)); !ok {
+			t.Fatalf("unit u%d was pushed out", i)
+		}
 	}
 }

@@ -68,6 +68,9 @@ func (v *surveyView) addResponses(ev *eventsv1.SurveyResponsesStored, seq uint64
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	u := v.unit(ev.GetRoundId(), ev.GetUnitId())
+	if seq <= u.position {
+		return nil // folded already
+	}
 	rs := ev.GetResponses()
 	if len(rs) > 0 && u.counts == nil {
 		u.counts = make([][4]int64, len(rs[0].GetAnswers()))

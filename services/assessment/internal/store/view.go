@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -64,6 +65,12 @@ type slot struct {
 	band, province               uint32
 	basis                        uint8
 	afterPublication, synthetic  bool
+	// surveyPos is the survey position of the latest-placed survey record
+	// among the revisions this view saw of the record (0: none): the
+	// service never writes a unit's survey record for counts at or before
+	// it, so records only move forward and a typed-in record stands until
+	// new responses arrive.
+	surveyPos uint64
 }
 
 // entry is a revision read in full, with where it sits.
@@ -108,7 +115,25 @@ func (v *View) slotOf(a *assessmentv1.Assessment, seq, roundRevision uint64) slo
 		seq: seq, roundRevision: roundRevision, revision: a.GetRevision(), request: v.requestHash(a.GetRequestId()),
 		kind: int32(a.GetInstitution().GetKind()), band: v.codes.of(a.GetBandCode()), province: v.codes.of(a.GetInstitution().GetProvinceCode()),
 		basis: uint8(a.GetBasis()), afterPublication: a.GetAfterPublication(), synthetic: a.GetSynthetic(),
+		surveyPos: surveyPosOf(a),
 	}
+}
+
+// surveyPosOf is the survey position a record was computed from ("survey:<position>",
+// basis SURVEY), 0 for any other record.
+func surveyPosOf(a *assessmentv1.Assessment) uint64 {
+	if a.GetBasis() != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_SURVEY {
+		return 0
+	}
+	rest, ok := strings.CutPrefix(a.GetRequestId(), "survey:")
+	if !ok {
+		return 0
+	}
+	p, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return p
 }
 
 // putAssessment keeps the later of what the view holds and e. A revision
@@ -124,7 +149,9 @@ func (v *View) putAssessment(e entry) {
 		v.byRound[roundID] = m
 	}
 	if cur, ok := m[inst]; !ok || cur.seq < e.seq {
-		m[strings.Clone(inst)] = v.slotOf(e.a, e.seq, e.roundRevision)
+		sl := v.slotOf(e.a, e.seq, e.roundRevision)
+		sl.surveyPos = max(sl.surveyPos, cur.surveyPos)
+		m[strings.Clone(inst)] = sl
 	}
 }
 
