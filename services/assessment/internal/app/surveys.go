@@ -45,7 +45,7 @@ type Surveys struct {
 	// writes. A restart forgets it, so a unit whose responses moved is
 	// written once at once after a restart.
 	mu       sync.Mutex
-	recorded map[string]time.Time
+	recorded map[string]lastRecord
 }
 
 // EnableSurveys wires the survey use cases over ss; a service without them
@@ -53,7 +53,7 @@ type Surveys struct {
 // reopen its intake.
 func (a *App) EnableSurveys(ss SurveyStore) *Surveys {
 	sv := &Surveys{catalog: a.rollups.catalog, store: a.rollups.store, surveys: ss, registry: a.rollups.registry, clock: a.CloseRound.clock, ro: a.rollups,
-		recorded: map[string]time.Time{}}
+		recorded: map[string]lastRecord{}}
 	a.Surveys = sv
 	a.CloseRound.surveys = sv
 	a.ReopenRound.surveys = sv
@@ -820,12 +820,19 @@ func (sv *Surveys) appendAll(ctx context.Context, r model.Round, as []*model.Ass
 	return first
 }
 
+// lastRecord is when (by the service's clock) this replica last wrote or
+// found a unit's survey record, and for which counts.
+type lastRecord struct {
+	at       time.Time
+	position uint64
+}
+
 // wrote remembers when this replica wrote the units' records.
 func (sv *Surveys) wrote(as []*model.Assessment, now time.Time) {
 	sv.mu.Lock()
 	defer sv.mu.Unlock()
 	for _, a := range as {
-		sv.recorded[a.RoundID+"/"+a.InstitutionID] = now
+		sv.recorded[a.RoundID+"/"+a.InstitutionID] = lastRecord{at: now, position: surveyPositionOf(a)}
 	}
 }
 
@@ -841,7 +848,10 @@ func (sv *Surveys) due(r model.Round, key RecordKey, c SurveyCounts, now time.Ti
 	sv.mu.Lock()
 	last, wrote := sv.recorded[r.ID+"/"+key.InstitutionID]
 	sv.mu.Unlock()
-	return final || !wrote || now.Sub(last) >= SurveyRecordEvery
+	if wrote && last.position >= c.Position {
+		return false // stored for these counts before (a record typed in over it stands)
+	}
+	return final || !wrote || now.Sub(last.at) >= SurveyRecordEvery
 }
 
 // surveyRequestID is the request id of the record of a unit's counts at
@@ -907,6 +917,12 @@ func (sv *Surveys) append(ctx context.Context, key RecordKey, a *model.Assessmen
 			if p, ok := surveyPosition(latest); ok && p >= surveyPositionOf(a) {
 				return nil
 			}
+		}
+		// These very counts were recorded before and a record was typed
+		// in over them (a view loaded after a restart sees only the
+		// latest revision): it stands until new responses arrive.
+		if old, err := sv.store.FindRequest(ctx, key, a.RequestID); err != nil || old != nil {
+			return err
 		}
 		_, _, err = sv.store.Append(ctx, Append{Assessment: *a, CorrectsRevision: tip.Revision, Tip: tip, Fence: r})
 		if errors.Is(err, ErrRoundMoved) || fault.Is(err, fault.Conflict) {

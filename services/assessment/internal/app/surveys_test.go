@@ -334,7 +334,7 @@ func TestSurveyRecordsOnlyMoveForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	send("r2", 1)
-	f.app.Surveys.recorded = map[string]time.Time{} // a minute has passed
+	f.app.Surveys.recorded = map[string]lastRecord{} // a minute has passed
 	if err := f.app.Surveys.RecordDue(ctx); err != nil {
 		t.Fatal(err)
 	}
