@@ -299,3 +299,28 @@ func TestSurveyCacheKeepsOthersOverAGiantUnit(t *testing.T) {
 		}
 	}
 }
+
+// The view keeps, per record, the survey position of its latest survey
+// record, also under a revision typed in over it.
+func TestViewKeepsTheSurveyPosition(t *testing.T) {
+	v := newView()
+	rec := func(basis assessmentv1.AssessmentBasis, requestID string, rev uint64) *assessmentv1.Assessment {
+		return &assessmentv1.Assessment{RoundId: "skm-2026", InstitutionId: "pkm-a", Basis: basis, RequestId: requestID, Revision: rev}
+	}
+	typedB := &assessmentv1.Assessment{RoundId: "skm-2026", InstitutionId: "pkm-b", Basis: assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_TOTAL,
+		RequestId: "survey:99", Revision: 1}
+	v.putAssessment(entry{a: rec(assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_SURVEY, "survey:5", 1), seq: 10})
+	v.putAssessment(entry{a: rec(assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_REPORTED_TOTAL, "typed", 2), seq: 11})
+	if sl, _ := v.assessment("skm-2026", "pkm-a"); sl.surveyPos != 5 || sl.revision != 2 {
+		t.Fatalf("slot %+v: want survey position 5 under revision 2", sl)
+	}
+	v.putAssessment(entry{a: rec(assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_SURVEY, "survey:9", 3), seq: 12})
+	if sl, _ := v.assessment("skm-2026", "pkm-a"); sl.surveyPos != 9 {
+		t.Fatalf("slot %+v: want survey position 9", sl)
+	}
+	// Only a survey record's own request id counts.
+	v.putAssessment(entry{a: typedB, seq: 13})
+	if sl, ok := v.assessment("skm-2026", "pkm-b"); !ok || sl.surveyPos != 0 {
+		t.Fatalf("a typed record named like a survey one: %+v", sl)
+	}
+}
