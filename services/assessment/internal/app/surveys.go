@@ -842,13 +842,19 @@ func (sv *Surveys) due(r model.Round, key RecordKey, c SurveyCounts, now time.Ti
 	// Records only move forward: never counts at or before the last
 	// survey record's (a later replica's, the close's final one), and a
 	// record typed in over a survey record stands until new responses.
-	if sv.store.SurveyRecorded(key, r.ID) >= c.Position {
-		return false
-	}
+	stored := sv.store.SurveyRecorded(key, r.ID)
+	k := r.ID + "/" + key.InstitutionID
 	sv.mu.Lock()
-	last, wrote := sv.recorded[r.ID+"/"+key.InstitutionID]
+	last, wrote := sv.recorded[k]
+	if stored > last.position {
+		// Another replica wrote the unit's record since (or this one
+		// restarted): its minute starts when this replica sees it, so the
+		// replicas together write a unit at most about once a minute.
+		last, wrote = lastRecord{at: now, position: stored}, true
+		sv.recorded[k] = last
+	}
 	sv.mu.Unlock()
-	if wrote && last.position >= c.Position {
+	if stored >= c.Position || last.position >= c.Position {
 		return false // stored for these counts before (a record typed in over it stands)
 	}
 	return final || !wrote || now.Sub(last.at) >= SurveyRecordEvery

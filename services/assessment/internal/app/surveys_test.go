@@ -373,3 +373,70 @@ func TestSurveyReopenDuringClose(t *testing.T) {
 		t.Fatalf("closing again: %v", err)
 	}
 }
+
+type stepClock struct{ t time.Time }
+
+func (c *stepClock) Now() time.Time { return c.t }
+
+// Two replicas together write a unit's record at most about once a
+// minute: a replica that sees another's write starts its minute then.
+func TestSurveyRecordsOnceAMinuteAcrossReplicas(t *testing.T) {
+	f := setupSurveys(t)
+	ctx := context.Background()
+	cat, err := scheme.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &stepClock{t: time.Date(2026, 6, 15, 2, 0, 0, 0, time.UTC)}
+	replica := func() *App {
+		a := New(cat, f.store, &fakeRegistry{institutions: map[string]model.Institution{
+			"puskesmas-a": {ID: "puskesmas-a", Name: "Puskesmas A", Kind: model.Kind(9), RegionCode: "63.03", ParentID: "kab-banjar"},
+		}}, clk, dayWindows{})
+		a.EnableSurveys(f.surveys)
+		return a
+	}
+	a, b := replica(), replica()
+	key := RecordKey{SchemeID: "skm", Year: 2026, InstitutionID: "puskesmas-a"}
+	revision := func() uint64 {
+		got, err := f.store.Assessment(ctx, key, "skm-2026", 0)
+		if err != nil {
+			return 0
+		}
+		return got.Revision
+	}
+	send := func(id string) {
+		t.Helper()
+		if _, err := submitChunks(t, a, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{{ResponseID: id, CollectionDate: "2026-03-01", Answers: nine(4)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pass := func(app *App, at time.Duration) {
+		t.Helper()
+		clk.t = time.Date(2026, 6, 15, 2, 0, 0, 0, time.UTC).Add(at)
+		if err := app.Surveys.RecordDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("r1")
+	pass(a, 0)
+	send("r2")
+	pass(b, 10*time.Second) // sees a's write: its minute starts now
+	pass(a, 30*time.Second)
+	if got := revision(); got != 1 {
+		t.Fatalf("revision %d within the minute, want 1", got)
+	}
+	pass(a, 65*time.Second)
+	if got := revision(); got != 2 {
+		t.Fatalf("revision %d a minute later, want 2", got)
+	}
+	send("r3")
+	pass(b, 71*time.Second) // a wrote 6 s ago
+	pass(b, 90*time.Second)
+	if got := revision(); got != 2 {
+		t.Fatalf("revision %d: b wrote within a minute of a's write", got)
+	}
+	pass(b, 132*time.Second)
+	if got := revision(); got != 3 {
+		t.Fatalf("revision %d a minute after b saw a's write, want 3", got)
+	}
+}
