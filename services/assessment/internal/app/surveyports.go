@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"time"
+
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
 )
 
 // SurveyKey names one unit's survey in one round.
@@ -12,16 +14,11 @@ type SurveyKey struct {
 	UnitID            string
 }
 
-// SurveyDef is a survey as stated: its elements in the order answers come,
-// each weight as written ("0.111", "1/9").
-type SurveyDef struct {
-	Elements []SurveyElement
-}
-
-// SurveyElement is one element of a SurveyDef.
-type SurveyElement struct {
-	Code, Weight, Name string
-}
+// SurveyDef and SurveyElement are a survey as stated (model.SurveyDef).
+type (
+	SurveyDef     = model.SurveyDef
+	SurveyElement = model.SurveyElement
+)
 
 // SurveyAnswer is one response as stored: one byte per element (1-4) in
 // the survey's order.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -421,15 +420,7 @@ func zoneOf(regionCode string) calendar.Zone {
 
 // surveyOf reads a stated survey.
 func surveyOf(d SurveyDef) (skm.Survey, error) {
-	s := skm.Survey{Elements: make([]skm.Element, len(d.Elements))}
-	for i, e := range d.Elements {
-		w, err := skm.ParseWeight(e.Weight)
-		if err != nil {
-			return skm.Survey{}, err
-		}
-		s.Elements[i] = skm.Element{Code: e.Code, Weight: w}
-	}
-	return s, skm.Validate(s)
+	return skm.ParseSurvey(len(d.Elements), func(i int) (string, string) { return d.Elements[i].Code, d.Elements[i].Weight })
 }
 
 // DefineUnitSurvey states a unit's own survey.
@@ -490,10 +481,9 @@ func (sv *Surveys) DefineUnitSurvey(ctx context.Context, cmd DefineUnitSurvey) (
 // one exception is the regulation's own convention, nine elements of 0.111
 // (summing to 0.999), which a unit may restate.
 func checkUnitWeights(s skm.Survey) error {
-	sum := new(big.Rat)
+	sum := s.WeightSum()
 	conventional := len(s.Elements) == len(skm.Standard2017().Elements)
 	for _, e := range s.Elements {
-		sum.Add(sum, e.Weight.Rat())
 		conventional = conventional && e.Weight == skm.Weight2017
 	}
 	if sum.Cmp(big.NewRat(1, 1)) == 0 || conventional {
@@ -589,7 +579,7 @@ func (sv *Surveys) result(ctx context.Context, sr surveyRound, inst model.Instit
 	}
 	key := RecordKey{SchemeID: sr.round.SchemeID, Year: sr.round.Year, InstitutionID: inst.ID}
 	if c.Position > 0 {
-		res.RecordedRevision, _ = sv.store.LatestIs(key, sr.round.ID, surveyRequestID(c.Position))
+		res.RecordedRevision, _ = sv.store.LatestIs(key, sr.round.ID, model.SurveyRequestID(c.Position))
 	}
 	if !withRecord {
 		return res, nil
@@ -656,11 +646,6 @@ func (sv *Surveys) Results(ctx context.Context, roundID, province, after string,
 	}
 }
 
-// surveyRequestPrefix starts the request id of a record the service wrote
-// from a unit's survey: "survey:<position>", the position of the last
-// response counted.
-const surveyRequestPrefix = "survey:"
-
 // surveyPositionOf is the position of a survey record being written.
 func surveyPositionOf(a *model.Assessment) uint64 {
 	p, _ := surveyPosition(a)
@@ -668,11 +653,10 @@ func surveyPositionOf(a *model.Assessment) uint64 {
 }
 
 func surveyPosition(a *model.Assessment) (uint64, bool) {
-	if a == nil || a.Basis != model.BasisSurvey {
+	if a == nil {
 		return 0, false
 	}
-	p, err := strconv.ParseUint(strings.TrimPrefix(a.RequestID, surveyRequestPrefix), 10, 64)
-	return p, err == nil
+	return model.SurveyPosition(a.Basis, a.RequestID)
 }
 
 // RecordDue writes the SKM record of every unit of an OPEN round whose
@@ -860,12 +844,6 @@ func (sv *Surveys) due(r model.Round, key RecordKey, c SurveyCounts, now time.Ti
 	return final || !wrote || now.Sub(last.at) >= SurveyRecordEvery
 }
 
-// surveyRequestID is the request id of the record of a unit's counts at
-// position.
-func surveyRequestID(position uint64) string {
-	return surveyRequestPrefix + strconv.FormatUint(position, 10)
-}
-
 // compose is the unit's record for its counts (nil: no index yet).
 func (sv *Surveys) compose(ctx context.Context, sr surveyRound, unitID string, c SurveyCounts) (*model.Assessment, error) {
 	inst, err := sv.registry.Institution(ctx, unitID)
@@ -894,7 +872,7 @@ func (sv *Surveys) compose(ctx context.Context, sr surveyRound, unitID string, c
 	if res.SampleShort {
 		reason += fmt.Sprintf("; sample below the Krejcie-Morgan guidance (%d of %d for %d service users a year)", c.Respondents, res.RequiredSample, inst.YearlyServiceUsers)
 	}
-	id := surveyRequestID(c.Position)
+	id := model.SurveyRequestID(c.Position)
 	return &model.Assessment{
 		RoundID: r.ID, SchemeID: r.SchemeID, SchemeVersion: r.SchemeVersion, Year: r.Year,
 		InstitutionID: unitID, Institution: snap, Result: result, Respondents: int32(min(c.Respondents, 100000000)),

@@ -327,7 +327,7 @@ func TestSurveyRecordsOnlyMoveForward(t *testing.T) {
 	}
 	// Another replica, further along the log, recorded later counts.
 	later := *latest()
-	later.RequestID, later.Total = surveyRequestID(50), "77.00"
+	later.RequestID, later.Total = model.SurveyRequestID(50), "77.00"
 	tip, _ := f.store.Tip(ctx, key, model.Round{}, "", false)
 	r, _ := f.store.Round(ctx, "skm-2026")
 	if _, _, err := f.store.Append(ctx, Append{Assessment: later, CorrectsRevision: tip.Revision, Tip: tip, Fence: r}); err != nil {
@@ -338,7 +338,7 @@ func TestSurveyRecordsOnlyMoveForward(t *testing.T) {
 	if err := f.app.Surveys.RecordDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if a := latest(); a.RequestID != surveyRequestID(50) {
+	if a := latest(); a.RequestID != model.SurveyRequestID(50) {
 		t.Fatalf("older counts written over later ones: %s %s", a.RequestID, a.Total)
 	}
 	// The final record at the close is not undone by the same pass either.

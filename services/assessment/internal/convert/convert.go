@@ -495,3 +495,21 @@ func rollupFromProto(p *assessmentv1.Rollup) *model.Rollup {
 	}
 	return r
 }
+
+// SurveyDefToProto translates a stated survey.
+func SurveyDefToProto(d model.SurveyDef) *assessmentv1.SurveyDefinition {
+	p := &assessmentv1.SurveyDefinition{}
+	for _, e := range d.Elements {
+		p.Elements = append(p.Elements, &assessmentv1.SurveyElement{Code: e.Code, Weight: e.Weight, Name: e.Name})
+	}
+	return p
+}
+
+// SurveyDefFromProto translates a stated survey.
+func SurveyDefFromProto(p *assessmentv1.SurveyDefinition) model.SurveyDef {
+	var d model.SurveyDef
+	for _, e := range p.GetElements() {
+		d.Elements = append(d.Elements, model.SurveyElement{Code: e.GetCode(), Weight: e.GetWeight(), Name: e.GetName()})
+	}
+	return d
+}

@@ -4,7 +4,11 @@
 // and in the storage adapter, so nothing here depends on generated code.
 package model
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Enumerations carry the numbers of their wire enums, so translating one is
 // a conversion, never a lookup table that could fall out of step.
@@ -365,4 +369,37 @@ type AwardCeremony struct {
 	// Revision is the storage revision it was read at: the hold expects it
 	// unchanged.
 	Revision uint64
+}
+
+// SurveyDef is a survey as stated: its elements in the order answers come,
+// each weight as written ("0.111", "1/9").
+type SurveyDef struct {
+	Elements []SurveyElement
+}
+
+// SurveyElement is one element of a SurveyDef.
+type SurveyElement struct {
+	Code, Weight, Name string
+}
+
+// surveyRequestPrefix starts the request id of a record the service wrote
+// from a unit's survey: "survey:<position>", the survey log position of
+// the last response it counts.
+const surveyRequestPrefix = "survey:"
+
+// SurveyRequestID is the request id of the survey record of a unit's
+// counts at position.
+func SurveyRequestID(position uint64) string {
+	return surveyRequestPrefix + strconv.FormatUint(position, 10)
+}
+
+// SurveyPosition is the position a survey record was computed at; false
+// for any other record.
+func SurveyPosition(basis Basis, requestID string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(requestID, surveyRequestPrefix)
+	if basis != BasisSurvey || !ok {
+		return 0, false
+	}
+	p, err := strconv.ParseUint(rest, 10, 64)
+	return p, err == nil
 }

@@ -672,11 +672,7 @@ func checkSurvey(c *checker, v *Version) error {
 	if v.max.Cmp(decimal.New(100, 0)) != 0 {
 		return c.fail("survey", "a survey's index runs to 100 (answers 1-4 × 25): the scale's max is %s", v.max)
 	}
-	sum := new(big.Rat)
-	for _, e := range s.Elements {
-		sum.Add(sum, e.Weight.Rat())
-	}
-	if sum.Cmp(big.NewRat(1, 1)) > 0 {
+	if sum := s.WeightSum(); sum.Cmp(big.NewRat(1, 1)) > 0 {
 		return c.fail("survey", "the weights sum to %s, over 1: the index would pass 100", sum.FloatString(6))
 	}
 	v.survey = &s
@@ -685,16 +681,6 @@ func checkSurvey(c *checker, v *Version) error {
 
 // SurveyOf reads a survey definition (the version's, or a unit's own).
 func SurveyOf(def *assessmentv1.SurveyDefinition) (skm.Survey, error) {
-	s := skm.Survey{Elements: make([]skm.Element, len(def.GetElements()))}
-	for i, e := range def.GetElements() {
-		w, err := skm.ParseWeight(e.GetWeight())
-		if err != nil {
-			return skm.Survey{}, fmt.Errorf("element %d (%s): %w", i+1, e.GetCode(), err)
-		}
-		s.Elements[i] = skm.Element{Code: e.GetCode(), Weight: w}
-	}
-	if err := skm.Validate(s); err != nil {
-		return skm.Survey{}, err
-	}
-	return s, nil
+	es := def.GetElements()
+	return skm.ParseSurvey(len(es), func(i int) (string, string) { return es[i].GetCode(), es[i].GetWeight() })
 }

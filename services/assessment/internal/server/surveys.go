@@ -168,12 +168,12 @@ func (s *Surveys) DefineUnitSurvey(ctx context.Context, req *assessmentv1.Define
 		return nil, err
 	}
 	def, created, err := sv.DefineUnitSurvey(ctx, app.DefineUnitSurvey{
-		RoundID: req.GetRoundId(), UnitID: req.GetUnitId(), Survey: surveyDefFromProto(req.GetSurvey()), By: actor(ctx),
+		RoundID: req.GetRoundId(), UnitID: req.GetUnitId(), Survey: convert.SurveyDefFromProto(req.GetSurvey()), By: actor(ctx),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &assessmentv1.DefineUnitSurveyResponse{Created: created, Survey: surveyDefToProto(def)}, nil
+	return &assessmentv1.DefineUnitSurveyResponse{Created: created, Survey: convert.SurveyDefToProto(def)}, nil
 }
 
 // GetSurveyResult implements SurveyService.
@@ -209,22 +209,6 @@ func (s *Surveys) ListSurveyResults(ctx context.Context, req *assessmentv1.ListS
 	}
 	out.NextPageToken = nextToken(fp, more, func() string { return rs[len(rs)-1].UnitID })
 	return out, nil
-}
-
-func surveyDefFromProto(p *assessmentv1.SurveyDefinition) app.SurveyDef {
-	var d app.SurveyDef
-	for _, e := range p.GetElements() {
-		d.Elements = append(d.Elements, app.SurveyElement{Code: e.GetCode(), Weight: e.GetWeight(), Name: e.GetName()})
-	}
-	return d
-}
-
-func surveyDefToProto(d app.SurveyDef) *assessmentv1.SurveyDefinition {
-	p := &assessmentv1.SurveyDefinition{}
-	for _, e := range d.Elements {
-		p.Elements = append(p.Elements, &assessmentv1.SurveyElement{Code: e.Code, Weight: e.Weight, Name: e.Name})
-	}
-	return p
 }
 
 func surveyResultToProto(r app.SurveyResult) *assessmentv1.SurveyResult {

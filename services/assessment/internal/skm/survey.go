@@ -1,6 +1,7 @@
 package skm
 
 import (
+	"math/big"
 	"strings"
 
 	"github.com/predikat-id/predikat/pkg/platform/fault"
@@ -85,4 +86,33 @@ func Validate(s Survey) error {
 		seen[e.Code] = i
 	}
 	return nil
+}
+
+// ParseSurvey reads a survey as stated: n elements, element(i) giving the
+// code and the weight as written ("0.111", "1/9"), then validated (see
+// Validate).
+func ParseSurvey(n int, element func(i int) (code, weight string)) (Survey, error) {
+	s := Survey{Elements: make([]Element, n)}
+	for i := range n {
+		code, weight := element(i)
+		w, err := ParseWeight(weight)
+		if err != nil {
+			return Survey{}, fault.Invalidf("element %d (%s): %v", i+1, code, err)
+		}
+		s.Elements[i] = Element{Code: code, Weight: w}
+	}
+	if err := Validate(s); err != nil {
+		return Survey{}, err
+	}
+	return s, nil
+}
+
+// WeightSum is the exact sum of the weights: 1 for exact fractions, 0.999
+// for the regulation's nine of 0.111; over 1 would put an index past 100.
+func (s Survey) WeightSum() *big.Rat {
+	sum := new(big.Rat)
+	for _, e := range s.Elements {
+		sum.Add(sum, e.Weight.Rat())
+	}
+	return sum
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
+	"github.com/predikat-id/predikat/services/assessment/internal/convert"
 )
 
 // Surveys keeps survey responses in the SURVEYS stream, one subject per
@@ -181,7 +182,7 @@ func (s *Surveys) SurveyUnit(ctx context.Context, key app.SurveyKey, fresh bool)
 		if st, ok := s.cache.state(k); ok {
 			return st, nil
 		}
-		if _, known := s.view.counts(key.RoundID, key.UnitID); !known {
+		if !s.view.has(key.RoundID, key.UnitID) {
 			return (&cachedUnit{ids: map[string]struct{}{}}).state(), nil
 		}
 	}
@@ -333,7 +334,7 @@ func (s *Surveys) DefineUnitSurvey(ctx context.Context, key app.SurveyKey, def a
 	ev := &eventsv1.UnitSurveyDefined{
 		EventId:   fmt.Sprintf("survey/%s/%s/defined", key.RoundID, key.UnitID),
 		EventTime: timestamppb.New(s.now()), RoundId: key.RoundID, UnitId: key.UnitID,
-		Survey: defToProto(def), DefinedBy: by,
+		Survey: convert.SurveyDefToProto(def), DefinedBy: by,
 	}
 	msg, err := events.NewMsg(events.SurveyUnitSubject(key.SchemeID, key.Year, key.UnitID), Source, key.UnitID, ev)
 	if err != nil {
@@ -387,22 +388,6 @@ func idsDigest(rs []app.SurveyAnswer) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-func defToProto(d app.SurveyDef) *assessmentv1.SurveyDefinition {
-	p := &assessmentv1.SurveyDefinition{}
-	for _, e := range d.Elements {
-		p.Elements = append(p.Elements, &assessmentv1.SurveyElement{Code: e.Code, Weight: e.Weight, Name: e.Name})
-	}
-	return p
-}
-
-func defFromProto(p *assessmentv1.SurveyDefinition) *app.SurveyDef {
-	d := &app.SurveyDef{}
-	for _, e := range p.GetElements() {
-		d.Elements = append(d.Elements, app.SurveyElement{Code: e.GetCode(), Weight: e.GetWeight(), Name: e.GetName()})
-	}
-	return d
-}
-
 // cachedUnit is what this replica knows of a unit's subject: complete up
 // to position.
 type cachedUnit struct {
@@ -425,7 +410,8 @@ func (u *cachedUnit) add(subject string, h nats.Header, data []byte) error {
 	}
 	switch e := ev.(type) {
 	case *eventsv1.UnitSurveyDefined:
-		u.def = defFromProto(e.GetSurvey())
+		def := convert.SurveyDefFromProto(e.GetSurvey())
+		u.def = &def
 	case *eventsv1.SurveyResponsesStored:
 		for _, r := range e.GetResponses() {
 			u.ids[r.GetResponseId()] = struct{}{}

@@ -11,6 +11,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/events"
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
+	"github.com/predikat-id/predikat/services/assessment/internal/convert"
 )
 
 // surveyView is this replica's fold of the SURVEYS stream: per round and
@@ -56,7 +57,8 @@ func (v *surveyView) apply(subject string, h nats.Header, data []byte, seq uint6
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		u := v.unit(ev.GetRoundId(), ev.GetUnitId())
-		u.def = defFromProto(ev.GetSurvey())
+		def := convert.SurveyDefFromProto(ev.GetSurvey())
+		u.def = &def
 		u.position = seq
 	}
 	// Intake markers and batch ends hold no counts: a batch after a close
@@ -112,6 +114,14 @@ func (v *surveyView) unit(roundID, unitID string) *unitCounts {
 		r.units[unitID] = u
 	}
 	return u
+}
+
+// has says whether the log holds anything of the unit in the round.
+func (v *surveyView) has(roundID, unitID string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	r := v.byRound[roundID]
+	return r != nil && r.units[unitID] != nil
 }
 
 func (v *surveyView) counts(roundID, unitID string) (app.SurveyCounts, bool) {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/predikat-id/predikat/pkg/platform/fault"
 	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/services/assessment/internal/certificate"
+	"github.com/predikat-id/predikat/services/assessment/internal/model"
 	"github.com/predikat-id/predikat/services/assessment/internal/round"
 	"google.golang.org/protobuf/proto"
 )
@@ -119,20 +119,10 @@ func (v *View) slotOf(a *assessmentv1.Assessment, seq, roundRevision uint64) slo
 	}
 }
 
-// surveyPosOf is the survey position a record was computed from ("survey:<position>",
-// basis SURVEY), 0 for any other record.
+// surveyPosOf is the survey position a record was computed from, 0 for
+// any other record.
 func surveyPosOf(a *assessmentv1.Assessment) uint64 {
-	if a.GetBasis() != assessmentv1.AssessmentBasis_ASSESSMENT_BASIS_SURVEY {
-		return 0
-	}
-	rest, ok := strings.CutPrefix(a.GetRequestId(), "survey:")
-	if !ok {
-		return 0
-	}
-	p, err := strconv.ParseUint(rest, 10, 64)
-	if err != nil {
-		return 0
-	}
+	p, _ := model.SurveyPosition(model.Basis(a.GetBasis()), a.GetRequestId())
 	return p
 }
 
