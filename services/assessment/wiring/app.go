@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// The streams and the bucket this service writes: no leader, no write.
 	metrics.Streams(mreg, js, append(events.StreamNames(), "KV_"+store.BucketRounds, "KV_"+store.BucketSchemes, "KV_"+store.BucketCeremonies)...)
 	st.OnAwardPublished(awardMetrics(mreg))
+	groupCommitMetrics(mreg, st.GroupCommits)
 	gs, err := newServer(cfg, sec, mreg, uc)
 	if err != nil {
 		return err

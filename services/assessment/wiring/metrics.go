@@ -74,3 +74,16 @@ func awardMetrics(reg prometheus.Registerer) func(verb events.AwardVerb, took ti
 		latency.WithLabelValues(string(verb)).Observe(took.Seconds())
 	}
 }
+
+// groupCommitMetrics counts the single records this process stored
+// together as atomic batches (group commit under concurrent writers).
+func groupCommitMetrics(reg prometheus.Registerer, commits func() (batches, records int64)) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "assessment",
+			Name: "group_commit_batches_total", Help: "Atomic batches in which this process stored single records that arrived together."},
+			func() float64 { b, _ := commits(); return float64(b) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "assessment",
+			Name: "group_commit_records_total", Help: "Single records this process stored inside such batches (the others went alone)."},
+			func() float64 { _, r := commits(); return float64(r) }),
+	)
+}

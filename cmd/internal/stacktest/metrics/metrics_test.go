@@ -133,6 +133,8 @@ func TestEveryServiceShowsItsMetrics(t *testing.T) {
 			`predikat_jetstream_stream_leader{stream="KV_assessment_rounds"} 1`,
 			`predikat_assessment_award_events_total{event="granted"} 0`,
 			`predikat_assessment_award_publish_seconds_count{event="revoked"} 0`,
+			// Two records one after another: each went alone.
+			`predikat_assessment_group_commit_records_total 0`,
 			"predikat_nats_connected 1",
 		},
 		stack.Ranking: {

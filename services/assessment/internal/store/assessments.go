@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -192,7 +193,7 @@ func (s *Store) appendAt(ctx context.Context, ev *eventsv1.AssessmentRecorded, s
 	if err := s.checkFence(ctx, a.GetRoundId(), fence); err != nil {
 		return nil, false, false, err
 	}
-	ack, err := events.Publish(ctx, s.js, msg, jetstream.WithExpectLastSequencePerSubject(expect))
+	ack, err := s.commits.publish(ctx, msg, expect)
 	if natsx.IsWrongLastSequence(err) {
 		return nil, false, true, nil
 	}
@@ -200,8 +201,9 @@ func (s *Store) appendAt(ctx context.Context, ev *eventsv1.AssessmentRecorded, s
 		got, err := s.notAppended(ctx, a, ack, err)
 		return got, false, false, err
 	}
+	acked := time.Now()
 	st = &stored{ev: ev, seq: ack.Sequence, fingerprint: fingerprint}
-	if err := s.checkInside(ctx, st, subject); err != nil {
+	if err := s.checkInside(ctx, st, subject, acked); err != nil {
 		return nil, false, false, err
 	}
 	// The caller reads its own write on this replica: the view shows it
@@ -213,16 +215,17 @@ func (s *Store) appendAt(ctx context.Context, ev *eventsv1.AssessmentRecorded, s
 // checkInside makes sure a revision just stored counts: the round is still
 // at the revision it was decided on (a later close settles its fence after
 // this, so above this revision), or the close that came first settled a
-// fence at or above it. Otherwise the revision is refused: it stays in the
+// fence at or above it. acked is when the append was acknowledged: the
+// round is read after it. Otherwise the revision is refused: it stays in the
 // stream, outside the round, and this replica's view goes back to the
 // revision before it.
-func (s *Store) checkInside(ctx context.Context, st *stored, subject string) error {
+func (s *Store) checkInside(ctx context.Context, st *stored, subject string, acked time.Time) error {
 	rr := st.ev.GetRoundRevision()
 	if rr == 0 {
 		return nil
 	}
 	a := st.ev.GetAssessment()
-	r, rev, err := s.freshRound(ctx, a.GetRoundId())
+	r, rev, err := s.freshRound(ctx, a.GetRoundId(), acked)
 	if err != nil || rev == rr {
 		return err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -63,15 +64,16 @@ func (s *Store) AppendBatch(ctx context.Context, items []BatchItem, fence uint64
 	case err != nil:
 		return nil, unavailable("store the batch", err)
 	}
+	acked := time.Now()
 	out := make([]*stored, len(items))
 	for i, it := range items {
 		out[i] = &stored{ev: it.Event, seq: ack.First() + uint64(i), fingerprint: it.Fingerprint}
 	}
 	// The batch is contiguous: a close's fence lies before or after all of
 	// it, so the first record answers for every one.
-	if err := s.checkInside(ctx, out[0], subjects[0]); err != nil {
+	if err := s.checkInside(ctx, out[0], subjects[0], acked); err != nil {
 		for i := 1; i < len(out); i++ {
-			_ = s.checkInside(ctx, out[i], subjects[i])
+			_ = s.checkInside(ctx, out[i], subjects[i], acked)
 		}
 		return nil, err
 	}

@@ -342,7 +342,7 @@ func TestFreshRoundSeesEveryChangeBeforeTheCall(t *testing.T) {
 						return
 					}
 				}
-				_, rev, err := a.st.freshRound(ctx, "ombudsman-2024")
+				_, rev, err := a.st.freshRound(ctx, "ombudsman-2024", time.Now())
 				if err != nil {
 					t.Error(err)
 					return

@@ -39,6 +39,7 @@ type Store struct {
 	assessments jetstream.Stream
 	roundEvents jetstream.Stream
 	view        *View
+	commits     *committer
 	fences      fences
 	roundCache  roundCache
 	roundReads  roundReads
@@ -56,7 +57,7 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.L
 	if replicas < 1 {
 		replicas = 1
 	}
-	s := &Store{js: js, log: log, now: time.Now, view: newView()}
+	s := &Store{js: js, log: log, now: time.Now, view: newView(), commits: &committer{js: js}}
 	var err error
 	if _, err = natsx.EnsureKV(ctx, js, jetstream.KeyValueConfig{
 		Bucket: BucketRounds, Description: "Predikat assessment rounds by id", History: 16,

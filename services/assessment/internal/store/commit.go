@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/predikat-id/predikat/pkg/events"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+)
+
+// Group commit of single records. With every write fsynced before it is
+// acknowledged, the stream takes single publishes one fsync at a time,
+// however many callers wait, while an atomic batch pays a fixed cost of
+// about six synchronous writes whatever its size. So while few publishes
+// are in flight a record is published at once, alone (a lone caller pays
+// nothing more); when more callers write than that, the records that
+// arrive meanwhile wait for the next free slot and go together, as one
+// atomic batch once there are enough of them to be worth its fixed cost.
+// Each record keeps its own expectation (the last sequence of its
+// subject) and its own message id, and a group holds at most one record
+// per subject. A batch the server refuses for any reason (an expectation
+// that failed, a message id stored before, a batch the stream cannot take,
+// an answer lost) is published again record by record, so every record
+// gets the answer it would have had alone: the message ids make a record
+// the refused batch did store come back as a duplicate of itself.
+type committer struct {
+	js jetstream.JetStream
+
+	mu       sync.Mutex
+	queue    []*pendingPub
+	inflight int
+
+	// batches and batched count the atomic batches stored and their
+	// records, for the operators' metrics.
+	batches, batched atomic.Int64
+}
+
+// pendingPub is one record waiting for its publish: its message (with its
+// expectation header) and, once done is closed, the answer.
+type pendingPub struct {
+	msg  *nats.Msg
+	done chan struct{}
+	ack  *jetstream.PubAck
+	err  error
+}
+
+const (
+	// commitSlots is how many publishes (a record alone or a group) may
+	// be in flight before records wait to go together.
+	commitSlots = 2
+	// minAtomicGroup is the smallest group sent as one atomic batch:
+	// smaller groups go as single publishes in flight together, cheaper
+	// than a batch's fixed cost at that size (measured with `go test
+	// -bench Record$ ./services/assessment/internal/store`).
+	minAtomicGroup = 16
+	// maxAtomicGroup bounds a batch (the server's limit is 1,000).
+	maxAtomicGroup = 256
+	// commitTimeout bounds a publish that carries other callers' records:
+	// no one caller's deadline may cut it short.
+	commitTimeout = 10 * time.Second
+)
+
+// GroupCommits is how many atomic batches of single records this replica
+// stored, and how many records they held.
+func (s *Store) GroupCommits() (batches, records int64) {
+	return s.commits.batches.Load(), s.commits.batched.Load()
+}
+
+// publish stores msg, expecting its subject's last sequence at expect, and
+// returns the stream's acknowledgement, as a synchronous publish would.
+func (c *committer) publish(ctx context.Context, msg *nats.Msg, expect uint64) (*jetstream.PubAck, error) {
+	span := events.StartPublish(ctx, msg)
+	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(expect, 10))
+	c.mu.Lock()
+	if c.inflight < commitSlots && len(c.queue) == 0 {
+		c.inflight++
+		c.mu.Unlock()
+		ack, err := c.js.PublishMsg(ctx, msg)
+		c.release()
+		events.EndPublish(span, ack, err)
+		return ack, err //nolint:wrapcheck // as events.Publish: the caller says what it published
+	}
+	p := &pendingPub{msg: msg, done: make(chan struct{})}
+	c.queue = append(c.queue, p)
+	c.dispatchLocked()
+	c.mu.Unlock()
+	select {
+	case <-p.done:
+		events.EndPublish(span, p.ack, p.err)
+		return p.ack, p.err
+	case <-ctx.Done():
+		// The group may still store it: a retry under the same request
+		// id finds it, as after any publish whose answer was lost.
+		events.EndPublish(span, nil, ctx.Err())
+		return nil, ctx.Err()
+	}
+}
+
+// release frees a slot and sends what waits.
+func (c *committer) release() {
+	c.mu.Lock()
+	c.inflight--
+	c.dispatchLocked()
+	c.mu.Unlock()
+}
+
+// dispatchLocked sends waiting records as groups while slots are free.
+func (c *committer) dispatchLocked() {
+	for c.inflight < commitSlots && len(c.queue) > 0 {
+		group := c.takeLocked()
+		c.inflight++
+		go func() {
+			c.commit(group)
+			c.release()
+		}()
+	}
+}
+
+// takeLocked removes the next group from the queue, oldest first: at most
+// maxAtomicGroup records, one per subject (two revisions of one record
+// expect the same sequence: the second waits for the next group).
+func (c *committer) takeLocked() []*pendingPub {
+	seen := make(map[string]struct{}, min(len(c.queue), maxAtomicGroup))
+	var group, rest []*pendingPub
+	for _, p := range c.queue {
+		if _, dup := seen[p.msg.Subject]; dup || len(group) == maxAtomicGroup {
+			rest = append(rest, p)
+			continue
+		}
+		seen[p.msg.Subject] = struct{}{}
+		group = append(group, p)
+	}
+	c.queue = rest
+	return group
+}
+
+// commit stores a group and answers each of its records.
+func (c *committer) commit(group []*pendingPub) {
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	if len(group) >= minAtomicGroup && c.commitAtomic(ctx, group) {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, p := range group {
+		wg.Go(func() {
+			p.ack, p.err = c.js.PublishMsg(ctx, p.msg)
+			close(p.done)
+		})
+	}
+	wg.Wait()
+}
+
+// commitAtomic stores the group as one atomic batch and answers it; false
+// when the batch was not stored, or may not have been (nothing answered).
+func (c *committer) commitAtomic(ctx context.Context, group []*pendingPub) bool {
+	// The batch headers go on copies: a refused batch is published again
+	// record by record from the originals.
+	msgs := make([]*nats.Msg, len(group))
+	for i, p := range group {
+		h := make(nats.Header, len(p.msg.Header)+3)
+		for k, v := range p.msg.Header {
+			h[k] = v
+		}
+		msgs[i] = &nats.Msg{Subject: p.msg.Subject, Data: p.msg.Data, Header: h}
+	}
+	ack, err := natsx.PublishAtomic(ctx, c.js.Conn(), msgs)
+	if err != nil {
+		return false
+	}
+	c.batches.Add(1)
+	c.batched.Add(int64(len(group)))
+	for i, p := range group {
+		p.ack = &jetstream.PubAck{Stream: ack.Stream, Sequence: ack.First() + uint64(i)}
+		close(p.done)
+	}
+	return true
+}

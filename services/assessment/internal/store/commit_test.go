@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/predikat-id/predikat/pkg/events"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
+	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
+)
+
+// groupOutcome is what one record of a group was answered.
+type groupOutcome struct {
+	ack *jetstream.PubAck
+	err error
+}
+
+// publishAsGroup queues msgs (with their expectations), in their order,
+// while every slot is taken, so they can only go out as groups, then frees
+// the slots and returns each record's answer.
+func publishAsGroup(t *testing.T, c *committer, msgs []*nats.Msg, expect []uint64) []groupOutcome {
+	t.Helper()
+	c.mu.Lock()
+	c.inflight = commitSlots
+	c.mu.Unlock()
+	out := make([]groupOutcome, len(msgs))
+	var wg sync.WaitGroup
+	for i, m := range msgs {
+		wg.Go(func() {
+			out[i].ack, out[i].err = c.publish(context.Background(), m, expect[i])
+		})
+		waitQueued(t, c, i+1)
+	}
+	for range commitSlots {
+		c.release()
+	}
+	wg.Wait()
+	return out
+}
+
+func waitQueued(t *testing.T, c *committer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Microsecond) {
+		c.mu.Lock()
+		queued := len(c.queue)
+		c.mu.Unlock()
+		if queued == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records queued, want %d", queued, n)
+		}
+	}
+}
+
+func groupMsgs(prefix string, n int) ([]*nats.Msg, []uint64) {
+	msgs := make([]*nats.Msg, n)
+	for i := range msgs {
+		msgs[i] = &nats.Msg{Subject: fmt.Sprintf("%s.%d", prefix, i), Data: []byte(fmt.Sprint(i)),
+			Header: nats.Header{jetstream.MsgIDHeader: []string{fmt.Sprintf("%s-%d", prefix, i)}}}
+	}
+	return msgs, make([]uint64, n)
+}
+
+// Records that wait together are stored as one atomic batch, each answered
+// with its own sequence; a group one of whose records the stream refuses
+// is published again record by record, so that record alone is refused and
+// a record stored before (by its message id) is answered as a duplicate
+// of itself, as alone.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	js := natstest.Start(t).JetStream(t)
+	cfg := events.StreamConfig(events.Assessments, 1)
+	cfg.Name, cfg.Subjects = "GROUP", []string{"g.>"}
+	stream, err := natsx.EnsureStream(ctx, js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &committer{js: js}
+
+	msgs, expect := groupMsgs("g.a", 40)
+	got := publishAsGroup(t, c, msgs, expect)
+	for i, o := range got {
+		if o.err != nil || o.ack.Sequence != uint64(i+1) || o.ack.Duplicate {
+			t.Fatalf("record %d: %+v %v, want sequence %d", i, o.ack, o.err, i+1)
+		}
+	}
+	if c.batches.Load() != 1 || c.batched.Load() != 40 {
+		t.Fatalf("%d batches of %d records, want 1 of 40", c.batches.Load(), c.batched.Load())
+	}
+	for i := range 40 {
+		m, err := stream.GetLastMsgForSubject(ctx, fmt.Sprintf("g.a.%d", i))
+		if err != nil || string(m.Data) != fmt.Sprint(i) || m.Sequence != uint64(i+1) {
+			t.Fatalf("g.a.%d: %v, %v", i, m, err)
+		}
+	}
+
+	// A group of new records, one expecting a sequence its subject is not
+	// at, one already stored under its message id, and one revision of a
+	// stored record.
+	msgs, expect = groupMsgs("g.b", 30)
+	msgs[7].Subject, expect[7] = "g.a.7", 3 // g.a.7 is at 8
+	msgs[12].Header.Set(jetstream.MsgIDHeader, "g.a-12")
+	msgs[20].Subject, expect[20] = "g.a.20", 21
+	got = publishAsGroup(t, c, msgs, expect)
+	if c.batches.Load() != 1 {
+		t.Fatalf("%d batches: the refused group was stored as a batch", c.batches.Load())
+	}
+	for i, o := range got {
+		switch i {
+		case 7:
+			if !natsx.IsWrongLastSequence(o.err) {
+				t.Fatalf("record 7 expecting the wrong sequence: %+v %v, want the stream's refusal", o.ack, o.err)
+			}
+		case 12:
+			if o.err != nil || !o.ack.Duplicate || o.ack.Sequence != 13 {
+				t.Fatalf("record 12 under a stored message id: %+v %v, want a duplicate of sequence 13", o.ack, o.err)
+			}
+		default:
+			if o.err != nil || o.ack.Duplicate || o.ack.Sequence <= 40 {
+				t.Fatalf("record %d: %+v %v, want stored", i, o.ack, o.err)
+			}
+		}
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 40+28 {
+		t.Fatalf("stream holds %d messages, want 68", info.State.Msgs)
+	}
+}
+
+// Two writers of one record never share a group: both expect the same
+// sequence, so a batch holding both would be refused whole. The second
+// waits for the next group; a group is at most maxAtomicGroup records,
+// oldest first.
+func TestTakeGroup(t *testing.T) {
+	var c committer
+	subjects := []string{"a", "b", "a", "c", "b", "d"}
+	for _, s := range subjects {
+		c.queue = append(c.queue, &pendingPub{msg: &nats.Msg{Subject: s}})
+	}
+	for i := range maxAtomicGroup + 10 {
+		c.queue = append(c.queue, &pendingPub{msg: &nats.Msg{Subject: fmt.Sprint("n", i)}})
+	}
+	subjectsOf := func(g []*pendingPub) []string {
+		var out []string
+		for _, p := range g {
+			out = append(out, p.msg.Subject)
+		}
+		return out
+	}
+	first := subjectsOf(c.takeLocked())
+	if len(first) != maxAtomicGroup || fmt.Sprint(first[:4]) != "[a b c d]" {
+		t.Fatalf("first group %v (%d), want a b c d then new subjects, %d in all", first[:6], len(first), maxAtomicGroup)
+	}
+	second := subjectsOf(c.takeLocked())
+	if len(second) != 2+10+4 || fmt.Sprint(second[:2]) != "[a b]" {
+		t.Fatalf("second group %v, want the second a and b first, then what did not fit", second)
+	}
+	if len(c.queue) != 0 {
+		t.Fatalf("%d left in the queue", len(c.queue))
+	}
+}
+
+// Two writers of a new record in the queue at once: exactly one stores it,
+// the other is refused as it would be alone, and the group goes on.
+func TestGroupCommitRacingWriters(t *testing.T) {
+	ctx := context.Background()
+	js := natstest.Start(t).JetStream(t)
+	cfg := events.StreamConfig(events.Assessments, 1)
+	cfg.Name, cfg.Subjects = "GROUP", []string{"g.>"}
+	stream, err := natsx.EnsureStream(ctx, js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &committer{js: js}
+	msgs, expect := groupMsgs("g.c", 20)
+	msgs[19].Subject = "g.c.0"
+	got := publishAsGroup(t, c, msgs, expect)
+	for i, o := range got[1:19] {
+		if o.err != nil {
+			t.Fatalf("record %d: %v", i+1, o.err)
+		}
+	}
+	a, b := got[0], got[19]
+	if (a.err == nil) == (b.err == nil) || !natsx.IsWrongLastSequence(errors.Join(a.err, b.err)) {
+		t.Fatalf("two writers of g.c.0: %v and %v, want one stored and one refused", a.err, b.err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil || info.State.Msgs != 19 {
+		t.Fatalf("stream: %+v %v, want 19 messages", info, err)
+	}
+}
