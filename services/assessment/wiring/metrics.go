@@ -77,13 +77,16 @@ func awardMetrics(reg prometheus.Registerer) func(verb events.AwardVerb, took ti
 
 // groupCommitMetrics counts the single records this process stored
 // together as atomic batches (group commit under concurrent writers).
-func groupCommitMetrics(reg prometheus.Registerer, commits func() (batches, records int64)) {
+func groupCommitMetrics(reg prometheus.Registerer, commits func() (batches, records, refused int64)) {
 	reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "assessment",
 			Name: "group_commit_batches_total", Help: "Atomic batches in which this process stored single records that arrived together."},
-			func() float64 { b, _ := commits(); return float64(b) }),
+			func() float64 { b, _, _ := commits(); return float64(b) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "assessment",
 			Name: "group_commit_records_total", Help: "Single records this process stored inside such batches (the others went alone)."},
-			func() float64 { _, r := commits(); return float64(r) }),
+			func() float64 { _, r, _ := commits(); return float64(r) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "assessment",
+			Name: "group_commit_refused_total", Help: "Such batches the stream refused (a record moved or retried): their records were then sent one by one."},
+			func() float64 { _, _, f := commits(); return float64(f) }),
 	)
 }

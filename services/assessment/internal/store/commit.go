@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,11 +25,14 @@ import (
 // atomic batch once there are enough of them to be worth its fixed cost.
 // Each record keeps its own expectation (the last sequence of its
 // subject) and its own message id, and a group holds at most one record
-// per subject. A batch the server refuses for any reason (an expectation
-// that failed, a message id stored before, a batch the stream cannot take,
-// an answer lost) is published again record by record, so every record
-// gets the answer it would have had alone: the message ids make a record
-// the refused batch did store come back as a duplicate of itself.
+// per subject. A batch the server refuses (an expectation that failed, a
+// message id stored before, a batch the stream cannot take) stored
+// nothing, and is published again record by record, so every record gets
+// the answer it would have had alone. A batch whose answer is lost (a
+// timeout, a connection lost) may have been stored: its records are
+// answered with that error, as a lost publish's would be, and a retry
+// under the same request id finds what was stored. A record whose caller
+// gave up before its group was sent is not sent.
 type committer struct {
 	js jetstream.JetStream
 
@@ -37,13 +41,15 @@ type committer struct {
 	inflight int
 
 	// batches and batched count the atomic batches stored and their
-	// records, for the operators' metrics.
-	batches, batched atomic.Int64
+	// records, refused the batches the stream refused (then sent record
+	// by record), for the operators' metrics.
+	batches, batched, refused atomic.Int64
 }
 
 // pendingPub is one record waiting for its publish: its message (with its
 // expectation header) and, once done is closed, the answer.
 type pendingPub struct {
+	ctx  context.Context
 	msg  *nats.Msg
 	done chan struct{}
 	ack  *jetstream.PubAck
@@ -62,14 +68,16 @@ const (
 	// maxAtomicGroup bounds a batch (the server's limit is 1,000).
 	maxAtomicGroup = 256
 	// commitTimeout bounds a publish that carries other callers' records:
-	// no one caller's deadline may cut it short.
+	// no one caller's deadline may cut it short (a caller with a shorter
+	// one stops waiting at its own).
 	commitTimeout = 10 * time.Second
 )
 
 // GroupCommits is how many atomic batches of single records this replica
-// stored, and how many records they held.
-func (s *Store) GroupCommits() (batches, records int64) {
-	return s.commits.batches.Load(), s.commits.batched.Load()
+// stored, how many records they held, and how many batches the stream
+// refused (their records then went one by one).
+func (s *Store) GroupCommits() (batches, records, refused int64) {
+	return s.commits.batches.Load(), s.commits.batched.Load(), s.commits.refused.Load()
 }
 
 // publish stores msg, expecting its subject's last sequence at expect, and
@@ -86,7 +94,7 @@ func (c *committer) publish(ctx context.Context, msg *nats.Msg, expect uint64) (
 		events.EndPublish(span, ack, err)
 		return ack, err //nolint:wrapcheck // as events.Publish: the caller says what it published
 	}
-	p := &pendingPub{msg: msg, done: make(chan struct{})}
+	p := &pendingPub{ctx: ctx, msg: msg, done: make(chan struct{})}
 	c.queue = append(c.queue, p)
 	c.dispatchLocked()
 	c.mu.Unlock()
@@ -124,11 +132,18 @@ func (c *committer) dispatchLocked() {
 
 // takeLocked removes the next group from the queue, oldest first: at most
 // maxAtomicGroup records, one per subject (two revisions of one record
-// expect the same sequence: the second waits for the next group).
+// expect the same sequence: the second waits for the next group). A record
+// whose caller has given up is answered and dropped: sent late, it could
+// still win its record from the caller's next request.
 func (c *committer) takeLocked() []*pendingPub {
 	seen := make(map[string]struct{}, min(len(c.queue), maxAtomicGroup))
 	var group, rest []*pendingPub
 	for _, p := range c.queue {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			close(p.done)
+			continue
+		}
 		if _, dup := seen[p.msg.Subject]; dup || len(group) == maxAtomicGroup {
 			rest = append(rest, p)
 			continue
@@ -147,6 +162,12 @@ func (c *committer) commit(group []*pendingPub) {
 	if len(group) >= minAtomicGroup && c.commitAtomic(ctx, group) {
 		return
 	}
+	c.commitEach(ctx, group)
+}
+
+// commitEach publishes the records of a group one by one, all in flight
+// together, and answers each.
+func (c *committer) commitEach(ctx context.Context, group []*pendingPub) {
 	var wg sync.WaitGroup
 	for _, p := range group {
 		wg.Go(func() {
@@ -157,8 +178,9 @@ func (c *committer) commit(group []*pendingPub) {
 	wg.Wait()
 }
 
-// commitAtomic stores the group as one atomic batch and answers it; false
-// when the batch was not stored, or may not have been (nothing answered).
+// commitAtomic stores the group as one atomic batch and answers every
+// record (stored, or the error of an answer lost); false, answering none,
+// when the stream refused the batch, which then stored nothing.
 func (c *committer) commitAtomic(ctx context.Context, group []*pendingPub) bool {
 	// The batch headers go on copies: a refused batch is published again
 	// record by record from the originals.
@@ -171,8 +193,20 @@ func (c *committer) commitAtomic(ctx context.Context, group []*pendingPub) bool 
 		msgs[i] = &nats.Msg{Subject: p.msg.Subject, Data: p.msg.Data, Header: h}
 	}
 	ack, err := natsx.PublishAtomic(ctx, c.js.Conn(), msgs)
-	if err != nil {
+	var refusal *jetstream.APIError
+	switch {
+	case errors.As(err, &refusal):
+		c.refused.Add(1)
 		return false
+	case err != nil:
+		// No answer: the batch may be stored. Sent again record by
+		// record, a stored record would come back as a duplicate, not
+		// as this call's own new revision.
+		for _, p := range group {
+			p.err = err
+			close(p.done)
+		}
+		return true
 	}
 	c.batches.Add(1)
 	c.batched.Add(int64(len(group)))
