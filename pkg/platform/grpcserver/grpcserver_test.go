@@ -386,6 +386,27 @@ func TestProtovalidateRejectsInvalidRequests(t *testing.T) {
 	}
 }
 
+// A request its method's precheck passes is not validated again; one it
+// does not pass is judged by the contract as always. (This precheck lies
+// on purpose, to show that it is what decides.)
+func TestPrecheckedRequestsSkipProtovalidate(t *testing.T) {
+	h := start(t, grpcserver.Options{Prechecked: map[string]func(any) bool{
+		registryv1.RegistryService_GetRegion_FullMethodName: func(req any) bool {
+			return req.(*registryv1.GetRegionRequest).GetCode() == "x"
+		},
+	}})
+	client := registryv1.NewRegistryServiceClient(h.conn)
+	if _, err := client.GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: "x"}); err != nil {
+		t.Fatalf("GetRegion(\"x\"), prechecked: %v, want the handler's answer", err)
+	}
+	if n := h.registry.calls.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want once", n)
+	}
+	if _, err := client.GetRegion(ctxT(t), &registryv1.GetRegionRequest{Code: ""}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("GetRegion(\"\"), not prechecked: %v, want InvalidArgument", err)
+	}
+}
+
 func TestProtovalidateChecksStreamMessages(t *testing.T) {
 	h := start(t, grpcserver.Options{})
 	desc := &grpc.StreamDesc{StreamName: "ValidateStream", ClientStreams: true}

@@ -243,7 +243,7 @@ func addRegistered(cat *scheme.Catalog, p *assessmentv1.Scheme, log *slog.Logger
 // behind the security chain, refusing to start with a method that declares
 // no access rule.
 func newServer(cfg Config, sec security.Serving, mreg *prometheus.Registry, uc *app.App) (*grpcserver.Server, error) {
-	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg}
+	gopts := grpcserver.Options{Name: "assessment", Logger: cfg.Logger, Metrics: mreg, Prechecked: server.Prechecked}
 	sec.Apply(&gopts)
 	gs, err := grpcserver.New(gopts)
 	if err != nil {
