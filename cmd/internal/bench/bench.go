@@ -805,6 +805,9 @@ func (r *runner) recordCells(ctx context.Context, empty bool) error {
 		}
 		r.add(versus(op, size, c, sts[0], publishName, sts[1], targetRecordVsPublish, prof),
 			versus(op, size, c, sts[0], echoName, sts[2], 0, prof))
+		if c == 1 {
+			r.add(recordCeilingRow(op, size, sts[1], sts[2], prof))
+		}
 		if empty {
 			r.empty[c] = recordCell{op: sts[0], publish: sts[1]}
 			continue
@@ -814,6 +817,23 @@ func (r *runner) recordCells(ctx context.Context, empty bool) error {
 		}
 	}
 	return nil
+}
+
+// recordCeilingRow is what any RecordAssessment could reach at one caller
+// on this machine, for information: a call through the services' server
+// chain (the echo) and then one synchronous publish, in series, with
+// nothing else, as a share of the raw publish (p50: the two p50s added). A target above it cannot
+// be met by any design that answers after the write is fsynced.
+func recordCeilingRow(op string, size int, publish, echo stats, prof string) Row {
+	row := Row{Operation: op + ", ceiling", Size: size, Callers: 1, P50us: us(echo.P50) + us(publish.P50), Baseline: publishName,
+		BaselineOpsSec: publish.OpsPerSec, BaselineP50us: us(publish.P50), BaselineP99us: us(publish.P99), RatioKind: "throughput", Profile: prof}
+	if publish.OpsPerSec > 0 && echo.OpsPerSec > 0 {
+		row.OpsSec = 1 / (1/echo.OpsPerSec + 1/publish.OpsPerSec)
+		row.Ratio = row.OpsSec / publish.OpsPerSec
+	}
+	row.Note = fmt.Sprintf("the gRPC echo (%.0f/s) and the raw publish (%.0f/s) of the same cell one after the other: the most a call that answers once its write is fsynced can do here",
+		echo.OpsPerSec, publish.OpsPerSec)
+	return row
 }
 
 // recordGrowthRow judges RecordAssessment's cost with the board records

@@ -72,10 +72,10 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	// 2 callers: RecordAssessment x2 baselines, on the empty stream and
-	// with the board records, and its growth; the batch against the raw
+	// with the board records, and its growth, and its ceiling at 1 caller; the batch against the raw
 	// batch and the record; 2 boards x 3 baselines each for the two pages
 	// and the standing, plus the growth rows.
-	for op, n := range map[string]int{recordEmptyName: 4, recordName: 4, "RecordAssessment cost growth": 2, batchName: 4,
+	for op, n := range map[string]int{recordEmptyName: 4, recordName: 4, "RecordAssessment cost growth": 2, recordEmptyName + ", ceiling": 1, recordName + ", ceiling": 1, batchName: 4,
 		"GetLeaderboard top 10": 12, "GetLeaderboard top 10 p50 growth": 2, "GetLeaderboard middle 10": 12, "GetLeaderboard middle 10 p50 growth": 2,
 		"GetStanding": 12, "GetStanding p50 growth": 2, "ListInstitutions": 2, "JetStream atomic batch of 5 vs publishes": 2,
 		"PublishRound -> first award": 1, "PublishRound -> last award": 1, fanoutName: 1, "RebuildBoards": 1, "heap, every service in process": 1} {
