@@ -18,6 +18,20 @@ import (
 	"github.com/predikat-id/predikat/services/assessment/internal/app"
 )
 
+// groupCommitter is a committer on a server of its own, with a stream of
+// ASSESSMENTS' settings on g.>.
+func groupCommitter(t *testing.T) (*committer, jetstream.Stream) {
+	t.Helper()
+	js := natstest.Start(t).JetStream(t)
+	cfg := events.StreamConfig(events.Assessments, 1)
+	cfg.Name, cfg.Subjects = "GROUP", []string{"g.>"}
+	stream, err := natsx.EnsureStream(context.Background(), js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &committer{js: js}, stream
+}
+
 // groupOutcome is what one record of a group was answered.
 type groupOutcome struct {
 	ack *jetstream.PubAck
@@ -78,14 +92,7 @@ func groupMsgs(prefix string, n int) ([]*nats.Msg, []uint64) {
 // of itself, as alone.
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
-	js := natstest.Start(t).JetStream(t)
-	cfg := events.StreamConfig(events.Assessments, 1)
-	cfg.Name, cfg.Subjects = "GROUP", []string{"g.>"}
-	stream, err := natsx.EnsureStream(ctx, js, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &committer{js: js}
+	c, stream := groupCommitter(t)
 
 	msgs, expect := groupMsgs("g.a", 40)
 	got := publishAsGroup(t, c, msgs, expect)
@@ -177,14 +184,7 @@ func TestTakeGroup(t *testing.T) {
 // the other is refused as it would be alone, and the group goes on.
 func TestGroupCommitRacingWriters(t *testing.T) {
 	ctx := context.Background()
-	js := natstest.Start(t).JetStream(t)
-	cfg := events.StreamConfig(events.Assessments, 1)
-	cfg.Name, cfg.Subjects = "GROUP", []string{"g.>"}
-	stream, err := natsx.EnsureStream(ctx, js, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &committer{js: js}
+	c, stream := groupCommitter(t)
 	msgs, expect := groupMsgs("g.c", 20)
 	msgs[19].Subject = "g.c.0"
 	got := publishAsGroup(t, c, msgs, expect)
@@ -221,14 +221,7 @@ func holdSlots(c *committer) (release func()) {
 // the caller's next request.
 func TestGroupCommitDropsWhatItsCallerGaveUp(t *testing.T) {
 	ctx := context.Background()
-	js := natstest.Start(t).JetStream(t)
-	cfg := events.StreamConfig(events.Assessments, 1)
-	cfg.Name, cfg.Subjects = "GROUP", []string{"g.>"}
-	stream, err := natsx.EnsureStream(ctx, js, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &committer{js: js}
+	c, stream := groupCommitter(t)
 	release := holdSlots(c)
 	msgs, _ := groupMsgs("g.d", 3)
 	cctx, cancel := context.WithCancel(ctx)
