@@ -41,6 +41,7 @@ Examples:
   go run ./cmd/predikat-bench --quick
   go run ./cmd/predikat-bench --profile .bench/pprof
   go run ./cmd/predikat-bench --quick --processes
+  go run ./cmd/predikat-bench --nats-process
   go run ./cmd/predikat-bench --compare old.json .bench/results.json
 
 Flags:
@@ -49,7 +50,7 @@ Flags:
 func main() {
 	// A full run re-executes this binary as the process of its echo
 	// baselines.
-	bench.ServeEchoIfAsked()
+	bench.ServeChildIfAsked()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	profile := fs.String("profile", "", "directory for a CPU profile of each operation")
 	processes := fs.Bool("processes", false, "run each service as its own OS process (the default of a full run)")
 	inProcess := fs.Bool("in-process", false, "run the services in this process (the default of --quick)")
+	natsProcess := fs.Bool("nats-process", false, "run the NATS server in a process of its own, as in production (default: embedded in this process)")
 	compare := fs.Bool("compare", false, "print the two JSON reports named as arguments side by side")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -94,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// own process; --quick keeps them in this process, where they start
 	// faster (no build).
 	procs := (!*quick || *processes) && !*inProcess
-	err := bench.Run(ctx, bench.Options{Out: stdout, JSONPath: *jsonPath, Quick: *quick, ProfileDir: *profile, Processes: procs,
+	err := bench.Run(ctx, bench.Options{Out: stdout, JSONPath: *jsonPath, Quick: *quick, ProfileDir: *profile, Processes: procs, NATSProcess: *natsProcess,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		fmt.Fprintln(stderr, "predikat-bench:", err)

@@ -19,7 +19,7 @@
 // processes (Options.Processes, the default of a full run of
 // cmd/predikat-bench): then each service's heap is its own and is judged,
 // and the echo baselines run in a process of their own too (the harness's
-// binary re-executed, see ServeEchoIfAsked), so the echo pays what a call
+// binary re-executed, see ServeChildIfAsked), so the echo pays what a call
 // to a service pays for crossing into another process.
 // A cell that other processes disturbed is measured again within a
 // bounded budget and marked; a cell that fails is reported in its row and
@@ -86,6 +86,12 @@ type Options struct {
 	// build), so the report has each one's heap and resident memory;
 	// otherwise they run in this process.
 	Processes bool
+	// NATSProcess runs the NATS server in a process of its own, as in
+	// production, where every client, the raw baselines' included, crosses
+	// into it; otherwise it is embedded in this process, where the
+	// baselines do not (the judged default until the targets are restated
+	// for it; the report's env says which).
+	NATSProcess bool
 
 	plan *plan // tests: tiny sizes
 }
@@ -182,6 +188,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	s.natsProcess = o.NATSProcess
 	defer s.close()
 	r.s = s
 	return r.steps(ctx)
@@ -714,7 +721,7 @@ func (r *runner) scriptStats(ctx context.Context) (calls, usec int64) {
 
 // environment names what the numbers were measured on.
 func environment(ctx context.Context, s *stack) map[string]string {
-	env := map[string]string{"nats_server": server.VERSION, "services": s.mode.String(), "echo": s.echoMode()}
+	env := map[string]string{"nats_server": server.VERSION, "services": s.mode.String(), "echo": s.echoMode(), "nats": s.natsMode()}
 	if info, err := s.benchRDB.Info(ctx, "server").Result(); err == nil {
 		for line := range strings.Lines(info) {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {

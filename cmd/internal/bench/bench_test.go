@@ -97,7 +97,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("profile: %v", err)
 		}
 	}
-	if rep.Env["redis_server"] == "" || rep.Env["echo"] != "in-process" || rep.Setup["heap_after_setup_mb"] == nil {
+	if rep.Env["redis_server"] == "" || rep.Env["echo"] != "in-process" || rep.Env["nats"] != "embedded" || rep.Setup["heap_after_setup_mb"] == nil {
 		t.Errorf("report: env %v, setup %v", rep.Env, rep.Setup)
 	}
 }
@@ -115,7 +115,9 @@ func TestSmokeProcesses(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	path := filepath.Join(t.TempDir(), "results.json")
-	err := Run(ctx, Options{Out: &out, JSONPath: path, Processes: true,
+	// NATS in a process of its own too (the embedded one is TestSmoke's):
+	// the harness restarts it between phases, its store kept.
+	err := Run(ctx, Options{Out: &out, JSONPath: path, Processes: true, NATSProcess: true,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		plan: &plan{institutions: 60, boards: []int{200}, prevBoard: 50, rebuilds: []int{200}, fanout: 10, batches: []int{5},
 			cell: budget{ops: 20}, callers: []int{1}, setupCallers: 4}})
@@ -131,7 +133,7 @@ func TestSmokeProcesses(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) == 0 || rep.Env["services"] != "processes" || rep.Env["echo"] != "process" {
+	if len(rep.Rows) == 0 || rep.Env["services"] != "processes" || rep.Env["echo"] != "process" || rep.Env["nats"] != "process" {
 		t.Errorf("report: %d rows, env %v", len(rep.Rows), rep.Env)
 	}
 	for _, name := range []string{"registry", "assessment", "ranking"} {

@@ -26,18 +26,17 @@ import (
 // the echo costs no build and runs the code of the run that started it.
 const echoServerEnv = "PREDIKAT_BENCH_ECHO_PKI"
 
-// echoReadyTimeout bounds the echo process's start.
-const echoReadyTimeout = time.Minute
-
-// ServeEchoIfAsked runs the echo servers' process and exits when the
-// environment asks for it (see echoServerEnv); otherwise it returns at
-// once. The predikat-bench command and the package's tests call it first.
-func ServeEchoIfAsked() {
-	dir := os.Getenv(echoServerEnv)
-	if dir == "" {
-		return
+// ServeChildIfAsked runs a child process of the harness (the echo
+// servers, or NATS) and exits when the environment asks for one (see
+// echoServerEnv, natsServerEnv); otherwise it returns at once. The
+// predikat-bench command and the package's tests call it first.
+func ServeChildIfAsked() {
+	if dir := os.Getenv(echoServerEnv); dir != "" {
+		os.Exit(serveEchoProcess(dir, os.Stdout, os.Stderr))
 	}
-	os.Exit(serveEchoProcess(dir, os.Stdout, os.Stderr))
+	if spec := os.Getenv(natsServerEnv); spec != "" {
+		os.Exit(serveNATSProcess(spec, os.Stdout, os.Stderr))
+	}
 }
 
 // serveEchoProcess serves both echoes until SIGTERM, after writing their
@@ -71,37 +70,44 @@ func serveEchoProcess(pkiDir string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// echoProcess is the echo servers' own process.
-type echoProcess struct {
-	cmd         *exec.Cmd
-	chain, bare string
-	exited      chan struct{}
+// child is a process of the harness's own binary, re-executed with one
+// variable of its environment saying what to serve: it writes one line on
+// stdout once it serves (its first word the child's name, then what the
+// harness needs to reach it) and serves until SIGTERM.
+type child struct {
+	name   string
+	cmd    *exec.Cmd
+	fields []string // the ready line's words after the name
+	exited chan struct{}
 
 	mu       sync.Mutex
 	stopping bool
 }
 
-// startEchoProcess re-executes the harness's binary as the echo process
-// and returns once both echoes listen; fail reports the process exiting
-// on its own afterwards.
-func startEchoProcess(ctx context.Context, pki *devpki.Files, log *slog.Logger, fail func(error)) (*echoProcess, error) {
+// childReadyTimeout bounds a child's start.
+const childReadyTimeout = time.Minute
+
+// startChild starts the child and returns once it serves, with the words
+// of its ready line after its name (want of them); fail reports the
+// process exiting on its own afterwards.
+func startChild(ctx context.Context, name, env string, want int, log *slog.Logger, fail func(error)) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("echo process: %w", err)
+		return nil, fmt.Errorf("%s process: %w", name, err)
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), echoServerEnv+"="+pki.Dir)
+	cmd.Env = append(os.Environ(), env)
 	tail := &tailWriter{next: logWriter{log}}
 	cmd.Stderr = tail
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("echo process: %w", err)
+		return nil, fmt.Errorf("%s process: %w", name, err)
 	}
 	harness.SetDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start echo process: %w", err)
+		return nil, fmt.Errorf("start %s process: %w", name, err)
 	}
-	p := &echoProcess{cmd: cmd, exited: make(chan struct{})}
+	p := &child{name: name, cmd: cmd, exited: make(chan struct{})}
 	ready := make(chan string, 1)
 	go func() {
 		br := bufio.NewReader(stdout)
@@ -115,39 +121,46 @@ func startEchoProcess(ctx context.Context, pki *devpki.Files, log *slog.Logger, 
 		stopping := p.stopping
 		p.mu.Unlock()
 		if !stopping {
-			fail(fmt.Errorf("echo process (pid %d) exited: %v; its last output:\n%s", cmd.Process.Pid, err, tail))
+			fail(fmt.Errorf("%s process (pid %d) exited: %v; its last output:\n%s", name, cmd.Process.Pid, err, tail))
 		}
 	}()
 	select {
 	case line := <-ready:
 		f := strings.Fields(line)
-		if len(f) != 3 || f[0] != "echo" {
-			p.stop()
-			return nil, fmt.Errorf("echo process: unexpected first line %q", line)
+		if len(f) != want+1 || f[0] != name {
+			p.stop(5 * time.Second)
+			return nil, fmt.Errorf("%s process: unexpected first line %q", name, line)
 		}
-		p.chain, p.bare = f[1], f[2]
+		p.fields = f[1:]
 		return p, nil
 	case <-p.exited:
-		return nil, fmt.Errorf("echo process exited before serving; its last output:\n%s", tail)
-	case <-time.After(echoReadyTimeout):
-		p.stop()
-		return nil, fmt.Errorf("echo process not serving after %s; its last output:\n%s", echoReadyTimeout, tail)
+		return nil, fmt.Errorf("%s process exited before serving; its last output:\n%s", name, tail)
+	case <-time.After(childReadyTimeout):
+		p.stop(5 * time.Second)
+		return nil, fmt.Errorf("%s process not serving after %s; its last output:\n%s", name, childReadyTimeout, tail)
 	case <-ctx.Done():
-		p.stop()
+		p.stop(5 * time.Second)
 		return nil, ctx.Err()
 	}
 }
 
-// stop asks the process to drain with SIGTERM and kills it if it has not
-// exited in a few seconds.
-func (p *echoProcess) stop() {
+// startEchoProcess re-executes the harness's binary as the echo process
+// and returns once both echoes listen (fields: the chain's address, the
+// bare one's).
+func startEchoProcess(ctx context.Context, pki *devpki.Files, log *slog.Logger, fail func(error)) (*child, error) {
+	return startChild(ctx, "echo", echoServerEnv+"="+pki.Dir, 2, log, fail)
+}
+
+// stop asks the process to stop with SIGTERM and kills it if it has not
+// exited within grace.
+func (p *child) stop(grace time.Duration) {
 	p.mu.Lock()
 	p.stopping = true
 	p.mu.Unlock()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
-	case <-time.After(5 * time.Second):
+	case <-time.After(grace):
 		_ = p.cmd.Process.Kill()
 		<-p.exited
 	}

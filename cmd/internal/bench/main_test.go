@@ -8,6 +8,6 @@ import (
 // TestMain lets the test binary serve as the echo process: the harness
 // re-executes its own binary for it (see echoServerEnv).
 func TestMain(m *testing.M) {
-	ServeEchoIfAsked()
+	ServeChildIfAsked()
 	os.Exit(m.Run())
 }

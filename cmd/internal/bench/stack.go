@@ -46,10 +46,14 @@ type stack struct {
 	pki    *devpki.Files // certificates of the services, the echo and the callers
 	built  bool          // Processes: the binaries are in dir/bin
 
-	nats    *harness.NATS
-	sync    bool       // the NATS server fsyncs every write
-	benchNC *nats.Conn // the harness's own client connection
-	js      jetstream.JetStream
+	nats *harness.NATS
+	// natsProc is NATS's own process (--nats-process); nil: NATS is
+	// embedded in the harness's process.
+	natsProc    *child
+	natsProcess bool
+	sync        bool       // the NATS server fsyncs every write
+	benchNC     *nats.Conn // the harness's own client connection
+	js          jetstream.JetStream
 
 	redis    *harness.Redis
 	benchRDB *redis.Client // the harness's own client (Redis baselines)
@@ -58,7 +62,7 @@ type stack struct {
 	cancel context.CancelFunc
 	echoG  errgroup.Group // in process: the echo servers
 	// echoProc is the echo servers' own process (Processes mode).
-	echoProc *echoProcess
+	echoProc *child
 	svcs     *harness.Services // the running services; nil when stopped
 	conns    []*grpc.ClientConn
 
@@ -123,9 +127,12 @@ func newStack(ctx context.Context, log, svcLog *slog.Logger, mode harness.Mode) 
 // sync: fsync every write, as the dev stack does) and connects.
 func (s *stack) startNATS(ctx context.Context, sync bool) error {
 	var err error
-	s.nats, err = harness.StartNATS(harness.NATSOptions{
-		PKI: s.pki, Port: -1, StoreDir: filepath.Join(s.dir, "nats"), Sync: sync, Name: "predikat-bench",
-	}, s.svcLog)
+	store := filepath.Join(s.dir, "nats")
+	if s.natsProcess {
+		s.natsProc, s.nats, err = startNATSProcess(ctx, s.pki, natsSpec{PKI: s.pki.Dir, Store: store, Sync: sync}, s.svcLog, s.fail)
+	} else {
+		s.nats, err = harness.StartNATS(harness.NATSOptions{PKI: s.pki, Port: -1, StoreDir: store, Sync: sync, Name: "predikat-bench"}, s.svcLog)
+	}
 	if err != nil {
 		return err
 	}
@@ -151,6 +158,10 @@ func (s *stack) stopNATS() {
 	if s.benchNC != nil {
 		s.benchNC.Close()
 		s.benchNC = nil
+	}
+	if s.natsProc != nil {
+		s.natsProc.stop(natsStopGrace)
+		s.natsProc = nil
 	}
 	s.nats.Stop()
 	s.nats = nil
@@ -261,29 +272,33 @@ func (s *stack) startRedisAndEcho() error {
 	if s.benchRDB, err = redisx.NewClient(s.redis.Addr, redisx.Options{ClientName: "predikat-bench"}); err != nil {
 		return err
 	}
-	fail := func(err error) {
-		s.mu.Lock()
-		s.errs = append(s.errs, err)
-		s.mu.Unlock()
-	}
 	var chain, bare string
 	if s.mode == harness.Processes {
 		// The services each run in a process of their own, so a call to
 		// one crosses into another, mostly idle, process (a scheduler
 		// wake-up on each side) that an echo inside the harness never
 		// pays: the echoes run in a process of their own too.
-		s.echoProc, err = startEchoProcess(s.ctx, s.pki, s.svcLog, fail)
+		s.echoProc, err = startEchoProcess(s.ctx, s.pki, s.svcLog, s.fail)
 		if err != nil {
 			return err
 		}
-		chain, bare = s.echoProc.chain, s.echoProc.bare
-	} else if chain, bare, err = serveEchoes(s.ctx, s.pki, s.svcLog, &s.echoG, fail); err != nil {
+		chain, bare = s.echoProc.fields[0], s.echoProc.fields[1]
+	} else if chain, bare, err = serveEchoes(s.ctx, s.pki, s.svcLog, &s.echoG, s.fail); err != nil {
 		return err
 	}
 	s.echoAddr = chain
 	s.echo = s.dial(chain)
 	s.bareEcho = s.dial(bare)
 	return nil
+}
+
+// natsMode says where the NATS server runs: embedded in this process, or
+// in one of its own.
+func (s *stack) natsMode() string {
+	if s.natsProcess {
+		return "process"
+	}
+	return "embedded"
 }
 
 // echoMode says where the echo baselines run: in this process, or in one
@@ -324,6 +339,13 @@ func (s *stack) dial(addr string) *grpc.ClientConn {
 }
 
 // failed reports a service that stopped on its own.
+// fail records a child that stopped on its own.
+func (s *stack) fail(err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
+}
+
 func (s *stack) failed() error {
 	s.mu.Lock()
 	errs := append([]error(nil), s.errs...)
@@ -423,7 +445,7 @@ func (s *stack) close() {
 	s.cancel()
 	_ = s.echoG.Wait()
 	if s.echoProc != nil {
-		s.echoProc.stop()
+		s.echoProc.stop(5 * time.Second)
 	}
 	if s.benchRDB != nil {
 		_ = s.benchRDB.Close()
