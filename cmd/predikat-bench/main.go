@@ -49,7 +49,7 @@ Flags:
 
 func main() {
 	// A full run re-executes this binary as the process of its echo
-	// baselines.
+	// baselines, and --nats-process as NATS's.
 	bench.ServeChildIfAsked()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -36,6 +36,16 @@ type BatchAck struct {
 // First is the sequence of the batch's first message.
 func (a BatchAck) First() uint64 { return a.Last - a.Count + 1 }
 
+// ClearBatchHeaders removes what PublishAtomic wrote into msgs' headers,
+// so messages of a batch the server refused can be published again alone.
+func ClearBatchHeaders(msgs []*nats.Msg) {
+	for _, m := range msgs {
+		m.Header.Del(hdrBatchID)
+		m.Header.Del(hdrBatchSeq)
+		m.Header.Del(hdrBatchCommit)
+	}
+}
+
 // PublishAtomic publishes msgs to a stream that allows atomic publishing
 // as one batch: the server stores every message, or none (any expectation
 // header that fails, a full stream, a batch left unfinished by a lost

@@ -81,104 +81,61 @@ func lower(c byte) bool  { return c >= 'a' && c <= 'z' }
 func digit(c byte) bool  { return c >= '0' && c <= '9' }
 func letter(c byte) bool { return lower(c) || c >= 'A' && c <= 'Z' }
 
+// every says whether every byte of s is one ok admits, and s is minLen to
+// maxLen bytes long: the plain form of a pattern ^[set]{min,max}$.
+func every(s string, minLen, maxLen int, ok func(byte) bool) bool {
+	if len(s) < minLen || len(s) > maxLen {
+		return false
+	}
+	for i := range len(s) {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func slug(c byte) bool { return lower(c) || digit(c) || c == '-' }
+
 // plainRoundID: ^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$.
 func plainRoundID(s string) bool {
 	n := len(s)
-	if n < 6 || n > 37 || !lower(s[0]) || s[n-5] != '-' {
+	if n < 6 || n > 37 || !lower(s[0]) || s[n-5] != '-' || !every(s[n-4:], 4, 4, digit) {
 		return false
-	}
-	for i := n - 4; i < n; i++ {
-		if !digit(s[i]) {
-			return false
-		}
 	}
 	// The scheme part, s[:n-5]: a letter, then optionally up to 30 of
 	// [a-z0-9-] and a last [a-z0-9].
 	scheme := s[:n-5]
-	for i := 1; i < len(scheme); i++ {
-		if c := scheme[i]; !lower(c) && !digit(c) && c != '-' {
-			return false
-		}
-	}
-	return scheme[len(scheme)-1] != '-'
+	return every(scheme[1:], 0, 31, slug) && scheme[len(scheme)-1] != '-'
 }
 
 // plainInstitutionID: ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$.
 func plainInstitutionID(s string) bool {
-	n := len(s)
-	if n < 1 || n > 63 || s[0] == '-' || s[n-1] == '-' {
-		return false
-	}
-	for i := range n {
-		if c := s[i]; !lower(c) && !digit(c) && c != '-' {
-			return false
-		}
-	}
-	return true
+	return every(s, 1, 63, slug) && s[0] != '-' && s[len(s)-1] != '-'
 }
 
 // plainRequestID: ^[A-Za-z0-9._:-]{1,128}$, not one of the service's own.
 func plainRequestID(s string) bool {
-	if len(s) < 1 || len(s) > 128 || strings.HasPrefix(s, "objection:") || strings.HasPrefix(s, "rollup:") {
-		return false
-	}
-	for i := range len(s) {
-		if c := s[i]; !letter(c) && !digit(c) && c != '.' && c != '_' && c != ':' && c != '-' {
-			return false
-		}
-	}
-	return true
+	return every(s, 1, 128, func(c byte) bool { return letter(c) || digit(c) || c == '.' || c == '_' || c == ':' || c == '-' }) &&
+		!strings.HasPrefix(s, "objection:") && !strings.HasPrefix(s, "rollup:")
 }
 
 // plainCode: ^[a-z][a-z0-9_-]{0,31}$.
 func plainCode(s string) bool {
-	if len(s) < 1 || len(s) > 32 || !lower(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !lower(c) && !digit(c) && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
+	return len(s) > 0 && lower(s[0]) && every(s[1:], 0, 31, func(c byte) bool { return slug(c) || c == '_' })
 }
 
 // plainBand: ^[A-Za-z0-9][A-Za-z0-9_+-]{0,15}$.
 func plainBand(s string) bool {
-	if len(s) < 1 || len(s) > 16 || !letter(s[0]) && !digit(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !letter(c) && !digit(c) && c != '_' && c != '+' && c != '-' {
-			return false
-		}
-	}
-	return true
+	return len(s) > 0 && (letter(s[0]) || digit(s[0])) &&
+		every(s[1:], 0, 15, func(c byte) bool { return letter(c) || digit(c) || c == '_' || c == '+' || c == '-' })
 }
 
 // plainDecimal: ^[0-9]{1,6}([.,][0-9]{1,6})?$.
 func plainDecimal(s string) bool {
-	whole := 0
-	for whole < len(s) && digit(s[whole]) {
-		whole++
+	whole, frac, point := s, "", false
+	if i := strings.IndexAny(s, ".,"); i >= 0 {
+		whole, frac, point = s[:i], s[i+1:], true
 	}
-	if whole < 1 || whole > 6 {
-		return false
-	}
-	if whole == len(s) {
-		return true
-	}
-	if s[whole] != '.' && s[whole] != ',' {
-		return false
-	}
-	frac := s[whole+1:]
-	if len(frac) < 1 || len(frac) > 6 {
-		return false
-	}
-	for i := range len(frac) {
-		if !digit(frac[i]) {
-			return false
-		}
-	}
-	return true
+	return every(whole, 1, 6, digit) && (!point || every(frac, 1, 6, digit))
 }

@@ -114,17 +114,9 @@ func plainlyValid(r *assessmentv1.SurveyResponse) bool {
 
 // plainID: ^[A-Za-z0-9._:/-]{1,64}$.
 func plainID(id string) bool {
-	if len(id) < 1 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '/', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
+	return every(id, 1, 64, func(c byte) bool {
+		return letter(c) || digit(c) || c == '.' || c == '_' || c == ':' || c == '/' || c == '-'
+	})
 }
 
 // plainDate: ^[0-9]{4}-[0-9]{2}-[0-9]{2}$.
@@ -133,7 +125,7 @@ func plainDate(d string) bool {
 		return false
 	}
 	for i := 0; i < len(d); i++ {
-		if dash := i == 4 || i == 7; dash != (d[i] == '-') || !dash && (d[i] < '0' || d[i] > '9') {
+		if dash := i == 4 || i == 7; dash != (d[i] == '-') || !dash && !digit(d[i]) {
 			return false
 		}
 	}

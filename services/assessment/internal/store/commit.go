@@ -182,20 +182,16 @@ func (c *committer) commitEach(ctx context.Context, group []*pendingPub) {
 // record (stored, or the error of an answer lost); false, answering none,
 // when the stream refused the batch, which then stored nothing.
 func (c *committer) commitAtomic(ctx context.Context, group []*pendingPub) bool {
-	// The batch headers go on copies: a refused batch is published again
-	// record by record from the originals.
 	msgs := make([]*nats.Msg, len(group))
 	for i, p := range group {
-		h := make(nats.Header, len(p.msg.Header)+3)
-		for k, v := range p.msg.Header {
-			h[k] = v
-		}
-		msgs[i] = &nats.Msg{Subject: p.msg.Subject, Data: p.msg.Data, Header: h}
+		msgs[i] = p.msg
 	}
 	ack, err := natsx.PublishAtomic(ctx, c.js.Conn(), msgs)
 	var refusal *jetstream.APIError
 	switch {
 	case errors.As(err, &refusal):
+		// Sent again record by record: without the batch's headers.
+		natsx.ClearBatchHeaders(msgs)
 		c.refused.Add(1)
 		return false
 	case err != nil:

@@ -38,8 +38,8 @@ type roundReads struct {
 // freshRound returns the round as stored by a read that started after
 // acked, a time.Now() of this process taken once the append was
 // acknowledged (its monotonic reading is what is compared; a time without
-// one, such as s.now()'s, would compare wall clocks): what loadRound returns, shared
-// with concurrent callers. The read is bounded by callTimeout, not by any
+// one, such as s.now()'s, would compare wall clocks): what loadRound
+// returns, shared with concurrent callers. The read is bounded by callTimeout, not by any
 // one caller's context (others wait on it); each caller stops waiting when
 // its own context ends.
 func (s *Store) freshRound(ctx context.Context, id string, acked time.Time) (*assessmentv1.Round, uint64, error) {
