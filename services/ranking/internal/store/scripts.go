@@ -40,48 +40,57 @@ end
 
 func script(src string) *redis.Script { return redis.NewScript(render(luaCommon + src)) }
 
-// applyScript applies one AssessmentRecorded to its round's current
-// generation, atomically: the per-entry revision decides, so a duplicate or
-// an older revision arriving late changes nothing; a newer one first takes
-// the old revision's contribution off every board it was on (score, counts,
-// sums), then adds its own.
+// applyScript applies AssessmentRecorded events, in their order, to their
+// rounds' current generations, atomically: the per-entry revision decides,
+// so a duplicate or an older revision arriving late changes nothing; a
+// newer one first takes the old revision's contribution off every board it
+// was on (score, counts, sums), then adds its own. The checks of the layout,
+// the rebuild mark and the floor are made once for all of them; what the
+// events of one round repeat (its generation, fences, metadata, groups and
+// band table) is read or written once per call, so a batch costs Redis
+// little more than its entries and board updates.
 //
-// ARGV: 1 layout, 2 base, 3 round tag "{scheme:year}", 4 "scheme:year",
-// 5 scheme, 6 year, 7 institution, 8 stream sequence, 9 encoded entry,
-// 10 round id, 11 scheme version, 12 precision, 13 band code, 14 band meta,
-// 15 floor (see Store.ApplyFrom), 16 round revision the record was decided
-// on, 17.. pairs of (peer group code, group meta).
-// Returns OK, DUP, STALE, FENCED (past the fence of the close that replaced
-// its round revision: not part of the round), NOLAYOUT, BUSY or BEHIND.
+// ARGV: 1 layout, 2 base, 3 floor (see Store.ApplyFrom), then per event the
+// number n of its arguments and those n: 1 round tag "{scheme:year}",
+// 2 "scheme:year", 3 scheme, 4 year, 5 institution, 6 stream sequence,
+// 7 encoded entry, 8 round id, 9 scheme version, 10 precision, 11 band
+// code, 12 band meta, 13 round revision the record was decided on, 14 the
+// number of peer groups, then pairs of (group code, group meta), then the
+// scheme's band table as pairs of (code, meta), which overrides the
+// record's own band meta.
+// Returns NOLAYOUT, BUSY or BEHIND (nothing applied), or one answer per
+// event: OK, DUP, STALE or FENCED (past the fence of the close that
+// replaced its round revision: not part of the round).
 var applyScript = script(`
 if not layoutok(ARGV[1]) then return {{NOLAYOUT}} end
 if redis.call('EXISTS', {{markKey}}) == 1 then return {{BUSY}} end
 local base = ARGV[2]
-if behind(base .. {{seq}}, {{seqAssessments}}, ARGV[15]) then return {{BEHIND}} end
-highwater(base .. {{seq}}, {{seqAssessments}}, ARGV[8])
-if ARGV[16] ~= '0' then
-  local fence = redis.call('HGET', base .. ARGV[3] .. {{fences}}, ARGV[16])
-  if fence and tonumber(ARGV[8]) > tonumber(fence) then return {{FENCED}} end
-end
-local rk = base .. ARGV[3] .. {{round}}
-local gen = redis.call('HGET', rk, {{gen}})
-if not gen then
-  gen = tostring(redis.call('INCR', base .. {{genseq}}))
-  redis.call('HSET', rk, {{gen}}, gen)
-end
-redis.call('HSETNX', rk, {{state}}, {{pending_state}})
-redis.call('HSET', rk, {{id}}, ARGV[10], {{version}}, ARGV[11], {{precision}}, ARGV[12], {{scheme}}, ARGV[5], {{year}}, ARGV[6])
-redis.call('SADD', base .. {{rounds}}, ARGV[4])
-redis.call('ZADD', base .. {{years}} .. ARGV[5], ARGV[6], ARGV[6])
-local P = base .. ARGV[3] .. ':g' .. gen .. ':'
-local inst = ARGV[7]
+if behind(base .. {{seq}}, {{seqAssessments}}, ARGV[3]) then return {{BEHIND}} end
 
+-- What this call wrote or read already: hash fields only ever set whole
+-- here (a field written again with the value it holds changes nothing),
+-- members added, and numbers it compares against.
+local held, added, fences, gens, times, maxes = {}, {}, {}, {}, {}, {}
+local function hsetonce(key, field, v)
+  local k = key .. '\0' .. field
+  if held[k] ~= v then
+    redis.call('HSET', key, field, v)
+    held[k] = v
+  end
+end
+local function addonce(cmd, key, score, member)
+  local k = key .. '\0' .. member
+  if not added[k] then
+    if score then redis.call(cmd, key, score, member) else redis.call(cmd, key, member) end
+    added[k] = true
+  end
+end
 local function neg(x)
   if x == '0' then return '0' end
   if string.sub(x, 1, 1) == '-' then return string.sub(x, 2) end
   return '-' .. x
 end
-local function contribute(f, sign)
+local function contribute(P, inst, f, sign)
   local scored = f.score ~= ''
   for b in string.gmatch(f.boards, '[^,]+') do
     local pop = P .. {{pop}} .. b
@@ -106,40 +115,103 @@ local function contribute(f, sign)
       redis.call('HINCRBY', pop, {{popReportedN}}, sign)
     end
     if sign > 0 then
-      redis.call('SADD', P .. {{boards}}, b)
-      highwater(pop, {{popTime}}, f.time)
+      addonce('SADD', P .. {{boards}}, nil, b)
+      local cur = times[pop]
+      if cur == nil then
+        cur = tonumber(redis.call('HGET', pop, {{popTime}}) or '-1')
+      end
+      if cur < tonumber(f.time) then
+        redis.call('HSET', pop, {{popTime}}, f.time)
+        cur = tonumber(f.time)
+      end
+      times[pop] = cur
     end
   end
 end
 
-local new = entry(ARGV[9])
-local oldraw = redis.call('HGET', P .. {{e}}, inst)
-if oldraw then
-  local old = entry(oldraw)
-  local orev, nrev = tonumber(old.rev), tonumber(new.rev)
-  if orev == nrev then return {{DUP}} end
-  if orev > nrev then return {{STALE}} end
-  contribute(old, -1)
+-- one event, its n arguments from ARGV[i + 1]: its answer
+local function apply(A, i, n)
+  local tag, seq = A[i + 1], tonumber(A[i + 6])
+  if A[i + 13] ~= '0' then
+    local fk = tag .. '\0' .. A[i + 13]
+    local fence = fences[fk]
+    if fence == nil then
+      fence = redis.call('HGET', base .. tag .. {{fences}}, A[i + 13])
+      fences[fk] = fence
+    end
+    if fence and seq > tonumber(fence) then return {{FENCED}} end
+  end
+  local rk = base .. tag .. {{round}}
+  local gen = gens[rk]
+  if not gen then
+    gen = redis.call('HGET', rk, {{gen}})
+    if not gen then
+      gen = tostring(redis.call('INCR', base .. {{genseq}}))
+      redis.call('HSET', rk, {{gen}}, gen)
+    end
+    gens[rk] = gen
+    redis.call('HSETNX', rk, {{state}}, {{pending_state}})
+  end
+  hsetonce(rk, {{id}}, A[i + 8])
+  hsetonce(rk, {{version}}, A[i + 9])
+  hsetonce(rk, {{precision}}, A[i + 10])
+  hsetonce(rk, {{scheme}}, A[i + 3])
+  hsetonce(rk, {{year}}, A[i + 4])
+  addonce('SADD', base .. {{rounds}}, nil, A[i + 2])
+  addonce('ZADD', base .. {{years}} .. A[i + 3], A[i + 4], A[i + 4])
+  local P = base .. tag .. ':g' .. gen .. ':'
+  local inst = A[i + 5]
+
+  local new = entry(A[i + 7])
+  local oldraw = redis.call('HGET', P .. {{e}}, inst)
+  if oldraw then
+    local old = entry(oldraw)
+    local orev, nrev = tonumber(old.rev), tonumber(new.rev)
+    if orev == nrev then return {{DUP}} end
+    if orev > nrev then return {{STALE}} end
+    contribute(P, inst, old, -1)
+  end
+  contribute(P, inst, new, 1)
+  redis.call('HSET', P .. {{e}}, inst, A[i + 7])
+  hsetonce(P .. {{bands}}, A[i + 11], A[i + 12])
+  if new.score ~= '' then
+    local mk = P .. '\0' .. A[i + 11]
+    local m = maxes[mk]
+    if m == nil then
+      local v = redis.call('HGET', P .. {{bandmax}}, A[i + 11])
+      m = v and tonumber(v)
+    end
+    if (not m) or m < tonumber(new.score) then
+      redis.call('HSET', P .. {{bandmax}}, A[i + 11], new.score)
+      m = tonumber(new.score)
+    end
+    maxes[mk] = m
+  end
+  local j = i + 15
+  for _ = 1, tonumber(A[i + 14]) do
+    hsetonce(P .. {{groups}}, A[j], A[j + 1])
+    j = j + 2
+  end
+  while j < i + n do
+    hsetonce(P .. {{bands}}, A[j], A[j + 1])
+    j = j + 2
+  end
+  return {{OK}}
 end
-contribute(new, 1)
-redis.call('HSET', P .. {{e}}, inst, ARGV[9])
-redis.call('HSET', P .. {{bands}}, ARGV[13], ARGV[14])
-if new.score ~= '' then
-  local m = redis.call('HGET', P .. {{bandmax}}, ARGV[13])
-  if (not m) or tonumber(m) < tonumber(new.score) then redis.call('HSET', P .. {{bandmax}}, ARGV[13], new.score) end
+
+-- The high-water mark is raised by every event, answered OK or not. It is
+-- passed on as the event's own string: Lua would print a big number in
+-- exponent notation.
+local out, top = {}, '0'
+local i = 4
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  if tonumber(ARGV[i + 6]) > tonumber(top) then top = ARGV[i + 6] end
+  out[#out + 1] = apply(ARGV, i, n)
+  i = i + n + 1
 end
--- ARGV[17] groups (code, meta pairs) follow, then the scheme's band table
--- (code, meta pairs), which overrides the record's own band meta.
-local i = 18
-for _ = 1, tonumber(ARGV[17]) do
-  redis.call('HSET', P .. {{groups}}, ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-while i < #ARGV do
-  redis.call('HSET', P .. {{bands}}, ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-return {{OK}}
+highwater(base .. {{seq}}, {{seqAssessments}}, top)
+return out
 `)
 
 // roundScript applies a RoundChanged or RoundPublished. FINAL is sticky: a

@@ -142,11 +142,20 @@ func (o Outcome) String() string {
 	return map[Outcome]string{Applied: "applied", Duplicate: "duplicate", Stale: "stale", Fenced: "fenced"}[o]
 }
 
-// ApplyArgs are the script arguments for one record.
-func applyArgs(r board.Record, floor uint64) []any {
-	args := []any{layout, Base, Tag(r.Scheme, r.Year), RoundKey(r.Scheme, r.Year), r.Scheme, r.Year, r.Institution,
-		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo), floor, r.RoundRevision}
-	args = append(args, len(r.Groups))
+// applyChunk is how many records one call of the apply script takes.
+// Redis runs a script to its end before it serves anyone else, so a
+// chunk is kept to a fraction of a millisecond (the reads of the boards
+// should not wait behind a long batch); within one, what the records of a
+// round repeat is written once.
+const applyChunk = 32
+
+// appendApplyArgs appends one record's arguments to the apply script's,
+// led by their count.
+func appendApplyArgs(args []any, r board.Record) []any {
+	n := 14 + 2*len(r.Groups) + 2*len(r.Bands)
+	args = append(args, n, Tag(r.Scheme, r.Year), RoundKey(r.Scheme, r.Year), r.Scheme, r.Year, r.Institution,
+		r.Entry.Seq, EncodeEntry(r.Entry), r.RoundID, r.SchemeVersion, r.Precision, r.BandInfo.Code, EncodeBand(r.BandInfo),
+		r.RoundRevision, len(r.Groups))
 	for _, g := range r.Groups {
 		args = append(args, g.Code, EncodeGroup(g))
 	}
@@ -157,8 +166,9 @@ func applyArgs(r board.Record, floor uint64) []any {
 }
 
 // Apply applies records in one pipeline and returns one outcome per record.
-// If any record met ErrNoLayout or ErrBusy, that error is returned (the
-// records before it may have been applied: applying again is harmless).
+// If any record met ErrNoLayout, ErrBusy or ErrBehind, that error is
+// returned (records of an earlier chunk may have been applied: applying
+// again is harmless).
 func (s *Store) Apply(ctx context.Context, recs []board.Record) ([]Outcome, error) {
 	return s.ApplyFrom(ctx, 0, recs)
 }
@@ -174,9 +184,13 @@ func (s *Store) ApplyFrom(ctx context.Context, floor uint64, recs []board.Record
 	}
 	for attempt := 0; ; attempt++ {
 		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, len(recs))
-		for i, r := range recs {
-			cmds[i] = applyScript.EvalSha(ctx, pipe, nil, applyArgs(r, floor)...)
+		cmds := make([]*redis.Cmd, 0, (len(recs)+applyChunk-1)/applyChunk)
+		for lo := 0; lo < len(recs); lo += applyChunk {
+			args := []any{layout, Base, floor}
+			for _, r := range recs[lo:min(lo+applyChunk, len(recs))] {
+				args = appendApplyArgs(args, r)
+			}
+			cmds = append(cmds, applyScript.EvalSha(ctx, pipe, nil, args...))
 		}
 		_, err := pipe.Exec(ctx)
 		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0 {
@@ -189,34 +203,61 @@ func (s *Store) ApplyFrom(ctx context.Context, floor uint64, recs []board.Record
 	}
 }
 
-// outcomes decodes the apply script's answers.
+// outcomes decodes the apply script's answers: per chunk, one answer per
+// record or one refusal of them all.
 func outcomes(recs []board.Record, cmds []*redis.Cmd) ([]Outcome, error) {
-	out := make([]Outcome, len(recs))
-	for i, c := range cmds {
-		v, err := c.Text()
-		if err != nil {
-			return nil, fmt.Errorf("apply %s of %s: %w", recs[i].Institution, recs[i].RoundID, err)
+	out := make([]Outcome, 0, len(recs))
+	for c, cmd := range cmds {
+		chunk := recs[c*applyChunk : min((c+1)*applyChunk, len(recs))]
+		if err := cmd.Err(); err != nil {
+			return nil, fmt.Errorf("apply %s of %s and %d more: %w", chunk[0].Institution, chunk[0].RoundID, len(chunk)-1, err)
 		}
-		switch v {
-		case replyOK:
-			out[i] = Applied
-		case replyDup:
-			out[i] = Duplicate
-		case replyStale:
-			out[i] = Stale
-		case replyFenced:
-			out[i] = Fenced
-		case replyNoLayout:
-			return nil, ErrNoLayout
-		case replyBusy:
-			return nil, ErrBusy
-		case replyBehind:
-			return nil, ErrBehind
-		default:
-			return nil, fmt.Errorf("apply script answered %q", v)
+		answers, ok := cmd.Val().([]any)
+		if !ok {
+			return nil, refusal(cmd.Val())
+		}
+		if len(answers) != len(chunk) {
+			return nil, fmt.Errorf("apply script answered %d of %d records", len(answers), len(chunk))
+		}
+		for i, a := range answers {
+			o, err := outcome(a)
+			if err != nil {
+				return nil, fmt.Errorf("apply %s of %s: %w", chunk[i].Institution, chunk[i].RoundID, err)
+			}
+			out = append(out, o)
 		}
 	}
 	return out, nil
+}
+
+// outcome decodes the apply script's answer for one record.
+func outcome(a any) (Outcome, error) {
+	switch a {
+	case replyOK:
+		return Applied, nil
+	case replyDup:
+		return Duplicate, nil
+	case replyStale:
+		return Stale, nil
+	case replyFenced:
+		return Fenced, nil
+	}
+	return 0, fmt.Errorf("apply script answered %v", a)
+}
+
+// refusal is the error of a write script that applied nothing: what the
+// apply and round scripts answer when the layout is missing, a rebuild
+// runs or Redis is behind the floor.
+func refusal(v any) error {
+	switch v {
+	case replyNoLayout:
+		return ErrNoLayout
+	case replyBusy:
+		return ErrBusy
+	case replyBehind:
+		return ErrBehind
+	}
+	return fmt.Errorf("ranking write script answered %v", v)
 }
 
 // RoundEvent is a RoundChanged or RoundPublished reduced to what boards need.
@@ -260,17 +301,10 @@ func (s *Store) ApplyRoundFrom(ctx context.Context, floor uint64, e RoundEvent) 
 	if err != nil {
 		return err
 	}
-	switch v {
-	case replyOK:
+	if v == replyOK {
 		return nil
-	case replyNoLayout:
-		return ErrNoLayout
-	case replyBusy:
-		return ErrBusy
-	case replyBehind:
-		return ErrBehind
 	}
-	return fmt.Errorf("round script answered %q", v)
+	return refusal(v)
 }
 
 // Bump records that seq of stream (SeqAssessments or SeqRounds) was handled
