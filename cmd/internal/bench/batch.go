@@ -148,7 +148,7 @@ func (r *runner) batchCell(ctx context.Context, k, c int) error {
 		}
 		return nil
 	}}
-	raw, err := r.atomicSubject(k, fmt.Sprintf("k%d-c%d", k, c))
+	raw, err := r.atomicSubject(k, "bench.batch", fmt.Sprintf("k%d-c%d", k, c))
 	if err != nil {
 		return err
 	}
@@ -170,11 +170,11 @@ func (r *runner) batchCell(ctx context.Context, k, c int) error {
 }
 
 // atomicSubject is the raw baseline of a batch: k messages of the event a
-// record stores, each with its own subject, message id and expected last
-// subject sequence 0 (as the service writes them), published as one
-// atomic batch (natsx.PublishAtomic) to a stream with the settings of
-// ASSESSMENTS.
-func (r *runner) atomicSubject(k int, tag string) (subject, error) {
+// record stores, each with its own subject under prefix, message id and
+// expected last subject sequence 0 (as the service writes them), published
+// as one atomic batch (natsx.PublishAtomic) to a stream with the settings
+// of ASSESSMENTS.
+func (r *runner) atomicSubject(k int, prefix, tag string) (subject, error) {
 	tmpl, err := events.NewMsg("bench.batch.x", "/predikat/assessment", r.insts[0].id,
 		r.si.recordedEvent(schemeID, schemeYear, r.insts[0], 9000, time.Now()))
 	if err != nil {
@@ -183,7 +183,7 @@ func (r *runner) atomicSubject(k int, tag string) (subject, error) {
 	return subject{fmt.Sprintf("JetStream atomic batch of %d", k), func(ctx context.Context, w, i int) error {
 		msgs := make([]*nats.Msg, k)
 		for j := range msgs {
-			m := &nats.Msg{Subject: fmt.Sprintf("bench.batch.%s.%d.%d.%d", tag, w, i, j), Data: tmpl.Data, Header: nats.Header{}}
+			m := &nats.Msg{Subject: fmt.Sprintf("%s.%s.%d.%d.%d", prefix, tag, w, i, j), Data: tmpl.Data, Header: nats.Header{}}
 			for h, v := range tmpl.Header {
 				m.Header[h] = v
 			}
@@ -206,7 +206,7 @@ func (r *runner) fsyncGroup(ctx context.Context) error {
 	if err := r.ensurePublishStream(ctx, "BENCH_BATCH", "bench.batch.>"); err != nil {
 		return err
 	}
-	batch, err := r.atomicSubject(k, "fsync")
+	batch, err := r.atomicSubject(k, "bench.batch", "fsync")
 	if err != nil {
 		return err
 	}
@@ -237,5 +237,67 @@ func (r *runner) fsyncGroup(ctx context.Context) error {
 	}
 	rowEach.Note = fmt.Sprintf("ratio is p50 over the baseline's p50: an atomic batch of %d against %d synchronous publishes in a row and against one; the server fsyncs every write (sync_always)", k, k)
 	r.add(rowEach, rowOne)
+	return r.readersCell(ctx, k)
+}
+
+// readersCell measures what a stream's readers cost its writers: the raw
+// atomic batch into a stream read as ASSESSMENTS is (a durable consumer
+// acknowledging every message, as the ranking service's, and an ordered
+// consumer, as an assessment replica's view; here in the harness's
+// process) against the same batch into the unread stream of the batch
+// rows' baseline. BatchRecordAssessments writes into the read one.
+func (r *runner) readersCell(ctx context.Context, k int) error {
+	const stream = "BENCH_BATCH_READ"
+	name := fmt.Sprintf("JetStream atomic batch of %d with readers", k)
+	if err := r.ensurePublishStream(ctx, stream, "bench.batchread.>"); err != nil {
+		return r.failRow(ctx, name, k, 1, err)
+	}
+	stop, err := readLikeAssessments(ctx, r.s.js, stream)
+	if err != nil {
+		return r.failRow(ctx, name, k, 1, err)
+	}
+	defer stop()
+	read, err := r.atomicSubject(k, "bench.batchread", "read")
+	if err != nil {
+		return err
+	}
+	read.name = name
+	unread, err := r.atomicSubject(k, "bench.batch", "unread")
+	if err != nil {
+		return err
+	}
+	sts, _, err := r.cell(ctx, k, 1, read, unread)
+	if err != nil {
+		return r.failRow(ctx, name, k, 1, err)
+	}
+	recs := func(st stats) stats { st.OpsPerSec *= float64(k); return st }
+	row := versus(name, k, 1, recs(sts[0]), unread.name, recs(sts[1]), 0, "")
+	row.Note = "ops/s are records/s; a durable consumer acknowledging every message and an ordered consumer read the stream, as the ranking service and the assessment view read ASSESSMENTS; the batch rows' baseline is the unread stream"
+	r.add(row)
 	return nil
+}
+
+// readLikeAssessments attaches to stream the readers ASSESSMENTS has: a
+// durable consumer acknowledging every message and an ordered consumer.
+func readLikeAssessments(ctx context.Context, js jetstream.JetStream, stream string) (stop func(), err error) {
+	durable, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: "bench-ranking",
+		AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1024})
+	if err != nil {
+		return nil, fmt.Errorf("durable reader of %s: %w", stream, err)
+	}
+	acking, err := durable.Consume(func(m jetstream.Msg) { _ = m.Ack() }, jetstream.PullMaxMessages(512))
+	if err != nil {
+		return nil, fmt.Errorf("durable reader of %s: %w", stream, err)
+	}
+	ordered, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
+	if err != nil {
+		acking.Stop()
+		return nil, fmt.Errorf("ordered reader of %s: %w", stream, err)
+	}
+	following, err := ordered.Consume(func(jetstream.Msg) {})
+	if err != nil {
+		acking.Stop()
+		return nil, fmt.Errorf("ordered reader of %s: %w", stream, err)
+	}
+	return func() { following.Stop(); acking.Stop() }, nil
 }

@@ -77,7 +77,7 @@ func TestSmoke(t *testing.T) {
 	// and the standing, plus the growth rows.
 	for op, n := range map[string]int{recordEmptyName: 4, recordName: 4, "RecordAssessment cost growth": 2, recordEmptyName + ", ceiling": 1, recordName + ", ceiling": 1, batchName: 4,
 		"GetLeaderboard top 10": 12, "GetLeaderboard top 10 p50 growth": 2, "GetLeaderboard middle 10": 12, "GetLeaderboard middle 10 p50 growth": 2,
-		"GetStanding": 12, "GetStanding p50 growth": 2, "ListInstitutions": 2, "JetStream atomic batch of 5 vs publishes": 2,
+		"GetStanding": 12, "GetStanding p50 growth": 2, "ListInstitutions": 2, "JetStream atomic batch of 5 vs publishes": 2, "JetStream atomic batch of 5 with readers": 1,
 		"PublishRound -> first award": 1, "PublishRound -> last award": 1, fanoutName: 1, "RebuildBoards": 1, "heap, every service in process": 1} {
 		if want[op] != n {
 			t.Errorf("%d rows of %q, want %d", want[op], op, n)
