@@ -70,19 +70,27 @@ if behind(base .. {{seq}}, {{seqAssessments}}, ARGV[3]) then return {{BEHIND}} e
 -- What this call wrote or read already: hash fields only ever set whole
 -- here (a field written again with the value it holds changes nothing),
 -- members added, and numbers it compares against.
-local held, added, fences, gens, times, maxes = {}, {}, {}, {}, {}, {}
+local held, added, metas, fences, gens, times, maxes = {}, {}, {}, {}, {}, {}, {}
 local function hsetonce(key, field, v)
-  local k = key .. '\0' .. field
-  if held[k] ~= v then
+  local h = held[key]
+  if not h then
+    h = {}
+    held[key] = h
+  end
+  if h[field] ~= v then
     redis.call('HSET', key, field, v)
-    held[k] = v
+    h[field] = v
   end
 end
 local function addonce(cmd, key, score, member)
-  local k = key .. '\0' .. member
-  if not added[k] then
+  local a = added[key]
+  if not a then
+    a = {}
+    added[key] = a
+  end
+  if not a[member] then
     if score then redis.call(cmd, key, score, member) else redis.call(cmd, key, member) end
-    added[k] = true
+    a[member] = true
   end
 end
 local function neg(x)
@@ -133,11 +141,15 @@ end
 local function apply(A, i, n)
   local tag, seq = A[i + 1], tonumber(A[i + 6])
   if A[i + 13] ~= '0' then
-    local fk = tag .. '\0' .. A[i + 13]
-    local fence = fences[fk]
+    local fs = fences[tag]
+    if not fs then
+      fs = {}
+      fences[tag] = fs
+    end
+    local fence = fs[A[i + 13]]
     if fence == nil then
       fence = redis.call('HGET', base .. tag .. {{fences}}, A[i + 13])
-      fences[fk] = fence
+      fs[A[i + 13]] = fence
     end
     if fence and seq > tonumber(fence) then return {{FENCED}} end
   end
@@ -152,11 +164,11 @@ local function apply(A, i, n)
     gens[rk] = gen
     redis.call('HSETNX', rk, {{state}}, {{pending_state}})
   end
-  hsetonce(rk, {{id}}, A[i + 8])
-  hsetonce(rk, {{version}}, A[i + 9])
-  hsetonce(rk, {{precision}}, A[i + 10])
-  hsetonce(rk, {{scheme}}, A[i + 3])
-  hsetonce(rk, {{year}}, A[i + 4])
+  local meta = A[i + 8] .. '\0' .. A[i + 9] .. '\0' .. A[i + 10]
+  if metas[rk] ~= meta then
+    redis.call('HSET', rk, {{id}}, A[i + 8], {{version}}, A[i + 9], {{precision}}, A[i + 10], {{scheme}}, A[i + 3], {{year}}, A[i + 4])
+    metas[rk] = meta
+  end
   addonce('SADD', base .. {{rounds}}, nil, A[i + 2])
   addonce('ZADD', base .. {{years}} .. A[i + 3], A[i + 4], A[i + 4])
   local P = base .. tag .. ':g' .. gen .. ':'
@@ -175,8 +187,12 @@ local function apply(A, i, n)
   redis.call('HSET', P .. {{e}}, inst, A[i + 7])
   hsetonce(P .. {{bands}}, A[i + 11], A[i + 12])
   if new.score ~= '' then
-    local mk = P .. '\0' .. A[i + 11]
-    local m = maxes[mk]
+    local ms = maxes[P]
+    if not ms then
+      ms = {}
+      maxes[P] = ms
+    end
+    local m = ms[A[i + 11]]
     if m == nil then
       local v = redis.call('HGET', P .. {{bandmax}}, A[i + 11])
       m = v and tonumber(v)
@@ -185,7 +201,7 @@ local function apply(A, i, n)
       redis.call('HSET', P .. {{bandmax}}, A[i + 11], new.score)
       m = tonumber(new.score)
     end
-    maxes[mk] = m
+    ms[A[i + 11]] = m
   end
   local j = i + 15
   for _ = 1, tonumber(A[i + 14]) do
