@@ -71,23 +71,24 @@ if behind(base .. {{seq}}, {{seqAssessments}}, ARGV[3]) then return {{BEHIND}} e
 -- here (a field written again with the value it holds changes nothing),
 -- members added, and numbers it compares against.
 local held, added, metas, fences, gens, times, maxes = {}, {}, {}, {}, {}, {}, {}
-local function hsetonce(key, field, v)
-  local h = held[key]
-  if not h then
-    h = {}
-    held[key] = h
+-- the table t holds under k, made on first use
+local function within(t, k)
+  local inner = t[k]
+  if not inner then
+    inner = {}
+    t[k] = inner
   end
+  return inner
+end
+local function hsetonce(key, field, v)
+  local h = within(held, key)
   if h[field] ~= v then
     redis.call('HSET', key, field, v)
     h[field] = v
   end
 end
 local function addonce(cmd, key, score, member)
-  local a = added[key]
-  if not a then
-    a = {}
-    added[key] = a
-  end
+  local a = within(added, key)
   if not a[member] then
     if score then redis.call(cmd, key, score, member) else redis.call(cmd, key, member) end
     a[member] = true
@@ -141,11 +142,7 @@ end
 local function apply(A, i, n)
   local tag, seq = A[i + 1], tonumber(A[i + 6])
   if A[i + 13] ~= '0' then
-    local fs = fences[tag]
-    if not fs then
-      fs = {}
-      fences[tag] = fs
-    end
+    local fs = within(fences, tag)
     local fence = fs[A[i + 13]]
     if fence == nil then
       fence = redis.call('HGET', base .. tag .. {{fences}}, A[i + 13])
@@ -187,11 +184,7 @@ local function apply(A, i, n)
   redis.call('HSET', P .. {{e}}, inst, A[i + 7])
   hsetonce(P .. {{bands}}, A[i + 11], A[i + 12])
   if new.score ~= '' then
-    local ms = maxes[P]
-    if not ms then
-      ms = {}
-      maxes[P] = ms
-    end
+    local ms = within(maxes, P)
     local m = ms[A[i + 11]]
     if m == nil then
       local v = redis.call('HGET', P .. {{bandmax}}, A[i + 11])
