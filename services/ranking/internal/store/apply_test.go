@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -17,9 +18,9 @@ import (
 // The apply script writes what a round's records repeat once per call. A
 // batch must leave Redis exactly as the same records applied one call each
 // would, answer each record as that would, and so must every split of it:
-// random histories (revisions late, repeated and fenced, two rounds, band
-// tables and groups that change, synthetic and band-only records) applied
-// both ways are compared key by key.
+// random histories (revisions late, repeated and fenced, two rounds whose
+// metadata, band tables and groups change, synthetic and band-only
+// records) applied both ways are compared key by key after every batch.
 func TestApplyInBatchesEqualsOneByOne(t *testing.T) {
 	for seed := range uint64(6) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
@@ -42,19 +43,22 @@ func TestApplyInBatchesEqualsOneByOne(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var want []store.Outcome
-			for _, r := range recs {
-				want = append(want, apply(t, one, r)...)
-			}
-			// Batches of every size from 1 to 97: chunks split anywhere.
-			var got []store.Outcome
+			// Batches of every size from 1 to 97 (chunks split anywhere),
+			// each compared, once applied, with the same events applied one
+			// call each: every state in between must agree, the high-water
+			// mark included.
+			var want, got []store.Outcome
 			for lo := 0; lo < len(recs); {
 				hi := min(len(recs), lo+1+rng.IntN(97))
+				for _, r := range recs[lo:hi] {
+					want = append(want, apply(t, one, r)...)
+				}
 				got = append(got, apply(t, many, recs[lo:hi]...)...)
+				if !slices.Equal(got, want) {
+					t.Fatalf("outcomes differ:\n batched    %v\n one by one %v", got, want)
+				}
+				sameState(t, fmt.Sprintf("after records %d-%d", lo, hi-1), redisState(t, manyRedis.Client(t)), redisState(t, oneRedis.Client(t)))
 				lo = hi
-			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("outcomes differ:\n batched  %v\n one by one %v", got, want)
 			}
 			counts := map[store.Outcome]int{}
 			for _, o := range want {
@@ -63,18 +67,48 @@ func TestApplyInBatchesEqualsOneByOne(t *testing.T) {
 			if len(counts) != 4 {
 				t.Fatalf("the history exercised only %v", counts)
 			}
-			a, b := redisState(t, oneRedis.Client(t)), redisState(t, manyRedis.Client(t))
-			for _, k := range slices.Sorted(maps.Keys(a)) {
-				if b[k] != a[k] {
-					t.Errorf("key %s:\n batched    %q\n one by one %q", k, b[k], a[k])
-				}
-			}
-			for k := range b {
-				if _, ok := a[k]; !ok {
-					t.Errorf("key %s written only by the batches: %q", k, b[k])
-				}
-			}
 		})
+	}
+}
+
+// A batch of nothing but redeliveries changes no board, but raises the
+// high-water mark as far as they go: the consumer's floor rises with them.
+func TestApplyRedeliveriesRaiseTheMark(t *testing.T) {
+	s, srv := newStore(t)
+	ctx := t.Context()
+	first := []board.Record{rec("a", 1, 9000, "A", computed), rec("b", 1, 8000, "B", computed)}
+	apply(t, s, first...)
+	again := slices.Clone(first)
+	again[0].Entry.Seq, again[1].Entry.Seq = 9, 7 // delivered again, later in the stream
+	if out := apply(t, s, again...); out[0] != store.Duplicate || out[1] != store.Duplicate {
+		t.Fatalf("redeliveries answered %v", out)
+	}
+	before := redisState(t, srv.Client(t))
+	if _, err := s.ApplyFrom(ctx, 9, []board.Record{again[0]}); err != nil {
+		t.Fatalf("apply from floor 9 after redeliveries up to 9: %v", err)
+	}
+	if _, err := s.ApplyFrom(ctx, 10, []board.Record{again[0]}); !errors.Is(err, store.ErrBehind) {
+		t.Fatalf("apply from floor 10 with the mark at 9: %v, want ErrBehind", err)
+	}
+	sameState(t, "after refused and duplicate applies", redisState(t, srv.Client(t)), before)
+}
+
+// sameState fails unless two Redis states (redisState) hold the same keys
+// and values.
+func sameState(t *testing.T, when string, got, want map[string]string) {
+	t.Helper()
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if got[k] != want[k] {
+			t.Errorf("%s, key %s:\n got  %q\n want %q", when, k, got[k], want[k])
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s, key %s not wanted: %q", when, k, got[k])
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 }
 
@@ -87,7 +121,10 @@ func randomHistory(rng *rand.Rand, n int) []board.Record {
 		{{Code: "A", Label: "Sangat baik (2)", Zone: board.ZoneGreen}, {Code: "C", Label: "Cukup", Zone: board.ZoneRed}},
 		nil,
 	}
-	groups := []board.Group{pemda, {Code: "kemen", Name: "Kementerian", Scopes: []board.Scope{board.ScopeNational}}}
+	groups := [][]board.Group{
+		{pemda, {Code: "kemen", Name: "Kementerian", Scopes: []board.Scope{board.ScopeNational}}},
+		{{Code: "pemda", Name: "Pemda (renamed)", Scopes: []board.Scope{board.ScopeNational}}},
+	}
 	revs := map[string]uint64{}
 	out := make([]board.Record, 0, n)
 	for seq := uint64(1); len(out) < n; seq++ {
@@ -95,6 +132,9 @@ func randomHistory(rng *rand.Rand, n int) []board.Record {
 		r := rec(inst, 1, int64(rng.IntN(10000)), []string{"A", "B", "C"}[rng.IntN(3)], computed)
 		if rng.IntN(2) == 0 {
 			r.Scheme, r.Year, r.RoundID, r.SchemeVersion, r.Precision = "sakip", 2023, "sakip-2023", "2021", 3
+		}
+		if rng.IntN(8) == 0 { // a round's metadata changes now and then
+			r.SchemeVersion, r.Precision = r.SchemeVersion+"b", r.Precision+1
 		}
 		key := r.Scheme + "/" + inst
 		switch x := rng.IntN(10); {
@@ -116,7 +156,8 @@ func randomHistory(rng *rand.Rand, n int) []board.Record {
 			r.Entry.Boards = r.Entry.Boards[:1]
 		}
 		r.Bands = bands[rng.IntN(len(bands))]
-		r.Groups = groups[:1+rng.IntN(len(groups))]
+		g := groups[rng.IntN(len(groups))]
+		r.Groups = g[:1+rng.IntN(len(g))]
 		r.RoundRevision = uint64(rng.IntN(4))
 		out = append(out, r)
 	}

@@ -127,9 +127,10 @@ local function contribute(P, inst, f, sign)
       addonce('SADD', P .. {{boards}}, nil, b)
       local cur = times[pop]
       if cur == nil then
-        cur = tonumber(redis.call('HGET', pop, {{popTime}}) or '-1')
+        local v = redis.call('HGET', pop, {{popTime}})
+        cur = v and tonumber(v)
       end
-      if cur < tonumber(f.time) then
+      if (not cur) or cur < tonumber(f.time) then
         redis.call('HSET', pop, {{popTime}}, f.time)
         cur = tonumber(f.time)
       end
@@ -208,9 +209,11 @@ local function apply(A, i, n)
   return {{OK}}
 end
 
--- The high-water mark is raised by every event, answered OK or not. It is
--- passed on as the event's own string: Lua would print a big number in
--- exponent notation.
+-- The high-water mark is raised by every event, answered OK or not, once
+-- the chunk has run to its end (a script stopped by an error leaves it
+-- where it was: the consumer sends the whole batch again). It is passed on
+-- as the event's own string: Lua would print a big number in exponent
+-- notation.
 local out, top = {}, '0'
 local i = 4
 while i <= #ARGV do

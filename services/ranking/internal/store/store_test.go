@@ -94,6 +94,14 @@ func TestApplyRevisionsAndStatistics(t *testing.T) {
 	if err != nil || p.Count != 2 || len(p.Ties) != 2 {
 		t.Fatalf("page %+v, %v", p, err)
 	}
+	// The board's time is its latest record's, never going back for a late
+	// one.
+	late := rec("c", 2, 7000, "B", computed)
+	late.Entry.TimeMs = 1
+	apply(t, s, late)
+	if after, err := s.Statistics(ctx, "ombudsman", 2024, "pemda:63"); err != nil || after.UpdateMs != stats.UpdateMs || stats.UpdateMs < time.Now().Add(-time.Minute).UnixMilli() {
+		t.Fatalf("board time %d, then %d after a record of time 1 (%v)", stats.UpdateMs, after.UpdateMs, err)
+	}
 }
 
 // Synthetic data is counted on its boards as it comes and goes (a
