@@ -158,15 +158,20 @@ func (r *runner) batchCell(ctx context.Context, k, c int) error {
 	}
 	// A call is a batch of k records: the rows are in records/s, the
 	// record's against one record a call.
-	recs := func(st stats) stats { st.OpsPerSec *= float64(k); return st }
-	rowA := versus(batchName, k, c, recs(sts[0]), raw.name, recs(sts[1]), targetBatchVsAtomic, prof)
-	rowB := versus(batchName, k, c, recs(sts[0]), recordName, sts[2], 0, prof)
+	rowA := versus(batchName, k, c, perRecord(sts[0], k), raw.name, perRecord(sts[1], k), targetBatchVsAtomic, prof)
+	rowB := versus(batchName, k, c, perRecord(sts[0], k), recordName, sts[2], 0, prof)
 	rowA.Note = fmt.Sprintf("ops/s are records/s (a call is a batch of %d; p50 and p99 per batch); RecordAssessment one record a call", k)
 	if dry.Load() {
 		rowA.Note += "; the fresh institution-round pairs ran out during the cell: it counts the batches sent until then"
 	}
 	r.add(rowA, rowB)
 	return nil
+}
+
+// perRecord is st of calls that each carry k records, in records/s.
+func perRecord(st stats, k int) stats {
+	st.OpsPerSec *= float64(k)
+	return st
 }
 
 // atomicSubject is the raw baseline of a batch: k messages of the event a
@@ -270,8 +275,7 @@ func (r *runner) readersCell(ctx context.Context, k int) error {
 	if err != nil {
 		return r.failRow(ctx, name, k, 1, err)
 	}
-	recs := func(st stats) stats { st.OpsPerSec *= float64(k); return st }
-	row := versus(name, k, 1, recs(sts[0]), unread.name, recs(sts[1]), 0, "")
+	row := versus(name, k, 1, perRecord(sts[0], k), unread.name, perRecord(sts[1], k), 0, "")
 	row.Note = "ops/s are records/s; a durable consumer acknowledging every message and an ordered consumer read the stream, as the ranking service and the assessment view read ASSESSMENTS; the batch rows' baseline is the unread stream"
 	r.add(row)
 	return nil
