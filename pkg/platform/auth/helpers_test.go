@@ -214,6 +214,11 @@ func (r *testRegistry) GetRegion(ctx context.Context, _ *registryv1.GetRegionReq
 	return &registryv1.GetRegionResponse{}, nil
 }
 
+func (r *testRegistry) UpdateInstitution(ctx context.Context, _ *registryv1.UpdateInstitutionRequest) (*registryv1.UpdateInstitutionResponse, error) {
+	r.seen.record(ctx)
+	return &registryv1.UpdateInstitutionResponse{}, nil
+}
+
 func (r *testRegistry) WatchInstitutions(_ *registryv1.WatchInstitutionsRequest, s grpc.ServerStreamingServer[registryv1.WatchInstitutionsResponse]) error {
 	r.seen.record(s.Context())
 	return s.Send(&registryv1.WatchInstitutionsResponse{SnapshotDone: true})

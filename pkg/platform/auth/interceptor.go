@@ -143,6 +143,9 @@ func authorize(ctx context.Context, p *LivePolicy, o *options, access *authv1.Ac
 	}
 	err = pol.Check(pr, access.GetPermission(), scope)
 	if err == nil {
+		err = checkDestination(pol, pr, access, req, scope)
+	}
+	if err == nil {
 		return ctx, nil
 	}
 	if pp := access.GetPublishedPermission(); pp != "" && pol.Check(pr, pp, scope) == nil {
@@ -177,6 +180,27 @@ func place(ctx context.Context, pol *Policy, pr Principal, o *options, access *a
 		scope.Province = prov
 	}
 	return scope, nil
+}
+
+// checkDestination holds a call that may move its institution to another
+// region (an update's new region code) to the permission there as well:
+// otherwise a binding scoped to one province could push an institution out
+// to another, or up to the national level, that it may not create there.
+// A destination in the province the call is placed in costs nothing more.
+func checkDestination(pol *Policy, pr Principal, access *authv1.Access, req proto.Message, at Scope) error {
+	if access.GetDestinationRegionField() == "" || req == nil {
+		return nil
+	}
+	region := stringAt(req.ProtoReflect(), access.GetDestinationRegionField())
+	if region == "" {
+		return nil
+	}
+	to := at
+	to.Province = ProvinceOfRegion(region)
+	if to.Province == at.Province && at.Province != "" {
+		return nil
+	}
+	return pol.Check(pr, access.GetPermission(), to)
 }
 
 // plausibleID reports whether s could be an institution or award id (ids

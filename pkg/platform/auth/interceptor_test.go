@@ -63,6 +63,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, anonymous bool, opts ...Option) *fixture {
 	t.Helper()
+	return newFixtureWith(t, policyWith(t, anonymous), opts...)
+}
+
+// newFixtureWith is newFixture with a policy of the test's own.
+func newFixtureWith(t *testing.T, pol *LivePolicy, opts ...Option) *fixture {
+	t.Helper()
 	f := &fixture{pki: newPKI(t, "predikat"), iss: newIssuer(t, "k1"), seen: &seen{}}
 	jwksFile := filepath.Join(t.TempDir(), "jwks.json")
 	writeFile(t, jwksFile, f.iss.jwks(t))
@@ -70,7 +76,7 @@ func newFixture(t *testing.T, anonymous bool, opts ...Option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.addr = startServer(t, f.pki, NewAuthenticator(v), policyWith(t, anonymous), registerAll(f.seen), opts...)
+	f.addr = startServer(t, f.pki, NewAuthenticator(v), pol, registerAll(f.seen), opts...)
 	return f
 }
 
@@ -417,6 +423,50 @@ func TestProvinceScope(t *testing.T) {
 	}
 	if n := resolved.Load() - before; n != 0 {
 		t.Fatalf("%d province lookups for a principal that needs none", n)
+	}
+}
+
+// A call that may move its institution (an update's new region code) needs
+// the permission where the institution goes as well as where it is: a
+// binding scoped to one province can neither push an institution out to
+// another province or to the national level, nor reach into another's.
+func TestDestinationRegion(t *testing.T) {
+	const kalselEditor = `
+  - principals: ["spiffe://predikat/perwakilan/kalsel"]
+    roles: [editor]
+    provinces: ["63"]
+  - principals: ["spiffe://predikat/registry/national"]
+    roles: [editor]
+`
+	pol := strings.Replace(testPolicy, "bindings:", "  editor: [registry.institutions.write]\nbindings:"+kalselEditor, 1)
+	where := map[string]string{"pemkab-hss": "63", "pemkab-kutai": "64"}
+	f := newFixtureWith(t, StaticPolicy(mustPolicy(t, strings.Replace(pol, "%ANON%", "", 1))),
+		WithProvinces(func(_ context.Context, id string) (string, error) { return where[id], nil }))
+	update := func(conn *grpc.ClientConn, id, region string) error {
+		_, err := registryv1.NewRegistryServiceClient(conn).UpdateInstitution(ctxT(t), &registryv1.UpdateInstitutionRequest{
+			Institution: &registryv1.Institution{Id: id, RegionCode: region}, ExpectedRevision: 1})
+		return err
+	}
+	kalsel := f.certClient(t, "kalsel", "spiffe://predikat/perwakilan/kalsel", "")
+	for _, ok := range []struct{ id, region string }{
+		{"pemkab-hss", ""},      // a change that moves nothing
+		{"pemkab-hss", "63.06"}, // within the province
+		{"pemkab-hss", "63"},
+	} {
+		if err := update(kalsel, ok.id, ok.region); err != nil {
+			t.Fatalf("update %s to %q: %v", ok.id, ok.region, err)
+		}
+	}
+	for _, c := range []struct{ id, region, want string }{
+		{"pemkab-hss", "64.02", `province "64" is not granted`},
+		{"pemkab-hss", "00", `permission "registry.institutions.write" on institution "pemkab-hss" is not granted`},
+		{"pemkab-kutai", "63.06", `province "64" is not granted`},
+	} {
+		wantCode(t, update(kalsel, c.id, c.region), codes.PermissionDenied, c.want)
+	}
+	national := f.certClient(t, "national", "spiffe://predikat/registry/national", "")
+	if err := update(national, "pemkab-hss", "64.02"); err != nil {
+		t.Fatalf("an unscoped editor moving an institution: %v", err)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/predikat-id/predikat/cmd/internal/stacktest"
@@ -430,6 +431,24 @@ func TestProvinceAndAwardScopes(t *testing.T) {
 	_, err = reg.CreateInstitution(ctxT(t), &registryv1.CreateInstitutionRequest{Institution: &registryv1.Institution{
 		Name: "Polres Kutai Kartanegara", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_POLICE_RESORT, RegionCode: "64.02"}})
 	wantStatus(t, "an institution in another province", err, codes.PermissionDenied, `province "64"`)
+	// Nor move one of its own there, or take one from there.
+	move := func(id, region string) error {
+		got, err := e.reg.GetInstitution(ctxT(t), &registryv1.GetInstitutionRequest{Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := proto.CloneOf(got.GetInstitution())
+		moved.RegionCode = region
+		_, err = reg.UpdateInstitution(ctxT(t), &registryv1.UpdateInstitutionRequest{Institution: moved,
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"region_code"}}, ExpectedRevision: got.GetInstitution().GetRevision()})
+		return err
+	}
+	before = e.settled(t)
+	wantStatus(t, "moving an institution out to another province", move("pemkab-hss", "64.02"), codes.PermissionDenied, `province "64"`)
+	wantStatus(t, "moving an institution in from another province", move("pemkab-kukar", "63.06"), codes.PermissionDenied, `province "64"`)
+	if d := before.diff(e.logState(t)); d != "" {
+		t.Fatalf("a refused move moved the log: %s", d)
+	}
 
 	rank := rankingv1.NewRankingServiceClient(e.bearer(rankAddr, "perwakilan-kalsel"))
 	if _, err := rank.GetLeaderboard(ctxT(t), &rankingv1.GetLeaderboardRequest{Board: pemda63}); err != nil {

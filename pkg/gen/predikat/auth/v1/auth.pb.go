@@ -53,9 +53,16 @@ type Access struct {
 	// The request field naming an award, for bindings scoped to schemes,
 	// institutions or provinces: the service places the award by its round's
 	// scheme and its institution when a binding needs it.
-	AwardField    string `protobuf:"bytes,6,opt,name=award_field,json=awardField,proto3" json:"award_field,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AwardField string `protobuf:"bytes,6,opt,name=award_field,json=awardField,proto3" json:"award_field,omitempty"`
+	// The request field naming a region the call may move its institution
+	// to (an update's new region code). When the request sets it and it lies
+	// in another province than the one the call is placed in, the caller
+	// needs the permission in that province too: a binding scoped to one
+	// province can neither reach into another nor push an institution out
+	// to one. Empty: the call moves nothing.
+	DestinationRegionField string `protobuf:"bytes,7,opt,name=destination_region_field,json=destinationRegionField,proto3" json:"destination_region_field,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Access) Reset() {
@@ -130,6 +137,13 @@ func (x *Access) GetAwardField() string {
 	return ""
 }
 
+func (x *Access) GetDestinationRegionField() string {
+	if x != nil {
+		return x.DestinationRegionField
+	}
+	return ""
+}
+
 var file_predikat_auth_v1_auth_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -153,7 +167,7 @@ var File_predikat_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_predikat_auth_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x1bpredikat/auth/v1/auth.proto\x12\x10predikat.auth.v1\x1a google/protobuf/descriptor.proto\"\xef\x01\n" +
+	"\x1bpredikat/auth/v1/auth.proto\x12\x10predikat.auth.v1\x1a google/protobuf/descriptor.proto\"\xa9\x02\n" +
 	"\x06Access\x12\x1e\n" +
 	"\n" +
 	"permission\x18\x01 \x01(\tR\n" +
@@ -163,7 +177,8 @@ const file_predikat_auth_v1_auth_proto_rawDesc = "" +
 	"\x14published_permission\x18\x04 \x01(\tR\x13publishedPermission\x12!\n" +
 	"\fregion_field\x18\x05 \x01(\tR\vregionField\x12\x1f\n" +
 	"\vaward_field\x18\x06 \x01(\tR\n" +
-	"awardField:R\n" +
+	"awardField\x128\n" +
+	"\x18destination_region_field\x18\a \x01(\tR\x16destinationRegionField:R\n" +
 	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\v2\x18.predikat.auth.v1.AccessR\x06accessBAZ?github.com/predikat-id/predikat/pkg/gen/predikat/auth/v1;authv1b\x06proto3"
 
 var (

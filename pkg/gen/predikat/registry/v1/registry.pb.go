@@ -1855,7 +1855,7 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\x14CHANGE_TYPE_SNAPSHOT\x10\x01\x12\x17\n" +
 	"\x13CHANGE_TYPE_CREATED\x10\x02\x12\x17\n" +
 	"\x13CHANGE_TYPE_UPDATED\x10\x03\x12\x17\n" +
-	"\x13CHANGE_TYPE_RETIRED\x10\x042\xbf\v\n" +
+	"\x13CHANGE_TYPE_RETIRED\x10\x042\xd8\v\n" +
 	"\x0fRegistryService\x12\x83\x01\n" +
 	"\fCreateRegion\x12).predikat.registry.v1.CreateRegionRequest\x1a*.predikat.registry.v1.CreateRegionResponse\"\x1c\xc2\xf3\x18\x18\n" +
 	"\x16registry.regions.write\x12q\n" +
@@ -1870,9 +1870,9 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\x14BatchGetInstitutions\x121.predikat.registry.v1.BatchGetInstitutionsRequest\x1a2.predikat.registry.v1.BatchGetInstitutionsResponse\"\x13\xc2\xf3\x18\x0f\n" +
 	"\rregistry.read\x12\x93\x01\n" +
 	"\x10ListInstitutions\x12-.predikat.registry.v1.ListInstitutionsRequest\x1a..predikat.registry.v1.ListInstitutionsResponse\" \xc2\xf3\x18\x1c\n" +
-	"\rregistry.read*\vregion_code\x12\xa7\x01\n" +
-	"\x11UpdateInstitution\x12..predikat.registry.v1.UpdateInstitutionRequest\x1a/.predikat.registry.v1.UpdateInstitutionResponse\"1\xc2\xf3\x18-\n" +
-	"\x1bregistry.institutions.write\x1a\x0einstitution.id\x12\x9b\x01\n" +
+	"\rregistry.read*\vregion_code\x12\xc0\x01\n" +
+	"\x11UpdateInstitution\x12..predikat.registry.v1.UpdateInstitutionRequest\x1a/.predikat.registry.v1.UpdateInstitutionResponse\"J\xc2\xf3\x18F\n" +
+	"\x1bregistry.institutions.write\x1a\x0einstitution.id:\x17institution.region_code\x12\x9b\x01\n" +
 	"\x11RetireInstitution\x12..predikat.registry.v1.RetireInstitutionRequest\x1a/.predikat.registry.v1.RetireInstitutionResponse\"%\xc2\xf3\x18!\n" +
 	"\x1bregistry.institutions.write\x1a\x02id\x12\x8c\x01\n" +
 	"\x11WatchInstitutions\x12..predikat.registry.v1.WatchInstitutionsRequest\x1a/.predikat.registry.v1.WatchInstitutionsResponse\"\x14\xc2\xf3\x18\x10\n" +
