@@ -54,7 +54,7 @@ func (a ClientAuth) Options() ([]nats.Option, error) {
 		if pw == "" {
 			return nil, fmt.Errorf("nats credentials of %s: %s is empty", a.User, a.PasswordFile)
 		}
-		opts = append(opts, nats.UserInfo(a.User, pw))
+		opts = append(opts, nats.UserInfo(a.User, pw), nats.CustomInboxPrefix(InboxPrefix(a.User)))
 	}
 	if a.CAFile != "" {
 		if _, err := os.Stat(a.CAFile); err != nil {
@@ -64,3 +64,11 @@ func (a ClientAuth) Options() ([]nats.Option, error) {
 	}
 	return opts, nil
 }
+
+// InboxPrefix is where a user receives its replies (publish acks, API
+// answers, pulled messages, watches): "_INBOX_<user>", never the shared
+// "_INBOX". NATS delivers a reply to whoever subscribes to its subject, so
+// with one inbox for all, any user allowed "_INBOX.>" would read every
+// other user's replies, the messages it pulls from streams it may not read
+// included; each user is granted its own prefix and nothing else.
+func InboxPrefix(user string) string { return "_INBOX_" + user }

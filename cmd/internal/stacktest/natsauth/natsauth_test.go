@@ -26,6 +26,7 @@ import (
 	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
+	"github.com/predikat-id/predikat/pkg/platform/natsx"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 )
 
@@ -388,6 +389,15 @@ func TestNATSAuthorization(t *testing.T) {
 		}
 	})
 
+	// NATS hands a reply to whoever subscribes to its subject: no user may
+	// subscribe to another's replies, or it would read what the other
+	// pulls from streams it may not read itself.
+	t.Run("every user reads its own replies only", func(t *testing.T) {
+		for _, user := range []string{stack.NATSSubscriber, stack.Ranking, stack.Registry, stack.Assessment} {
+			t.Run(user, func(t *testing.T) { checkOwnInbox(t, st, user) })
+		}
+	})
+
 	// Survey responses and respondent profiles (personal data) are the
 	// assessment service's alone: no other user reads, follows or writes
 	// SURVEYS or SURVEY_PROFILES.
@@ -510,15 +520,13 @@ func mustPassword(t *testing.T, st *stack.Stack, user string) string {
 
 // checkNoSurveys: user can neither open the survey streams, nor publish on
 // their subjects (JetStream or core), nor subscribe to them.
-func checkNoSurveys(t *testing.T, st *stack.Stack, adminJS jetstream.JetStream, user string) {
-	nc := connect(t, st, user)
+// refusals takes over nc's asynchronous errors and returns a check that
+// the server refused what nc just sent (a core publish or a subscribe),
+// which it reports asynchronously.
+func refusals(t *testing.T, nc *nats.Conn) (asyncViolation func(what string)) {
 	errs := make(chan error, 8)
 	nc.SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err })
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	asyncViolation := func(what string) {
+	return func(what string) {
 		t.Helper()
 		if err := nc.FlushTimeout(5 * time.Second); err != nil && !violation(err) {
 			t.Fatalf("%s: flush: %v", what, err)
@@ -531,6 +539,42 @@ func checkNoSurveys(t *testing.T, st *stack.Stack, adminJS jetstream.JetStream, 
 		case <-time.After(5 * time.Second):
 			t.Errorf("%s: no permissions violation", what)
 		}
+	}
+}
+
+// checkOwnInbox proves user receives replies under its own inbox prefix
+// only: it works on JetStream (every answer comes to its inbox), and it
+// may subscribe neither to the shared _INBOX nor to another user's.
+func checkOwnInbox(t *testing.T, st *stack.Stack, user string) {
+	nc := connect(t, st, user)
+	asyncViolation := refusals(t, nc)
+	if !strings.HasPrefix(nc.NewInbox(), natsx.InboxPrefix(user)+".") {
+		t.Fatalf("%s's client makes inboxes %s, want them under %s", user, nc.NewInbox(), natsx.InboxPrefix(user))
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AccountInfo(ctxT(t)); err != nil {
+		t.Fatalf("%s asking JetStream through its own inbox: %v", user, err)
+	}
+	for _, subject := range []string{"_INBOX.>", ">", natsx.InboxPrefix(stack.NATSAdmin) + ".>", natsx.InboxPrefix(stack.Assessment) + ".>",
+		natsx.InboxPrefix(stack.NATSSubscriber) + ".>", "_INBOX_*.>"} {
+		if subject == natsx.InboxPrefix(user)+".>" {
+			continue
+		}
+		if _, err := nc.SubscribeSync(subject); err == nil {
+			asyncViolation(user + " subscribe to " + subject)
+		}
+	}
+}
+
+func checkNoSurveys(t *testing.T, st *stack.Stack, adminJS jetstream.JetStream, user string) {
+	nc := connect(t, st, user)
+	asyncViolation := refusals(t, nc)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for stream, subject := range map[string]string{events.Surveys: "predikat.survey.forged", events.SurveyProfiles: "predikat.surveyprofile.forged"} {
 		before := lastSeq(t, adminJS, stream)
