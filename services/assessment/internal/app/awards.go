@@ -127,10 +127,34 @@ func (h GrantAwardHandler) linkScheme(ctx context.Context, a *model.Award) error
 		}
 		b.PeerGroupName = name
 	}
-	if r, err := h.store.Round(ctx, round.ID(a.SchemeID, a.Year)); err == nil {
-		a.RoundID = r.ID
-	} else if !fault.Is(err, fault.NotFound) {
+	r, err := h.store.Round(ctx, round.ID(a.SchemeID, a.Year))
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil {
 		return err
+	}
+	a.RoundID = r.ID
+	return h.checkNotSynthetic(ctx, r, a.Institution.ID)
+}
+
+// checkNotSynthetic refuses a manual award linked to a round in which the
+// institution's record that counts (its latest revision not refused past a
+// close, the one the boards and the rule awards read) is synthetic: made-up
+// figures never earn an award, whoever grants it. The record is read from
+// storage, not this replica's view, so a refusal never rests on a stale
+// copy. No record in the round is no objection: a manual award may rest on
+// something the round never recorded.
+func (h GrantAwardHandler) checkNotSynthetic(ctx context.Context, r model.Round, institutionID string) error {
+	rec, err := h.store.Assessment(ctx, RecordKey{SchemeID: r.SchemeID, Year: r.Year, InstitutionID: institutionID}, r.ID, 0)
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rec.Synthetic {
+		return fault.Preconditionf("the record of %s in round %s is synthetic data, and synthetic data never earns an award", institutionID, r.ID)
 	}
 	return nil
 }
