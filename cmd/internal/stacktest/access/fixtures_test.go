@@ -74,7 +74,8 @@ func registryFixtures() []fixture {
 		{method: regSvc + "CreateRegion", role: "registry-editor", effect: logged,
 			req: static(&registryv1.CreateRegionRequest{Code: "63.12", Name: "Kabupaten Uji Akses"}),
 			check: func(_ *env, m proto.Message) error {
-				return want(m.(*registryv1.CreateRegionResponse).GetRegion().GetCode() == "63.12", "region not created")
+				r := m.(*registryv1.CreateRegionResponse).GetRegion()
+				return errors.Join(want(r.GetCode() == "63.12", "region not created"), actorIs(r.GetCreatedBy(), "registry-editor"))
 			}},
 		{method: regSvc + "GetRegion", role: "public",
 			req: static(&registryv1.GetRegionRequest{Code: "63.12"}),
@@ -89,8 +90,10 @@ func registryFixtures() []fixture {
 		{method: regSvc + "CreateInstitution", role: "registry-editor", effect: logged,
 			req: static(&registryv1.CreateInstitutionRequest{InstitutionId: "pemkot-banjarbaru", Institution: &registryv1.Institution{
 				Name: "Pemerintah Kota Banjarbaru", Kind: registryv1.InstitutionKind_INSTITUTION_KIND_CITY_GOVERNMENT, RegionCode: "63.72"}}),
-			check: func(e *env, _ proto.Message) error {
-				return e.institutionIs("pemkot-banjarbaru", "Pemerintah Kota Banjarbaru")
+			check: func(e *env, m proto.Message) error {
+				in := m.(*registryv1.CreateInstitutionResponse).GetInstitution()
+				return errors.Join(e.institutionIs("pemkot-banjarbaru", "Pemerintah Kota Banjarbaru"),
+					actorIs(in.GetCreatedBy(), "registry-editor"), actorIs(in.GetUpdatedBy(), "registry-editor"))
 			}},
 		{method: regSvc + "GetInstitution", role: "public",
 			req: static(&registryv1.GetInstitutionRequest{Id: "pemkab-hss"}),
@@ -113,13 +116,16 @@ func registryFixtures() []fixture {
 					Institution: &registryv1.Institution{Id: "pemkab-tapin", Name: "Pemerintah Kabupaten Tapin (diubah)"},
 					UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"name"}}, ExpectedRevision: e.revision(t, "pemkab-tapin")}
 			},
-			check: func(e *env, _ proto.Message) error {
-				return e.institutionIs("pemkab-tapin", "Pemerintah Kabupaten Tapin (diubah)")
+			check: func(e *env, m proto.Message) error {
+				return errors.Join(e.institutionIs("pemkab-tapin", "Pemerintah Kabupaten Tapin (diubah)"),
+					actorIs(m.(*registryv1.UpdateInstitutionResponse).GetInstitution().GetUpdatedBy(), "registry-editor"))
 			}},
 		{method: regSvc + "RetireInstitution", role: "registry-editor", effect: logged,
 			req: static(&registryv1.RetireInstitutionRequest{Id: "pemkot-banjarmasin", Reason: "uji akses"}),
 			check: func(_ *env, m proto.Message) error {
-				return want(m.(*registryv1.RetireInstitutionResponse).GetInstitution().GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, "not retired")
+				in := m.(*registryv1.RetireInstitutionResponse).GetInstitution()
+				return errors.Join(want(in.GetStatus() == registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, "not retired"),
+					actorIs(in.GetUpdatedBy(), "registry-editor"))
 			}},
 		{method: regSvc + "WatchInstitutions", role: "service",
 			req: static(&registryv1.WatchInstitutionsRequest{IncludeSnapshot: true}),

@@ -30,6 +30,9 @@ type CreateInstitution struct {
 	// same request returns the institution the first call created, and the
 	// same id with a different request is refused.
 	RequestID string
+	// Actor is the authenticated principal making the call. Not part of the
+	// request's fingerprint: a retry is the same request whoever sends it.
+	Actor string `json:"-"`
 }
 
 // fingerprint identifies what cmd asks for, without its request id: a
@@ -64,6 +67,7 @@ func (h CreateInstitutionHandler) Handle(ctx context.Context, cmd CreateInstitut
 		Aliases: cmd.Aliases, ExternalIDs: cmd.ExternalIDs, YearlyServiceUsers: cmd.YearlyServiceUsers,
 		Status:     institution.StatusActive,
 		RegionCode: institution.NormalizeRegion(cmd.Kind, cmd.RegionCode),
+		CreatedBy:  cmd.Actor, UpdatedBy: cmd.Actor,
 	}
 	var err error
 	if in.Name, err = institution.CleanName(cmd.Name); err != nil {

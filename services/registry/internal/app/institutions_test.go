@@ -374,3 +374,39 @@ func TestWatchEnds(t *testing.T) {
 	}
 	cancel()
 }
+
+// Every write keeps who made it: the registration its creator, every later
+// change (update, retirement) its author, and a region the one who added
+// it; the creator stays when others change the record.
+func TestWritesKeepTheirActor(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp()
+	cmd := hss()
+	cmd.Actor = "user:editor-63"
+	in := mustCreate(t, a, cmd)
+	if in.CreatedBy != "user:editor-63" || in.UpdatedBy != "user:editor-63" {
+		t.Fatalf("created by %q, updated by %q", in.CreatedBy, in.UpdatedBy)
+	}
+	upd, err := a.UpdateInstitution.Handle(ctx, UpdateInstitution{Changes: &institution.Institution{ID: in.ID, Name: "Pemkab Hulu Sungai Selatan"},
+		Paths: []string{"name"}, ExpectedRevision: in.Revision, Actor: "spiffe://predikat/ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.CreatedBy != "user:editor-63" || upd.UpdatedBy != "spiffe://predikat/ops" {
+		t.Errorf("after an update: created by %q, updated by %q", upd.CreatedBy, upd.UpdatedBy)
+	}
+	ret, err := a.RetireInstitution.Handle(ctx, RetireInstitution{ID: in.ID, Reason: "merged", Actor: "user:editor-national"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ret.CreatedBy != "user:editor-63" || ret.UpdatedBy != "user:editor-national" {
+		t.Errorf("after retirement: created by %q, updated by %q", ret.CreatedBy, ret.UpdatedBy)
+	}
+	r, err := a.CreateRegion.Handle(ctx, CreateRegion{Code: "63.12", Name: "Kabupaten Uji", Actor: "user:editor-63"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CreatedBy != "user:editor-63" {
+		t.Errorf("region created by %q", r.CreatedBy)
+	}
+}

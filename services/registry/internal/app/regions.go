@@ -12,6 +12,8 @@ import (
 type CreateRegion struct {
 	Code string
 	Name string
+	// Actor is the authenticated principal adding it.
+	Actor string
 }
 
 // CreateRegionHandler runs CreateRegion.
@@ -30,6 +32,7 @@ func (h CreateRegionHandler) Handle(ctx context.Context, cmd CreateRegion) (*reg
 	if r.Name == "" {
 		return nil, fault.Invalidf("region name is required")
 	}
+	r.CreatedBy = cmd.Actor
 	if _, err := h.regions.Region(ctx, r.ParentCode); err != nil {
 		if fault.Is(err, fault.NotFound) {
 			return nil, fault.Preconditionf("region %s needs its parent region %s to exist first", cmd.Code, r.ParentCode)

@@ -17,6 +17,8 @@ type RetireInstitution struct {
 	// ExpectedRevision guards against retiring a record changed since it
 	// was read; 0 retires whatever the revision.
 	ExpectedRevision uint64
+	// Actor is the authenticated principal retiring it.
+	Actor string
 }
 
 // RetireInstitutionHandler runs RetireInstitution.
@@ -43,6 +45,6 @@ func (h RetireInstitutionHandler) Handle(ctx context.Context, cmd RetireInstitut
 	next := cur.Clone()
 	next.Status = institution.StatusRetired
 	next.RetireReason = strings.TrimSpace(cmd.Reason)
-	next.UpdateTime = h.clock.Now()
+	next.UpdateTime, next.UpdatedBy = h.clock.Now(), cmd.Actor
 	return h.institutions.CommitInstitution(ctx, cur, next)
 }

@@ -15,6 +15,8 @@ type UpdateInstitution struct {
 	Changes          *institution.Institution
 	Paths            []string
 	ExpectedRevision uint64
+	// Actor is the authenticated principal making the change.
+	Actor string
 }
 
 // UpdateInstitutionHandler runs UpdateInstitution.
@@ -54,6 +56,6 @@ func (h UpdateInstitutionHandler) Handle(ctx context.Context, cmd UpdateInstitut
 	if err := h.refs.check(ctx, next); err != nil {
 		return nil, err
 	}
-	next.UpdateTime = h.clock.Now()
+	next.UpdateTime, next.UpdatedBy = h.clock.Now(), cmd.Actor
 	return h.institutions.CommitInstitution(ctx, cur, next)
 }

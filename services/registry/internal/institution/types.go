@@ -95,7 +95,6 @@ type Institution struct {
 	Name         string
 	Kind         Kind
 	RegionCode   string
-	ProvinceCode string
 	ParentID     string
 	Head         *Head
 	PastHeads    []*Head
@@ -112,6 +111,11 @@ type Institution struct {
 	Revision   uint64
 	CreateTime time.Time
 	UpdateTime time.Time
+	// CreatedBy and UpdatedBy are the authenticated principals who
+	// registered it and who made its latest change; empty on records
+	// stored before they were kept.
+	CreatedBy string
+	UpdatedBy string
 }
 
 // Clone returns a deep copy of in.

@@ -21,7 +21,7 @@ func Region(r *region.Region) *registryv1.Region {
 	}
 	return &registryv1.Region{
 		Code: r.Code, Name: r.Name, Level: registryv1.RegionLevel(r.Level),
-		ParentCode: r.ParentCode, ProvinceCode: r.ProvinceCode, Builtin: r.Builtin,
+		ParentCode: r.ParentCode, ProvinceCode: r.ProvinceCode, Builtin: r.Builtin, CreatedBy: r.CreatedBy,
 	}
 }
 
@@ -38,7 +38,7 @@ func Regions(rs []*region.Region) []*registryv1.Region {
 func RegionFromPB(r *registryv1.Region) *region.Region {
 	return &region.Region{
 		Code: r.GetCode(), Name: r.GetName(), Level: region.Level(r.GetLevel()),
-		ParentCode: r.GetParentCode(), ProvinceCode: r.GetProvinceCode(), Builtin: r.GetBuiltin(),
+		ParentCode: r.GetParentCode(), ProvinceCode: r.GetProvinceCode(), Builtin: r.GetBuiltin(), CreatedBy: r.GetCreatedBy(),
 	}
 }
 
@@ -49,11 +49,12 @@ func Institution(in *institution.Institution) *registryv1.Institution {
 	}
 	out := &registryv1.Institution{
 		Id: in.ID, Name: in.Name, Kind: registryv1.InstitutionKind(in.Kind),
-		RegionCode: in.RegionCode, ProvinceCode: in.ProvinceCode, ParentId: in.ParentID,
+		RegionCode: in.RegionCode, ProvinceCode: provinceOf(in.RegionCode), ParentId: in.ParentID,
 		Head: head(in.Head), Status: registryv1.InstitutionStatus(in.Status),
 		Aliases: slices.Clone(in.Aliases), ExternalIds: maps.Clone(in.ExternalIDs),
 		RetireReason: in.RetireReason, Revision: in.Revision, YearlyServiceUsers: in.YearlyServiceUsers,
 		CreateTime: timestamp(in.CreateTime), UpdateTime: timestamp(in.UpdateTime),
+		CreatedBy: in.CreatedBy, UpdatedBy: in.UpdatedBy,
 	}
 	if in.PastHeads != nil {
 		out.PastHeads = make([]*registryv1.Head, len(in.PastHeads))
@@ -80,11 +81,12 @@ func InstitutionFromPB(in *registryv1.Institution) *institution.Institution {
 	}
 	out := &institution.Institution{
 		ID: in.GetId(), Name: in.GetName(), Kind: institution.Kind(in.GetKind()),
-		RegionCode: in.GetRegionCode(), ProvinceCode: in.GetProvinceCode(), ParentID: in.GetParentId(),
+		RegionCode: in.GetRegionCode(), ParentID: in.GetParentId(),
 		Head: headFromPB(in.GetHead()), Status: institution.Status(in.GetStatus()),
 		Aliases: slices.Clone(in.GetAliases()), ExternalIDs: maps.Clone(in.GetExternalIds()),
 		RetireReason: in.GetRetireReason(), Revision: in.GetRevision(), YearlyServiceUsers: in.GetYearlyServiceUsers(),
 		CreateTime: fromTimestamp(in.GetCreateTime()), UpdateTime: fromTimestamp(in.GetUpdateTime()),
+		CreatedBy: in.GetCreatedBy(), UpdatedBy: in.GetUpdatedBy(),
 	}
 	if in.GetPastHeads() != nil {
 		out.PastHeads = make([]*institution.Head, len(in.GetPastHeads()))
@@ -140,4 +142,15 @@ func fromTimestamp(ts *timestamppb.Timestamp) time.Time {
 		return time.Time{}
 	}
 	return ts.AsTime()
+}
+
+// provinceOf is the province a region code lies in ("" for national and
+// for a code that is none): derived, never taken from a caller or from what
+// was stored, so records stored before it was filled in show it too.
+func provinceOf(code string) string {
+	p, err := region.Parse(code)
+	if err != nil {
+		return ""
+	}
+	return p.Province
 }

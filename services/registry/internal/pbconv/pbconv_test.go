@@ -68,6 +68,7 @@ func TestInstitutionRoundTrip(t *testing.T) {
 		Status:    registryv1.InstitutionStatus_INSTITUTION_STATUS_RETIRED, Aliases: []string{"x"},
 		ExternalIds: map[string]string{"bps": "6306"}, RetireReason: "merged", Revision: 7,
 		CreateTime: timestamppb.New(time.Unix(1700000000, 5)), UpdateTime: timestamppb.New(time.Unix(1700000100, 0)),
+		CreatedBy: "user:editor", UpdatedBy: "spiffe://predikat/ops",
 	}
 	if back := Institution(InstitutionFromPB(in)); !proto.Equal(back, in) {
 		t.Errorf("round trip changed the record:\n got %v\nwant %v", back, in)
@@ -76,8 +77,27 @@ func TestInstitutionRoundTrip(t *testing.T) {
 	if back := Institution(InstitutionFromPB(bare)); !proto.Equal(back, bare) {
 		t.Errorf("round trip of a bare record: %v", back)
 	}
-	r := &registryv1.Region{Code: "63.06", Name: "HSS", Level: registryv1.RegionLevel_REGION_LEVEL_REGENCY, ParentCode: "63", ProvinceCode: "63", Builtin: true}
+	r := &registryv1.Region{Code: "63.06", Name: "HSS", Level: registryv1.RegionLevel_REGION_LEVEL_REGENCY, ParentCode: "63", ProvinceCode: "63", Builtin: true,
+		CreatedBy: "user:editor"}
 	if back := Region(RegionFromPB(r)); !proto.Equal(back, r) {
 		t.Errorf("region round trip: %v", back)
+	}
+}
+
+
+// The province is derived from the region code, whatever a caller sent or
+// an older record stored (records once had none).
+func TestInstitutionProvinceIsDerived(t *testing.T) {
+	for _, c := range []struct{ region, sent, want string }{
+		{"63.06", "", "63"},
+		{"63.06", "64", "63"},
+		{"63", "", "63"},
+		{"00", "63", ""},
+		{"", "63", ""},
+	} {
+		got := Institution(InstitutionFromPB(&registryv1.Institution{Id: "x", RegionCode: c.region, ProvinceCode: c.sent})).GetProvinceCode()
+		if got != c.want {
+			t.Errorf("region %q (province %q sent): province %q, want %q", c.region, c.sent, got, c.want)
+		}
 	}
 }

@@ -44,6 +44,9 @@ type Region struct {
 	ParentCode   string // "" for national
 	ProvinceCode string // "" for national
 	Builtin      bool
+	// CreatedBy is the principal who added it; empty for the built-in
+	// catalog and for regions stored before it was kept.
+	CreatedBy string
 }
 
 // Parsed is what a code says about itself.

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
+	"github.com/predikat-id/predikat/pkg/platform/auth"
 	"github.com/predikat-id/predikat/pkg/platform/pagetoken"
 	"github.com/predikat-id/predikat/services/registry/internal/app"
 	"github.com/predikat-id/predikat/services/registry/internal/institution"
@@ -31,7 +32,7 @@ func New(a *app.Application) *Server {
 
 // CreateRegion implements RegistryService.
 func (s *Server) CreateRegion(ctx context.Context, req *registryv1.CreateRegionRequest) (*registryv1.CreateRegionResponse, error) {
-	r, err := s.app.CreateRegion.Handle(ctx, app.CreateRegion{Code: req.GetCode(), Name: req.GetName()})
+	r, err := s.app.CreateRegion.Handle(ctx, app.CreateRegion{Code: req.GetCode(), Name: req.GetName(), Actor: auth.Actor(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func (s *Server) CreateInstitution(ctx context.Context, req *registryv1.CreateIn
 	created, err := s.app.CreateInstitution.Handle(ctx, app.CreateInstitution{
 		ID: req.GetInstitutionId(), Name: in.Name, Kind: in.Kind, RegionCode: in.RegionCode, ParentID: in.ParentID,
 		Head: in.Head, Aliases: in.Aliases, ExternalIDs: in.ExternalIDs, YearlyServiceUsers: in.YearlyServiceUsers,
-		RequestID: req.GetRequestId(),
+		RequestID: req.GetRequestId(), Actor: auth.Actor(ctx),
 	})
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func (s *Server) ListInstitutions(ctx context.Context, req *registryv1.ListInsti
 func (s *Server) UpdateInstitution(ctx context.Context, req *registryv1.UpdateInstitutionRequest) (*registryv1.UpdateInstitutionResponse, error) {
 	in, err := s.app.UpdateInstitution.Handle(ctx, app.UpdateInstitution{
 		Changes: pbconv.InstitutionFromPB(req.GetInstitution()), Paths: req.GetUpdateMask().GetPaths(),
-		ExpectedRevision: req.GetExpectedRevision(),
+		ExpectedRevision: req.GetExpectedRevision(), Actor: auth.Actor(ctx),
 	})
 	if err != nil {
 		return nil, err
@@ -129,7 +130,7 @@ func (s *Server) UpdateInstitution(ctx context.Context, req *registryv1.UpdateIn
 // RetireInstitution implements RegistryService.
 func (s *Server) RetireInstitution(ctx context.Context, req *registryv1.RetireInstitutionRequest) (*registryv1.RetireInstitutionResponse, error) {
 	in, err := s.app.RetireInstitution.Handle(ctx, app.RetireInstitution{
-		ID: req.GetId(), Reason: req.GetReason(), ExpectedRevision: req.GetExpectedRevision(),
+		ID: req.GetId(), Reason: req.GetReason(), ExpectedRevision: req.GetExpectedRevision(), Actor: auth.Actor(ctx),
 	})
 	if err != nil {
 		return nil, err

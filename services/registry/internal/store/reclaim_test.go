@@ -26,7 +26,7 @@ func TestReclaimConcurrentStarts(t *testing.T) {
 	const n = 40
 	for i := range n {
 		in := &institution.Institution{ID: fmt.Sprintf("polres-%02d", i), Name: fmt.Sprintf("Polres Nomor %d", i),
-			Kind: institution.KindPoliceResort, RegionCode: "63.01", ProvinceCode: "63", Status: institution.StatusActive,
+			Kind: institution.KindPoliceResort, RegionCode: "63.01", Status: institution.StatusActive,
 			CreateTime: time.Unix(int64(i), 0)}
 		b, err := encode(in)
 		if err != nil {

@@ -125,8 +125,21 @@ type Round struct {
 	// Why it was published while objections were open or a window ran;
 	// empty when it waited for them.
 	PublishForceReason string `protobuf:"bytes,19,opt,name=publish_force_reason,json=publishForceReason,proto3" json:"publish_force_reason,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Who last closed it: the authenticated principal; empty while never
+	// closed, and on closes made before it was kept.
+	ClosedBy string `protobuf:"bytes,20,opt,name=closed_by,json=closedBy,proto3" json:"closed_by,omitempty"`
+	// Who last reopened it: the authenticated principal; empty while never
+	// reopened, and on reopenings made before it was kept.
+	ReopenedBy string `protobuf:"bytes,21,opt,name=reopened_by,json=reopenedBy,proto3" json:"reopened_by,omitempty"`
+	// When it was last reopened; absent as reopened_by is empty.
+	ReopenTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=reopen_time,json=reopenTime,proto3" json:"reopen_time,omitempty"`
+	// Why it was last reopened (ReopenRound's reason); empty as reopened_by.
+	ReopenReason string `protobuf:"bytes,23,opt,name=reopen_reason,json=reopenReason,proto3" json:"reopen_reason,omitempty"`
+	// Who published it: the authenticated principal; empty until then, and
+	// on publications made before it was kept.
+	PublishedBy   string `protobuf:"bytes,24,opt,name=published_by,json=publishedBy,proto3" json:"published_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Round) Reset() {
@@ -288,6 +301,41 @@ func (x *Round) GetPublishTime() *timestamppb.Timestamp {
 func (x *Round) GetPublishForceReason() string {
 	if x != nil {
 		return x.PublishForceReason
+	}
+	return ""
+}
+
+func (x *Round) GetClosedBy() string {
+	if x != nil {
+		return x.ClosedBy
+	}
+	return ""
+}
+
+func (x *Round) GetReopenedBy() string {
+	if x != nil {
+		return x.ReopenedBy
+	}
+	return ""
+}
+
+func (x *Round) GetReopenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReopenTime
+	}
+	return nil
+}
+
+func (x *Round) GetReopenReason() string {
+	if x != nil {
+		return x.ReopenReason
+	}
+	return ""
+}
+
+func (x *Round) GetPublishedBy() string {
+	if x != nil {
+		return x.PublishedBy
 	}
 	return ""
 }
@@ -1008,7 +1056,7 @@ var File_predikat_assessment_v1_round_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_round_proto_rawDesc = "" +
 	"\n" +
-	"\"predikat/assessment/v1/round.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/assessment/v1/common.proto\"\xfc\x05\n" +
+	"\"predikat/assessment/v1/round.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#predikat/assessment/v1/common.proto\"\xbf\a\n" +
 	"\x05Round\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tscheme_id\x18\x02 \x01(\tR\bschemeId\x12%\n" +
@@ -1033,7 +1081,14 @@ const file_predikat_assessment_v1_round_proto_rawDesc = "" +
 	"\n" +
 	"close_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x12=\n" +
 	"\fpublish_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\x120\n" +
-	"\x14publish_force_reason\x18\x13 \x01(\tR\x12publishForceReason\"\xab\x05\n" +
+	"\x14publish_force_reason\x18\x13 \x01(\tR\x12publishForceReason\x12\x1b\n" +
+	"\tclosed_by\x18\x14 \x01(\tR\bclosedBy\x12\x1f\n" +
+	"\vreopened_by\x18\x15 \x01(\tR\n" +
+	"reopenedBy\x12;\n" +
+	"\vreopen_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reopenTime\x12#\n" +
+	"\rreopen_reason\x18\x17 \x01(\tR\freopenReason\x12!\n" +
+	"\fpublished_by\x18\x18 \x01(\tR\vpublishedBy\"\xab\x05\n" +
 	"\x12CreateRoundRequest\x12E\n" +
 	"\tscheme_id\x18\x01 \x01(\tB(\xbaH%r#2!^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$R\bschemeId\x12\x1f\n" +
 	"\x04year\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\x12U\n" +
@@ -1124,20 +1179,21 @@ var file_predikat_assessment_v1_round_proto_depIdxs = []int32{
 	14, // 1: predikat.assessment.v1.Round.create_time:type_name -> google.protobuf.Timestamp
 	14, // 2: predikat.assessment.v1.Round.close_time:type_name -> google.protobuf.Timestamp
 	14, // 3: predikat.assessment.v1.Round.publish_time:type_name -> google.protobuf.Timestamp
-	1,  // 4: predikat.assessment.v1.CreateRoundResponse.round:type_name -> predikat.assessment.v1.Round
-	1,  // 5: predikat.assessment.v1.GetRoundResponse.round:type_name -> predikat.assessment.v1.Round
-	0,  // 6: predikat.assessment.v1.ListRoundsRequest.states:type_name -> predikat.assessment.v1.RoundState
-	1,  // 7: predikat.assessment.v1.ListRoundsResponse.rounds:type_name -> predikat.assessment.v1.Round
-	1,  // 8: predikat.assessment.v1.CloseRoundResponse.round:type_name -> predikat.assessment.v1.Round
-	1,  // 9: predikat.assessment.v1.ReopenRoundResponse.round:type_name -> predikat.assessment.v1.Round
-	15, // 10: predikat.assessment.v1.PublishRoundRequest.ceremony:type_name -> predikat.assessment.v1.Ceremony
-	16, // 11: predikat.assessment.v1.PublishRoundRequest.presented_by:type_name -> predikat.assessment.v1.PresentedBy
-	1,  // 12: predikat.assessment.v1.PublishRoundResponse.round:type_name -> predikat.assessment.v1.Round
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	14, // 4: predikat.assessment.v1.Round.reopen_time:type_name -> google.protobuf.Timestamp
+	1,  // 5: predikat.assessment.v1.CreateRoundResponse.round:type_name -> predikat.assessment.v1.Round
+	1,  // 6: predikat.assessment.v1.GetRoundResponse.round:type_name -> predikat.assessment.v1.Round
+	0,  // 7: predikat.assessment.v1.ListRoundsRequest.states:type_name -> predikat.assessment.v1.RoundState
+	1,  // 8: predikat.assessment.v1.ListRoundsResponse.rounds:type_name -> predikat.assessment.v1.Round
+	1,  // 9: predikat.assessment.v1.CloseRoundResponse.round:type_name -> predikat.assessment.v1.Round
+	1,  // 10: predikat.assessment.v1.ReopenRoundResponse.round:type_name -> predikat.assessment.v1.Round
+	15, // 11: predikat.assessment.v1.PublishRoundRequest.ceremony:type_name -> predikat.assessment.v1.Ceremony
+	16, // 12: predikat.assessment.v1.PublishRoundRequest.presented_by:type_name -> predikat.assessment.v1.PresentedBy
+	1,  // 13: predikat.assessment.v1.PublishRoundResponse.round:type_name -> predikat.assessment.v1.Round
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_predikat_assessment_v1_round_proto_init() }

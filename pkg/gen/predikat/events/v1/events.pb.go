@@ -299,7 +299,10 @@ type RoundChanged struct {
 	// The round's settled fences so far (see AssessmentFence); a CLOSED
 	// change carries the fence of the close it reports. Empty in events
 	// emitted before this field existed.
-	Fences        []*AssessmentFence `protobuf:"bytes,6,rep,name=fences,proto3" json:"fences,omitempty"`
+	Fences []*AssessmentFence `protobuf:"bytes,6,rep,name=fences,proto3" json:"fences,omitempty"`
+	// Who made the change: the authenticated principal (empty in events
+	// emitted before this field existed).
+	Actor         string `protobuf:"bytes,7,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -374,6 +377,13 @@ func (x *RoundChanged) GetFences() []*AssessmentFence {
 		return x.Fences
 	}
 	return nil
+}
+
+func (x *RoundChanged) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
 }
 
 // AssessmentFence says which records a close left in the round. A record is
@@ -1619,7 +1629,7 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"peerGroups\x123\n" +
 	"\x05scale\x18\x05 \x01(\v2\x1d.predikat.assessment.v1.ScaleR\x05scale\x12%\n" +
 	"\x0eround_revision\x18\x06 \x01(\x04R\rroundRevision\x122\n" +
-	"\x05bands\x18\a \x03(\v2\x1c.predikat.assessment.v1.BandR\x05bands\"\xa7\x02\n" +
+	"\x05bands\x18\a \x03(\v2\x1c.predikat.assessment.v1.BandR\x05bands\"\xbd\x02\n" +
 	"\fRoundChanged\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x129\n" +
 	"\n" +
@@ -1627,7 +1637,8 @@ const file_predikat_events_v1_events_proto_rawDesc = "" +
 	"\x04type\x18\x03 \x01(\x0e2#.predikat.events.v1.RoundChangeTypeR\x04type\x123\n" +
 	"\x05round\x18\x04 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12;\n" +
-	"\x06fences\x18\x06 \x03(\v2#.predikat.events.v1.AssessmentFenceR\x06fences\"T\n" +
+	"\x06fences\x18\x06 \x03(\v2#.predikat.events.v1.AssessmentFenceR\x06fences\x12\x14\n" +
+	"\x05actor\x18\a \x01(\tR\x05actor\"T\n" +
 	"\x0fAssessmentFence\x12%\n" +
 	"\x0eround_revision\x18\x01 \x01(\x04R\rroundRevision\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xf9\x01\n" +

@@ -301,7 +301,10 @@ type Region struct {
 	// itself for a province).
 	ProvinceCode string `protobuf:"bytes,5,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
 	// True for regions of the built-in catalog.
-	Builtin       bool `protobuf:"varint,6,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	Builtin bool `protobuf:"varint,6,opt,name=builtin,proto3" json:"builtin,omitempty"`
+	// Who added it (CreateRegion): the authenticated principal; empty for
+	// the built-in catalog and for regions added before it was kept.
+	CreatedBy     string `protobuf:"bytes,7,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -376,6 +379,13 @@ func (x *Region) GetBuiltin() bool {
 		return x.Builtin
 	}
 	return false
+}
+
+func (x *Region) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
 }
 
 // Head is the person leading an institution for a term (a Bupati, Wali Kota,
@@ -490,8 +500,14 @@ type Institution struct {
 	// Service users a year, the population of the SKM sample-size check; 0
 	// when unknown. Only on service units.
 	YearlyServiceUsers int64 `protobuf:"varint,16,opt,name=yearly_service_users,json=yearlyServiceUsers,proto3" json:"yearly_service_users,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Who registered it: the authenticated principal. Output only; empty on
+	// institutions registered before it was kept.
+	CreatedBy string `protobuf:"bytes,17,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made its latest change (registration, update or retirement): the
+	// authenticated principal. Output only; empty as created_by is.
+	UpdatedBy     string `protobuf:"bytes,18,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Institution) Reset() {
@@ -634,6 +650,20 @@ func (x *Institution) GetYearlyServiceUsers() int64 {
 		return x.YearlyServiceUsers
 	}
 	return 0
+}
+
+func (x *Institution) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Institution) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
 }
 
 // CreateRegionRequest adds a region.
@@ -1723,7 +1753,7 @@ var File_predikat_registry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/registry/v1/registry.proto\x12\x14predikat.registry.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpredikat/auth/v1/auth.proto\"\xc9\x01\n" +
+	"#predikat/registry/v1/registry.proto\x12\x14predikat.registry.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bpredikat/auth/v1/auth.proto\"\xe8\x01\n" +
 	"\x06Region\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x127\n" +
@@ -1731,14 +1761,16 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\vparent_code\x18\x04 \x01(\tR\n" +
 	"parentCode\x12#\n" +
 	"\rprovince_code\x18\x05 \x01(\tR\fprovinceCode\x12\x18\n" +
-	"\abuiltin\x18\x06 \x01(\bR\abuiltin\"\xd0\x01\n" +
+	"\abuiltin\x18\x06 \x01(\bR\abuiltin\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\a \x01(\tR\tcreatedBy\"\xd0\x01\n" +
 	"\x04Head\x12\x1e\n" +
 	"\x04name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12\x1e\n" +
 	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12E\n" +
 	"\n" +
 	"term_start\x18\x03 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\ttermStart\x12A\n" +
-	"\bterm_end\x18\x04 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\atermEnd\"\x83\b\n" +
+	"\bterm_end\x18\x04 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\atermEnd\"\xc1\b\n" +
 	"\vInstitution\x12>\n" +
 	"\x02id\x18\x01 \x01(\tB.\xbaH+r)2'^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$R\x02id\x12\x1c\n" +
 	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\x12C\n" +
@@ -1761,7 +1793,11 @@ const file_predikat_registry_v1_registry_proto_rawDesc = "" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12?\n" +
 	"\x14yearly_service_users\x18\x10 \x01(\x03B\r\xbaH\n" +
-	"\"\b\x18\x80\x94\xeb\xdc\x03(\x00R\x12yearlyServiceUsers\x1a>\n" +
+	"\"\b\x18\x80\x94\xeb\xdc\x03(\x00R\x12yearlyServiceUsers\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\x11 \x01(\tR\tcreatedBy\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x12 \x01(\tR\tupdatedBy\x1a>\n" +
 	"\x10ExternalIdsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"i\n" +
