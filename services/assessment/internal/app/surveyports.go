@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"time"
 
 	"github.com/predikat-id/predikat/services/assessment/internal/model"
@@ -25,6 +26,24 @@ type (
 type SurveyAnswer struct {
 	ResponseID, CollectionDate string
 	Answers                    []byte
+}
+
+// ResponseDigest names a response's content as stored: its collection date
+// and its answers. The profile is left out: it is kept apart, optional, and
+// may be lost while the response stands.
+type ResponseDigest [8]byte
+
+// Digest is the response's content digest. A store derives it from what
+// the log holds of a response, so the responses stored before digests were
+// compared are compared too, with nothing added to the log.
+func (a SurveyAnswer) Digest() ResponseDigest {
+	h := sha256.New()
+	h.Write([]byte(a.CollectionDate))
+	h.Write([]byte{0})
+	h.Write(a.Answers)
+	var d ResponseDigest
+	copy(d[:], h.Sum(nil))
+	return d
 }
 
 // RespondentProfile is a response's optional profile: enum numbers of the
@@ -51,11 +70,13 @@ type SurveyIntake struct {
 
 // SurveyUnitState is what a write to a unit must know: where its subject
 // stands, its own survey (nil: the version's), and whether a response id is
-// stored already. It is complete up to Position.
+// stored already, with the digest of what it holds (so that the same id
+// sent again with other content is told from a harmless resend). It is
+// complete up to Position.
 type SurveyUnitState struct {
 	Position uint64
 	Def      *SurveyDef
-	Has      func(responseID string) bool
+	Stored   func(responseID string) (ResponseDigest, bool)
 }
 
 // SurveyWrite is the new responses of one unit in a batch, stored only if
@@ -84,7 +105,8 @@ type SurveyCounts struct {
 
 // SurveyStore keeps survey responses. Responses live in the log; the
 // counts are this replica's fold of it; nothing per response is held in
-// memory beyond a bounded cache of recent units' response ids.
+// memory beyond a bounded cache of recent units' response ids (with their
+// content digests).
 type SurveyStore interface {
 	// SurveyIntake reads a round's intake.
 	SurveyIntake(ctx context.Context, roundID, schemeID string, year int32) (SurveyIntake, error)

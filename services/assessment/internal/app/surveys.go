@@ -321,9 +321,11 @@ func (s *SurveySession) store(ctx context.Context, sr surveyRound, units []*pend
 }
 
 // decideUnit decides a unit's pending responses against what the unit has:
-// new ones go into its write, ones it has (or the batch has twice) are
-// duplicates, ones that do not fit its survey are refused; all counted in
-// out.
+// new ones go into its write, ones it has (or the batch has twice) with the
+// same content are duplicates, ones that do not fit its survey are refused,
+// and so are ones whose id it has with other content: a response id names
+// one response, like any request id, so other answers under it are never
+// dropped in silence as a resend. All counted in out.
 func decideUnit(sr surveyRound, pu *pendingUnit, st SurveyUnitState, out *SubmitResult) (SurveyWrite, error) {
 	survey := sr.survey
 	if st.Def != nil {
@@ -333,19 +335,31 @@ func decideUnit(sr surveyRound, pu *pendingUnit, st SurveyUnitState, out *Submit
 		}
 	}
 	w := SurveyWrite{Key: pu.key, Expect: st.Position, Synthetic: pu.synthetic}
-	seen := make(map[string]bool, len(pu.responses))
+	seen := make(map[string]ResponseDigest, len(pu.responses))
+	refuse := func(r pendingResponse, reason string) {
+		out.Refused++
+		out.Refusals = append(out.Refusals, SurveyRefusal{Index: r.index, UnitID: pu.key.UnitID, ResponseID: r.answer.ResponseID, Reason: reason})
+	}
 	for _, r := range pu.responses {
 		id := r.answer.ResponseID
+		if len(r.answer.Answers) != len(survey.Elements) {
+			refuse(r, fmt.Sprintf("%d answers: the unit's survey has %d elements (%s), answered in that order",
+				len(r.answer.Answers), len(survey.Elements), strings.Join(survey.Codes(), ", ")))
+			continue
+		}
+		digest := r.answer.Digest()
+		have, ok := seen[id]
+		if !ok {
+			have, ok = st.Stored(id)
+		}
 		switch {
-		case len(r.answer.Answers) != len(survey.Elements):
-			out.Refused++
-			out.Refusals = append(out.Refusals, SurveyRefusal{Index: r.index, UnitID: pu.key.UnitID, ResponseID: id,
-				Reason: fmt.Sprintf("%d answers: the unit's survey has %d elements (%s), answered in that order",
-					len(r.answer.Answers), len(survey.Elements), strings.Join(survey.Codes(), ", "))})
-		case seen[id] || st.Has(id):
+		case ok && have == digest:
 			out.Duplicates++
+		case ok:
+			refuse(r, fmt.Sprintf("response_id %s was already used for a response of %s with another collection date or other answers: "+
+				"a response id names one response, which counts as first stored; send a new response under a new id", id, pu.key.UnitID))
 		default:
-			seen[id] = true
+			seen[id] = digest
 			w.Responses = append(w.Responses, r.answer)
 			if !r.profile.IsZero() {
 				w.Profiles = append(w.Profiles, ProfiledResponse{ResponseID: id, Profile: r.profile})

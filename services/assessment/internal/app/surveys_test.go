@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ type fakeSurveys struct {
 
 type fakeUnit struct {
 	position uint64
-	ids      map[string]bool
+	ids      map[string]ResponseDigest
 	counts   SurveyCounts
 }
 
@@ -36,7 +37,7 @@ func newFakeSurveys() *fakeSurveys {
 func (f *fakeSurveys) unit(k SurveyKey) *fakeUnit {
 	u := f.units[k]
 	if u == nil {
-		u = &fakeUnit{ids: map[string]bool{}, counts: SurveyCounts{UnitID: k.UnitID}}
+		u = &fakeUnit{ids: map[string]ResponseDigest{}, counts: SurveyCounts{UnitID: k.UnitID}}
 		f.units[k] = u
 	}
 	return u
@@ -56,18 +57,18 @@ func (f *fakeSurveys) ChangeIntake(_ context.Context, _, _ string, _ int32, open
 
 func (f *fakeSurveys) SurveyUnit(_ context.Context, k SurveyKey, _ bool) (SurveyUnitState, error) {
 	u := f.unit(k)
-	ids := map[string]bool{}
-	for id := range u.ids {
-		ids[id] = true
-	}
-	return SurveyUnitState{Position: u.position, Has: func(id string) bool { return ids[id] }}, nil
+	ids := maps.Clone(u.ids)
+	return SurveyUnitState{Position: u.position, Stored: func(id string) (ResponseDigest, bool) {
+		d, ok := ids[id]
+		return d, ok
+	}}, nil
 }
 
 func (f *fakeSurveys) add(k SurveyKey, rs []SurveyAnswer) {
 	u := f.unit(k)
 	f.pos++
 	for _, r := range rs {
-		u.ids[r.ResponseID] = true
+		u.ids[r.ResponseID] = r.Digest()
 		if u.counts.Counts == nil {
 			u.counts.Counts = make([][4]int64, len(r.Answers))
 		}
@@ -166,12 +167,12 @@ func submitChunks(t *testing.T, a *App, chunks ...SurveyChunk) (SubmitResult, er
 }
 
 // A batch refused because another writer stored one of its responses
-// meanwhile is decided again: that response is a duplicate, the others
-// count once.
+// meanwhile (the same response, sent again through another replica) is
+// decided again: that response is a duplicate, the others count once.
 func TestSurveyBatchDecidedAgain(t *testing.T) {
 	f := setupSurveys(t)
 	f.surveys.meanwhile = func() {
-		f.surveys.add(f.key, []SurveyAnswer{{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: []byte{1, 1, 1, 1, 1, 1, 1, 1, 1}}})
+		f.surveys.add(f.key, []SurveyAnswer{{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: []byte{4, 4, 4, 4, 4, 4, 4, 4, 4}}})
 	}
 	res, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{
 		{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4)},
@@ -185,7 +186,50 @@ func TestSurveyBatchDecidedAgain(t *testing.T) {
 	if res.Accepted != 2 || res.Duplicates != 2 || res.Refused != 0 || f.surveys.batches != 1 {
 		t.Fatalf("result %+v after %d batches, want 2 accepted, 2 duplicates (r2 stored meanwhile, r1 twice), one batch", res, f.surveys.batches)
 	}
-	if c, _ := f.surveys.SurveyCounts("skm-2026", "puskesmas-a"); c.Respondents != 3 || c.Counts[0] != [4]int64{1, 0, 1, 1} {
+	if c, _ := f.surveys.SurveyCounts("skm-2026", "puskesmas-a"); c.Respondents != 3 || c.Counts[0] != [4]int64{0, 0, 1, 2} {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+// A response id names one response, like any request id: sent again as it
+// was (a resend, a retry) it is a duplicate and changes nothing; sent again
+// with another collection date or other answers, whether stored before,
+// stored meanwhile by another writer or sent twice in this call, it is
+// refused, saying so, and the answers first stored are the ones counted.
+func TestSurveyResponseIDReusedWithOtherContent(t *testing.T) {
+	f := setupSurveys(t)
+	first := []SurveyInput{
+		{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4)},
+		{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: nine(3)},
+	}
+	if res, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: first}); err != nil || res.Accepted != 2 {
+		t.Fatalf("first submission: %+v %v", res, err)
+	}
+	f.surveys.meanwhile = func() {
+		f.surveys.add(f.key, []SurveyAnswer{{ResponseID: "r5", CollectionDate: "2026-03-01", Answers: []byte{2, 2, 2, 2, 2, 2, 2, 2, 2}}})
+	}
+	res, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{
+		{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4)}, // 0: a resend
+		{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: nine(1)}, // 1: other answers
+		{ResponseID: "r1", CollectionDate: "2026-03-02", Answers: nine(4)}, // 2: another day
+		{ResponseID: "r3", CollectionDate: "2026-03-01", Answers: nine(2)}, // 3: new
+		{ResponseID: "r3", CollectionDate: "2026-03-01", Answers: nine(2)}, // 4: twice in this call, as it was
+		{ResponseID: "r3", CollectionDate: "2026-03-01", Answers: nine(3)}, // 5: twice in this call, other answers
+		{ResponseID: "r5", CollectionDate: "2026-03-01", Answers: nine(4)}, // 6: stored meanwhile with other answers
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 1 || res.Duplicates != 2 || res.Refused != 4 {
+		t.Fatalf("result %+v, want 1 accepted (r3), 2 duplicates, 4 refused", res)
+	}
+	for i, r := range res.Refusals {
+		if want := []int64{1, 2, 5, 6}[i]; r.Index != want || !strings.Contains(r.Reason, "already used for a response of puskesmas-a with another collection date or other answers") {
+			t.Errorf("refusal %+v, want index %d refused as a response id used for other content", r, want)
+		}
+	}
+	// r1 4s, r2 3s, r3 2s, r5 2s: what was first stored under each id.
+	if c, _ := f.surveys.SurveyCounts("skm-2026", "puskesmas-a"); c.Respondents != 4 || c.Counts[0] != [4]int64{0, 2, 1, 1} {
 		t.Fatalf("counts %+v", c)
 	}
 }

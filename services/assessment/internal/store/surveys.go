@@ -33,7 +33,8 @@ import (
 // however late: a writer that did not know of a message stored meanwhile is
 // refused and reads the unit again. The cost per response is its bytes in
 // the log (its id, its day, one byte per answer) and nothing else; what a
-// writer must know of a unit (its response ids) is read from the unit's own
+// writer must know of a unit (its response ids, each with a digest of its
+// day and answers) is read from the unit's own
 // subject when the unit is not among the recently written ones kept in a
 // bounded cache.
 //
@@ -183,7 +184,7 @@ func (s *Surveys) SurveyUnit(ctx context.Context, key app.SurveyKey, fresh bool)
 			return st, nil
 		}
 		if !s.view.has(key.RoundID, key.UnitID) {
-			return (&cachedUnit{ids: map[string]struct{}{}}).state(), nil
+			return (&cachedUnit{ids: map[string]app.ResponseDigest{}}).state(), nil
 		}
 	}
 	u, err := s.readUnit(ctx, key)
@@ -201,7 +202,7 @@ func (s *Surveys) SurveyUnit(ctx context.Context, key app.SurveyKey, fresh bool)
 // response ids, complete up to the last.
 func (s *Surveys) readUnit(ctx context.Context, key app.SurveyKey) (*cachedUnit, error) {
 	subject := events.SurveyUnitSubject(key.SchemeID, key.Year, key.UnitID)
-	u := &cachedUnit{ids: map[string]struct{}{}}
+	u := &cachedUnit{ids: map[string]app.ResponseDigest{}}
 	for seq := uint64(1); ; {
 		m, err := s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -389,17 +390,22 @@ func idsDigest(rs []app.SurveyAnswer) string {
 }
 
 // cachedUnit is what this replica knows of a unit's subject: complete up
-// to position.
+// to position. ids holds each stored response's content digest, derived
+// from what the log holds of it, so a response id sent again with other
+// content is told from a resend.
 type cachedUnit struct {
 	position uint64
 	def      *app.SurveyDef
-	ids      map[string]struct{}
+	ids      map[string]app.ResponseDigest
 	bytes    int64
 }
 
 func (u *cachedUnit) state() app.SurveyUnitState {
 	ids := u.ids
-	return app.SurveyUnitState{Position: u.position, Def: u.def, Has: func(id string) bool { _, ok := ids[id]; return ok }}
+	return app.SurveyUnitState{Position: u.position, Def: u.def, Stored: func(id string) (app.ResponseDigest, bool) {
+		d, ok := ids[id]
+		return d, ok
+	}}
 }
 
 // add reads one message of the unit's subject.
@@ -414,15 +420,16 @@ func (u *cachedUnit) add(subject string, h nats.Header, data []byte) error {
 		u.def = &def
 	case *eventsv1.SurveyResponsesStored:
 		for _, r := range e.GetResponses() {
-			u.ids[r.GetResponseId()] = struct{}{}
+			u.ids[r.GetResponseId()] = app.SurveyAnswer{CollectionDate: r.GetCollectionDate(), Answers: r.GetAnswers()}.Digest()
 			u.bytes += idCost(r.GetResponseId())
 		}
 	}
 	return nil
 }
 
-// idCost is what one id costs in the cache: its bytes and a map entry.
-func idCost(id string) int64 { return int64(len(id)) + 48 }
+// idCost is what one id costs in the cache: its bytes and a map entry with
+// its digest.
+func idCost(id string) int64 { return int64(len(id)) + 56 }
 
 // unitCache keeps the units this replica wrote or read lately, least
 // recently used dropped first, within a bound on the ids it holds.
@@ -461,11 +468,11 @@ func (c *unitCache) state(k string) (app.SurveyUnitState, bool) {
 	}
 	c.lru.MoveToFront(e)
 	u := e.Value.(*cacheEntry).unit
-	return app.SurveyUnitState{Position: u.position, Def: u.def, Has: func(id string) bool {
+	return app.SurveyUnitState{Position: u.position, Def: u.def, Stored: func(id string) (app.ResponseDigest, bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		_, ok := u.ids[id]
-		return ok
+		d, ok := u.ids[id]
+		return d, ok
 	}}, true
 }
 
@@ -495,14 +502,14 @@ func (c *unitCache) wrote(k string, expect, seq uint64, rs []app.SurveyAnswer) {
 	switch {
 	case u != nil && u.position == expect:
 	case u == nil && expect == 0:
-		u = &cachedUnit{ids: map[string]struct{}{}}
+		u = &cachedUnit{ids: map[string]app.ResponseDigest{}}
 		c.units[k] = c.lru.PushFront(&cacheEntry{key: k, unit: u})
 	default:
 		c.remove(k)
 		return
 	}
 	for _, r := range rs {
-		u.ids[r.ResponseID] = struct{}{}
+		u.ids[r.ResponseID] = r.Digest()
 		cost := idCost(r.ResponseID)
 		u.bytes += cost
 		c.bytes += cost

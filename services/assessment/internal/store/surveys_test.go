@@ -56,7 +56,7 @@ func write(t *testing.T, s *Surveys, fresh bool, ids ...string) ([]string, error
 	}
 	var news []string
 	for _, id := range ids {
-		if !st.Has(id) {
+		if _, ok := st.Stored(id); !ok {
 			news = append(news, id)
 		}
 	}
@@ -287,9 +287,9 @@ func TestDefineUnitSurveyClustered(t *testing.T) {
 func TestSurveyCacheKeepsOthersOverAGiantUnit(t *testing.T) {
 	c := newUnitCache(10_000)
 	for i := range 20 {
-		c.put(fmt.Sprintf("u%d", i), &cachedUnit{ids: map[string]struct{}{"x": {}}, bytes: 100})
+		c.put(fmt.Sprintf("u%d", i), &cachedUnit{ids: map[string]app.ResponseDigest{"x": {}}, bytes: 100})
 	}
-	c.put("giant", &cachedUnit{ids: map[string]struct{}{}, bytes: 20_000})
+	c.put("giant", &cachedUnit{ids: map[string]app.ResponseDigest{}, bytes: 20_000})
 	if _, ok := c.state("giant"); ok {
 		t.Fatal("the giant unit was kept")
 	}
@@ -322,5 +322,38 @@ func TestViewKeepsTheSurveyPosition(t *testing.T) {
 	v.putAssessment(entry{a: typedB, seq: 13})
 	if sl, ok := v.assessment("skm-2026", "pkm-b"); !ok || sl.surveyPos != 0 {
 		t.Fatalf("a typed record named like a survey one: %+v", sl)
+	}
+}
+
+// What a writer knows of a stored response is the digest of its content
+// as the log holds it: the same whether the writer stored it (its cache),
+// read the unit from the log (another replica, a restart) or learnt it
+// fresh, so a response id sent again with other answers or another day is
+// told from a resend on every replica.
+func TestSurveyUnitKnowsStoredContent(t *testing.T) {
+	ns := natstest.Start(t)
+	a := openSurveys(t, ns, 0)
+	if got, err := write(t, a, false, "r1"); err != nil || len(got) != 1 {
+		t.Fatalf("a: %v %v", got, err)
+	}
+	stored := answers("r1")[0]
+	otherAnswers, otherDay := stored, stored
+	otherAnswers.Answers = []byte{1, 4, 3, 4, 2, 4, 4, 1, 4}
+	otherDay.CollectionDate = "2026-03-03"
+	b := openSurveys(t, ns, 1) // keeps nothing: reads the log
+	for name, s := range map[string]*Surveys{"writer": a, "other replica": b} {
+		for _, fresh := range []bool{false, true} {
+			st, err := s.SurveyUnit(context.Background(), unitA, fresh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, ok := st.Stored("r1")
+			if !ok || d != stored.Digest() || d == otherAnswers.Digest() || d == otherDay.Digest() {
+				t.Errorf("%s (fresh %v): r1 stored %v with digest %x, want %x", name, fresh, ok, d, stored.Digest())
+			}
+			if _, ok := st.Stored("r2"); ok {
+				t.Errorf("%s (fresh %v): r2 is not stored", name, fresh)
+			}
+		}
 	}
 }
