@@ -8,12 +8,15 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/predikat-id/predikat/cmd/internal/cli/importfile"
+	"github.com/predikat-id/predikat/pkg/decimal"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // importAssessments records a round's published table in one step. The
@@ -44,7 +47,7 @@ func (s *session) importAssessments(ctx context.Context, path, roundID string, d
 	for _, d := range sch.GetScheme().GetDimensions() {
 		dims = append(dims, d.GetCode())
 	}
-	rows, err := importfile.ParseAssessments(path, bytes.NewReader(body), dims)
+	rows, err := importfile.ReadAssessments(path, bytes.NewReader(body), dims)
 	if err != nil {
 		return err
 	}
@@ -52,9 +55,12 @@ func (s *session) importAssessments(ctx context.Context, path, roundID string, d
 	if err != nil {
 		return err
 	}
+	for _, note := range plan.notes {
+		fmt.Fprintln(s.out, note)
+	}
 	if dry {
-		fmt.Fprintf(s.out, "%s: %d lines checked with the service for %s: %d to record, %d already recorded (nothing written)\n",
-			path, len(rows), roundID, len(plan.todo), plan.unchanged)
+		fmt.Fprintf(s.out, "%s: %d lines checked with the service for %s: %d to record, %d already recorded%s (nothing written)\n",
+			path, len(rows), roundID, len(plan.todo), plan.unchanged, plan.sameText())
 		return nil
 	}
 	return s.writeAssessments(ctx, path, roundID, plan, batch)
@@ -62,9 +68,22 @@ func (s *session) importAssessments(ctx context.Context, path, roundID string, d
 
 // assessmentPlan is what a checked file will write.
 type assessmentPlan struct {
-	todo      []importfile.AssessmentRow
-	unchanged int
-	total     int
+	todo []importfile.AssessmentRow
+	// unchanged: lines this file (or one with the same lines) recorded
+	// before; same: lines whose institution already has a record with the
+	// very figures of the line, recorded some other way (RecordAssessment,
+	// another file): nothing to write for either.
+	unchanged, same int
+	total           int
+	notes           []string // one per line left as it is, saying why
+}
+
+// sameText is the summary's count of lines already recorded otherwise.
+func (p *assessmentPlan) sameText() string {
+	if p.same == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d already recorded with the same figures by another request (left as stored)", p.same)
 }
 
 // planAssessments checks every line against the registry and the service
@@ -80,40 +99,24 @@ func (s *session) planAssessments(ctx context.Context, r *assessmentv1.Round, sc
 	}
 	m := importfile.NewMatcher(insts)
 	plan := &assessmentPlan{total: len(rows)}
+	// Every line is checked as far as it can be read: a line with an
+	// unreadable total still has its institution matched, so one pass
+	// lists every problem of the file.
 	var problems importfile.Problems
 	lineOf := map[string]int{}
 	for i := range rows {
 		row := &rows[i]
-		in, err := m.Match(row)
+		problems = append(problems, row.Faults...)
+		fig, err := s.checkLine(ctx, m, sch, row, lineOf)
 		if err != nil {
 			problems = append(problems, err)
 			continue
 		}
-		if prev, dup := lineOf[row.InstitutionID]; dup {
-			problems = append(problems, fmt.Errorf("%s:%d: %s is already on line %d: one line per institution and round", row.File, row.Line, row.InstitutionID, prev))
-			continue
+		if fig == nil || len(row.Faults) > 0 {
+			continue // nothing more to check, or its figure is fine but the line is not
 		}
-		lineOf[row.InstitutionID] = row.Line
-		if !slices.Contains(sch.GetEligibleKinds(), in.GetKind()) {
-			problems = append(problems, fmt.Errorf("%s:%d: %s is a %s, which %s %s does not assess", row.File, row.Line, row.InstitutionID,
-				kindText(in.GetKind()), sch.GetId(), sch.GetVersion()))
-			continue
-		}
-		// The service computes the figure as recording would: scale,
-		// precision, band codes, dimension scores.
-		if _, err := s.asm.ComputeAssessment(ctx, &assessmentv1.ComputeAssessmentRequest{SchemeId: sch.GetId(),
-			Selector: &assessmentv1.ComputeAssessmentRequest_Version{Version: sch.GetVersion()}, Input: row.Input}); err != nil {
-			problems = append(problems, fmt.Errorf("%s:%d: %s: %s", row.File, row.Line, row.InstitutionID, errorText(err)))
-			continue
-		}
-		switch have, ok := existing[row.InstitutionID]; {
-		case !ok:
-			plan.todo = append(plan.todo, *row)
-		case have.GetRequestId() == row.RequestID(r.GetId()):
-			plan.unchanged++
-		default:
-			problems = append(problems, fmt.Errorf("%s:%d: %s already has a record with other figures (revision %d, %s %s): a changed line is a correction (predikat assessments correct), not an import",
-				row.File, row.Line, row.InstitutionID, have.GetRevision(), orDash(have.GetTotal()), have.GetBandCode()))
+		if err := plan.place(r.GetId(), row, existing[row.InstitutionID], fig); err != nil {
+			problems = append(problems, err)
 		}
 	}
 	if len(problems) > 0 {
@@ -123,6 +126,115 @@ func (s *session) planAssessments(ctx context.Context, r *assessmentv1.Round, sc
 		return nil, fmt.Errorf("round %s is %s: it takes no records (nothing written)", r.GetId(), roundStateText(r.GetState()))
 	}
 	return plan, nil
+}
+
+// checkLine checks what can be read of one line: its institution (matched,
+// once in the file, assessed by the scheme) and then its figure, computed
+// by the service as recording would (scale, precision, band codes,
+// dimension scores). The figure is nil when the line has none to check.
+func (s *session) checkLine(ctx context.Context, m *importfile.Matcher, sch *assessmentv1.Scheme, row *importfile.AssessmentRow, lineOf map[string]int) (*assessmentv1.ComputeAssessmentResponse, error) {
+	if row.NameFault {
+		return nil, nil
+	}
+	in, err := m.Match(row)
+	if err != nil {
+		return nil, err
+	}
+	if prev, dup := lineOf[row.InstitutionID]; dup {
+		return nil, fmt.Errorf("%s:%d: %s is already on line %d: one line per institution and round", row.File, row.Line, row.InstitutionID, prev)
+	}
+	lineOf[row.InstitutionID] = row.Line
+	if !slices.Contains(sch.GetEligibleKinds(), in.GetKind()) {
+		return nil, fmt.Errorf("%s:%d: %s is a %s, which %s %s does not assess", row.File, row.Line, row.InstitutionID,
+			kindText(in.GetKind()), sch.GetId(), sch.GetVersion())
+	}
+	if row.ResultFault {
+		return nil, nil
+	}
+	fig, err := s.asm.ComputeAssessment(ctx, &assessmentv1.ComputeAssessmentRequest{SchemeId: sch.GetId(),
+		Selector: &assessmentv1.ComputeAssessmentRequest_Version{Version: sch.GetVersion()}, Input: row.Input})
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d: %s: %s", row.File, row.Line, row.InstitutionID, errorText(err))
+	}
+	return fig, nil
+}
+
+// place puts a checked line in the plan against the institution's stored
+// record (have, nil when there is none): to record; recorded before by
+// this very line; recorded with the same figures by another request; or,
+// with other figures, refused.
+func (p *assessmentPlan) place(roundID string, row *importfile.AssessmentRow, have *assessmentv1.Assessment, fig *assessmentv1.ComputeAssessmentResponse) error {
+	switch {
+	case have == nil:
+		p.todo = append(p.todo, *row)
+	case have.GetRequestId() == row.RequestID(roundID):
+		p.unchanged++
+	case sameFigures(have, row.Input, fig):
+		p.same++
+		p.notes = append(p.notes, fmt.Sprintf("%s:%d: %s: already recorded with these figures (revision %d, %s %s) by another request: left as it is%s",
+			row.File, row.Line, row.InstitutionID, have.GetRevision(), orDash(have.GetTotal()), have.GetBandCode(), provenanceDiff(have, row.Input)))
+	default:
+		return fmt.Errorf("%s:%d: %s already has a record with other figures (revision %d, %s %s; the line gives %s %s): a changed line is a correction (predikat assessments correct), not an import",
+			row.File, row.Line, row.InstitutionID, have.GetRevision(), orDash(have.GetTotal()), have.GetBandCode(), orDash(fig.GetTotal()), fig.GetBandCode())
+	}
+	return nil
+}
+
+// sameFigures reports whether the stored record have carries the figures
+// of a line: what the grade is made of, so the same basis, the same total
+// and band, the same dimension scores (as decimals: 96,5 is 96.50) and the
+// same synthetic mark. Where the figure was published (source), notes and
+// a respondent count are not figures: they do not make a line another
+// record, and the note of such a line says when they differ.
+func sameFigures(have *assessmentv1.Assessment, in *assessmentv1.AssessmentInput, fig *assessmentv1.ComputeAssessmentResponse) bool {
+	if have.GetBasis() != fig.GetBasis() || !sameDecimal(have.GetTotal(), fig.GetTotal()) ||
+		!strings.EqualFold(have.GetBandCode(), fig.GetBandCode()) || have.GetSynthetic() != in.GetSynthetic() {
+		return false
+	}
+	line, stored := in.GetDimensionScores().GetScores(), have.GetDimensionScores()
+	if len(line) != len(stored) {
+		return false
+	}
+	for i := range line {
+		if line[i].GetCode() != stored[i].GetCode() || !sameDecimal(line[i].GetScore(), stored[i].GetScore()) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameDecimal(a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	x, errA := decimal.Parse(a)
+	y, errB := decimal.Parse(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return x.Cmp(y) == 0
+}
+
+// provenanceDiff names what the line gives besides its figures that the
+// stored record has otherwise, and how to change it; "" when nothing.
+func provenanceDiff(have *assessmentv1.Assessment, in *assessmentv1.AssessmentInput) string {
+	var differ []string
+	if in.GetSource() != nil && !proto.Equal(in.GetSource(), have.GetSource()) {
+		differ = append(differ, "source")
+	}
+	if in.GetNotes() != "" && in.GetNotes() != have.GetNotes() {
+		differ = append(differ, "notes")
+	}
+	if in.GetRespondents() != 0 && in.GetRespondents() != have.GetRespondents() {
+		differ = append(differ, "respondents")
+	}
+	if len(differ) == 0 {
+		return ""
+	}
+	if len(differ) == 1 {
+		return fmt.Sprintf(" (the line's %s differs from the stored record's and is not written: a correction, predikat assessments correct, changes it)", differ[0])
+	}
+	return fmt.Sprintf(" (the line's %s differ from the stored record's and are not written: a correction, predikat assessments correct, changes them)", strings.Join(differ, " and "))
 }
 
 // writeAssessments records the planned lines in atomic batches of up to
@@ -144,7 +256,7 @@ func (s *session) writeAssessments(ctx context.Context, path, roundID string, pl
 	stopped := func(row importfile.AssessmentRow, err error) error {
 		bar.finish()
 		return fmt.Errorf("%s:%d: %s: %w\n%d of %d lines are stored; run the same command again to record the rest (stored lines are not recorded twice)",
-			path, row.Line, row.InstitutionID, err, recorded+unchanged, plan.total)
+			path, row.Line, row.InstitutionID, err, recorded+unchanged+plan.same, plan.total)
 	}
 	oneByOne := false
 	for start := 0; start < len(plan.todo); {
@@ -178,7 +290,7 @@ func (s *session) writeAssessments(ctx context.Context, path, roundID string, pl
 		}
 	}
 	bar.finish()
-	fmt.Fprintf(s.out, "%s: %d recorded, %d already recorded in %s: all %d lines stored\n", path, recorded, unchanged, roundID, plan.total)
+	fmt.Fprintf(s.out, "%s: %d recorded, %d already recorded%s in %s: all %d lines stored\n", path, recorded, unchanged, plan.sameText(), roundID, plan.total)
 	return nil
 }
 

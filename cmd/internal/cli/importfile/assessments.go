@@ -3,6 +3,7 @@ package importfile
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -42,6 +43,12 @@ type AssessmentRow struct {
 	Kind       registryv1.InstitutionKind
 	RegionCode string
 	Input      *assessmentv1.AssessmentInput
+	// Faults are the line's problems found in reading it, every one of
+	// them (ReadAssessments). NameFault: the line's institution could not
+	// be read, so it cannot be matched; ResultFault: its total, band or
+	// dimension scores could not be read, so there is no figure to check.
+	Faults                 []error
+	NameFault, ResultFault bool
 }
 
 // RequestID is derived from the round, the institution and the line's
@@ -78,10 +85,30 @@ func (p Problems) Error() string {
 // line an institution and exactly one of a total ("96,52" or "96.52"), a
 // band ("BB") or the scores of every dimension (columns named dims), with
 // its source. Totals are checked as exact decimals here; the scale and
-// band codes of the scheme are checked by the service. Every faulty line is
-// reported (Problems), not only the first.
+// band codes of the scheme are checked by the service. Every fault of
+// every line is reported (Problems), not only the first.
 func ParseAssessments(file string, r io.Reader, dims []string) ([]AssessmentRow, error) {
-	t, err := ReadTable(file, r, nil, append(slices.Clone(AssessmentOptionalColumns), dims...))
+	rows, err := ReadAssessments(file, r, dims)
+	if err != nil {
+		return nil, err
+	}
+	var problems Problems
+	for _, row := range rows {
+		problems = append(problems, row.Faults...)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return rows, nil
+}
+
+// ReadAssessments reads the file as ParseAssessments does but returns every
+// line, a faulty one with its Faults, so that a caller can still check
+// what it could read of it (match its institution, check its figure) and
+// list every problem of the file at once. The error is about the file as
+// a whole (its header).
+func ReadAssessments(file string, r io.Reader, dims []string) ([]AssessmentRow, error) {
+	t, err := ReadTableAll(file, r, nil, append(slices.Clone(AssessmentOptionalColumns), dims...))
 	if err != nil {
 		return nil, err
 	}
@@ -103,53 +130,62 @@ func ParseAssessments(file string, r io.Reader, dims []string) ([]AssessmentRow,
 	case dimCols > 0 && dimCols < len(dims):
 		return nil, &Error{File: file, Line: 1, Msg: "header: dimension columns need every dimension of the scheme: " + strings.Join(dims, ", ")}
 	}
-	var rows []AssessmentRow
-	var problems Problems
+	rows := make([]AssessmentRow, 0, len(t.Records)+len(t.Faults))
 	for _, rec := range t.Records {
-		row, err := assessmentRow(rec, dims[:min(len(dims), dimCols)])
-		if err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		rows = append(rows, row)
+		rows = append(rows, assessmentRow(rec, dims[:min(len(dims), dimCols)]))
 	}
-	if len(problems) > 0 {
-		return nil, problems
+	// A line that could not be split into columns has nothing to match or
+	// check, but is listed with the others, in file order.
+	for _, f := range t.Faults {
+		rows = append(rows, AssessmentRow{File: file, Line: f.Line, Faults: []error{f}, NameFault: true, ResultFault: true})
 	}
+	slices.SortStableFunc(rows, func(a, b AssessmentRow) int { return a.Line - b.Line })
 	return rows, nil
 }
 
-func assessmentRow(rec Record, dims []string) (AssessmentRow, error) {
+// assessmentRow reads one line, with every fault it has: each column or
+// group of columns is read on its own, in a fixed order, so a line with
+// several faults lists them all, always in the same order.
+func assessmentRow(rec Record, dims []string) AssessmentRow {
 	row := AssessmentRow{File: rec.File, Line: rec.Line, InstitutionID: rec.Get("institution_id"), Name: strings.TrimSpace(rec.Get("institution")),
 		RegionCode: rec.Get("region_code")}
+	fault := func(err error) {
+		if many, ok := err.(interface{ Unwrap() []error }); ok {
+			row.Faults = append(row.Faults, many.Unwrap()...)
+			return
+		}
+		row.Faults = append(row.Faults, err)
+	}
 	switch {
 	case row.InstitutionID != "":
 		if err := checkInstitutionID(rec, row.InstitutionID); err != nil {
-			return AssessmentRow{}, err
+			fault(err)
+			row.NameFault = true
 		}
 	case row.Name == "":
-		return AssessmentRow{}, rec.Errorf("institution", "required: an institution_id or a name")
+		fault(rec.Errorf("institution", "required: an institution_id or a name"))
+		row.NameFault = true
 	}
 	if k := rec.Get("kind"); k != "" {
 		kind, err := ParseKind(k)
 		if err != nil {
-			return AssessmentRow{}, rec.Errorf("kind", "%v", err)
+			fault(rec.Errorf("kind", "%v", err))
+			row.NameFault = true
 		}
 		row.Kind = kind
 	}
 	in := &assessmentv1.AssessmentInput{Notes: rec.Get("notes")}
-	// One reader per column or group of columns, in a fixed order: a line
-	// with several faults always reports the same one.
-	for _, read := range []func(Record, *assessmentv1.AssessmentInput) error{
-		func(rec Record, in *assessmentv1.AssessmentInput) error { return readResult(rec, in, dims) },
-		readNotes, readRespondents, readSource, readSynthetic,
-	} {
+	if err := readResult(rec, in, dims); err != nil {
+		fault(err)
+		row.ResultFault = true
+	}
+	for _, read := range []func(Record, *assessmentv1.AssessmentInput) error{readNotes, readRespondents, readSource, readSynthetic} {
 		if err := read(rec, in); err != nil {
-			return AssessmentRow{}, err
+			fault(err)
 		}
 	}
 	row.Input = in
-	return row, nil
+	return row
 }
 
 func checkInstitutionID(rec Record, id string) error {
@@ -216,6 +252,7 @@ func count(bs ...bool) int {
 func readDimensions(rec Record, dims []string) ([]*assessmentv1.DimensionScore, []string, error) {
 	var scores []*assessmentv1.DimensionScore
 	var missing []string
+	var errs []error // every unreadable score, not only the first
 	for _, d := range dims {
 		v := rec.Get(d)
 		if v == "" {
@@ -224,9 +261,13 @@ func readDimensions(rec Record, dims []string) ([]*assessmentv1.DimensionScore, 
 		}
 		score, err := parseDecimal(rec, d, v)
 		if err != nil {
-			return nil, nil, err
+			errs = append(errs, err)
+			continue
 		}
 		scores = append(scores, &assessmentv1.DimensionScore{Code: d, Score: score})
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
 	}
 	return scores, missing, nil
 }

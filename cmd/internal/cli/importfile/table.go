@@ -62,6 +62,9 @@ type Table struct {
 	File    string
 	Columns []string // as in the header, lower-cased
 	Records []Record
+	// Faults are the lines that could not be split into the header's
+	// columns (ReadTableAll; ReadTable fails on the first).
+	Faults []*Error
 }
 
 // ReadTable reads a CSV file whose first non-comment line names the columns.
@@ -74,6 +77,22 @@ type Table struct {
 // Indonesian locale writes semicolons, so "96,52" needs no quotes there);
 // with commas, quote a field that holds one ("96,52").
 func ReadTable(file string, r io.Reader, required, optional []string) (*Table, error) {
+	t, err := ReadTableAll(file, r, required, optional)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Faults) > 0 {
+		return nil, t.Faults[0]
+	}
+	return t, nil
+}
+
+// ReadTableAll reads the table as ReadTable does, but a line that cannot
+// be split into the header's columns (a field too many, a stray quote) is
+// kept in Faults and the lines after it are still read, so a caller can
+// list every problem of the file at once. The error is about the file as
+// a whole (unreadable, no header, a bad header).
+func ReadTableAll(file string, r io.Reader, required, optional []string) (*Table, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return nil, &Error{File: file, Msg: err.Error()}
@@ -93,11 +112,18 @@ func ReadTable(file string, r io.Reader, required, optional []string) (*Table, e
 			return t, nil
 		}
 		if err != nil {
-			return nil, csvError(file, err)
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return nil, csvError(file, err)
+			}
+			// The reader goes on with the next line.
+			t.Faults = append(t.Faults, csvError(file, err).(*Error))
+			continue
 		}
 		line, _ := cr.FieldPos(0)
 		if len(fields) != len(t.Columns) {
-			return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf("%d fields, but the header has %d columns (with commas as separators, quote a field that contains one, e.g. \"96,52\")", len(fields), len(t.Columns))}
+			t.Faults = append(t.Faults, &Error{File: file, Line: line, Msg: fmt.Sprintf("%d fields, but the header has %d columns (with commas as separators, quote a field that contains one, e.g. \"96,52\")", len(fields), len(t.Columns))})
+			continue
 		}
 		rec := Record{File: file, Line: line, values: make(map[string]string, len(fields))}
 		for i, f := range fields {
