@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
@@ -51,6 +53,13 @@ const (
 	cerSvc  = "predikat.assessment.v1.CeremonyService."
 	srvSvc  = "predikat.assessment.v1.SurveyService."
 	rankSvc = "predikat.ranking.v1.RankingService."
+)
+
+// forgedActor and forgedTime are what a request claims in an output-only
+// actor or time field; the service must store its own.
+var (
+	forgedActor = "user:someone-else"
+	forgedTime  = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // static is a request that needs nothing from the state.
@@ -157,11 +166,20 @@ func assessmentFixtures() []fixture {
 				}
 				s := proto.Clone(got.GetScheme()).(*assessmentv1.Scheme)
 				s.Version, s.FirstYear, s.LastYear, s.Provisional, s.Caveat = "2026-uji", 2026, 2026, true, "access test"
+				// The caller claims another registrant and an old time:
+				// both output only, so the stored ones must be its own.
+				s.RegisteredBy, s.RegisterTime = forgedActor, timestamppb.New(forgedTime)
 				return &assessmentv1.RegisterSchemeVersionRequest{Scheme: s}
 			},
-			check: func(_ *env, m proto.Message) error {
+			check: func(e *env, m proto.Message) error {
 				s := m.(*assessmentv1.RegisterSchemeVersionResponse).GetScheme()
-				return errors.Join(want(s.GetVersion() == "2026-uji", "not registered"), actorIs(s.GetRegisteredBy(), "scheme-registrar"))
+				stored, err := e.asm.GetScheme(ctxT(e.t), &assessmentv1.GetSchemeRequest{SchemeId: "pekppp", Selector: &assessmentv1.GetSchemeRequest_Version{Version: "2026-uji"}})
+				if err != nil {
+					return err
+				}
+				return errors.Join(want(s.GetVersion() == "2026-uji", "not registered"), actorIs(s.GetRegisteredBy(), "scheme-registrar"),
+					actorIs(stored.GetScheme().GetRegisteredBy(), "scheme-registrar"),
+					want(!stored.GetScheme().GetRegisterTime().AsTime().Equal(forgedTime), "the register time the caller claimed was stored"))
 			}},
 		{method: asmSvc + "CreateRound", role: "round-manager", effect: logged,
 			req: static(&assessmentv1.CreateRoundRequest{SchemeId: "ombudsman", Year: 2023, CollectionStart: "2023-03-01", CollectionEnd: "2023-11-30"}),
