@@ -84,7 +84,6 @@ func TestInstitutionRoundTrip(t *testing.T) {
 	}
 }
 
-
 // The province is derived from the region code, whatever a caller sent or
 // an older record stored (records once had none).
 func TestInstitutionProvinceIsDerived(t *testing.T) {
