@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/predikat-id/predikat/cmd/internal/stack"
+	"github.com/predikat-id/predikat/pkg/platform/devpki"
 	"github.com/predikat-id/predikat/pkg/platform/grpcserver"
 	"github.com/predikat-id/predikat/pkg/platform/testenv/natstest"
 )
@@ -22,9 +23,20 @@ type stackEnv struct {
 	dir string
 }
 
-func startStack(t *testing.T) stackEnv {
+// startStack starts a stack in a temporary directory; each prepare runs
+// on its dev PKI first (an edited policy, say), so the stack starts with it.
+func startStack(t *testing.T, prepare ...func(*devpki.Files)) stackEnv {
 	t.Helper()
 	dir := t.TempDir()
+	if len(prepare) > 0 {
+		pki, err := devpki.Ensure(filepath.Join(dir, "pki"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range prepare {
+			p(pki)
+		}
+	}
 	st, err := stack.Start(t.Context(), stack.Options{Mode: stack.InProcess, DataDir: dir, Logger: natstest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -143,15 +143,20 @@ func cmdSurveysImport(fs *flag.FlagSet, s *session) func(context.Context, []stri
 
 // surveyImport is one run of "surveys import".
 type surveyImport struct {
-	s                           *session
-	path, format, round, unit   string
-	synthetic                   bool
-	codes                       map[string][]string // the survey of each unit, in order
-	unusable                    map[string]string   // why a unit cannot take responses
+	s                         *session
+	path, format, round, unit string
+	synthetic                 bool
+	codes                     map[string][]string // the survey of each unit, in order
+	unusable                  map[string]string   // why a unit cannot take responses
+	// blind are the units whose survey the caller may not read
+	// (surveys.read): a collector may hold surveys.submit alone. Their
+	// answers go in the order of the scheme version's survey, each unit in
+	// a call of its own, so that the submission itself decides and a
+	// refusal is its own.
+	blind                       map[string]bool
 	lines                       int
 	refusals                    []surveyRefusal
 	refused, unlisted           int64
-	sentLines                   []int // the file's line of each response sent, by its index in the call
 	accepted, duplicates, total int64
 }
 
@@ -224,7 +229,7 @@ func (imp *surveyImport) lookUpUnits(ctx context.Context) error {
 		})
 	}
 	_ = g.Wait()
-	imp.codes, imp.unusable = map[string][]string{}, map[string]string{}
+	imp.codes, imp.unusable, imp.blind = map[string][]string{}, map[string]string{}, map[string]bool{}
 	var problems []string
 	for i, u := range units {
 		switch err := errs[i]; status.Code(err) {
@@ -232,7 +237,11 @@ func (imp *surveyImport) lookUpUnits(ctx context.Context) error {
 			for _, e := range found[i].GetElements() {
 				imp.codes[u] = append(imp.codes[u], e.GetCode())
 			}
-		case codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied, codes.InvalidArgument:
+		case codes.PermissionDenied:
+			// Reading the survey is not submitting to it: the submission
+			// decides, and says why when it refuses.
+			imp.blind[u] = true
+		case codes.NotFound, codes.FailedPrecondition, codes.InvalidArgument:
 			imp.unusable[u] = errorText(err)
 			problems = append(problems, fmt.Sprintf("unit %s: %s", u, errorText(err)))
 		default:
@@ -242,6 +251,34 @@ func (imp *surveyImport) lookUpUnits(ctx context.Context) error {
 	if len(units) > 0 && len(imp.unusable) == len(units) {
 		return fmt.Errorf("%s: nothing sent: %s", imp.path, strings.Join(problems, "\n"))
 	}
+	return imp.schemeSurvey(ctx)
+}
+
+// schemeSurvey gives the blind units the survey of the round's scheme
+// version, the one a unit has unless it stated its own, and says so.
+func (imp *surveyImport) schemeSurvey(ctx context.Context) error {
+	if len(imp.blind) == 0 {
+		return nil
+	}
+	round, err := imp.s.asm.GetRound(ctx, &assessmentv1.GetRoundRequest{RoundId: imp.round})
+	if err != nil {
+		return err
+	}
+	r := round.GetRound()
+	sch, err := imp.s.asm.GetScheme(ctx, &assessmentv1.GetSchemeRequest{SchemeId: r.GetSchemeId(),
+		Selector: &assessmentv1.GetSchemeRequest_Version{Version: r.GetSchemeVersion()}})
+	if err != nil {
+		return err
+	}
+	var survey []string
+	for _, e := range sch.GetScheme().GetSurvey().GetElements() {
+		survey = append(survey, e.GetCode())
+	}
+	for u := range imp.blind {
+		imp.codes[u] = survey
+	}
+	line(imp.s.err, "%s: the survey of %d unit(s) is not readable with these credentials (surveys.read): their answers go in the order of %s %s's survey (%s), and the service checks them",
+		imp.path, len(imp.blind), r.GetSchemeId(), r.GetSchemeVersion(), strings.Join(survey, ", "))
 	return nil
 }
 
@@ -261,30 +298,52 @@ func (imp *surveyImport) send(ctx context.Context) error {
 	defer c.Close()
 	bar := newProgress(imp.s.err, imp.s.progress, imp.round, imp.lines)
 	defer bar.finish()
-	up := &surveyUpload{imp: imp, ctx: ctx, pending: map[string]*pendingSurvey{}}
+	// One call for the units whose survey was read, one per blind unit.
+	main := newSurveyUpload(ctx, imp, "")
+	blind := map[string]*surveyUpload{}
+	uploads := []*surveyUpload{main}
+	defer func() {
+		for _, up := range uploads {
+			up.cancel()
+		}
+	}()
 	for {
 		l, err := r.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			up.cancel()
 			return err
 		}
 		bar.step()
 		imp.total++
+		up := main
+		if l.problem == "" && imp.blind[l.unit] {
+			if up = blind[l.unit]; up == nil {
+				up = newSurveyUpload(ctx, imp, l.unit)
+				blind[l.unit] = up
+				uploads = append(uploads, up)
+			}
+		}
 		if err := up.add(l); err != nil {
 			return err
 		}
 	}
-	if err := up.flushAll(); err != nil {
-		return err
+	for _, up := range uploads {
+		if err := up.flushAll(); err != nil {
+			return err
+		}
 	}
 	bar.finish()
-	return up.finish()
+	for _, up := range uploads {
+		if err := up.finish(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// surveyUpload is the stream of one import, opened with its first message.
+// surveyUpload is one stream of an import, opened with its first message.
 type surveyUpload struct {
 	imp     *surveyImport
 	ctx     context.Context
@@ -293,6 +352,44 @@ type surveyUpload struct {
 	pending map[string]*pendingSurvey
 	order   []string // units in the order of their first line
 	held    int      // responses pending, all units
+	// blindUnit is the one unit of the call when its survey could not be
+	// read: a PermissionDenied of the call refuses that unit's lines, not
+	// the import.
+	blindUnit string
+	sentLines []int    // the file's line of each response sent, by its index in the call
+	sentIDs   []string // and its response id
+}
+
+func newSurveyUpload(ctx context.Context, imp *surveyImport, blindUnit string) *surveyUpload {
+	return &surveyUpload{imp: imp, ctx: ctx, pending: map[string]*pendingSurvey{}, blindUnit: blindUnit}
+}
+
+// failed is the end of a call cut short by err. A blind unit's call
+// refused for permission refuses the unit's lines, with the service's own
+// words, and the import goes on; anything else stops the import.
+func (up *surveyUpload) failed(err error, unsent *pendingSurvey) error {
+	up.cancel()
+	if up.blindUnit == "" || status.Code(err) != codes.PermissionDenied {
+		return up.imp.stopped(err)
+	}
+	reason := errorText(err)
+	up.imp.unusable[up.blindUnit] = reason // its later lines too
+	lines, ids := up.sentLines, up.sentIDs
+	if unsent != nil {
+		lines = slices.Concat(lines, unsent.lines)
+		for _, r := range unsent.responses {
+			ids = append(ids, r.GetResponseId())
+		}
+	}
+	for i, l := range lines {
+		up.imp.refuse(surveyRefusal{line: l, unit: up.blindUnit, id: ids[i], reason: reason})
+	}
+	up.sentLines, up.sentIDs, up.stream = nil, nil, nil
+	if p := up.pending[up.blindUnit]; p != nil {
+		up.held -= len(p.responses)
+		p.responses, p.lines = nil, nil
+	}
+	return nil
 }
 
 func (up *surveyUpload) add(l surveyLine) error {
@@ -359,10 +456,12 @@ func (up *surveyUpload) flush(unit string) error {
 	if err := up.stream.Send(msg); err != nil {
 		// The service ended the call: its status says why.
 		_, err = up.stream.CloseAndRecv()
-		up.cancel()
-		return up.imp.stopped(err)
+		return up.failed(err, p)
 	}
-	up.imp.sentLines = append(up.imp.sentLines, p.lines...)
+	up.sentLines = append(up.sentLines, p.lines...)
+	for _, r := range p.responses {
+		up.sentIDs = append(up.sentIDs, r.GetResponseId())
+	}
 	up.held -= len(p.responses)
 	p.responses, p.lines = nil, nil
 	return nil
@@ -382,16 +481,17 @@ func (up *surveyUpload) finish() error {
 	defer up.cancel()
 	resp, err := up.stream.CloseAndRecv()
 	if err != nil {
-		return up.imp.stopped(err)
+		return up.failed(err, nil)
 	}
 	imp := up.imp
-	imp.accepted, imp.duplicates = resp.GetAccepted(), resp.GetDuplicates()
+	imp.accepted += resp.GetAccepted()
+	imp.duplicates += resp.GetDuplicates()
 	listed := int64(0)
 	for _, f := range resp.GetRefusals() {
 		listed++
 		l := 0
-		if i := f.GetIndex(); i >= 0 && i < int64(len(imp.sentLines)) {
-			l = imp.sentLines[i]
+		if i := f.GetIndex(); i >= 0 && i < int64(len(up.sentLines)) {
+			l = up.sentLines[i]
 		}
 		imp.refusals = append(imp.refusals, surveyRefusal{line: l, unit: f.GetUnitId(), id: f.GetResponseId(),
 			reason: namedAnswer(f.GetReason(), imp.codes[f.GetUnitId()])})
