@@ -133,6 +133,9 @@ func cmdToken(fs *flag.FlagSet, s *session) func(context.Context, []string) erro
 				"the dev policy binds the subject %s to %s: predikat token --role public --subject %s",
 				strings.TrimPrefix(devpki.DevInstitutionAccount, "user:"), devpki.DevInstitution, strings.TrimPrefix(devpki.DevInstitutionAccount, "user:"))
 		}
+		if err := checkTokenGroups(devpki.At(pki), groups); err != nil {
+			return err
+		}
 		if subject == "" {
 			subject = "dev-" + strings.Join(groups, "+")
 		}
@@ -146,6 +149,43 @@ func cmdToken(fs *flag.FlagSet, s *session) func(context.Context, []string) erro
 		_, err = fmt.Fprintln(s.out, token)
 		return err
 	}
+}
+
+// checkTokenGroups refuses a group that no binding of the dev policy
+// gives a role: a token carrying only such a group (a typo such as
+// "round-manger") would be issued and then refused on every call. The
+// policy is the one the stack reads (edited or not); without one, the
+// roles of the dev policy are the known ones.
+func checkTokenGroups(pki *devpki.Files, groups []string) error {
+	var known []string
+	// The dev policy binds a group to every role but institution, which
+	// it binds to an account by name.
+	grants := func(g string) bool { return g != "institution" && slices.Contains(devpki.Roles(), g) }
+	where := "the dev policy"
+	if p, err := auth.LoadPolicy(pki.Policy()); err == nil {
+		// Any principal no binding names: what a group adds to it is
+		// what the group grants.
+		probe := auth.Principal{ID: "user:\x00token-check", Via: auth.ViaJWT}
+		base := len(p.Roles(probe))
+		grants = func(g string) bool {
+			with := probe
+			with.Groups = []string{g}
+			return len(p.Roles(with)) > base
+		}
+		where = pki.Policy()
+	}
+	for _, r := range devpki.Roles() {
+		if grants(r) {
+			known = append(known, r)
+		}
+	}
+	for _, g := range groups {
+		if !grants(g) {
+			return usagef("--role %q: no binding of %s gives that group a role, so every call with the token would be refused; the roles it gives by group: %s",
+				g, where, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

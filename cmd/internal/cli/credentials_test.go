@@ -166,6 +166,8 @@ func TestTokenCommand(t *testing.T) {
 		{"token --role institution", 2, "--subject hss"},
 		{"token --role reader --ttl -1h", 2, "--ttl must be positive"},
 		{"token --role reader --pki " + t.TempDir(), 1, "make run"},
+		{"token --role round-manger", 2, `--role "round-manger": no binding of ` + files.Policy() + ` gives that group a role, so every call with the token would be refused; the roles it gives by group: `},
+		{"token --role reader,round-manger", 2, `"round-manger"`},
 	}
 	for _, c := range cases {
 		errOut.Reset()
