@@ -96,11 +96,17 @@ func cmdSchemesAdd(_ *flag.FlagSet, s *session) func(context.Context, []string) 
 			return s.emit(resp.GetScheme())
 		}
 		got := resp.GetScheme()
-		verb := "registered"
-		if !resp.GetCreated() {
-			verb = "already registered (no change)"
+		name := fmt.Sprintf("%s %s (%s)%s", got.GetId(), got.GetVersion(), years(got), provisionalMark(got))
+		switch {
+		case got.GetRegisteredBy() == "":
+			// The answer is the built-in version (no one registered it):
+			// the file was that version unchanged, whatever "created" says.
+			_, err = fmt.Fprintf(s.out, "already built in: %s; nothing registered, nothing changed\n", name)
+		case !resp.GetCreated():
+			_, err = fmt.Fprintf(s.out, "already registered (no change) %s\n", name)
+		default:
+			_, err = fmt.Fprintf(s.out, "registered %s\n", name)
 		}
-		_, err = fmt.Fprintf(s.out, "%s %s %s (%s)%s\n", verb, got.GetId(), got.GetVersion(), years(got), provisionalMark(got))
 		return err
 	}
 }
