@@ -61,9 +61,10 @@ func bucketOwn(bucket string) []string {
 	return append(streamOwn("KV_"+bucket), "$KV."+bucket+".>")
 }
 
-// inbox: every user receives its replies (publish acks, API answers,
-// pulled messages) on its own _INBOX subjects.
-var inbox = []string{"_INBOX.>"}
+// inboxOf: every user receives its replies (publish acks, API answers,
+// pulled messages) under its own prefix (natsx.InboxPrefix), which no
+// other user may subscribe to.
+func inboxOf(user string) []string { return []string{natsx.InboxPrefix(user) + ".>"} }
 
 // noEvents is denied explicitly to every user that must never write an
 // event or a bucket, on top of the allow lists.
@@ -79,7 +80,7 @@ func NATSPermissions(user string) (*server.Permissions, error) {
 		for _, b := range registryBuckets {
 			pub = append(pub, bucketOwn(b)...)
 		}
-		sub = inbox
+		sub = inboxOf(user)
 		deny = []string{"predikat.>"}
 	case Assessment:
 		pub = []string{events.AssessmentAll, events.RoundAll, events.AwardAll, events.CeremonyAll, events.SurveyAll, events.SurveyProfileAll}
@@ -89,7 +90,7 @@ func NATSPermissions(user string) (*server.Permissions, error) {
 		for _, b := range assessmentBuckets {
 			pub = append(pub, bucketOwn(b)...)
 		}
-		sub = inbox
+		sub = inboxOf(user)
 	case Ranking:
 		// The boards follow ASSESSMENTS and ROUNDS; ranking may create
 		// either when it starts first (never update), and writes nothing.
@@ -97,7 +98,7 @@ func NATSPermissions(user string) (*server.Permissions, error) {
 			pub = append(pub, streamRead(s)...)
 			pub = append(pub, "$JS.API.STREAM.CREATE."+s)
 		}
-		sub = inbox
+		sub = inboxOf(user)
 		deny = noEvents
 	case NATSSubscriber:
 		pub, sub, deny = SubscriberPermissions(user)
@@ -130,7 +131,7 @@ func SubscriberPermissions(user string) (pub, sub, deny []string) {
 		"$JS.API.CONSUMER.MSG.NEXT." + events.Awards + "." + user,
 		"$JS.ACK." + events.Awards + "." + user + ".>",
 	}
-	sub = slices.Concat([]string{events.AwardAll}, inbox)
+	sub = slices.Concat([]string{events.AwardAll}, inboxOf(user))
 	deny = slices.Concat(noEvents, []string{"$JS.API.CONSUMER.DELETE.>"})
 	return pub, sub, deny
 }
