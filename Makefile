@@ -16,7 +16,11 @@ help: ## list the targets
 
 .PHONY: run
 run: deps ## start NATS and every service in one process (data in ./.predikat)
-	go run ./cmd/predikat dev $(ARGS)
+	@# Built, then run as make's own child: under `go run`, which exits 1
+	@# whenever it is interrupted, every clean Ctrl-C ended in "Error 1".
+	@# predikat exits 0 when Ctrl-C stops it cleanly, non-zero on a failure.
+	go build -o bin/predikat ./cmd/predikat
+	exec bin/predikat dev $(ARGS)
 
 .PHONY: test
 test: deps check-generated lint breaking ## everything CI runs: generated-code check, lint, buf breaking, all tests against real NATS and Redis
