@@ -12,7 +12,9 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/predikat-id/predikat/pkg/events"
 	assessmentv1 "github.com/predikat-id/predikat/pkg/gen/predikat/assessment/v1"
+	eventsv1 "github.com/predikat-id/predikat/pkg/gen/predikat/events/v1"
 	rankingv1 "github.com/predikat-id/predikat/pkg/gen/predikat/ranking/v1"
 	registryv1 "github.com/predikat-id/predikat/pkg/gen/predikat/registry/v1"
 )
@@ -238,10 +240,10 @@ func assessmentFixtures() []fixture {
 			}},
 		{method: asmSvc + "CloseRound", role: "round-manager", effect: logged,
 			req:   static(&assessmentv1.CloseRoundRequest{RoundId: round23}),
-			check: roundState(assessmentv1.RoundState_ROUND_STATE_CLOSED)},
+			check: roundChanged(assessmentv1.RoundState_ROUND_STATE_CLOSED, (*assessmentv1.Round).GetClosedBy)},
 		{method: asmSvc + "ReopenRound", role: "round-manager", effect: logged,
 			req:   static(&assessmentv1.ReopenRoundRequest{RoundId: round23, Reason: "uji akses"}),
-			check: roundState(assessmentv1.RoundState_ROUND_STATE_OPEN)},
+			check: roundChanged(assessmentv1.RoundState_ROUND_STATE_OPEN, (*assessmentv1.Round).GetReopenedBy)},
 		// Objections need the round CLOSED, before it is published.
 		{method: objSvc + "FileObjection", role: "institution", subject: "hss", effect: logged,
 			setup: func(t *testing.T, e *env) {
@@ -285,7 +287,7 @@ func assessmentFixtures() []fixture {
 				}
 			},
 			req:   static(&assessmentv1.PublishRoundRequest{RoundId: round23, ForceReason: "test: published at once", Ceremony: ceremony}),
-			check: roundState(assessmentv1.RoundState_ROUND_STATE_PUBLISHED)},
+			check: roundChanged(assessmentv1.RoundState_ROUND_STATE_PUBLISHED, (*assessmentv1.Round).GetPublishedBy)},
 		{method: asmSvc + "CorrectPublishedAssessment", role: "assessor", effect: logged,
 			req: static(&assessmentv1.CorrectPublishedAssessmentRequest{RoundId: round24, InstitutionId: "polres-hss", Input: reported("96.70"),
 				CorrectsRevision: 1, Reason: "ralat", RequestId: "access-correct"}),
@@ -429,15 +431,47 @@ func actorIs(got, role string) error {
 	return nil
 }
 
-// roundState checks a round call left round23 in st, read back.
-func roundState(st assessmentv1.RoundState) func(*env, proto.Message) error {
+// roundChanged checks a round call left round23 in st, read back, and
+// kept the round manager as who made the change (by).
+func roundChanged(st assessmentv1.RoundState, by func(*assessmentv1.Round) string) func(*env, proto.Message) error {
 	return func(e *env, _ proto.Message) error {
 		r, err := e.asm.GetRound(ctxT(e.t), &assessmentv1.GetRoundRequest{RoundId: round23})
 		if err != nil {
 			return err
 		}
-		return want(r.GetRound().GetState() == st, fmt.Sprintf("round %s is %v, want %v", round23, r.GetRound().GetState(), st))
+		return errors.Join(want(r.GetRound().GetState() == st, fmt.Sprintf("round %s is %v, want %v", round23, r.GetRound().GetState(), st)),
+			actorIs(by(r.GetRound()), "round-manager"), e.announcedBy(st, by))
 	}
+}
+
+// announcedBy checks the event that announced round23's change to st names
+// the round manager too: RoundChanged's actor, or the published round of
+// RoundPublished.
+func (e *env) announcedBy(st assessmentv1.RoundState, by func(*assessmentv1.Round) string) error {
+	subject := events.RoundChangedSubject("ombudsman", 2023)
+	if st == assessmentv1.RoundState_ROUND_STATE_PUBLISHED {
+		subject = events.RoundPublishedSubject("ombudsman", 2023)
+	}
+	s, err := e.js.Stream(ctxT(e.t), events.Rounds)
+	if err != nil {
+		return err
+	}
+	m, err := s.GetLastMsgForSubject(ctxT(e.t), subject)
+	if err != nil {
+		return fmt.Errorf("the announcement on %s: %w", subject, err)
+	}
+	ev, err := events.Decode(m.Subject, m.Header, m.Data)
+	if err != nil {
+		return err
+	}
+	switch ev := ev.(type) {
+	case *eventsv1.RoundChanged:
+		return errors.Join(want(ev.GetRound().GetState() == st, fmt.Sprintf("the last RoundChanged reports %v", ev.GetRound().GetState())),
+			actorIs(ev.GetActor(), "round-manager"))
+	case *eventsv1.RoundPublished:
+		return actorIs(by(ev.GetRound()), "round-manager")
+	}
+	return fmt.Errorf("%s holds a %T", subject, ev)
 }
 
 // revision is an institution's current revision, for an update's

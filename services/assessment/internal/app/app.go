@@ -47,7 +47,7 @@ func New(cat *scheme.Catalog, st Store, reg Registry, clock Clock, windows Windo
 		CorrectAssessment:  correct,
 		CreateRound:        CreateRoundHandler{catalog: cat, store: st},
 		CloseRound:         CloseRoundHandler{store: st, clock: clock},
-		ReopenRound:        ReopenRoundHandler{store: st},
+		ReopenRound:        ReopenRoundHandler{store: st, clock: clock},
 		PublishRound:       PublishRoundHandler{store: st, clock: clock, rules: rules, catalog: cat, windows: windows},
 		FinishPublications: FinishPublicationsHandler{store: st, rules: rules},
 		GrantAward:         GrantAwardHandler{catalog: cat, store: st, registry: reg},

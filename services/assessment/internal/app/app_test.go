@@ -74,7 +74,7 @@ func TestRecordRetryGetsFirstAnswer(t *testing.T) {
 		t.Fatalf("a retry appends nothing and asks the registry nothing: %d appends, %d lookups", f.store.appends, f.reg.lookups-lookups)
 	}
 	// Still the first answer once the round has been closed.
-	if _, err := f.app.CloseRound.Handle(ctx, f.round.ID); err != nil {
+	if _, err := f.app.CloseRound.Handle(ctx, CloseRound{RoundID: f.round.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if late, err := f.app.RecordAssessment.Handle(ctx, bandA("r1")); err != nil || late.Assessment != first.Assessment {
@@ -85,7 +85,7 @@ func TestRecordRetryGetsFirstAnswer(t *testing.T) {
 func TestRecordRefusedUnlessOpen(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if _, err := f.app.CloseRound.Handle(ctx, f.round.ID); err != nil {
+	if _, err := f.app.CloseRound.Handle(ctx, CloseRound{RoundID: f.round.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.app.RecordAssessment.Handle(ctx, bandA("r1")); !fault.Is(err, fault.Precondition) {
@@ -123,7 +123,7 @@ func TestRecordDecidesAgainWhenTheRoundMoves(t *testing.T) {
 func publish(t *testing.T, f fixture) Published {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := f.app.CloseRound.Handle(ctx, f.round.ID); err != nil {
+	if _, err := f.app.CloseRound.Handle(ctx, CloseRound{RoundID: f.round.ID}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := f.app.PublishRound.Handle(ctx, PublishRound{RoundID: f.round.ID, ForceReason: "test: published at once", Ceremony: &model.Ceremony{Name: "Penganugerahan", Date: "2019-12-11"}})

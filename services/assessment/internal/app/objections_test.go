@@ -40,7 +40,7 @@ func closedRound(t *testing.T) yearFixture {
 	if _, err := a.RecordAssessment.Handle(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.CloseRound.Handle(ctx, "ombudsman-2024"); err != nil {
+	if _, err := a.CloseRound.Handle(ctx, CloseRound{RoundID: "ombudsman-2024"}); err != nil {
 		t.Fatal(err)
 	}
 	return yearFixture{app: a, store: st, clock: clk, close: clk.Now()}

@@ -21,6 +21,10 @@ type PublishRound struct {
 	// ForceReason publishes although objections are open or a window
 	// runs, and says why.
 	ForceReason string
+	// Actor is the authenticated principal publishing it (not kept with
+	// the publication: a publication finished on start-up was published
+	// by whoever froze the round).
+	Actor string
 }
 
 // Published is the published round (with its counts) and how many rule
@@ -61,7 +65,7 @@ func (h PublishRoundHandler) Handle(ctx context.Context, cmd PublishRound) (Publ
 	}
 	now := h.clock.Now()
 	r, _, err := h.store.Transition(ctx, cmd.RoundID, "", func(r model.Round) (model.Round, bool, error) {
-		next, changed, err := round.Publish(r, now)
+		next, changed, err := round.Publish(r, now, cmd.Actor)
 		if changed {
 			next.PublishForceReason = cmd.ForceReason
 		}

@@ -48,7 +48,7 @@ func TestRecordSameRequestIDOtherRequestIsRefused(t *testing.T) {
 	if _, err := f.app.RecordAssessment.Handle(ctx, next); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.app.CloseRound.Handle(ctx, f.round.ID); err != nil {
+	if _, err := f.app.CloseRound.Handle(ctx, CloseRound{RoundID: f.round.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.app.RecordAssessment.Handle(ctx, other); !isRequestReused(err, "r1") {

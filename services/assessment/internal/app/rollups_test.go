@@ -99,7 +99,7 @@ func TestRollupAfterPublicationIsACorrection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := a.CloseRound.Handle(ctx, "ombudsman-2024"); err != nil {
+	if _, err := a.CloseRound.Handle(ctx, CloseRound{RoundID: "ombudsman-2024"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.PublishRound.Handle(ctx, PublishRound{RoundID: "ombudsman-2024", ForceReason: "test"}); err != nil {
@@ -206,7 +206,7 @@ func TestRollupLeavesOlderRecordsAlone(t *testing.T) {
 	_ = key
 
 	b, st2 := rollupFixture(t)
-	if _, err := b.CloseRound.Handle(ctx, "ombudsman-2024"); err != nil {
+	if _, err := b.CloseRound.Handle(ctx, CloseRound{RoundID: "ombudsman-2024"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.PublishRound.Handle(ctx, PublishRound{RoundID: "ombudsman-2024", ForceReason: "test"}); err != nil {

@@ -54,6 +54,10 @@ func (h CreateRoundHandler) Handle(ctx context.Context, cmd CreateRound) (model.
 	})
 }
 
+// CloseRound closes a round; Actor is the authenticated principal closing
+// it.
+type CloseRound struct{ RoundID, Actor string }
+
 // CloseRoundHandler is the CloseRound use case.
 type CloseRoundHandler struct {
 	store RoundStore
@@ -67,7 +71,8 @@ type CloseRoundHandler struct {
 // of a scheme with a survey stops taking responses first and records every
 // unit's final result; a close cut short there leaves the round OPEN with
 // its intake closed, and closing it again finishes.
-func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Round, error) {
+func (h CloseRoundHandler) Handle(ctx context.Context, cmd CloseRound) (model.Round, error) {
+	roundID := cmd.RoundID
 	if h.surveys != nil {
 		r, err := h.store.Round(ctx, roundID)
 		if err != nil {
@@ -81,7 +86,7 @@ func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Ro
 	}
 	now := h.clock.Now()
 	if _, _, err := h.store.Transition(ctx, roundID, "", func(r model.Round) (model.Round, bool, error) {
-		return round.Close(r, now)
+		return round.Close(r, now, cmd.Actor)
 	}); err != nil {
 		return model.Round{}, err
 	}
@@ -96,12 +101,14 @@ func (h CloseRoundHandler) Handle(ctx context.Context, roundID string) (model.Ro
 	return h.store.RoundWithCounts(ctx, roundID)
 }
 
-// ReopenRound reopens a CLOSED round, saying why.
-type ReopenRound struct{ RoundID, Reason string }
+// ReopenRound reopens a CLOSED round, saying why; Actor is the
+// authenticated principal reopening it.
+type ReopenRound struct{ RoundID, Reason, Actor string }
 
 // ReopenRoundHandler is the ReopenRound use case.
 type ReopenRoundHandler struct {
 	store   RoundStore
+	clock   Clock
 	surveys *Surveys
 }
 
@@ -117,7 +124,10 @@ func (h ReopenRoundHandler) Handle(ctx context.Context, cmd ReopenRound) (model.
 			return r, err
 		}
 	}
-	r, _, err := h.store.Transition(ctx, cmd.RoundID, cmd.Reason, round.Reopen)
+	now := h.clock.Now()
+	r, _, err := h.store.Transition(ctx, cmd.RoundID, cmd.Reason, func(r model.Round) (model.Round, bool, error) {
+		return round.Reopen(r, now, cmd.Actor, cmd.Reason)
+	})
 	if err != nil || h.surveys == nil {
 		return r, err
 	}

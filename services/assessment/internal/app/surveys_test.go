@@ -300,7 +300,7 @@ func TestSurveyRoundsAndClose(t *testing.T) {
 	if a, _ := f.store.Assessment(context.Background(), key, "skm-2026", 0); a.Revision != 1 {
 		t.Fatalf("rewritten within the minute: %+v", a)
 	}
-	if _, err := f.app.CloseRound.Handle(context.Background(), "skm-2026"); err != nil {
+	if _, err := f.app.CloseRound.Handle(context.Background(), CloseRound{RoundID: "skm-2026"}); err != nil {
 		t.Fatal(err)
 	}
 	// 2 respondents, answers 4 and 1: 0.111 × 45 / 2 × 25 = 62.4375 → 62.44, D.
@@ -406,14 +406,14 @@ func TestSurveyReopenDuringClose(t *testing.T) {
 			t.Errorf("reopen during the close: %v", err)
 		}
 	}
-	_, err := f.app.CloseRound.Handle(ctx, "skm-2026")
+	_, err := f.app.CloseRound.Handle(ctx, CloseRound{RoundID: "skm-2026"})
 	if !fault.Is(err, fault.Conflict) || !strings.Contains(err.Error(), "reopened while it closed") {
 		t.Fatalf("close with a reopen in the middle: %v", err)
 	}
 	if r, _ := f.store.Round(ctx, "skm-2026"); r.State != model.RoundOpen || !f.surveys.intake.Open {
 		t.Fatalf("round %v, intake open %v: want OPEN with its intake open", r.State, f.surveys.intake.Open)
 	}
-	if _, err := f.app.CloseRound.Handle(ctx, "skm-2026"); err != nil {
+	if _, err := f.app.CloseRound.Handle(ctx, CloseRound{RoundID: "skm-2026"}); err != nil {
 		t.Fatalf("closing again: %v", err)
 	}
 }

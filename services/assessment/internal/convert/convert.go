@@ -34,7 +34,8 @@ func RoundToProto(r model.Round) *assessmentv1.Round {
 		AssessmentCount: r.AssessmentCount, RevisionCount: r.RevisionCount, CorrectionCount: r.CorrectionCount,
 		AwardCount: r.AwardCount, SchemeProvisional: r.SchemeProvisional, Notes: r.Notes, CreatedBy: r.CreatedBy,
 		CreateTime: ts(r.CreateTime), CloseTime: ts(r.CloseTime), PublishTime: ts(r.PublishTime),
-		PublishForceReason: r.PublishForceReason,
+		PublishForceReason: r.PublishForceReason, ClosedBy: r.ClosedBy, ReopenedBy: r.ReopenedBy,
+		ReopenTime: ts(r.ReopenTime), ReopenReason: r.ReopenReason, PublishedBy: r.PublishedBy,
 	}
 }
 
@@ -46,7 +47,9 @@ func RoundFromProto(r *assessmentv1.Round, revision uint64) model.Round {
 		AssessmentCount: r.GetAssessmentCount(), RevisionCount: r.GetRevisionCount(), CorrectionCount: r.GetCorrectionCount(),
 		AwardCount: r.GetAwardCount(), SchemeProvisional: r.GetSchemeProvisional(), Notes: r.GetNotes(), CreatedBy: r.GetCreatedBy(),
 		CreateTime: fromTS(r.GetCreateTime()), CloseTime: fromTS(r.GetCloseTime()), PublishTime: fromTS(r.GetPublishTime()),
-		PublishForceReason: r.GetPublishForceReason(), Revision: revision,
+		PublishForceReason: r.GetPublishForceReason(), ClosedBy: r.GetClosedBy(), ReopenedBy: r.GetReopenedBy(),
+		ReopenTime: fromTS(r.GetReopenTime()), ReopenReason: r.GetReopenReason(), PublishedBy: r.GetPublishedBy(),
+		Revision: revision,
 	}
 }
 

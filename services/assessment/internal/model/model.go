@@ -67,7 +67,12 @@ type Round struct {
 	// PublishForceReason says why it was published while objections were
 	// open or a window ran.
 	PublishForceReason string
-	Revision           uint64
+	// Who last closed, last reopened (when and why) and published it: the
+	// authenticated principals; empty where it never happened or happened
+	// before they were kept.
+	ClosedBy, ReopenedBy, ReopenReason, PublishedBy string
+	ReopenTime                                      time.Time
+	Revision                                        uint64
 }
 
 // Head is who leads an institution for a term (ISO dates, "" when open).

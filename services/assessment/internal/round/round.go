@@ -45,28 +45,31 @@ func CheckCorrectable(r model.Round) error {
 	return nil
 }
 
-// Close returns the round CLOSED; changed is false when it already was.
-func Close(r model.Round, now time.Time) (next model.Round, changed bool, err error) {
+// Close returns the round CLOSED by actor; changed is false when it
+// already was (and then names its closer, not actor).
+func Close(r model.Round, now time.Time, actor string) (next model.Round, changed bool, err error) {
 	switch r.State {
 	case model.RoundClosed:
 		return r, false, nil
 	case model.RoundOpen:
 		next = r
 		next.State = model.RoundClosed
-		next.CloseTime = now
+		next.CloseTime, next.ClosedBy = now, actor
 		return next, true, nil
 	}
 	return model.Round{}, false, fault.Preconditionf("round %s is PUBLISHED and cannot be closed again", r.ID)
 }
 
-// Reopen returns the round OPEN; changed is false when it already was.
-func Reopen(r model.Round) (next model.Round, changed bool, err error) {
+// Reopen returns the round OPEN again, reopened by actor for reason;
+// changed is false when it already was.
+func Reopen(r model.Round, now time.Time, actor, reason string) (next model.Round, changed bool, err error) {
 	switch r.State {
 	case model.RoundOpen:
 		return r, false, nil
 	case model.RoundClosed:
 		next = r
 		next.State = model.RoundOpen
+		next.ReopenTime, next.ReopenedBy, next.ReopenReason = now, actor, reason
 		return next, true, nil
 	}
 	return model.Round{}, false, fault.Preconditionf("round %s is PUBLISHED: a published round is never reopened; use CorrectPublishedAssessment", r.ID)
@@ -75,14 +78,14 @@ func Reopen(r model.Round) (next model.Round, changed bool, err error) {
 // Publish returns the round PUBLISHED. Publishing a published round is not
 // an error (changed is false): it lets a publication that stopped halfway be
 // finished by calling again.
-func Publish(r model.Round, now time.Time) (next model.Round, changed bool, err error) {
+func Publish(r model.Round, now time.Time, actor string) (next model.Round, changed bool, err error) {
 	switch r.State {
 	case model.RoundPublished:
 		return r, false, nil
 	case model.RoundClosed:
 		next = r
 		next.State = model.RoundPublished
-		next.PublishTime = now
+		next.PublishTime, next.PublishedBy = now, actor
 		return next, true, nil
 	}
 	return model.Round{}, false, fault.Preconditionf("round %s is OPEN: close it (CloseRound) before publishing, so no record arrives during publication", r.ID)

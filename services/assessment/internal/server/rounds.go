@@ -53,7 +53,7 @@ func (s *Server) ListRounds(ctx context.Context, req *assessmentv1.ListRoundsReq
 
 // CloseRound implements AssessmentService.
 func (s *Server) CloseRound(ctx context.Context, req *assessmentv1.CloseRoundRequest) (*assessmentv1.CloseRoundResponse, error) {
-	r, err := s.app.CloseRound.Handle(ctx, req.GetRoundId())
+	r, err := s.app.CloseRound.Handle(ctx, app.CloseRound{RoundID: req.GetRoundId(), Actor: actor(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *Server) CloseRound(ctx context.Context, req *assessmentv1.CloseRoundReq
 
 // ReopenRound implements AssessmentService.
 func (s *Server) ReopenRound(ctx context.Context, req *assessmentv1.ReopenRoundRequest) (*assessmentv1.ReopenRoundResponse, error) {
-	r, err := s.app.ReopenRound.Handle(ctx, app.ReopenRound{RoundID: req.GetRoundId(), Reason: req.GetReason()})
+	r, err := s.app.ReopenRound.Handle(ctx, app.ReopenRound{RoundID: req.GetRoundId(), Reason: req.GetReason(), Actor: actor(ctx)})
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (s *Server) ReopenRound(ctx context.Context, req *assessmentv1.ReopenRoundR
 func (s *Server) PublishRound(ctx context.Context, req *assessmentv1.PublishRoundRequest) (*assessmentv1.PublishRoundResponse, error) {
 	res, err := s.app.PublishRound.Handle(ctx, app.PublishRound{
 		RoundID: req.GetRoundId(), Ceremony: convert.CeremonyFromProto(req.GetCeremony()), PresentedBy: convert.PresentedByFromProto(req.GetPresentedBy()),
-		ForceReason: req.GetForceReason(),
+		ForceReason: req.GetForceReason(), Actor: actor(ctx),
 	})
 	if err != nil {
 		return nil, err

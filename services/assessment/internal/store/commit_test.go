@@ -332,7 +332,7 @@ func TestGroupCommitAfterACloseIsRefused(t *testing.T) {
 		})
 	}
 	waitQueued(t, c, n)
-	if _, err := a.app.CloseRound.Handle(ctx, "ombudsman-2024"); err != nil {
+	if _, err := a.app.CloseRound.Handle(ctx, app.CloseRound{RoundID: "ombudsman-2024"}); err != nil {
 		t.Fatal(err)
 	}
 	release()

@@ -195,7 +195,7 @@ func TestRetryOfARequestTheViewDoesNotHold(t *testing.T) {
 		}
 	}
 	// Still answered once the round is closed.
-	if _, err := a.app.CloseRound.Handle(context.Background(), "ombudsman-2024"); err != nil {
+	if _, err := a.app.CloseRound.Handle(context.Background(), app.CloseRound{RoundID: "ombudsman-2024"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []replica{a, b} {
@@ -221,7 +221,7 @@ func TestRecordOnAStaleRoundCopy(t *testing.T) {
 	if err != nil || open.State != model.RoundOpen {
 		t.Fatalf("round on b: %+v, %v", open, err)
 	}
-	if _, err := a.app.CloseRound.Handle(context.Background(), "ombudsman-2024"); err != nil {
+	if _, err := a.app.CloseRound.Handle(context.Background(), app.CloseRound{RoundID: "ombudsman-2024"}); err != nil {
 		t.Fatal(err)
 	}
 	b.st.roundCache.mu.Lock()

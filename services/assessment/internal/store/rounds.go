@@ -184,7 +184,8 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 	if err != nil {
 		return err
 	}
-	ev := &eventsv1.RoundChanged{EventId: id, EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason, Fences: fences}
+	ev := &eventsv1.RoundChanged{EventId: id, EventTime: timestamppb.New(s.now()), Type: typ, Round: r, Reason: reason, Fences: fences,
+		Actor: changedBy(r, typ)}
 	msg, err := events.NewMsg(events.RoundChangedSubject(r.GetSchemeId(), r.GetYear()), Source, r.GetId(), ev)
 	if err != nil {
 		return err
@@ -193,6 +194,20 @@ func (s *Store) announce(ctx context.Context, r *assessmentv1.Round, typ eventsv
 		return unavailable("announce round change", err)
 	}
 	return nil
+}
+
+// changedBy is who made the change a RoundChanged reports, as the round
+// after it keeps them.
+func changedBy(r *assessmentv1.Round, typ eventsv1.RoundChangeType) string {
+	switch typ {
+	case eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CLOSED:
+		return r.GetClosedBy()
+	case eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_REOPENED:
+		return r.GetReopenedBy()
+	case eventsv1.RoundChangeType_ROUND_CHANGE_TYPE_CREATED:
+		return r.GetCreatedBy()
+	}
+	return ""
 }
 
 // Announce publishes RoundPublished exactly once, with the number of rule
