@@ -132,7 +132,9 @@ type AssessmentServiceClient interface {
 	// first: who, when, why.
 	ListAssessmentRevisions(ctx context.Context, in *ListAssessmentRevisionsRequest, opts ...grpc.CallOption) (*ListAssessmentRevisionsResponse, error)
 	// GrantAward grants a manual award (e.g. one presented at a ceremony) and
-	// emits AwardGranted, once per request_id.
+	// emits AwardGranted, once per request_id. An award that names a round
+	// is refused (FailedPrecondition) when the institution's record that
+	// counts in it is synthetic: synthetic data never earns an award.
 	GrantAward(ctx context.Context, in *GrantAwardRequest, opts ...grpc.CallOption) (*GrantAwardResponse, error)
 	// RevokeAward withdraws an award with a reason and emits AwardRevoked.
 	RevokeAward(ctx context.Context, in *RevokeAwardRequest, opts ...grpc.CallOption) (*RevokeAwardResponse, error)
@@ -452,7 +454,9 @@ type AssessmentServiceServer interface {
 	// first: who, when, why.
 	ListAssessmentRevisions(context.Context, *ListAssessmentRevisionsRequest) (*ListAssessmentRevisionsResponse, error)
 	// GrantAward grants a manual award (e.g. one presented at a ceremony) and
-	// emits AwardGranted, once per request_id.
+	// emits AwardGranted, once per request_id. An award that names a round
+	// is refused (FailedPrecondition) when the institution's record that
+	// counts in it is synthetic: synthetic data never earns an award.
 	GrantAward(context.Context, *GrantAwardRequest) (*GrantAwardResponse, error)
 	// RevokeAward withdraws an award with a reason and emits AwardRevoked.
 	RevokeAward(context.Context, *RevokeAwardRequest) (*RevokeAwardResponse, error)

@@ -508,8 +508,9 @@ type SubmitSurveyResponsesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Responses stored by this call.
 	Accepted int64 `protobuf:"varint,1,opt,name=accepted,proto3" json:"accepted,omitempty"`
-	// Responses whose id the unit had already (stored before, or sent twice
-	// in this call): counted once, nothing changed.
+	// Responses whose id the unit had already with the same date and answers
+	// (stored before, or sent twice in this call): counted once, nothing
+	// changed.
 	Duplicates int64 `protobuf:"varint,2,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
 	// Responses refused; the first 1000 are in refusals.
 	Refused int64 `protobuf:"varint,3,opt,name=refused,proto3" json:"refused,omitempty"`

@@ -43,8 +43,10 @@ type SurveyServiceClient interface {
 	// stream. Each response is checked on its own: an invalid one is refused
 	// with its index in the call and the reason, the others are stored. A
 	// response whose id the unit already has in the round (sent before, even
-	// days later, or twice in this call) counts once: it is answered as a
-	// duplicate and changes nothing. Responses are stored (fsynced) before
+	// days later, or twice in this call) with the same collection date and
+	// answers counts once: it is answered as a duplicate and changes nothing;
+	// with another date or other answers it is refused, the first one
+	// standing (an id names one response). Responses are stored (fsynced) before
 	// the answer; a call cut short may have stored some of them: sending the
 	// same responses again stores the rest and counts none twice.
 	SubmitSurveyResponses(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SubmitSurveyResponsesRequest, SubmitSurveyResponsesResponse], error)
@@ -130,8 +132,10 @@ type SurveyServiceServer interface {
 	// stream. Each response is checked on its own: an invalid one is refused
 	// with its index in the call and the reason, the others are stored. A
 	// response whose id the unit already has in the round (sent before, even
-	// days later, or twice in this call) counts once: it is answered as a
-	// duplicate and changes nothing. Responses are stored (fsynced) before
+	// days later, or twice in this call) with the same collection date and
+	// answers counts once: it is answered as a duplicate and changes nothing;
+	// with another date or other answers it is refused, the first one
+	// standing (an id names one response). Responses are stored (fsynced) before
 	// the answer; a call cut short may have stored some of them: sending the
 	// same responses again stores the rest and counts none twice.
 	SubmitSurveyResponses(grpc.ClientStreamingServer[SubmitSurveyResponsesRequest, SubmitSurveyResponsesResponse]) error
