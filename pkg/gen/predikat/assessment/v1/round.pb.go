@@ -1088,7 +1088,7 @@ const file_predikat_assessment_v1_round_proto_rawDesc = "" +
 	"\vreopen_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"reopenTime\x12#\n" +
 	"\rreopen_reason\x18\x17 \x01(\tR\freopenReason\x12!\n" +
-	"\fpublished_by\x18\x18 \x01(\tR\vpublishedBy\"\xab\x05\n" +
+	"\fpublished_by\x18\x18 \x01(\tR\vpublishedBy\"\xa0\x06\n" +
 	"\x12CreateRoundRequest\x12E\n" +
 	"\tscheme_id\x18\x01 \x01(\tB(\xbaH%r#2!^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$R\bschemeId\x12\x1f\n" +
 	"\x04year\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fR\x04year\x12U\n" +
@@ -1096,8 +1096,8 @@ const file_predikat_assessment_v1_round_proto_rawDesc = "" +
 	"\x05title\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x05title\x12h\n" +
 	"\x10collection_start\x18\x05 \x01(\tB=\xbaH:r826^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?$R\x0fcollectionStart\x12d\n" +
 	"\x0ecollection_end\x18\x06 \x01(\tB=\xbaH:r826^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?$R\rcollectionEnd\x12\x1e\n" +
-	"\x05notes\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x05notes:\xc5\x01\xbaH\xc1\x01\x1a\xbe\x01\n" +
-	"\x1ecreate_round.collection_window\x122collection_end must not be before collection_start\x1ahthis.collection_start == '' || this.collection_end == '' || this.collection_start <= this.collection_end\"J\n" +
+	"\x05notes\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x05notes:\xba\x02\xbaH\xb6\x02\x1a\xb3\x02\n" +
+	"\x1ecreate_round.collection_window\x122collection_end must not be before collection_start\x1a\xdc\x01!this.collection_start.matches('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$') || !this.collection_end.matches('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$') || this.collection_start <= this.collection_end\"J\n" +
 	"\x13CreateRoundResponse\x123\n" +
 	"\x05round\x18\x01 \x01(\v2\x1d.predikat.assessment.v1.RoundR\x05round\"_\n" +
 	"\x0fGetRoundRequest\x12L\n" +
