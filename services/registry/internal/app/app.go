@@ -117,7 +117,7 @@ func New(p Ports) *Application {
 		CreateInstitution:    CreateInstitutionHandler{institutions: p.Institutions, requests: p.Requests, refs: refs, clock: p.Clock, newID: institution.NewID},
 		GetInstitution:       GetInstitutionHandler{institutions: p.Institutions},
 		BatchGetInstitutions: BatchGetInstitutionsHandler{institutions: p.Institutions},
-		ListInstitutions:     ListInstitutionsHandler{index: p.Index},
+		ListInstitutions:     ListInstitutionsHandler{index: p.Index, regions: p.Regions},
 		UpdateInstitution:    UpdateInstitutionHandler{institutions: p.Institutions, refs: refs, clock: p.Clock},
 		RetireInstitution:    RetireInstitutionHandler{institutions: p.Institutions, clock: p.Clock},
 		WatchInstitutions:    WatchInstitutionsHandler{feed: p.Feed, stopping: p.Stopping},

@@ -271,7 +271,10 @@ func TestListInstitutionsPages(t *testing.T) {
 		if pages > 5 {
 			t.Fatal("paging does not end")
 		}
-		p := a.ListInstitutions.Handle(context.Background(), q)
+		p, err := a.ListInstitutions.Handle(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, in := range p.Institutions {
 			names = append(names, in.Name)
 		}
@@ -283,7 +286,14 @@ func TestListInstitutionsPages(t *testing.T) {
 	if got := strings.Join(names, ","); got != "Alpha,Bravo,Charlie,Delta,Echo" {
 		t.Errorf("pages gave %s", got)
 	}
-	p := a.ListInstitutions.Handle(context.Background(), ListInstitutions{RegionCode: "63", Query: "hulu SELATAN", Limit: 10})
+	p, err := a.ListInstitutions.Handle(context.Background(), ListInstitutions{RegionCode: "63", Query: "hulu SELATAN", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A code the registry does not know is NotFound, never an empty page.
+	if _, err := a.ListInstitutions.Handle(context.Background(), ListInstitutions{RegionCode: "99", Limit: 10}); !fault.Is(err, fault.NotFound) {
+		t.Errorf("listing region 99: %v, want NotFound", err)
+	}
 	if len(p.Institutions) != 1 || p.NextAfter != "" {
 		t.Errorf("query in a province: %+v", p)
 	}

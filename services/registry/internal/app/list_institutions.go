@@ -30,16 +30,24 @@ type InstitutionPage struct {
 
 // ListInstitutionsHandler runs ListInstitutions.
 type ListInstitutionsHandler struct {
-	index Index
+	index   Index
+	regions RegionStore
 }
 
-// Handle returns the page.
-func (h ListInstitutionsHandler) Handle(_ context.Context, q ListInstitutions) InstitutionPage {
+// Handle returns the page. A region the registry does not know is
+// NotFound, not an empty page: a mistyped code must not read as "nothing
+// registered there".
+func (h ListInstitutionsHandler) Handle(ctx context.Context, q ListInstitutions) (InstitutionPage, error) {
+	if q.RegionCode != "" {
+		if _, err := h.regions.Region(ctx, q.RegionCode); err != nil {
+			return InstitutionPage{}, err
+		}
+	}
 	f := institution.Filter{Kinds: q.Kinds, RegionCode: q.RegionCode, Status: q.Status, Words: institution.QueryWords(q.Query)}
 	page, more := h.index.Page(q.After, q.Limit, f.Keep)
 	out := InstitutionPage{Institutions: page}
 	if more {
 		out.NextAfter = institution.OrderKey(page[len(page)-1])
 	}
-	return out
+	return out, nil
 }

@@ -103,11 +103,14 @@ func (s *Server) ListInstitutions(ctx context.Context, req *registryv1.ListInsti
 	if size == 0 {
 		size = pagetoken.DefaultPageSize
 	}
-	page := s.app.ListInstitutions.Handle(ctx, app.ListInstitutions{
+	page, err := s.app.ListInstitutions.Handle(ctx, app.ListInstitutions{
 		Kinds: pbconv.Kinds(req.GetKinds()), RegionCode: req.GetRegionCode(),
 		Status: institution.Status(req.GetStatus()), Query: req.GetQuery(),
 		After: after, Limit: size,
 	})
+	if err != nil {
+		return nil, err
+	}
 	resp := &registryv1.ListInstitutionsResponse{Institutions: pbconv.Institutions(page.Institutions)}
 	if page.NextAfter != "" {
 		resp.NextPageToken = pagetoken.Encode(fp, page.NextAfter)
