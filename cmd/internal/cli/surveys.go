@@ -452,7 +452,11 @@ func (up *surveyUpload) flush(unit string) error {
 		}
 		up.stream, up.stop = st, stop
 	}
-	msg := &assessmentv1.SubmitSurveyResponsesRequest{RoundId: up.imp.round, UnitId: unit, Responses: p.responses, Synthetic: up.imp.synthetic}
+	// The elements the answers were put in order for go along: for a unit
+	// whose survey could not be read they are an assumption the service
+	// checks, so answers never count under other elements than meant.
+	msg := &assessmentv1.SubmitSurveyResponsesRequest{RoundId: up.imp.round, UnitId: unit, Responses: p.responses, Synthetic: up.imp.synthetic,
+		ElementCodes: up.imp.codes[unit]}
 	if err := up.stream.Send(msg); err != nil {
 		// The service ended the call: its status says why.
 		_, err = up.stream.CloseAndRecv()

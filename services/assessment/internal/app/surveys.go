@@ -84,7 +84,10 @@ type SurveyChunk struct {
 type SurveyInput struct {
 	ResponseID, CollectionDate string
 	Answers                    []uint32
-	Profile                    RespondentProfile
+	// Elements are the element codes the caller gave its answers for, in
+	// order; nil when it named none (then the survey's order is assumed).
+	Elements []string
+	Profile  RespondentProfile
 	// Invalid is the wire check's refusal ("" when the response passed it).
 	Invalid string
 }
@@ -135,6 +138,8 @@ type pendingResponse struct {
 	index   int64
 	answer  SurveyAnswer
 	profile RespondentProfile
+	// elements the caller named for the answers (nil: none named).
+	elements []string
 }
 
 // Begin starts a submission by the authenticated principal by.
@@ -196,7 +201,7 @@ func (s *SurveySession) queue(ctx context.Context, key SurveyKey, index int64, i
 		ans[i] = byte(a) // 1-4, checked on the wire
 	}
 	pu.responses = append(pu.responses, pendingResponse{index: index,
-		answer: SurveyAnswer{ResponseID: in.ResponseID, CollectionDate: in.CollectionDate, Answers: ans}, profile: in.Profile})
+		answer: SurveyAnswer{ResponseID: in.ResponseID, CollectionDate: in.CollectionDate, Answers: ans}, profile: in.Profile, elements: in.Elements})
 	s.pending++
 	if len(pu.responses) >= maxUnitResponses || len(s.units) >= maxBatchUnits || s.pending >= maxBatchResponses {
 		return s.flush(ctx)
@@ -342,6 +347,11 @@ func decideUnit(sr surveyRound, pu *pendingUnit, st SurveyUnitState, out *Submit
 	}
 	for _, r := range pu.responses {
 		id := r.answer.ResponseID
+		if r.elements != nil && !slices.Equal(r.elements, survey.Codes()) {
+			refuse(r, fmt.Sprintf("answers given for the elements %s: the unit's survey has %s, answered in that order",
+				strings.Join(r.elements, ", "), strings.Join(survey.Codes(), ", ")))
+			continue
+		}
 		if len(r.answer.Answers) != len(survey.Elements) {
 			refuse(r, fmt.Sprintf("%d answers: the unit's survey has %d elements (%s), answered in that order",
 				len(r.answer.Answers), len(survey.Elements), strings.Join(survey.Codes(), ", ")))

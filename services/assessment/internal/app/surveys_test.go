@@ -268,6 +268,34 @@ func TestSurveyRefusals(t *testing.T) {
 	}
 }
 
+// Answers sent with the elements they stand for count only when those are
+// the unit's survey's, in its order: a caller that could not read the
+// survey and assumed another order is refused, never counted under the
+// wrong elements; a call naming none is taken in the survey's order.
+func TestSurveyElementsNamedByTheCaller(t *testing.T) {
+	f := setupSurveys(t)
+	std := []string{"persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku", "sarana", "pengaduan"}
+	swapped := slices.Clone(std)
+	swapped[1], swapped[2] = swapped[2], swapped[1]
+	res, err := submitChunks(t, f.app, SurveyChunk{RoundID: "skm-2026", UnitID: "puskesmas-a", Responses: []SurveyInput{
+		{ResponseID: "r1", CollectionDate: "2026-03-01", Answers: nine(4), Elements: std},
+		{ResponseID: "r2", CollectionDate: "2026-03-01", Answers: nine(3), Elements: swapped},
+		{ResponseID: "r3", CollectionDate: "2026-03-01", Answers: nine(2), Elements: std[:8]},
+		{ResponseID: "r4", CollectionDate: "2026-03-01", Answers: nine(1)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 2 || res.Refused != 2 {
+		t.Fatalf("result %+v, want r1 and r4 accepted, r2 and r3 refused", res)
+	}
+	for _, r := range res.Refusals {
+		if r.ResponseID != "r2" && r.ResponseID != "r3" || !strings.Contains(r.Reason, "the unit's survey has persyaratan, prosedur, waktu") {
+			t.Errorf("refusal %+v", r)
+		}
+	}
+}
+
 // A round without a survey takes no responses, and the close shuts the
 // intake and writes every unit's final record, however recent its last.
 func TestSurveyRoundsAndClose(t *testing.T) {

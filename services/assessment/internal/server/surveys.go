@@ -72,7 +72,7 @@ func (s *Surveys) SubmitSurveyResponses(stream grpc.ClientStreamingServer[assess
 func (s *Surveys) chunk(req *assessmentv1.SubmitSurveyResponsesRequest) app.SurveyChunk {
 	c := app.SurveyChunk{RoundID: req.GetRoundId(), UnitID: req.GetUnitId(), Synthetic: req.GetSynthetic(), Responses: make([]app.SurveyInput, len(req.GetResponses()))}
 	for i, r := range req.GetResponses() {
-		in := app.SurveyInput{ResponseID: r.GetResponseId(), CollectionDate: r.GetCollectionDate(), Answers: r.GetAnswers()}
+		in := app.SurveyInput{ResponseID: r.GetResponseId(), CollectionDate: r.GetCollectionDate(), Answers: r.GetAnswers(), Elements: req.GetElementCodes()}
 		if p := r.GetProfile(); p != nil {
 			in.Profile = app.RespondentProfile{AgeBand: int32(p.GetAgeBand()), Sex: int32(p.GetSex()), Education: int32(p.GetEducation()), Occupation: int32(p.GetOccupation())}
 		}

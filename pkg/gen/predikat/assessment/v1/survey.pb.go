@@ -286,7 +286,14 @@ type SubmitSurveyResponsesRequest struct {
 	// Synthetic responses: made up for a demo or a test, not answered by
 	// anyone. A unit with any is synthetic data: its result and record are
 	// marked as such everywhere, rank, and never earn an award.
-	Synthetic     bool `protobuf:"varint,4,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
+	Synthetic bool `protobuf:"varint,4,opt,name=synthetic,proto3" json:"synthetic,omitempty"`
+	// The element each answer of these responses stands for, in their order
+	// (e.g. "persyaratan", "prosedur", ...). Optional; when given and not the
+	// unit's survey's elements in its order, every response of the message
+	// is refused, so answers are never counted under other elements than the
+	// caller meant (a caller that cannot read the unit's survey sends what it
+	// assumes, and the service checks it).
+	ElementCodes  []string `protobuf:"bytes,5,rep,name=element_codes,json=elementCodes,proto3" json:"element_codes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -347,6 +354,13 @@ func (x *SubmitSurveyResponsesRequest) GetSynthetic() bool {
 		return x.Synthetic
 	}
 	return false
+}
+
+func (x *SubmitSurveyResponsesRequest) GetElementCodes() []string {
+	if x != nil {
+		return x.ElementCodes
+	}
+	return nil
 }
 
 // SurveyResponse is one respondent's questionnaire.
@@ -1265,12 +1279,14 @@ var File_predikat_assessment_v1_survey_proto protoreflect.FileDescriptor
 
 const file_predikat_assessment_v1_survey_proto_rawDesc = "" +
 	"\n" +
-	"#predikat/assessment/v1/survey.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a'predikat/assessment/v1/assessment.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\"\xa6\x03\n" +
+	"#predikat/assessment/v1/survey.proto\x12\x16predikat.assessment.v1\x1a\x1bbuf/validate/validate.proto\x1a'predikat/assessment/v1/assessment.proto\x1a#predikat/assessment/v1/scheme.proto\x1a\x1bpredikat/auth/v1/auth.proto\"\xdd\x03\n" +
 	"\x1cSubmitSurveyResponsesRequest\x12L\n" +
 	"\bround_id\x18\x01 \x01(\tB1\xbaH.r,2*^[a-z]([a-z0-9-]{0,30}[a-z0-9])?-[0-9]{4}$R\aroundId\x12D\n" +
 	"\aunit_id\x18\x02 \x01(\tB+\xbaH(r&2$^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$R\x06unitId\x12L\n" +
 	"\tresponses\x18\x03 \x03(\v2&.predikat.assessment.v1.SurveyResponseB\x06\xbaH\x03\xd8\x01\x03R\tresponses\x12\x1c\n" +
-	"\tsynthetic\x18\x04 \x01(\bR\tsynthetic:\x85\x01\xbaH\x81\x01\x1a\x7f\n" +
+	"\tsynthetic\x18\x04 \x01(\bR\tsynthetic\x125\n" +
+	"\relement_codes\x18\x05 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10@\"\x06r\x04\x10\x01\x18@R\felementCodes:\x85\x01\xbaH\x81\x01\x1a\x7f\n" +
 	"%submit_survey_responses.max_responses\x127at most 10000 responses per message: send more messages\x1a\x1dsize(this.responses) <= 10000\"\x93\x02\n" +
 	"\x0eSurveyResponse\x12@\n" +
 	"\vresponse_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:/-]{1,64}$R\n" +
