@@ -37,6 +37,11 @@ func (h RegisterSchemeHandler) Handle(ctx context.Context, cmd RegisterScheme) (
 	if err := h.catalog.CheckAdd(cmd.Version); err != nil {
 		return RegisteredScheme{}, err
 	}
+	// A built-in version sent unchanged is already there: nothing to
+	// register, nothing for the log.
+	if have, err := h.catalog.Get(cmd.Version.ID(), cmd.Version.Label()); err == nil && have.Builtin() {
+		return RegisteredScheme{Version: have, Created: false}, nil
+	}
 	created, err := h.store.RegisterScheme(ctx, cmd.Version)
 	if err != nil {
 		return RegisteredScheme{}, fmt.Errorf("register scheme %s: %w", cmd.Version, err)

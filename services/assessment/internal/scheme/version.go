@@ -77,6 +77,10 @@ func (v *Version) FirstYear() int32 { return v.p.GetFirstYear() }
 // LastYear returns the last year the version is in force, 0 when open-ended.
 func (v *Version) LastYear() int32 { return v.p.GetLastYear() }
 
+// Builtin reports whether the version comes from a built-in file, not a
+// registration at run time.
+func (v *Version) Builtin() bool { return !v.registered }
+
 // InForce reports whether the version applies to year.
 func (v *Version) InForce(year int32) bool {
 	return year >= v.p.GetFirstYear() && (v.p.GetLastYear() == 0 || year <= v.p.GetLastYear())
