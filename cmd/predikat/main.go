@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/predikat-id/predikat/cmd/internal/cli"
 	"github.com/predikat-id/predikat/cmd/internal/devstack"
+	"github.com/predikat-id/predikat/cmd/internal/stack"
 	"github.com/predikat-id/predikat/pkg/platform/config"
 )
 
@@ -23,6 +25,7 @@ Runs NATS and every service in one process (what "make run" does).
 Examples:
   predikat dev
   predikat dev --data /tmp/predikat --nats-port 4333
+  predikat dev --registry-metrics-addr "" --assessment-metrics-addr "" --ranking-metrics-addr ""
   PREDIKAT_REGISTRY_ADDR=127.0.0.1:6051 predikat dev
 
 Flags:
@@ -58,9 +61,16 @@ func dev(ctx context.Context, args []string) error {
 	rankingAddr := fs.String("ranking-addr", config.Env("PREDIKAT_RANKING_ADDR", config.DefaultRanking), "ranking gRPC address (env PREDIKAT_RANKING_ADDR)")
 	redisURL := fs.String("redis", config.Env("REDIS_URL", ""), "Redis for the leaderboards; empty starts a redis-server child on a free port (env REDIS_URL)")
 	noDemo := fs.Bool("no-demo", false, "do not load the Kalimantan Selatan demo data into an empty data directory")
+	metrics := map[string]*string{}
+	for _, svc := range []string{stack.Registry, stack.Assessment, stack.Ranking} {
+		env := "PREDIKAT_" + strings.ToUpper(svc) + "_METRICS_ADDR"
+		metrics[svc] = fs.String(svc+"-metrics-addr", config.Env(env, devstack.DefaultMetricsAddrs[svc]),
+			svc+" Prometheus metrics address; empty serves none (env "+env+")")
+	}
 	_ = fs.Parse(args)
 	return devstack.Run(ctx, devstack.Options{
 		DataDir: *data, NATSPort: *natsPort, RegistryAddr: *registryAddr, AssessmentAddr: *assessmentAddr,
 		RankingAddr: *rankingAddr, RedisURL: *redisURL, Demo: !*noDemo, Logger: config.Logger(), Out: os.Stdout,
+		MetricsAddrs: map[string]string{stack.Registry: *metrics[stack.Registry], stack.Assessment: *metrics[stack.Assessment], stack.Ranking: *metrics[stack.Ranking]},
 	})
 }

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"strings"
 
 	"github.com/predikat-id/predikat/cmd/internal/demo"
 	"github.com/predikat-id/predikat/cmd/internal/stack"
@@ -32,6 +34,10 @@ type Options struct {
 	// RedisURL is the Redis for the leaderboards; empty starts a
 	// redis-server child on a free port with its files in DataDir/redis.
 	RedisURL string
+	// MetricsAddrs, by service, is where each serves Prometheus metrics;
+	// a service left out takes its default (DefaultMetricsAddrs), an empty
+	// address serves none.
+	MetricsAddrs map[string]string
 	// Demo loads the Kalimantan Selatan demo data when DataDir starts empty.
 	Demo   bool
 	Logger *slog.Logger
@@ -43,9 +49,9 @@ type Options struct {
 	OnReady func(Addrs)
 }
 
-// MetricsAddrs are where the dev stack's services serve Prometheus
-// metrics (/metrics), beside their gRPC ports.
-var MetricsAddrs = map[string]string{
+// DefaultMetricsAddrs are where the dev stack's services serve Prometheus
+// metrics (/metrics) unless told otherwise, beside their gRPC ports.
+var DefaultMetricsAddrs = map[string]string{
 	stack.Registry: "127.0.0.1:9091", stack.Assessment: "127.0.0.1:9092", stack.Ranking: "127.0.0.1:9093",
 }
 
@@ -65,6 +71,9 @@ func (o *Options) defaults() {
 	if o.NATSPort == 0 {
 		o.NATSPort = config.DefaultNATSPort
 	}
+	m := maps.Clone(DefaultMetricsAddrs)
+	maps.Copy(m, o.MetricsAddrs)
+	o.MetricsAddrs = m
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -90,7 +99,7 @@ func Run(ctx context.Context, o Options) error {
 	st, err := stack.Start(ctx, stack.Options{
 		Mode: stack.InProcess, DataDir: o.DataDir, NATSHost: o.NATSHost, NATSPort: o.NATSPort, NATSSync: true,
 		NATSName: "predikat-dev", RedisURL: o.RedisURL, RegistryAddr: o.RegistryAddr, AssessmentAddr: o.AssessmentAddr,
-		RankingAddr: o.RankingAddr, Logger: log, MetricsAddrs: MetricsAddrs,
+		RankingAddr: o.RankingAddr, Logger: log, MetricsAddrs: o.MetricsAddrs,
 	})
 	if err != nil {
 		return err
@@ -102,7 +111,7 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
-	printSummary(o.Out, o.DataDir, addrs)
+	printSummary(o.Out, o.DataDir, addrs, o.MetricsAddrs)
 	if o.OnReady != nil {
 		o.OnReady(addrs)
 	}
@@ -132,15 +141,23 @@ func loadDemo(ctx context.Context, st *stack.Stack, a Addrs, log *slog.Logger) e
 		Ceremonies: assessmentv1.NewCeremonyServiceClient(ac)}, log)
 }
 
-func printSummary(out io.Writer, dataDir string, a Addrs) {
+func printSummary(out io.Writer, dataDir string, a Addrs, metrics map[string]string) {
 	fmt.Fprintf(out, "\nPredikat is running (data in %s, Ctrl-C stops it):\n", dataDir)
 	fmt.Fprintf(out, "  nats        %-22s embedded, JetStream\n", a.NATS)
 	fmt.Fprintf(out, "  redis       %-22s leaderboard cache\n", a.Redis)
 	fmt.Fprintf(out, "  registry    %-22s predikat.registry.v1.RegistryService\n", a.Registry)
 	fmt.Fprintf(out, "  assessment  %-22s predikat.assessment.v1.AssessmentService\n", a.Assessment)
 	fmt.Fprintf(out, "  ranking     %-22s predikat.ranking.v1.RankingService\n", a.Ranking)
-	fmt.Fprintf(out, "  metrics     http://%s/metrics (registry), %s (assessment), %s (ranking)\n",
-		MetricsAddrs[stack.Registry], MetricsAddrs[stack.Assessment], MetricsAddrs[stack.Ranking])
+	var served []string
+	for _, svc := range []string{stack.Registry, stack.Assessment, stack.Ranking} {
+		if m := metrics[svc]; m != "" {
+			served = append(served, fmt.Sprintf("http://%s/metrics (%s)", m, svc))
+		}
+	}
+	if len(served) == 0 {
+		served = []string{"off"}
+	}
+	fmt.Fprintf(out, "  metrics     %s\n", strings.Join(served, ", "))
 	pki := filepath.Join(dataDir, "pki")
 	fmt.Fprintf(out, "\nEvery port is TLS-only and every call is checked against %s.\n", filepath.Join(pki, "policy.yaml"))
 	fmt.Fprintf(out, "Dev credentials in %s: ca.pem, admin.pem (the CLI's default), reader.pem,\n", pki)
