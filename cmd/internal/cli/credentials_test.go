@@ -175,6 +175,23 @@ func TestTokenCommand(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want %d and %q", c.args, code, errOut, c.code, c.stderr)
 		}
 	}
+	// A group the policy binds stays a role to issue when everyone holds
+	// its roles anonymously too (the operator opened published results).
+	pol, err := os.ReadFile(files.Policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := strings.Replace(string(pol), "# anonymous: [public] would", "anonymous: [public]\n# that would", 1)
+	if open == string(pol) {
+		t.Fatal("the dev policy no longer suggests anonymous: [public]")
+	}
+	if err := os.WriteFile(files.Policy(), []byte(open), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := app.Run(context.Background(), strings.Fields("token --role public")); code != 0 {
+		t.Errorf("token --role public with anonymous public: exit %d, %s", code, errOut)
+	}
 }
 
 // TestCredentialFlags: what the flags and environment resolve to.

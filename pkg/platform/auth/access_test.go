@@ -62,6 +62,11 @@ func TestAccessFieldsExistInRequests(t *testing.T) {
 		}
 		checkFieldPath(t, m, a.GetSchemeField())
 		checkFieldPath(t, m, a.GetInstitutionField())
+		checkFieldPath(t, m, a.GetRegionField())
+		checkFieldPath(t, m, a.GetAwardField())
+		// A misnamed destination would read as "moves nothing" and let a
+		// province-scoped caller move an institution anywhere.
+		checkFieldPath(t, m, a.GetDestinationRegionField())
 	})
 }
 

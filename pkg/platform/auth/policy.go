@@ -71,6 +71,17 @@ func (p *Policy) Check(pr Principal, perm string, sc Scope) error {
 	return &DeniedError{Permission: perm, Scope: sc, Principal: pr}
 }
 
+// BindsGroup reports whether some binding grants roles to members of
+// group (whatever else the caller holds, anonymous roles included).
+func (p *Policy) BindsGroup(group string) bool {
+	for i := range p.bindings {
+		if slices.Contains(p.bindings[i].groups, group) && len(p.bindings[i].roles) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Roles lists the roles granted to pr, whatever their scope, sorted.
 func (p *Policy) Roles(pr Principal) []string {
 	out := slices.Clone(p.anonymous)
