@@ -65,7 +65,7 @@ func dev(ctx context.Context, args []string) error {
 	for _, svc := range []string{stack.Registry, stack.Assessment, stack.Ranking} {
 		env := "PREDIKAT_" + strings.ToUpper(svc) + "_METRICS_ADDR"
 		metrics[svc] = fs.String(svc+"-metrics-addr", config.Env(env, devstack.DefaultMetricsAddrs[svc]),
-			svc+" Prometheus metrics address; empty serves none (env "+env+")")
+			svc+" Prometheus metrics address (env "+env+"); the flag set to \"\" serves none")
 	}
 	_ = fs.Parse(args)
 	return devstack.Run(ctx, devstack.Options{

@@ -3,6 +3,12 @@
 // award at least once, including those granted while it was away, and
 // resumes where it stopped after a restart. Any other language does the same
 // with its own NATS client; this package only saves Go users the details.
+//
+// The connection is the caller's: it connects as its own NATS user and
+// must receive its replies under that user's inbox prefix, the only one
+// the server lets it subscribe to: nats.UserInfo(user, password) with
+// nats.CustomInboxPrefix("_INBOX_" + user) (natsx.InboxPrefix), or the
+// JetStream calls below time out on a permissions violation.
 package awardfeed
 
 import (

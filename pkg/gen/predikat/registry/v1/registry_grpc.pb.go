@@ -56,7 +56,8 @@ type RegistryServiceClient interface {
 	// if any is missing the whole call is NotFound and names the missing ids.
 	BatchGetInstitutions(ctx context.Context, in *BatchGetInstitutionsRequest, opts ...grpc.CallOption) (*BatchGetInstitutionsResponse, error)
 	// ListInstitutions lists institutions in a stable order (name, then id)
-	// with keyset page tokens.
+	// with keyset page tokens. A region_code the registry does not know is
+	// NotFound, never an empty page.
 	ListInstitutions(ctx context.Context, in *ListInstitutionsRequest, opts ...grpc.CallOption) (*ListInstitutionsResponse, error)
 	// UpdateInstitution changes the fields named in update_mask, only if the
 	// institution is still at expected_revision (otherwise Aborted).
@@ -212,7 +213,8 @@ type RegistryServiceServer interface {
 	// if any is missing the whole call is NotFound and names the missing ids.
 	BatchGetInstitutions(context.Context, *BatchGetInstitutionsRequest) (*BatchGetInstitutionsResponse, error)
 	// ListInstitutions lists institutions in a stable order (name, then id)
-	// with keyset page tokens.
+	// with keyset page tokens. A region_code the registry does not know is
+	// NotFound, never an empty page.
 	ListInstitutions(context.Context, *ListInstitutionsRequest) (*ListInstitutionsResponse, error)
 	// UpdateInstitution changes the fields named in update_mask, only if the
 	// institution is still at expected_revision (otherwise Aborted).
