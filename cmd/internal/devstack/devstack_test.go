@@ -35,8 +35,11 @@ func startStack(t *testing.T, dir string, log *slog.Logger) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan Addrs, 1), make(chan error, 1)
 	go func() {
+		// No metrics ports: the test runs beside a `make run`, which holds
+		// the default ones.
 		done <- Run(ctx, Options{DataDir: dir, NATSPort: -1, RegistryAddr: "127.0.0.1:0", AssessmentAddr: "127.0.0.1:0",
-			RankingAddr: "127.0.0.1:0", Demo: true, Logger: log, OnReady: func(a Addrs) { ready <- a }})
+			RankingAddr: "127.0.0.1:0", Demo: true, Logger: log, OnReady: func(a Addrs) { ready <- a },
+			MetricsAddrs: map[string]string{stack.Registry: "", stack.Assessment: "", stack.Ranking: ""}})
 	}()
 	select {
 	case a := <-ready:
