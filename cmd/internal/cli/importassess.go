@@ -212,7 +212,7 @@ func sameDecimal(a, b string) bool {
 	if errA != nil || errB != nil {
 		return a == b
 	}
-	return x.Cmp(y) == 0
+	return x.Equal(y)
 }
 
 // provenanceDiff names what the line gives besides its figures that the

@@ -100,7 +100,7 @@ func cmdSchemesAdd(_ *flag.FlagSet, s *session) func(context.Context, []string) 
 		switch {
 		case got.GetRegisteredBy() == "":
 			// The answer is the built-in version (no one registered it):
-			// the file was that version unchanged, whatever "created" says.
+			// the file was that version unchanged.
 			_, err = fmt.Fprintf(s.out, "already built in: %s; nothing registered, nothing changed\n", name)
 		case !resp.GetCreated():
 			_, err = fmt.Fprintf(s.out, "already registered (no change) %s\n", name)

@@ -345,16 +345,17 @@ func decideUnit(sr surveyRound, pu *pendingUnit, st SurveyUnitState, out *Submit
 		out.Refused++
 		out.Refusals = append(out.Refusals, SurveyRefusal{Index: r.index, UnitID: pu.key.UnitID, ResponseID: r.answer.ResponseID, Reason: reason})
 	}
+	codes := survey.Codes()
 	for _, r := range pu.responses {
 		id := r.answer.ResponseID
-		if r.elements != nil && !slices.Equal(r.elements, survey.Codes()) {
+		if r.elements != nil && !slices.Equal(r.elements, codes) {
 			refuse(r, fmt.Sprintf("answers given for the elements %s: the unit's survey has %s, answered in that order",
-				strings.Join(r.elements, ", "), strings.Join(survey.Codes(), ", ")))
+				strings.Join(r.elements, ", "), strings.Join(codes, ", ")))
 			continue
 		}
 		if len(r.answer.Answers) != len(survey.Elements) {
 			refuse(r, fmt.Sprintf("%d answers: the unit's survey has %d elements (%s), answered in that order",
-				len(r.answer.Answers), len(survey.Elements), strings.Join(survey.Codes(), ", ")))
+				len(r.answer.Answers), len(survey.Elements), strings.Join(codes, ", ")))
 			continue
 		}
 		digest := r.answer.Digest()
